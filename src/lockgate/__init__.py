@@ -1,0 +1,3 @@
+"""Lockgate: durable agentic pipelines that people supervise."""
+
+__all__: list[str] = []

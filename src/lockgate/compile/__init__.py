@@ -1,0 +1,6 @@
+"""Compile a definition into a validated, frozen plan."""
+
+from lockgate.compile.compiler import ERROR_BRANCH, compile_pipeline, declared_branches
+from lockgate.compile.plan import Plan, PlanEdge, PlanNode
+
+__all__ = ["ERROR_BRANCH", "Plan", "PlanEdge", "PlanNode", "compile_pipeline", "declared_branches"]

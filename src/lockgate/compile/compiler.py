@@ -1,0 +1,150 @@
+"""spec → Plan: every definition problem found at once, each naming its node and field."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lockgate.compile.graph import ancestors, find_cycle, levels, topological_order
+from lockgate.compile.plan import Plan, PlanEdge, PlanNode
+from lockgate.compile.references import Scope, check_template_field
+from lockgate.errors import DefinitionError, DefinitionErrors
+from lockgate.spec.nodes import ConditionNode, Node
+from lockgate.spec.pipeline import PipelineSpec
+from lockgate.spec.policies import OnError
+from lockgate.spec.templated import templated_values
+
+__all__ = ["ERROR_BRANCH", "compile_pipeline", "declared_branches"]
+
+ERROR_BRANCH = "error"
+
+
+def declared_branches(node: Node) -> frozenset[str]:
+    branches: set[str] = set()
+    if isinstance(node, ConditionNode):
+        branches |= {b.name for b in node.config.branches}
+        if node.config.default:
+            branches.add(node.config.default)
+    if node.on_error is OnError.BRANCH:
+        branches.add(ERROR_BRANCH)
+    return frozenset(branches)
+
+
+def _check_ids_and_edges(spec: PipelineSpec, errors: list[DefinitionError]) -> list[PlanEdge]:
+    seen: set[str] = set()
+    for node in spec.nodes:
+        if node.id in seen:
+            errors.append(DefinitionError(f"duplicate node id {node.id!r}", node.id, "id"))
+        seen.add(node.id)
+    by_id = {n.id: n for n in spec.nodes}
+    edges: list[PlanEdge] = []
+    pairs: set[tuple[str, str, str | None]] = set()
+    for i, edge in enumerate(spec.edges):
+        ok = True
+        for end in ("source", "target"):
+            ref = getattr(edge, end)
+            if ref not in by_id:
+                errors.append(DefinitionError(f"edge {end} {ref!r} is not a node", None, f"edges[{i}].{end}"))
+                ok = False
+        if not ok:
+            continue
+        if edge.source == edge.target:
+            errors.append(DefinitionError("an edge may not loop to its own node", edge.source, f"edges[{i}]"))
+            continue
+        if (edge.source, edge.target, edge.branch) in pairs:
+            errors.append(DefinitionError("duplicate edge", edge.source, f"edges[{i}]"))
+            continue
+        pairs.add((edge.source, edge.target, edge.branch))
+        if edge.branch is not None and edge.branch not in declared_branches(by_id[edge.source]):
+            errors.append(
+                DefinitionError(
+                    f"branch {edge.branch!r} is never picked by {edge.source!r}, so {edge.target!r} is unreachable"
+                    " through it",
+                    edge.source,
+                    f"edges[{i}].branch",
+                )
+            )
+            continue
+        edges.append(Plan.edge_of(i, edge))
+    return edges
+
+
+def _check_node_expressions(
+    spec: PipelineSpec, node: Node, upstream: frozenset[str], errors: list[DefinitionError]
+) -> tuple[tuple[str, object], ...]:
+    all_nodes = frozenset(n.id for n in spec.nodes)
+    fields = frozenset(spec.input) if spec.input else None
+    scope = Scope(node.id, upstream, all_nodes, fields, has_item=node.for_each is not None)
+    config_templates: list[tuple[str, object]] = []
+    for path, value in templated_values(node, ""):
+        if path == "for_each":
+            errors.extend(check_template_field(value, path, Scope(node.id, upstream, all_nodes, fields)))
+            continue
+        in_config = path.startswith("config.")
+        field_scope = Scope(node.id, upstream, all_nodes, fields, scope.has_item, has_inputs=in_config)
+        errors.extend(check_template_field(value, path, field_scope))
+        if in_config:
+            config_templates.append((path.removeprefix("config."), value))
+    return tuple(config_templates)
+
+
+def compile_pipeline(spec: PipelineSpec) -> Plan:
+    """Validate a definition and build its plan; raises DefinitionErrors listing every problem."""
+    errors: list[DefinitionError] = []
+    edges = _check_ids_and_edges(spec, errors)
+    ids = list(dict.fromkeys(n.id for n in spec.nodes))
+    preds: dict[str, list[str]] = defaultdict(list)
+    succs: dict[str, list[str]] = defaultdict(list)
+    for edge in edges:
+        preds[edge.target].append(edge.source)
+        succs[edge.source].append(edge.target)
+    cycle = find_cycle(ids, succs)
+    if cycle is not None:
+        errors.append(DefinitionError("cycle: " + " → ".join(cycle), cycle[0], "edges"))
+        raise DefinitionErrors(errors)
+    order = topological_order(ids, preds)
+    level = levels(order, preds)
+    ancestry = ancestors(order, preds)
+    by_id = {n.id: n for n in spec.nodes}
+    plan_nodes: dict[str, PlanNode] = {}
+    for node_id in order:
+        node = by_id[node_id]
+        config_templates = _check_node_expressions(spec, node, ancestry[node_id], errors)
+        plan_nodes[node_id] = PlanNode(
+            node=node,
+            predecessors=tuple(dict.fromkeys(preds[node_id])),
+            successors=tuple(dict.fromkeys(succs[node_id])),
+            incoming=tuple(e for e in edges if e.target == node_id),
+            outgoing=tuple(e for e in edges if e.source == node_id),
+            ancestors=ancestry[node_id],
+            level=level[node_id],
+            config_templates=config_templates,
+        )
+    _check_edges_and_output(spec, edges, ancestry, errors)
+    if errors:
+        raise DefinitionErrors(errors)
+    by_level: dict[int, list[str]] = defaultdict(list)
+    for node_id in order:
+        by_level[level[node_id]].append(node_id)
+    return Plan(
+        spec=spec,
+        hash=spec.content_hash(),
+        nodes=plan_nodes,
+        edges=tuple(edges),
+        order=tuple(order),
+        levels=tuple(tuple(by_level[i]) for i in sorted(by_level)),
+        roots=tuple(n for n in order if not preds[n]),
+        sinks=tuple(n for n in order if not succs[n]),
+    )
+
+
+def _check_edges_and_output(
+    spec: PipelineSpec, edges: list[PlanEdge], ancestry: dict[str, frozenset[str]], errors: list[DefinitionError]
+) -> None:
+    all_nodes = frozenset(n.id for n in spec.nodes)
+    fields = frozenset(spec.input) if spec.input else None
+    for edge in edges:
+        if isinstance(edge.when, str):
+            scope = Scope(edge.source, ancestry[edge.source] | {edge.source}, all_nodes, fields)
+            errors.extend(check_template_field(edge.when, f"edges[{edge.index}].when", scope))
+    if spec.output is not None:
+        errors.extend(check_template_field(spec.output, "output", Scope(None, all_nodes, all_nodes, fields)))

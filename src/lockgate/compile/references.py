@@ -1,0 +1,56 @@
+"""Compile-time checks of every expression a definition holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydantic import JsonValue
+
+from lockgate.errors import DefinitionError
+from lockgate.expressions import inspect_template, templates_in
+
+__all__ = ["Scope", "check_template_field"]
+
+# Names every expression may use; ``item``/``inputs`` only where they exist.
+_BASE_ROOTS = frozenset({"input", "nodes", "run"})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    node_id: str | None
+    visible_nodes: frozenset[str]  # upstream nodes (and the source itself, for an edge's ``when``)
+    all_nodes: frozenset[str]
+    input_fields: frozenset[str] | None  # None: the pipeline declares no input schema
+    has_item: bool = False
+    has_inputs: bool = False
+
+
+def check_template_field(value: JsonValue, field: str, scope: Scope) -> Iterator[DefinitionError]:
+    for path, source in templates_in(value, field):
+        yield from _check(source, path, scope)
+
+
+def _check(source: str, field: str, scope: Scope) -> Iterator[DefinitionError]:
+    info = inspect_template(source)
+    if info.syntax_error is not None:
+        yield DefinitionError(info.syntax_error, scope.node_id, field)
+        return
+    allowed = set(_BASE_ROOTS)
+    if scope.has_item:
+        allowed |= {"item", "item_index"}
+    if scope.has_inputs:
+        allowed.add("inputs")
+    for root in sorted(info.roots - allowed):
+        hint = " (only inside a node with for_each)" if root in {"item", "item_index"} else ""
+        yield DefinitionError(f"unknown name {root!r} in expression{hint}", scope.node_id, field)
+    for ref in sorted(info.references, key=lambda r: (r.root, r.name or "")):
+        if ref.root == "nodes" and ref.name is not None:
+            if ref.name not in scope.all_nodes:
+                yield DefinitionError(f"expression refers to unknown node {ref.name!r}", scope.node_id, field)
+            elif ref.name not in scope.visible_nodes:
+                yield DefinitionError(
+                    f"expression refers to node {ref.name!r}, which is not upstream", scope.node_id, field
+                )
+        elif ref.root == "input" and scope.input_fields is not None and ref.name not in scope.input_fields:
+            yield DefinitionError(f"expression refers to undeclared input {ref.name!r}", scope.node_id, field)

@@ -1,0 +1,117 @@
+"""The Lockgate error tree: one stable ``code`` per class, mapped to HTTP and CLI exits at the edges."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+__all__ = [
+    "ConflictError",
+    "DefinitionError",
+    "DefinitionErrors",
+    "InvalidTransitionError",
+    "LockgateError",
+    "MissingExtraError",
+    "NotFoundError",
+    "PermanentStepError",
+    "PermissionDeniedError",
+    "RetryableStepError",
+    "StepError",
+    "UnavailableError",
+]
+
+
+class LockgateError(Exception):
+    """Base of every error Lockgate raises on purpose."""
+
+    code = "lockgate_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class DefinitionError(LockgateError):
+    """A pipeline definition problem, pointing at the node and field concerned."""
+
+    code = "definition_error"
+
+    def __init__(self, detail: str, node_id: str | None = None, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.node_id = node_id
+        self.field = field
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.node_id, self.field) if p)
+        return f"{where}: {self.detail}" if where else self.detail
+
+
+class DefinitionErrors(LockgateError):
+    """Every problem of one definition, reported at once."""
+
+    code = "definition_errors"
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class NotFoundError(LockgateError):
+    code = "not_found"
+
+    def __init__(self, kind: str, id: str) -> None:  # noqa: A002 - the word users know
+        super().__init__(f"{kind} {id!r} not found")
+        self.kind = kind
+        self.id = id
+
+
+class ConflictError(LockgateError):
+    code = "conflict"
+
+
+class InvalidTransitionError(ConflictError):
+    code = "invalid_transition"
+
+    def __init__(self, run_id: str, status: str, event: str) -> None:
+        super().__init__(f"run {run_id} is {status}: {event} is not allowed")
+        self.run_id = run_id
+        self.status = status
+        self.event = event
+
+
+class PermissionDeniedError(LockgateError):
+    code = "permission_denied"
+
+
+class UnavailableError(LockgateError):
+    code = "unavailable"
+
+
+class MissingExtraError(LockgateError):
+    code = "missing_extra"
+
+    def __init__(self, extra: str) -> None:
+        super().__init__(f"this needs an optional extra: pip install 'lockgate[{extra}]'")
+        self.extra = extra
+
+
+class StepError(LockgateError):
+    """Raised by handlers only; the runtime turns it into StepFailed data."""
+
+    code = "step_error"
+    retryable = False
+
+    def __init__(self, kind: str, detail: str | None = None) -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+
+
+class RetryableStepError(StepError):
+    retryable = True
+
+    def __init__(self, kind: str, detail: str | None = None, retry_after: timedelta | None = None) -> None:
+        super().__init__(kind, detail)
+        self.retry_after = retry_after
+
+
+class PermanentStepError(StepError):
+    retryable = False

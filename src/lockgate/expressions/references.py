@@ -1,0 +1,68 @@
+"""What a template refers to, found by walking its parsed AST (for compile-time checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from jinja2 import TemplateSyntaxError, meta, nodes
+from pydantic import JsonValue
+
+from lockgate.expressions.environment import ENV, parse
+
+__all__ = ["Reference", "TemplateInfo", "inspect_template", "templates_in"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """``nodes.<node>`` (node set) or a root name such as ``input`` with its first attribute."""
+
+    root: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
+    roots: frozenset[str]
+    references: frozenset[Reference]
+    syntax_error: str | None = None
+
+
+def _attribute(node: nodes.Node) -> tuple[str, str] | None:
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return node.node.name, node.attr
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.node, nodes.Name)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
+        return node.node.name, node.arg.value
+    return None
+
+
+def inspect_template(source: str) -> TemplateInfo:
+    try:
+        ast = parse(source)
+    except TemplateSyntaxError as exc:
+        return TemplateInfo(frozenset(), frozenset(), f"syntax error: {exc.message} (line {exc.lineno})")
+    roots = frozenset(meta.find_undeclared_variables(ast)) - frozenset(ENV.globals)
+    refs: set[Reference] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        pair = _attribute(node)
+        if pair is not None and pair[0] in roots:
+            refs.add(Reference(pair[0], pair[1]))
+    return TemplateInfo(roots, frozenset(refs))
+
+
+def templates_in(value: JsonValue, path: str) -> Iterator[tuple[str, str]]:
+    """Every string that holds a template inside a JSON value, with its path."""
+    if isinstance(value, str):
+        if "{{" in value or "{%" in value:
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from templates_in(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from templates_in(item, f"{path}[{index}]")

@@ -1,0 +1,80 @@
+"""What a handler may see and do: the only door between a node kind and the platform."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = ["HandlerContext", "SandboxMode", "StepResult"]
+
+
+class SandboxMode(StrEnum):
+    AUTO = "auto"  # bubblewrap when it is installed and works, else rlimits only
+    BWRAP = "bwrap"  # require bubblewrap
+    NONE = "none"  # rlimits and a stripped environment only
+
+
+class StepResult(BaseModel):
+    """What a handler returns: the output, and optionally the successors or branches to take."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    output: JsonValue = None
+    next: list[str] | None = Field(default=None, description="successor node ids to take; others are skipped")
+    branches: list[str] | None = Field(default=None, description="branch labels to take (condition nodes)")
+
+
+class HandlerContext(Protocol):
+    """Per-attempt context. Handlers never touch the store, the executor or HTTP routes."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def run_number(self) -> int: ...
+    @property
+    def pipeline(self) -> str: ...
+    @property
+    def node_id(self) -> str: ...
+    @property
+    def step_key(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def item_index(self) -> int | None: ...
+    @property
+    def attempt_key(self) -> str:
+        """Stable across processes for this attempt: use it as an idempotency key downstream."""
+        ...
+    @property
+    def workspace(self) -> Path:
+        """The attempt's own folder, the cwd of scripts; files left here become artifacts."""
+        ...
+    @property
+    def log_path(self) -> Path:
+        """The attempt log; subprocess output is appended here."""
+        ...
+    @property
+    def logger(self) -> logging.Logger: ...
+    @property
+    def credentials(self) -> Mapping[str, str]:
+        """Only the credentials the node names."""
+        ...
+    @property
+    def feedback(self) -> str | None:
+        """The feedback of a revision request, if this attempt answers one."""
+        ...
+    @property
+    def first_queued_at(self) -> datetime:
+        """When the step was first dispatched: durations (wait) count from here, across crashes."""
+        ...
+    @property
+    def timeout(self) -> timedelta | None: ...
+    @property
+    def sandbox(self) -> SandboxMode: ...
+    async def heartbeat(self, details: JsonValue = None) -> None: ...

@@ -1,0 +1,63 @@
+"""An explicit registry: node kind → config model and handler function."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, JsonValue
+
+from lockgate.handlers.context import HandlerContext, StepResult
+
+__all__ = ["Handler", "HandlerFn", "HandlerRegistry", "default_registry"]
+
+HandlerFn = Callable[[HandlerContext, Any, dict[str, JsonValue]], Awaitable[StepResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    kind: str
+    config_type: type[BaseModel]
+    run: HandlerFn
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, config_type: type[BaseModel], run: HandlerFn) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for kind {kind!r} is already registered")
+        self._handlers[kind] = Handler(kind, config_type, run)
+
+    def get(self, kind: str) -> Handler:
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise LookupError(f"no handler registered for node kind {kind!r}") from None
+
+    @property
+    def kinds(self) -> Mapping[str, Handler]:
+        return dict(self._handlers)
+
+
+def default_registry() -> HandlerRegistry:
+    from lockgate.handlers import condition, http, noop, script, transform, wait  # noqa: PLC0415 - kinds load lazily
+    from lockgate.spec import (  # noqa: PLC0415
+        ConditionConfig,
+        HttpConfig,
+        NoopConfig,
+        ScriptConfig,
+        TransformConfig,
+        WaitConfig,
+    )
+
+    registry = HandlerRegistry()
+    registry.register("script", ScriptConfig, script.run)
+    registry.register("http", HttpConfig, http.run)
+    registry.register("transform", TransformConfig, transform.run)
+    registry.register("condition", ConditionConfig, condition.run)
+    registry.register("noop", NoopConfig, noop.run)
+    registry.register("wait", WaitConfig, wait.run)
+    return registry

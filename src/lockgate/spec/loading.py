@@ -1,0 +1,85 @@
+"""Read a definition from YAML or JSON text or a file; every problem reported at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lockgate.errors import DefinitionError, DefinitionErrors
+from lockgate.spec.pipeline import PipelineSpec
+
+__all__ = ["load_spec", "parse_spec", "spec_from_data"]
+
+
+def _where(data: Any, loc: tuple[int | str, ...]) -> tuple[str | None, str]:
+    """Map a pydantic error location to (node id, field path)."""
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+        nodes = data.get("nodes") if isinstance(data, dict) else None
+        node = nodes[loc[1]] if isinstance(nodes, list) and loc[1] < len(nodes) else None
+        node_id = node.get("id") if isinstance(node, dict) and isinstance(node.get("id"), str) else f"nodes[{loc[1]}]"
+        rest = loc[2:]
+        kind = node.get("kind") if isinstance(node, dict) else None
+        if rest and rest[0] == kind:  # the discriminated union adds the kind to the path
+            rest = rest[1:]
+        return node_id, _path(rest)
+    return None, _path(loc)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
+    if not isinstance(data, dict):
+        raise DefinitionErrors([DefinitionError("a pipeline definition must be a mapping")])
+    if base_dir is not None:
+        data = _resolve_files(data, base_dir)
+    try:
+        return PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            node_id, field = _where(data, tuple(err["loc"]))
+            errors.append(DefinitionError(err["msg"], node_id=node_id, field=field or None))
+        raise DefinitionErrors(errors) from None
+
+
+def _resolve_files(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Inline script files so that a pipeline version holds all it runs (and its hash changes with them)."""
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list):
+        return data
+    resolved = []
+    for node in nodes:
+        config = node.get("config") if isinstance(node, dict) else None
+        if isinstance(config, dict) and node.get("kind") == "script" and isinstance(config.get("file"), str):
+            path = (base_dir / config["file"]).resolve()
+            if not path.is_file():
+                raise DefinitionErrors([DefinitionError(f"script file {path} not found", node.get("id"), "config.file")])
+            config = {k: v for k, v in config.items() if k != "file"} | {"code": path.read_text()}
+            node = {**node, "config": config}
+        resolved.append(node)
+    return {**data, "nodes": resolved}
+
+
+def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> PipelineSpec:
+    try:
+        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
+    return spec_from_data(data, base_dir)
+
+
+def load_spec(path: Path) -> PipelineSpec:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DefinitionErrors([DefinitionError(f"cannot read {path}: {exc.strerror}")]) from None
+    return parse_spec(text, "json" if path.suffix == ".json" else "yaml", base_dir=path.parent)

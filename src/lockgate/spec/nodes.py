@@ -1,0 +1,198 @@
+"""Node kinds: one model per kind, gathered into a closed discriminated union."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
+from lockgate.spec.policies import Join, OnError, RetryPolicy
+
+__all__ = [
+    "ConditionBranch",
+    "ConditionConfig",
+    "ConditionNode",
+    "HttpConfig",
+    "HttpNode",
+    "Node",
+    "NodeBase",
+    "NoopConfig",
+    "NoopNode",
+    "Position",
+    "ScriptConfig",
+    "ScriptInputMode",
+    "ScriptNode",
+    "TemplatedJson",
+    "TransformConfig",
+    "TransformNode",
+    "WaitConfig",
+    "WaitNode",
+]
+
+# JSON whose strings are templates, rendered before the handler sees them.
+TemplatedJson = Annotated[JsonValue, TEMPLATED]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Position(BaseModel):
+    model_config = _FROZEN
+    x: float
+    y: float
+
+
+class NodeBase(BaseModel):
+    """What every node has, whatever its kind.
+
+    Attributes:
+        id: unique slug within the pipeline; expressions refer to it as ``nodes.<id>``.
+        name: a label for people.
+        inputs: values handed to the handler, each may be a template.
+        retry: the retry policy of each step of this node.
+        timeout: the longest one attempt may take.
+        heartbeat_timeout: a running attempt that does not heartbeat within this is lost.
+        on_error: fail the run, continue to successors, or take the ``error`` branch.
+        join: wait for every taken incoming edge (``all``) or fire on the first (``any``).
+        for_each: an expression giving a list; one step per item (``item``, ``item_index``).
+        max_parallel: how many items of a ``for_each`` run at once.
+        idempotency_key: a template; a step whose key was seen before reuses that result.
+    """
+
+    model_config = _FROZEN
+
+    id: Identifier
+    name: str | None = None
+    description: str | None = None
+    inputs: dict[str, TemplatedJson] = Field(default_factory=dict)
+    retry: RetryPolicy = RetryPolicy()
+    timeout: Duration | None = None
+    heartbeat_timeout: Duration | None = None
+    on_error: OnError = OnError.FAIL
+    join: Join = Join.ALL
+    for_each: Template | None = None
+    max_parallel: int | None = Field(default=None, ge=1)
+    idempotency_key: Template | None = None
+    position: Position | None = None
+
+
+class ScriptInputMode(StrEnum):
+    VARIABLES = "variables"  # ``inputs`` (and each identifier-named input) are Python globals
+    STDIN = "stdin"  # the inputs arrive as one JSON document on standard input
+
+
+class ScriptConfig(BaseModel):
+    """A Python script run in a confined subprocess whose cwd is the attempt's workspace.
+
+    The output is ``output.json`` if the script writes it, else the JSON it prints last.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    code: str | None = Field(default=None, json_schema_extra={"format": "python"})
+    file: str | None = None
+    input_mode: ScriptInputMode = ScriptInputMode.VARIABLES
+    env: dict[str, Template] = Field(default_factory=dict)
+    cpu_time: Duration | None = timedelta(seconds=300)
+    memory_mb: int | None = Field(default=2048, ge=16)
+    network: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScriptConfig:
+        if (self.code is None) == (self.file is None):
+            raise ValueError("give exactly one of 'code' or 'file'")
+        return self
+
+
+class ScriptNode(NodeBase):
+    kind: Literal["script"]
+    config: ScriptConfig
+
+
+class HttpConfig(BaseModel):
+    """An HTTP request; the response (JSON when it is JSON) is the output."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: Template
+    headers: dict[str, Template] = Field(default_factory=dict)
+    query: dict[str, Template] = Field(default_factory=dict)
+    json_body: TemplatedJson = None
+    body: Template | None = None
+    expect_status: list[int] = Field(default_factory=list, description="empty: any 2xx")
+    request_timeout: Duration = timedelta(seconds=30)
+    follow_redirects: bool = True
+
+
+class HttpNode(NodeBase):
+    kind: Literal["http"]
+    config: HttpConfig
+
+
+class TransformConfig(BaseModel):
+    """A value computed from expressions; it becomes the output."""
+
+    model_config = _FROZEN
+    value: TemplatedJson
+
+
+class TransformNode(NodeBase):
+    kind: Literal["transform"]
+    config: TransformConfig
+
+
+class ConditionBranch(BaseModel):
+    model_config = _FROZEN
+    name: Identifier
+    when: Template | bool
+
+
+class ConditionConfig(BaseModel):
+    """Picks branches: the first (or every) branch whose ``when`` holds, else ``default``."""
+
+    model_config = _FROZEN
+    branches: list[ConditionBranch] = Field(min_length=1)
+    default: Identifier | None = None
+    match: Literal["first", "all"] = "first"
+
+
+class ConditionNode(NodeBase):
+    kind: Literal["condition"]
+    config: ConditionConfig
+
+
+class NoopConfig(BaseModel):
+    model_config = _FROZEN
+
+
+class NoopNode(NodeBase):
+    kind: Literal["noop"]
+    config: NoopConfig = NoopConfig()
+
+
+class WaitConfig(BaseModel):
+    """Wait for a duration counted from the step's first dispatch, or until an instant."""
+
+    model_config = _FROZEN
+    duration: Duration | None = None
+    until: Template | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> WaitConfig:
+        if (self.duration is None) == (self.until is None):
+            raise ValueError("give exactly one of 'duration' or 'until'")
+        return self
+
+
+class WaitNode(NodeBase):
+    kind: Literal["wait"]
+    config: WaitConfig
+
+
+Node = Annotated[
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode,
+    Field(discriminator="kind"),
+]
