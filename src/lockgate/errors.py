@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 __all__ = [
     "ConflictError",
@@ -45,7 +48,7 @@ class DefinitionError(LockgateError):
         return f"{where}: {self.detail}" if where else self.detail
 
 
-class DefinitionErrors(LockgateError):
+class DefinitionErrors(LockgateError):  # noqa: N818 - holds many DefinitionError; the plural says so
     """Every problem of one definition, reported at once."""
 
     code = "definition_errors"
@@ -58,7 +61,7 @@ class DefinitionErrors(LockgateError):
 class NotFoundError(LockgateError):
     code = "not_found"
 
-    def __init__(self, kind: str, id: str) -> None:  # noqa: A002 - the word users know
+    def __init__(self, kind: str, id: str) -> None:
         super().__init__(f"{kind} {id!r} not found")
         self.kind = kind
         self.id = id

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from lockgate.compile.graph import ancestors, find_cycle, levels, topological_order
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
 from lockgate.compile.references import Scope, check_template_field
 from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec.nodes import ConditionNode, Node
-from lockgate.spec.pipeline import PipelineSpec
 from lockgate.spec.policies import OnError
 from lockgate.spec.templated import templated_values
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["ERROR_BRANCH", "compile_pipeline", "declared_branches"]
 
@@ -70,11 +75,11 @@ def _check_ids_and_edges(spec: PipelineSpec, errors: list[DefinitionError]) -> l
 
 def _check_node_expressions(
     spec: PipelineSpec, node: Node, upstream: frozenset[str], errors: list[DefinitionError]
-) -> tuple[tuple[str, object], ...]:
+) -> tuple[tuple[str, JsonValue], ...]:
     all_nodes = frozenset(n.id for n in spec.nodes)
     fields = frozenset(spec.input) if spec.input else None
     scope = Scope(node.id, upstream, all_nodes, fields, has_item=node.for_each is not None)
-    config_templates: list[tuple[str, object]] = []
+    config_templates: list[tuple[str, JsonValue]] = []
     for path, value in templated_values(node, ""):
         if path == "for_each":
             errors.extend(check_template_field(value, path, Scope(node.id, upstream, all_nodes, fields)))
@@ -118,6 +123,7 @@ def compile_pipeline(spec: PipelineSpec) -> Plan:
             ancestors=ancestry[node_id],
             level=level[node_id],
             config_templates=config_templates,
+            config_json=node.config.model_dump(mode="json"),
         )
     _check_edges_and_output(spec, edges, ancestry, errors)
     if errors:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import JsonValue
+
 from lockgate.spec.nodes import Node
 from lockgate.spec.pipeline import Edge, PipelineSpec
 
@@ -30,7 +32,8 @@ class PlanNode:
     ancestors: frozenset[str]
     level: int
     # ``(field path, template JSON)`` of the config, rendered at dispatch
-    config_templates: tuple[tuple[str, object], ...]
+    config_templates: tuple[tuple[str, JsonValue], ...]
+    config_json: Mapping[str, JsonValue]
 
     @property
     def id(self) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING
 
 from lockgate.errors import DefinitionError
 from lockgate.expressions import inspect_template, templates_in
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pydantic import JsonValue
 
 __all__ = ["Scope", "check_template_field"]
 

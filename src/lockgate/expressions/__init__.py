@@ -1,6 +1,6 @@
 """Sandboxed Jinja2 expressions: one syntax everywhere, checked at compile time, evaluated purely."""
 
-from lockgate.expressions.evaluate import ExpressionError, render, render_deep
+from lockgate.expressions.evaluate import ExpressionError, render, render_deep, truthy
 from lockgate.expressions.references import Reference, TemplateInfo, inspect_template, templates_in
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "render",
     "render_deep",
     "templates_in",
+    "truthy",
 ]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError, Undefined
-from pydantic import JsonValue
 
 from lockgate.expressions.environment import compiled_expression, compiled_template, single_expression
 
-__all__ = ["ExpressionError", "render", "render_deep"]
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+__all__ = ["ExpressionError", "render", "render_deep", "truthy"]
+
+_FALSE_WORDS = frozenset({"", "false", "0", "no", "none", "null", "off"})
 
 
 class ExpressionError(Exception):
@@ -58,3 +62,10 @@ def render_deep(value: JsonValue, context: Mapping[str, Any], field: str | None 
     if isinstance(value, list):
         return [render_deep(v, context, f"{field}[{i}]" if field else f"[{i}]") for i, v in enumerate(value)]
     return value
+
+
+def truthy(value: JsonValue) -> bool:
+    """How a condition reads a rendered value: the strings ``false``, ``0``, ``no``, ``null``… are false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE_WORDS
+    return bool(value)

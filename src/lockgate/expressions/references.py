@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jinja2 import TemplateSyntaxError, meta, nodes
-from pydantic import JsonValue
 
 from lockgate.expressions.environment import ENV, parse
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pydantic import JsonValue
 
 __all__ = ["Reference", "TemplateInfo", "inspect_template", "templates_in"]
 

@@ -41,6 +41,7 @@ class Templated:
     """Marker: a config field whose strings are Jinja2 templates rendered before the handler runs."""
 
     def __repr__(self) -> str:
+        """Show the marker in annotations."""
         return "Templated()"
 
 
@@ -56,4 +57,5 @@ Identifier = Annotated[
 
 
 def is_templated(metadata: list[Any]) -> bool:
+    """Whether a field's annotation metadata carries the ``Templated`` marker."""
     return any(isinstance(m, Templated) for m in metadata)

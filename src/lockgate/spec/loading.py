@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec.pipeline import PipelineSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["load_spec", "parse_spec", "spec_from_data"]
 
@@ -37,6 +39,15 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
+    """Validate already-parsed data (a mapping) as a pipeline definition.
+
+    Args:
+        data: the parsed YAML or JSON document.
+        base_dir: the folder script ``file`` paths are relative to; None leaves them unresolved.
+
+    Raises:
+        DefinitionErrors: every problem found, each with its node id and field.
+    """
     if not isinstance(data, dict):
         raise DefinitionErrors([DefinitionError("a pipeline definition must be a mapping")])
     if base_dir is not None:
@@ -62,7 +73,9 @@ def _resolve_files(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         if isinstance(config, dict) and node.get("kind") == "script" and isinstance(config.get("file"), str):
             path = (base_dir / config["file"]).resolve()
             if not path.is_file():
-                raise DefinitionErrors([DefinitionError(f"script file {path} not found", node.get("id"), "config.file")])
+                raise DefinitionErrors(
+                    [DefinitionError(f"script file {path} not found", node.get("id"), "config.file")]
+                )
             config = {k: v for k, v in config.items() if k != "file"} | {"code": path.read_text()}
             node = {**node, "config": config}
         resolved.append(node)
@@ -70,6 +83,11 @@ def _resolve_files(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
 
 
 def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> PipelineSpec:
+    """Parse YAML (``fmt="yaml"``) or JSON text into a pipeline definition.
+
+    Raises:
+        DefinitionErrors: the text is not valid YAML/JSON, or the definition has problems.
+    """
     try:
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -78,6 +96,11 @@ def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> Pi
 
 
 def load_spec(path: Path) -> PipelineSpec:
+    """Read a definition file (``.json`` is JSON, anything else YAML); script files resolve beside it.
+
+    Raises:
+        DefinitionErrors: the file cannot be read, or the definition has problems.
+    """
     try:
         text = path.read_text()
     except OSError as exc:

@@ -39,6 +39,8 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 class Position(BaseModel):
+    """Where the editor draws the node; no effect on runs."""
+
     model_config = _FROZEN
     x: float
     y: float
@@ -79,6 +81,8 @@ class NodeBase(BaseModel):
 
 
 class ScriptInputMode(StrEnum):
+    """How a script receives its inputs."""
+
     VARIABLES = "variables"  # ``inputs`` (and each identifier-named input) are Python globals
     STDIN = "stdin"  # the inputs arrive as one JSON document on standard input
 
@@ -107,6 +111,8 @@ class ScriptConfig(BaseModel):
 
 
 class ScriptNode(NodeBase):
+    """Runs a Python script in a confined subprocess."""
+
     kind: Literal["script"]
     config: ScriptConfig
 
@@ -128,6 +134,8 @@ class HttpConfig(BaseModel):
 
 
 class HttpNode(NodeBase):
+    """Makes one HTTP request."""
+
     kind: Literal["http"]
     config: HttpConfig
 
@@ -140,11 +148,15 @@ class TransformConfig(BaseModel):
 
 
 class TransformNode(NodeBase):
+    """Computes a value from expressions, without side effects."""
+
     kind: Literal["transform"]
     config: TransformConfig
 
 
 class ConditionBranch(BaseModel):
+    """A named branch, picked when ``when`` holds."""
+
     model_config = _FROZEN
     name: Identifier
     when: Template | bool
@@ -160,15 +172,21 @@ class ConditionConfig(BaseModel):
 
 
 class ConditionNode(NodeBase):
+    """Routes the run: only edges of the picked branches are taken."""
+
     kind: Literal["condition"]
     config: ConditionConfig
 
 
 class NoopConfig(BaseModel):
+    """A noop node takes no configuration."""
+
     model_config = _FROZEN
 
 
 class NoopNode(NodeBase):
+    """Does nothing: a join point or a placeholder."""
+
     kind: Literal["noop"]
     config: NoopConfig = NoopConfig()
 
@@ -188,6 +206,8 @@ class WaitConfig(BaseModel):
 
 
 class WaitNode(NodeBase):
+    """Waits for a duration or until an instant."""
+
     kind: Literal["wait"]
     config: WaitConfig
 

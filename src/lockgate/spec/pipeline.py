@@ -28,6 +28,8 @@ class Edge(BaseModel):
 
 
 class InputType(StrEnum):
+    """The JSON type of a run input field."""
+
     STRING = "string"
     NUMBER = "number"
     INTEGER = "integer"
@@ -37,6 +39,8 @@ class InputType(StrEnum):
 
 
 class InputField(BaseModel):
+    """One field of the input a run takes."""
+
     model_config = _FROZEN
 
     type: InputType = InputType.STRING
@@ -67,7 +71,9 @@ class PipelineSpec(BaseModel):
     output: TemplatedJson = None
 
     def canonical_json(self) -> str:
+        """The definition as compact JSON with sorted keys and defaults left out: what the hash covers."""
         return json.dumps(self.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
 
     def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON: equal for equal definitions, whatever the key order."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()

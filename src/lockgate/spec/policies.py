@@ -13,12 +13,16 @@ __all__ = ["Join", "OnError", "RetryPolicy"]
 
 
 class OnError(StrEnum):
+    """What a failed step (retries exhausted) does to the run."""
+
     FAIL = "fail"
     CONTINUE = "continue"
     BRANCH = "branch"  # route to the node's edges labelled ``branch: error``
 
 
 class Join(StrEnum):
+    """When a node with several incoming edges becomes ready."""
+
     ALL = "all"
     ANY = "any"
 

@@ -10,6 +10,7 @@ __all__ = ["pipeline_json_schema"]
 
 
 def pipeline_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) a pipeline definition document satisfies."""
     schema = PipelineSpec.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Lockgate pipeline"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
-from typing import Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, JsonValue
 
 from lockgate.spec.fields import Templated
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["templated_fields", "templated_values"]
 
@@ -23,6 +25,7 @@ def _has_marker(annotation: Any) -> bool:
 
 @cache
 def templated_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names of the fields of ``model`` whose strings are templates."""
     names = set()
     for name, info in model.model_fields.items():
         if any(isinstance(m, Templated) for m in info.metadata) or _has_marker(info.annotation):

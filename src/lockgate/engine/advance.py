@@ -1,0 +1,188 @@
+"""The one entry point of the core: ``advance(plan, state, event, now) -> Transition``. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lockgate.compile.plan import Plan
+from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
+from lockgate.engine.draft import Draft
+from lockgate.engine.events import (
+    Event,
+    RunCancelled,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    StepFailed,
+    StepHeartbeat,
+    StepLost,
+    StepStarted,
+    StepSucceeded,
+    TimerFired,
+    TimerPurpose,
+)
+from lockgate.engine.state import ACTIVE, ErrorInfo, RunState, RunStatus, StepState, StepStatus
+from lockgate.engine.transitions import cancel_active, dispatch, drain, on_failure, on_success, start_node
+from lockgate.errors import InvalidTransitionError
+
+__all__ = ["Transition", "advance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    state: RunState
+    commands: tuple[Command, ...]
+    changed: frozenset[str]  # keys of the steps this transition touched
+
+
+def advance(plan: Plan, state: RunState, event: Event, now: datetime) -> Transition:
+    """Fold one event into the run's state; return the new state and what must be done next.
+
+    Step events that no longer match the step (stale attempt, finished step, finished run) change
+    nothing: executors deliver at least once. Run commands illegal in the run's status raise
+    InvalidTransitionError.
+    """
+    draft = Draft(plan, state, now)
+    _HANDLERS[type(event)](draft, event)
+    drain(draft)
+    return Transition(draft.freeze(), tuple(draft.commands), frozenset(draft.changed))
+
+
+def _invalid(d: Draft, event: Event) -> InvalidTransitionError:
+    return InvalidTransitionError(d.base.run_id, d.status.value, event.type)
+
+
+def _current(d: Draft, step_key: str, attempt: int, *statuses: StepStatus) -> StepState | None:
+    """The step if the event still concerns its current attempt in one of ``statuses``."""
+    step = d.steps.get(step_key)
+    if step is None or step.attempt != attempt or step.status not in statuses or not d.live:
+        return None
+    return step
+
+
+def _run_started(d: Draft, event: RunStarted) -> None:
+    if d.status is not RunStatus.PENDING:
+        raise _invalid(d, event)
+    d.status = RunStatus.RUNNING
+    d.input = event.input
+    d.started_at = d.now
+    d.to_check.extend(d.plan.roots)
+
+
+def _timer(d: Draft, step: StepState, purpose: TimerPurpose, fire_at: datetime) -> None:
+    d.commands.append(StartTimer(run_id=d.base.run_id, step=step.key, attempt=step.attempt, purpose=purpose,
+                                 fire_at=fire_at))  # fmt: skip
+
+
+def _step_started(d: Draft, event: StepStarted) -> None:
+    step = _current(d, event.step, event.attempt, StepStatus.QUEUED)
+    if step is None:
+        return
+    step = d.update(step, status=StepStatus.RUNNING, started_at=d.now, heartbeat_at=d.now)
+    node = d.node(step.node_id).node
+    if node.timeout is not None:
+        _timer(d, step, TimerPurpose.TIMEOUT, d.now + node.timeout)
+    if node.heartbeat_timeout is not None:
+        _timer(d, step, TimerPurpose.HEARTBEAT, d.now + node.heartbeat_timeout)
+
+
+def _step_heartbeat(d: Draft, event: StepHeartbeat) -> None:
+    step = _current(d, event.step, event.attempt, StepStatus.RUNNING)
+    if step is not None:
+        d.update(step, heartbeat_at=d.now)
+
+
+def _step_succeeded(d: Draft, event: StepSucceeded) -> None:
+    step = _current(d, event.step, event.attempt, *ACTIVE)
+    if step is None:
+        return
+    if step.started_at is None:
+        step = d.update(step, started_at=event.started_at or d.now)
+    on_success(d, step, event.output, event.next, event.branches)
+
+
+def _step_failed(d: Draft, event: StepFailed) -> None:
+    step = _current(d, event.step, event.attempt, *ACTIVE)
+    if step is None:
+        return
+    if step.started_at is None:
+        step = d.update(step, started_at=event.started_at or d.now)
+    on_failure(d, step, event.error)
+
+
+def _step_lost(d: Draft, event: StepLost) -> None:
+    step = _current(d, event.step, event.attempt, *ACTIVE)
+    if step is None:
+        return
+    d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    dispatch(d, step)  # a lost attempt does not count against the retry policy
+
+
+def _timer_fired(d: Draft, event: TimerFired) -> None:
+    if event.purpose is TimerPurpose.RETRY:
+        step = _current(d, event.step, event.attempt, StepStatus.RETRYING)
+        if step is not None:
+            dispatch(d, step)
+        return
+    step = _current(d, event.step, event.attempt, *ACTIVE)
+    if step is None:
+        return
+    node = d.node(step.node_id).node
+    if event.purpose is TimerPurpose.HEARTBEAT and node.heartbeat_timeout is not None:
+        deadline = (step.heartbeat_at or step.started_at or d.now) + node.heartbeat_timeout
+        if deadline > d.now:
+            _timer(d, step, TimerPurpose.HEARTBEAT, deadline)
+            return
+        error = ErrorInfo(kind="heartbeat_timeout", message=f"no heartbeat for {node.heartbeat_timeout}",
+                          retryable=True)  # fmt: skip
+    else:
+        error = ErrorInfo(kind="timeout", message=f"attempt {step.attempt} exceeded {node.timeout}", retryable=True)
+    d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    on_failure(d, step, error)
+
+
+def _run_paused(d: Draft, event: RunPaused) -> None:
+    if d.status is not RunStatus.RUNNING:
+        raise _invalid(d, event)
+    d.status = RunStatus.PAUSED
+
+
+def _run_resumed(d: Draft, event: RunResumed) -> None:
+    if d.status is not RunStatus.PAUSED:
+        raise _invalid(d, event)
+    d.status = RunStatus.RUNNING
+    for step in list(d.steps.values()):
+        if step.held:
+            if step.item_index is None:
+                start_node(d, step.key)
+            else:
+                dispatch(d, step)
+        elif step.items is not None and step.status is StepStatus.RUNNING:
+            d.to_launch.add(step.key)
+
+
+def _run_cancelled(d: Draft, event: RunCancelled) -> None:
+    if d.status.terminal:
+        raise _invalid(d, event)
+    d.status = RunStatus.CANCELLED
+    d.finished_at = d.now
+    d.error = ErrorInfo(kind="cancelled", message=event.reason or "cancelled")
+    cancel_active(d)
+    d.commands.append(RunFinished(run_id=d.base.run_id, status=d.status))
+
+
+_HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
+    RunStarted: _run_started,
+    StepStarted: _step_started,
+    StepHeartbeat: _step_heartbeat,
+    StepSucceeded: _step_succeeded,
+    StepFailed: _step_failed,
+    StepLost: _step_lost,
+    TimerFired: _timer_fired,
+    RunPaused: _run_paused,
+    RunResumed: _run_resumed,
+    RunCancelled: _run_cancelled,
+}

@@ -1,0 +1,70 @@
+"""Rendering a step's inputs and config into the command that runs one attempt of it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import JsonValue
+
+from lockgate.compile.plan import Plan
+from lockgate.engine.commands import DispatchStep
+from lockgate.engine.context import expression_context, set_path
+from lockgate.engine.state import RunState, StepState
+from lockgate.expressions import render, render_deep
+
+__all__ = ["build_dispatch", "step_context"]
+
+
+def step_context(
+    run: RunState, steps: Mapping[str, StepState], input_: Mapping[str, JsonValue], step: StepState | None
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if step is not None and step.item_index is not None:
+        values = steps[step.node_id].item_values or ()
+        extra = {"item": values[step.item_index], "item_index": step.item_index}
+    return expression_context(run.run_id, run.pipeline, run.number, input_, steps, **extra)
+
+
+def build_dispatch(
+    plan: Plan,
+    run: RunState,
+    steps: Mapping[str, StepState],
+    input_: Mapping[str, JsonValue],
+    step: StepState,
+    attempt: int,
+    now: datetime,
+) -> DispatchStep:
+    """Raises ExpressionError (with the field) when an input or config template fails."""
+    plan_node = plan.nodes[step.node_id]
+    node = plan_node.node
+    context = step_context(run, steps, input_, step)
+    inputs = {name: render_deep(value, context, f"inputs.{name}") for name, value in node.inputs.items()}
+    config: dict[str, JsonValue] = dict(plan_node.config_json)
+    if plan_node.config_templates:
+        config = copy.deepcopy(config)
+        config_context = {**context, "inputs": inputs}
+        for path, template in plan_node.config_templates:
+            set_path(config, path, render_deep(template, config_context, f"config.{path}"))
+    key = None
+    if node.idempotency_key is not None:
+        key = str(render(node.idempotency_key, context, "idempotency_key"))
+    return DispatchStep(
+        run_id=run.run_id,
+        pipeline=run.pipeline,
+        run_number=run.number,
+        step=step.key,
+        node_id=node.id,
+        kind=node.kind,
+        attempt=attempt,
+        item_index=step.item_index,
+        inputs=inputs,
+        config=config,
+        idempotency_key=key,
+        timeout=node.timeout,
+        heartbeat_timeout=node.heartbeat_timeout,
+        first_queued_at=step.first_queued_at or now,
+        queued_at=now,
+    )

@@ -1,0 +1,80 @@
+"""A transition in progress: copy-on-write over the old state, collecting commands."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import JsonValue
+
+from lockgate.compile.plan import Plan, PlanNode
+from lockgate.engine.commands import Command
+from lockgate.engine.state import ALLOWED, ErrorInfo, RunState, RunStatus, StepState, StepStatus
+
+__all__ = ["Draft"]
+
+
+class Draft:
+    """Mutable only inside one ``advance`` call; the state it started from is never touched."""
+
+    def __init__(self, plan: Plan, state: RunState, now: datetime) -> None:
+        self.plan = plan
+        self.now = now
+        self.base = state
+        self.steps: dict[str, StepState] = dict(state.steps)
+        self.status = state.status
+        self.input = state.input
+        self.unfinished = state.unfinished
+        self.output: JsonValue = state.output
+        self.error: ErrorInfo | None = state.error
+        self.started_at = state.started_at
+        self.finished_at = state.finished_at
+        self.commands: list[Command] = []
+        self.changed: set[str] = set()
+        # Work queued by this transition, drained iteratively so deep graphs never recurse deeply.
+        self.to_check: deque[str] = deque()
+        self.to_launch: set[str] = set()
+
+    def node(self, node_id: str) -> PlanNode:
+        return self.plan.nodes[node_id]
+
+    def put(self, step: StepState) -> StepState:
+        old = self.steps.get(step.key)
+        if old is not None and old.status is not step.status and step.status not in ALLOWED[old.status]:
+            raise AssertionError(f"step {step.key}: {old.status} → {step.status} is not allowed")
+        self.steps[step.key] = step
+        self.changed.add(step.key)
+        return step
+
+    def update(self, step: StepState, **changes: Any) -> StepState:
+        return self.put(replace(step, **changes))
+
+    @property
+    def running(self) -> bool:
+        return self.status is RunStatus.RUNNING
+
+    @property
+    def live(self) -> bool:
+        return not self.status.terminal
+
+    def freeze(self) -> RunState:
+        return RunState(
+            run_id=self.base.run_id,
+            pipeline=self.base.pipeline,
+            number=self.base.number,
+            status=self.status,
+            input=self.input,
+            steps=self.steps,
+            unfinished=self.unfinished,
+            seq=self.base.seq + 1,
+            output=self.output,
+            error=self.error,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+        )
+
+    def is_status(self, key: str, *statuses: StepStatus) -> bool:
+        step = self.steps.get(key)
+        return step is not None and step.status in statuses

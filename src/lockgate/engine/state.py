@@ -1,0 +1,139 @@
+"""The run's state as the engine sees it: plain frozen values, rebuilt by folding events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+__all__ = [
+    "ACTIVE",
+    "ALLOWED",
+    "TERMINAL",
+    "ErrorInfo",
+    "MapProgress",
+    "RunState",
+    "RunStatus",
+    "StepState",
+    "StepStatus",
+    "initial_state",
+    "item_key",
+]
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"  # ready but held (run paused), or waiting for inputs
+    QUEUED = "queued"  # dispatched, not yet started
+    RUNNING = "running"
+    RETRYING = "retrying"  # failed, waiting for its backoff timer
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+
+
+TERMINAL = frozenset({StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED})
+ACTIVE = frozenset({StepStatus.QUEUED, StepStatus.RUNNING})
+
+_S = StepStatus
+ALLOWED: Mapping[StepStatus, frozenset[StepStatus]] = {
+    _S.PENDING: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.SKIPPED, _S.CANCELLED}),
+    _S.QUEUED: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED}),
+    _S.RUNNING: frozenset({_S.QUEUED, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED}),
+    _S.RETRYING: frozenset({_S.QUEUED, _S.PENDING, _S.FAILED, _S.CANCELLED}),
+    _S.SUCCEEDED: frozenset(),
+    _S.FAILED: frozenset(),
+    _S.SKIPPED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
+
+
+class ErrorInfo(BaseModel):
+    """A failure as data: what kind, what happened, whether a retry may help."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    message: str
+    retryable: bool = False
+    retry_after: timedelta | None = None
+    field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MapProgress:
+    total: int
+    launched: int = 0
+    done: int = 0
+    failed: int = 0
+
+    @property
+    def active(self) -> int:
+        return self.launched - self.done
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    key: str
+    node_id: str
+    item_index: int | None = None
+    status: StepStatus = StepStatus.PENDING
+    attempt: int = 0  # number of the latest attempt; 0 before the first dispatch
+    failures: int = 0  # failed attempts counted by the retry policy (a lost attempt is not)
+    held: bool = False  # ready, but the run is paused
+    output: JsonValue = None
+    error: ErrorInfo | None = None
+    branches: tuple[str, ...] | None = None
+    next: tuple[str, ...] | None = None
+    first_queued_at: datetime | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    retry_at: datetime | None = None
+    items: MapProgress | None = None
+    item_values: tuple[JsonValue, ...] | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    run_id: str
+    pipeline: str
+    number: int
+    status: RunStatus = RunStatus.PENDING
+    input: Mapping[str, JsonValue] = field(default_factory=dict)
+    steps: Mapping[str, StepState] = field(default_factory=dict)
+    unfinished: int = 0  # plan nodes whose step is not terminal yet
+    seq: int = 0  # events folded into this state
+    output: JsonValue = None
+    error: ErrorInfo | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+def initial_state(run_id: str, pipeline: str, number: int, node_count: int) -> RunState:
+    return RunState(run_id=run_id, pipeline=pipeline, number=number, unfinished=node_count)
+
+
+def item_key(node_id: str, index: int) -> str:
+    return f"{node_id}[{index}]"

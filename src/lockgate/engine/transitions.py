@@ -1,0 +1,257 @@
+"""How steps move: dispatch, success, failure and retry, map items, skips, and the run's end."""
+
+from __future__ import annotations
+
+from pydantic import JsonValue
+
+from lockgate.compile.compiler import declared_branches
+from lockgate.engine.backoff import retry_delay
+from lockgate.engine.commands import CancelStep, RunFinished, StartTimer
+from lockgate.engine.dispatching import build_dispatch, step_context
+from lockgate.engine.draft import Draft
+from lockgate.engine.events import TimerPurpose
+from lockgate.engine.readiness import Readiness, readiness
+from lockgate.engine.state import ACTIVE, ErrorInfo, MapProgress, RunStatus, StepState, StepStatus, item_key
+from lockgate.expressions import ExpressionError, render_deep
+from lockgate.spec.policies import OnError
+
+__all__ = ["cancel_active", "dispatch", "drain", "fail_run", "on_failure", "on_success", "start_node"]
+
+
+def _expression_error(exc: ExpressionError) -> ErrorInfo:
+    return ErrorInfo(kind="expression_error", message=exc.message, field=exc.field)
+
+
+def dispatch(d: Draft, step: StepState) -> None:
+    """Queue the next attempt of a step; held instead while the run is paused."""
+    if not d.running:
+        d.update(step, status=StepStatus.PENDING, held=True)
+        return
+    try:
+        command = build_dispatch(d.plan, d.base, d.steps, d.input, step, step.attempt + 1, d.now)
+    except ExpressionError as exc:
+        fail_final(d, d.update(step, attempt=step.attempt + 1), _expression_error(exc))
+        return
+    d.update(
+        step,
+        status=StepStatus.QUEUED,
+        attempt=command.attempt,
+        held=False,
+        error=None,
+        queued_at=d.now,
+        first_queued_at=step.first_queued_at or d.now,
+        started_at=None,
+        heartbeat_at=None,
+        retry_at=None,
+    )
+    d.commands.append(command)
+
+
+def _route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> str | None:
+    plan_node = d.node(step.node_id)
+    if next_ is not None:
+        unknown = sorted(set(next_) - set(plan_node.successors))
+        if unknown:
+            return f"next names {unknown}, which are not successors of {step.node_id!r} {list(plan_node.successors)}"
+    if branches is not None:
+        unknown = sorted(set(branches) - declared_branches(plan_node.node))
+        if unknown:
+            return f"branches {unknown} are not declared by {step.node_id!r}"
+    return None
+
+
+def on_success(
+    d: Draft, step: StepState, output: JsonValue, next_: list[str] | None, branches: list[str] | None
+) -> None:
+    problem = _route_problem(d, step, next_, branches)
+    if problem is not None:
+        fail_final(d, step, ErrorInfo(kind="invalid_route", message=problem))
+        return
+    step = d.update(
+        step,
+        status=StepStatus.SUCCEEDED,
+        output=output,
+        next=tuple(next_) if next_ is not None else None,
+        branches=tuple(branches) if branches is not None else None,
+        finished_at=d.now,
+        held=False,
+    )
+    _finished(d, step)
+
+
+def on_failure(d: Draft, step: StepState, error: ErrorInfo) -> None:
+    policy = d.node(step.node_id).node.retry
+    failures = step.failures + 1
+    retry = (
+        error.retryable and failures < policy.max_attempts and (not policy.retry_on or error.kind in policy.retry_on)
+    )
+    if retry and d.live:
+        delay = retry_delay(policy, failures, f"{d.base.run_id}/{step.key}/{step.attempt}", error.retry_after)
+        fire_at = d.now + delay
+        d.update(step, status=StepStatus.RETRYING, failures=failures, error=error, retry_at=fire_at)
+        d.commands.append(StartTimer(run_id=d.base.run_id, step=step.key, attempt=step.attempt,
+                                     purpose=TimerPurpose.RETRY, fire_at=fire_at))  # fmt: skip
+        return
+    fail_final(d, d.update(step, failures=failures), error)
+
+
+def fail_final(d: Draft, step: StepState, error: ErrorInfo) -> None:
+    step = d.update(step, status=StepStatus.FAILED, error=error, finished_at=d.now, held=False)
+    _finished(d, step)
+
+
+def _finished(d: Draft, step: StepState) -> None:
+    if step.item_index is None:
+        _node_finished(d, step)
+    else:
+        _item_finished(d, step)
+
+
+def _node_finished(d: Draft, step: StepState) -> None:
+    d.unfinished -= 1
+    if step.status is StepStatus.FAILED and d.node(step.node_id).node.on_error is OnError.FAIL:
+        error = step.error or ErrorInfo(kind="failed", message="failed")
+        fail_run(d, error.model_copy(update={"message": f"step {step.key!r} failed: {error.message}"}))
+        return
+    d.to_check.extend(d.node(step.node_id).successors)
+
+
+def _item_finished(d: Draft, item: StepState) -> None:
+    parent = d.steps[item.node_id]
+    if parent.terminal or parent.items is None:
+        return
+    failed = item.status is StepStatus.FAILED
+    progress = MapProgress(parent.items.total, parent.items.launched, parent.items.done + 1,
+                           parent.items.failed + failed)  # fmt: skip
+    parent = d.update(parent, items=progress)
+    if failed and d.node(item.node_id).node.on_error is OnError.FAIL:
+        for index in range(progress.launched):
+            _cancel_step(d, d.steps[item_key(item.node_id, index)])
+        error = item.error or ErrorInfo(kind="failed", message="failed")
+        message = f"item {item.item_index} failed: {error.message}"
+        parent = d.update(parent, status=StepStatus.FAILED, error=error.model_copy(update={"message": message}),
+                          finished_at=d.now)  # fmt: skip
+        _node_finished(d, parent)
+    elif progress.done == progress.total:
+        _complete_map(d, parent)
+    else:
+        d.to_launch.add(parent.key)
+
+
+def _complete_map(d: Draft, parent: StepState) -> None:
+    total = parent.items.total if parent.items else 0
+    items = [d.steps[item_key(parent.key, i)] for i in range(total)]
+    outputs: list[JsonValue] = [s.output if s.status is StepStatus.SUCCEEDED else None for s in items]
+    failed = [s.item_index for s in items if s.status is StepStatus.FAILED]
+    error = None
+    if failed:
+        error = ErrorInfo(kind="items_failed", message=f"{len(failed)} of {total} items failed: {failed[:20]}")
+    status = StepStatus.FAILED if failed else StepStatus.SUCCEEDED
+    _node_finished(d, d.update(parent, status=status, output=outputs, error=error, finished_at=d.now))
+
+
+def start_node(d: Draft, node_id: str) -> None:
+    node = d.node(node_id).node
+    step = d.steps.get(node_id) or d.put(StepState(key=node_id, node_id=node_id))
+    if node.for_each is None or not d.running:
+        dispatch(d, step)
+        return
+    try:
+        values = render_deep(node.for_each, step_context(d.base, d.steps, d.input, None), "for_each")
+    except ExpressionError as exc:
+        fail_final(d, step, _expression_error(exc))
+        return
+    if not isinstance(values, list):
+        message = f"for_each gave {type(values).__name__}, not a list"
+        fail_final(d, step, ErrorInfo(kind="invalid_for_each", message=message, field="for_each"))
+        return
+    step = d.update(step, status=StepStatus.RUNNING, attempt=1, held=False, items=MapProgress(len(values)),
+                    item_values=tuple(values), first_queued_at=d.now, queued_at=d.now, started_at=d.now)  # fmt: skip
+    if values:
+        d.to_launch.add(node_id)
+    else:
+        _complete_map(d, step)
+
+
+def _launch_items(d: Draft, node_id: str) -> None:
+    limit = d.node(node_id).node.max_parallel
+    while d.running:
+        parent = d.steps[node_id]
+        progress = parent.items
+        if parent.terminal or progress is None or progress.launched >= progress.total:
+            return
+        if limit is not None and progress.active >= limit:
+            return
+        index = progress.launched
+        d.update(parent, items=MapProgress(progress.total, index + 1, progress.done, progress.failed))
+        dispatch(d, d.put(StepState(key=item_key(node_id, index), node_id=node_id, item_index=index)))
+
+
+def _check_node(d: Draft, node_id: str) -> None:
+    if not d.live or node_id in d.steps:
+        return
+    try:
+        verdict = readiness(d.plan, d.steps, node_id, step_context(d.base, d.steps, d.input, None))
+    except ExpressionError as exc:
+        fail_final(d, d.put(StepState(key=node_id, node_id=node_id)), _expression_error(exc))
+        return
+    if verdict is Readiness.READY:
+        start_node(d, node_id)
+    elif verdict is Readiness.SKIP:
+        d.put(StepState(key=node_id, node_id=node_id, status=StepStatus.SKIPPED, finished_at=d.now))
+        d.unfinished -= 1
+        d.to_check.extend(d.node(node_id).successors)
+
+
+def drain(d: Draft) -> None:
+    """Work through readiness checks and map launches until nothing more follows from this event."""
+    while d.to_check or d.to_launch:
+        if d.to_check:
+            _check_node(d, d.to_check.popleft())
+        else:
+            _launch_items(d, d.to_launch.pop())
+    _maybe_complete(d)
+
+
+def _run_output(d: Draft) -> JsonValue:
+    spec_output = d.plan.spec.output
+    if spec_output is not None:
+        return render_deep(spec_output, step_context(d.base, d.steps, d.input, None), "output")
+    sinks = {n: d.steps[n] for n in d.plan.sinks if n in d.steps}
+    return {n: s.output for n, s in sinks.items() if s.status is StepStatus.SUCCEEDED}
+
+
+def _maybe_complete(d: Draft) -> None:
+    if not d.live or d.status is RunStatus.PENDING or d.unfinished > 0:
+        return
+    try:
+        d.output = _run_output(d)
+    except ExpressionError as exc:
+        fail_run(d, _expression_error(exc))
+        return
+    d.status = RunStatus.SUCCEEDED
+    d.finished_at = d.now
+    d.commands.append(RunFinished(run_id=d.base.run_id, status=d.status))
+
+
+def _cancel_step(d: Draft, step: StepState) -> None:
+    if step.terminal:
+        return
+    if step.status in ACTIVE and step.items is None:
+        d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    d.update(step, status=StepStatus.CANCELLED, finished_at=d.now, held=False)
+
+
+def cancel_active(d: Draft) -> None:
+    for step in list(d.steps.values()):
+        _cancel_step(d, step)
+
+
+def fail_run(d: Draft, error: ErrorInfo) -> None:
+    if not d.live:
+        return
+    d.status = RunStatus.FAILED
+    d.error = error
+    d.finished_at = d.now
+    cancel_active(d)
+    d.commands.append(RunFinished(run_id=d.base.run_id, status=d.status))

@@ -1,0 +1,143 @@
+"""What a script step's child may see and use: its environment, rlimits and bubblewrap confinement."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import resource
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgate.errors import PermanentStepError
+from lockgate.spec.nodes import ScriptConfig
+
+__all__ = ["Limits", "bwrap_argv", "bwrap_problem", "limits_for", "preexec", "script_env"]
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FILE_SIZE = 1 << 30  # one file may not exceed 1 GiB: a runaway writer must not fill the disk
+_NPROC = 256
+# The platform's own /etc holds secrets; only these harmless parts are shown to scripts.
+_ETC = ("alternatives", "ssl", "ca-certificates", "localtime", "passwd", "group", "nsswitch.conf", "hosts")
+_NETWORK_ETC = ("resolv.conf", "gai.conf")
+_NOBODY = "65534"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    cpu_seconds: int | None
+    memory_bytes: int | None
+
+
+def limits_for(config: ScriptConfig) -> Limits:
+    cpu = math.ceil(config.cpu_time.total_seconds()) if config.cpu_time is not None else None
+    memory = config.memory_mb * 1024 * 1024 if config.memory_mb is not None else None
+    return Limits(cpu_seconds=max(cpu, 1) if cpu is not None else None, memory_bytes=memory)
+
+
+def preexec(limits: Limits) -> Callable[[], None]:
+    """The function the forked child runs before exec: the limits bind it and all it starts."""
+
+    def apply() -> None:
+        if limits.cpu_seconds is not None:
+            # SIGXCPU at the soft limit (reported as cpu_limit), SIGKILL a second later if ignored.
+            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        if limits.memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (_FILE_SIZE, _FILE_SIZE))
+        if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
+            resource.setrlimit(resource.RLIMIT_NPROC, (_NPROC, _NPROC))
+
+    return apply
+
+
+def script_env(workspace: Path, extra: Mapping[str, str], credentials: Mapping[str, str]) -> dict[str, str]:
+    """A fresh environment: nothing of the server's own (DATABASE_URL, keys…) reaches the script."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(workspace),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for name, value in extra.items():
+        if not _ENV_NAME.match(name):
+            raise PermanentStepError("invalid_config", f"config.env: {name!r} is not a valid variable name")
+        env[name] = value
+    for name, value in credentials.items():
+        env["LOCKGATE_CREDENTIAL_" + re.sub(r"[^A-Za-z0-9_]", "_", name).upper()] = value
+    return env
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/", top)
+        if path.is_symlink():  # merged /usr: recreate the link rather than bind its target twice
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _prefix_binds() -> list[str]:
+    # pyenv's interpreter finds libpython through RUNPATH under its prefix: same path inside.
+    prefixes = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+    args: list[str] = []
+    for prefix in sorted(prefixes):
+        if not prefix.is_relative_to("/usr"):
+            args += ["--ro-bind", str(prefix), str(prefix)]
+    return args
+
+
+def bwrap_argv(
+    workspace: Path, *, network: bool, read_only: Sequence[Path] = (), status_fd: int | None = None
+) -> list[str]:
+    """The bwrap command line up to and including ``--``; the interpreter's argv follows it."""
+    args = [_bwrap_path(), *_system_binds(), *_prefix_binds()]
+    for name in _ETC + (_NETWORK_ETC if network else ()):
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for path in read_only:
+        args += ["--ro-bind", str(path), str(path)]
+    # /tmp comes before the workspace so that a workspace under /tmp is not hidden by it.
+    args += ["--tmpfs", "/tmp", "--bind", str(workspace), str(workspace), "--chdir", str(workspace)]  # noqa: S108
+    args += ["--proc", "/proc", "--dev", "/dev", "--unshare-all", "--unshare-user"]
+    args += ["--uid", _NOBODY, "--gid", _NOBODY]
+    if network:
+        args.append("--share-net")
+    args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+    if status_fd is not None:
+        args += ["--json-status-fd", str(status_fd)]
+    return args
+
+
+def _bwrap_path() -> str:
+    return shutil.which("bwrap") or "/usr/bin/bwrap"
+
+
+_probe: dict[str, str | None] = {}
+
+
+async def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot confine scripts here, or None when it works. Probed once per process."""
+    if "result" not in _probe:
+        _probe["result"] = await _run_probe()
+    return _probe["result"]
+
+
+async def _run_probe() -> str | None:
+    if shutil.which("bwrap") is None and not Path("/usr/bin/bwrap").exists():
+        return "bwrap is not installed"
+    argv = [*bwrap_argv(Path.cwd(), network=False), sys.executable, "-c", "pass"]
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await proc.communicate()
+    if proc.returncode != 0:
+        return stderr.decode(errors="replace").strip() or f"bwrap exited with {proc.returncode}"
+    return None

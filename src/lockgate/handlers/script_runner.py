@@ -1,0 +1,97 @@
+"""The program a script step's child runs: it loads the user code and hands back ``output``.
+
+It is passed to the interpreter with ``python -c`` so that nothing of Lockgate has to be
+readable inside the sandbox; hence the standard library only, and no Lockgate imports.
+Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code or file, inputs) arrives as
+JSON on ``JOB_FD``; the ``output`` global of a variables-mode script leaves as a JSON envelope
+on ``OUT_FD``, a side channel that the script's own stdout cannot corrupt.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import linecache
+import os
+import sys
+import traceback
+from typing import Any
+
+__all__ = ["MEMORY_EXIT", "main"]
+
+# Exit status meaning "the script raised MemoryError", i.e. it hit RLIMIT_AS.
+MEMORY_EXIT = 213
+
+
+def _read_job(job_fd: int) -> dict[str, Any]:
+    with os.fdopen(job_fd, "rb") as job_file:
+        job: dict[str, Any] = json.loads(job_file.read())
+    return job
+
+
+def _load_source(job: dict[str, Any]) -> tuple[str, str]:
+    if job["file"] is not None:
+        path = str(job["file"])
+        with open(path, encoding="utf-8") as source_file:  # noqa: PTH123 - stdlib only, keep it plain
+            return path, source_file.read()
+    source = str(job["code"])
+    # Inline code has no file: register it so tracebacks show its lines.
+    linecache.cache["<script>"] = (len(source), None, source.splitlines(keepends=True), "<script>")
+    return "<script>", source
+
+
+def _globals(job: dict[str, Any], filename: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins}
+    if job["mode"] == "variables":
+        inputs = job["inputs"]
+        namespace.update({k: v for k, v in inputs.items() if k.isidentifier() and not k.startswith("__")})
+        namespace["inputs"] = inputs
+    return namespace
+
+
+def _exit_status(exc: SystemExit) -> int:
+    # The same conversion the interpreter applies to an uncaught SystemExit.
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _send_output(out_fd: int, namespace: dict[str, Any]) -> None:
+    try:
+        envelope = json.dumps({"output": namespace["output"]}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        envelope = json.dumps({"invalid": f"the global 'output' is not JSON: {exc}"})
+    data = envelope.encode()
+    while data:
+        data = data[os.write(out_fd, data) :]
+
+
+def main() -> int:
+    job = _read_job(int(sys.argv[1]))
+    out_fd = int(sys.argv[2])
+    os.set_inheritable(out_fd, False)  # processes the script starts must not write the channel
+    filename, source = _load_source(job)
+    sys.argv = [filename]
+    namespace = _globals(job, filename)
+    try:
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - running user code is the point
+    except SystemExit as exc:
+        status = _exit_status(exc)
+    except MemoryError:
+        traceback.print_exc()
+        return MEMORY_EXIT
+    except BaseException as exc:  # noqa: BLE001 - report like the interpreter, minus this frame
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+        return 1
+    else:
+        status = 0
+    if status == 0 and job["mode"] == "variables" and "output" in namespace:
+        _send_output(out_fd, namespace)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
