@@ -56,9 +56,14 @@ def _invalid(d: Draft, event: Event) -> InvalidTransitionError:
 
 
 def _current(d: Draft, step_key: str, attempt: int, *statuses: StepStatus) -> StepState | None:
-    """The step if the event still concerns its current attempt in one of ``statuses``."""
+    """The step if the event still concerns its current attempt in one of ``statuses``.
+
+    A ``for_each`` parent is never an attempt of its own (only its items run), so events naming it are ignored.
+    """
     step = d.steps.get(step_key)
     if step is None or step.attempt != attempt or step.status not in statuses or not d.live:
+        return None
+    if step.items is not None:
         return None
     return step
 

@@ -1,0 +1,105 @@
+"""The on-disk layout: attempt workspaces, atomic promotion, kept failures, the ``latest`` link."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lockgate.engine.events import ArtifactRecord
+
+__all__ = ["ArtifactLayout", "safe_step"]
+
+
+def safe_step(step_key: str) -> str:
+    """``fan[12]`` → ``fan/12``: map items get a folder each under their node."""
+    return step_key.replace("[", "/").replace("]", "")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ArtifactLayout:
+    def __init__(self, home: Path) -> None:
+        self.home = home.resolve()
+
+    def pipeline_dir(self, pipeline: str) -> Path:
+        return self.home / "pipelines" / pipeline
+
+    def run_dir(self, pipeline: str, number: int) -> Path:
+        return self.pipeline_dir(pipeline) / "runs" / f"v{number}"
+
+    def step_dir(self, pipeline: str, number: int, step_key: str) -> Path:
+        return self.run_dir(pipeline, number) / safe_step(step_key)
+
+    def workspace(self, pipeline: str, number: int, step_key: str, attempt: int) -> Path:
+        name = f"exec_v{number}_{step_key.replace('[', '.').replace(']', '')}_{attempt}"
+        return self.pipeline_dir(pipeline) / ".temp" / name
+
+    def log_path(self, pipeline: str, number: int, step_key: str, attempt: int) -> Path:
+        return self.run_dir(pipeline, number) / ".logs" / f"{safe_step(step_key).replace('/', '.')}.{attempt}.log"
+
+    def prepare(self, pipeline: str, number: int, step_key: str, attempt: int) -> Path:
+        workspace = self.workspace(pipeline, number, step_key, attempt)
+        if workspace.exists():  # left by a crashed earlier try of this very attempt
+            shutil.rmtree(workspace)
+        workspace.mkdir(parents=True)
+        self.log_path(pipeline, number, step_key, attempt).parent.mkdir(parents=True, exist_ok=True)
+        return workspace
+
+    def promote(self, workspace: Path, pipeline: str, number: int, step_key: str) -> list[ArtifactRecord]:
+        """Rename the workspace into the run folder (atomic on one filesystem) and describe its files."""
+        files = sorted(p for p in workspace.rglob("*") if p.is_file())
+        if not files:
+            shutil.rmtree(workspace, ignore_errors=True)
+            return []
+        target = self.step_dir(pipeline, number, step_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # promoted by an attempt whose success was never committed (a crash)
+            self._keep(target, self.pipeline_dir(pipeline) / ".archived" / f"superseded_{target.name}_{_stamp()}")
+        os.replace(workspace, target)
+        run_dir = self.run_dir(pipeline, number)
+        records = []
+        for old in files:
+            path = target / old.relative_to(workspace)
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            records.append(ArtifactRecord(name=str(old.relative_to(workspace)), path=str(path.relative_to(run_dir)),
+                                          size=path.stat().st_size, sha256=_sha256(path), media_type=media_type))  # fmt: skip
+        return records
+
+    def keep_failed(self, workspace: Path, pipeline: str) -> Path | None:
+        """Move a failed attempt's workspace to ``.errored/`` for diagnosis (an empty one is just removed)."""
+        if not workspace.exists():
+            return None
+        if not any(workspace.iterdir()):
+            workspace.rmdir()
+            return None
+        target = self.pipeline_dir(pipeline) / ".errored" / f"{workspace.name}_{_stamp()}"
+        self._keep(workspace, target)
+        return target
+
+    @staticmethod
+    def _keep(source: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+    def point_latest(self, pipeline: str, number: int) -> None:
+        """``runs/latest -> vN``, replaced atomically."""
+        runs = self.pipeline_dir(pipeline) / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        tmp = runs / f".latest.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(f"v{number}")
+        os.replace(tmp, runs / "latest")
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -1,0 +1,89 @@
+"""The HandlerContext an executor builds for one attempt."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pydantic import JsonValue
+
+from lockgate.engine.commands import DispatchStep
+from lockgate.engine.events import StepHeartbeat
+from lockgate.executors.base import Report
+from lockgate.handlers.context import SandboxMode
+
+__all__ = ["AttemptContext", "attempt_logger"]
+
+
+def attempt_logger(command: DispatchStep, log_path: Path) -> logging.Logger:
+    logger = logging.getLogger(f"lockgate.step.{command.run_id}.{command.step}.{command.attempt}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    return logger
+
+
+@dataclass
+class AttemptContext:
+    command: DispatchStep
+    workspace: Path
+    log_path: Path
+    logger: logging.Logger
+    sandbox: SandboxMode
+    report: Report
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    feedback: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.command.run_id
+
+    @property
+    def run_number(self) -> int:
+        return self.command.run_number
+
+    @property
+    def pipeline(self) -> str:
+        return self.command.pipeline
+
+    @property
+    def node_id(self) -> str:
+        return self.command.node_id
+
+    @property
+    def step_key(self) -> str:
+        return self.command.step
+
+    @property
+    def attempt(self) -> int:
+        return self.command.attempt
+
+    @property
+    def item_index(self) -> int | None:
+        return self.command.item_index
+
+    @property
+    def attempt_key(self) -> str:
+        return self.command.attempt_key
+
+    @property
+    def first_queued_at(self) -> datetime:
+        return self.command.first_queued_at
+
+    @property
+    def timeout(self) -> timedelta | None:
+        return self.command.timeout
+
+    async def heartbeat(self, details: JsonValue = None) -> None:
+        self.report(self.run_id, StepHeartbeat(step=self.step_key, attempt=self.attempt, details=details))
+
+    def close(self) -> None:
+        for handler in list(self.logger.handlers):
+            handler.close()
+            self.logger.removeHandler(handler)

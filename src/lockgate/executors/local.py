@@ -1,0 +1,112 @@
+"""The default executor: asyncio tasks in this process (scripts run as subprocesses), bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from lockgate.artifacts.layout import ArtifactLayout
+from lockgate.engine.commands import DispatchStep
+from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
+from lockgate.engine.state import ErrorInfo
+from lockgate.errors import RetryableStepError, StepError
+from lockgate.executors.base import Report
+from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.handlers.context import SandboxMode, StepResult
+from lockgate.handlers.registry import HandlerRegistry
+
+__all__ = ["LocalExecutor"]
+
+log = logging.getLogger(__name__)
+
+
+def _error(exc: BaseException) -> ErrorInfo:
+    if isinstance(exc, StepError):
+        retry_after = exc.retry_after if isinstance(exc, RetryableStepError) else None
+        return ErrorInfo(kind=exc.kind, message=exc.detail, retryable=exc.retryable, retry_after=retry_after)
+    if isinstance(exc, ValidationError):
+        return ErrorInfo(kind="invalid_config", message=str(exc), retryable=False)
+    # An unexpected exception may be a passing fault: retryable, as Temporal treats it.
+    return ErrorInfo(kind="exception", message=f"{type(exc).__name__}: {exc}", retryable=True)
+
+
+class LocalExecutor:
+    def __init__(
+        self,
+        registry: HandlerRegistry,
+        layout: ArtifactLayout,
+        report: Report,
+        *,
+        worker: str,
+        max_concurrency: int,
+        sandbox: SandboxMode,
+    ) -> None:
+        self._registry = registry
+        self._layout = layout
+        self._report = report
+        self._worker = worker
+        self._sandbox = sandbox
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
+
+    async def start(self) -> None:
+        return None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def submit(self, command: DispatchStep) -> None:
+        key = (command.run_id, command.step, command.attempt)
+        if key in self._tasks:  # delivered twice: the attempt is already running here
+            return
+        task = asyncio.create_task(self._run(command), name=f"step {command.step}#{command.attempt}")
+        self._tasks[key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(key, None))
+
+    def cancel(self, run_id: str, step: str, attempt: int) -> None:
+        task = self._tasks.get((run_id, step, attempt))
+        if task is not None:
+            task.cancel()
+
+    async def stop(self, grace: float) -> None:
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run(self, command: DispatchStep) -> None:
+        async with self._slots:
+            self._report(command.run_id, StepStarted(step=command.step, attempt=command.attempt, worker=self._worker))
+            started_at = datetime.now(UTC)
+            event = await self._invoke(command, started_at)
+            if event is not None:
+                self._report(command.run_id, event)
+
+    async def _invoke(self, command: DispatchStep, started_at: datetime) -> Event | None:
+        layout = self._layout
+        workspace = layout.prepare(command.pipeline, command.run_number, command.step, command.attempt)
+        log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
+        ctx = AttemptContext(command, workspace, log_path, attempt_logger(command, log_path), self._sandbox,
+                             self._report)  # fmt: skip
+        try:
+            handler = self._registry.get(command.kind)
+            config = handler.config_type.model_validate(command.config)
+            result: StepResult = await handler.run(ctx, config, command.inputs)
+        except asyncio.CancelledError:
+            layout.keep_failed(workspace, command.pipeline)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes StepFailed data
+            ctx.logger.error("attempt failed: %s", exc)
+            layout.keep_failed(workspace, command.pipeline)
+            return StepFailed(step=command.step, attempt=command.attempt, error=_error(exc), started_at=started_at)
+        finally:
+            ctx.close()
+        artifacts = layout.promote(workspace, command.pipeline, command.run_number, command.step)
+        return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
+                             branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip

@@ -1,0 +1,239 @@
+"""The shell around the core: a committer that applies events in batches, then runs the commands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pydantic import JsonValue
+
+from lockgate.artifacts.layout import ArtifactLayout
+from lockgate.engine import (
+    CancelStep,
+    DispatchStep,
+    Event,
+    RunFinished,
+    RunStarted,
+    RunState,
+    StartTimer,
+    StepSucceeded,
+)
+from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime.applier import Applied, Applier
+from lockgate.runtime.clock import Clock, SystemClock
+from lockgate.runtime.maintenance import Maintenance
+from lockgate.runtime.timers import TimerQueue
+from lockgate.settings import Settings
+from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store import pipelines as pipeline_store
+from lockgate.store import runs as run_store
+from lockgate.store import workers as worker_store
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+from lockgate.executors.local import LocalExecutor
+
+__all__ = ["Listener", "Runtime"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Listener = Callable[[Applied], None]
+_Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
+
+
+class Runtime:
+    """One per process. Any number of processes may share a database (DESIGN rule 3)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: HandlerRegistry | None = None,
+        clock: Clock | None = None,
+        kind: str = "local",
+        scope: set[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.db_url)
+        self.layout = ArtifactLayout(settings.home)
+        self.kind = kind
+        self.scope = scope  # recover only these runs (None: every run)
+        self._registry = registry or default_registry()
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lockgate-db")
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._listeners: list[Listener] = []
+        self._finished: dict[str, list[asyncio.Future[None]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.worker = ""
+        self.applier: Applier
+        self.executor: LocalExecutor
+        self.timers = TimerQueue(self.clock, self.report)
+        self.maintenance: Maintenance
+
+    async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run store work on the one database thread (SQLite likes a single writer per process)."""
+        return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
+
+    async def start(self) -> None:
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        await self.db_call(upgrade, self.db)
+        self.worker = await self.db_call(self._register)
+        self.applier = Applier(self.db, self.worker)
+        self.executor = LocalExecutor(self._registry, self.layout, self.report, worker=self.worker,
+                                      max_concurrency=self.settings.max_concurrency, sandbox=self.settings.sandbox)  # fmt: skip
+        self.maintenance = Maintenance(self)
+        self._tasks = [
+            asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
+            asyncio.create_task(self.timers.run(), name="lockgate-timers"),
+            asyncio.create_task(self.maintenance.run(), name="lockgate-maintenance"),
+        ]
+
+    def _register(self) -> str:
+        with self.db.write() as conn:
+            return worker_store.register_worker(conn, self.kind, self.clock.now())
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Let running steps finish (up to ``grace``), record what they report, then step down."""
+        wait = self.settings.shutdown_grace.total_seconds() if grace is None else grace
+        await self.executor.stop(wait)
+        await self._drain()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.db_call(self._unregister)
+        self._db_thread.shutdown(wait=True)
+        self.db.dispose()
+
+    def _unregister(self) -> None:
+        with self.db.write() as conn:
+            worker_store.stop_worker(conn, self.worker, self.clock.now())
+
+    async def _drain(self) -> None:
+        for _ in range(100):
+            if self._queue.empty():
+                return
+            await asyncio.sleep(0.01)
+
+    # ---- events in -------------------------------------------------------------------------------
+
+    def report(self, run_id: str, event: Event) -> None:
+        """Fire and forget (executors, timers, recovery)."""
+        self._queue.put_nowait((run_id, event, None))
+
+    async def apply(self, run_id: str, event: Event) -> Applied:
+        """Apply one event and wait for its commit; raises what refused it (e.g. InvalidTransitionError)."""
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((run_id, event, future))
+        applied = await future
+        if applied.error is not None:
+            raise applied.error
+        return applied
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def _commit_loop(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self.settings.batch_size and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            try:
+                results = await self.db_call(self.applier.apply, [(r, e) for r, e, _ in items], self.clock.now())
+            except Exception as exc:  # the store is unreachable: keep reported events, retry shortly
+                log.warning("applying %d events failed (%s); retrying", len(items), exc)
+                for run_id, event, future in items:
+                    if future is not None:
+                        future.set_exception(exc)
+                    else:
+                        self._queue.put_nowait((run_id, event, None))
+                await asyncio.sleep(0.5)
+                continue
+            self._after_commit(items, results)
+
+    def _after_commit(self, items: list[_Item], results: list[Applied]) -> None:
+        by_event = {id(a.event): a for a in results}
+        for _, event, future in items:
+            applied = by_event.get(id(event))
+            if future is not None and not future.done():
+                if applied is None:  # a no-op: nothing recorded, nothing to do
+                    future.set_result(Applied("", event, self.clock.now(), None))
+                else:
+                    future.set_result(applied)
+        for applied in results:
+            if applied.transition is None:
+                continue
+            for command in applied.transition.commands:
+                self._run_command(command, applied.transition.state)
+            for listener in list(self._listeners):
+                listener(applied)
+
+    # ---- commands out ----------------------------------------------------------------------------
+
+    def _run_command(self, command: object, state: RunState) -> None:
+        if isinstance(command, DispatchStep):
+            if command.idempotency_key is not None:
+                asyncio.create_task(self._dispatch_idempotent(command))
+            else:
+                self.executor.submit(command)
+        elif isinstance(command, StartTimer):
+            self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
+        elif isinstance(command, CancelStep):
+            self.executor.cancel(command.run_id, command.step, command.attempt)
+        elif isinstance(command, RunFinished):
+            if command.status.value == "succeeded":
+                with contextlib.suppress(OSError):
+                    self.layout.point_latest(state.pipeline, state.number)
+            for waiter in self._finished.pop(command.run_id, []):
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _dispatch_idempotent(self, command: DispatchStep) -> None:
+        key = command.idempotency_key or ""
+        row = await self.db_call(self._lookup, key)
+        if row is None:
+            self.executor.submit(command)
+            return
+        self.report(command.run_id, StepSucceeded(step=command.step, attempt=command.attempt, output=row.output,
+                                                  reused=True))  # fmt: skip
+
+    def _lookup(self, key: str) -> Any:
+        with self.db.read() as conn:
+            return worker_store.lookup_idempotent(conn, key)
+
+    # ---- runs ------------------------------------------------------------------------------------
+
+    async def create_run(self, spec: PipelineSpec, input_: dict[str, JsonValue]) -> run_store.RunHead:
+        """Save the definition as a version (if new), create the run (vN) and start it."""
+        head = await self.db_call(self._create, spec, input_)
+        await self.apply(head.id, RunStarted(input=input_))
+        return head
+
+    def _create(self, spec: PipelineSpec, input_: dict[str, JsonValue]) -> run_store.RunHead:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            version = pipeline_store.save_version(conn, spec, now)
+            return run_store.create_run(conn, version.pipeline_id, version.id, input_, now)
+
+    async def run_state(self, run_id: str) -> RunState:
+        def read() -> RunState:
+            with self.db.read() as conn:
+                return self.applier.read_state(conn, run_store.lock_run(conn, run_id))[1]
+
+        return await self.db_call(read)
+
+    async def wait(self, run_id: str) -> RunState:
+        """Until the run is finished (by this process or any other)."""
+        while True:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._finished.setdefault(run_id, []).append(waiter)
+            state = await self.run_state(run_id)
+            if state.status.terminal:
+                return state
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, timeout=self.settings.maintenance_interval.total_seconds())

@@ -1,0 +1,50 @@
+"""Timers in memory, fired on time; persisted rows (written with each transition) survive crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Callable
+from datetime import datetime
+
+from lockgate.engine.events import TimerFired, TimerPurpose
+from lockgate.runtime.clock import Clock
+
+__all__ = ["TimerQueue"]
+
+TimerKey = tuple[str, str, int, str]
+
+
+class TimerQueue:
+    def __init__(self, clock: Clock, fire: Callable[[str, TimerFired], None]) -> None:
+        self._clock = clock
+        self._fire = fire
+        self._heap: list[tuple[datetime, TimerKey]] = []
+        self._known: set[TimerKey] = set()
+        self._wake = asyncio.Event()
+
+    def schedule(self, run_id: str, step: str, attempt: int, purpose: TimerPurpose, fire_at: datetime) -> None:
+        key = (run_id, step, attempt, purpose.value)
+        if key in self._known:
+            return
+        self._known.add(key)
+        heapq.heappush(self._heap, (fire_at, key))
+        self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = self._clock.now()
+            while self._heap and self._heap[0][0] <= now:
+                _, key = heapq.heappop(self._heap)
+                self._known.discard(key)
+                run_id, step, attempt, purpose = key
+                self._fire(run_id, TimerFired(step=step, attempt=attempt, purpose=TimerPurpose(purpose)))
+            delay = (self._heap[0][0] - now).total_seconds() if self._heap else 3600.0
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, min(delay, 3600.0)))
+            except TimeoutError:
+                pass

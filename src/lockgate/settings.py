@@ -1,0 +1,32 @@
+"""One Settings object, read from the environment (``LOCKGATE_*``, ``DATABASE_URL``) at start and passed down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lockgate.handlers.context import SandboxMode
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOCKGATE_", extra="ignore")
+
+    home: Path = Field(default=Path(".lockgate"), description="where the SQLite database and artifacts live")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LOCKGATE_DATABASE_URL", "DATABASE_URL")
+    )
+    max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")
+    sandbox: SandboxMode = SandboxMode.AUTO
+    lease_ttl: timedelta = Field(default=timedelta(seconds=15), description="a worker silent this long is dead")
+    maintenance_interval: timedelta = timedelta(seconds=2)
+    batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
+    shutdown_grace: timedelta = timedelta(seconds=10)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'lockgate.db').resolve()}"

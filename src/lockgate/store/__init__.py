@@ -1,0 +1,6 @@
+"""Persistence: SQLAlchemy Core tables, one module per aggregate, Alembic migrations."""
+
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+
+__all__ = ["Database", "upgrade"]

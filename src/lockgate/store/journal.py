@@ -1,0 +1,192 @@
+"""The write path of transitions: events, step and attempt projections, timers, run rows — batched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
+
+from lockgate.engine.advance import Transition
+from lockgate.engine.commands import CancelStep, DispatchStep, RunFinished, StartTimer
+from lockgate.engine.events import Event, StepFailed, StepLost, StepStarted, StepSucceeded, TimerFired
+from lockgate.engine.state import RunState, StepState
+from lockgate.store.ids import new_id
+from lockgate.store.tables import artifacts, attempts, events, idempotency, runs, steps, timers
+from lockgate.store.upsert import insert_ignore, upsert
+
+__all__ = ["JournalBatch"]
+
+_OPEN = ("queued", "running")
+
+
+def _step_row(run_id: str, step: StepState) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "key": step.key,
+        "node_id": step.node_id,
+        "item_index": step.item_index,
+        "status": step.status.value,
+        "attempt": step.attempt,
+        "output": step.output,
+        "error": step.error.model_dump(mode="json") if step.error else None,
+        "branches": list(step.branches) if step.branches is not None else None,
+        "queued_at": step.first_queued_at,
+        "started_at": step.started_at,
+        "finished_at": step.finished_at,
+    }
+
+
+@dataclass
+class JournalBatch:
+    """Collects what a batch of transitions writes, then flushes it with one statement per kind of row."""
+
+    worker: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_attempts: list[dict[str, Any]] = field(default_factory=list)
+    attempt_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    new_timers: list[dict[str, Any]] = field(default_factory=list)
+    fired_timers: list[dict[str, Any]] = field(default_factory=list)
+    finished_runs: list[str] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    remember: list[tuple[str, str, int, Any]] = field(default_factory=list)  # run, step, attempt, output
+
+    def add(self, run_id: str, event: Event, at: datetime, transition: Transition) -> None:
+        state = transition.state
+        self.events.append({"run_id": run_id, "seq": state.seq, "type": event.type,
+                            "data": event.model_dump(mode="json"), "at": at})  # fmt: skip
+        for key in transition.changed:
+            self.steps[(run_id, key)] = _step_row(run_id, state.steps[key])
+        self.runs[run_id] = self._run_row(state, at)
+        if transition.changed or transition.commands:  # a stale event changes no attempt either
+            self._attempt_effects(run_id, event, at, state)
+        for command in transition.commands:
+            self._command_effects(command, state, at)
+
+    @staticmethod
+    def _run_row(state: RunState, at: datetime) -> dict[str, Any]:
+        return {
+            "b_id": state.run_id,
+            "status": state.status.value,
+            "output": state.output,
+            "error": state.error.model_dump(mode="json") if state.error else None,
+            "last_seq": state.seq,
+            "started_at": state.started_at,
+            "finished_at": state.finished_at,
+            "updated_at": at,
+        }
+
+    def _attempt(self, kind: str, run_id: str, step: str, attempt: int, **values: Any) -> None:
+        self.attempt_updates.append((kind, {"b_run": run_id, "b_step": step, "b_number": attempt, **values}))
+
+    def _attempt_effects(self, run_id: str, event: Event, at: datetime, state: RunState) -> None:
+        if isinstance(event, StepStarted):
+            self._attempt("started", run_id, event.step, event.attempt, status="running", started_at=at)
+        elif isinstance(event, StepSucceeded):
+            self._attempt("finished", run_id, event.step, event.attempt, status="succeeded", error=None,
+                          finished_at=at)  # fmt: skip
+            self.artifacts.extend(
+                {"id": new_id(), "run_id": run_id, "step_key": event.step, "attempt": event.attempt, "name": a.name,
+                 "path": a.path, "size": a.size, "sha256": a.sha256, "media_type": a.media_type, "archived": False,
+                 "created_at": at}
+                for a in event.artifacts
+            )  # fmt: skip
+            if not event.reused:
+                self.remember.append((run_id, event.step, event.attempt, event.output))
+        elif isinstance(event, StepFailed):
+            self._attempt("finished", run_id, event.step, event.attempt, status="failed",
+                          error=event.error.model_dump(mode="json"), finished_at=at)  # fmt: skip
+        elif isinstance(event, StepLost):
+            error = {"kind": "lost", "message": event.reason, "retryable": True}
+            self._attempt("finished", run_id, event.step, event.attempt, status="lost", error=error, finished_at=at)
+        if isinstance(event, TimerFired):
+            self.fired_timers.append({"b_run": run_id, "b_step": event.step, "b_number": event.attempt,
+                                      "b_purpose": event.purpose.value})  # fmt: skip
+
+    def _command_effects(self, command: object, state: RunState, at: datetime) -> None:
+        if isinstance(command, DispatchStep):
+            self.new_attempts.append({"run_id": command.run_id, "step_key": command.step, "number": command.attempt,
+                                      "status": "queued", "worker": self.worker,
+                                      "idempotency_key": command.idempotency_key, "queued_at": command.queued_at})  # fmt: skip
+        elif isinstance(command, StartTimer):
+            self.new_timers.append({"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
+                                    "purpose": command.purpose.value, "fire_at": command.fire_at})  # fmt: skip
+        elif isinstance(command, CancelStep):
+            step = state.steps.get(command.step)
+            error = step.error if step is not None and step.attempt == command.attempt else None
+            status = "failed" if error is not None and error.kind in {"timeout", "heartbeat_timeout"} else "cancelled"
+            self._attempt("cancelled", command.run_id, command.step, command.attempt, status=status,
+                          error=error.model_dump(mode="json") if error else None, finished_at=at)  # fmt: skip
+        elif isinstance(command, RunFinished):
+            self.finished_runs.append(command.run_id)
+
+    def flush(self, conn: Connection, idempotent_nodes: Mapping[str, frozenset[str]]) -> None:
+        """Write everything; ``idempotent_nodes`` maps run id → node ids that declare an idempotency key."""
+        if self.events:
+            conn.execute(events.insert(), self.events)
+        upsert(conn, steps, list(self.steps.values()), ("run_id", "key"))
+        if self.new_attempts:
+            upsert(conn, attempts, self.new_attempts, ("run_id", "step_key", "number"))
+        self._flush_attempt_updates(conn)
+        self._flush_timers(conn)
+        if self.runs:
+            stmt = update(runs).where(runs.c.id == bindparam("b_id"))
+            conn.execute(stmt, list(self.runs.values()))
+        if self.artifacts:
+            conn.execute(artifacts.insert(), self.artifacts)
+        self._flush_idempotency(conn, idempotent_nodes)
+
+    def _flush_attempt_updates(self, conn: Connection) -> None:
+        where = and_(
+            attempts.c.run_id == bindparam("b_run"),
+            attempts.c.step_key == bindparam("b_step"),
+            attempts.c.number == bindparam("b_number"),
+        )
+        # Apply in arrival order, grouping consecutive updates of the same shape into one executemany.
+        group: list[dict[str, Any]] = []
+        shape: tuple[str, ...] = ()
+        for kind, values in [*self.attempt_updates, ("", {})]:
+            key = (kind, *sorted(values))
+            if group and key != shape:
+                stmt = update(attempts).where(where)
+                if shape[0] in {"started", "cancelled"}:
+                    stmt = stmt.where(attempts.c.status.in_(_OPEN))
+                conn.execute(stmt, group)
+                group = []
+            shape = key
+            if kind:
+                group.append(values)
+
+    def _flush_timers(self, conn: Connection) -> None:
+        if self.fired_timers:
+            conn.execute(
+                delete(timers).where(
+                    timers.c.run_id == bindparam("b_run"),
+                    timers.c.step_key == bindparam("b_step"),
+                    timers.c.attempt == bindparam("b_number"),
+                    timers.c.purpose == bindparam("b_purpose"),
+                ),
+                self.fired_timers,
+            )
+        upsert(conn, timers, self.new_timers, ("run_id", "step_key", "attempt", "purpose"))
+        if self.finished_runs:
+            conn.execute(delete(timers).where(timers.c.run_id.in_(self.finished_runs)))
+
+    def _flush_idempotency(self, conn: Connection, idempotent_nodes: Mapping[str, frozenset[str]]) -> None:
+        rows = []
+        for run_id, step, attempt, output in self.remember:
+            if step.split("[", 1)[0] not in idempotent_nodes.get(run_id, frozenset()):
+                continue
+            key = conn.execute(
+                select(attempts.c.idempotency_key).where(
+                    attempts.c.run_id == run_id, attempts.c.step_key == step, attempts.c.number == attempt
+                )
+            ).scalar()
+            if key:
+                rows.append({"key": key, "output": output, "run_id": run_id, "step_key": step,
+                             "created_at": self.runs[run_id]["updated_at"]})  # fmt: skip
+        insert_ignore(conn, idempotency, rows)

@@ -1,0 +1,156 @@
+"""Runs: creation with per-pipeline numbers, the per-run lock, the event log, and queries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import JsonValue
+from sqlalchemy import Connection, Row, select, update
+
+from lockgate.engine.events import EVENT_ADAPTER, Event
+from lockgate.errors import NotFoundError
+from lockgate.store.ids import new_id
+from lockgate.store.tables import attempts, events, pipelines, runs, steps
+
+__all__ = [
+    "RunHead",
+    "RunRecord",
+    "create_run",
+    "find_run",
+    "get_run",
+    "list_runs",
+    "load_events",
+    "lock_run",
+    "open_runs",
+    "run_attempts",
+    "run_steps",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunHead:
+    """What the applier needs to know of a run before it folds events into it."""
+
+    id: str
+    pipeline_id: str
+    pipeline: str
+    version_id: str
+    number: int
+    status: str
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    pipeline: str
+    version_id: str
+    number: int
+    status: str
+    input: Any
+    output: Any
+    error: Any
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+_HEAD = select(
+    runs.c.id, runs.c.pipeline_id, pipelines.c.name, runs.c.version_id, runs.c.number, runs.c.status, runs.c.last_seq
+).join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+
+
+def create_run(
+    conn: Connection, pipeline_id: str, version_id: str, input_: dict[str, JsonValue], now: datetime
+) -> RunHead:
+    """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
+    number = conn.execute(
+        update(pipelines)
+        .where(pipelines.c.id == pipeline_id)
+        .values(next_run_number=pipelines.c.next_run_number + 1)
+        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
+    ).one()
+    run_id = new_id()
+    conn.execute(
+        runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
+                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now)
+    )  # fmt: skip
+    return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
+
+
+def lock_run(conn: Connection, run_id: str) -> RunHead:
+    """Read the run's head under its lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE already holds the lock)."""
+    stmt = _HEAD.where(runs.c.id == run_id)
+    if conn.dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=runs)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFoundError("run", run_id)
+    return RunHead(*row)
+
+
+def load_events(conn: Connection, run_id: str, after_seq: int = 0) -> list[tuple[Event, datetime]]:
+    rows = conn.execute(
+        select(events.c.data, events.c.at)
+        .where(events.c.run_id == run_id, events.c.seq > after_seq)
+        .order_by(events.c.seq)
+    )
+    return [(EVENT_ADAPTER.validate_python(r.data), r.at) for r in rows]
+
+
+_REF = re.compile(r"^(?P<pipeline>[a-z][a-z0-9_-]*)[/:@]v?(?P<number>\d+)$")
+
+
+def find_run(conn: Connection, ref: str) -> RunHead:
+    """A run by id, or by ``pipeline/vN`` (also ``pipeline:N``)."""
+    match = _REF.match(ref)
+    if match is not None:
+        stmt = _HEAD.where(pipelines.c.name == match["pipeline"], runs.c.number == int(match["number"]))
+    else:
+        stmt = _HEAD.where(runs.c.id == ref)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFoundError("run", ref)
+    return RunHead(*row)
+
+
+def _record(row: Row[Any]) -> RunRecord:
+    return RunRecord(row.id, row.name, row.version_id, row.number, row.status, row.input, row.output, row.error,
+                     row.created_at, row.started_at, row.finished_at)  # fmt: skip
+
+
+def get_run(conn: Connection, run_id: str) -> RunRecord:
+    row = conn.execute(
+        select(runs, pipelines.c.name).join(pipelines, pipelines.c.id == runs.c.pipeline_id).where(runs.c.id == run_id)
+    ).first()
+    if row is None:
+        raise NotFoundError("run", run_id)
+    return _record(row)
+
+
+def list_runs(
+    conn: Connection, pipeline: str | None = None, status: str | None = None, limit: int = 50
+) -> list[RunRecord]:
+    stmt = select(runs, pipelines.c.name).join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+    if pipeline is not None:
+        stmt = stmt.where(pipelines.c.name == pipeline)
+    if status is not None:
+        stmt = stmt.where(runs.c.status == status)
+    return [_record(r) for r in conn.execute(stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit))]
+
+
+def open_runs(conn: Connection) -> list[RunHead]:
+    """Runs not yet finished: what recovery looks at."""
+    return [RunHead(*r) for r in conn.execute(_HEAD.where(runs.c.status.in_(("pending", "running", "paused"))))]
+
+
+def run_steps(conn: Connection, run_id: str) -> list[Row[Any]]:
+    return list(conn.execute(select(steps).where(steps.c.run_id == run_id).order_by(steps.c.queued_at, steps.c.key)))
+
+
+def run_attempts(conn: Connection, run_id: str) -> list[Row[Any]]:
+    stmt = select(attempts).where(attempts.c.run_id == run_id).order_by(attempts.c.queued_at, attempts.c.number)
+    return list(conn.execute(stmt))

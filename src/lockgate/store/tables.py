@@ -1,0 +1,212 @@
+"""The schema: SQLAlchemy Core tables. Events are the truth; steps, attempts and runs are projections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "artifacts",
+    "attempts",
+    "events",
+    "idempotency",
+    "metadata",
+    "pipeline_versions",
+    "pipelines",
+    "runs",
+    "steps",
+    "timers",
+    "UTCDateTime",
+    "workers",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every dialect (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _ts(name: str, *, nullable: bool = True, index: bool = False) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable, index=index)
+
+
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("description", Text),
+    Column("latest_version", Integer, nullable=False, default=0),
+    Column("next_run_number", Integer, nullable=False, default=1),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _ts("archived_at"),
+)
+
+pipeline_versions = Table(
+    "pipeline_versions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline_id", String(32), ForeignKey("pipelines.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("definition", JSON, nullable=False),
+    _ts("created_at", nullable=False),
+    UniqueConstraint("pipeline_id", "number", name="uq_pipeline_versions_number"),
+    UniqueConstraint("pipeline_id", "hash", name="uq_pipeline_versions_hash"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline_id", String(32), ForeignKey("pipelines.id"), nullable=False),
+    Column("version_id", String(32), ForeignKey("pipeline_versions.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("input", JSON, nullable=False),
+    Column("output", JSON),
+    Column("error", JSON),
+    Column("last_seq", Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False),
+    _ts("started_at"),
+    _ts("finished_at"),
+    _ts("updated_at", nullable=False),
+    UniqueConstraint("pipeline_id", "number", name="uq_runs_number"),
+    Index("ix_runs_status", "status"),
+    Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("node_id", String(63), nullable=False),
+    Column("item_index", Integer),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("output", JSON),
+    Column("error", JSON),
+    Column("branches", JSON),
+    _ts("queued_at"),
+    _ts("started_at"),
+    _ts("finished_at"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("step_key", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("worker", String(32), index=True),
+    Column("idempotency_key", String(500)),
+    Column("error", JSON),
+    Column("log_path", Text),
+    _ts("queued_at", nullable=False),
+    _ts("started_at"),
+    _ts("finished_at"),
+    Index("ix_attempts_open", "status", "worker"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    _ts("at", nullable=False),
+    UniqueConstraint("run_id", "seq", name="uq_events_run_seq"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("step_key", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("media_type", String(200), nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    _ts("created_at", nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("step_key", String(200), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    _ts("fire_at", nullable=False, index=True),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    _ts("started_at", nullable=False),
+    _ts("heartbeat_at", nullable=False),
+    _ts("stopped_at"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key", String(500), primary_key=True),
+    Column("output", JSON),
+    Column("run_id", String(32), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    _ts("created_at", nullable=False),
+)

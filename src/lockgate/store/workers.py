@@ -1,0 +1,71 @@
+"""Processes that advance runs: registered with a heartbeat, so that recovery can tell the dead."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select, update
+
+from lockgate.store.ids import new_id
+from lockgate.store.tables import attempts, idempotency, timers, workers
+
+__all__ = ["due_timers", "heartbeat", "lookup_idempotent", "lost_attempts", "register_worker", "stop_worker"]
+
+
+def register_worker(conn: Connection, kind: str, now: datetime) -> str:
+    worker_id = new_id()
+    conn.execute(workers.insert().values(id=worker_id, host=socket.gethostname(), pid=os.getpid(), kind=kind,
+                                         started_at=now, heartbeat_at=now))  # fmt: skip
+    return worker_id
+
+
+def heartbeat(conn: Connection, worker_id: str, now: datetime) -> None:
+    conn.execute(update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now))
+
+
+def stop_worker(conn: Connection, worker_id: str, now: datetime) -> None:
+    conn.execute(update(workers).where(workers.c.id == worker_id).values(stopped_at=now))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> set[str]:
+    host = socket.gethostname()
+    dead = set()
+    for row in conn.execute(select(workers).where(workers.c.id != me)):
+        if row.stopped_at is not None or row.heartbeat_at < now - ttl:
+            dead.add(row.id)
+        elif row.host == host and not _pid_alive(row.pid):  # same machine: no need to wait for the lease
+            dead.add(row.id)
+    return dead
+
+
+def lost_attempts(conn: Connection, me: str, now: datetime, ttl: timedelta) -> list[Row[Any]]:
+    """Open attempts whose worker is gone (or was never recorded)."""
+    dead = _dead_workers(conn, me, now, ttl)
+    condition = attempts.c.worker.is_(None)
+    if dead:
+        condition = or_(condition, attempts.c.worker.in_(dead))
+    stmt = select(attempts.c.run_id, attempts.c.step_key, attempts.c.number).where(
+        and_(attempts.c.status.in_(("queued", "running")), condition)
+    )
+    return list(conn.execute(stmt))
+
+
+def due_timers(conn: Connection, until: datetime) -> list[Row[Any]]:
+    return list(conn.execute(select(timers).where(timers.c.fire_at <= until).order_by(timers.c.fire_at).limit(5000)))
+
+
+def lookup_idempotent(conn: Connection, key: str) -> Row[Any] | None:
+    return conn.execute(select(idempotency).where(idempotency.c.key == key)).first()
