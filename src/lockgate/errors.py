@@ -11,6 +11,7 @@ __all__ = [
     "ConflictError",
     "DefinitionError",
     "DefinitionErrors",
+    "InvalidInputError",
     "InvalidTransitionError",
     "LockgateError",
     "MissingExtraError",
@@ -56,6 +57,16 @@ class DefinitionErrors(LockgateError):  # noqa: N818 - holds many DefinitionErro
     def __init__(self, errors: list[DefinitionError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
+
+
+class InvalidInputError(LockgateError):
+    """A run's input does not match the pipeline's declared input fields."""
+
+    code = "invalid_input"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class NotFoundError(LockgateError):

@@ -45,7 +45,9 @@ def _check(source: str, field: str, scope: Scope) -> Iterator[DefinitionError]:
     if scope.has_inputs:
         allowed.add("inputs")
     for root in sorted(info.roots - allowed):
-        hint = " (only inside a node with for_each)" if root in {"item", "item_index"} else ""
+        hint = (
+            " (only inside a node with for_each, and not in for_each itself)" if root in {"item", "item_index"} else ""
+        )
         yield DefinitionError(f"unknown name {root!r} in expression{hint}", scope.node_id, field)
     for ref in sorted(info.references, key=lambda r: (r.root, r.name or "")):
         if ref.root == "nodes" and ref.name is not None:

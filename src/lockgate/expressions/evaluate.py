@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateError, Undefined
+from jinja2 import TemplateError, Undefined, UndefinedError
 
 from lockgate.expressions.environment import compiled_expression, compiled_template, single_expression
 
@@ -28,6 +28,10 @@ class ExpressionError(Exception):
 
 def _to_json(value: Any, field: str | None) -> JsonValue:
     if isinstance(value, Undefined):
+        try:
+            str(value)  # StrictUndefined raises here, naming what is missing
+        except UndefinedError as exc:
+            raise ExpressionError(f"UndefinedError: {exc.message}", field) from None
         raise ExpressionError("the expression is undefined", field)
     if value is None or isinstance(value, str | int | float | bool):
         return value

@@ -9,14 +9,28 @@ import re
 import resource
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.errors import PermanentStepError
-from lockgate.spec.nodes import ScriptConfig
 
-__all__ = ["Limits", "bwrap_argv", "bwrap_problem", "limits_for", "preexec", "script_env"]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from lockgate.spec.nodes import ScriptConfig
+
+__all__ = [
+    "Limits",
+    "bwrap_command",
+    "bwrap_options",
+    "bwrap_problem",
+    "encode_options",
+    "limits_for",
+    "preexec",
+    "script_env",
+]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_SIZE = 1 << 30  # one file may not exceed 1 GiB: a runaway writer must not fill the disk
@@ -66,10 +80,12 @@ def script_env(workspace: Path, extra: Mapping[str, str], credentials: Mapping[s
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     for name, value in extra.items():
-        if not _ENV_NAME.match(name):
-            raise PermanentStepError("invalid_config", f"config.env: {name!r} is not a valid variable name")
+        if not _ENV_NAME.match(name) or "\0" in value:
+            raise PermanentStepError("invalid_config", f"config.env: {name!r} is not a valid variable name or value")
         env[name] = value
     for name, value in credentials.items():
+        if "\0" in value:  # the detail names the credential, never its value
+            raise PermanentStepError("invalid_credential", f"credential {name!r} contains a NUL byte")
         env["LOCKGATE_CREDENTIAL_" + re.sub(r"[^A-Za-z0-9_]", "_", name).upper()] = value
     return env
 
@@ -79,15 +95,17 @@ def _system_binds() -> list[str]:
     for top in ("bin", "sbin", "lib", "lib32", "lib64"):
         path = Path("/", top)
         if path.is_symlink():  # merged /usr: recreate the link rather than bind its target twice
-            args += ["--symlink", os.readlink(path), str(path)]
+            args += ["--symlink", str(path.readlink()), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
     return args
 
 
 def _prefix_binds() -> list[str]:
-    # pyenv's interpreter finds libpython through RUNPATH under its prefix: same path inside.
-    prefixes = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+    # pyenv's interpreter finds libpython through RUNPATH under its prefix: same path inside,
+    # both as Python names it and as the links resolve.
+    named = (Path(sys.base_prefix), Path(sys.prefix))
+    prefixes = {*named, *(p.resolve() for p in named)}
     args: list[str] = []
     for prefix in sorted(prefixes):
         if not prefix.is_relative_to("/usr"):
@@ -95,29 +113,44 @@ def _prefix_binds() -> list[str]:
     return args
 
 
-def bwrap_argv(
-    workspace: Path, *, network: bool, read_only: Sequence[Path] = (), status_fd: int | None = None
+def bwrap_command(options_fd: int) -> list[str]:
+    """The bwrap command reading its options from a file descriptor; the interpreter's argv follows.
+
+    The options carry the environment, credentials included: on the command line any local
+    user could read them in /proc/PID/cmdline.
+    """
+    return [_bwrap_path() or "bwrap", "--args", str(options_fd), "--"]
+
+
+def encode_options(options: Sequence[str]) -> bytes:
+    # NUL separates options: script_env refuses it in values, so nothing can inject an option.
+    return b"".join(option.encode() + b"\0" for option in options)
+
+
+def bwrap_options(
+    workspace: Path, env: Mapping[str, str], *, network: bool, read_only: Sequence[Path] = ()
 ) -> list[str]:
-    """The bwrap command line up to and including ``--``; the interpreter's argv follows it."""
-    args = [_bwrap_path(), *_system_binds(), *_prefix_binds()]
+    """Everything bwrap is told: binds, namespaces, privileges and the environment."""
+    args = [*_system_binds(), *_prefix_binds()]
     for name in _ETC + (_NETWORK_ETC if network else ()):
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # /tmp comes first: a workspace or script file under /tmp must not be hidden by it.
+    args += ["--tmpfs", "/tmp", "--bind", str(workspace), str(workspace), "--chdir", str(workspace)]  # noqa: S108
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
-    # /tmp comes before the workspace so that a workspace under /tmp is not hidden by it.
-    args += ["--tmpfs", "/tmp", "--bind", str(workspace), str(workspace), "--chdir", str(workspace)]  # noqa: S108
     args += ["--proc", "/proc", "--dev", "/dev", "--unshare-all", "--unshare-user"]
     args += ["--uid", _NOBODY, "--gid", _NOBODY]
     if network:
         args.append("--share-net")
     args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
-    if status_fd is not None:
-        args += ["--json-status-fd", str(status_fd)]
+    for name, value in env.items():
+        args += ["--setenv", name, value]
     return args
 
 
-def _bwrap_path() -> str:
-    return shutil.which("bwrap") or "/usr/bin/bwrap"
+def _bwrap_path() -> str | None:
+    # The server's PATH may be minimal: Debian's package puts it in /usr/bin.
+    return shutil.which("bwrap") or shutil.which("bwrap", path="/usr/bin:/bin")
 
 
 _probe: dict[str, str | None] = {}
@@ -131,13 +164,15 @@ async def bwrap_problem() -> str | None:
 
 
 async def _run_probe() -> str | None:
-    if shutil.which("bwrap") is None and not Path("/usr/bin/bwrap").exists():
+    if _bwrap_path() is None:
         return "bwrap is not installed"
-    argv = [*bwrap_argv(Path.cwd(), network=False), sys.executable, "-c", "pass"]
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, stderr = await proc.communicate()
+    with tempfile.TemporaryDirectory(prefix="lockgate-probe-") as scratch:
+        options = bwrap_options(Path(scratch), {}, network=False)
+        argv = [_bwrap_path() or "bwrap", *options, "--", sys.executable, "-c", "pass"]
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await proc.communicate()
     if proc.returncode != 0:
         return stderr.decode(errors="replace").strip() or f"bwrap exited with {proc.returncode}"
     return None

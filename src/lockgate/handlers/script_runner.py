@@ -3,8 +3,9 @@
 It is passed to the interpreter with ``python -c`` so that nothing of Lockgate has to be
 readable inside the sandbox; hence the standard library only, and no Lockgate imports.
 Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code or file, inputs) arrives as
-JSON on ``JOB_FD``; the ``output`` global of a variables-mode script leaves as a JSON envelope
-on ``OUT_FD``, a side channel that the script's own stdout cannot corrupt.
+JSON on ``JOB_FD``. ``OUT_FD`` is a side channel that the script's own stdout cannot corrupt,
+JSON lines: first ``{"started": true}`` (proof that the sandbox came up), then, if a
+variables-mode script set the global ``output``, ``{"output": …}`` or ``{"invalid": "why"}``.
 """
 
 from __future__ import annotations
@@ -55,24 +56,28 @@ def _exit_status(exc: SystemExit) -> int:
         return 0
     if isinstance(exc.code, int):
         return exc.code
-    print(exc.code, file=sys.stderr)
+    sys.stderr.write(f"{exc.code}\n")
     return 1
 
 
-def _send_output(out_fd: int, namespace: dict[str, Any]) -> None:
-    try:
-        envelope = json.dumps({"output": namespace["output"]}, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        envelope = json.dumps({"invalid": f"the global 'output' is not JSON: {exc}"})
-    data = envelope.encode()
+def _send(out_fd: int, message: str) -> None:
+    data = (message + "\n").encode()
     while data:
         data = data[os.write(out_fd, data) :]
 
 
+def _send_output(out_fd: int, namespace: dict[str, Any]) -> None:
+    try:
+        _send(out_fd, json.dumps({"output": namespace["output"]}, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        _send(out_fd, json.dumps({"invalid": f"the global 'output' is not JSON: {exc}"}))
+
+
 def main() -> int:
-    job = _read_job(int(sys.argv[1]))
     out_fd = int(sys.argv[2])
     os.set_inheritable(out_fd, False)  # processes the script starts must not write the channel
+    _send(out_fd, '{"started": true}')
+    job = _read_job(int(sys.argv[1]))
     filename, source = _load_source(job)
     sys.argv = [filename]
     namespace = _globals(job, filename)

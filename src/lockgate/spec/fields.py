@@ -6,21 +6,31 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 __all__ = ["Duration", "Identifier", "Template", "Templated", "is_templated", "parse_duration"]
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*(ms|s|m|h|d))+\s*$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+# pydantic also reads ISO 8601 and writes schema defaults that way (PT1S)
+_ISO_DURATION = r"^P(?!$)(?:\d+(?:\.\d+)?[WD])*(?:T(?=\d)(?:\d+(?:\.\d+)?[HMS])+)?$"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(value: Any) -> Any:
     """Accept ``"90s"``, ``"1h30m"``, ``"250ms"`` or a number of seconds; leave anything else to pydantic."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):  # YAML reads `yes` as true; pydantic would take it for one second
+        raise ValueError("a duration is a number of seconds or text such as 90s, not a boolean")
+    if isinstance(value, int | float):
         return timedelta(seconds=value)
     if isinstance(value, str) and _DURATION.match(value):
         return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(value)))
+    return value
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("a duration may not be negative")
     return value
 
 
@@ -32,8 +42,20 @@ def _format_duration(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
+    AfterValidator(_not_negative),
     PlainSerializer(_format_duration, return_type=str, when_used="json"),
-    Field(json_schema_extra={"type": "string", "format": "duration", "examples": ["30s", "5m", "1h30m"]}),
+    # Not JSON Schema's ``format: duration`` (ISO 8601): what the parser above accepts.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "string", "pattern": _ISO_DURATION},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)",
+            "examples": ["30s", "5m", "1h30m"],
+        }
+    ),
 ]
 
 

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
 __all__ = ["load_spec", "parse_spec", "spec_from_data"]
 
+_KIND_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 
-def _where(data: Any, loc: tuple[int | str, ...]) -> tuple[str | None, str]:
+
+def _where(data: Any, loc: tuple[int | str, ...], error_type: str = "") -> tuple[str | None, str]:
     """Map a pydantic error location to (node id, field path)."""
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
         nodes = data.get("nodes") if isinstance(data, dict) else None
@@ -27,6 +29,8 @@ def _where(data: Any, loc: tuple[int | str, ...]) -> tuple[str | None, str]:
         kind = node.get("kind") if isinstance(node, dict) else None
         if rest and rest[0] == kind:  # the discriminated union adds the kind to the path
             rest = rest[1:]
+        if not rest and error_type in _KIND_ERRORS:  # an unknown or missing kind is a problem of `kind`
+            rest = ("kind",)
         return node_id, _path(rest)
     return None, _path(loc)
 
@@ -50,36 +54,54 @@ def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
     """
     if not isinstance(data, dict):
         raise DefinitionErrors([DefinitionError("a pipeline definition must be a mapping")])
+    errors: list[DefinitionError] = []
     if base_dir is not None:
-        data = _resolve_files(data, base_dir)
+        data = _resolve_files(data, base_dir, errors)
     try:
-        return PipelineSpec.model_validate(data)
+        spec = PipelineSpec.model_validate(data)
     except ValidationError as exc:
-        errors = []
         for err in exc.errors():
-            node_id, field = _where(data, tuple(err["loc"]))
+            node_id, field = _where(data, tuple(err["loc"]), err["type"])
             errors.append(DefinitionError(err["msg"], node_id=node_id, field=field or None))
         raise DefinitionErrors(errors) from None
+    if errors:
+        raise DefinitionErrors(errors)
+    return spec
 
 
-def _resolve_files(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Inline script files so that a pipeline version holds all it runs (and its hash changes with them)."""
+def _resolve_files(data: dict[str, Any], base_dir: Path, errors: list[DefinitionError]) -> dict[str, Any]:
+    """Inline script files so that a pipeline version holds all it runs (and its hash changes with them).
+
+    A node that also gives ``code`` is left alone, so that validation reports the conflict.
+    """
     nodes = data.get("nodes")
     if not isinstance(nodes, list):
         return data
     resolved = []
     for node in nodes:
         config = node.get("config") if isinstance(node, dict) else None
-        if isinstance(config, dict) and node.get("kind") == "script" and isinstance(config.get("file"), str):
+        if (
+            isinstance(config, dict)
+            and node.get("kind") == "script"
+            and isinstance(config.get("file"), str)
+            and config.get("code") is None
+        ):
             path = (base_dir / config["file"]).resolve()
-            if not path.is_file():
-                raise DefinitionErrors(
-                    [DefinitionError(f"script file {path} not found", node.get("id"), "config.file")]
+            try:
+                code = path.read_text()
+            except OSError as exc:
+                errors.append(
+                    DefinitionError(f"cannot read script file {path}: {exc.strerror}", _node_id(node), "config.file")
                 )
-            config = {k: v for k, v in config.items() if k != "file"} | {"code": path.read_text()}
-            node = {**node, "config": config}
+            else:
+                node = {**node, "config": {k: v for k, v in config.items() if k != "file"} | {"code": code}}
         resolved.append(node)
     return {**data, "nodes": resolved}
+
+
+def _node_id(node: dict[str, Any]) -> str | None:
+    node_id = node.get("id")
+    return node_id if isinstance(node_id, str) else None
 
 
 def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> PipelineSpec:

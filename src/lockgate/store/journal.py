@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
 from lockgate.engine.advance import Transition
 from lockgate.engine.commands import CancelStep, DispatchStep, RunFinished, StartTimer
@@ -154,7 +154,8 @@ class JournalBatch:
             if group and key != shape:
                 stmt = update(attempts).where(where)
                 if shape[0] in {"started", "cancelled"}:
-                    stmt = stmt.where(attempts.c.status.in_(_OPEN))
+                    # executemany cannot expand IN lists: spell the two open states out
+                    stmt = stmt.where(or_(attempts.c.status == _OPEN[0], attempts.c.status == _OPEN[1]))
                 conn.execute(stmt, group)
                 group = []
             shape = key

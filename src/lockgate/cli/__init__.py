@@ -1,0 +1,3 @@
+"""The command line: a Typer root and one module per command group."""
+
+__all__: list[str] = []

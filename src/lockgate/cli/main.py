@@ -1,0 +1,43 @@
+"""The ``lockgate`` command."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lockgate.cli import db, run, runs, worker
+from lockgate.settings import Settings
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="lockgate",
+    help="Durable agentic pipelines that people supervise.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(envvar="LOCKGATE_HOME", help="data folder (default ./.lockgate)")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    overrides: dict[str, object] = {}
+    if home is not None:
+        overrides["home"] = home
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+
+
+run.register(app)
+app.command()(worker.worker)
+app.add_typer(runs.app, name="runs")
+app.add_typer(db.app, name="db")

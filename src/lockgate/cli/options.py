@@ -1,0 +1,68 @@
+"""What every command shares: settings from options and env, input parsing, errors → exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+import yaml
+from pydantic import JsonValue
+from rich.console import Console
+
+from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
+from lockgate.settings import Settings
+
+__all__ = ["EXIT_DEFINITION", "EXIT_FAILED", "console", "err_console", "exit_on_errors", "parse_inputs", "settings"]
+
+console = Console()
+err_console = Console(stderr=True)
+EXIT_FAILED = 1
+EXIT_DEFINITION = 2
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+def parse_inputs(pairs: list[str], input_file: Path | None) -> dict[str, JsonValue]:
+    """``--input-file`` (JSON or YAML) first, then each ``--input key=value`` (JSON if it parses, else text)."""
+    data: dict[str, JsonValue] = {}
+    if input_file is not None:
+        loaded = yaml.safe_load(input_file.read_text())
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter(f"{input_file} must hold a mapping", param_hint="--input-file")
+        data.update(loaded)
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not key=value", param_hint="--input")
+        try:
+            data[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            data[key] = raw
+    return data
+
+
+@contextlib.contextmanager
+def exit_on_errors() -> Iterator[None]:
+    """Print Lockgate errors plainly (what and where) and exit non-zero; never a traceback for user errors."""
+    try:
+        yield
+    except DefinitionErrors as exc:
+        err_console.print(f"[red]✗ {len(exc.errors)} definition problem(s):[/red]")
+        for error in exc.errors:
+            where = ".".join(p for p in (error.node_id, error.field) if p) or "pipeline"
+            err_console.print(f"  [bold]{where}[/bold]: {error.detail}", markup=True, highlight=False)
+        raise typer.Exit(EXIT_DEFINITION) from None
+    except InvalidInputError as exc:
+        err_console.print("[red]✗ invalid input:[/red]")
+        for problem in exc.problems:
+            err_console.print(f"  {problem}", highlight=False)
+        raise typer.Exit(EXIT_DEFINITION) from None
+    except LockgateError as exc:
+        err_console.print(f"[red]✗ {exc.code}:[/red] {exc.detail}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None

@@ -1,0 +1,154 @@
+"""``lockgate run FILE``, ``resume RUN``, ``validate FILE``, ``schema``: in-process, no server needed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lockgate.cli.options import EXIT_FAILED, console, err_console, exit_on_errors, parse_inputs, settings
+from lockgate.cli.progress import Progress, summary
+from lockgate.compile import Plan, compile_pipeline, validate_input
+from lockgate.engine import RunResumed, RunState, RunStatus
+from lockgate.errors import InvalidTransitionError
+from lockgate.runtime import Runtime
+from lockgate.settings import Settings
+from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store.runs import find_run, lock_run
+
+__all__ = ["register"]
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
+
+
+def validate(file: FileArg) -> None:
+    """Check a definition and report every problem at once, each with its node and field."""
+    with exit_on_errors():
+        plan = compile_pipeline(load_spec(file))
+    console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
+                  f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
+
+
+def schema() -> None:
+    """Print the JSON Schema of a pipeline definition (for editors)."""
+    typer.echo(json.dumps(pipeline_json_schema(), indent=2))
+
+
+def run(
+    ctx: typer.Context,
+    file: FileArg,
+    input_: Annotated[list[str] | None, typer.Option("--input", "-i", help="key=value (value as JSON if it parses)")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input-file", exists=True, dir_okay=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live table, only the summary")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the run's output as JSON at the end")] = False,
+) -> None:
+    """Run a pipeline in this process with live progress; the exit code says whether it succeeded."""
+    with exit_on_errors():
+        spec = load_spec(file)
+        plan = compile_pipeline(spec)
+        given = validate_input(spec, parse_inputs(input_ or [], input_file))
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet))
+    _finish(state, json_output)
+
+
+async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, object], quiet: bool) -> RunState:
+    runtime = Runtime(cfg)
+    await runtime.start()
+    try:
+        head = await runtime.create_run(spec, given)  # type: ignore[arg-type]
+        title = f"{spec.name} v{head.number}  (run {head.id})"
+        return await _watch(runtime, plan, head.id, title, quiet)
+    finally:
+        await runtime.stop()
+
+
+async def _watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    waiter = asyncio.ensure_future(runtime.wait(run_id))
+    stopper = asyncio.ensure_future(stop.wait())
+    progress = Progress(console, plan, title)
+    if quiet:
+        console.print(title)
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    else:
+        with progress:
+            unlisten = runtime.listen(progress.on_applied)
+            progress.show(await runtime.run_state(run_id), datetime.now(UTC))
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            unlisten()
+            progress.show(await runtime.run_state(run_id), datetime.now(UTC))
+    stopper.cancel()
+    if not waiter.done():
+        waiter.cancel()
+        err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
+        raise typer.Exit(130)
+    return waiter.result()
+
+
+def _finish(state: RunState, json_output: bool) -> None:
+    ok, failed, skipped, total = summary(state)
+    style = "green" if state.status is RunStatus.SUCCEEDED else "red"
+    took = ""
+    if state.started_at and state.finished_at:
+        took = f" in {(state.finished_at - state.started_at).total_seconds():.2f}s"
+    console.print(f"[{style}]{state.pipeline} v{state.number} {state.status.value}[/{style}]{took}: "
+                  f"{ok} succeeded, {failed} failed, {skipped} skipped of {total} steps")  # fmt: skip
+    if state.error is not None:
+        err_console.print(f"[red]{state.error.kind}[/red]: {state.error.message}", highlight=False)
+    if json_output:
+        typer.echo(json.dumps(state.output, indent=2, default=str))
+    if state.status is not RunStatus.SUCCEEDED:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def resume(
+    ctx: typer.Context,
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Carry on a run after a crash (or resume a paused one) and watch it to the end."""
+    with exit_on_errors():
+        state = asyncio.run(_resume(settings(ctx), run_ref, quiet))
+    _finish(state, json_output)
+
+
+async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
+    probe = Runtime(cfg)
+    with probe.db.read() as conn:
+        head = find_run(conn, ref)
+    probe.db.dispose()
+    runtime = Runtime(cfg, scope={head.id})
+    await runtime.start()
+    try:
+        plan, state = await runtime.db_call(_read, runtime, head.id)
+        if state.status is RunStatus.PAUSED:
+            try:
+                await runtime.apply(head.id, RunResumed(by="cli"))
+            except InvalidTransitionError:
+                pass
+        await runtime.maintenance.once()  # recover lost attempts and due timers now, not in two seconds
+        return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
+    finally:
+        await runtime.stop()
+
+
+def _read(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:
+    with runtime.db.read() as conn:
+        return runtime.applier.read_state(conn, lock_run(conn, run_id))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(resume)
+    app.command()(validate)
+    app.command()(schema)

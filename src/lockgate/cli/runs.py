@@ -1,0 +1,115 @@
+"""``lockgate runs list`` and ``lockgate runs show RUN``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.cli.progress import STYLE
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_steps
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Look at runs: list them, show one in detail.", no_args_is_help=True)
+
+
+def _db(ctx: typer.Context) -> Database:
+    db = Database(settings(ctx).db_url)
+    upgrade(db)
+    return db
+
+
+def _took(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    return f"{(end - start).total_seconds():.2f}s"
+
+
+def _status(value: str) -> Text:
+    return Text(value, STYLE.get(value, ""))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
+    status: Annotated[str | None, typer.Option("--status", "-s")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 50,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The newest runs first."""
+    with exit_on_errors(), _db(ctx).read() as conn:
+        records = list_runs(conn, pipeline, status, limit)
+    if json_output:
+        rows = [{"id": r.id, "pipeline": r.pipeline, "number": r.number, "status": r.status,
+                 "created_at": r.created_at.isoformat()} for r in records]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("run", "status", "created", "took", "id", box=None, header_style="bold")
+    for r in records:
+        created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(f"{r.pipeline} v{r.number}", _status(r.status), created, _took(r.started_at, r.finished_at), r.id)
+    console.print(table if records else "no runs")
+
+
+def _short(value: Any, width: int = 80) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A run's steps, attempts (durations, errors) and outputs."""
+    with exit_on_errors(), _db(ctx).read() as conn:
+        head = find_run(conn, run_ref)
+        record = get_run(conn, head.id)
+        steps = run_steps(conn, head.id)
+        attempts = run_attempts(conn, head.id)
+    if json_output:
+        typer.echo(json.dumps(_as_json(record, steps, attempts), indent=2, default=str))
+        return
+    console.print(Text(f"{record.pipeline} v{record.number}  ", "bold") + _status(record.status))
+    console.print(f"id {record.id}   took {_took(record.started_at, record.finished_at) or '—'}")
+    console.print(f"input  {_short(record.input, 100)}")
+    if record.output is not None:
+        console.print(f"output {_short(record.output, 100)}")
+    if record.error:
+        console.print(Text(f"error  {record.error.get('kind')}: {record.error.get('message')}", "red"))
+    by_step: dict[str, list[Any]] = {}
+    for a in attempts:
+        by_step.setdefault(a.step_key, []).append(a)
+    table = Table("step", "status", "attempts", "took", "output / error", box=None, header_style="bold")
+    for s in steps:
+        tries = by_step.get(s.key, [])
+        detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
+        history = " ".join(f"{a.number}:{a.status}" for a in tries)
+        table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
+    console.print(table)
+
+
+def _as_json(record: Any, steps: list[Any], attempts: list[Any]) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "pipeline": record.pipeline,
+        "number": record.number,
+        "status": record.status,
+        "input": record.input,
+        "output": record.output,
+        "error": record.error,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "steps": [dict(s._mapping) for s in steps],
+        "attempts": [dict(a._mapping) for a in attempts],
+    }

@@ -1,0 +1,98 @@
+"""The ``http`` kind: one HTTP request; the response becomes the output."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+
+from lockgate.errors import PermanentStepError, RetryableStepError
+from lockgate.handlers.context import HandlerContext, StepResult
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.spec.nodes import HttpConfig
+
+__all__ = ["run"]
+
+_EXCERPT = 500
+
+
+async def run(ctx: HandlerContext, config: HttpConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the handler signature is fixed
+    # Only the request line is logged: header values and query strings may carry credentials.
+    ctx.logger.info("http %s %s", config.method, _redacted(config.url))
+    timeout = config.request_timeout.total_seconds()
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=config.follow_redirects) as client:
+        try:
+            response = await client.request(
+                config.method,
+                config.url,
+                headers=config.headers,
+                params=config.query or None,
+                json=config.json_body,
+                # A JSON body wins: only one of the two can be sent.
+                content=config.body.encode() if config.json_body is None and config.body is not None else None,
+            )
+        except httpx.TimeoutException as exc:
+            detail = f"{config.method} {_redacted(config.url)}: {type(exc).__name__}"
+            raise RetryableStepError("timeout", detail) from None
+        except httpx.TransportError as exc:
+            raise RetryableStepError("connect_error", f"{config.method} {_redacted(config.url)}: {exc}") from None
+    ctx.logger.info("http %s %s -> %d", config.method, _redacted(config.url), response.status_code)
+    _check_status(config, response)
+    return StepResult(
+        output={"status": response.status_code, "headers": _headers(response), "body": _body_of(response)}
+    )
+
+
+def _redacted(url: str) -> str:
+    # userinfo and query may hold secrets; the scheme, host and path say enough in a log.
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None)) if parsed.is_absolute_url else url
+
+
+def _check_status(config: HttpConfig, response: httpx.Response) -> None:
+    status = response.status_code
+    expected = status in config.expect_status if config.expect_status else 200 <= status < 300
+    if expected:
+        return
+    detail = f"{config.method} {_redacted(config.url)} returned {status}: {response.text[:_EXCERPT]!r}"
+    if status == 429 or status >= 500:  # rate limited or server-side: worth another attempt
+        raise RetryableStepError("http_status", detail, retry_after=_retry_after(response))
+    raise PermanentStepError("http_status", detail)
+
+
+def _retry_after(response: httpx.Response) -> timedelta | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return timedelta(seconds=int(value))
+    try:  # the other form RFC 9110 allows: an HTTP date
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when - datetime.now(UTC), timedelta(0)) if when.tzinfo is not None else None
+
+
+def _headers(response: httpx.Response) -> dict[str, JsonValue]:
+    headers: dict[str, JsonValue] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+def _body_of(response: httpx.Response) -> JsonValue:
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            value: JsonValue = json.loads(response.content)
+        except ValueError:
+            return response.text
+        return value
+    return response.text

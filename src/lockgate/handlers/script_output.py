@@ -1,0 +1,82 @@
+"""What a script step produced: its output, read from the workspace, the side channel or stdout."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import stat
+from typing import TYPE_CHECKING
+
+from lockgate.errors import PermanentStepError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pydantic import JsonValue
+
+__all__ = ["read_channel", "script_output"]
+
+_OUTPUT_FILE = "output.json"
+_OUTPUT_MAX = 64 << 20
+
+
+def read_channel(data: bytes) -> list[dict[str, JsonValue]]:
+    """The runner's side channel as messages; the script could write there too: keep well-formed ones."""
+    messages = []
+    for line in data.splitlines():
+        with contextlib.suppress(ValueError):
+            message = json.loads(line)
+            if isinstance(message, dict):
+                messages.append(message)
+    return messages
+
+
+def script_output(workspace: Path, channel: list[dict[str, JsonValue]], stdout_tail: bytes) -> JsonValue:
+    """``output.json``, else the ``output`` global, else the last stdout line if it is JSON, else None."""
+    raw = _take_output_file(workspace / _OUTPUT_FILE)
+    if raw is not None:
+        return _parse(raw, f"{_OUTPUT_FILE} is not valid JSON")
+    for message in channel:
+        if "invalid" in message:
+            raise PermanentStepError("invalid_output", str(message["invalid"]))
+        if "output" in message:
+            return message["output"]
+    lines = [line for line in stdout_tail.decode(errors="replace").splitlines() if line.strip()]
+    if not lines:
+        return None
+    with contextlib.suppress(PermanentStepError):
+        return _parse(lines[-1].encode(), "")
+    return None
+
+
+def _take_output_file(path: Path) -> bytes | None:
+    # The script controls the workspace: never follow a link it planted, never block on a FIFO.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PermanentStepError("invalid_output", f"{_OUTPUT_FILE} is a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _OUTPUT_MAX:
+            raise PermanentStepError("invalid_output", f"{_OUTPUT_FILE} is not a regular file under 64 MiB")
+        raw = file.read()
+    path.unlink()  # it became the output: it is not also an artifact
+    return raw
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(raw: bytes, message: str) -> JsonValue:
+    try:
+        value: JsonValue = json.loads(raw, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise PermanentStepError("invalid_output", f"{message}: {exc}") from None
+    return value

@@ -1,0 +1,339 @@
+"""Script steps for real: each test starts an interpreter, under bubblewrap and without it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import time
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import psutil
+import pytest
+
+from lockgate.errors import PermanentStepError, RetryableStepError, StepError
+from lockgate.handlers import sandbox, script
+from lockgate.handlers.context import SandboxMode
+from lockgate.spec.nodes import ScriptConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from pydantic import JsonValue
+    from tests.unit.handlers.conftest import FakeContext
+
+pytestmark = pytest.mark.anyio
+
+_NO_BWRAP = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+_MODES = [pytest.param(SandboxMode.NONE, id="none"), pytest.param(SandboxMode.BWRAP, id="bwrap", marks=_NO_BWRAP)]
+
+
+@pytest.fixture(params=_MODES)
+def sctx(request: pytest.FixtureRequest, ctx: FakeContext) -> FakeContext:
+    ctx.sandbox = request.param
+    return ctx
+
+
+async def _run(ctx: FakeContext, code: str, inputs: dict[str, JsonValue] | None = None, **config: Any) -> JsonValue:
+    result = await script.run(ctx, ScriptConfig(code=code, **config), inputs or {})
+    return result.output
+
+
+async def _fails(ctx: FakeContext, code: str, **config: Any) -> StepError:
+    with pytest.raises(StepError) as caught:
+        await _run(ctx, code, **config)
+    return caught.value
+
+
+def _alive_with(marker: str) -> list[psutil.Process]:
+    return [
+        proc
+        for proc in psutil.process_iter(["cmdline", "status"])
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(proc.info["cmdline"] or ())
+    ]
+
+
+def _spawner(marker: str) -> str:
+    # The step's process starts a grandchild, records both pids, and both loop forever.
+    return f"""
+import os, pathlib, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "# {marker}\\nimport time\\nwhile True: time.sleep(0.05)"])
+pathlib.Path("pids").write_text(f"{{os.getpid()}} {{child.pid}}")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def _assert_gone(marker: str, ctx: FakeContext) -> None:
+    deadline = time.monotonic() + 2
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _alive_with(marker) == []
+    if ctx.sandbox == SandboxMode.NONE:  # pids from inside bwrap's pid namespace mean nothing here
+        for pid in map(int, (ctx.workspace / "pids").read_text().split()):
+            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+# ------------------------------------------------------------------------------------------ inputs and output
+
+
+async def test_inputs_as_variables(sctx: FakeContext) -> None:
+    inputs: dict[str, JsonValue] = {"a": 1, "b": 2, "not-a-name": 3}
+    output = await _run(sctx, "output = {'sum': a + b, 'all': inputs}", inputs)
+    assert output == {"sum": 3, "all": inputs}
+
+
+async def test_inputs_on_stdin(sctx: FakeContext) -> None:
+    code = "import json, sys\nprint(json.dumps({'got': json.load(sys.stdin)}))"
+    assert await _run(sctx, code, {"x": [1, "two"]}, input_mode="stdin") == {"got": {"x": [1, "two"]}}
+
+
+async def test_output_json_wins_and_is_not_left_as_an_artifact(sctx: FakeContext) -> None:
+    code = "import json\njson.dump({'from': 'file'}, open('output.json', 'w'))\noutput = 1\nprint('[0]')"
+    assert await _run(sctx, code) == {"from": "file"}
+    assert not (sctx.workspace / "output.json").exists()
+
+
+async def test_output_global_comes_before_stdout(sctx: FakeContext) -> None:
+    assert await _run(sctx, "output = [1, 2]\nprint('{\"ignored\": true}')") == [1, 2]
+
+
+async def test_last_stdout_line_as_json(sctx: FakeContext) -> None:
+    assert await _run(sctx, "print('working...')\nprint('{\"n\": 3}')\nprint()") == {"n": 3}
+
+
+async def test_no_json_means_no_output(sctx: FakeContext) -> None:
+    assert await _run(sctx, "print('done, nothing to report')") is None
+
+
+async def test_invalid_output_json_is_permanent(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "open('output.json', 'w').write('{not json')")
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "invalid_output"
+
+
+async def test_output_json_may_not_be_a_link_out_of_the_workspace(ctx: FakeContext, tmp_path: Path) -> None:
+    secret = tmp_path / "server-secret.json"
+    secret.write_text('{"key": "server-only"}')
+    error = await _fails(ctx, f"import os\nos.symlink({str(secret)!r}, 'output.json')")
+    assert error.kind == "invalid_output"
+    assert "server-only" not in error.detail
+
+
+async def test_output_global_must_be_json(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "output = {1, 2}")
+    assert error.kind == "invalid_output"
+
+
+async def test_a_script_file(sctx: FakeContext, tmp_path: Path) -> None:
+    path = tmp_path / "scripts" / "job.py"
+    path.parent.mkdir()
+    path.write_text("output = {'double': n * 2, 'file': __file__}\n")
+    result = await script.run(sctx, ScriptConfig(file=str(path)), {"n": 21})
+    assert result.output == {"double": 42, "file": str(path)}
+
+
+async def test_files_written_in_the_workspace_remain(sctx: FakeContext) -> None:
+    code = "import os\nos.makedirs('out')\nopen('out/report.txt', 'w').write('hello')"
+    await _run(sctx, code)
+    assert (sctx.workspace / "out" / "report.txt").read_text() == "hello"
+
+
+async def test_stdout_and_stderr_go_to_the_attempt_log(sctx: FakeContext) -> None:
+    await _run(sctx, "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)")
+    assert "to stdout" in sctx.log_text()
+    assert "to stderr" in sctx.log_text()
+
+
+# ------------------------------------------------------------------------------------------------- failures
+
+
+async def test_non_zero_exit_is_permanent_with_stderr(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "import sys\nprint('the disk is on fire', file=sys.stderr)\nsys.exit(3)")
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "script_exit"
+    assert "3" in error.detail
+    assert "the disk is on fire" in error.detail
+
+
+async def test_an_exception_shows_its_traceback(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "def f():\n    raise ValueError('bad input')\nf()")
+    assert error.kind == "script_exit"
+    assert "ValueError: bad input" in error.detail
+    assert "raise ValueError('bad input')" in error.detail  # inline code lines appear in the traceback
+
+
+async def test_a_syntax_error_is_a_script_error(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "def broken(:\n")
+    assert error.kind == "script_exit"
+    assert "SyntaxError" in error.detail
+
+
+async def test_exit_75_asks_for_a_retry(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "import sys\nsys.exit(75)")
+    assert isinstance(error, RetryableStepError)
+    assert error.kind == "script_retry"
+
+
+async def test_invalid_config(ctx: FakeContext) -> None:
+    assert (await _fails(ctx, "pass", env={"BAD NAME": "x"})).kind == "invalid_config"
+    with pytest.raises(PermanentStepError) as caught:
+        await script.run(ctx, ScriptConfig(file="relative/job.py"), {})
+    assert caught.value.kind == "invalid_config"
+
+
+# ------------------------------------------------------------------------------------------------ environment
+
+
+async def test_the_environment_is_stripped(sctx: FakeContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKGATE_SECRET_KEY", "server-secret-value")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://admin:pw@db/lockgate")
+    sctx.credentials = {"github-token": "ghp_granted"}
+    output = await _run(sctx, "import json, os\nprint(json.dumps(dict(os.environ)))", env={"MODE": "test"})
+    assert isinstance(output, dict)
+    assert "server-secret-value" not in json.dumps(output)
+    assert set(output) - {"PWD"} == {  # bwrap sets PWD to the workspace
+        "PATH", "LANG", "HOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
+        "MODE", "LOCKGATE_CREDENTIAL_GITHUB_TOKEN",
+    }  # fmt: skip
+    assert output["LOCKGATE_CREDENTIAL_GITHUB_TOKEN"] == "ghp_granted"
+    assert output["HOME"] == str(sctx.workspace)
+    assert output["LANG"] == "C.UTF-8"
+
+
+async def test_credentials_never_appear_on_a_command_line(sctx: FakeContext) -> None:
+    secret = f"ghp_{uuid.uuid4().hex}"
+    sctx.credentials = {"token": secret}
+    task = asyncio.create_task(_run(sctx, "import pathlib, time\npathlib.Path('ready').touch()\ntime.sleep(30)"))
+    deadline = time.monotonic() + 10
+    while not (sctx.workspace / "ready").exists():
+        assert time.monotonic() < deadline, "the script never started"
+        await asyncio.sleep(0.02)
+    assert _alive_with(secret) == []  # /proc/PID/cmdline is readable by every local user
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_nul_byte_cannot_smuggle_options(ctx: FakeContext) -> None:
+    error = await _fails(ctx, "pass", env={"X": "a\0--bind\0/\0/host"})
+    assert error.kind == "invalid_config"
+
+
+# ------------------------------------------------------------------------------------------------ time and limits
+
+
+async def test_wall_time_kills_the_process_group(sctx: FakeContext) -> None:
+    marker = f"lockgate-test-{uuid.uuid4().hex}"
+    sctx.timeout = timedelta(seconds=0.6)
+    error = await _fails(sctx, _spawner(marker))
+    assert isinstance(error, RetryableStepError)
+    assert error.kind == "timeout"
+    _assert_gone(marker, sctx)
+
+
+async def test_cancellation_kills_the_process_group(sctx: FakeContext) -> None:
+    marker = f"lockgate-test-{uuid.uuid4().hex}"
+    task = asyncio.create_task(_run(sctx, _spawner(marker)))
+    deadline = time.monotonic() + 10
+    while not (sctx.workspace / "pids").exists():
+        assert time.monotonic() < deadline, "the script never started"
+        await asyncio.sleep(0.02)
+    assert _alive_with(marker)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    _assert_gone(marker, sctx)
+
+
+async def test_cpu_limit(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "while True:\n    pass", cpu_time=timedelta(seconds=1))
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "cpu_limit"
+
+
+async def test_memory_limit(sctx: FakeContext) -> None:
+    error = await _fails(sctx, "hog = bytearray(1024 * 1024 * 1024)", memory_mb=256)
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "memory_limit"
+
+
+async def test_long_scripts_heartbeat(ctx: FakeContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(script, "_HEARTBEAT_EVERY", 0.05)  # the 30 s cadence, shrunk
+    await _run(ctx, "import time\ntime.sleep(0.3)")
+    assert len(ctx.heartbeats) >= 2
+
+
+# -------------------------------------------------------------------------------------------------- sandbox
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    # A connect succeeds against the listen backlog: nobody needs to accept.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
+def _connect_code(port: int) -> str:
+    return f"""
+import json, socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+    print(json.dumps({{"connected": True}}))
+except OSError as exc:
+    print(json.dumps({{"connected": False, "error": str(exc)}}))
+"""
+
+
+@_NO_BWRAP
+async def test_bwrap_cuts_the_network(ctx: FakeContext, listening_port: int) -> None:
+    ctx.sandbox = SandboxMode.BWRAP
+    output = await _run(ctx, _connect_code(listening_port))
+    assert isinstance(output, dict)
+    assert output["connected"] is False
+
+
+@pytest.mark.parametrize("mode", _MODES)
+async def test_network_true_keeps_the_network(ctx: FakeContext, listening_port: int, mode: SandboxMode) -> None:
+    ctx.sandbox = mode
+    assert await _run(ctx, _connect_code(listening_port), network=True) == {"connected": True}
+
+
+@_NO_BWRAP
+@pytest.mark.parametrize("mode", [SandboxMode.AUTO, SandboxMode.BWRAP])
+async def test_bwrap_hides_the_host_and_drops_to_nobody(ctx: FakeContext, tmp_path: Path, mode: SandboxMode) -> None:
+    ctx.sandbox = mode  # auto confines too, where bubblewrap works
+    secret = tmp_path / "host-only.txt"
+    secret.write_text("not for scripts")
+    code = f"import os\noutput = {{'uid': os.getuid(), 'sees_host_file': os.path.exists({str(secret)!r})}}"
+    assert await _run(ctx, code) == {"uid": 65534, "sees_host_file": False}
+
+
+async def test_auto_falls_back_when_bwrap_is_unavailable(ctx: FakeContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sandbox._probe, "result", "no user namespaces")
+    ctx.sandbox = SandboxMode.AUTO
+    assert await _run(ctx, "output = 'ran'") == "ran"
+    assert "no user namespaces" in ctx.log_text()
+    ctx.sandbox = SandboxMode.BWRAP
+    assert (await _fails(ctx, "output = 'ran'")).kind == "sandbox_unavailable"
+
+
+@_NO_BWRAP
+@pytest.mark.parametrize("mode", [SandboxMode.AUTO, SandboxMode.BWRAP])
+async def test_a_sandbox_that_fails_to_start(ctx: FakeContext, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    def broken_options(*args: Any, **kwargs: Any) -> list[str]:
+        return [*sandbox.bwrap_options(*args, **kwargs), "--ro-bind", "/no/such/path", "/x"]
+
+    monkeypatch.setattr(script, "bwrap_options", broken_options)
+    ctx.sandbox = SandboxMode(mode)
+    if ctx.sandbox == SandboxMode.AUTO:  # the script still runs, unconfined, and the log says so
+        assert await _run(ctx, "output = 'ran'") == "ran"
+        assert "/no/such/path" in ctx.log_text()
+    else:
+        assert (await _fails(ctx, "output = 'ran'")).kind == "sandbox_unavailable"
