@@ -14,10 +14,10 @@ __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LOCKGATE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LOCKGATE_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path(".lockgate"), description="where the SQLite database and artifacts live")
-    database_url: str | None = Field(
+    database_url: str | None = Field(  # both env names are accepted
         default=None, validation_alias=AliasChoices("LOCKGATE_DATABASE_URL", "DATABASE_URL")
     )
     max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")

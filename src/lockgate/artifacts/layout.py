@@ -7,9 +7,12 @@ import mimetypes
 import os
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgate.engine.events import ArtifactRecord
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["ArtifactLayout", "safe_step"]
 
@@ -65,14 +68,17 @@ class ArtifactLayout:
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():  # promoted by an attempt whose success was never committed (a crash)
             self._keep(target, self.pipeline_dir(pipeline) / ".archived" / f"superseded_{target.name}_{_stamp()}")
-        os.replace(workspace, target)
+        workspace.replace(target)
         run_dir = self.run_dir(pipeline, number)
         records = []
         for old in files:
             path = target / old.relative_to(workspace)
             media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            records.append(ArtifactRecord(name=str(old.relative_to(workspace)), path=str(path.relative_to(run_dir)),
-                                          size=path.stat().st_size, sha256=_sha256(path), media_type=media_type))  # fmt: skip
+            name = str(old.relative_to(workspace))
+            records.append(
+                ArtifactRecord(name=name, path=str(path.relative_to(run_dir)), size=path.stat().st_size,
+                               sha256=_sha256(path), media_type=media_type)
+            )  # fmt: skip
         return records
 
     def keep_failed(self, workspace: Path, pipeline: str) -> Path | None:
@@ -89,7 +95,7 @@ class ArtifactLayout:
     @staticmethod
     def _keep(source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        source.replace(target)
 
     def point_latest(self, pipeline: str, number: int) -> None:
         """``runs/latest -> vN``, replaced atomically."""
@@ -98,7 +104,7 @@ class ArtifactLayout:
         tmp = runs / f".latest.{os.getpid()}"
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(f"v{number}")
-        os.replace(tmp, runs / "latest")
+        tmp.replace(runs / "latest")
 
 
 def _stamp() -> str:

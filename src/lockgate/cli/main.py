@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lockgate.cli import db, run, runs, worker
 from lockgate.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["app"]
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.compile import Plan
 from lockgate.engine import RunState, StepState, StepStatus
-from lockgate.runtime import Applied
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from lockgate.compile import Plan
+    from lockgate.runtime import Applied
 
 __all__ = ["Progress", "render_steps"]
 
@@ -86,7 +90,8 @@ class Progress:
         self.live.update(self._view(now))
 
     def _view(self, now: datetime) -> Group:
-        assert self.state is not None
+        if self.state is None:
+            return Group()
         header = Text(f"{self.title}  ", "bold")
         header.append(self.state.status.value, STYLE.get(self.state.status.value, ""))
         return Group(header, render_steps(self.plan, self.state, now))
@@ -95,5 +100,5 @@ class Progress:
 def summary(state: RunState) -> tuple[int, int, int, int]:
     """(succeeded, failed, skipped, total) over node-level steps."""
     nodes = [s for s in state.steps.values() if s.item_index is None]
-    count = lambda st: sum(1 for s in nodes if s.status is st)  # noqa: E731
-    return count(StepStatus.SUCCEEDED), count(StepStatus.FAILED), count(StepStatus.SKIPPED), len(nodes)
+    counts = {st: sum(1 for s in nodes if s.status is st) for st in StepStatus}
+    return counts[StepStatus.SUCCEEDED], counts[StepStatus.FAILED], counts[StepStatus.SKIPPED], len(nodes)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,10 +18,14 @@ from lockgate.compile import Plan, compile_pipeline, validate_input
 from lockgate.engine import RunResumed, RunState, RunStatus
 from lockgate.errors import InvalidTransitionError
 from lockgate.runtime import Runtime
-from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
-from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store.runs import find_run, lock_run
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.settings import Settings
+    from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["register"]
 
@@ -43,7 +48,9 @@ def schema() -> None:
 def run(
     ctx: typer.Context,
     file: FileArg,
-    input_: Annotated[list[str] | None, typer.Option("--input", "-i", help="key=value (value as JSON if it parses)")] = None,
+    input_: Annotated[
+        list[str] | None, typer.Option("--input", "-i", help="key=value (value as JSON if it parses)")
+    ] = None,
     input_file: Annotated[Path | None, typer.Option("--input-file", exists=True, dir_okay=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live table, only the summary")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the run's output as JSON at the end")] = False,
@@ -57,11 +64,11 @@ def run(
     _finish(state, json_output)
 
 
-async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, object], quiet: bool) -> RunState:
+async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, JsonValue], quiet: bool) -> RunState:
     runtime = Runtime(cfg)
     await runtime.start()
     try:
-        head = await runtime.create_run(spec, given)  # type: ignore[arg-type]
+        head = await runtime.create_run(spec, given)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await _watch(runtime, plan, head.id, title, quiet)
     finally:
@@ -132,10 +139,8 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
     try:
         plan, state = await runtime.db_call(_read, runtime, head.id)
         if state.status is RunStatus.PAUSED:
-            try:
+            with contextlib.suppress(InvalidTransitionError):  # someone resumed it meanwhile
                 await runtime.apply(head.id, RunResumed(by="cli"))
-            except InvalidTransitionError:
-                pass
         await runtime.maintenance.once()  # recover lost attempts and due timers now, not in two seconds
         return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
     finally:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import func, select
 
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.runtime import Runtime
-from lockgate.settings import Settings
 from lockgate.store.tables import runs
+
+if TYPE_CHECKING:
+    from lockgate.settings import Settings
 
 __all__ = ["worker"]
 
@@ -39,7 +41,11 @@ async def _work(cfg: Settings, exit_when_idle: bool) -> None:
             try:
                 await asyncio.wait_for(stop.wait(), timeout=cfg.maintenance_interval.total_seconds())
             except TimeoutError:
-                if exit_when_idle and runtime.executor.in_flight == 0 and await runtime.db_call(_open_runs, runtime) == 0:
+                if (
+                    exit_when_idle
+                    and runtime.executor.in_flight == 0
+                    and await runtime.db_call(_open_runs, runtime) == 0
+                ):
                     break
     finally:
         await runtime.stop()

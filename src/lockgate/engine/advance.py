@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lockgate.compile.plan import Plan
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
 from lockgate.engine.draft import Draft
 from lockgate.engine.events import (
@@ -27,6 +24,12 @@ from lockgate.engine.events import (
 from lockgate.engine.state import ACTIVE, ErrorInfo, RunState, RunStatus, StepState, StepStatus
 from lockgate.engine.transitions import cancel_active, dispatch, drain, on_failure, on_success, start_node
 from lockgate.errors import InvalidTransitionError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from lockgate.compile.plan import Plan
 
 __all__ = ["Transition", "advance"]
 

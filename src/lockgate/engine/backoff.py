@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from lockgate.spec.policies import RetryPolicy
+if TYPE_CHECKING:
+    from lockgate.spec.policies import RetryPolicy
 
 __all__ = ["retry_delay"]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import JsonValue
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
-from lockgate.engine.state import StepState
+    from lockgate.engine.state import StepState
 
 __all__ = ["NodesView", "expression_context", "set_path"]
 
@@ -51,8 +52,7 @@ def set_path(target: dict[str, JsonValue], path: str, value: JsonValue) -> None:
         name, _, rest = part.partition("[")
         if name:
             tokens.append(name)
-        for index in filter(None, rest.replace("]", "").split("[")) if rest else ():
-            tokens.append(int(index))
+        tokens.extend(int(index) for index in filter(None, rest.replace("]", "").split("[")))
     cursor: Any = target
     for token in tokens[:-1]:
         cursor = cursor[token]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import JsonValue
-
-from lockgate.compile.plan import Plan
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.context import expression_context, set_path
-from lockgate.engine.state import RunState, StepState
 from lockgate.expressions import render, render_deep
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from pydantic import JsonValue
+
+    from lockgate.compile.plan import Plan
+    from lockgate.engine.state import RunState, StepState
 
 __all__ = ["build_dispatch", "step_context"]
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import JsonValue
-
-from lockgate.compile.plan import Plan, PlanNode
-from lockgate.engine.commands import Command
 from lockgate.engine.state import ALLOWED, ErrorInfo, RunState, RunStatus, StepState, StepStatus
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from pydantic import JsonValue
+
+    from lockgate.compile.plan import Plan, PlanNode
+    from lockgate.engine.commands import Command
 
 __all__ = ["Draft"]
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lockgate.compile.compiler import ERROR_BRANCH
-from lockgate.compile.plan import Plan, PlanEdge
 from lockgate.engine.state import TERMINAL, StepState, StepStatus
 from lockgate.expressions import ExpressionError, render, truthy
 from lockgate.spec.policies import Join, OnError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from lockgate.compile.plan import Plan, PlanEdge
 
 __all__ = ["EdgeState", "Readiness", "edge_state", "readiness"]
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from lockgate.compile.plan import Plan
 from lockgate.engine.advance import Transition, advance
 from lockgate.engine.commands import DispatchStep, StartTimer
 from lockgate.engine.dispatching import build_dispatch
 from lockgate.engine.events import Event, TimerPurpose
 from lockgate.engine.state import RunState, StepStatus
 from lockgate.expressions import ExpressionError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from lockgate.compile.plan import Plan
 
 __all__ = ["pending_dispatches", "pending_timers", "replay", "replay_transitions"]
 
@@ -47,7 +51,7 @@ def pending_dispatches(plan: Plan, state: RunState) -> list[DispatchStep]:
 
 def pending_timers(plan: Plan, state: RunState) -> list[StartTimer]:
     """Every timer the run is waiting on: retries, attempt timeouts, heartbeat deadlines."""
-    out = []
+    out: list[StartTimer] = []
     if state.status.terminal:
         return out
     for step in state.steps.values():

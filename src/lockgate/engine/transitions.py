@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import JsonValue
+from typing import TYPE_CHECKING
 
 from lockgate.compile.compiler import declared_branches
 from lockgate.engine.backoff import retry_delay
 from lockgate.engine.commands import CancelStep, RunFinished, StartTimer
 from lockgate.engine.dispatching import build_dispatch, step_context
-from lockgate.engine.draft import Draft
 from lockgate.engine.events import TimerPurpose
 from lockgate.engine.readiness import Readiness, readiness
 from lockgate.engine.state import ACTIVE, ErrorInfo, MapProgress, RunStatus, StepState, StepStatus, item_key
 from lockgate.expressions import ExpressionError, render_deep
 from lockgate.spec.policies import OnError
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.engine.draft import Draft
 
 __all__ = ["cancel_active", "dispatch", "drain", "fail_run", "on_failure", "on_success", "start_node"]
 

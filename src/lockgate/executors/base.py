@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import Event
+
+if TYPE_CHECKING:
+    from lockgate.engine.commands import DispatchStep
 
 __all__ = ["Executor", "Report"]
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING
 
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
 from lockgate.handlers.context import SandboxMode
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
+    from pydantic import JsonValue
 
 __all__ = ["AttemptContext", "attempt_logger"]
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from lockgate.artifacts.layout import ArtifactLayout
-from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import RetryableStepError, StepError
-from lockgate.executors.base import Report
 from lockgate.executors.context import AttemptContext, attempt_logger
-from lockgate.handlers.context import SandboxMode, StepResult
-from lockgate.handlers.registry import HandlerRegistry
+
+if TYPE_CHECKING:
+    from lockgate.artifacts.layout import ArtifactLayout
+    from lockgate.engine.commands import DispatchStep
+    from lockgate.executors.base import Report
+    from lockgate.handlers.context import SandboxMode, StepResult
+    from lockgate.handlers.registry import HandlerRegistry
 
 __all__ = ["LocalExecutor"]
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Mapping
+    from datetime import datetime, timedelta
+    from pathlib import Path
 
 __all__ = ["HandlerContext", "SandboxMode", "StepResult"]
 
@@ -51,28 +53,34 @@ class HandlerContext(Protocol):
     def attempt_key(self) -> str:
         """Stable across processes for this attempt: use it as an idempotency key downstream."""
         ...
+
     @property
     def workspace(self) -> Path:
         """The attempt's own folder, the cwd of scripts; files left here become artifacts."""
         ...
+
     @property
     def log_path(self) -> Path:
         """The attempt log; subprocess output is appended here."""
         ...
+
     @property
     def logger(self) -> logging.Logger: ...
     @property
     def credentials(self) -> Mapping[str, str]:
         """Only the credentials the node names."""
         ...
+
     @property
     def feedback(self) -> str | None:
         """The feedback of a revision request, if this attempt answers one."""
         ...
+
     @property
     def first_queued_at(self) -> datetime:
         """When the step was first dispatched: durations (wait) count from here, across crashes."""
         ...
+
     @property
     def timeout(self) -> timedelta | None: ...
     @property

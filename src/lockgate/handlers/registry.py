@@ -43,8 +43,8 @@ class HandlerRegistry:
 
 
 def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import condition, http, noop, script, transform, wait  # noqa: PLC0415 - kinds load lazily
-    from lockgate.spec import (  # noqa: PLC0415
+    from lockgate.handlers import condition, http, noop, script, transform, wait
+    from lockgate.spec import (
         ConditionConfig,
         HttpConfig,
         NoopConfig,

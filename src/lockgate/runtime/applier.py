@@ -6,8 +6,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
@@ -23,10 +22,14 @@ from lockgate.engine import (
     replay,
 )
 from lockgate.errors import LockgateError
-from lockgate.store.database import Database
 from lockgate.store.journal import JournalBatch
 from lockgate.store.pipelines import get_version
 from lockgate.store.runs import RunHead, load_events, lock_run
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from lockgate.store.database import Database
 
 __all__ = ["Applied", "Applier"]
 

@@ -7,9 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
@@ -22,19 +20,23 @@ from lockgate.engine import (
     StartTimer,
     StepSucceeded,
 )
+from lockgate.executors.local import LocalExecutor
 from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.timers import TimerQueue
-from lockgate.settings import Settings
-from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
-from lockgate.executors.local import LocalExecutor
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.settings import Settings
+    from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["Listener", "Runtime"]
 
@@ -68,6 +70,7 @@ class Runtime:
         self._listeners: list[Listener] = []
         self._finished: dict[str, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self.worker = ""
         self.applier: Applier
         self.executor: LocalExecutor
@@ -83,8 +86,14 @@ class Runtime:
         await self.db_call(upgrade, self.db)
         self.worker = await self.db_call(self._register)
         self.applier = Applier(self.db, self.worker)
-        self.executor = LocalExecutor(self._registry, self.layout, self.report, worker=self.worker,
-                                      max_concurrency=self.settings.max_concurrency, sandbox=self.settings.sandbox)  # fmt: skip
+        self.executor = LocalExecutor(
+            self._registry,
+            self.layout,
+            self.report,
+            worker=self.worker,
+            max_concurrency=self.settings.max_concurrency,
+            sandbox=self.settings.sandbox,
+        )
         self.maintenance = Maintenance(self)
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
@@ -145,7 +154,7 @@ class Runtime:
                 items.append(self._queue.get_nowait())
             try:
                 results = await self.db_call(self.applier.apply, [(r, e) for r, e, _ in items], self.clock.now())
-            except Exception as exc:  # the store is unreachable: keep reported events, retry shortly
+            except Exception as exc:  # noqa: BLE001 - the store is unreachable: keep reported events, retry
                 log.warning("applying %d events failed (%s); retrying", len(items), exc)
                 for run_id, event, future in items:
                     if future is not None:
@@ -178,7 +187,9 @@ class Runtime:
     def _run_command(self, command: object, state: RunState) -> None:
         if isinstance(command, DispatchStep):
             if command.idempotency_key is not None:
-                asyncio.create_task(self._dispatch_idempotent(command))
+                task = asyncio.create_task(self._dispatch_idempotent(command))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             else:
                 self.executor.submit(command)
         elif isinstance(command, StartTimer):

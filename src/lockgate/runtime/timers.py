@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
-from collections.abc import Callable
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lockgate.engine.events import TimerFired, TimerPurpose
-from lockgate.runtime.clock import Clock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from lockgate.runtime.clock import Clock
 
 __all__ = ["TimerQueue"]
 
@@ -44,7 +49,5 @@ class TimerQueue:
                 run_id, step, attempt, purpose = key
                 self._fire(run_id, TimerFired(step=step, attempt=attempt, purpose=TimerPurpose(purpose)))
             delay = (self._heap[0][0] - now).total_seconds() if self._heap else 3600.0
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, min(delay, 3600.0)))
-            except TimeoutError:
-                pass

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from lockgate.errors import MissingExtraError, UnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["Database"]
 

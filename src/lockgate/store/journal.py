@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
-from lockgate.engine.advance import Transition
 from lockgate.engine.commands import CancelStep, DispatchStep, RunFinished, StartTimer
 from lockgate.engine.events import Event, StepFailed, StepLost, StepStarted, StepSucceeded, TimerFired
-from lockgate.engine.state import RunState, StepState
 from lockgate.store.ids import new_id
 from lockgate.store.tables import artifacts, attempts, events, idempotency, runs, steps, timers
 from lockgate.store.upsert import insert_ignore, upsert
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from lockgate.engine.advance import Transition
+    from lockgate.engine.state import RunState, StepState
 
 __all__ = ["JournalBatch"]
 
@@ -63,7 +66,7 @@ class JournalBatch:
             self.steps[(run_id, key)] = _step_row(run_id, state.steps[key])
         self.runs[run_id] = self._run_row(state, at)
         if transition.changed or transition.commands:  # a stale event changes no attempt either
-            self._attempt_effects(run_id, event, at, state)
+            self._attempt_effects(run_id, event, at)
         for command in transition.commands:
             self._command_effects(command, state, at)
 
@@ -83,7 +86,7 @@ class JournalBatch:
     def _attempt(self, kind: str, run_id: str, step: str, attempt: int, **values: Any) -> None:
         self.attempt_updates.append((kind, {"b_run": run_id, "b_step": step, "b_number": attempt, **values}))
 
-    def _attempt_effects(self, run_id: str, event: Event, at: datetime, state: RunState) -> None:
+    def _attempt_effects(self, run_id: str, event: Event, at: datetime) -> None:
         if isinstance(event, StepStarted):
             self._attempt("started", run_id, event.step, event.attempt, status="running", started_at=at)
         elif isinstance(event, StepSucceeded):
@@ -109,9 +112,10 @@ class JournalBatch:
 
     def _command_effects(self, command: object, state: RunState, at: datetime) -> None:
         if isinstance(command, DispatchStep):
-            self.new_attempts.append({"run_id": command.run_id, "step_key": command.step, "number": command.attempt,
-                                      "status": "queued", "worker": self.worker,
-                                      "idempotency_key": command.idempotency_key, "queued_at": command.queued_at})  # fmt: skip
+            self.new_attempts.append(
+                {"run_id": command.run_id, "step_key": command.step, "number": command.attempt, "status": "queued",
+                 "worker": self.worker, "idempotency_key": command.idempotency_key, "queued_at": command.queued_at}
+            )  # fmt: skip
         elif isinstance(command, StartTimer):
             self.new_timers.append({"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
                                     "purpose": command.purpose.value, "fire_at": command.fire_at})  # fmt: skip

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from lockgate.store.database import Database
+if TYPE_CHECKING:
+    from lockgate.store.database import Database
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
 

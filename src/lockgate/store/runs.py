@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import JsonValue
 from sqlalchemy import Connection, Row, select, update
 
 from lockgate.engine.events import EVENT_ADAPTER, Event
 from lockgate.errors import NotFoundError
 from lockgate.store.ids import new_id
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 __all__ = [
     "RunHead",

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "UTCDateTime",
     "artifacts",
     "attempts",
     "events",
@@ -33,7 +34,6 @@ __all__ = [
     "runs",
     "steps",
     "timers",
-    "UTCDateTime",
     "workers",
 ]
 
@@ -53,14 +53,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select, update
 
 from lockgate.store.ids import new_id
 from lockgate.store.tables import attempts, idempotency, timers, workers
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
 
 __all__ = ["due_timers", "heartbeat", "lookup_idempotent", "lost_attempts", "register_worker", "stop_worker"]
 
@@ -44,9 +46,7 @@ def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> s
     host = socket.gethostname()
     dead = set()
     for row in conn.execute(select(workers).where(workers.c.id != me)):
-        if row.stopped_at is not None or row.heartbeat_at < now - ttl:
-            dead.add(row.id)
-        elif row.host == host and not _pid_alive(row.pid):  # same machine: no need to wait for the lease
+        if row.stopped_at is not None or row.heartbeat_at < now - ttl or (row.host == host and not _pid_alive(row.pid)):
             dead.add(row.id)
     return dead
 
@@ -54,7 +54,7 @@ def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> s
 def lost_attempts(conn: Connection, me: str, now: datetime, ttl: timedelta) -> list[Row[Any]]:
     """Open attempts whose worker is gone (or was never recorded)."""
     dead = _dead_workers(conn, me, now, ttl)
-    condition = attempts.c.worker.is_(None)
+    condition: ColumnElement[bool] = attempts.c.worker.is_(None)
     if dead:
         condition = or_(condition, attempts.c.worker.in_(dead))
     stmt = select(attempts.c.run_id, attempts.c.step_key, attempts.c.number).where(
