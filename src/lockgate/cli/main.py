@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from lockgate.cli import db, run, runs, worker
 from lockgate.settings import Settings
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["app"]
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 import yaml
+from pydantic import JsonValue
 from rich.console import Console
 
 from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
 from lockgate.settings import Settings
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
-
-    from pydantic import JsonValue
 
 __all__ = ["EXIT_DEFINITION", "EXIT_FAILED", "console", "err_console", "exit_on_errors", "parse_inputs", "settings"]
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from lockgate.compile import Plan
 from lockgate.engine import RunState, StepState, StepStatus
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from lockgate.compile import Plan
-    from lockgate.runtime import Applied
+from lockgate.runtime import Applied
 
 __all__ = ["Progress", "render_steps"]
 

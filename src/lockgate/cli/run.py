@@ -8,9 +8,10 @@ import json
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+from pydantic import JsonValue
 
 from lockgate.cli.options import EXIT_FAILED, console, err_console, exit_on_errors, parse_inputs, settings
 from lockgate.cli.progress import Progress, summary
@@ -18,14 +19,10 @@ from lockgate.compile import Plan, compile_pipeline, validate_input
 from lockgate.engine import RunResumed, RunState, RunStatus
 from lockgate.errors import InvalidTransitionError
 from lockgate.runtime import Runtime
+from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store.runs import find_run, lock_run
-
-if TYPE_CHECKING:
-    from pydantic import JsonValue
-
-    from lockgate.settings import Settings
-    from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["register"]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,9 +15,6 @@ from lockgate.cli.progress import STYLE
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_steps
-
-if TYPE_CHECKING:
-    from datetime import datetime
 
 __all__ = ["app"]
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy import func, select
 
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.runtime import Runtime
+from lockgate.settings import Settings
 from lockgate.store.tables import runs
-
-if TYPE_CHECKING:
-    from lockgate.settings import Settings
 
 __all__ = ["worker"]
 
