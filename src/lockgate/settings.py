@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     maintenance_interval: timedelta = timedelta(seconds=2)
     batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
     shutdown_grace: timedelta = timedelta(seconds=10)
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full", description="full: a commit survives power loss; normal: only process crashes"
+    )
 
     @property
     def db_url(self) -> str:

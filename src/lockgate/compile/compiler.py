@@ -74,9 +74,12 @@ def _check_ids_and_edges(spec: PipelineSpec, errors: list[DefinitionError]) -> l
 
 
 def _check_node_expressions(
-    spec: PipelineSpec, node: Node, upstream: frozenset[str], errors: list[DefinitionError]
+    spec: PipelineSpec,
+    node: Node,
+    upstream: frozenset[str],
+    all_nodes: frozenset[str],
+    errors: list[DefinitionError],
 ) -> tuple[tuple[str, JsonValue], ...]:
-    all_nodes = frozenset(n.id for n in spec.nodes)
     fields = frozenset(spec.input) if spec.input else None
     scope = Scope(node.id, upstream, all_nodes, fields, has_item=node.for_each is not None)
     config_templates: list[tuple[str, JsonValue]] = []
@@ -111,15 +114,21 @@ def compile_pipeline(spec: PipelineSpec) -> Plan:
     ancestry = ancestors(order, preds)
     by_id = {n.id: n for n in spec.nodes}
     plan_nodes: dict[str, PlanNode] = {}
+    all_nodes = frozenset(by_id)
+    incoming: dict[str, list[PlanEdge]] = defaultdict(list)
+    outgoing: dict[str, list[PlanEdge]] = defaultdict(list)
+    for edge in edges:
+        incoming[edge.target].append(edge)
+        outgoing[edge.source].append(edge)
     for node_id in order:
         node = by_id[node_id]
-        config_templates = _check_node_expressions(spec, node, ancestry[node_id], errors)
+        config_templates = _check_node_expressions(spec, node, ancestry[node_id], all_nodes, errors)
         plan_nodes[node_id] = PlanNode(
             node=node,
             predecessors=tuple(dict.fromkeys(preds[node_id])),
             successors=tuple(dict.fromkeys(succs[node_id])),
-            incoming=tuple(e for e in edges if e.target == node_id),
-            outgoing=tuple(e for e in edges if e.source == node_id),
+            incoming=tuple(incoming[node_id]),
+            outgoing=tuple(outgoing[node_id]),
             ancestors=ancestry[node_id],
             level=level[node_id],
             config_templates=config_templates,

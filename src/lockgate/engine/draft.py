@@ -6,6 +6,8 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from immutables import Map
+
 from lockgate.engine.state import ALLOWED, ErrorInfo, RunState, RunStatus, StepState, StepStatus
 
 if TYPE_CHECKING:
@@ -26,7 +28,9 @@ class Draft:
         self.plan = plan
         self.now = now
         self.base = state
-        self.steps: dict[str, StepState] = dict(state.steps)
+        # A persistent map: each change costs O(log n), so a 10,000-item map stays cheap per event.
+        steps = state.steps
+        self.steps: Map[str, StepState] = steps if isinstance(steps, Map) else Map(steps)
         self.status = state.status
         self.input = state.input
         self.unfinished = state.unfinished
@@ -47,7 +51,7 @@ class Draft:
         old = self.steps.get(step.key)
         if old is not None and old.status is not step.status and step.status not in ALLOWED[old.status]:
             raise AssertionError(f"step {step.key}: {old.status} → {step.status} is not allowed")
-        self.steps[step.key] = step
+        self.steps = self.steps.set(step.key, step)
         self.changed.add(step.key)
         return step
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from immutables import Map
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 __all__ = [
@@ -122,7 +123,7 @@ class RunState:
     number: int
     status: RunStatus = RunStatus.PENDING
     input: Mapping[str, JsonValue] = field(default_factory=dict)
-    steps: Mapping[str, StepState] = field(default_factory=dict)
+    steps: Mapping[str, StepState] = field(default_factory=Map)
     unfinished: int = 0  # plan nodes whose step is not terminal yet
     seq: int = 0  # events folded into this state
     output: JsonValue = None

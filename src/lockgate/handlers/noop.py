@@ -11,8 +11,12 @@ if TYPE_CHECKING:
 
     from lockgate.spec.nodes import NoopConfig
 
-__all__ = ["run"]
+__all__ = ["evaluate", "run"]
 
 
-async def run(ctx: HandlerContext, config: NoopConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the handler signature is fixed
+def evaluate(config: NoopConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the signature is fixed
     return StepResult(output=dict(inputs))
+
+
+async def run(ctx: HandlerContext, config: NoopConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001
+    return evaluate(config, inputs)

@@ -10,9 +10,11 @@ from pydantic import BaseModel, JsonValue
 
 from lockgate.handlers.context import HandlerContext, StepResult
 
-__all__ = ["Handler", "HandlerFn", "HandlerRegistry", "default_registry"]
+__all__ = ["Handler", "HandlerFn", "HandlerRegistry", "InlineFn", "default_registry"]
 
 HandlerFn = Callable[[HandlerContext, Any, dict[str, JsonValue]], Awaitable[StepResult]]
+# A pure kind's result as a plain function of its rendered config and inputs: no I/O, no clock.
+InlineFn = Callable[[Any, dict[str, JsonValue]], StepResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +22,18 @@ class Handler:
     kind: str
     config_type: type[BaseModel]
     run: HandlerFn
+    # Set for pure kinds: the runtime may evaluate them inside the transaction that dispatched them.
+    inline: InlineFn | None = None
 
 
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
 
-    def register(self, kind: str, config_type: type[BaseModel], run: HandlerFn) -> None:
+    def register(self, kind: str, config_type: type[BaseModel], run: HandlerFn, inline: InlineFn | None = None) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for kind {kind!r} is already registered")
-        self._handlers[kind] = Handler(kind, config_type, run)
+        self._handlers[kind] = Handler(kind, config_type, run, inline)
 
     def get(self, kind: str) -> Handler:
         try:
@@ -56,8 +60,8 @@ def default_registry() -> HandlerRegistry:
     registry = HandlerRegistry()
     registry.register("script", ScriptConfig, script.run)
     registry.register("http", HttpConfig, http.run)
-    registry.register("transform", TransformConfig, transform.run)
-    registry.register("condition", ConditionConfig, condition.run)
-    registry.register("noop", NoopConfig, noop.run)
+    registry.register("transform", TransformConfig, transform.run, inline=transform.evaluate)
+    registry.register("condition", ConditionConfig, condition.run, inline=condition.evaluate)
+    registry.register("noop", NoopConfig, noop.run, inline=noop.evaluate)
     registry.register("wait", WaitConfig, wait.run)
     return registry

@@ -11,8 +11,12 @@ if TYPE_CHECKING:
 
     from lockgate.spec.nodes import TransformConfig
 
-__all__ = ["run"]
+__all__ = ["evaluate", "run"]
 
 
-async def run(ctx: HandlerContext, config: TransformConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the handler signature is fixed
+def evaluate(config: TransformConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - fixed signature
     return StepResult(output=config.value)
+
+
+async def run(ctx: HandlerContext, config: TransformConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001
+    return evaluate(config, inputs)

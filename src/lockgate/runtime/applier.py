@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
+    Command,
+    DispatchStep,
+    ErrorInfo,
     Event,
     RunPaused,
     RunResumed,
     RunStarted,
     RunState,
+    StepFailed,
+    StepSucceeded,
     TimerFired,
     Transition,
     advance,
@@ -29,6 +36,7 @@ from lockgate.store.runs import RunHead, load_events, lock_run
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from lockgate.handlers.registry import HandlerRegistry
     from lockgate.store.database import Database
 
 __all__ = ["Applied", "Applier"]
@@ -46,13 +54,15 @@ class Applied:
     at: datetime
     transition: Transition | None
     error: Exception | None = None
-    plan: Plan | None = None
+    commands: tuple[Command, ...] = ()  # what the runtime still has to do (inline dispatches are done)
 
 
 class Applier:
-    def __init__(self, db: Database, worker: str) -> None:
+    def __init__(self, db: Database, worker: str, registry: HandlerRegistry, inline_budget: int = 50_000) -> None:
         self.db = db
         self.worker = worker
+        self.registry = registry
+        self.inline_budget = inline_budget
         self._plans: dict[str, Plan] = {}
         self._states: dict[str, RunState] = {}
 
@@ -111,7 +121,10 @@ class Applier:
             results.extend(Applied(run_id, e, now, None, exc) for e in events)
             return
         idempotent[run_id] = frozenset(n for n, p in plan.nodes.items() if p.node.idempotency_key is not None)
-        for event in events:
+        queue = deque(events)
+        budget = self.inline_budget
+        while queue:
+            event = queue.popleft()
             try:
                 transition = advance(plan, state, event, now)
             except LockgateError as exc:
@@ -128,8 +141,34 @@ class Applier:
                 continue
             journal.add(run_id, event, now, transition)
             state = transition.state
-            results.append(Applied(run_id, event, now, transition, plan=plan))
+            commands = []
+            for command in transition.commands:
+                result = self._inline(command) if budget > 0 else None
+                if result is None:
+                    commands.append(command)
+                else:
+                    budget -= 1
+                    queue.appendleft(result)
+            results.append(Applied(run_id, event, now, transition, commands=tuple(commands)))
         states[run_id] = state
+
+    def _inline(self, command: Command) -> Event | None:
+        """Evaluate a pure kind in this transaction (Temporal's local-activity idea): no executor round trip.
+
+        A crash before commit loses the dispatch and the result together, so nothing runs twice visibly.
+        """
+        if not isinstance(command, DispatchStep) or command.idempotency_key is not None:
+            return None
+        handler = self.registry.get(command.kind)
+        if handler.inline is None:
+            return None
+        try:
+            result = handler.inline(handler.config_type.model_validate(command.config), command.inputs)
+        except ValidationError as exc:
+            error = ErrorInfo(kind="invalid_config", message=str(exc))
+            return StepFailed(step=command.step, attempt=command.attempt, error=error)
+        return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
+                             branches=result.branches)  # fmt: skip
 
     @staticmethod
     def _noop(before: RunState, transition: Transition, event: Event) -> bool:

@@ -60,7 +60,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.db_url)
+        self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
         self.layout = ArtifactLayout(settings.home)
         self.kind = kind
         self.scope = scope  # recover only these runs (None: every run)
@@ -85,7 +85,7 @@ class Runtime:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         await self.db_call(upgrade, self.db)
         self.worker = await self.db_call(self._register)
-        self.applier = Applier(self.db, self.worker)
+        self.applier = Applier(self.db, self.worker, self._registry)
         self.executor = LocalExecutor(
             self._registry,
             self.layout,
@@ -177,7 +177,7 @@ class Runtime:
         for applied in results:
             if applied.transition is None:
                 continue
-            for command in applied.transition.commands:
+            for command in applied.commands:
                 self._run_command(command, applied.transition.state)
             for listener in list(self._listeners):
                 listener(applied)

@@ -50,7 +50,7 @@ class JournalBatch:
     events: list[dict[str, Any]] = field(default_factory=list)
     steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    new_attempts: list[dict[str, Any]] = field(default_factory=list)
+    new_attempts: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
     attempt_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     new_timers: list[dict[str, Any]] = field(default_factory=list)
     fired_timers: list[dict[str, Any]] = field(default_factory=list)
@@ -84,6 +84,12 @@ class JournalBatch:
         }
 
     def _attempt(self, kind: str, run_id: str, step: str, attempt: int, **values: Any) -> None:
+        fresh = self.new_attempts.get((run_id, step, attempt))
+        if fresh is not None:  # inserted by this very batch: one row written, not an insert and an update
+            if kind in {"started", "cancelled"} and fresh["status"] not in _OPEN:
+                return
+            fresh.update(values)
+            return
         self.attempt_updates.append((kind, {"b_run": run_id, "b_step": step, "b_number": attempt, **values}))
 
     def _attempt_effects(self, run_id: str, event: Event, at: datetime) -> None:
@@ -112,10 +118,11 @@ class JournalBatch:
 
     def _command_effects(self, command: object, state: RunState, at: datetime) -> None:
         if isinstance(command, DispatchStep):
-            self.new_attempts.append(
-                {"run_id": command.run_id, "step_key": command.step, "number": command.attempt, "status": "queued",
-                 "worker": self.worker, "idempotency_key": command.idempotency_key, "queued_at": command.queued_at}
-            )  # fmt: skip
+            self.new_attempts[(command.run_id, command.step, command.attempt)] = {
+                "run_id": command.run_id, "step_key": command.step, "number": command.attempt, "status": "queued",
+                "worker": self.worker, "idempotency_key": command.idempotency_key, "queued_at": command.queued_at,
+                "started_at": None, "finished_at": None, "error": None,
+            }  # fmt: skip
         elif isinstance(command, StartTimer):
             self.new_timers.append({"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
                                     "purpose": command.purpose.value, "fire_at": command.fire_at})  # fmt: skip
@@ -134,7 +141,7 @@ class JournalBatch:
             conn.execute(events.insert(), self.events)
         upsert(conn, steps, list(self.steps.values()), ("run_id", "key"))
         if self.new_attempts:
-            upsert(conn, attempts, self.new_attempts, ("run_id", "step_key", "number"))
+            upsert(conn, attempts, list(self.new_attempts.values()), ("run_id", "step_key", "number"))
         self._flush_attempt_updates(conn)
         self._flush_timers(conn)
         if self.runs:

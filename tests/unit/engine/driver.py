@@ -1,14 +1,15 @@
-"""A fake executor around the pure core: it answers DispatchStep commands with step events and fires
-timers by sending TimerFired at each StartTimer's ``fire_at``. Time is an argument, never a clock."""
+"""A fake executor around the pure core.
+
+It answers DispatchStep commands with step events and fires timers by sending TimerFired at each
+StartTimer's ``fire_at``. Time is an argument, never a clock.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING, Any
 
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
@@ -23,6 +24,7 @@ from lockgate.engine import (
     StepFailed,
     StepLost,
     StepStarted,
+    StepStatus,
     StepSucceeded,
     TimerFired,
     Transition,
@@ -31,6 +33,9 @@ from lockgate.engine import (
 )
 from lockgate.expressions import truthy
 from lockgate.spec import spec_from_data
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 __all__ = [
     "T0",
@@ -192,6 +197,10 @@ class Driver:
 
     def dispatched_steps(self) -> list[str]:
         return [c.step for c in self.dispatches()]
+
+    def status(self, step: str) -> StepStatus:
+        """The step's status now (a call, so that type checkers do not narrow it between events)."""
+        return self.state.steps[step].status
 
     def timers_for(self, step: str) -> list[StartTimer]:
         return [c for c in self.commands if isinstance(c, StartTimer) and c.step == step]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
 from lockgate.compile import ERROR_BRANCH, Plan, PlanEdge
 from lockgate.engine import TERMINAL, StepState, StepStatus
 from lockgate.spec import Join, OnError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["BRANCHES", "WHEN", "edge_taken", "pipelines", "resolved_inputs"]
 
@@ -33,8 +35,8 @@ def _node(draw: st.DrawFn, index: int) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         out["timeout"] = f"{draw(st.integers(2, 40))}s"
-    if kind == "noop" and draw(st.integers(0, 3)) == 0:
-        out["for_each"] = "{{ %s }}" % list(range(draw(st.integers(0, 3))))
+    if kind == "noop" and draw(st.integers(0, 2)) == 0:
+        out["for_each"] = f"{{{{ {list(range(draw(st.integers(0, 3))))} }}}}"
         out["max_parallel"] = draw(st.sampled_from([None, 1, 2]))
     return out
 
@@ -87,12 +89,12 @@ def edge_taken(plan: Plan, steps: Mapping[str, StepState], edge: PlanEdge) -> bo
     return routed and WHEN[edge.when]
 
 
-def resolved_inputs(plan: Plan, steps: Mapping[str, StepState], node_id: str) -> tuple[bool, bool, bool]:
-    """``(may start, must be skipped, every input resolved)`` for a node, from its incoming edges."""
+def resolved_inputs(plan: Plan, steps: Mapping[str, StepState], node_id: str) -> tuple[bool, bool]:
+    """``(may start, must be skipped)`` for a node, from its incoming edges."""
     states = [edge_taken(plan, steps, e) for e in plan.nodes[node_id].incoming]
     if not states:
-        return True, False, True
+        return True, False
     taken = any(s is True for s in states)
     resolved = all(s is not None for s in states)
     may_start = taken if plan.nodes[node_id].node.join is Join.ANY else taken and resolved
-    return may_start, resolved and not taken, resolved
+    return may_start, resolved and not taken

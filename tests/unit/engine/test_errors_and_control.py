@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.unit.engine.driver import Driver, edge, node, plan_of, statuses
 
 from lockgate.engine import (
     CancelStep,
@@ -17,15 +18,16 @@ from lockgate.engine import (
     StepSucceeded,
 )
 from lockgate.errors import InvalidTransitionError
-from tests.unit.engine.driver import Driver, edge, node, plan_of, statuses
 
 
 def test_on_error_continue_runs_successors_which_see_the_failure() -> None:
     plan = plan_of(
-        [node("x", on_error="continue"),
-         node("after", inputs={"status": "{{ nodes.x.status }}", "kind": "{{ nodes.x.error.kind }}"})],
+        [
+            node("x", on_error="continue"),
+            node("after", inputs={"status": "{{ nodes.x.status }}", "kind": "{{ nodes.x.error.kind }}"}),
+        ],
         [edge("x", "after")],
-    )  # fmt: skip
+    )
     driver = Driver.start(plan)
     driver.fail("x", "quota")
     assert driver.inflight["after"].inputs == {"status": "failed", "kind": "quota"}
@@ -56,8 +58,10 @@ def test_on_error_branch_success_skips_the_error_edge() -> None:
 
 
 def test_on_error_fail_fails_the_run_and_cancels_running_siblings() -> None:
-    plan = plan_of([node("root"), node("x"), node("sib"), node("m", for_each="{{ [1, 2] }}")],
-                   [edge("root", "x"), edge("root", "sib"), edge("root", "m")])  # fmt: skip
+    plan = plan_of(
+        [node("root"), node("x"), node("sib"), node("m", for_each="{{ [1, 2] }}")],
+        [edge("root", "x"), edge("root", "sib"), edge("root", "m")],
+    )
     driver = Driver.start(plan)
     driver.succeed("root")
     sib, item = driver.inflight["sib"], driver.inflight["m[0]"]
@@ -78,8 +82,7 @@ def test_on_error_fail_fails_the_run_and_cancels_running_siblings() -> None:
 
 
 def test_pause_holds_new_dispatches_and_resume_sends_them_exactly_once() -> None:
-    plan = plan_of([node("a"), node("b"), node("c"), node("d")],
-                   [edge("a", "c"), edge("b", "d")])  # fmt: skip
+    plan = plan_of([node("a"), node("b"), node("c"), node("d")], [edge("a", "c"), edge("b", "d")])
     driver = Driver.start(plan)
     driver.send(RunPaused())
     driver.succeed("a")  # a running step may finish while paused
@@ -112,6 +115,19 @@ def test_pause_stops_launching_map_items_and_resume_goes_on() -> None:
     driver.send(RunResumed())
     assert list(driver.inflight) == ["m[1]"]
     assert driver.run().steps["m"].output == [None, None, None]
+
+
+def test_a_map_item_lost_or_due_for_retry_while_paused_is_dispatched_on_resume() -> None:
+    driver = Driver.start(plan_of([node("m", for_each="{{ [1, 2] }}", retry={"max_attempts": 2})]))
+    driver.fail("m[0]", retryable=True)
+    driver.send(RunPaused())
+    driver.lost("m[1]")
+    driver.fire_next_timer()
+    assert not driver.inflight
+    assert {driver.state.steps[k].held for k in ("m[0]", "m[1]")} == {True}
+    driver.send(RunResumed())
+    assert {k: d.attempt for k, d in driver.inflight.items()} == {"m[0]": 2, "m[1]": 2}
+    assert driver.run().status is RunStatus.SUCCEEDED
 
 
 def test_cancel_stops_every_active_step_and_finishes_the_run_once() -> None:
@@ -176,8 +192,11 @@ def test_run_output_defaults_to_the_sink_outputs() -> None:
 
 
 def test_run_output_follows_the_spec_output_template() -> None:
-    plan = plan_of([node("a"), node("b")], [edge("a", "b")],
-                   output={"total": "{{ nodes.a.output + nodes.b.output }}", "who": "{{ input.who }}"})  # fmt: skip
+    plan = plan_of(
+        [node("a"), node("b")],
+        [edge("a", "b")],
+        output={"total": "{{ nodes.a.output + nodes.b.output }}", "who": "{{ input.who }}"},
+    )
     driver = Driver.start(plan, {"who": "me"})
     driver.succeed("a", 1)
     driver.succeed("b", 2)

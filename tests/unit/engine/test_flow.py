@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lockgate.engine import RunStatus, StepStatus
 from tests.unit.engine.driver import Driver, edge, node, plan_of, statuses
+
+from lockgate.engine import RunStatus, StepStatus
 
 
 def test_linear_chain_runs_in_order_and_passes_outputs() -> None:
@@ -59,7 +60,7 @@ def test_condition_skips_the_other_branch_subgraph_and_the_join_still_runs() -> 
         [
             node(
                 "route", "condition", config={"branches": [{"name": "yes", "when": "{{ input.go }}"}], "default": "no"}
-            ),  # fmt: skip
+            ),
             node("y1"),
             node("y2"),
             node("n1"),
@@ -97,7 +98,7 @@ def test_a_node_whose_only_inputs_are_skipped_is_skipped_and_not_dispatched() ->
             node("bx"),
             node("after"),
             node("by"),
-        ],  # fmt: skip
+        ],
         [edge("a", "bx", branch="x"), edge("bx", "after"), edge("a", "by", branch="y")],
     )
     driver = Driver.start(plan)
@@ -145,7 +146,7 @@ def test_for_each_outputs_come_in_item_order_when_items_finish_out_of_order() ->
             node("a", "transform", config={"value": ["x", "y", "z"]}),
             node("m", for_each="{{ nodes.a.output }}", inputs={"v": "{{ item }}-{{ item_index }}"}),
             node("after", inputs={"all": "{{ nodes.m.output }}"}),
-        ],  # fmt: skip
+        ],
         [edge("a", "m"), edge("m", "after")],
     )
     driver = Driver.start(plan)
@@ -158,8 +159,17 @@ def test_for_each_outputs_come_in_item_order_when_items_finish_out_of_order() ->
 
 
 def test_for_each_never_has_more_than_max_parallel_items_in_flight() -> None:
-    plan = plan_of([node("m", for_each="{{ [1, 2, 3, 4, 5] }}", inputs={"x": "{{ item }}"}, max_parallel=2,
-                         retry={"max_attempts": 2, "jitter": 0})])  # fmt: skip
+    plan = plan_of(
+        [
+            node(
+                "m",
+                for_each="{{ [1, 2, 3, 4, 5] }}",
+                inputs={"x": "{{ item }}"},
+                max_parallel=2,
+                retry={"max_attempts": 2, "jitter": 0},
+            )
+        ]
+    )
     driver = Driver.start(plan)
     most = 0
     while driver.inflight or driver.timers:
@@ -177,8 +187,9 @@ def test_for_each_never_has_more_than_max_parallel_items_in_flight() -> None:
 
 
 def test_for_each_over_an_empty_list_gives_an_empty_list_and_successors_run() -> None:
-    plan = plan_of([node("m", for_each="{{ [] }}"), node("after", inputs={"got": "{{ nodes.m.output }}"})],
-                   [edge("m", "after")])  # fmt: skip
+    plan = plan_of(
+        [node("m", for_each="{{ [] }}"), node("after", inputs={"got": "{{ nodes.m.output }}"})], [edge("m", "after")]
+    )
     driver = Driver.start(plan)
     assert list(driver.inflight) == ["after"]
     assert driver.inflight["after"].inputs == {"got": []}

@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from tests.unit.engine.driver import Driver, fake_handler
+from tests.unit.engine.pipelines import BRANCHES, pipelines, resolved_inputs
 
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
@@ -38,8 +40,6 @@ from lockgate.engine import (
 )
 from lockgate.engine.state import ACTIVE
 from lockgate.spec import spec_from_data
-from tests.unit.engine.driver import Driver, fake_handler
-from tests.unit.engine.pipelines import BRANCHES, pipelines, resolved_inputs
 
 OUTCOMES = ("success", "success", "retryable", "flaky", "permanent", "lost", "hang", "start", "bad_next")
 STEP_EVENTS = (StepSucceeded, StepFailed, StepStarted, StepLost, TimerFired)
@@ -77,7 +77,7 @@ def check_transition(plan: Plan, was: RunStatus, before: Any, transition: Transi
     for command in commands:
         if isinstance(command, DispatchStep):
             assert state.status is RunStatus.RUNNING or (command.step, command.attempt) in cancels
-            may_start, _, _ = resolved_inputs(plan, state.steps, command.node_id)
+            may_start, _ = resolved_inputs(plan, state.steps, command.node_id)
             assert may_start, f"{command.step} dispatched before its inputs allow it"
     finished = [c for c in commands if isinstance(c, RunFinished)]
     assert len(finished) == (1 if state.status.terminal and not was.terminal else 0)
@@ -88,7 +88,7 @@ def check_state(driver: CheckedDriver) -> None:
     live = not state.status.terminal
     for node_id, plan_node in plan.nodes.items():
         step = state.steps.get(node_id)
-        may_start, must_skip, resolved = resolved_inputs(plan, state.steps, node_id)
+        may_start, must_skip = resolved_inputs(plan, state.steps, node_id)
         if step is None:
             assert not (live and (may_start or must_skip)), f"{node_id} should have started or been skipped"
         elif step.status is StepStatus.SKIPPED:
@@ -230,12 +230,12 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 EngineMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestEngineMachine = EngineMachine.TestCase
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=pipelines(), choices=st.data())
 def test_random_outcomes_until_no_work_remains(data: dict[str, Any], choices: st.DataObject) -> None:
     """Drive with random outcomes (and a pause or cancel now and then) until nothing is left to do."""

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.engine.driver import Driver, edge, node, plan_of
 
 from lockgate.engine import CancelStep, RunStatus, StepHeartbeat, StepStatus, StepSucceeded, TimerFired, TimerPurpose
 from lockgate.engine.backoff import retry_delay
 from lockgate.spec import RetryPolicy
-from tests.unit.engine.driver import Driver, edge, node, plan_of
 
 S = timedelta(seconds=1)
 
 
-def _retrying(**retry: object) -> Driver:
+def _retrying(**retry: Any) -> Driver:
     return Driver.start(plan_of([node("a", retry=retry), node("b")], [edge("a", "b")]))
 
 
@@ -36,7 +37,7 @@ def test_attempts_are_numbered_one_to_max_attempts_then_the_run_fails() -> None:
 def test_a_retry_that_succeeds_lets_the_run_go_on() -> None:
     driver = _retrying(max_attempts=3)
     driver.fail("a", retryable=True)
-    assert driver.state.steps["a"].status is StepStatus.RETRYING
+    assert driver.status("a") is StepStatus.RETRYING
     assert not driver.inflight  # nothing runs until the backoff timer fires
     driver.fire_next_timer()
     driver.succeed("a")
@@ -49,7 +50,7 @@ def test_backoff_is_exponential_and_capped_without_jitter() -> None:
     while "a" in driver.inflight:
         failed_at = driver.now + S
         driver.fail("a", retryable=True, at=failed_at)
-        if driver.state.steps["a"].status is StepStatus.RETRYING:
+        if driver.status("a") is StepStatus.RETRYING:
             timer = driver.timers[-1]
             assert timer.purpose is TimerPurpose.RETRY
             delays.append((timer.fire_at - failed_at).total_seconds())
@@ -68,8 +69,9 @@ def test_backoff_is_exponential_and_capped_without_jitter() -> None:
 def test_jitter_is_deterministic_and_within_its_bounds(
     failures: int, jitter: float, key: str, initial: int, cap: int
 ) -> None:
-    policy = RetryPolicy(initial_delay=timedelta(seconds=initial), factor=2, max_delay=timedelta(seconds=cap),
-                         jitter=jitter)  # fmt: skip
+    policy = RetryPolicy(
+        initial_delay=timedelta(seconds=initial), factor=2, max_delay=timedelta(seconds=cap), jitter=jitter
+    )
     delay = retry_delay(policy, failures, key, None)
     assert delay == retry_delay(policy, failures, key, None)
     base = initial * 2 ** (failures - 1)
@@ -97,17 +99,17 @@ def test_jitter_differs_between_attempts_but_replays_agree() -> None:
 def test_retry_on_only_retries_the_listed_kinds() -> None:
     driver = _retrying(max_attempts=5, retry_on=["rate_limited"])
     driver.fail("a", "rate_limited", retryable=True)
-    assert driver.state.steps["a"].status is StepStatus.RETRYING
+    assert driver.status("a") is StepStatus.RETRYING
     driver.fire_next_timer()
     driver.fail("a", "server_error", retryable=True)
-    assert driver.state.steps["a"].status is StepStatus.FAILED
+    assert driver.status("a") is StepStatus.FAILED
     assert len(driver.dispatches("a")) == 2
 
 
 def test_a_non_retryable_error_fails_at_once() -> None:
     driver = _retrying(max_attempts=5)
     driver.fail("a", "bad_input", retryable=False)
-    assert driver.state.steps["a"].status is StepStatus.FAILED
+    assert driver.status("a") is StepStatus.FAILED
     assert driver.state.status is RunStatus.FAILED
     assert not driver.timers
 
@@ -118,7 +120,7 @@ def test_retry_after_is_honoured_when_longer_than_the_backoff() -> None:
     assert driver.timers[-1].fire_at - driver.now == timedelta(minutes=2)
 
 
-def _timed(**fields: object) -> Driver:
+def _timed(**fields: Any) -> Driver:
     driver = Driver.start(plan_of([node("a", **fields)]))
     driver.started("a")
     return driver
@@ -164,7 +166,7 @@ def test_a_late_result_of_a_timed_out_attempt_is_ignored() -> None:
 
     transition = driver.send(StepSucceeded(step="a", attempt=attempt, output="late"))
     assert transition.commands == ()
-    assert driver.state.steps["a"].status is StepStatus.RETRYING
+    assert driver.status("a") is StepStatus.RETRYING
 
 
 def test_heartbeats_keep_a_long_step_alive_and_silence_times_it_out() -> None:
@@ -172,7 +174,7 @@ def test_heartbeats_keep_a_long_step_alive_and_silence_times_it_out() -> None:
     start = driver.now
     driver.send(StepHeartbeat(step="a", attempt=1), start + 8 * S)
     transition = driver.fire_next_timer()  # due at start+10s: the heartbeat moved the deadline
-    assert transition is not None and driver.state.steps["a"].status is StepStatus.RUNNING
+    assert transition is not None and driver.status("a") is StepStatus.RUNNING
     rearmed = [c for c in transition.commands if not isinstance(c, CancelStep)]
     assert [t.fire_at for t in driver.timers] == [start + 18 * S] and len(rearmed) == 1
     driver.fire_next_timer()
@@ -192,7 +194,7 @@ def test_a_lost_step_is_dispatched_again_without_using_up_an_attempt(started: bo
     assert [d.attempt for d in driver.dispatches("a")] == [1, 2, 3, 4]
     assert driver.state.steps["a"].failures == 0
     driver.fail("a", retryable=True)
-    assert driver.state.steps["a"].status is StepStatus.RETRYING  # both policy attempts remain usable
+    assert driver.status("a") is StepStatus.RETRYING  # both policy attempts remain usable
     driver.fire_next_timer()
     driver.fail("a", retryable=True)
-    assert driver.state.steps["a"].status is StepStatus.FAILED
+    assert driver.status("a") is StepStatus.FAILED
