@@ -1,3 +1,3 @@
-"""The HTTP API: create_app(), routes and schemas under /api/v1."""
+"""The HTTP API under /api/v1 (FastAPI), live events, and the built web UI."""
 
 __all__: list[str] = []

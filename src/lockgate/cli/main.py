@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lockgate.cli import db, run, runs, worker
+from lockgate.cli import db, keys, run, runs, serve, worker
 from lockgate.settings import Settings
 
 __all__ = ["app"]
@@ -39,5 +39,7 @@ def main(
 
 run.register(app)
 app.command()(worker.worker)
+app.command()(serve.serve)
+app.add_typer(keys.app, name="keys")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")

@@ -55,6 +55,7 @@ class Applied:
     transition: Transition | None
     error: Exception | None = None
     commands: tuple[Command, ...] = ()  # what the runtime still has to do (inline dispatches are done)
+    plan: Plan | None = None
 
 
 class Applier:
@@ -149,7 +150,7 @@ class Applier:
                 else:
                     budget -= 1
                     queue.appendleft(result)
-            results.append(Applied(run_id, event, now, transition, commands=tuple(commands)))
+            results.append(Applied(run_id, event, now, transition, commands=tuple(commands), plan=plan))
         states[run_id] = state
 
     def _inline(self, command: Command) -> Event | None:

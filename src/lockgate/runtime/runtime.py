@@ -101,6 +101,10 @@ class Runtime:
             asyncio.create_task(self.maintenance.run(), name="lockgate-maintenance"),
         ]
 
+    @property
+    def alive(self) -> bool:
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+
     def _register(self) -> str:
         with self.db.write() as conn:
             return worker_store.register_worker(conn, self.kind, self.clock.now())

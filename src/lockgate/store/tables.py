@@ -32,6 +32,8 @@ __all__ = [
     "pipeline_versions",
     "pipelines",
     "runs",
+    "schedule_firings",
+    "schedules",
     "steps",
     "timers",
     "workers",
@@ -208,5 +210,76 @@ idempotency = Table(
     Column("output", JSON),
     Column("run_id", String(32), nullable=False),
     Column("step_key", String(200), nullable=False),
+    _ts("created_at", nullable=False),
+)
+
+# ---- the server (issue 3): people, keys, secrets, triggers ------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("disabled_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    _ts("created_at", nullable=False),
+    _ts("expires_at"),
+    _ts("revoked_at"),
+    _ts("last_used_at"),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text),
+    Column("ciphertext", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline_id", String(32), ForeignKey("pipelines.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("secret_ciphertext", Text),  # HMAC secret, encrypted like credentials
+    Column("enabled", Boolean, nullable=False, default=True),
+    _ts("created_at", nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline_id", String(32), ForeignKey("pipelines.id"), nullable=False, index=True),
+    Column("cron", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("input", JSON, nullable=False),
+    Column("missed", String(16), nullable=False),  # skip | catch_up
+    Column("enabled", Boolean, nullable=False, default=True),
+    _ts("last_fire_at"),
+    _ts("created_at", nullable=False),
+)
+
+schedule_firings = Table(
+    "schedule_firings",
+    metadata,
+    Column("schedule_id", String(32), ForeignKey("schedules.id"), primary_key=True),
+    Column("fire_at", UTCDateTime(), primary_key=True),  # the unique (schedule, fire time): one run per firing
+    Column("run_id", String(32)),
     _ts("created_at", nullable=False),
 )

@@ -1,0 +1,62 @@
+"""``create_app()``: the FastAPI application around one Runtime, its routers, and the built UI if present."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from lockgate.api.errors import install_error_handlers
+from lockgate.api.limits import BodySizeLimit
+from lockgate.api.metrics import observe
+from lockgate.api.routes import artifacts, auth, credentials, events, health, pipelines, runs, triggers
+from lockgate.runtime import Runtime
+from lockgate.settings import Settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The server: pass a Runtime to share one (tests), or let the app start its own."""
+    cfg = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or Runtime(cfg, kind="server")
+        owned = runtime is None
+        if owned:
+            await rt.start()
+        app.state.runtime = rt
+        unlisten = rt.listen(observe)
+        try:
+            yield
+        finally:
+            unlisten()
+            if owned:
+                await rt.stop()
+
+    app = FastAPI(
+        title="Lockgate",
+        version="0.1.0",
+        summary="Durable agentic pipelines that people supervise.",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (pipelines, runs, events, artifacts, auth, credentials, triggers):
+        app.include_router(module.router, prefix=API_PREFIX)
+    if (STATIC / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+    return app

@@ -1,0 +1,70 @@
+"""Domain errors → HTTP, in one table (routes never raise HTTPException)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from lockgate.errors import (
+    ConflictError,
+    DefinitionError,
+    DefinitionErrors,
+    InvalidInputError,
+    LockgateError,
+    MissingExtraError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
+
+__all__ = ["AuthenticationError", "install_error_handlers"]
+
+
+class AuthenticationError(LockgateError):
+    code = "unauthenticated"
+
+
+STATUS: tuple[tuple[type[LockgateError], int], ...] = (
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (DefinitionErrors, 422),
+    (DefinitionError, 422),
+    (InvalidInputError, 422),
+    (UnavailableError, 503),
+    (MissingExtraError, 501),
+)
+
+
+def _body(exc: LockgateError) -> dict[str, object]:
+    body: dict[str, object] = {"code": exc.code, "detail": exc.detail}
+    if isinstance(exc, DefinitionErrors):
+        body["errors"] = [{"node_id": e.node_id, "field": e.field, "message": e.detail} for e in exc.errors]
+    elif isinstance(exc, DefinitionError):
+        body["errors"] = [{"node_id": exc.node_id, "field": exc.field, "message": exc.detail}]
+    elif isinstance(exc, InvalidInputError):
+        body["errors"] = [{"field": p.split(":", 1)[0], "message": p} for p in exc.problems]
+    return body
+
+
+def status_of(exc: LockgateError) -> int:
+    return next((status for kind, status in STATUS if isinstance(exc, kind)), 400)
+
+
+async def _lockgate_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LockgateError)  # noqa: S101 - registered for this type only
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
+    return JSONResponse(_body(exc), status_code=status_of(exc), headers=headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return JSONResponse({"code": "invalid_request", "detail": "the request is not valid", "errors": errors}, 422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(LockgateError, _lockgate_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

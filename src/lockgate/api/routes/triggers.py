@@ -1,0 +1,9 @@
+"""Routes: triggers (filled in by the resource's owner)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""API schemas, one module per resource: <Resource><Role> (RunCreate, RunRead, RunPage)."""

@@ -1,0 +1,69 @@
+"""``lockgate keys create|list|revoke``: API keys for users (created when missing) with a role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.errors import NotFoundError
+from lockgate.runtime.clock import SystemClock
+from lockgate.security.api_keys import Role
+from lockgate.store import auth as auth_store
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+
+__all__ = ["app"]
+
+app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+
+
+def _db(ctx: typer.Context) -> Database:
+    cfg = settings(ctx)
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    upgrade(db)
+    return db
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option(help="user name; created with --role if new")] = "admin",
+    role: Annotated[Role, typer.Option(help="role of a new user")] = Role.ADMIN,
+    name: Annotated[str, typer.Option(help="what the key is for")] = "cli",
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="the key expires after this many days")] = None,
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    now = SystemClock().now()
+    expires = now + timedelta(days=expires_in_days) if expires_in_days else None
+    with exit_on_errors(), _db(ctx).write() as conn:
+        try:
+            user_id = auth_store.get_user(conn, user).id
+        except NotFoundError:
+            user_id = auth_store.create_user(conn, user, role, now)
+        key_id, key = auth_store.create_key(conn, user_id, name, now, expires)
+    console.print(f"key {key_id} for {user}:")
+    typer.echo(key.plaintext)
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every key: id, user, role, prefix, state (never the key itself)."""
+    with exit_on_errors(), _db(ctx).read() as conn:
+        keys = auth_store.list_keys(conn)
+    table = Table("id", "user", "role", "name", "prefix", "state", box=None, header_style="bold")
+    for k in keys:
+        state = "revoked" if k.revoked_at else f"expires {k.expires_at:%Y-%m-%d}" if k.expires_at else "active"
+        table.add_row(k.id, k.user, k.role.value, k.name, k.prefix + "…", state)
+    console.print(table)
+
+
+@app.command()
+def revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="the key's id (from keys list)")]) -> None:
+    """Revoke a key: it stops working at once."""
+    with exit_on_errors(), _db(ctx).write() as conn:
+        auth_store.revoke_key(conn, key_id, SystemClock().now())
+    console.print(f"revoked {key_id}")

@@ -1,0 +1,61 @@
+"""``lockgate serve``: the API (and UI when built), the executor, timers and recovery in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from lockgate.api.app import create_app
+from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.compile import compile_pipeline
+from lockgate.runtime.clock import SystemClock
+from lockgate.security.api_keys import Role
+from lockgate.settings import Settings
+from lockgate.spec import load_spec
+from lockgate.store import auth as auth_store
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+from lockgate.store.pipelines import save_version
+
+__all__ = ["serve"]
+
+
+def _bootstrap(cfg: Settings, examples: list[Path]) -> str | None:
+    """On first start: an admin user and key (returned, to be shown once); load example pipelines."""
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    upgrade(db)
+    now = SystemClock().now()
+    key = None
+    with db.write() as conn:
+        if auth_store.count_users(conn) == 0:
+            user_id = auth_store.create_user(conn, "admin", Role.ADMIN, now)
+            key = auth_store.create_key(conn, user_id, "first admin key", now)[1].plaintext
+        for example in examples:
+            spec = load_spec(example)
+            compile_pipeline(spec)
+            save_version(conn, spec, now)
+    db.dispose()
+    return key
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8080)")] = None,
+    example: Annotated[
+        list[Path] | None, typer.Option(exists=True, dir_okay=False, help="pipeline file(s) to load at start")
+    ] = None,
+) -> None:
+    """Start the server; on first start it creates an admin API key and prints it once."""
+    cfg = settings(ctx)
+    bind_host = host or cfg.host
+    bind_port = port or cfg.port
+    with exit_on_errors():
+        key = _bootstrap(cfg, example or [])
+    console.print(f"Lockgate on [bold]http://{bind_host}:{bind_port}[/bold]  (API docs: /docs, data: {cfg.home})")
+    if key is not None:
+        console.print(f"admin API key (shown once, keep it): [bold yellow]{key}[/bold yellow]")
+    uvicorn.run(create_app(cfg), host=bind_host, port=bind_port, log_level="warning", lifespan="on")
