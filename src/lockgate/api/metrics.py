@@ -22,7 +22,9 @@ STEP_SECONDS = Histogram(
 
 
 def _counts(conn: Connection) -> tuple[dict[str, int], int]:
-    by_status = dict(conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status)).tuples().all())
+    by_status: dict[str, int] = dict(
+        conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status)).tuples().all()
+    )
     queued = conn.execute(select(func.count()).select_from(attempts).where(attempts.c.status == "queued"))
     return by_status, int(queued.scalar_one())
 
