@@ -22,9 +22,8 @@ STEP_SECONDS = Histogram(
 
 
 def _counts(conn: Connection) -> tuple[dict[str, int], int]:
-    by_status: dict[str, int] = dict(
-        conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status)).tuples().all()
-    )
+    rows = conn.execute(select(runs.c.status, func.count()).group_by(runs.c.status))
+    by_status = {str(status): int(count) for status, count in rows}
     queued = conn.execute(select(func.count()).select_from(attempts).where(attempts.c.status == "queued"))
     return by_status, int(queued.scalar_one())
 
