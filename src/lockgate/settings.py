@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
     shutdown_grace: timedelta = timedelta(seconds=10)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="largest request body accepted")
+    log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = 8080
     sqlite_synchronous: Literal["full", "normal"] = Field(

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lockgate.cli import db, keys, run, runs, serve, worker
+from lockgate.cli.log_format import configure_logging
 from lockgate.settings import Settings
 
 __all__ = ["app"]
@@ -28,13 +29,14 @@ def main(
     database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     overrides: dict[str, object] = {}
     if home is not None:
         overrides["home"] = home
     if database_url is not None:
         overrides["database_url"] = database_url
-    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+    cfg = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(logging.INFO if verbose else logging.WARNING, cfg.log_format)
+    ctx.obj = cfg
 
 
 run.register(app)
