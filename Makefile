@@ -35,10 +35,10 @@ test: ## the whole suite on SQLite, then every database test again on PostgreSQL
 check: lint ## lint, then the tests that need no server
 	$(RUN) pytest -m "not integration and not e2e and not postgres"
 
-bench: ## timings of the pure core (compile, expressions)
-	$(RUN) python scripts/bench.py
+bench: ## engine throughput on SQLite against the disk's commit floor (bench/; figures, never a gate)
+	$(RUN) python -m bench engine
 
 ci: setup lint test ## what .ci/run runs
 
 run: setup ## run an example pipeline in-process
-	$(RUN) lockgate run examples/linear.yaml
+	$(RUN) lockgate run examples/linear.yaml --json

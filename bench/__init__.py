@@ -1,0 +1,1 @@
+"""Benchmarks of Lockgate (``python -m bench engine``): figures to compare, never a pass/fail gate."""

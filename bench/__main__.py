@@ -1,0 +1,76 @@
+"""``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``).
+
+Benchmarks are figures to compare before and after a change, not tests: a missed target is
+reported as MISS and the exit status stays 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lockgate.settings import Settings
+
+_SYNCHRONOUS = ("full", "normal")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    engine = commands.add_parser("engine", help="durable no-op pipelines on SQLite against the disk's floor")
+    engine.add_argument("--quick", action="store_true", help="small sizes: a smoke test, not figures")
+    engine.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    engine.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="cProfile the chain scenario: FILE.loop.prof and FILE.db.prof (one per thread)",
+    )
+    engine.add_argument(
+        "--synchronous",
+        choices=_SYNCHRONOUS,
+        default=None,
+        help="SQLite synchronous for both the engine and the floor (default: the product's)",
+    )
+    engine.add_argument("--repeat", type=int, default=1, help="runs per scenario; the fastest is reported")
+    scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
+    scenario.add_argument("kind", choices=("chain", "fan_out"))
+    scenario.add_argument("size", type=int)
+    scenario.add_argument("--home", type=Path, required=True)
+    scenario.add_argument("--max-parallel", type=int, default=None)
+    scenario.add_argument("--synchronous", choices=_SYNCHRONOUS, default="full")
+    scenario.add_argument("--profile", type=Path, default=None)
+    scenario.add_argument("--executor", action="store_true", help="noop through the executor, not inline")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "scenario":
+        from bench.scenarios import ScenarioKind, run_scenario
+
+        result, profile = run_scenario(
+            ScenarioKind(args.kind),
+            args.size,
+            args.max_parallel,
+            args.home,
+            args.synchronous,
+            args.profile,
+            inline=not args.executor,
+        )
+        sys.stdout.write(json.dumps({**result.to_json(), "profile": profile}) + "\n")
+        return 0
+    from bench.engine import EngineOptions, format_text, run_engine_bench
+
+    synchronous = args.synchronous or Settings().sqlite_synchronous
+    report = run_engine_bench(
+        EngineOptions(quick=args.quick, synchronous=synchronous, profile=args.profile, repeat=max(1, args.repeat))
+    )
+    sys.stdout.write((json.dumps(report, indent=2) if args.json else format_text(report)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

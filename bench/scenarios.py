@@ -1,0 +1,221 @@
+"""One benchmark scenario, run in this process through the real Runtime, as ``lockgate run`` does.
+
+The parent (``bench.engine``) starts a fresh interpreter per scenario so that the peak RSS of one
+run is not inflated by another; this module is what that interpreter executes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import functools
+import pstats
+import resource
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from lockgate.engine import RunStatus, StepStatus
+from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime import Runtime
+from lockgate.settings import Settings
+from lockgate.spec import PipelineSpec, spec_from_data
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from pydantic import JsonValue
+
+__all__ = ["ScenarioKind", "ScenarioResult", "chain_spec", "fan_out_spec", "run_scenario"]
+
+
+class ScenarioKind(StrEnum):
+    CHAIN = "chain"  # SIZE noop nodes, each waiting for the one before
+    FAN_OUT = "fan_out"  # one noop node with for_each over SIZE items
+
+
+def _registry(inline: bool) -> HandlerRegistry:
+    """The product's registry; without ``inline``, noop steps go through the executor like any impure kind."""
+    registry = default_registry()
+    if inline:
+        return registry
+    plain = HandlerRegistry()
+    for kind, handler in registry.kinds.items():
+        plain.register(kind, handler.config_type, handler.run)
+    return plain
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    kind: str
+    inline: bool  # noop evaluated inside the dispatching transaction (the product's default for pure kinds)
+    size: int
+    max_parallel: int | None
+    steps: int  # durable steps that succeeded (for a fan-out: the items)
+    seconds: float  # from create_run to the run's end
+    cpu_seconds: float  # user + system time of this process over the same span: steadier than wall time under load
+    start_seconds: float  # Runtime.start(): migrations, worker registration
+    stop_seconds: float
+    peak_rss_mb: float  # ru_maxrss of this process at the end
+    baseline_rss_mb: float  # ru_maxrss once the runtime had started, before the run
+    apply_seconds: float | None  # time inside Applier.apply (load, advance, write, commit) on the db thread
+    apply_batches: int | None
+    events: int | None
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "steps_per_second": self.steps_per_second}
+
+
+def chain_spec(size: int) -> PipelineSpec:
+    nodes = [{"id": f"n{i:05d}", "kind": "noop"} for i in range(size)]
+    edges = [{"source": f"n{i:05d}", "target": f"n{i + 1:05d}"} for i in range(size - 1)]
+    return spec_from_data({"name": "bench-chain", "nodes": nodes, "edges": edges})
+
+
+def fan_out_spec(max_parallel: int) -> PipelineSpec:
+    return spec_from_data(
+        {
+            "name": "bench-fan-out",
+            "input": {"elements": {"type": "array", "required": True}},
+            "nodes": [{"id": "each", "kind": "noop", "for_each": "{{ input.elements }}", "max_parallel": max_parallel}],
+        }
+    )
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of the process
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@dataclass
+class _ApplyMeter:
+    """Wraps Applier.apply to see how much of the run is spent committing on the db thread."""
+
+    seconds: float = 0.0
+    batches: int = 0
+    events: int = 0
+
+    def wrap(self, apply: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(apply)
+        def timed(batch: list[Any], now: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return apply(batch, now)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.batches += 1
+                self.events += len(batch)
+
+        return timed
+
+
+class _Profiles:
+    """cProfile is per thread: one profile for the event loop, one for the database thread."""
+
+    def __init__(self) -> None:
+        self.loop = cProfile.Profile()
+        self.db = cProfile.Profile()
+
+    def dump(self, path: Path, top: int) -> str:
+        lines = []
+        for name, profile in (("loop", self.loop), ("db", self.db)):
+            target = path.with_name(f"{path.stem}.{name}{path.suffix or '.prof'}")
+            profile.dump_stats(target)
+            stats = pstats.Stats(profile)
+            lines.append(f"--- {name} thread: {target} (total {stats.total_tt:.2f}s) ---")  # type: ignore[attr-defined]
+            lines.append(_top(stats, top))
+        return "\n".join(lines)
+
+
+def _top(stats: pstats.Stats, top: int) -> str:
+    import io
+
+    out = io.StringIO()
+    stats.stream = out  # type: ignore[attr-defined]
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
+    text = out.getvalue()
+    return text[text.find("   ncalls") :].rstrip()
+
+
+async def _run(
+    kind: ScenarioKind,
+    size: int,
+    max_parallel: int | None,
+    home: Path,
+    synchronous: Literal["full", "normal"],
+    profile: Path | None,
+    inline: bool,
+) -> tuple[ScenarioResult, str]:
+    settings = Settings(home=home, database_url=None, sqlite_synchronous=synchronous)
+    spec = chain_spec(size) if kind is ScenarioKind.CHAIN else fan_out_spec(max_parallel or size)
+    run_input: dict[str, JsonValue] = {} if kind is ScenarioKind.CHAIN else {"elements": list(range(size))}
+    runtime = Runtime(settings, registry=_registry(inline))
+    started = time.perf_counter()
+    await runtime.start()
+    start_seconds = time.perf_counter() - started
+    meter = _ApplyMeter()
+    runtime.applier.apply = meter.wrap(runtime.applier.apply)  # type: ignore[method-assign]
+    baseline = _rss_mb()
+    profiles = _Profiles() if profile is not None else None
+    if profiles is not None:
+        await runtime.db_call(profiles.db.enable)  # enable() profiles the thread that calls it
+        profiles.loop.enable()
+    began, cpu_began = time.perf_counter(), _cpu_seconds()
+    head = await runtime.create_run(spec, run_input)
+    state = await runtime.wait(head.id)
+    seconds, cpu_seconds = time.perf_counter() - began, _cpu_seconds() - cpu_began
+    report = ""
+    if profiles is not None and profile is not None:
+        profiles.loop.disable()
+        await runtime.db_call(profiles.db.disable)
+        report = profiles.dump(profile, 25)
+    stopping = time.perf_counter()
+    await runtime.stop()
+    stop_seconds = time.perf_counter() - stopping
+    if state.status is not RunStatus.SUCCEEDED:
+        raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
+    done = [s for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
+    steps = len(done) if kind is ScenarioKind.CHAIN else sum(1 for s in done if s.item_index is not None)
+    if steps != size:
+        raise RuntimeError(f"expected {size} succeeded steps, found {steps}")
+    result = ScenarioResult(
+        kind=kind.value,
+        inline=inline,
+        size=size,
+        max_parallel=max_parallel,
+        steps=steps,
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        start_seconds=start_seconds,
+        stop_seconds=stop_seconds,
+        peak_rss_mb=_rss_mb(),
+        baseline_rss_mb=baseline,
+        apply_seconds=meter.seconds,
+        apply_batches=meter.batches,
+        events=meter.events,
+    )
+    return result, report
+
+
+def run_scenario(
+    kind: ScenarioKind,
+    size: int,
+    max_parallel: int | None,
+    home: Path,
+    synchronous: Literal["full", "normal"],
+    profile: Path | None = None,
+    *,
+    inline: bool = True,
+) -> tuple[ScenarioResult, str]:
+    """Run one pipeline to its end; the second value is the profile summary (empty without ``profile``)."""
+    return asyncio.run(_run(kind, size, max_parallel, home, synchronous, profile, inline))
