@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
@@ -16,6 +17,7 @@ from lockgate.engine.events import (
     StepFailed,
     StepHeartbeat,
     StepLost,
+    StepRetryRequested,
     StepStarted,
     StepSucceeded,
     TimerFired,
@@ -182,6 +184,58 @@ def _run_cancelled(d: Draft, event: RunCancelled) -> None:
     d.commands.append(RunFinished(run_id=d.base.run_id, status=d.status))
 
 
+def _retryable(d: Draft, event: StepRetryRequested) -> StepState:
+    step = d.steps.get(event.step)
+    allowed = d.status in {RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.FAILED}
+    if not allowed or step is None or step.status is not StepStatus.FAILED:
+        raise _invalid(d, event)
+    if step.items is not None or step.item_index is not None:  # map steps are retried as a whole run, not here
+        raise _invalid(d, event)
+    return step
+
+
+def _reset(d: Draft, step: StepState) -> StepState:
+    """Back to an untried step (keeping its attempt count): deliberately outside ALLOWED, which governs progress."""
+    fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
+                    next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
+                    item_values=None)  # fmt: skip
+    d.steps = d.steps.set(step.key, fresh)
+    d.changed.add(step.key)
+    # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).
+    if step.item_index is None and step.status is not StepStatus.CANCELLED:
+        d.unfinished += 1
+    return fresh
+
+
+def _downstream(d: Draft, node_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = deque(d.node(node_id).successors)
+    while todo:
+        current = todo.popleft()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(d.node(current).successors)
+    return seen
+
+
+def _step_retry_requested(d: Draft, event: StepRetryRequested) -> None:
+    step = _retryable(d, event)
+    reopened = d.status is RunStatus.FAILED
+    if reopened:  # steps the failure cancelled run again too, once readiness allows
+        d.status, d.error, d.finished_at, d.output = RunStatus.RUNNING, None, None, None
+    below = _downstream(d, step.node_id)
+    for other in list(d.steps.values()):
+        if other.key == step.key or other.node_id == step.node_id:
+            continue
+        cancelled = other.status is StepStatus.CANCELLED and (reopened or other.node_id in below)
+        skipped = other.status is StepStatus.SKIPPED and other.node_id in below
+        if cancelled or skipped:
+            _reset(d, other)
+            if other.item_index is None:
+                d.to_check.append(other.node_id)
+    dispatch(d, _reset(d, step))
+
+
 _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     RunStarted: _run_started,
     StepStarted: _step_started,
@@ -193,4 +247,5 @@ _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     RunPaused: _run_paused,
     RunResumed: _run_resumed,
     RunCancelled: _run_cancelled,
+    StepRetryRequested: _step_retry_requested,
 }

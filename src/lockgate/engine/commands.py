@@ -33,6 +33,7 @@ class DispatchStep(BaseModel):
     idempotency_key: str | None = None
     timeout: timedelta | None = None
     heartbeat_timeout: timedelta | None = None
+    credentials: list[str] = Field(default_factory=list)  # names only: values are resolved by the executor
     first_queued_at: datetime
     queued_at: datetime
 

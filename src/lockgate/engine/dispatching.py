@@ -68,6 +68,7 @@ def build_dispatch(
         idempotency_key=key,
         timeout=node.timeout,
         heartbeat_timeout=node.heartbeat_timeout,
+        credentials=list(node.credentials),
         first_queued_at=step.first_queued_at or now,
         queued_at=now,
     )

@@ -21,6 +21,7 @@ __all__ = [
     "StepFailed",
     "StepHeartbeat",
     "StepLost",
+    "StepRetryRequested",
     "StepStarted",
     "StepSucceeded",
     "TimerFired",
@@ -128,6 +129,15 @@ class RunCancelled(BaseModel):
     reason: str | None = None
 
 
+class StepRetryRequested(BaseModel):
+    """A person asks for a failed step to run again (reopening its run if the failure ended it)."""
+
+    model_config = _FROZEN
+    type: Literal["step_retry_requested"] = "step_retry_requested"
+    step: str
+    by: str | None = None
+
+
 Event = Annotated[
     RunStarted
     | StepStarted
@@ -138,7 +148,8 @@ Event = Annotated[
     | TimerFired
     | RunPaused
     | RunResumed
-    | RunCancelled,
+    | RunCancelled
+    | StepRetryRequested,
     Field(discriminator="type"),
 ]
 

@@ -192,7 +192,9 @@ def _launch_items(d: Draft, node_id: str) -> None:
 
 
 def _check_node(d: Draft, node_id: str) -> None:
-    if not d.live or node_id in d.steps:
+    existing = d.steps.get(node_id)
+    # A pending step that is not held was reset by a retry and waits for readiness like an untried node.
+    if not d.live or (existing is not None and (existing.status is not StepStatus.PENDING or existing.held)):
         return
     try:
         verdict = readiness(d.plan, d.steps, node_id, step_context(d.base, d.steps, d.input, None))
