@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = runtime or Runtime(cfg, kind="server")
+        rt = runtime or Runtime(cfg, kind="server", scheduler=True)
         owned = runtime is None
         if owned:
             await rt.start()

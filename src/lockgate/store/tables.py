@@ -117,6 +117,8 @@ runs = Table(
     UniqueConstraint("pipeline_id", "number", name="uq_runs_number"),
     Index("ix_runs_status", "status"),
     Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
+    Index("ix_runs_created", "created_at", "id"),  # GET /runs: newest first, keyset pages
+    Index("ix_runs_status_created", "status", "created_at", "id"),
 )
 
 steps = Table(

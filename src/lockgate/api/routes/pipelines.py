@@ -1,9 +1,237 @@
-"""Routes: pipelines (filled in by the resource's owner)."""
+"""Routes: pipelines — definitions saved as content-hashed versions, listed, diffed, validated, archived."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import JsonValue
+from sqlalchemy import Connection
+
+from lockgate.api.deps import Editor, StoreDep, Viewer
+from lockgate.api.schemas.pipelines import (
+    EdgeRef,
+    NodeChange,
+    PipelineDiffRead,
+    PipelinePage,
+    PipelineRead,
+    PipelineValidationRead,
+    PipelineVersionDetail,
+    PipelineVersionRead,
+)
+from lockgate.compile import compile_pipeline
+from lockgate.errors import DefinitionError, DefinitionErrors, InvalidInputError
+from lockgate.spec import PipelineSpec, parse_spec, pipeline_json_schema
+from lockgate.store import listing
+from lockgate.store.pipelines import save_version
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(prefix="/pipelines", tags=["pipelines"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {422: {"description": "the definition has problems, each listed"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such pipeline (or version)"}}
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+def _definition_body() -> dict[str, Any]:
+    # An embedded schema resource: its own $id makes its "#/$defs/…" references resolve inside it.
+    schema = {**pipeline_json_schema(), "$id": "urn:lockgate:pipeline-definition"}
+    text = {"schema": {"type": "string", "description": "the definition as YAML (or JSON) text"}}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "a pipeline definition: a JSON object, or YAML/JSON text",
+            "content": {"application/json": {"schema": schema}, **dict.fromkeys(_YAML_TYPES, text)},
+        }
+    }
+
+
+async def _read_spec(request: Request) -> PipelineSpec:
+    """The definition in the body: JSON by default, YAML when the content type says so."""
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    raw = await request.body()
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise DefinitionErrors([DefinitionError("the body is not UTF-8 text")]) from None
+    spec = parse_spec(text, "yaml" if content_type in _YAML_TYPES else "json")
+    compile_pipeline(spec)
+    return spec
+
+
+def _version_read(record: Any) -> PipelineVersionRead:
+    return PipelineVersionRead(pipeline=record.pipeline, number=record.number, hash=record.hash,
+                               created_at=record.created_at, created=record.created)  # fmt: skip
+
+
+async def _save(store: StoreDep, spec: PipelineSpec, response: Response) -> PipelineVersionRead:
+    def save(conn: Connection) -> PipelineVersionRead:
+        record = save_version(conn, spec, store.runtime.clock.now())
+        listing.unarchive_pipeline(conn, spec.name)
+        return _version_read(record)
+
+    version = await store.write(save)
+    response.status_code = 201 if version.created else 200
+    return version
+
+
+@router.post(
+    "",
+    summary="Save a definition as a new version (200 with created=false when identical content exists)",
+    status_code=201,
+    openapi_extra=_definition_body(),
+    responses={200: {"model": PipelineVersionRead, "description": "an identical version exists"}, **_ERRORS},
+)
+async def create_pipeline(request: Request, response: Response, store: StoreDep, _: Editor) -> PipelineVersionRead:
+    return await _save(store, await _read_spec(request), response)
+
+
+@router.post(
+    "/validate",
+    summary="Check a definition without saving it",
+    openapi_extra=_definition_body(),
+    responses=_ERRORS,
+)
+async def validate_pipeline(request: Request, _: Viewer) -> PipelineValidationRead:
+    spec = await _read_spec(request)
+    return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))
+
+
+def _encode(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def _decode(cursor: str) -> str:
+    try:
+        return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
+
+
+def _pipeline_read(s: listing.PipelineSummary) -> PipelineRead:
+    return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
+                        created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
+                        last_run_status=s.last_run_status)  # fmt: skip
+
+
+@router.get("", summary="Pipelines by name, a page at a time")
+async def list_pipelines(
+    store: StoreDep,
+    _: Viewer,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    q: Annotated[str | None, Query(max_length=63, description="part of the name")] = None,
+) -> PipelinePage:
+    after = _decode(cursor) if cursor else None
+    rows = await store.read(listing.page_pipelines, q, after, limit + 1)
+    items = [_pipeline_read(r) for r in rows[:limit]]
+    return PipelinePage(items=items, next_cursor=_encode(items[-1].name) if len(rows) > limit else None)
+
+
+@router.get("/{name}", summary="One pipeline", responses=_NOT_FOUND)
+async def get_pipeline(name: str, store: StoreDep, _: Viewer) -> PipelineRead:
+    return _pipeline_read(await store.read(listing.live_pipeline, name))
+
+
+@router.put(
+    "/{name}",
+    summary="Save a new version of this pipeline (the name in the body must match)",
+    status_code=201,
+    openapi_extra=_definition_body(),
+    responses={200: {"model": PipelineVersionRead, "description": "an identical version exists"}, **_ERRORS},
+)
+async def update_pipeline(
+    name: str, request: Request, response: Response, store: StoreDep, _: Editor
+) -> PipelineVersionRead:
+    spec = await _read_spec(request)
+    if spec.name != name:
+        raise DefinitionErrors([DefinitionError(f"the name {spec.name!r} does not match the URL's {name!r}",
+                                                field="name")])  # fmt: skip
+    await store.read(listing.live_pipeline, name)
+    return await _save(store, spec, response)
+
+
+@router.delete("/{name}", summary="Archive: hidden from the list, its runs kept", status_code=204,
+               responses=_NOT_FOUND)  # fmt: skip
+async def archive_pipeline(name: str, store: StoreDep, _: Editor) -> Response:
+    await store.write(listing.archive_pipeline, name, store.runtime.clock.now())
+    return Response(status_code=204)
+
+
+@router.get("/{name}/versions", summary="Versions, newest first", responses=_NOT_FOUND)
+async def list_versions(name: str, store: StoreDep, _: Viewer) -> list[PipelineVersionRead]:
+    rows = await store.read(listing.versions_of, name)
+    return [PipelineVersionRead(pipeline=name, number=r.number, hash=r.hash, created_at=r.created_at) for r in rows]
+
+
+def _detail(name: str, row: Any) -> PipelineVersionDetail:
+    return PipelineVersionDetail(pipeline=name, number=row.number, hash=row.hash, created_at=row.created_at,
+                                 definition=row.definition)  # fmt: skip
+
+
+@router.get("/{name}/versions/{number}", summary="One version with its definition", responses=_NOT_FOUND)
+async def get_version(name: str, number: int, store: StoreDep, _: Viewer) -> PipelineVersionDetail:
+    return _detail(name, await store.read(listing.version_by_number, name, number))
+
+
+def _nodes(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in definition.get("nodes", [])}
+
+
+def _edges(definition: dict[str, Any]) -> dict[str, EdgeRef]:
+    refs = [EdgeRef.model_validate(e) for e in definition.get("edges", [])]
+    return {r.model_dump_json(): r for r in refs}
+
+
+def diff_definitions(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str], list[NodeChange]]:
+    a, b = _nodes(old), _nodes(new)
+    changed = []
+    for node_id in sorted(a.keys() & b.keys()):
+        fields = sorted(f for f in a[node_id].keys() | b[node_id].keys() if a[node_id].get(f) != b[node_id].get(f))
+        if fields:
+            changed.append(NodeChange(id=node_id, fields=fields))
+    return sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys()), changed
+
+
+@router.get("/{name}/diff", summary="What changed between two versions", responses=_NOT_FOUND)
+async def diff_versions(
+    name: str,
+    store: StoreDep,
+    _: Viewer,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> PipelineDiffRead:
+    old = await store.read(listing.version_by_number, name, from_)
+    new = await store.read(listing.version_by_number, name, to)
+    added, removed, changed = diff_definitions(old.definition, new.definition)
+    ea, eb = _edges(old.definition), _edges(new.definition)
+    return PipelineDiffRead(
+        pipeline=name, from_version=from_, to_version=to, nodes_added=added, nodes_removed=removed,
+        nodes_changed=changed, edges_added=[eb[k] for k in sorted(eb.keys() - ea.keys())],
+        edges_removed=[ea[k] for k in sorted(ea.keys() - eb.keys())],
+    )  # fmt: skip
+
+
+@router.get(
+    "/{name}/export",
+    summary="The latest definition as YAML or JSON text",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}, "application/json": {}}}, **_NOT_FOUND},
+)
+async def export_pipeline(
+    name: str,
+    store: StoreDep,
+    _: Viewer,
+    format: Annotated[Literal["yaml", "json"], Query()] = "yaml",
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    row = await store.read(listing.version_by_number, name, version)
+    definition: JsonValue = row.definition
+    if format == "json":
+        return Response(json.dumps(definition, indent=2), media_type="application/json")
+    return Response(yaml.safe_dump(definition, sort_keys=False), media_type="application/yaml")

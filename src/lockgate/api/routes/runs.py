@@ -1,9 +1,239 @@
-"""Routes: runs (filled in by the resource's owner)."""
+"""Routes: runs — start, list, read (with steps, attempts, logs, events), pause, resume, cancel, retry a step."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import binascii
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-__all__ = ["router"]
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import Connection
+from starlette.convertors import Convertor, register_url_convertor
 
-router = APIRouter()
+from lockgate.api.deps import Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.schemas.runs import (
+    AttemptRead,
+    RunCancel,
+    RunCreate,
+    RunDetail,
+    RunEventPage,
+    RunEventRead,
+    RunPage,
+    RunRead,
+    StepDetail,
+    StepRead,
+)
+from lockgate.compile import validate_input
+from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatus, StepRetryRequested
+from lockgate.errors import InvalidInputError, NotFoundError
+from lockgate.spec import PipelineSpec
+from lockgate.store import listing
+from lockgate.store import runs as run_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+__all__ = ["RUN", "router", "run_id_of"]
+
+
+class RunRefConvertor(Convertor[str]):
+    """A run id, or ``pipeline/vN`` (its one slash is part of the reference)."""
+
+    regex = r"[^/]+(?:/v[0-9]+)?"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("runref", RunRefConvertor())
+RUN = "{run:runref}"
+
+router = APIRouter(tags=["runs"])
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run (or step)"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "not allowed in the run's current status"},
+    **_NOT_FOUND,
+}
+
+
+def _duration(start: datetime | None, end: datetime | None) -> Any:
+    return end - start if start is not None and end is not None else None
+
+
+def _run_read(s: listing.RunSummary) -> RunRead:
+    return RunRead(id=s.id, pipeline=s.pipeline, number=s.number, ref=f"{s.pipeline}/v{s.number}", version=s.version,
+                   status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
+                   started_at=s.started_at, finished_at=s.finished_at,
+                   duration=_duration(s.started_at, s.finished_at))  # fmt: skip
+
+
+def _attempt_read(a: Row[Any]) -> AttemptRead:
+    return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, queued_at=a.queued_at,
+                       started_at=a.started_at, finished_at=a.finished_at,
+                       duration=_duration(a.started_at, a.finished_at))  # fmt: skip
+
+
+def _step_fields(s: Row[Any], attempts: list[Row[Any]]) -> dict[str, Any]:
+    return {"key": s.key, "node_id": s.node_id, "item_index": s.item_index, "status": s.status, "attempt": s.attempt,
+            "output": s.output, "error": s.error, "branches": s.branches, "queued_at": s.queued_at,
+            "started_at": s.started_at, "finished_at": s.finished_at,
+            "duration": _duration(s.started_at, s.finished_at),
+            "attempts": [_attempt_read(a) for a in attempts]}  # fmt: skip
+
+
+def run_id_of(conn: Connection, ref: str) -> str:
+    return run_store.find_run(conn, ref).id
+
+
+def _detail(conn: Connection, ref: str) -> RunDetail:
+    run = listing.run_summary(conn, run_id_of(conn, ref))
+    by_step: dict[str, list[Row[Any]]] = {}
+    for a in run_store.run_attempts(conn, run.id):
+        by_step.setdefault(a.step_key, []).append(a)
+    steps = [StepRead(**_step_fields(s, by_step.get(s.key, []))) for s in run_store.run_steps(conn, run.id)]
+    return RunDetail(**_run_read(run).model_dump(), steps=steps)
+
+
+@router.post(
+    "/pipelines/{name}/runs",
+    summary="Start a run of the latest (or a given) version",
+    status_code=201,
+    responses={404: {"description": "no such pipeline or version"}, 422: {"description": "the input is not valid"}},
+)
+async def create_run(
+    name: str, store: StoreDep, runtime: RuntimeDep, _: Operator, body: RunCreate | None = None
+) -> RunRead:
+    body = body or RunCreate()
+    row = await store.read(listing.version_by_number, name, body.version)
+    spec = PipelineSpec.model_validate(row.definition)
+    run_input = validate_input(spec, body.input)
+    head = await runtime.create_run(spec, run_input)
+    return _run_read(await store.read(listing.run_summary, head.id))
+
+
+def _encode(run: RunRead) -> str:
+    return base64.urlsafe_b64encode(json.dumps([run.created_at.isoformat(), run.id]).encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, run_id = json.loads(base64.b64decode(cursor.encode(), altchars=b"-_", validate=True))
+        return datetime.fromisoformat(at), str(run_id)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
+
+
+@router.get("/runs", summary="Runs, newest first, a page at a time")
+async def list_runs(
+    store: StoreDep,
+    _: Viewer,
+    pipeline: Annotated[str | None, Query(max_length=63)] = None,
+    status: Annotated[RunStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> RunPage:
+    after = _decode(cursor) if cursor else None
+    rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
+    items = [_run_read(r) for r in rows[:limit]]
+    return RunPage(items=items, next_cursor=_encode(items[-1]) if len(rows) > limit else None)
+
+
+def _step(conn: Connection, ref: str, key: str) -> StepDetail:
+    run_id = run_id_of(conn, ref)
+    step, attempts = listing.step_attempts(conn, run_id, key)
+    return StepDetail(run_id=run_id, **_step_fields(step, attempts))
+
+
+@router.get(f"/runs/{RUN}/steps/{{step}}", summary="One step with its attempts", responses=_NOT_FOUND)
+async def get_step(run: str, step: str, store: StoreDep, _: Viewer) -> StepDetail:
+    return await store.read(_step, run, step)
+
+
+def _log_path(conn: Connection, ref: str, key: str, attempt: int | None) -> tuple[str, int, int, str | None]:
+    head = run_store.find_run(conn, ref)
+    step, attempts = listing.step_attempts(conn, head.id, key)
+    number = attempt if attempt is not None else step.attempt
+    match = next((a for a in attempts if a.number == number), None)
+    if match is None:
+        raise NotFoundError("attempt", f"{key}#{number}")
+    return head.pipeline, head.number, number, match.log_path
+
+
+@router.get(
+    f"/runs/{RUN}/steps/{{step}}/logs",
+    summary="The log of one attempt (default: the latest) as text",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, **_NOT_FOUND},
+)
+async def get_step_logs(
+    run: str,
+    step: str,
+    store: StoreDep,
+    _: Viewer,
+    attempt: Annotated[int | None, Query(ge=1)] = None,
+) -> PlainTextResponse:
+    pipeline, number, attempt_number, stored = await store.read(_log_path, run, step, attempt)
+    path = Path(stored) if stored else store.runtime.layout.log_path(pipeline, number, step, attempt_number)
+    text = path.read_text(errors="replace") if path.is_file() else ""
+    return PlainTextResponse(text)
+
+
+@router.get(f"/runs/{RUN}/events", summary="The run's history, by sequence number", responses=_NOT_FOUND)
+async def list_events(
+    run: str,
+    store: StoreDep,
+    _: Viewer,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RunEventPage:
+    def read(conn: Connection) -> list[Row[Any]]:
+        return listing.page_events(conn, run_id_of(conn, run), after, limit + 1)
+
+    rows = await store.read(read)
+    items = [RunEventRead(seq=r.seq, type=r.type, data=r.data, at=r.at) for r in rows[:limit]]
+    return RunEventPage(items=items, next_after=items[-1].seq if len(rows) > limit else None)
+
+
+async def _apply(store: StoreDep, runtime: RuntimeDep, ref: str, event: Event) -> RunRead:
+    run_id = await store.read(run_id_of, ref)
+    await runtime.apply(run_id, event)
+    return _run_read(await store.read(listing.run_summary, run_id))
+
+
+@router.post(f"/runs/{RUN}/pause", summary="Stop dispatching (running steps finish)", responses=_CONFLICT)
+async def pause_run(run: str, store: StoreDep, runtime: RuntimeDep, who: Operator) -> RunRead:
+    return await _apply(store, runtime, run, RunPaused(by=who.user))
+
+
+@router.post(f"/runs/{RUN}/resume", summary="Go on after a pause", responses=_CONFLICT)
+async def resume_run(run: str, store: StoreDep, runtime: RuntimeDep, who: Operator) -> RunRead:
+    return await _apply(store, runtime, run, RunResumed(by=who.user))
+
+
+@router.post(f"/runs/{RUN}/cancel", summary="Stop running steps and end the run", responses=_CONFLICT)
+async def cancel_run(
+    run: str, store: StoreDep, runtime: RuntimeDep, who: Operator, body: RunCancel | None = None
+) -> RunRead:
+    return await _apply(store, runtime, run, RunCancelled(by=who.user, reason=body.reason if body else None))
+
+
+@router.post(
+    f"/runs/{RUN}/steps/{{step}}/retry",
+    summary="Run a failed step again (reopens a failed run)",
+    responses=_CONFLICT,
+)
+async def retry_step(run: str, step: str, store: StoreDep, runtime: RuntimeDep, who: Operator) -> RunRead:
+    await store.read(_step, run, step)
+    return await _apply(store, runtime, run, StepRetryRequested(step=step, by=who.user))
+
+
+@router.get(f"/runs/{RUN}", summary="One run (id or pipeline/vN) with its steps and attempts", responses=_NOT_FOUND)
+async def get_run(run: str, store: StoreDep, _: Viewer) -> RunDetail:
+    return await store.read(_detail, run)

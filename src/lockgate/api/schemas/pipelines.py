@@ -1,0 +1,83 @@
+"""Pipelines: definitions in, versions, summaries, diffs and validation results out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = [
+    "EdgeRef",
+    "NodeChange",
+    "PipelineDiffRead",
+    "PipelinePage",
+    "PipelineRead",
+    "PipelineValidationRead",
+    "PipelineVersionDetail",
+    "PipelineVersionRead",
+]
+
+_READ = ConfigDict(frozen=True, extra="forbid")
+
+
+class PipelineVersionRead(BaseModel):
+    model_config = _READ
+    pipeline: str
+    number: int
+    hash: str = Field(description="SHA-256 of the canonical definition")
+    created_at: datetime
+    created: bool = Field(default=False, description="false when an identical version already existed")
+
+
+class PipelineVersionDetail(PipelineVersionRead):
+    definition: dict[str, JsonValue] = Field(description="the pipeline definition of this version")
+
+
+class PipelineRead(BaseModel):
+    model_config = _READ
+    name: str
+    description: str | None
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+    last_run_number: int | None = None
+    last_run_status: str | None = None
+
+
+class PipelinePage(BaseModel):
+    model_config = _READ
+    items: list[PipelineRead]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class PipelineValidationRead(BaseModel):
+    model_config = _READ
+    valid: bool
+    nodes: int = Field(description="number of nodes")
+    edges: int = Field(description="number of edges")
+
+
+class NodeChange(BaseModel):
+    model_config = _READ
+    id: str
+    fields: list[str] = Field(description="top-level node fields whose value differs")
+
+
+class EdgeRef(BaseModel):
+    model_config = _READ
+    source: str
+    target: str
+    branch: str | None = None
+    when: str | bool | None = None
+
+
+class PipelineDiffRead(BaseModel):
+    model_config = _READ
+    pipeline: str
+    from_version: int
+    to_version: int
+    nodes_added: list[str]
+    nodes_removed: list[str]
+    nodes_changed: list[NodeChange]
+    edges_added: list[EdgeRef]
+    edges_removed: list[EdgeRef]

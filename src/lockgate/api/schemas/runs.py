@@ -1,0 +1,109 @@
+"""Runs: what starts one, and how a run, its steps, attempts and events read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from lockgate.engine import RunStatus, StepStatus
+
+__all__ = [
+    "AttemptRead",
+    "RunCancel",
+    "RunCreate",
+    "RunDetail",
+    "RunEventPage",
+    "RunEventRead",
+    "RunPage",
+    "RunRead",
+    "StepDetail",
+    "StepRead",
+]
+
+_READ = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
+    version: int | None = Field(default=None, ge=1, description="a version number; default: the latest")
+
+
+class RunCancel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class RunRead(BaseModel):
+    model_config = _READ
+    id: str
+    pipeline: str
+    number: int
+    ref: str = Field(description="pipeline/vN")
+    version: int = Field(description="the pipeline version the run is pinned to")
+    status: RunStatus
+    input: JsonValue
+    output: JsonValue = None
+    error: JsonValue = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: timedelta | None = Field(default=None, description="from start to finish (or to now while open)")
+
+
+class RunPage(BaseModel):
+    model_config = _READ
+    items: list[RunRead]
+    next_cursor: str | None
+
+
+class AttemptRead(BaseModel):
+    model_config = _READ
+    number: int
+    status: str
+    worker: str | None = None
+    error: JsonValue = None
+    queued_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: timedelta | None = None
+
+
+class StepRead(BaseModel):
+    model_config = _READ
+    key: str
+    node_id: str
+    item_index: int | None = None
+    status: StepStatus
+    attempt: int
+    output: JsonValue = None
+    error: JsonValue = None
+    branches: list[str] | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: timedelta | None = None
+    attempts: list[AttemptRead] = Field(default_factory=list)
+
+
+class StepDetail(StepRead):
+    run_id: str
+
+
+class RunDetail(RunRead):
+    steps: list[StepRead]
+
+
+class RunEventRead(BaseModel):
+    model_config = _READ
+    seq: int
+    type: str
+    data: JsonValue
+    at: datetime
+
+
+class RunEventPage(BaseModel):
+    model_config = _READ
+    items: list[RunEventRead]
+    next_after: int | None = Field(description="pass as ?after= for the next page; null when none is left")

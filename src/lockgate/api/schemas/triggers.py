@@ -1,0 +1,116 @@
+"""Triggers: webhooks (token and secret shown once) and cron schedules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from lockgate.triggers.schedule import MissedPolicy, parse_timezone, validate_cron
+
+__all__ = [
+    "HookAccepted",
+    "HookFinished",
+    "ScheduleCreate",
+    "ScheduleRead",
+    "ScheduleUpdate",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookRead",
+]
+
+_READ = ConfigDict(frozen=True, extra="forbid")
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    secret: bool = Field(default=False, description="generate an HMAC secret: requests must then be signed")
+    enabled: bool = True
+
+
+class WebhookRead(BaseModel):
+    model_config = _READ
+    id: str
+    pipeline: str
+    signed: bool = Field(description="requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>")
+    enabled: bool
+    created_at: datetime
+
+
+class WebhookCreated(WebhookRead):
+    url: str = Field(description="where to POST; contains the token, shown only now")
+    token: str = Field(description="shown only now; only its hash is stored")
+    secret: str | None = Field(description="the HMAC secret, shown only now")
+
+
+class HookAccepted(BaseModel):
+    model_config = _READ
+    run_id: str
+    number: int
+    status: str = "running"
+    status_url: str
+
+
+class HookFinished(HookAccepted):
+    output: JsonValue = None
+    error: JsonValue = None
+
+
+def _timezone(value: str) -> str:
+    parse_timezone(value)
+    return value
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cron: str = Field(description="5 fields (minute hour day month weekday), or 6 with seconds last",
+                      examples=["0 9 * * 1-5"])  # fmt: skip
+    timezone: str = Field(default="UTC", description="IANA zone the cron is read in (DST-correct)")
+    input: dict[str, JsonValue] = Field(default_factory=dict, description="the input of every run")
+    missed: MissedPolicy = Field(
+        default=MissedPolicy.SKIP, description="after downtime: skip the missed slots, or catch_up with one run"
+    )
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        return validate_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        return _timezone(value)
+
+
+class ScheduleUpdate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cron: str | None = None
+    timezone: str | None = None
+    input: dict[str, JsonValue] | None = None
+    missed: MissedPolicy | None = None
+    enabled: bool | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str | None) -> str | None:
+        return None if value is None else validate_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _timezone(value)
+
+
+class ScheduleRead(BaseModel):
+    model_config = _READ
+    id: str
+    pipeline: str
+    cron: str
+    timezone: str
+    input: dict[str, JsonValue]
+    missed: MissedPolicy
+    enabled: bool
+    last_fire_at: datetime | None = Field(description="the newest slot already considered")
+    next_fire_at: datetime | None = Field(description="the next slot (null when disabled)")
+    created_at: datetime

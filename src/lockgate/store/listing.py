@@ -1,0 +1,217 @@
+"""Queries behind the API's lists and details: pages by keyset cursor, versions, events, artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, or_, select, update
+
+from lockgate.errors import NotFoundError
+from lockgate.store.tables import artifacts, attempts, events, pipeline_versions, pipelines, runs, steps
+
+__all__ = [
+    "PipelineSummary",
+    "RunSummary",
+    "archive_pipeline",
+    "find_artifact",
+    "live_pipeline",
+    "page_events",
+    "page_pipelines",
+    "page_runs",
+    "run_artifacts",
+    "run_summary",
+    "step_attempts",
+    "unarchive_pipeline",
+    "version_by_number",
+    "versions_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSummary:
+    name: str
+    description: str | None
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+    last_run_number: int | None
+    last_run_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    id: str
+    pipeline: str
+    number: int
+    version: int
+    status: str
+    input: Any
+    output: Any
+    error: Any
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+def _last_run(column: Any) -> Any:
+    # The (pipeline_id, number) unique index answers this per pipeline without a scan.
+    return (
+        select(column).where(runs.c.pipeline_id == pipelines.c.id).order_by(runs.c.number.desc()).limit(1)
+    ).scalar_subquery()
+
+
+def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: int) -> list[PipelineSummary]:
+    """Live pipelines by name, after the name ``after``; ``q`` matches part of the name."""
+    stmt = select(
+        pipelines, _last_run(runs.c.number).label("last_number"), _last_run(runs.c.status).label("last_status")
+    ).where(pipelines.c.archived_at.is_(None))
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(pipelines.c.name.ilike(f"%{escaped}%", escape="\\"))
+    if after is not None:
+        stmt = stmt.where(pipelines.c.name > after)
+    rows = conn.execute(stmt.order_by(pipelines.c.name).limit(limit))
+    return [
+        PipelineSummary(
+            r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number, r.last_status
+        )
+        for r in rows
+    ]
+
+
+def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
+    """A pipeline that is not archived, by name; NotFoundError otherwise."""
+    stmt = select(
+        pipelines, _last_run(runs.c.number).label("last_number"), _last_run(runs.c.status).label("last_status")
+    ).where(pipelines.c.name == name, pipelines.c.archived_at.is_(None))
+    r = conn.execute(stmt).first()
+    if r is None:
+        raise NotFoundError("pipeline", name)
+    return PipelineSummary(r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number,
+                           r.last_status)  # fmt: skip
+
+
+def _pipeline_id(conn: Connection, name: str) -> str:
+    row = conn.execute(
+        select(pipelines.c.id).where(pipelines.c.name == name, pipelines.c.archived_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFoundError("pipeline", name)
+    return str(row.id)
+
+
+def archive_pipeline(conn: Connection, name: str, now: datetime) -> None:
+    pipeline_id = _pipeline_id(conn, name)
+    conn.execute(update(pipelines).where(pipelines.c.id == pipeline_id).values(archived_at=now, updated_at=now))
+
+
+def unarchive_pipeline(conn: Connection, name: str) -> None:
+    conn.execute(update(pipelines).where(pipelines.c.name == name).values(archived_at=None))
+
+
+def versions_of(conn: Connection, name: str) -> list[Row[Any]]:
+    pipeline_id = _pipeline_id(conn, name)
+    stmt = (
+        select(pipeline_versions.c.number, pipeline_versions.c.hash, pipeline_versions.c.created_at)
+        .where(pipeline_versions.c.pipeline_id == pipeline_id)
+        .order_by(pipeline_versions.c.number.desc())
+    )
+    return list(conn.execute(stmt))
+
+
+def version_by_number(conn: Connection, name: str, number: int | None) -> Row[Any]:
+    """A version of a live pipeline (the latest when ``number`` is None)."""
+    pipeline_id = _pipeline_id(conn, name)
+    stmt = select(pipeline_versions).where(pipeline_versions.c.pipeline_id == pipeline_id)
+    if number is None:
+        stmt = stmt.order_by(pipeline_versions.c.number.desc()).limit(1)
+    else:
+        stmt = stmt.where(pipeline_versions.c.number == number)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFoundError("pipeline version", f"{name}/{number}")
+    return row
+
+
+_RUN = (
+    select(runs, pipelines.c.name, pipeline_versions.c.number.label("version"))
+    .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+    .join(pipeline_versions, pipeline_versions.c.id == runs.c.version_id)
+)
+
+
+def _summary(r: Row[Any]) -> RunSummary:
+    return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
+                      r.started_at, r.finished_at)  # fmt: skip
+
+
+def run_summary(conn: Connection, run_id: str) -> RunSummary:
+    row = conn.execute(_RUN.where(runs.c.id == run_id)).first()
+    if row is None:
+        raise NotFoundError("run", run_id)
+    return _summary(row)
+
+
+def page_runs(
+    conn: Connection,
+    pipeline: str | None,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[RunSummary]:
+    """Newest first by (created_at, id): keyset pages served by ix_runs_created / ix_runs_pipeline_created."""
+    stmt: Select[Any] = _RUN
+    if pipeline is not None:
+        row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == pipeline)).first()
+        if row is None:
+            return []
+        stmt = stmt.where(runs.c.pipeline_id == row.id)
+    if status is not None:
+        stmt = stmt.where(runs.c.status == status)
+    if after is not None:
+        at, run_id = after
+        stmt = stmt.where(or_(runs.c.created_at < at, and_(runs.c.created_at == at, runs.c.id < run_id)))
+    stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
+    return [_summary(r) for r in conn.execute(stmt)]
+
+
+def step_attempts(conn: Connection, run_id: str, step_key: str) -> tuple[Row[Any], list[Row[Any]]]:
+    step = conn.execute(select(steps).where(steps.c.run_id == run_id, steps.c.key == step_key)).first()
+    if step is None:
+        raise NotFoundError("step", step_key)
+    stmt = (
+        select(attempts).where(attempts.c.run_id == run_id, attempts.c.step_key == step_key).order_by(attempts.c.number)
+    )
+    return step, list(conn.execute(stmt))
+
+
+def page_events(conn: Connection, run_id: str, after: int, limit: int) -> list[Row[Any]]:
+    stmt = (
+        select(events.c.seq, events.c.type, events.c.data, events.c.at)
+        .where(events.c.run_id == run_id, events.c.seq > after)
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    return list(conn.execute(stmt))
+
+
+def run_artifacts(conn: Connection, run_id: str, step: str | None) -> list[Row[Any]]:
+    stmt = select(artifacts).where(artifacts.c.run_id == run_id)
+    if step is not None:
+        stmt = stmt.where(or_(artifacts.c.step_key == step, artifacts.c.step_key.like(f"{step}[%")))
+    return list(conn.execute(stmt.order_by(artifacts.c.step_key, artifacts.c.name)))
+
+
+def find_artifact(conn: Connection, artifact_id: str) -> Row[Any]:
+    """The artifact row with its pipeline's name and run number (where its run folder is)."""
+    row = conn.execute(
+        select(artifacts, pipelines.c.name.label("pipeline"), runs.c.number.label("run_number"))
+        .join(runs, runs.c.id == artifacts.c.run_id)
+        .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+        .where(artifacts.c.id == artifact_id)
+    ).first()
+    if row is None:
+        raise NotFoundError("artifact", artifact_id)
+    return row
