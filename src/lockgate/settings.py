@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lockgate.handlers.context import SandboxMode
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = 8080
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet keys for credentials, comma-separated, newest first (else <home>/secret.key)"
+    )
     sqlite_synchronous: Literal["full", "normal"] = Field(
         default="full", description="full: a commit survives power loss; normal: only process crashes"
     )

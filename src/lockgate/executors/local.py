@@ -11,10 +11,12 @@ from pydantic import ValidationError
 
 from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
-from lockgate.errors import RetryableStepError, StepError
+from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.engine.commands import DispatchStep
     from lockgate.executors.base import Report
@@ -46,12 +48,15 @@ class LocalExecutor:
         worker: str,
         max_concurrency: int,
         sandbox: SandboxMode,
+        credentials: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
+        # ``credentials`` maps names to the values of those that exist; the values live only in attempt contexts.
         self._registry = registry
         self._layout = layout
         self._report = report
         self._worker = worker
         self._sandbox = sandbox
+        self._credentials = credentials
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
 
@@ -98,6 +103,7 @@ class LocalExecutor:
         ctx = AttemptContext(command, workspace, log_path, attempt_logger(command, log_path), self._sandbox,
                              self._report)  # fmt: skip
         try:
+            ctx.credentials = await self._resolve(command.credentials)
             handler = self._registry.get(command.kind)
             config = handler.config_type.model_validate(command.config)
             result: StepResult = await handler.run(ctx, config, command.inputs)
@@ -113,3 +119,12 @@ class LocalExecutor:
         artifacts = layout.promote(workspace, command.pipeline, command.run_number, command.step)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
+
+    async def _resolve(self, names: list[str]) -> dict[str, str]:
+        if not names:
+            return {}
+        values = await self._credentials(names) if self._credentials is not None else {}
+        for name in names:
+            if name not in values:  # the detail names the credential, never a value
+                raise PermanentStepError("missing_credential", f"credential {name!r} is not defined")
+        return {name: values[name] for name in names}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,19 +21,24 @@ if TYPE_CHECKING:
 __all__ = ["run"]
 
 _EXCERPT = 500
+# Secrets never pass through templates (the engine renders those): the handler fills these placeholders itself.
+_CREDENTIAL = re.compile(r"\$\{credential:([a-z][a-z0-9_-]{0,62})\}")
 
 
 async def run(ctx: HandlerContext, config: HttpConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the handler signature is fixed
     # Only the request line is logged: header values and query strings may carry credentials.
     ctx.logger.info("http %s %s", config.method, _redacted(config.url))
+    url = _with_credentials(config.url, ctx)
+    headers = {name: _with_credentials(value, ctx) for name, value in config.headers.items()}
+    query = {name: _with_credentials(value, ctx) for name, value in config.query.items()}
     timeout = config.request_timeout.total_seconds()
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=config.follow_redirects) as client:
         try:
             response = await client.request(
                 config.method,
-                config.url,
-                headers=config.headers,
-                params=config.query or None,
+                url,
+                headers=headers,
+                params=query or None,
                 json=config.json_body,
                 # A JSON body wins: only one of the two can be sent.
                 content=config.body.encode() if config.json_body is None and config.body is not None else None,
@@ -47,6 +53,19 @@ async def run(ctx: HandlerContext, config: HttpConfig, inputs: dict[str, JsonVal
     return StepResult(
         output={"status": response.status_code, "headers": _headers(response), "body": _body_of(response)}
     )
+
+
+def _with_credentials(text: str, ctx: HandlerContext) -> str:
+    """``${credential:NAME}`` → the value; only the credentials the node lists are in ``ctx.credentials``."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in ctx.credentials:
+            detail = f"credential {name!r} is not listed in the node's credentials"
+            raise PermanentStepError("missing_credential", detail)
+        return ctx.credentials[name]
+
+    return _CREDENTIAL.sub(value, text)
 
 
 def _redacted(url: str) -> str:

@@ -25,7 +25,10 @@ from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.maintenance import Maintenance
+from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.timers import TimerQueue
+from lockgate.security.credentials import CredentialCipher, load_cipher
+from lockgate.store import credentials as credential_store
 from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
@@ -57,6 +60,7 @@ class Runtime:
         clock: Clock | None = None,
         kind: str = "local",
         scope: set[str] | None = None,
+        scheduler: bool = False,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -64,6 +68,7 @@ class Runtime:
         self.layout = ArtifactLayout(settings.home)
         self.kind = kind
         self.scope = scope  # recover only these runs (None: every run)
+        self.scheduler = Scheduler(self) if scheduler else None  # fires cron schedules (servers)
         self._registry = registry or default_registry()
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lockgate-db")
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -74,6 +79,7 @@ class Runtime:
         self.worker = ""
         self.applier: Applier
         self.executor: LocalExecutor
+        self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
         self.maintenance: Maintenance
 
@@ -84,6 +90,8 @@ class Runtime:
     async def start(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         await self.db_call(upgrade, self.db)
+        secret = self.settings.secret_key
+        self.cipher = load_cipher(secret.get_secret_value() if secret else None, self.settings.home)
         self.worker = await self.db_call(self._register)
         self.applier = Applier(self.db, self.worker, self._registry)
         self.executor = LocalExecutor(
@@ -93,6 +101,7 @@ class Runtime:
             worker=self.worker,
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
+            credentials=self._credentials,
         )
         self.maintenance = Maintenance(self)
         self._tasks = [
@@ -100,6 +109,8 @@ class Runtime:
             asyncio.create_task(self.timers.run(), name="lockgate-timers"),
             asyncio.create_task(self.maintenance.run(), name="lockgate-maintenance"),
         ]
+        if self.scheduler is not None:
+            self._tasks.append(asyncio.create_task(self.scheduler.run(), name="lockgate-scheduler"))
 
     @property
     def alive(self) -> bool:
@@ -216,6 +227,15 @@ class Runtime:
             return
         self.report(command.run_id, StepSucceeded(step=command.step, attempt=command.attempt, output=row.output,
                                                   reused=True))  # fmt: skip
+
+    async def _credentials(self, names: list[str]) -> dict[str, str]:
+        """The decrypted values of those of ``names`` that exist: only for the executor, never logged."""
+
+        def reveal() -> dict[str, str]:
+            with self.db.read() as conn:
+                return credential_store.reveal_credentials(conn, self.cipher, names)
+
+        return await self.db_call(reveal)
 
     def _lookup(self, key: str) -> Any:
         with self.db.read() as conn:

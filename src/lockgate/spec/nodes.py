@@ -61,6 +61,9 @@ class NodeBase(BaseModel):
         for_each: an expression giving a list; one step per item (``item``, ``item_index``).
         max_parallel: how many items of a ``for_each`` run at once.
         idempotency_key: a template; a step whose key was seen before reuses that result.
+        credentials: names of credentials this node may read; a script sees each as the environment
+            variable ``LOCKGATE_CREDENTIAL_<NAME>``, an http node as ``${credential:<name>}`` in its url,
+            headers and query. Values never pass through templates, events or outputs.
     """
 
     model_config = _FROZEN
@@ -77,6 +80,7 @@ class NodeBase(BaseModel):
     for_each: Template | None = None
     max_parallel: int | None = Field(default=None, ge=1)
     idempotency_key: Template | None = None
+    credentials: list[Identifier] = Field(default_factory=list)
     position: Position | None = None
 
 

@@ -1,0 +1,113 @@
+"""``lockgate credentials set|list|delete|rotate-key``: encrypted secrets that nodes may read by name."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.errors import NotFoundError
+from lockgate.runtime.clock import SystemClock
+from lockgate.security.credentials import CredentialCipher, load_cipher
+from lockgate.spec.fields import Identifier
+from lockgate.store import credentials as credential_store
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Credentials: set (value from stdin or an env var), list, delete, rotate-key.",
+                  no_args_is_help=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _db(ctx: typer.Context) -> Iterator[Database]:
+    cfg = settings(ctx)
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    try:
+        upgrade(db)
+        yield db
+    finally:
+        db.dispose()
+
+
+def _cipher(ctx: typer.Context) -> CredentialCipher:
+    cfg = settings(ctx)
+    return load_cipher(cfg.secret_key.get_secret_value() if cfg.secret_key else None, cfg.home)
+
+
+def _value(value_from_env: str | None) -> str:
+    # Never from the command line: argv is visible to every local user (ps) and lands in shell history.
+    if value_from_env is not None:
+        value = os.environ.get(value_from_env)
+        if value is None:
+            raise typer.BadParameter(f"the environment variable {value_from_env} is not set",
+                                     param_hint="--value-from-env")  # fmt: skip
+        return value
+    if sys.stdin.isatty():
+        console.print("value (end with Ctrl-D):")
+    value = sys.stdin.read().removesuffix("\n")
+    if not value:
+        raise typer.BadParameter("the value is empty (give it on stdin or with --value-from-env)")
+    return value
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="lowercase slug, e.g. github_token")],
+    value_from_env: Annotated[str | None, typer.Option(help="read the value from this environment variable")] = None,
+    description: Annotated[str | None, typer.Option(help="what the credential is for")] = None,
+) -> None:
+    """Create or replace a credential; the value is read from stdin unless --value-from-env is given."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(Identifier).validate_python(name)
+    except ValidationError:
+        raise typer.BadParameter("a lowercase slug: letters, digits, _ and -", param_hint="NAME") from None
+    value = _value(value_from_env)
+    cipher = _cipher(ctx)
+    now = SystemClock().now()
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        try:
+            credential_store.update_credential(conn, cipher, name, value, description, now)
+            verb = "updated"
+        except NotFoundError:
+            credential_store.create_credential(conn, cipher, name, value, description, now)
+            verb = "created"
+    console.print(f"{verb} credential {name}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every credential: name, description, dates (never a value)."""
+    with exit_on_errors(), _db(ctx) as db, db.read() as conn:
+        records = credential_store.list_credentials(conn)
+    table = Table("name", "description", "updated", box=None, header_style="bold")
+    for r in records:
+        table.add_row(r.name, r.description or "", f"{r.updated_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@app.command()
+def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="the credential's name")]) -> None:
+    """Delete a credential; nodes that list it then fail with missing_credential."""
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        credential_store.delete_credential(conn, name)
+    console.print(f"deleted credential {name}")
+
+
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Re-encrypt every credential with the newest key (the first of LOCKGATE_SECRET_KEY)."""
+    cipher = _cipher(ctx)
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        count = credential_store.rotate_credentials(conn, cipher)
+    console.print(f"re-encrypted {count} credential(s) with the newest key")
