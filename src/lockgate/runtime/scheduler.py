@@ -1,0 +1,113 @@
+"""The schedule loop: every ~second (or sooner, when a slot is due sooner) fire the due slots of every schedule.
+
+Any number of processes may run it against one database: a slot fires where the INSERT into
+``schedule_firings`` wins (its primary key is (schedule, fire time)); the run is created in that same
+transaction, so a firing and its run exist together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from lockgate.compile import validate_input
+from lockgate.engine import RunStarted
+from lockgate.errors import DefinitionError, InvalidInputError, NotFoundError
+from lockgate.store import triggers as trigger_store
+from lockgate.store.pipelines import get_pipeline
+from lockgate.triggers.schedule import MissedPolicy, due_firings, next_fire_time, parse_timezone
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+    from sqlalchemy import Connection
+
+    from lockgate.runtime.runtime import Runtime
+    from lockgate.store.runs import RunHead
+
+__all__ = ["Scheduler"]
+
+log = logging.getLogger(__name__)
+INTERVAL = timedelta(seconds=1)
+_MIN_SLEEP = 0.01
+_Started = tuple["RunHead", "dict[str, JsonValue]"]
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime, interval: timedelta = INTERVAL) -> None:
+        self.runtime = runtime
+        self.interval = interval
+
+    async def run(self) -> None:
+        while True:
+            try:
+                wake = await self.tick()
+            except Exception as exc:  # noqa: BLE001 - the store may be away for a moment: try again next round
+                log.warning("the scheduler round failed (%s); retrying", exc)
+                wake = None
+            await asyncio.sleep(self._delay(wake))
+
+    def _delay(self, wake: datetime | None) -> float:
+        delay = self.interval.total_seconds()
+        if wake is not None:
+            delay = min(delay, (wake - self.runtime.clock.now()).total_seconds())
+        return max(delay, _MIN_SLEEP)
+
+    async def tick(self) -> datetime | None:
+        """Fire what is due now; return the next slot of any schedule (to wake for it)."""
+        started: list[_Started] = await self.runtime.db_call(self._fire_due)
+        for head, input_ in started:
+            await self.runtime.apply(head.id, RunStarted(input=input_))
+        return await self.runtime.db_call(self._next_wake)
+
+    def _fire_due(self) -> list[_Started]:
+        now = self.runtime.clock.now()
+        with self.runtime.db.read() as conn:
+            items = trigger_store.enabled_schedules(conn)
+        started: list[_Started] = []
+        for schedule in items:
+            try:
+                tz = parse_timezone(schedule.timezone)
+                due = due_firings(schedule.cron, tz, schedule.last_fire_at or schedule.created_at, now,
+                                  MissedPolicy(schedule.missed))  # fmt: skip
+            except ValueError as exc:
+                log.warning("schedule %s cannot be evaluated: %s", schedule.id, exc)
+                continue
+            if due.last is None:
+                continue
+            try:
+                with self.runtime.db.write() as conn:
+                    started.extend(self._fire(conn, schedule, due.fire, now))
+                    trigger_store.mark_considered(conn, schedule.id, due.last)
+            except (NotFoundError, DefinitionError) as exc:  # one broken schedule does not stop the others
+                log.warning("schedule %s of %s cannot fire: %s", schedule.id, schedule.pipeline, exc.detail)
+        return started
+
+    def _fire(
+        self, conn: Connection, schedule: trigger_store.ScheduleRecord, slots: tuple[datetime, ...], now: datetime
+    ) -> list[_Started]:
+        if not slots:
+            return []
+        version = trigger_store.latest_version(conn, get_pipeline(conn, schedule.pipeline_id))
+        input_: dict[str, JsonValue] | None
+        try:
+            input_ = validate_input(version.spec(), schedule.input)
+        except InvalidInputError as exc:
+            log.warning("schedule %s: its input no longer fits %s (%s); firing skipped", schedule.id,
+                        schedule.pipeline, exc.detail)  # fmt: skip
+            input_ = None
+        heads = [trigger_store.claim_firing(conn, schedule, t, input_, version, now) for t in slots]
+        return [(h, input_ or {}) for h in heads if h is not None]
+
+    def _next_wake(self) -> datetime | None:
+        now = self.runtime.clock.now()
+        with self.runtime.db.read() as conn:
+            items = trigger_store.enabled_schedules(conn)
+        wakes = []
+        for schedule in items:
+            try:
+                wakes.append(next_fire_time(schedule.cron, parse_timezone(schedule.timezone), now))
+            except ValueError:
+                continue
+        return min(wakes, default=None)

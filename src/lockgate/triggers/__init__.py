@@ -1,0 +1,3 @@
+"""What starts runs besides a person: webhooks and schedules (pure rules; the runtime and API apply them)."""
+
+__all__: list[str] = []

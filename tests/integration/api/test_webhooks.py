@@ -1,0 +1,154 @@
+"""Webhooks: created by editors, received in public by token (and HMAC signature when they have a secret)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from lockgate.runtime.clock import SystemClock
+from lockgate.security.api_keys import Role
+from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store.database import Database
+from lockgate.store.pipelines import save_version
+from lockgate.triggers.webhook import sign
+
+if TYPE_CHECKING:
+    from tests.integration.api.conftest import Server
+
+
+def save_pipeline(server: Server, name: str, value: Any, **extra: Any) -> None:
+    spec = PipelineSpec.model_validate(
+        {"name": name, "nodes": [{"id": "echo", "kind": "transform", "config": {"value": value}}], **extra}
+    )
+    db = Database(server.settings.db_url)
+    try:
+        with db.write() as conn:
+            save_version(conn, spec, SystemClock().now())
+    finally:
+        db.dispose()
+
+
+def create_hook(server: Server, pipeline: str, *, secret: bool = False) -> dict[str, Any]:
+    with server.client(Role.EDITOR) as editor:
+        response = editor.post(f"/api/v1/pipelines/{pipeline}/webhooks", json={"secret": secret})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def hook_path(created: dict[str, Any]) -> str:
+    path = httpx.URL(created["url"]).path
+    assert path == f"/api/v1/hooks/{created['token']}"
+    return path
+
+
+def test_create_list_delete_and_roles(server: Server) -> None:
+    save_pipeline(server, "greet", "{{ input }}")
+    created = create_hook(server, "greet", secret=True)
+    assert created["signed"] is True
+    assert len(created["secret"]) == 64
+    with server.client(Role.VIEWER) as viewer:
+        listed = viewer.get("/api/v1/pipelines/greet/webhooks")
+        assert listed.status_code == 200
+        assert [h["id"] for h in listed.json()] == [created["id"]]
+        assert "token" not in listed.json()[0]
+        assert created["token"] not in listed.text
+        assert created["secret"] not in listed.text
+        assert viewer.post("/api/v1/pipelines/greet/webhooks", json={}).status_code == 403
+        assert viewer.delete(f"/api/v1/webhooks/{created['id']}").status_code == 403
+    with server.client(None) as anonymous:
+        assert anonymous.get("/api/v1/pipelines/greet/webhooks").status_code == 401
+    with server.client(Role.EDITOR) as editor:
+        assert editor.post("/api/v1/pipelines/nope/webhooks", json={}).status_code == 404
+        assert editor.delete(f"/api/v1/webhooks/{created['id']}").status_code == 204
+        assert editor.delete(f"/api/v1/webhooks/{created['id']}").status_code == 404
+    with server.client(None) as anonymous:  # a deleted hook is an unknown one
+        assert anonymous.post(hook_path(created), json={}).status_code == 404
+
+
+def test_unknown_token_is_404(server: Server) -> None:
+    with server.client(None) as anonymous:
+        response = anonymous.post("/api/v1/hooks/not-a-token", json={"a": 1})
+    assert response.status_code == 404
+    assert "not-a-token" not in response.text
+
+
+def test_hmac_signature_good_bad_missing(server: Server) -> None:
+    save_pipeline(server, "signed", "{{ input.body.n }}")
+    created = create_hook(server, "signed", secret=True)
+    body = b'{"n": 7}'
+    path = hook_path(created)
+    with server.client(None) as anonymous:
+        missing = anonymous.post(path, content=body)
+        bad = anonymous.post(path, content=body, headers={"X-Lockgate-Signature": sign("wrong", body)})
+        other_body = anonymous.post(
+            path, content=b'{"n": 8}', headers={"X-Lockgate-Signature": sign(created["secret"], body)}
+        )
+        good = anonymous.post(path, content=body, headers={"X-Lockgate-Signature": sign(created["secret"], body)})
+    assert (missing.status_code, bad.status_code, other_body.status_code) == (401, 401, 401)
+    assert good.status_code == 202, good.text
+    accepted = good.json()
+    assert accepted["number"] == 1
+    assert accepted["status_url"] == f"/api/v1/runs/{accepted['run_id']}"
+
+
+def test_wait_mode_returns_the_output_and_unsigned_hooks_need_no_signature(server: Server) -> None:
+    value = {"body": "{{ input.body }}", "event": "{{ input.headers['x-event'] }}", "q": "{{ input.query.k }}",
+             "hidden": "{{ 'authorization' in input.headers }}"}  # fmt: skip
+    save_pipeline(server, "echo", value)
+    path = hook_path(create_hook(server, "echo"))
+    with server.client(None) as anonymous:
+        response = anonymous.post(f"{path}?wait=true&timeout=20&k=v", json={"hello": "world"},
+                                  headers={"X-Event": "push", "Authorization": "Bearer secret"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    finished = response.json()
+    assert finished["status"] == "succeeded"
+    assert finished["output"] == {"echo": {"body": {"hello": "world"}, "event": "push", "q": "v", "hidden": False}}
+
+
+def test_declared_fields_take_body_keys_and_are_validated(server: Server) -> None:
+    fields = {"topic": {"type": "string", "required": True}, "count": {"type": "integer", "default": 1}}
+    save_pipeline(server, "typed", {"topic": "{{ input.topic }}", "count": "{{ input.count }}"}, input=fields)
+    path = hook_path(create_hook(server, "typed"))
+    with server.client(None) as anonymous:
+        ok = anonymous.post(f"{path}?wait=true", json={"topic": "cats", "count": 3, "sender": "ignored"})
+        defaulted = anonymous.post(f"{path}?wait=true", json={"topic": "dogs"})
+        missing = anonymous.post(path, json={"count": 2})
+        mistyped = anonymous.post(path, json={"topic": "x", "count": "two"})
+        text = anonymous.post(path, content=b"plain text")
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["output"] == {"echo": {"topic": "cats", "count": 3}}
+    assert defaulted.json()["output"] == {"echo": {"topic": "dogs", "count": 1}}
+    for refused, field in [(missing, "input.topic"), (mistyped, "input.count"), (text, "input.topic")]:
+        assert refused.status_code == 422, refused.text
+        assert field in {e["field"] for e in refused.json()["errors"]}
+
+
+@pytest.mark.parametrize("timeout", ["0", "301"])
+def test_wait_timeout_is_bounded(server: Server, timeout: str) -> None:
+    save_pipeline(server, "bounded", 1)
+    path = hook_path(create_hook(server, "bounded"))
+    with server.client(None) as anonymous:
+        assert anonymous.post(f"{path}?wait=true&timeout={timeout}", json={}).status_code == 422
+
+
+def test_wait_that_times_out_answers_202(server: Server) -> None:
+    # a script that sleeps longer than the wait
+    db = Database(server.settings.db_url)
+    try:
+        with db.write() as conn:
+            save_version(conn, PipelineSpec.model_validate({"name": "slow", "nodes": [
+                {"id": "nap", "kind": "script", "config": {"code": "import time\ntime.sleep(3)\noutput = 1"}}]}),
+                SystemClock().now())  # fmt: skip
+    finally:
+        db.dispose()
+    path = hook_path(create_hook(server, "slow"))
+    started = time.monotonic()
+    with server.client(None) as anonymous:
+        response = anonymous.post(f"{path}?wait=true&timeout=0.5", json={})
+    assert response.status_code == 202, response.text
+    assert time.monotonic() - started < 2.5
+    assert response.json()["status"] == "running"
