@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
-from tests.integration.api.conftest import Server
+if TYPE_CHECKING:
+    from tests.integration.api.conftest import Server
 
 
 def test_health_ready_metrics_are_public(server: Server) -> None:

@@ -19,7 +19,7 @@ EXAMPLES = Path(__file__).parents[3] / "examples"
 def documents() -> list[Path]:
     files = [*DEFINITIONS.glob("*.yaml"), *DEFINITIONS.glob("*.json")]
     if EXAMPLES.is_dir():
-        files += [*EXAMPLES.rglob("*.yaml"), *EXAMPLES.rglob("*.yml"), *EXAMPLES.rglob("*.json")]
+        files += [*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("*.yml"), *EXAMPLES.glob("*.json")]  # not data folders
     return sorted(files)
 
 
