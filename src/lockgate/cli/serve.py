@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from lockgate.api.app import create_app
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.compile import compile_pipeline
 from lockgate.runtime.clock import SystemClock
@@ -58,4 +56,9 @@ def serve(
     console.print(f"Lockgate on [bold]http://{bind_host}:{bind_port}[/bold]  (API docs: /docs, data: {cfg.home})")
     if key is not None:
         console.print(f"admin API key (shown once, keep it): [bold yellow]{key}[/bold yellow]")
+    # Imported here: the API (FastAPI, uvicorn) costs every other command about a second to import.
+    import uvicorn
+
+    from lockgate.api.app import create_app
+
     uvicorn.run(create_app(cfg), host=bind_host, port=bind_port, log_level="warning", lifespan="on")
