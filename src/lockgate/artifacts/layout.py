@@ -55,7 +55,6 @@ class ArtifactLayout:
         if workspace.exists():  # left by a crashed earlier try of this very attempt
             shutil.rmtree(workspace)
         workspace.mkdir(parents=True)
-        self.log_path(pipeline, number, step_key, attempt).parent.mkdir(parents=True, exist_ok=True)
         return workspace
 
     def promote(self, workspace: Path, pipeline: str, number: int, step_key: str) -> list[ArtifactRecord]:

@@ -28,8 +28,13 @@ def settings(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings()
 
 
-def parse_inputs(pairs: list[str], input_file: Path | None) -> dict[str, JsonValue]:
-    """``--input-file`` (JSON or YAML) first, then each ``--input key=value`` (JSON if it parses, else text)."""
+def parse_inputs(
+    pairs: list[str], input_file: Path | None, text_fields: frozenset[str] = frozenset()
+) -> dict[str, JsonValue]:
+    """``--input-file`` (JSON or YAML) first, then each ``--input key=value``.
+
+    A value is JSON if it parses, else text; a field declared as a string always takes the text as given.
+    """
     data: dict[str, JsonValue] = {}
     if input_file is not None:
         loaded = yaml.safe_load(input_file.read_text())
@@ -40,6 +45,9 @@ def parse_inputs(pairs: list[str], input_file: Path | None) -> dict[str, JsonVal
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise typer.BadParameter(f"{pair!r} is not key=value", param_hint="--input")
+        if key in text_fields:
+            data[key] = raw
+            continue
         try:
             data[key] = json.loads(raw)
         except json.JSONDecodeError:

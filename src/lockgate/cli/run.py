@@ -21,7 +21,7 @@ from lockgate.errors import InvalidTransitionError
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
-from lockgate.spec.pipeline import PipelineSpec
+from lockgate.spec.pipeline import InputType, PipelineSpec
 from lockgate.store.runs import find_run, lock_run
 
 __all__ = ["register"]
@@ -56,7 +56,8 @@ def run(
     with exit_on_errors():
         spec = load_spec(file)
         plan = compile_pipeline(spec)
-        given = validate_input(spec, parse_inputs(input_ or [], input_file))
+        text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
+        given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
         state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet))
     _finish(state, json_output)
 
@@ -90,6 +91,8 @@ async def _watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: b
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
             unlisten()
             progress.show(await runtime.run_state(run_id), datetime.now(UTC))
+        if not console.is_terminal:  # Live leaves the last line open when it cannot redraw in place
+            console.print()
     stopper.cancel()
     if not waiter.done():
         waiter.cancel()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,27 +21,45 @@ if TYPE_CHECKING:
 __all__ = ["AttemptContext", "attempt_logger"]
 
 
+class _LogFile(logging.FileHandler):
+    """Opens (and creates the folder of) the attempt log only when something is written."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # typeshed types it loosely
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 def attempt_logger(command: DispatchStep, log_path: Path) -> logging.Logger:
-    logger = logging.getLogger(f"lockgate.step.{command.run_id}.{command.step}.{command.attempt}")
+    # Not logging.getLogger: registered loggers live forever and each new one clears the logging cache.
+    logger = logging.Logger(f"lockgate.step.{command.step}.{command.attempt}", logging.INFO)
     logger.propagate = False
-    logger.setLevel(logging.INFO)
-    if not logger.handlers:
-        handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
+    handler = _LogFile(log_path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
     return logger
 
 
 @dataclass
 class AttemptContext:
     command: DispatchStep
-    workspace: Path
+    prepare_workspace: Callable[[], Path]  # most kinds never touch the disk: the folder is made on first use
     log_path: Path
     logger: logging.Logger
     sandbox: SandboxMode
     report: Report
     credentials: Mapping[str, str] = field(default_factory=dict)
     feedback: str | None = None
+    _workspace: Path | None = None
+
+    @property
+    def workspace(self) -> Path:
+        if self._workspace is None:
+            self._workspace = self.prepare_workspace()
+        return self._workspace
+
+    @property
+    def workspace_used(self) -> Path | None:
+        return self._workspace
 
     @property
     def run_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -98,27 +99,39 @@ class LocalExecutor:
 
     async def _invoke(self, command: DispatchStep, started_at: datetime) -> Event | None:
         layout = self._layout
-        workspace = layout.prepare(command.pipeline, command.run_number, command.step, command.attempt)
         log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
-        ctx = AttemptContext(command, workspace, log_path, attempt_logger(command, log_path), self._sandbox,
-                             self._report)  # fmt: skip
+        prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
+        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report)
         try:
             ctx.credentials = await self._resolve(command.credentials)
             handler = self._registry.get(command.kind)
             config = handler.config_type.model_validate(command.config)
             result: StepResult = await handler.run(ctx, config, command.inputs)
         except asyncio.CancelledError:
-            layout.keep_failed(workspace, command.pipeline)
+            self._keep_failed(ctx)
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes StepFailed data
             ctx.logger.error("attempt failed: %s", exc)
-            layout.keep_failed(workspace, command.pipeline)
+            await asyncio.to_thread(self._keep_failed, ctx)
             return StepFailed(step=command.step, attempt=command.attempt, error=_error(exc), started_at=started_at)
         finally:
             ctx.close()
-        artifacts = layout.promote(workspace, command.pipeline, command.run_number, command.step)
+        artifacts = []
+        if ctx.workspace_used is not None:  # hashing files is disk work: off the event loop
+            promote = functools.partial(layout.promote, ctx.workspace_used, command.pipeline, command.run_number)
+            try:
+                artifacts = await asyncio.to_thread(promote, command.step)
+            except OSError as exc:
+                error = ErrorInfo(
+                    kind="artifact_error", message=f"promoting the workspace failed: {exc}", retryable=True
+                )
+                return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
+
+    def _keep_failed(self, ctx: AttemptContext) -> None:
+        if ctx.workspace_used is not None:
+            self._layout.keep_failed(ctx.workspace_used, ctx.pipeline)
 
     async def _resolve(self, names: list[str]) -> dict[str, str]:
         if not names:

@@ -70,14 +70,23 @@ def preexec(limits: Limits) -> Callable[[], None]:
     return apply
 
 
-def script_env(workspace: Path, extra: Mapping[str, str], credentials: Mapping[str, str]) -> dict[str, str]:
-    """A fresh environment: nothing of the server's own (DATABASE_URL, keys…) reaches the script."""
+def script_env(
+    workspace: Path,
+    extra: Mapping[str, str],
+    credentials: Mapping[str, str],
+    identity: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A fresh environment: nothing of the server's own (DATABASE_URL, keys…) reaches the script.
+
+    ``identity`` (run id, step, attempt…) arrives as ``LOCKGATE_*`` variables so a script can tell a retry.
+    """
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "HOME": str(workspace),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **{f"LOCKGATE_{k.upper()}": v for k, v in (identity or {}).items()},
     }
     for name, value in extra.items():
         if not _ENV_NAME.match(name) or "\0" in value:

@@ -75,7 +75,7 @@ async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonV
             {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs}
         ).encode(),
         stdin=payload if config.input_mode is ScriptInputMode.STDIN else None,
-        env=script_env(ctx.workspace, config.env, ctx.credentials),
+        env=script_env(ctx.workspace, config.env, ctx.credentials, _identity(ctx)),
         limits=limits_for(config),
         confine=await _use_bwrap(ctx),
         network=config.network,
@@ -270,3 +270,15 @@ def _raise_for_exit(outcome: _Outcome, launch: _Launch) -> None:
     if code < 0:
         raise PermanentStepError("script_exit", f"the script was killed by {signal.Signals(-code).name}; {excerpt}")
     raise PermanentStepError("script_exit", f"the script exited with code {code}; {excerpt}")
+
+
+def _identity(ctx: HandlerContext) -> dict[str, str]:
+    return {
+        "run_id": ctx.run_id,
+        "run_number": str(ctx.run_number),
+        "pipeline": ctx.pipeline,
+        "node_id": ctx.node_id,
+        "step": ctx.step_key,
+        "attempt": str(ctx.attempt),
+        "item_index": "" if ctx.item_index is None else str(ctx.item_index),
+    }

@@ -51,6 +51,9 @@ class Maintenance:
             if key in self._reported_lost or (scope is not None and row.run_id not in scope):
                 continue
             self._reported_lost.add(key)
+            # What the dead worker left in .temp/ is kept for diagnosis, beside other failed attempts.
+            workspace = self.rt.layout.workspace(row.pipeline, row.run_number, row.step_key, row.number)
+            await asyncio.to_thread(self.rt.layout.keep_failed, workspace, row.pipeline)
             self.rt.report(row.run_id, StepLost(step=row.step_key, attempt=row.number))
         for row in found.timers:
             if scope is None or row.run_id in scope:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, or_, select, update
 
 from lockgate.store.ids import new_id
-from lockgate.store.tables import attempts, idempotency, timers, workers
+from lockgate.store.tables import attempts, idempotency, pipelines, runs, timers, workers
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -57,8 +57,17 @@ def lost_attempts(conn: Connection, me: str, now: datetime, ttl: timedelta) -> l
     condition: ColumnElement[bool] = attempts.c.worker.is_(None)
     if dead:
         condition = or_(condition, attempts.c.worker.in_(dead))
-    stmt = select(attempts.c.run_id, attempts.c.step_key, attempts.c.number).where(
-        and_(attempts.c.status.in_(("queued", "running")), condition)
+    stmt = (
+        select(
+            attempts.c.run_id,
+            attempts.c.step_key,
+            attempts.c.number,
+            runs.c.number.label("run_number"),
+            pipelines.c.name.label("pipeline"),
+        )
+        .join(runs, runs.c.id == attempts.c.run_id)
+        .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+        .where(and_(attempts.c.status.in_(("queued", "running")), condition))
     )
     return list(conn.execute(stmt))
 

@@ -199,7 +199,10 @@ async def test_the_environment_is_stripped(sctx: FakeContext, monkeypatch: pytes
     assert set(output) - {"PWD"} == {  # bwrap sets PWD to the workspace
         "PATH", "LANG", "HOME", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
         "MODE", "LOCKGATE_CREDENTIAL_GITHUB_TOKEN",
+        "LOCKGATE_RUN_ID", "LOCKGATE_RUN_NUMBER", "LOCKGATE_PIPELINE", "LOCKGATE_NODE_ID", "LOCKGATE_STEP",
+        "LOCKGATE_ATTEMPT", "LOCKGATE_ITEM_INDEX",
     }  # fmt: skip
+    assert output["LOCKGATE_ATTEMPT"] == str(sctx.attempt)
     assert output["LOCKGATE_CREDENTIAL_GITHUB_TOKEN"] == "ghp_granted"
     assert output["HOME"] == str(sctx.workspace)
     assert output["LANG"] == "C.UTF-8"
