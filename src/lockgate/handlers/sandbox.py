@@ -140,11 +140,11 @@ def bwrap_options(
     workspace: Path, env: Mapping[str, str], *, network: bool, read_only: Sequence[Path] = ()
 ) -> list[str]:
     """Everything bwrap is told: binds, namespaces, privileges and the environment."""
-    args = [*_system_binds(), *_prefix_binds()]
+    # /tmp comes first: an interpreter, workspace or script file under /tmp must not be hidden by it.
+    args = ["--tmpfs", "/tmp", *_system_binds(), *_prefix_binds()]  # noqa: S108
     for name in _ETC + (_NETWORK_ETC if network else ()):
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    # /tmp comes first: a workspace or script file under /tmp must not be hidden by it.
-    args += ["--tmpfs", "/tmp", "--bind", str(workspace), str(workspace), "--chdir", str(workspace)]  # noqa: S108
+    args += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace)]
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--unshare-all", "--unshare-user"]
