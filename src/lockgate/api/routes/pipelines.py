@@ -8,11 +8,12 @@ import json
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import JsonValue
 from sqlalchemy import Connection
 
-from lockgate.api.deps import Editor, StoreDep, Viewer
+from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Editor, StoreDep, Viewer
+from lockgate.api.openapi import DEFINITION_SCHEMA
 from lockgate.api.schemas.pipelines import (
     EdgeRef,
     NodeChange,
@@ -39,8 +40,8 @@ _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def _definition_body() -> dict[str, Any]:
-    # An embedded schema resource: its own $id makes its "#/$defs/…" references resolve inside it.
-    schema = {**pipeline_json_schema(), "$id": "urn:lockgate:pipeline-definition"}
+    # Titled so that api/openapi.py moves it (and its $defs) into the document's components.
+    schema = {**pipeline_json_schema(), "title": DEFINITION_SCHEMA}
     text = {"schema": {"type": "string", "description": "the definition as YAML (or JSON) text"}}
     return {
         "requestBody": {
@@ -124,7 +125,9 @@ async def list_pipelines(
     store: StoreDep,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
+    ] = None,
     q: Annotated[str | None, Query(max_length=63, description="part of the name")] = None,
 ) -> PipelinePage:
     after = _decode(cursor) if cursor else None
@@ -175,7 +178,9 @@ def _detail(name: str, row: Any) -> PipelineVersionDetail:
 
 
 @router.get("/{name}/versions/{number}", summary="One version with its definition", responses=_NOT_FOUND)
-async def get_version(name: str, number: int, store: StoreDep, _: Viewer) -> PipelineVersionDetail:
+async def get_version(
+    name: str, number: Annotated[int, Path(ge=1, le=MAX_INT)], store: StoreDep, _: Viewer
+) -> PipelineVersionDetail:
     return _detail(name, await store.read(listing.version_by_number, name, number))
 
 
@@ -203,8 +208,8 @@ async def diff_versions(
     name: str,
     store: StoreDep,
     _: Viewer,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to: Annotated[int, Query(ge=1, le=MAX_INT)],
 ) -> PipelineDiffRead:
     old = await store.read(listing.version_by_number, name, from_)
     new = await store.read(listing.version_by_number, name, to)
@@ -228,7 +233,7 @@ async def export_pipeline(
     store: StoreDep,
     _: Viewer,
     format: Annotated[Literal["yaml", "json"], Query()] = "yaml",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Response:
     row = await store.read(listing.version_by_number, name, version)
     definition: JsonValue = row.definition

@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
-from lockgate.api.deps import Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.schemas.runs import (
     AttemptRead,
     RunCancel,
@@ -137,7 +137,9 @@ async def list_runs(
     pipeline: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
+    ] = None,
 ) -> RunPage:
     after = _decode(cursor) if cursor else None
     rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
@@ -177,7 +179,7 @@ async def get_step_logs(
     step: str,
     store: StoreDep,
     _: Viewer,
-    attempt: Annotated[int | None, Query(ge=1)] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> PlainTextResponse:
     pipeline, number, attempt_number, stored = await store.read(_log_path, run, step, attempt)
     path = Path(stored) if stored else store.runtime.layout.log_path(pipeline, number, step, attempt_number)
@@ -190,7 +192,7 @@ async def list_events(
     run: str,
     store: StoreDep,
     _: Viewer,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RunEventPage:
     def read(conn: Connection) -> list[Row[Any]]:

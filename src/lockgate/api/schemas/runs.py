@@ -21,13 +21,14 @@ __all__ = [
     "StepRead",
 ]
 
-_READ = ConfigDict(frozen=True, extra="forbid")
+# Durations go out as seconds (a number): JSON Schema's `format: duration` has no fractions of a second.
+_READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 
 
 class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
-    version: int | None = Field(default=None, ge=1, description="a version number; default: the latest")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest")
 
 
 class RunCancel(BaseModel):
@@ -49,7 +50,7 @@ class RunRead(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    duration: timedelta | None = Field(default=None, description="from start to finish (or to now while open)")
+    duration: timedelta | None = Field(default=None, description="seconds from start to finish (or to now while open)")
 
 
 class RunPage(BaseModel):
