@@ -139,10 +139,12 @@ class Driver:
                     del self.inflight[command.step]
             elif isinstance(command, OpenHumanTask):
                 self.tasks[command.step] = command
-            elif isinstance(command, CloseHumanTask) and command.step in self.tasks:
-                if self.tasks[command.step].task == command.task:
-                    del self.tasks[command.step]
+            elif isinstance(command, CloseHumanTask) and self._is_open(command.step, command.task):
+                del self.tasks[command.step]
         return transition
+
+    def _is_open(self, step: str, task: str) -> bool:
+        return step in self.tasks and self.tasks[step].task == task
 
     def answer(
         self,

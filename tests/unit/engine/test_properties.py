@@ -9,7 +9,7 @@ random (approve, submit, revise, reject), deadlines fire, and runs are rolled ba
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,6 +46,9 @@ from lockgate.engine import (
 from lockgate.engine.state import ACTIVE, StepState
 from lockgate.errors import ConflictError
 from lockgate.spec import spec_from_data
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 OUTCOMES = ("success", "success", "retryable", "flaky", "permanent", "lost", "hang", "start", "bad_next")
 STEP_EVENTS = (StepSucceeded, StepFailed, StepStarted, StepLost, TimerFired)
@@ -240,7 +243,7 @@ def respond(driver: CheckedDriver, pick: int, choice: int, feedback: str = "agai
     keys = sorted(driver.tasks)
     task = driver.tasks[keys[pick % len(keys)]]
     action = task.actions[choice % len(task.actions)]
-    values = {"ok": bool(choice % 2)} if action is TaskAction.SUBMIT else None
+    values: dict[str, JsonValue] | None = {"ok": bool(choice % 2)} if action is TaskAction.SUBMIT else None
     driver.answer(task.step, action, values=values, feedback=feedback)
 
 
@@ -351,27 +354,41 @@ def test_random_outcomes_until_no_work_remains(data: dict[str, Any], choices: st
     driver = new_driver(data)
     for _ in range(300):
         check_state(driver)
-        status = driver.state.status
-        if status is RunStatus.PAUSED and choices.draw(st.booleans()):
-            driver.send(RunResumed())
-        elif status is RunStatus.RUNNING and choices.draw(st.integers(0, 19)) == 0:
-            driver.send(RunPaused())
-        elif not driver.cancelled and not status.terminal and choices.draw(st.integers(0, 59)) == 0:
-            driver.cancelled = True
-            driver.send(RunCancelled())
-        elif driver.tasks and choices.draw(st.integers(0, 2)) == 0:
-            respond(driver, choices.draw(st.integers(0, 99)), choices.draw(st.integers(0, 5)))
-        elif choices.draw(st.integers(0, 39)) == 0:
-            roll_back(driver, choices.draw(st.integers(0, 99)))
-        elif driver.inflight:
-            outcome = choices.draw(st.sampled_from(OUTCOMES))
-            answer(driver, choices.draw(st.integers(0, 99)), outcome, choices.draw(st.integers(0, 255)))
-        elif driver.timers:
-            driver.fire_next_timer()
-        elif status is RunStatus.PAUSED:
-            driver.send(RunResumed())
-        elif driver.tasks:
-            respond(driver, choices.draw(st.integers(0, 99)), choices.draw(st.integers(0, 5)))
-        else:
+        if not _people_or_control(driver, choices) and not _work(driver, choices):
             break
     finish(driver)
+
+
+def _people_or_control(driver: CheckedDriver, choices: st.DataObject) -> bool:
+    """Now and then a pause, resume, cancel, an answer to a task or a rollback; False when none was drawn."""
+    status = driver.state.status
+    if status is RunStatus.PAUSED and choices.draw(st.booleans()):
+        driver.send(RunResumed())
+    elif status is RunStatus.RUNNING and choices.draw(st.integers(0, 19)) == 0:
+        driver.send(RunPaused())
+    elif not driver.cancelled and not status.terminal and choices.draw(st.integers(0, 59)) == 0:
+        driver.cancelled = True
+        driver.send(RunCancelled())
+    elif driver.tasks and choices.draw(st.integers(0, 2)) == 0:
+        respond(driver, choices.draw(st.integers(0, 99)), choices.draw(st.integers(0, 5)))
+    elif choices.draw(st.integers(0, 39)) == 0:
+        roll_back(driver, choices.draw(st.integers(0, 99)))
+    else:
+        return False
+    return True
+
+
+def _work(driver: CheckedDriver, choices: st.DataObject) -> bool:
+    """Answer a dispatch, fire a timer, resume, answer a task; False when nothing is left to do."""
+    if driver.inflight:
+        outcome = choices.draw(st.sampled_from(OUTCOMES))
+        answer(driver, choices.draw(st.integers(0, 99)), outcome, choices.draw(st.integers(0, 255)))
+    elif driver.timers:
+        driver.fire_next_timer()
+    elif driver.state.status is RunStatus.PAUSED:
+        driver.send(RunResumed())
+    elif driver.tasks:
+        respond(driver, choices.draw(st.integers(0, 99)), choices.draw(st.integers(0, 5)))
+    else:
+        return False
+    return True

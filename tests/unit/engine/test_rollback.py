@@ -22,6 +22,7 @@ from lockgate.engine import (
     RunStarted,
     RunStatus,
     StepStatus,
+    StepSucceeded,
     TaskAction,
     TaskOutcome,
     initial_state,
@@ -31,7 +32,7 @@ from lockgate.errors import ConflictError, InvalidTransitionError, NotFoundError
 
 
 def chain() -> Driver:
-    """prep → draft → publish, with a side branch prep → side (not downstream of draft)."""
+    """Prep → draft → publish, with a side branch prep → side (not downstream of draft)."""
     plan = plan_of(
         [node("prep"), node("draft"), node("publish"), node("side")],
         [edge("prep", "draft"), edge("draft", "publish"), edge("prep", "side")],
@@ -99,10 +100,12 @@ def test_a_rollback_cancels_what_is_running_or_waiting_downstream_first() -> Non
     assert late.commands == () and "b" not in late.state.steps
 
 
-def driver_success(step: str, attempt: int) -> object:
-    from lockgate.engine import StepSucceeded
-
+def driver_success(step: str, attempt: int) -> StepSucceeded:
     return StepSucceeded(step=step, attempt=attempt, output="late")
+
+
+def run_status(driver: Driver) -> RunStatus:
+    return driver.state.status
 
 
 def test_a_rollback_reopens_a_failed_run_and_its_cancelled_siblings() -> None:
@@ -112,14 +115,14 @@ def test_a_rollback_reopens_a_failed_run_and_its_cancelled_siblings() -> None:
     driver.fail("draft")
     assert driver.state.status is RunStatus.FAILED and driver.status("side") is StepStatus.CANCELLED
     back(driver, "draft")
-    assert driver.state.status is RunStatus.RUNNING
+    assert run_status(driver) is RunStatus.RUNNING
     assert {k: s.status for k, s in driver.state.steps.items()} == {
         "prep": StepStatus.SUCCEEDED,
         "draft": StepStatus.QUEUED,
         "side": StepStatus.QUEUED,
     }
     driver.run()
-    assert driver.state.status is RunStatus.SUCCEEDED
+    assert run_status(driver) is RunStatus.SUCCEEDED
 
 
 def test_a_rollback_is_refused_when_the_failure_is_elsewhere_or_nothing_ran() -> None:
