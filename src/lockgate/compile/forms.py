@@ -108,19 +108,19 @@ _CHECKS: dict[FieldType, Callable[[JsonValue, FormField], str | None]] = {
 
 
 def validate_form(fields: Sequence[FormField], values: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
-    """Every field's value (a missing optional one takes its default), or InvalidInputError naming each field.
+    """Every field's value, or InvalidInputError naming each bad field (``values.<field>: <what is wrong>``).
 
-    Problems read ``values.<field>: <what is wrong>``.
+    A field left out takes its default (which must then pass like a given value); one given empty is empty.
     """
     known = {f.name for f in fields}
     problems = [f"values.{name}: not a field of this form" for name in values if name not in known]
     result: dict[str, JsonValue] = {}
     for field in fields:
-        value = values.get(field.name)
+        value = values[field.name] if field.name in values else field.default
         if _missing(value, field):
             if field.required:
                 problems.append(f"values.{field.name}: required")
-            result[field.name] = field.default if field.name not in values else None
+            result[field.name] = None
             continue
         problem = _CHECKS[field.type](value, field)
         if problem is not None:

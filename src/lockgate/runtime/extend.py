@@ -20,15 +20,20 @@ if TYPE_CHECKING:
     from lockgate.compile import Plan
     from lockgate.runtime.applier import Applier
 
-__all__ = ["resolve_extend", "start_event"]
+__all__ = ["resolve_extend", "resolve_reference", "start_event"]
 
 _NUMBER = re.compile(r"^v?(\d+)$")
 
 
+def resolve_reference(conn: Connection, pipeline: str, ref: str) -> RunHead:
+    """A run named ``vN`` (of ``pipeline``), ``pipeline/vN`` or by id."""
+    number = _NUMBER.match(ref)
+    return find_run(conn, f"{pipeline}/v{number[1]}" if number else ref)
+
+
 def resolve_extend(conn: Connection, pipeline: str, plan: Plan, ref: str, start_at: str | None) -> RunHead:
     """The run to extend (``vN``, ``pipeline/vN`` or an id), which must be of the same pipeline."""
-    number = _NUMBER.match(ref)
-    head = find_run(conn, f"{pipeline}/v{number[1]}" if number else ref)
+    head = resolve_reference(conn, pipeline, ref)
     if head.pipeline != pipeline:
         raise InvalidInputError([f"extend: run {ref} is of pipeline {head.pipeline}, not {pipeline}"])
     if start_at is not None and start_at not in plan.nodes:
