@@ -116,7 +116,7 @@ def validate_form(fields: Sequence[FormField], values: Mapping[str, JsonValue]) 
     problems = [f"values.{name}: not a field of this form" for name in values if name not in known]
     result: dict[str, JsonValue] = {}
     for field in fields:
-        value = values[field.name] if field.name in values else field.default
+        value = values.get(field.name, field.default)
         if _missing(value, field):
             if field.required:
                 problems.append(f"values.{field.name}: required")

@@ -31,7 +31,7 @@ def open_task(
     deadline = time.monotonic() + timeout
     while True:
         page = client.get(f"{API}/tasks", params={"run": run, "step": step, "assigned": "any"}).json()
-        fresh = [t for t in page["items"] if t["id"] not in not_in]
+        fresh: list[dict[str, Any]] = [t for t in page["items"] if t["id"] not in not_in]
         if fresh:
             return fresh[0]
         status = client.get(f"{API}/runs/{run}").json()["status"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from tests.integration.api.people import API, events, load_editorial, open_task, wait_run, wait_status
 
@@ -18,9 +20,7 @@ from lockgate.security.api_keys import Role
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
-    import httpx
     from tests.integration.api.conftest import Server
 
 SIGN_OFF = {"headline": "Durable pipelines, reviewed", "publish_on": "2026-12-01", "channel": "newsletter"}
@@ -43,7 +43,8 @@ class Team:
 def team(server: Server) -> Iterator[Team]:
     clients = {role: server.client(role) for role in (Role.ADMIN, Role.EDITOR, Role.OPERATOR, Role.VIEWER)}
     try:
-        yield Team(*clients.values(), home=server.settings.home)
+        yield Team(clients[Role.ADMIN], clients[Role.EDITOR], clients[Role.OPERATOR], clients[Role.VIEWER],
+                   home=server.settings.home)  # fmt: skip
     finally:
         for client in clients.values():
             client.close()
@@ -68,8 +69,8 @@ def revise_twice_then_approve(team: Team, run: str) -> set[str]:
     second = review(team, run, seen)
     assert second["output"]["feedback"] == "Shorter, please" and second["output"]["points"] == 2
     assert second["attempt"] == 2 and second["revisions"] == 1
-    assert [(a["number"], a["feedback"]) for a in second["step_detail"]["attempts"]] == [(1, None),
-                                                                                        (2, "Shorter, please")]  # fmt: skip
+    attempts = second["step_detail"]["attempts"]
+    assert [(a["number"], a["feedback"]) for a in attempts] == [(1, None), (2, "Shorter, please")]
     assert second["step_detail"]["attempts"][0]["output"]["points"] == 4  # the first attempt's output is kept
     team.editor.post(f"{API}/tasks/{second['id']}/revise", json={"feedback": "Thank the readers"})
     third = review(team, run, seen)
@@ -92,7 +93,7 @@ def compare_attempts(team: Team, run: str) -> None:
 
 def sign_off(team: Team, run: str, *, with_file: bool = True) -> dict[str, Any]:
     task = open_task(team.operator, run, "sign_off")
-    detail = team.operator.get(f"{API}/tasks/{task['id']}").json()
+    detail: dict[str, Any] = team.operator.get(f"{API}/tasks/{task['id']}").json()
     assert detail["purpose"] == "form" and detail["title"].startswith("Sign off: Durable pipelines")
     assert [f["name"] for f in detail["form"]] == ["headline", "publish_on", "channel", "attachment"]
     assert detail["form"][0]["default"] == "Durable pipelines for engineers"
@@ -106,7 +107,7 @@ def sign_off(team: Team, run: str, *, with_file: bool = True) -> dict[str, Any]:
 
 
 def check_published(team: Team, run: str, number: int) -> dict[str, Any]:
-    done = wait_run(team.viewer, run)
+    done: dict[str, Any] = wait_run(team.viewer, run)
     assert done["output"]["published"]["headline"] == SIGN_OFF["headline"]
     article = (team.run_dir(number) / "publish" / "article.md").read_text()
     assert article.startswith("# Durable pipelines, reviewed\n\n_newsletter, 2026-12-01_")
