@@ -1,5 +1,7 @@
-"""``lockgate serve`` killed (SIGKILL) while a task waits: after a restart the task is there, and answering it
-through the CLI (``lockgate tasks list``, ``revise``, ``approve``, ``submit``) finishes the run — on both backends.
+"""``lockgate serve`` killed (SIGKILL) while a task waits; after a restart the task is still there.
+
+Answering it through the CLI (``lockgate tasks list``, ``revise``, ``approve``, ``submit``) finishes the run,
+on both backends.
 """
 
 from __future__ import annotations
