@@ -258,20 +258,40 @@ def _report(
     return {
         "runs": options.runs,
         "sqlite_synchronous": options.synchronous,
-        "create": {"seconds": create_seconds, "runs_per_second": options.runs / create_seconds,
-                   "settle_seconds": settle_seconds},  # fmt: skip
-        "memory": {"idle_rss_mb": idle["rss_mb"], "waiting_rss_mb": waiting["rss_mb"], "mb_per_1000_waiting": per_1000,
-                   "ratio_to_idle": waiting["rss_mb"] / idle["rss_mb"], "meets_target": per_1000 <= MB_PER_1000_TARGET},
-        "held": {"threads_idle": idle["threads"], "threads_waiting": waiting["threads"],
-                 "children": waiting["children"], "attempts_in_flight": in_flight},
-        "inbox": {**inbox, "editor_to_health": inbox["inbox_editor_ms"] / inbox["health_ms"],
-                  "editor_to_run_list": ratio, "admin_to_run_list": inbox["inbox_admin_ms"] / inbox["run_list_ms"],
-                  "meets_target": ratio <= INBOX_TARGET},
-        "approval": {**approvals, "to_next_start_to_health": approvals["to_next_start_ms"] / inbox["health_ms"],
-                     "to_next_start_to_pause_post": (approvals["to_next_start_ms"] / approvals["pause_post_ms"]
-                                                     if approvals["pause_post_ms"] else None)},
+        "create": {
+            "seconds": create_seconds,
+            "runs_per_second": options.runs / create_seconds,
+            "settle_seconds": settle_seconds,
+        },
+        "memory": {
+            "idle_rss_mb": idle["rss_mb"],
+            "waiting_rss_mb": waiting["rss_mb"],
+            "mb_per_1000_waiting": per_1000,
+            "ratio_to_idle": waiting["rss_mb"] / idle["rss_mb"],
+            "meets_target": per_1000 <= MB_PER_1000_TARGET,
+        },
+        "held": {
+            "threads_idle": idle["threads"],
+            "threads_waiting": waiting["threads"],
+            "children": waiting["children"],
+            "attempts_in_flight": in_flight,
+        },
+        "inbox": {
+            **inbox,
+            "editor_to_health": inbox["inbox_editor_ms"] / inbox["health_ms"],
+            "editor_to_run_list": ratio,
+            "admin_to_run_list": inbox["inbox_admin_ms"] / inbox["run_list_ms"],
+            "meets_target": ratio <= INBOX_TARGET,
+        },
+        "approval": {
+            **approvals,
+            "to_next_start_to_health": approvals["to_next_start_ms"] / inbox["health_ms"],
+            "to_next_start_to_pause_post": (
+                approvals["to_next_start_ms"] / approvals["pause_post_ms"] if approvals["pause_post_ms"] else None
+            ),
+        },
         "load_average": os.getloadavg()[0],
-    }  # fmt: skip
+    }
 
 
 def format_text(report: dict[str, Any]) -> str:

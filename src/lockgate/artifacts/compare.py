@@ -49,6 +49,8 @@ def _walk(left: Any, right: Any, path: str, out: list[JsonChange], limit: int) -
 
 def _walk_dict(left: dict[Any, Any], right: dict[Any, Any], path: str, out: list[JsonChange], limit: int) -> None:
     for key in sorted(set(left) | set(right), key=str):
+        if len(out) >= limit:
+            return
         where = f"{path}.{key}"
         if key not in right:
             out.append(JsonChange(where, "removed", left=left[key]))
@@ -60,6 +62,8 @@ def _walk_dict(left: dict[Any, Any], right: dict[Any, Any], path: str, out: list
 
 def _walk_list(left: list[Any], right: list[Any], path: str, out: list[JsonChange], limit: int) -> None:
     for index in range(max(len(left), len(right))):
+        if len(out) >= limit:
+            return
         where = f"{path}[{index}]"
         if index >= len(right):
             out.append(JsonChange(where, "removed", left=left[index]))
