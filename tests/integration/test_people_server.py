@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from tests.integration.api.people import API, EDITORIAL, open_task, wait_run
-from tests.integration.helpers import cli, cli_env, poll, spawn_cli
+from tests.integration.helpers import cli, cli_env, poll, spawn_cli, write_pipeline
 
 if TYPE_CHECKING:
     import subprocess
@@ -119,3 +119,31 @@ def test_a_waiting_task_survives_a_killed_server(served: Served) -> None:
     assert article.read_text().startswith("# Durable, reviewed")
     again = served.lockgate("operator", "submit", form["id"], "--field", "publish_on=2026-12-01")
     assert again.returncode == 1 and "task_closed" in again.stderr
+
+
+def test_lockgate_run_extends_an_earlier_run(database_url: str, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    definition = {
+        "name": "twice",
+        "nodes": [
+            {"id": "a", "kind": "script", "config": {"code": "open('a.txt', 'w').write('once')\noutput = 'a'"}},
+            {"id": "b", "kind": "script", "config": {"code": (
+                "import os\nfrom pathlib import Path\nbase = os.environ.get('LOCKGATE_EXTENDS_DIR')\n"
+                "output = Path(base, 'a', 'a.txt').read_text() if base else None")}},
+        ],
+        "edges": [{"source": "a", "target": "b"}],
+    }  # fmt: skip
+    path = write_pipeline(tmp_path, definition)
+    first = cli(home, database_url, "run", str(path), "-q", "--json")
+    assert first.returncode == 0, first.stderr
+    assert '"b": null' in first.stdout
+    second = cli(home, database_url, "run", str(path), "-q", "--json", "--extend", "v1", "--start-at", "b")
+    assert second.returncode == 0, second.stderr
+    assert "twice v2 succeeded" in second.stdout and '"b": "once"' in second.stdout
+    assert (home / "pipelines" / "twice" / "runs" / "v2" / "a" / "a.txt").read_text() == "once"  # taken over
+    shown = cli(home, database_url, "runs", "show", "twice/v2")
+    assert "1:reused" in shown.stdout
+    refused = cli(home, database_url, "run", str(path), "--start-at", "b")
+    assert refused.returncode == 2 and "--extend" in refused.stderr
+    unknown = cli(home, database_url, "run", str(path), "--extend", "v9")
+    assert unknown.returncode == 1 and "not_found" in unknown.stderr
