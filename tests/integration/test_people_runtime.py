@@ -77,8 +77,8 @@ async def test_moves_a_crash_left_undone_are_finished_at_the_next_start(settings
         await asyncio.wait_for(runtime.wait(head.id), 45)
         # the process dies just after committing a rollback: the rows moved, the folders did not, and the
         # restarted step's attempt never ran
-        runtime.archiving.moved = lambda _: None  # type: ignore[method-assign]
-        runtime.executor.submit = lambda _: None  # type: ignore[method-assign]
+        runtime.archiving.moved = lambda command: None  # type: ignore[method-assign]  # noqa: ARG005
+        runtime.executor.submit = lambda command: None  # type: ignore[method-assign]  # noqa: ARG005
         await runtime.apply(head.id, RunRolledBack(rollback="rb-crash", node="draft", by="ann"))
     pending = select_rows(database_url, artifact_moves, artifact_moves.c.done.is_(False))
     assert {m["source"] for m in pending} >= {"runs/v1/draft", "runs/v1/.attempts/draft", "runs/v1/publish"}
