@@ -221,9 +221,10 @@ def _retryable(d: Draft, event: StepRetryRequested) -> StepState:
 
 def _reset(d: Draft, step: StepState) -> StepState:
     """Back to an untried step (keeping its attempt count): deliberately outside ALLOWED, which governs progress."""
+    # A fresh try: a form opens again, revisions count from zero; an approval to start once given stands.
     fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
                     next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
-                    item_values=None)  # fmt: skip
+                    item_values=None, answer=None, feedback=None, revisions=0)  # fmt: skip
     d.steps = d.steps.set(step.key, fresh)
     d.changed.add(step.key)
     # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).

@@ -76,7 +76,7 @@ def build_dispatch(
     if node.kind == "human":
         inputs = dict(step.answer) if isinstance(step.answer, dict) else {}
     key = None
-    if node.idempotency_key is not None:
+    if node.idempotency_key is not None and step.feedback is None:  # a revision must run, not reuse a result
         key = str(render(node.idempotency_key, context, "idempotency_key"))
     return DispatchStep(
         run_id=run.run_id,

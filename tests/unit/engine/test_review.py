@@ -287,3 +287,24 @@ def test_items_of_a_map_are_reviewed_one_by_one() -> None:
     driver.succeed("fan[0]", "x2")
     driver.answer("fan[0]", APPROVE)
     assert driver.state.status is RunStatus.SUCCEEDED and driver.state.output == {"fan": ["x2", "y"]}
+
+
+def test_a_revision_runs_again_even_with_an_idempotency_key() -> None:
+    plan = plan_of([node("draft", idempotency_key="{{ run.id }}-draft", review={"approve_complete": True})])
+    driver = Driver.start(plan)
+    assert driver.inflight["draft"].idempotency_key == "r1-draft"
+    driver.succeed("draft", 1)
+    driver.answer("draft", REVISE, feedback="again")
+    assert driver.inflight["draft"].idempotency_key is None and driver.inflight["draft"].feedback == "again"
+
+
+def test_a_retried_form_opens_again_from_scratch() -> None:
+    driver = form_plan(review={"approve_complete": True, "max_revisions": 1})
+    driver.answer("ask", SUBMIT, values={"headline": "Hi"})
+    driver.succeed("ask", {"headline": "Hi"})
+    driver.answer("ask", REVISE, feedback="longer")
+    driver.answer("ask", REJECT, by="bob")
+    driver.send(StepRetryRequested(step="ask", by="ann"))
+    task = driver.tasks["ask"]
+    assert task.purpose is TaskPurpose.FORM and task.feedback is None and task.revisions == 0
+    assert driver.state.steps["ask"].answer is None
