@@ -22,6 +22,7 @@ from lockgate.engine import (
     StartTimer,
     StepRetryRequested,
     StepStatus,
+    StepSucceeded,
     TaskAction,
     TaskOutcome,
     TaskPurpose,
@@ -292,10 +293,12 @@ def test_items_of_a_map_are_reviewed_one_by_one() -> None:
 def test_a_revision_runs_again_even_with_an_idempotency_key() -> None:
     plan = plan_of([node("draft", idempotency_key="{{ run.id }}-draft", review={"approve_complete": True})])
     driver = Driver.start(plan)
-    assert driver.inflight["draft"].idempotency_key == "r1-draft"
-    driver.succeed("draft", 1)
+    first = driver.take("draft")
+    assert first.idempotency_key == "r1-draft"
+    driver.send(StepSucceeded(step="draft", attempt=first.attempt, output=1))
     driver.answer("draft", REVISE, feedback="again")
-    assert driver.inflight["draft"].idempotency_key is None and driver.inflight["draft"].feedback == "again"
+    again = driver.take("draft")
+    assert again.idempotency_key is None and again.feedback == "again"
 
 
 def test_a_retried_form_opens_again_from_scratch() -> None:
