@@ -199,3 +199,24 @@ def test_deadlines_reject_approve_or_notify(admin: httpx.Client, receiver: tuple
     assert admin.get(f"{API}/tasks/{task['id']}").json()["status"] == "open"  # still waiting for a person
     closed = admin.get(f"{API}/tasks", params={"status": "any", "pipeline": "late-reject"}).json()["items"]
     assert [(t["status"], t["closed_by"]) for t in closed] == [("rejected", "deadline")]
+
+
+def test_a_rollback_while_a_step_runs_cancels_it_first(admin: httpx.Client) -> None:
+    slow = "import time\nopen('started.txt', 'w').write('x')\ntime.sleep(30)\noutput = 'slow'"
+    nodes = [{"id": "first", "kind": "transform", "config": {"value": 1}},
+             {"id": "slow", "kind": "script", "config": {"code": slow}, "retry": {"max_attempts": 1}}]  # fmt: skip
+    save(admin, "rolling", nodes, [{"source": "first", "target": "slow"}])
+    run = start(admin, "rolling")
+    for _ in range(600):
+        attempts = admin.get(f"{API}/runs/{run}/steps/slow").json().get("attempts", [])
+        if attempts and attempts[-1]["status"] == "running":
+            break
+        wait_status(admin, run, {"running"}, timeout=0.1)
+    rolled = admin.post(f"{API}/runs/{run}/rollback", json={"node": "first"})
+    assert rolled.status_code == 201, rolled.text
+    assert rolled.json()["cancelled"] == ["slow"] and [s["key"] for s in rolled.json()["steps"]] == ["first", "slow"]
+    step = admin.get(f"{API}/runs/{run}/steps/slow").json()
+    assert [(a["number"], a["status"], a["archived"]) for a in step["attempts"]][:1] == [(1, "cancelled", True)]
+    assert step["attempt"] == 2 and step["status"] in {"queued", "running"}
+    admin.post(f"{API}/runs/{run}/cancel")
+    assert wait_status(admin, run, {"cancelled"})["status"] == "cancelled"
