@@ -9,7 +9,7 @@ MAKEFLAGS += --no-builtin-rules
 UV ?= uv
 RUN := $(UV) run --frozen --all-extras
 
-.PHONY: help setup fix lint test check bench ci run
+.PHONY: help setup fix lint test check bench bench-human ci run
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ check: lint ## lint, then the tests that need no server
 
 bench: ## engine throughput on SQLite against the disk's commit floor (bench/; figures, never a gate)
 	$(RUN) python -m bench engine
+
+bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, approval latency (figures)
+	$(RUN) python -m bench human
 
 ci: setup lint test ## what .ci/run runs
 

@@ -42,6 +42,7 @@ class Case:
     inputs: tuple[str, ...] = ()
     artifacts: dict[str, str] = field(default_factory=dict)  # path under the run folder -> text it contains
     http: bool = False
+    waits_for: str | None = None  # the step whose human task the run stops at (exit 3), instead of succeeding
 
 
 BRANCH_STATUSES = ("approve", "review", "second_look", "reject", "alert")
@@ -160,6 +161,15 @@ EXPECTED: dict[str, list[Case]] = {
             inputs=('payload={"value": 41}',),
         ),
     ],
+    "editorial": [
+        Case(
+            "stops_for_the_review",
+            None,
+            inputs=("topic=checkpoints",),
+            artifacts={"prepare/notes.md": "# Notes on checkpoints for engineers", "draft/draft.md": "# Checkpoints"},
+            waits_for="draft",
+        ),
+    ],
     "http_and_wait": [
         Case(
             "local_server",
@@ -272,9 +282,13 @@ def test_example_runs(path: Path, case: Case | None, tmp_path: Path, request: py
         args += ["-i", value]
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOCKGATE_DATABASE_URL", "LOCKGATE_HOME"}}
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
-    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert f"{path.stem} v1 succeeded" in proc.stdout
-    assert _output_json(proc.stdout) == case.output
+    if case.waits_for is not None:  # people answer through the server; the run stops here, resumable
+        assert proc.returncode == 3, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        assert f"{path.stem} v1 waits for a person" in proc.stdout and f"  {case.waits_for}: " in proc.stdout
+    else:
+        assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        assert f"{path.stem} v1 succeeded" in proc.stdout
+        assert _output_json(proc.stdout) == case.output
     run_dir = home / "pipelines" / path.stem / "runs" / "v1"
     for relative, expected in case.artifacts.items():
         artifact = run_dir / relative

@@ -14,7 +14,18 @@ from lockgate.api.errors import install_error_handlers
 from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
 from lockgate.api.openapi import install_openapi
-from lockgate.api.routes import artifacts, auth, credentials, events, health, pipelines, runs, triggers
+from lockgate.api.routes import (
+    artifacts,
+    auth,
+    credentials,
+    events,
+    health,
+    pipelines,
+    rollbacks,
+    runs,
+    tasks,
+    triggers,
+)
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
 
@@ -57,7 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (pipelines, runs, events, artifacts, auth, credentials, triggers):
+    for module in (pipelines, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers):
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")

@@ -60,7 +60,8 @@ class Store:
         return await self.runtime.db_call(job)
 
 
-def _runtime(request: Request) -> Runtime:
+# Async (though they do not await): FastAPI runs a sync dependency on a worker thread, a hop per request.
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -68,7 +69,7 @@ def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-def _store(runtime: RuntimeDep) -> Store:
+async def _store(runtime: RuntimeDep) -> Store:
     return Store(runtime)
 
 

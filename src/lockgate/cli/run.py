@@ -8,17 +8,25 @@ import json
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import JsonValue
 
-from lockgate.cli.options import EXIT_FAILED, console, err_console, exit_on_errors, parse_inputs, settings
+from lockgate.cli.options import (
+    EXIT_FAILED,
+    EXIT_WAITING,
+    console,
+    err_console,
+    exit_on_errors,
+    parse_inputs,
+    settings,
+)
 from lockgate.cli.progress import Progress, summary
 from lockgate.compile import Plan, compile_pipeline, validate_input
-from lockgate.engine import RunResumed, RunState, RunStatus
+from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.errors import InvalidTransitionError
-from lockgate.runtime import Runtime
+from lockgate.runtime import Applied, ExtendRequest, Runtime
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
 from lockgate.spec.pipeline import InputType, PipelineSpec
@@ -51,22 +59,42 @@ def run(
     input_file: Annotated[Path | None, typer.Option("--input-file", exists=True, dir_okay=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live table, only the summary")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the run's output as JSON at the end")] = False,
+    extend: Annotated[
+        str | None, typer.Option(help="extend an earlier run (vN or an id): its artifacts are readable by every step")
+    ] = None,
+    start_at: Annotated[
+        str | None, typer.Option(help="with --extend: start at this node; the succeeded steps before it are reused")
+    ] = None,
 ) -> None:
-    """Run a pipeline in this process with live progress; the exit code says whether it succeeded."""
+    """Run a pipeline in this process with live progress; the exit code says whether it succeeded.
+
+    Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
+    (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
+    """
     with exit_on_errors():
+        if start_at is not None and extend is None:
+            raise typer.BadParameter("only with --extend", param_hint="--start-at")
         spec = load_spec(file)
         plan = compile_pipeline(spec)
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
-        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet))
+        request = ExtendRequest(extend, start_at) if extend is not None else None
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, request))
     _finish(state, json_output)
 
 
-async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, JsonValue], quiet: bool) -> RunState:
+async def _run(
+    cfg: Settings,
+    spec: PipelineSpec,
+    plan: Plan,
+    given: dict[str, JsonValue],
+    quiet: bool,
+    extend: ExtendRequest | None = None,
+) -> RunState:
     runtime = Runtime(cfg)
     await runtime.start()
     try:
-        head = await runtime.create_run(spec, given)
+        head = await runtime.create_run(spec, given, extend)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await _watch(runtime, plan, head.id, title, quiet)
     finally:
@@ -80,28 +108,69 @@ async def _watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: b
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     waiter = asyncio.ensure_future(runtime.wait(run_id))
     stopper = asyncio.ensure_future(stop.wait())
+    people: asyncio.Future[RunState] = loop.create_future()
+
+    def on_applied(applied: Applied) -> None:
+        state = applied.transition.state if applied.transition is not None else None
+        if applied.run_id == run_id and state is not None and people_only(state) and not people.done():
+            people.set_result(state)
+
+    unlisten_people = runtime.listen(on_applied)
+    current = await runtime.run_state(run_id)
+    if people_only(current):  # resumed while it waits for a person
+        people.set_result(current)
     progress = Progress(console, plan, title)
+    done: set[asyncio.Future[Any]] = {waiter, stopper, people}
     if quiet:
         console.print(title)
-        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
     else:
         with progress:
             unlisten = runtime.listen(progress.on_applied)
-            progress.show(await runtime.run_state(run_id), datetime.now(UTC))
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            progress.show(current, datetime.now(UTC))
+            await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
             unlisten()
             progress.show(await runtime.run_state(run_id), datetime.now(UTC))
         if not console.is_terminal:  # Live leaves the last line open when it cannot redraw in place
             console.print()
+    unlisten_people()
     stopper.cancel()
-    if not waiter.done():
-        waiter.cancel()
-        err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
-        raise typer.Exit(130)
-    return waiter.result()
+    if waiter.done():
+        return waiter.result()
+    waiter.cancel()
+    if people.done():
+        return await runtime.run_state(run_id)
+    err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
+    raise typer.Exit(130)
+
+
+def people_only(state: RunState) -> bool:
+    """Nothing runs or will run by itself: every open step waits for a person."""
+    if state.status is not RunStatus.RUNNING:
+        return False
+    waiting = False
+    for step in state.steps.values():
+        if step.status is StepStatus.WAITING:
+            waiting = True
+        elif step.status in {StepStatus.QUEUED, StepStatus.RETRYING} or (
+            step.status is StepStatus.RUNNING and step.items is None
+        ):
+            return False
+    return waiting
+
+
+def _waiting(state: RunState) -> None:
+    console.print(f"[yellow]{state.pipeline} v{state.number} waits for a person[/yellow] (run {state.run_id}):")
+    for step in sorted(state.steps.values(), key=lambda s: s.key):
+        if step.status is StepStatus.WAITING and step.waiting is not None:
+            console.print(f"  {step.key}: {step.waiting.value}, task {step.task}", highlight=False)
+    console.print("answer through the server: lockgate serve, then lockgate tasks list / approve / revise / submit")
+    raise typer.Exit(EXIT_WAITING)
 
 
 def _finish(state: RunState, json_output: bool) -> None:
+    if not state.status.terminal and people_only(state):
+        _waiting(state)
     ok, failed, skipped, total = summary(state)
     style = "green" if state.status is RunStatus.SUCCEEDED else "red"
     took = ""

@@ -48,7 +48,8 @@ class AttemptContext:
     sandbox: SandboxMode
     report: Report
     credentials: Mapping[str, str] = field(default_factory=dict)
-    feedback: str | None = None
+    feedback: str | None = None  # copied from the command: the revision request this attempt answers
+    extends_dir: Path | None = None
     _workspace: Path | None = None
 
     @property

@@ -101,7 +101,10 @@ class LocalExecutor:
         layout = self._layout
         log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
-        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report)
+        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report,
+                             feedback=command.feedback)  # fmt: skip
+        if command.extends is not None:
+            ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
         try:
             ctx.credentials = await self._resolve(command.credentials)
             handler = self._registry.get(command.kind)

@@ -77,6 +77,11 @@ class HandlerContext(Protocol):
         ...
 
     @property
+    def extends_dir(self) -> Path | None:
+        """The folder of the run this run extends (``runs/vN``): its artifacts, to read; None otherwise."""
+        ...
+
+    @property
     def first_queued_at(self) -> datetime:
         """When the step was first dispatched: durations (wait) count from here, across crashes."""
         ...

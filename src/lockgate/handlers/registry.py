@@ -47,10 +47,11 @@ class HandlerRegistry:
 
 
 def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import condition, http, noop, script, transform, wait
+    from lockgate.handlers import condition, http, human, noop, script, transform, wait
     from lockgate.spec import (
         ConditionConfig,
         HttpConfig,
+        HumanConfig,
         NoopConfig,
         ScriptConfig,
         TransformConfig,
@@ -64,4 +65,5 @@ def default_registry() -> HandlerRegistry:
     registry.register("condition", ConditionConfig, condition.run, inline=condition.evaluate)
     registry.register("noop", NoopConfig, noop.run, inline=noop.evaluate)
     registry.register("wait", WaitConfig, wait.run)
+    registry.register("human", HumanConfig, human.run)
     return registry

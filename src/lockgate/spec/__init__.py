@@ -1,6 +1,7 @@
 """Pipeline definitions as pydantic models: nodes, edges, policies; YAML/JSON loading; JSON Schema."""
 
 from lockgate.spec.fields import Duration, Identifier, Template
+from lockgate.spec.forms import FieldType, FormField, HumanConfig, SelectOption
 from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
 from lockgate.spec.nodes import (
     ConditionBranch,
@@ -8,6 +9,7 @@ from lockgate.spec.nodes import (
     ConditionNode,
     HttpConfig,
     HttpNode,
+    HumanNode,
     Node,
     NodeBase,
     NoopConfig,
@@ -21,17 +23,22 @@ from lockgate.spec.nodes import (
     WaitNode,
 )
 from lockgate.spec.pipeline import Edge, InputField, InputType, PipelineSpec
-from lockgate.spec.policies import Join, OnError, RetryPolicy
+from lockgate.spec.policies import DeadlineAction, Join, OnError, RetryPolicy, ReviewPolicy
 from lockgate.spec.schema import pipeline_json_schema
 
 __all__ = [
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
+    "DeadlineAction",
     "Duration",
     "Edge",
+    "FieldType",
+    "FormField",
     "HttpConfig",
     "HttpNode",
+    "HumanConfig",
+    "HumanNode",
     "Identifier",
     "InputField",
     "InputType",
@@ -43,9 +50,11 @@ __all__ = [
     "OnError",
     "PipelineSpec",
     "RetryPolicy",
+    "ReviewPolicy",
     "ScriptConfig",
     "ScriptInputMode",
     "ScriptNode",
+    "SelectOption",
     "Template",
     "TransformConfig",
     "TransformNode",

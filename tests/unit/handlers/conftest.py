@@ -30,6 +30,7 @@ class FakeContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("lockgate.tests.handler"))
     credentials: dict[str, str] = field(default_factory=dict)
     feedback: str | None = None
+    extends_dir: Path | None = None
     first_queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     timeout: timedelta | None = None
     sandbox: SandboxMode = SandboxMode.NONE

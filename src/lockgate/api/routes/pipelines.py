@@ -117,7 +117,7 @@ def _decode(cursor: str) -> str:
 def _pipeline_read(s: listing.PipelineSummary) -> PipelineRead:
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
-                        last_run_status=s.last_run_status)  # fmt: skip
+                        last_run_status=s.last_run_status, latest_run=s.latest_run)  # fmt: skip
 
 
 @router.get("", summary="Pipelines by name, a page at a time")

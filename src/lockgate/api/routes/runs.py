@@ -30,14 +30,16 @@ from lockgate.api.schemas.runs import (
 from lockgate.compile import validate_input
 from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatus, StepRetryRequested
 from lockgate.errors import InvalidInputError, NotFoundError
+from lockgate.runtime.runtime import ExtendRequest
 from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import runs as run_store
+from lockgate.store import tasks as task_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["RUN", "router", "run_id_of"]
+__all__ = ["RUN", "router", "run_id_of", "run_read", "step_fields"]
 
 
 class RunRefConvertor(Convertor[str]):
@@ -67,24 +69,26 @@ def _duration(start: datetime | None, end: datetime | None) -> Any:
     return end - start if start is not None and end is not None else None
 
 
-def _run_read(s: listing.RunSummary) -> RunRead:
+def run_read(s: listing.RunSummary) -> RunRead:
+    extends = f"{s.pipeline}/v{s.extends}" if s.extends is not None else None
     return RunRead(id=s.id, pipeline=s.pipeline, number=s.number, ref=f"{s.pipeline}/v{s.number}", version=s.version,
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
-                   duration=_duration(s.started_at, s.finished_at))  # fmt: skip
+                   duration=_duration(s.started_at, s.finished_at), extends=extends,
+                   start_at=s.start_at)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
-    return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, queued_at=a.queued_at,
-                       started_at=a.started_at, finished_at=a.finished_at,
-                       duration=_duration(a.started_at, a.finished_at))  # fmt: skip
+    return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, output=a.output,
+                       feedback=a.feedback, archived=a.archived, queued_at=a.queued_at, started_at=a.started_at,
+                       finished_at=a.finished_at, duration=_duration(a.started_at, a.finished_at))  # fmt: skip
 
 
-def _step_fields(s: Row[Any], attempts: list[Row[Any]]) -> dict[str, Any]:
+def step_fields(s: Row[Any], attempts: list[Row[Any]], open_task: str | None = None) -> dict[str, Any]:
     return {"key": s.key, "node_id": s.node_id, "item_index": s.item_index, "status": s.status, "attempt": s.attempt,
             "output": s.output, "error": s.error, "branches": s.branches, "queued_at": s.queued_at,
             "started_at": s.started_at, "finished_at": s.finished_at,
-            "duration": _duration(s.started_at, s.finished_at),
+            "duration": _duration(s.started_at, s.finished_at), "open_task": open_task,
             "attempts": [_attempt_read(a) for a in attempts]}  # fmt: skip
 
 
@@ -97,8 +101,12 @@ def _detail(conn: Connection, ref: str) -> RunDetail:
     by_step: dict[str, list[Row[Any]]] = {}
     for a in run_store.run_attempts(conn, run.id):
         by_step.setdefault(a.step_key, []).append(a)
-    steps = [StepRead(**_step_fields(s, by_step.get(s.key, []))) for s in run_store.run_steps(conn, run.id)]
-    return RunDetail(**_run_read(run).model_dump(), steps=steps)
+    waiting = {
+        t.step_key: t.id for t in task_store.page_tasks(conn, task_store.TaskFilter(run_id=run.id), None, 10_000)
+    }
+    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)))
+             for s in run_store.run_steps(conn, run.id)]  # fmt: skip
+    return RunDetail(**run_read(run).model_dump(), steps=steps)
 
 
 @router.post(
@@ -111,11 +119,14 @@ async def create_run(
     name: str, store: StoreDep, runtime: RuntimeDep, _: Operator, body: RunCreate | None = None
 ) -> RunRead:
     body = body or RunCreate()
+    if body.start_at is not None and body.extend is None:
+        raise InvalidInputError(["start_at: only with extend (the run whose steps before it are reused)"])
     row = await store.read(listing.version_by_number, name, body.version)
     spec = PipelineSpec.model_validate(row.definition)
     run_input = validate_input(spec, body.input)
-    head = await runtime.create_run(spec, run_input)
-    return _run_read(await store.read(listing.run_summary, head.id))
+    extend = ExtendRequest(body.extend, body.start_at) if body.extend is not None else None
+    head = await runtime.create_run(spec, run_input, extend)
+    return run_read(await store.read(listing.run_summary, head.id))
 
 
 def _encode(run: RunRead) -> str:
@@ -143,14 +154,14 @@ async def list_runs(
 ) -> RunPage:
     after = _decode(cursor) if cursor else None
     rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
-    items = [_run_read(r) for r in rows[:limit]]
+    items = [run_read(r) for r in rows[:limit]]
     return RunPage(items=items, next_cursor=_encode(items[-1]) if len(rows) > limit else None)
 
 
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:
     run_id = run_id_of(conn, ref)
     step, attempts = listing.step_attempts(conn, run_id, key)
-    return StepDetail(run_id=run_id, **_step_fields(step, attempts))
+    return StepDetail(run_id=run_id, **step_fields(step, attempts))
 
 
 @router.get(f"/runs/{RUN}/steps/{{step}}", summary="One step with its attempts", responses=_NOT_FOUND)
@@ -206,7 +217,7 @@ async def list_events(
 async def _apply(store: StoreDep, runtime: RuntimeDep, ref: str, event: Event) -> RunRead:
     run_id = await store.read(run_id_of, ref)
     await runtime.apply(run_id, event)
-    return _run_read(await store.read(listing.run_summary, run_id))
+    return run_read(await store.read(listing.run_summary, run_id))
 
 
 @router.post(f"/runs/{RUN}/pause", summary="Stop dispatching (running steps finish)", responses=_CONFLICT)

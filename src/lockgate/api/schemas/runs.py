@@ -29,6 +29,19 @@ class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest")
+    extend: str | None = Field(
+        default=None,
+        max_length=100,
+        description="a run of this pipeline to extend (vN, pipeline/vN or an id): every step may read its "
+        "artifacts, and the steps before start_at are taken over from it",
+        examples=["v1"],
+    )
+    start_at: str | None = Field(
+        default=None,
+        max_length=63,
+        description="with extend: the node this run starts at; the succeeded steps upstream of it are reused "
+        "(output and artifacts, recorded as reused), not run again",
+    )
 
 
 class RunCancel(BaseModel):
@@ -51,6 +64,8 @@ class RunRead(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration: timedelta | None = Field(default=None, description="seconds from start to finish (or to now while open)")
+    extends: str | None = Field(default=None, description="the run this one extends (pipeline/vN)")
+    start_at: str | None = Field(default=None, description="the node an extending run started at")
 
 
 class RunPage(BaseModel):
@@ -62,9 +77,12 @@ class RunPage(BaseModel):
 class AttemptRead(BaseModel):
     model_config = _READ
     number: int
-    status: str
+    status: str = Field(description="queued, running, succeeded, failed, cancelled, lost, or reused (extend)")
     worker: str | None = None
     error: JsonValue = None
+    output: JsonValue = Field(default=None, description="what this attempt produced (kept after revisions)")
+    feedback: str | None = Field(default=None, description="the revision request this attempt answered")
+    archived: bool = Field(default=False, description="a rollback archived it")
     queued_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -85,6 +103,7 @@ class StepRead(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration: timedelta | None = None
+    open_task: str | None = Field(default=None, description="the human task the step waits on (status waiting)")
     attempts: list[AttemptRead] = Field(default_factory=list)
 
 
