@@ -47,8 +47,9 @@ class HandlerRegistry:
 
 
 def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import condition, http, noop, script, transform, wait
+    from lockgate.handlers import agent, condition, http, noop, script, transform, wait
     from lockgate.spec import (
+        AgentConfig,
         ConditionConfig,
         HttpConfig,
         NoopConfig,
@@ -64,4 +65,5 @@ def default_registry() -> HandlerRegistry:
     registry.register("condition", ConditionConfig, condition.run, inline=condition.evaluate)
     registry.register("noop", NoopConfig, noop.run, inline=noop.evaluate)
     registry.register("wait", WaitConfig, wait.run)
+    registry.register("agent", AgentConfig, agent.run)
     return registry

@@ -1,8 +1,19 @@
 """Pipeline definitions as pydantic models: nodes, edges, policies; YAML/JSON loading; JSON Schema."""
 
+from lockgate.spec.agent import (
+    AgentConfig,
+    Budget,
+    BuiltinTool,
+    ContextArtifact,
+    McpServer,
+    TeamConfig,
+    TeamMember,
+    TeamMode,
+)
 from lockgate.spec.fields import Duration, Identifier, Template
 from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
 from lockgate.spec.nodes import (
+    AgentNode,
     ConditionBranch,
     ConditionConfig,
     ConditionNode,
@@ -25,9 +36,14 @@ from lockgate.spec.policies import Join, OnError, RetryPolicy
 from lockgate.spec.schema import pipeline_json_schema
 
 __all__ = [
+    "AgentConfig",
+    "AgentNode",
+    "Budget",
+    "BuiltinTool",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
+    "ContextArtifact",
     "Duration",
     "Edge",
     "HttpConfig",
@@ -36,6 +52,7 @@ __all__ = [
     "InputField",
     "InputType",
     "Join",
+    "McpServer",
     "Node",
     "NodeBase",
     "NoopConfig",
@@ -46,6 +63,9 @@ __all__ = [
     "ScriptConfig",
     "ScriptInputMode",
     "ScriptNode",
+    "TeamConfig",
+    "TeamMember",
+    "TeamMode",
     "Template",
     "TransformConfig",
     "TransformNode",

@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.policies import Join, OnError, RetryPolicy
 
 __all__ = [
+    "AgentNode",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
@@ -216,7 +218,14 @@ class WaitNode(NodeBase):
     config: WaitConfig
 
 
+class AgentNode(NodeBase):
+    """An LLM agent (or a team of agents); its answer is the output."""
+
+    kind: Literal["agent"]
+    config: AgentConfig
+
+
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode,
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | AgentNode,
     Field(discriminator="kind"),
 ]
