@@ -29,7 +29,13 @@ router = APIRouter(tags=["events"])
 After = Annotated[int | None, Query(ge=0, description="resume after this event id (`Last-Event-ID` wins)")]
 Follow = Annotated[bool, Query(description="keep the stream open after the run ended (a rollback may reopen it)")]
 LastEventId = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, include_in_schema=True)]
-_SSE = {200: {"content": {"text/event-stream": {}}, "description": "`id`, `event` (its type), `data` (an EventRead)"}}
+_SSE = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "`id`, `event` (its type), `data` (an EventRead); "
+        "agents' tokens as `event: agent_delta` with an AgentDelta and no id (live only, never stored)",
+    }
+}
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WS_UNAUTHENTICATED, WS_FORBIDDEN, WS_NOT_FOUND = 4401, 4403, 4404
 

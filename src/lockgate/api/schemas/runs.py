@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
+from lockgate.spec.agent import Budget
 
 __all__ = [
     "AttemptRead",
@@ -28,6 +29,13 @@ class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
     version: int | None = Field(default=None, ge=1, description="a version number; default: the latest")
+    budget: Budget | None = Field(default=None, description="limits on the run's model use; default: the pipeline's")
+    replay_from: str | None = Field(
+        default=None,
+        description="a run of the same pipeline (id or pipeline/vN) whose recorded model answers "
+        "answer this run's agent steps: no model is called",
+    )
+    replay_steps: list[str] | None = Field(default=None, description="only these nodes replay; default: every agent")
 
 
 class RunCancel(BaseModel):

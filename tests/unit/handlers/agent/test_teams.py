@@ -127,8 +127,8 @@ async def test_members_from_agent_profiles_take_their_instructions_model_and_too
     ctx.agent.model_factory = lambda _: FunctionModel(model)
     ctx.agent.agent_profiles["critic"] = AgentProfileData(name="critic", instructions="You are critic.",
                                                           tools=(BuiltinTool.WRITE_ARTIFACT,))  # fmt: skip
-    team = {"mode": "parallel", "members": [{"name": "c1", "profile": "critic"}, {"name": "ann",
-                                                                                   "instructions": "You are ann."}]}  # fmt: skip
+    members = [{"name": "c1", "profile": "critic"}, {"name": "ann", "instructions": "You are ann."}]
+    team = {"mode": "parallel", "members": members}
     result = await run(ctx, _config(team), {})
     assert result.output == {"c1": "critic says 1", "ann": "ann says 1"}
 
