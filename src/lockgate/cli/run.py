@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 from datetime import UTC, datetime
@@ -17,11 +18,16 @@ from lockgate.cli.options import EXIT_FAILED, console, err_console, exit_on_erro
 from lockgate.cli.progress import Progress, summary
 from lockgate.compile import Plan, compile_pipeline, validate_input
 from lockgate.engine import RunResumed, RunState, RunStatus
-from lockgate.errors import InvalidTransitionError
+from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Runtime
+from lockgate.runtime.models import model_problems
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec.nodes import AgentNode
 from lockgate.spec.pipeline import InputType, PipelineSpec
+from lockgate.store.conversations import RunOptions
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, lock_run
 
 __all__ = ["register"]
@@ -29,12 +35,30 @@ __all__ = ["register"]
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
 
 
-def validate(file: FileArg) -> None:
-    """Check a definition and report every problem at once, each with its node and field."""
+def validate(ctx: typer.Context, file: FileArg) -> None:
+    """Check a definition and report every problem at once, each with its node and field.
+
+    Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    """
     with exit_on_errors():
-        plan = compile_pipeline(load_spec(file))
+        spec = load_spec(file)
+        plan = compile_pipeline(spec)
+        if any(isinstance(n, AgentNode) for n in spec.nodes):
+            _check_models(settings(ctx), spec)
     console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
+
+
+def _check_models(cfg: Settings, spec: PipelineSpec) -> None:
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    try:
+        upgrade(db)
+        with db.read() as conn:
+            problems = model_problems(conn, cfg, spec)
+    finally:
+        db.dispose()
+    if problems:
+        raise DefinitionErrors(problems)
 
 
 def schema() -> None:
@@ -51,22 +75,36 @@ def run(
     input_file: Annotated[Path | None, typer.Option("--input-file", exists=True, dir_okay=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live table, only the summary")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the run's output as JSON at the end")] = False,
+    budget_cost: Annotated[float | None, typer.Option(min=0, help="the run's budget in US$ (agent steps)")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(min=1, help="the run's budget in tokens")] = None,
+    budget_requests: Annotated[int | None, typer.Option(min=1, help="the run's budget in model requests")] = None,
+    replay: Annotated[
+        str | None, typer.Option(help="answer agent steps from the recording of run vN (or an id)")
+    ] = None,
 ) -> None:
     """Run a pipeline in this process with live progress; the exit code says whether it succeeded."""
+    budget = {k: v for k, v in (("max_cost", budget_cost), ("max_tokens", budget_tokens),
+                                ("max_requests", budget_requests)) if v is not None}  # fmt: skip
     with exit_on_errors():
         spec = load_spec(file)
         plan = compile_pipeline(spec)
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
-        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet))
+        options = RunOptions(budget=budget or None, replay_from=replay)
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options))
     _finish(state, json_output)
 
 
-async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, JsonValue], quiet: bool) -> RunState:
+async def _run(
+    cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, JsonValue], quiet: bool, options: RunOptions
+) -> RunState:
     runtime = Runtime(cfg)
     await runtime.start()
     try:
-        head = await runtime.create_run(spec, given)
+        if options.replay_from is not None:
+            options = dataclasses.replace(options, replay_from=await runtime.db_call(_replay_source, runtime, spec.name,
+                                                                                      options.replay_from))  # fmt: skip
+        head = await runtime.create_run(spec, given, options)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await _watch(runtime, plan, head.id, title, quiet)
     finally:
@@ -145,6 +183,15 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
         return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
     finally:
         await runtime.stop()
+
+
+def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
+    wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
+    with runtime.db.read() as conn:
+        head = find_run(conn, wanted)
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"--replay: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _read(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:
