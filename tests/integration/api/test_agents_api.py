@@ -7,16 +7,17 @@ the live stream.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from tests.integration.api.test_runs import TERMINAL, wait_for
 from tests.openai_server import Reply, ToolCall, chat_server, last_user_text, tool_results
 
 from lockgate.security.api_keys import Role
 
 if TYPE_CHECKING:
-    import httpx
     from tests.integration.api.conftest import Server
 
 API = "/api/v1"
@@ -117,6 +118,11 @@ def test_an_agent_run_shows_its_conversation_costs_and_replays(admin: httpx.Clie
     assert (replayed["requests"], replayed["replayed"], replayed["cost"]) == (2, 2, 0.0)
     pipeline = admin.get(f"{API}/pipelines/review/costs").json()
     assert [r["number"] for r in pipeline["runs"]] == [1]  # the replay spent nothing
+    metrics = httpx.get(f"{server.base_url}/metrics").text
+    assert 'lockgate_agent_tokens{direction="input",model="local",pipeline="review"} 110.0' in metrics
+    assert 'lockgate_agent_requests{model="local",pipeline="review"} 2.0' in metrics
+    cost = re.search(r'lockgate_agent_cost_usd\{model="local",pipeline="review"\} (\S+)', metrics)
+    assert cost is not None and abs(float(cost.group(1)) - 0.00016) < 1e-12
     assert "".join(d["text"] for d in deltas) == "All good."
     assert all(d["type"] == "agent_delta" and d["member"] == "agent" for d in deltas)
 
