@@ -112,8 +112,8 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
     for i, call in enumerate(reply.tool_calls):
         function = {"name": call.name, "arguments": json.dumps(call.arguments)}
-        delta = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function", "function": function}]}
-        yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        calls = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function", "function": function}]}
+        yield {**base, "choices": [{"index": 0, "delta": calls, "finish_reason": None}]}
     finish = "tool_calls" if reply.tool_calls else "stop"
     yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
     if (body.get("stream_options") or {}).get("include_usage"):

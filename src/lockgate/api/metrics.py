@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Connection, Row, func, select
 
@@ -32,7 +34,7 @@ AGENT_REQUESTS = Gauge("lockgate_agent_requests", "model requests agents made (r
 BUDGET_REFUSALS = Counter("lockgate_agent_budget_refusals", "agent steps stopped by a budget (this process)")
 
 
-def _agent_spend(conn: Connection) -> list[Row[tuple[str, str, int, int, int, float]]]:
+def _agent_spend(conn: Connection) -> list[Row[Any]]:
     stmt = (
         select(pipelines.c.name, agent_exchanges.c.model, func.sum(agent_exchanges.c.input_tokens),
                func.sum(agent_exchanges.c.output_tokens), func.count(), func.sum(agent_exchanges.c.cost))
@@ -41,7 +43,7 @@ def _agent_spend(conn: Connection) -> list[Row[tuple[str, str, int, int, int, fl
         .where(agent_exchanges.c.replayed.is_(False))
         .group_by(pipelines.c.name, agent_exchanges.c.model)
     )  # fmt: skip
-    return list(conn.execute(stmt))  # type: ignore[arg-type]
+    return list(conn.execute(stmt))
 
 
 def _counts(conn: Connection) -> tuple[dict[str, int], int]:
@@ -62,11 +64,12 @@ async def refresh_metrics(runtime: Runtime) -> None:
     QUEUE.set(queued)
     IN_FLIGHT.set(runtime.executor.in_flight)
 
-    def spend() -> list[Row[tuple[str, str, int, int, int, float]]]:
+    def spend() -> list[Row[Any]]:
         with runtime.db.read() as conn:
             return _agent_spend(conn)
 
-    for pipeline, model, tokens_in, tokens_out, requests, cost in await runtime.db_call(spend):
+    for row in await runtime.db_call(spend):
+        pipeline, model, tokens_in, tokens_out, requests, cost = tuple(row)
         AGENT_TOKENS.labels(pipeline, model, "input").set(tokens_in or 0)
         AGENT_TOKENS.labels(pipeline, model, "output").set(tokens_out or 0)
         AGENT_REQUESTS.labels(pipeline, model).set(requests)

@@ -59,8 +59,9 @@ async def test_a_cost_budget_is_never_overspent(settings: Settings) -> None:
             head = await runtime.create_run(_spec("costly", ["take"]), {}, RunOptions(budget=budget))
             state = await asyncio.wait_for(runtime.wait(head.id), 60)
     exchanges = select_rows(settings.db_url, agent_exchanges)
-    assert state.steps["take"].error is not None and state.steps["take"].error.kind == "budget_exceeded"
-    assert "run budget exceeded (max_cost $0.0020)" in state.steps["take"].error.message
+    error = state.steps["take"].error
+    assert error is not None and error.kind == "budget_exceeded"
+    assert "run budget exceeded (max_cost $0.0020)" in error.message
     assert len(exchanges) == server.count >= 2  # everything sent was recorded, nothing more was sent
     assert sum(e["cost"] for e in exchanges) <= 0.002
     assert all(r["max_completion_tokens"] <= 50 for r in server.requests)
@@ -76,5 +77,6 @@ async def test_a_run_budget_holds_across_parallel_steps(settings: Settings) -> N
             await asyncio.sleep(0.3)
         assert server.count == 5  # the two steps together, never more
     assert state.status is RunStatus.FAILED
-    kinds = {state.steps[n].error.kind for n in ("left", "right") if state.steps[n].error is not None}
+    errors = [state.steps[n].error for n in ("left", "right")]
+    kinds = {e.kind for e in errors if e is not None}
     assert kinds <= {"budget_exceeded", "cancelled"} and "budget_exceeded" in kinds

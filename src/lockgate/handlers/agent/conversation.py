@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import JsonValue
 from pydantic_ai import Agent, capture_run_messages
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from pydantic_ai import RunContext
     from pydantic_ai.messages import AgentStreamEvent
+    from pydantic_ai.settings import ModelSettings
 
     from lockgate.handlers.agent.services import ModelProfileData
 
@@ -157,7 +158,7 @@ class Conversation:
                 result = await agent.run(
                     prompt,
                     message_history=history,
-                    model_settings=self._settings(spec, ledger.profile),  # type: ignore[arg-type]
+                    model_settings=cast("ModelSettings", self._settings(spec, ledger.profile)),
                     usage_limits=limits,
                     event_stream_handler=self._stream_handler(spec.member),
                 )

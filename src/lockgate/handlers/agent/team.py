@@ -153,9 +153,10 @@ class Team:
                   "Pick the mode: sequential (each builds on the previous), parallel (independent answers) or "
                   "council (independent answers, then a chair synthesizes).")  # fmt: skip
         plan = (await self._turn(self.team.planner or PLANNER, TurnRole.PLANNER, prompt, schema)).output
-        if not isinstance(plan, dict) or not isinstance(plan.get("members"), list):
+        entries = plan.get("members") if isinstance(plan, dict) else None
+        if not isinstance(plan, dict) or not isinstance(entries, list):
             raise PermanentStepError("invalid_output", f"the planner's plan is not a team: {json.dumps(plan)[:500]}")
         taken = {"chair", "judge", "planner"}
         members = [TeamMember(name=_slug(str(m["name"]), taken), instructions=str(m["instructions"]))
-                   for m in plan["members"] if isinstance(m, dict)]  # fmt: skip
+                   for m in entries if isinstance(m, dict)]  # fmt: skip
         return await self._run(TeamMode(str(plan["mode"])), members)

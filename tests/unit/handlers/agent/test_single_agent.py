@@ -64,7 +64,7 @@ async def test_structured_output_is_checked_against_the_schema_and_sent_back_whe
     ctx.agent.model_factory = lambda _: FunctionModel(model)
     result = await run(ctx, _config(output_schema=schema), {})
     assert result.output == {"title": "Short", "score": 3}
-    retry = [p for p in seen[1][-1].parts if not isinstance(p, UserPromptPart)]  # type: ignore[union-attr]
+    retry = [p for p in seen[1][-1].parts if not isinstance(p, UserPromptPart)]
     assert "is too long" in str(retry[0].content)  # type: ignore[union-attr]
     assert len(ctx.agent.exchanges) == 2
 
