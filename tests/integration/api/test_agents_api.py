@@ -73,14 +73,18 @@ def test_validation_and_run_creation_name_the_missing_model(admin: httpx.Client)
     assert admin.get(f"{API}/runs").json()["items"] == []
 
 
-def _sse_deltas(server: Server, run_id: str, out: list[dict[str, Any]]) -> None:
-    with server.client(Role.VIEWER) as viewer, viewer.stream("GET", f"{API}/runs/{run_id}/events/stream") as stream:
+def _sse_deltas(server: Server, ready: threading.Event, out: list[dict[str, Any]]) -> None:
+    """Every run's live stream, from before the run starts until its agent step succeeded (deltas are live only)."""
+    with server.client(Role.VIEWER) as viewer, viewer.stream("GET", f"{API}/events/stream") as stream:
+        ready.set()
         event = ""
         for line in stream.iter_lines():
             if line.startswith("event: "):
                 event = line.removeprefix("event: ")
             elif line.startswith("data: ") and event == "agent_delta":
                 out.append(json.loads(line.removeprefix("data: ")))
+            elif line.startswith("data: ") and event == "step_succeeded":
+                return
 
 
 def test_an_agent_run_shows_its_conversation_costs_and_replays(admin: httpx.Client, server: Server) -> None:
@@ -89,10 +93,12 @@ def test_an_agent_run_shows_its_conversation_costs_and_replays(admin: httpx.Clie
                  "input_price": 1.0, "output_price": 2.0}  # fmt: skip
         assert admin.post(f"{API}/models", json=model).status_code == 201
         assert admin.post(f"{API}/pipelines", json=_pipeline()).status_code == 201
-        run = admin.post(f"{API}/pipelines/review/runs", json={"input": {"doc": "the plan"}}).json()
         deltas: list[dict[str, Any]] = []
-        watcher = threading.Thread(target=_sse_deltas, args=(server, run["id"], deltas), daemon=True)
+        ready = threading.Event()
+        watcher = threading.Thread(target=_sse_deltas, args=(server, ready, deltas), daemon=True)
         watcher.start()
+        assert ready.wait(10)
+        run = admin.post(f"{API}/pipelines/review/runs", json={"input": {"doc": "the plan"}}).json()
         done = wait_for(admin, run["id"], TERMINAL)
         assert done["status"] == "succeeded", done
         assert done["steps"][0]["output"] == "All good."
