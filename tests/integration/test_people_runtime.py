@@ -113,7 +113,7 @@ async def test_an_extending_run_whose_creator_died_starts_with_its_reuse(setting
         first = await runtime.create_run(pipeline(), {})
         await answer(runtime, first.id, "draft", TaskAction.APPROVE)
         await asyncio.wait_for(runtime.wait(first.id), 45)
-        extended = await runtime.create_run(pipeline(), {}, ExtendRequest("v1", "publish"))
+        extended = await runtime.create_run(pipeline(), {}, extend=ExtendRequest("v1", "publish"))
         state = await asyncio.wait_for(runtime.wait(extended.id), 45)
     assert state.status is RunStatus.SUCCEEDED and state.extends is not None and state.extends.number == 1
     assert set(state.reuse) == {"prepare", "draft"}  # both upstream of publish: taken over, not reviewed again

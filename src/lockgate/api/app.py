@@ -15,11 +15,13 @@ from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
 from lockgate.api.openapi import install_openapi
 from lockgate.api.routes import (
+    agents,
     artifacts,
     auth,
     credentials,
     events,
     health,
+    models,
     pipelines,
     rollbacks,
     runs,
@@ -68,7 +70,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (pipelines, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers):
+    for module in (pipelines, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers, models, agents):
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")

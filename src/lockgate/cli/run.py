@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 from datetime import UTC, datetime
@@ -25,11 +26,16 @@ from lockgate.cli.options import (
 from lockgate.cli.progress import Progress, summary
 from lockgate.compile import Plan, compile_pipeline, validate_input
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
-from lockgate.errors import InvalidTransitionError
+from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
+from lockgate.runtime.models import model_problems
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec.nodes import AgentNode
 from lockgate.spec.pipeline import InputType, PipelineSpec
+from lockgate.store.conversations import RunOptions
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, lock_run
 
 __all__ = ["register"]
@@ -37,12 +43,30 @@ __all__ = ["register"]
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
 
 
-def validate(file: FileArg) -> None:
-    """Check a definition and report every problem at once, each with its node and field."""
+def validate(ctx: typer.Context, file: FileArg) -> None:
+    """Check a definition and report every problem at once, each with its node and field.
+
+    Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    """
     with exit_on_errors():
-        plan = compile_pipeline(load_spec(file))
+        spec = load_spec(file)
+        plan = compile_pipeline(spec)
+        if any(isinstance(n, AgentNode) for n in spec.nodes):
+            _check_models(settings(ctx), spec)
     console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
+
+
+def _check_models(cfg: Settings, spec: PipelineSpec) -> None:
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    try:
+        upgrade(db)
+        with db.read() as conn:
+            problems = model_problems(conn, cfg, spec)
+    finally:
+        db.dispose()
+    if problems:
+        raise DefinitionErrors(problems)
 
 
 def schema() -> None:
@@ -65,12 +89,20 @@ def run(
     start_at: Annotated[
         str | None, typer.Option(help="with --extend: start at this node; the succeeded steps before it are reused")
     ] = None,
+    budget_cost: Annotated[float | None, typer.Option(min=0, help="the run's budget in US$ (agent steps)")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(min=1, help="the run's budget in tokens")] = None,
+    budget_requests: Annotated[int | None, typer.Option(min=1, help="the run's budget in model requests")] = None,
+    replay: Annotated[
+        str | None, typer.Option(help="answer agent steps from the recording of run vN (or an id)")
+    ] = None,
 ) -> None:
     """Run a pipeline in this process with live progress; the exit code says whether it succeeded.
 
     Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
     (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
     """
+    budget = {k: v for k, v in (("max_cost", budget_cost), ("max_tokens", budget_tokens),
+                                ("max_requests", budget_requests)) if v is not None}  # fmt: skip
     with exit_on_errors():
         if start_at is not None and extend is None:
             raise typer.BadParameter("only with --extend", param_hint="--start-at")
@@ -79,7 +111,8 @@ def run(
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
         request = ExtendRequest(extend, start_at) if extend is not None else None
-        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, request))
+        options = RunOptions(budget=budget or None, replay_from=replay)
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request))
     _finish(state, json_output)
 
 
@@ -89,12 +122,16 @@ async def _run(
     plan: Plan,
     given: dict[str, JsonValue],
     quiet: bool,
+    options: RunOptions,
     extend: ExtendRequest | None = None,
 ) -> RunState:
     runtime = Runtime(cfg)
     await runtime.start()
     try:
-        head = await runtime.create_run(spec, given, extend)
+        if options.replay_from is not None:
+            options = dataclasses.replace(options, replay_from=await runtime.db_call(_replay_source, runtime, spec.name,
+                                                                                      options.replay_from))  # fmt: skip
+        head = await runtime.create_run(spec, given, options, extend)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await _watch(runtime, plan, head.id, title, quiet)
     finally:
@@ -214,6 +251,15 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
         return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
     finally:
         await runtime.stop()
+
+
+def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
+    wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
+    with runtime.db.read() as conn:
+        head = find_run(conn, wanted)
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"--replay: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _read(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:

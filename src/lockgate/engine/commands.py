@@ -51,9 +51,9 @@ class DispatchStep(BaseModel):
     timeout: timedelta | None = None
     heartbeat_timeout: timedelta | None = None
     credentials: list[str] = Field(default_factory=list)  # names only: values are resolved by the executor
+    feedback: str | None = None  # the feedback of the revision request this attempt answers
     first_queued_at: datetime
     queued_at: datetime
-    feedback: str | None = None  # the revision request this attempt answers
     extends: RunRef | None = None  # the run whose artifacts the step may read
 
     @property

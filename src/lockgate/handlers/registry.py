@@ -47,8 +47,9 @@ class HandlerRegistry:
 
 
 def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import condition, http, human, noop, script, transform, wait
+    from lockgate.handlers import agent, condition, http, human, noop, script, transform, wait
     from lockgate.spec import (
+        AgentConfig,
         ConditionConfig,
         HttpConfig,
         HumanConfig,
@@ -66,4 +67,5 @@ def default_registry() -> HandlerRegistry:
     registry.register("noop", NoopConfig, noop.run, inline=noop.evaluate)
     registry.register("wait", WaitConfig, wait.run)
     registry.register("human", HumanConfig, human.run)
+    registry.register("agent", AgentConfig, agent.run)
     return registry

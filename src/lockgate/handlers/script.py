@@ -38,7 +38,7 @@ from lockgate.spec.nodes import ScriptConfig, ScriptInputMode
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["run"]
+__all__ = ["run", "run_code"]
 
 _RETRY_EXIT = 75  # EX_TEMPFAIL: the script's way to ask for another attempt
 _STDOUT_KEEP = 1 << 20  # the last stdout line may carry the output: keep enough of it
@@ -69,6 +69,12 @@ class _Outcome:
 
 
 async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> StepResult:
+    output, _ = await run_code(ctx, config, inputs)
+    return StepResult(output=output)
+
+
+async def run_code(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> tuple[JsonValue, str]:
+    """Run a script as the ``script`` kind does: its output and the tail of its stdout (agents' run_python)."""
     script_file = _script_file(config)
     payload = json.dumps(inputs).encode()
     job = {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs,
@@ -92,7 +98,8 @@ async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonV
         launch = dataclasses.replace(launch, confine=False)
         outcome = await _execute(ctx, launch)
     _raise_for_exit(outcome, launch)
-    return StepResult(output=script_output(ctx.workspace, outcome.channel, outcome.stdout_tail))
+    output = script_output(ctx.workspace, outcome.channel, outcome.stdout_tail)
+    return output, outcome.stdout_tail.decode(errors="replace")
 
 
 def _script_file(config: ScriptConfig) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +26,17 @@ from lockgate.engine import (
     StartTimer,
     StepSucceeded,
 )
+from lockgate.errors import DefinitionErrors
 from lockgate.executors.local import LocalExecutor
 from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime.agents import StoreAgentServices
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.extend import resolve_extend, start_event
+from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
+from lockgate.runtime.models import model_problems
 from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
@@ -39,12 +44,15 @@ from lockgate.store import credentials as credential_store
 from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
+from lockgate.store.conversations import RunOptions, save_run_options
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
+    from sqlalchemy import Connection
 
+    from lockgate.errors import DefinitionError
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
 
@@ -96,6 +104,7 @@ class Runtime:
         self.executor: LocalExecutor
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
+        self.live = LiveBus()  # agents' tokens as they stream: never stored
         self.maintenance: Maintenance
         self.archiving = Archiving(self)
 
@@ -119,6 +128,7 @@ class Runtime:
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
             credentials=self._credentials,
+            agent_services=lambda command: StoreAgentServices(self, command),
         )
         self.maintenance = Maintenance(self)
         self._tasks = [
@@ -276,21 +286,29 @@ class Runtime:
     # ---- runs ------------------------------------------------------------------------------------
 
     async def create_run(
-        self, spec: PipelineSpec, input_: dict[str, JsonValue], extend: ExtendRequest | None = None
+        self,
+        spec: PipelineSpec,
+        input_: dict[str, JsonValue],
+        options: RunOptions | None = None,
+        extend: ExtendRequest | None = None,
     ) -> run_store.RunHead:
         """Save the definition as a version (if new), create the run (vN) and start it.
 
         With ``extend``, the run reuses the steps of an earlier run before ``extend.start_at``.
+        Raises DefinitionErrors when an agent step's model is not configured (nothing is created then).
         """
-        head, started = await self.db_call(self._create, spec, input_, extend)
+        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend)
         await self.apply(head.id, started)
         return head
 
     def _create(
-        self, spec: PipelineSpec, input_: dict[str, JsonValue], extend: ExtendRequest | None
+        self, spec: PipelineSpec, input_: dict[str, JsonValue], options: RunOptions, extend: ExtendRequest | None
     ) -> tuple[run_store.RunHead, RunStarted]:
         now = self.clock.now()
         with self.db.write() as conn:
+            problems = model_problems(conn, self.settings, spec)
+            if problems:
+                raise DefinitionErrors(problems)
             version = pipeline_store.save_version(conn, spec, now)
             source, start_at = None, None
             if extend is not None:
@@ -300,11 +318,19 @@ class Runtime:
                     extend.start_at,
                 )
             head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now, source, start_at)
+            if options.budget is None and spec.budget is not None:
+                options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
+            if options != RunOptions():
+                save_run_options(conn, head.id, options)
             return head, self.start_event(conn, head.id)
 
     def start_event(self, conn: Any, run_id: str) -> RunStarted:
         """The RunStarted of a created run (recovery starts a run whose creator died with the same)."""
         return start_event(conn, self.applier, self.layout, run_id)
+
+    def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
+        """Every agent step's model is configured (validation, before a run is created)."""
+        return model_problems(conn, self.settings, spec)
 
     async def run_state(self, run_id: str) -> RunState:
         def read() -> RunState:

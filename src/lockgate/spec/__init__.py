@@ -1,9 +1,20 @@
 """Pipeline definitions as pydantic models: nodes, edges, policies; YAML/JSON loading; JSON Schema."""
 
+from lockgate.spec.agent import (
+    AgentConfig,
+    Budget,
+    BuiltinTool,
+    ContextArtifact,
+    McpServer,
+    TeamConfig,
+    TeamMember,
+    TeamMode,
+)
 from lockgate.spec.fields import Duration, Identifier, Template
 from lockgate.spec.forms import FieldType, FormField, HumanConfig, SelectOption
 from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
 from lockgate.spec.nodes import (
+    AgentNode,
     ConditionBranch,
     ConditionConfig,
     ConditionNode,
@@ -27,9 +38,14 @@ from lockgate.spec.policies import DeadlineAction, Join, OnError, RetryPolicy, R
 from lockgate.spec.schema import pipeline_json_schema
 
 __all__ = [
+    "AgentConfig",
+    "AgentNode",
+    "Budget",
+    "BuiltinTool",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
+    "ContextArtifact",
     "DeadlineAction",
     "Duration",
     "Edge",
@@ -43,6 +59,7 @@ __all__ = [
     "InputField",
     "InputType",
     "Join",
+    "McpServer",
     "Node",
     "NodeBase",
     "NoopConfig",
@@ -55,6 +72,9 @@ __all__ = [
     "ScriptInputMode",
     "ScriptNode",
     "SelectOption",
+    "TeamConfig",
+    "TeamMember",
+    "TeamMode",
     "Template",
     "TransformConfig",
     "TransformNode",

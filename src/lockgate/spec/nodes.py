@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
 __all__ = [
+    "AgentNode",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
@@ -231,7 +233,14 @@ class HumanNode(NodeBase):
     config: HumanConfig
 
 
+class AgentNode(NodeBase):
+    """An LLM agent (or a team of agents); its answer is the output."""
+
+    kind: Literal["agent"]
+    config: AgentConfig
+
+
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode,
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode,
     Field(discriminator="kind"),
 ]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,18 +26,24 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "agent_exchanges",
+    "agent_profiles",
+    "agent_turns",
     "artifact_moves",
     "artifacts",
     "attempts",
+    "budget_holds",
     "events",
     "human_interactions",
     "human_task_assignees",
     "human_tasks",
     "idempotency",
     "metadata",
+    "model_profiles",
     "pipeline_versions",
     "pipelines",
     "rollbacks",
+    "run_options",
     "runs",
     "schedule_firings",
     "schedules",
@@ -389,4 +396,104 @@ artifact_moves = Table(
     Column("done", Boolean, nullable=False, default=False, server_default=false()),
     _ts("created_at", nullable=False),
     Index("ix_artifact_moves_done", "done"),
+)
+
+# ---- agents (issue 5): model and agent profiles, conversations, spend, budgets, replay ---------------
+
+model_profiles = Table(
+    "model_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("provider", String(32), nullable=False),  # openai | anthropic | openai_compatible
+    Column("model_id", String(200), nullable=False),
+    Column("base_url", Text),
+    Column("credential", String(100)),  # the name of the credential holding the API key
+    Column("temperature", Float),
+    Column("max_tokens", Integer),
+    Column("input_price", Float, nullable=False),  # US dollars per million tokens
+    Column("output_price", Float, nullable=False),
+    Column("description", Text),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+agent_profiles = Table(
+    "agent_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text),
+    Column("model", String(100)),  # a model profile's name; null: the node's model
+    Column("instructions", Text),
+    Column("temperature", Float),
+    Column("tools", JSON),  # built-in tool names; null: the node's tools
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+run_options = Table(
+    "run_options",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("budget", JSON),  # the run's budget: {max_cost, max_tokens, max_requests}
+    Column("replay_from", String(32)),  # a run whose recorded model responses answer this run's agent steps
+    Column("replay_steps", JSON),  # node ids replayed; null: every agent step
+)
+
+agent_turns = Table(
+    "agent_turns",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("member", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("output", JSON),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("tool_calls", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("error", Text),
+    _ts("created_at", nullable=False),
+    Index("ix_agent_turns_step", "run_id", "step_key", "attempt"),
+)
+
+agent_exchanges = Table(
+    "agent_exchanges",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("member", String(100), nullable=False),
+    Column("number", Integer, nullable=False),  # the member's n-th request in the attempt, from 0
+    Column("model", String(100), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("replayed", Boolean, nullable=False),
+    _ts("created_at", nullable=False),
+    Index("ix_agent_exchanges_step", "run_id", "step_key", "attempt", "member", "number"),
+    Index("ix_agent_exchanges_node", "run_id", "node_id"),
+)
+
+budget_holds = Table(
+    "budget_holds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    _ts("created_at", nullable=False),
 )

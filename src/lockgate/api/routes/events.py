@@ -31,7 +31,13 @@ After = Annotated[
 ]
 Follow = Annotated[bool, Query(description="keep the stream open after the run ended (a rollback may reopen it)")]
 LastEventId = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_BIGINT, include_in_schema=True)]
-_SSE = {200: {"content": {"text/event-stream": {}}, "description": "`id`, `event` (its type), `data` (an EventRead)"}}
+_SSE = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "`id`, `event` (its type), `data` (an EventRead); "
+        "agents' tokens as `event: agent_delta` with an AgentDelta and no id (live only, never stored)",
+    }
+}
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WS_UNAUTHENTICATED, WS_FORBIDDEN, WS_NOT_FOUND = 4401, 4403, 4404
 

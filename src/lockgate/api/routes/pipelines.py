@@ -98,8 +98,12 @@ async def create_pipeline(request: Request, response: Response, store: StoreDep,
     openapi_extra=_definition_body(),
     responses=_ERRORS,
 )
-async def validate_pipeline(request: Request, _: Viewer) -> PipelineValidationRead:
+async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
+    """Also checks that every agent step's model is configured (a model profile, or LOCKGATE_MODEL)."""
     spec = await _read_spec(request)
+    problems = await store.read(store.runtime.check_models, spec)
+    if problems:
+        raise DefinitionErrors(problems)
     return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))
 
 

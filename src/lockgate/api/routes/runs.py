@@ -35,6 +35,7 @@ from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import runs as run_store
 from lockgate.store import tasks as task_store
+from lockgate.store.conversations import RunOptions
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -124,9 +125,25 @@ async def create_run(
     row = await store.read(listing.version_by_number, name, body.version)
     spec = PipelineSpec.model_validate(row.definition)
     run_input = validate_input(spec, body.input)
+    options = RunOptions(budget=body.budget.model_dump(exclude_none=True) if body.budget else None,
+                         replay_from=await store.read(_replay_source, name, body.replay_from),
+                         replay_steps=body.replay_steps)  # fmt: skip
     extend = ExtendRequest(body.extend, body.start_at) if body.extend is not None else None
-    head = await runtime.create_run(spec, run_input, extend)
+    head = await runtime.create_run(spec, run_input, options, extend)
     return run_read(await store.read(listing.run_summary, head.id))
+
+
+def _replay_source(conn: Connection, pipeline: str, ref: str | None) -> str | None:
+    """The run whose recording a new run replays: it must be a run of the same pipeline."""
+    if ref is None:
+        return None
+    try:
+        head = run_store.find_run(conn, ref)
+    except NotFoundError:
+        raise InvalidInputError([f"replay_from: no run {ref!r}"]) from None
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"replay_from: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _encode(run: RunRead) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
+from lockgate.spec.agent import Budget
 
 __all__ = [
     "AttemptRead",
@@ -42,6 +43,13 @@ class RunCreate(BaseModel):
         description="with extend: the node this run starts at; the succeeded steps upstream of it are reused "
         "(output and artifacts, recorded as reused), not run again",
     )
+    budget: Budget | None = Field(default=None, description="limits on the run's model use; default: the pipeline's")
+    replay_from: str | None = Field(
+        default=None,
+        description="a run of the same pipeline (id or pipeline/vN) whose recorded model answers "
+        "answer this run's agent steps: no model is called",
+    )
+    replay_steps: list[str] | None = Field(default=None, description="only these nodes replay; default: every agent")
 
 
 class RunCancel(BaseModel):
