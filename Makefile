@@ -9,7 +9,7 @@ MAKEFLAGS += --no-builtin-rules
 UV ?= uv
 RUN := $(UV) run --frozen --all-extras
 
-.PHONY: help setup fix lint test check bench bench-human ci run
+.PHONY: help setup fix lint test check bench bench-human bench-api ci run
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -41,7 +41,12 @@ bench: ## engine throughput on SQLite against the disk's commit floor (bench/; f
 bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, approval latency (figures)
 	$(RUN) python -m bench human
 
+bench-api: ## a server with 100,000 runs: listing latency and throughput, webhook to first step (figures)
+	$(RUN) python -m bench api
+
 ci: setup lint test ## what .ci/run runs
 
-run: setup ## run an example pipeline in-process
-	$(RUN) lockgate run examples/linear.yaml --json
+EXAMPLES := $(foreach f,$(sort $(wildcard examples/*.yaml)),--example $(f))
+
+run: setup ## start the server (SQLite in ./.lockgate, local executor) with the example pipelines loaded
+	$(RUN) lockgate serve $(EXAMPLES)

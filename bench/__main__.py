@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     human.add_argument("--samples", type=int, default=30, help="requests per timing (the median is reported)")
     human.add_argument("--json", action="store_true", help="print the results as one JSON document")
     human.add_argument("--synchronous", choices=_SYNCHRONOUS, default=None, help="SQLite synchronous of the server")
+    api = commands.add_parser(
+        "api", help="lockgate serve with 100,000 runs: run listing latency and throughput, webhooks"
+    )
+    api.add_argument("--runs", type=int, default=100_000, help="runs in the database (default 100,000)")
+    api.add_argument("--quick", action="store_true", help="2,000 runs, few samples: a smoke test, not figures")
+    api.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    api.add_argument("--synchronous", choices=_SYNCHRONOUS, default=None, help="SQLite synchronous of the server")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
     scenario.add_argument("kind", choices=("chain", "fan_out"))
     scenario.add_argument("size", type=int)
@@ -72,6 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             inline=not args.executor,
         )
         sys.stdout.write(json.dumps({**result.to_json(), "profile": profile}) + "\n")
+        return 0
+    if args.command == "api":
+        from bench.api import ApiOptions, run_api_bench
+        from bench.api import format_text as api_text
+
+        quick = {"runs": 2_000, "samples": 10, "hook_samples": 5, "seconds": 1.0} if args.quick else {}
+        api_options = ApiOptions(
+            **{"runs": args.runs, **quick}, synchronous=args.synchronous or Settings().sqlite_synchronous
+        )  # type: ignore[arg-type]
+        api_report = run_api_bench(api_options)
+        sys.stdout.write((json.dumps(api_report, indent=2) if args.json else api_text(api_report)) + "\n")
         return 0
     if args.command == "human":
         from bench.human import HumanOptions, run_human_bench

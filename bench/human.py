@@ -18,11 +18,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,13 +28,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import psutil
 
-from lockgate.runtime.clock import SystemClock
-from lockgate.security.api_keys import Role
-from lockgate.store import auth as auth_store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
+from bench.server import Server, median_ms
 
 __all__ = ["HumanOptions", "format_text", "run_human_bench"]
 
@@ -63,78 +55,7 @@ class HumanOptions:
     concurrency: int = 32
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _keys(home: Path) -> dict[str, str]:
-    db = Database(f"sqlite:///{(home / 'lockgate.db').resolve()}")
-    upgrade(db)
-    now = SystemClock().now()
-    keys = {}
-    with db.write() as conn:
-        for role in (Role.ADMIN, Role.EDITOR):
-            user = auth_store.create_user(conn, role.value, role, now)
-            keys[role.value] = auth_store.create_key(conn, user, "bench", now)[1].plaintext
-    db.dispose()
-    return keys
-
-
-class _Server:
-    def __init__(self, home: Path, options: HumanOptions) -> None:
-        self.home = home
-        self.port = _port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.keys = _keys(home)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOCKGATE_") and k != "DATABASE_URL"}
-        env.update({"LOCKGATE_HOME": str(home), "LOCKGATE_SQLITE_SYNCHRONOUS": options.synchronous,
-                    "LOCKGATE_SANDBOX": "none", "LOCKGATE_LOG_FORMAT": "text"})  # fmt: skip
-        argv = [sys.executable, "-c", "from lockgate.cli.main import app; app()", "serve", "--port", str(self.port)]
-        self.log = (home / "serve.log").open("wb")
-        self.proc = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)  # noqa: S603
-        deadline = time.monotonic() + 60
-        while not self._ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(home / 'serve.log').read_text()}")
-            time.sleep(0.1)
-
-    def _ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/ready", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def client(self, role: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=60)
-
-    def process(self) -> dict[str, Any]:
-        proc = psutil.Process(self.proc.pid)
-        return {"rss_mb": proc.memory_info().rss / 2**20, "threads": proc.num_threads(),
-                "children": len(proc.children(recursive=True))}  # fmt: skip
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
-def _median_ms(call: Any, samples: int) -> float:
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        response = call()
-        times.append(time.perf_counter() - started)
-        response.raise_for_status()
-    return statistics.median(times) * 1000
-
-
-async def _warm_up(server: _Server, concurrency: int) -> None:
+async def _warm_up(server: Server, concurrency: int) -> None:
     """Concurrent reads first: the server's thread pools grow to their size before the idle figures are taken."""
     headers = {"Authorization": f"Bearer {server.keys['admin']}"}
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as client:
@@ -144,7 +65,7 @@ async def _warm_up(server: _Server, concurrency: int) -> None:
                 answer.raise_for_status()
 
 
-async def _create(server: _Server, runs: int, concurrency: int) -> float:
+async def _create(server: Server, runs: int, concurrency: int) -> float:
     limit = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {server.keys['admin']}"}
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as client:
@@ -193,7 +114,7 @@ def _approval_ms(editor: httpx.Client, task: str, run: str) -> tuple[float, floa
     raise RuntimeError(f"the step after task {task} never started")
 
 
-def _approvals(server: _Server, samples: int) -> dict[str, Any]:
+def _approvals(server: Server, samples: int) -> dict[str, Any]:
     pairs = _open_tasks(server.home, samples * 2)
     with server.client("editor") as editor, server.client("admin") as admin:
         measured = [_approval_ms(editor, task, run) for task, run in pairs[:samples]]
@@ -211,12 +132,12 @@ def _approvals(server: _Server, samples: int) -> dict[str, Any]:
             "pause_post_ms": statistics.median(pause_ms) if pause_ms else None}  # fmt: skip
 
 
-def _inbox(server: _Server, samples: int) -> dict[str, float]:
+def _inbox(server: Server, samples: int) -> dict[str, float]:
     with server.client("editor") as editor, server.client("admin") as admin:
-        health = _median_ms(lambda: editor.get("/health"), samples)
-        run_list = _median_ms(lambda: editor.get(f"{API}/runs", params={"limit": 50}), samples)
-        mine = _median_ms(lambda: editor.get(f"{API}/tasks", params={"limit": 50}), samples)
-        every = _median_ms(lambda: admin.get(f"{API}/tasks", params={"limit": 50}), samples)
+        health = median_ms(lambda: editor.get("/health"), samples)
+        run_list = median_ms(lambda: editor.get(f"{API}/runs", params={"limit": 50}), samples)
+        mine = median_ms(lambda: editor.get(f"{API}/tasks", params={"limit": 50}), samples)
+        every = median_ms(lambda: admin.get(f"{API}/tasks", params={"limit": 50}), samples)
         page = editor.get(f"{API}/tasks", params={"limit": 50}).json()
     assert len(page["items"]) == 50 and page["next_cursor"], "the inbox should be full"  # noqa: S101
     return {"health_ms": health, "run_list_ms": run_list, "inbox_editor_ms": mine, "inbox_admin_ms": every}
@@ -224,7 +145,7 @@ def _inbox(server: _Server, samples: int) -> dict[str, float]:
 
 def run_human_bench(options: HumanOptions) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=".bench-human-", dir=ROOT))
-    server = _Server(work, options)
+    server = Server(work, options.synchronous)
     try:
         with server.client("admin") as admin:
             admin.post(f"{API}/pipelines", json=PIPELINE).raise_for_status()

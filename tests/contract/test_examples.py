@@ -186,8 +186,9 @@ EXPECTED: dict[str, list[Case]] = {
     "agent_review": [
         Case(
             "local_model_server",
-            {"publish": {"title": "Lockgate 0.2", "summary": "3 changes: agent steps, budgets, replay"}},
+            None,  # the draft waits for an editor (tests/integration/api/test_agent_review.py answers it)
             artifacts={"prepare/notes.md": "- budgets\n"},
+            waits_for="draft",
             llm=release_note_writer,
         ),
     ],
