@@ -305,7 +305,8 @@ def _start_redis(work_dir: Path) -> tuple[RedisServer, int]:
     if proc.returncode != 0:
         raise RuntimeError(f"redis-server failed to start:\n{proc.stdout}\n{proc.stderr}\n--- log ---\n{_tail(log)}")
     deadline = time.monotonic() + _START_TIMEOUT
-    while not pid_file.exists():  # written by the daemon shortly after it forks
+    # Written by the daemon shortly after it forks; it may be seen created but still empty.
+    while not (pid_file.exists() and pid_file.read_text().strip().isdigit()):
         if time.monotonic() > deadline:
             raise RuntimeError(f"redis-server wrote no pidfile:\n{_tail(log)}")
         time.sleep(0.02)

@@ -36,8 +36,8 @@ class Budget(BaseModel):
     model_config = _FROZEN
 
     max_cost: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_requests: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=10**12)
+    max_requests: int | None = Field(default=None, ge=1, le=10**9)
 
     @model_validator(mode="after")
     def _one_limit(self) -> Budget:
@@ -86,8 +86,12 @@ class ContextArtifact(BaseModel):
 
     step: str = Field(min_length=1, max_length=200, description="the step key, e.g. draft or fan[2]")
     name: str = Field(min_length=1, description="the file's path inside the step's folder (a glob: every match)")
-    run: int | None = Field(default=None, ge=1, description="an earlier run number of this pipeline; default: this run")
-    max_chars: int | None = Field(default=None, ge=1, description="cap for this artifact (within the node's cap)")
+    run: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="an earlier run number of this pipeline; default: this run"
+    )
+    max_chars: int | None = Field(
+        default=None, ge=1, le=2_000_000, description="cap for this artifact (within the node's cap)"
+    )
 
 
 class TeamMode(StrEnum):
@@ -162,7 +166,7 @@ class AgentConfig(BaseModel):
     output_schema: dict[str, JsonValue] | None = None
     output_retries: int = Field(default=2, ge=0, le=10)
     temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
     tools: list[BuiltinTool] = Field(default_factory=list)
     mcp_servers: list[McpServer] = Field(default_factory=list)
     max_tool_calls: int = Field(default=20, ge=0, le=1000)

@@ -84,7 +84,7 @@ class NodeBase(BaseModel):
     on_error: OnError = OnError.FAIL
     join: Join = Join.ALL
     for_each: Template | None = None
-    max_parallel: int | None = Field(default=None, ge=1)
+    max_parallel: int | None = Field(default=None, ge=1, le=1_000_000)
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None
@@ -111,7 +111,7 @@ class ScriptConfig(BaseModel):
     input_mode: ScriptInputMode = ScriptInputMode.VARIABLES
     env: dict[str, Template] = Field(default_factory=dict)
     cpu_time: Duration | None = timedelta(seconds=300)
-    memory_mb: int | None = Field(default=2048, ge=16)
+    memory_mb: int | None = Field(default=2048, ge=16, le=1_048_576)
     network: bool = False
 
     @model_validator(mode="after")
@@ -139,7 +139,9 @@ class HttpConfig(BaseModel):
     query: dict[str, Template] = Field(default_factory=dict)
     json_body: TemplatedJson = None
     body: Template | None = None
-    expect_status: list[int] = Field(default_factory=list, description="empty: any 2xx")
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=list, description="empty: any 2xx"
+    )
     request_timeout: Duration = timedelta(seconds=30)
     follow_redirects: bool = True
 

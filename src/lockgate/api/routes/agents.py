@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from lockgate.api.deps import StoreDep, Viewer
+from lockgate.api.deps import MAX_INT, StoreDep, Viewer
 from lockgate.api.routes.runs import RUN
 from lockgate.api.schemas.conversations import (
     AttemptConversationRead,
@@ -67,7 +67,7 @@ def _conversation(conn: Connection, ref: str, step: str, attempt: int | None) ->
 )
 async def get_conversation(
     run: str, step: str, store_: StoreDep, _: Viewer,
-    attempt: Annotated[int | None, Query(ge=1, description="one attempt; default: all")] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=MAX_INT, description="one attempt; default: all")] = None,
 ) -> StepConversationRead:  # fmt: skip
     return await store_.read(_conversation, run, step, attempt)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import Connection
 
-from lockgate.api.deps import StoreDep, Viewer
+from lockgate.api.deps import MAX_INT, StoreDep, Viewer
 from lockgate.api.routes.runs import RUN, run_id_of
 from lockgate.api.schemas.artifacts import (
     ArtifactComparison,
@@ -52,7 +52,7 @@ async def list_artifacts(
     store: StoreDep,
     _: Viewer,
     step: Annotated[str | None, Query(max_length=200, description="only this step (and its map items)")] = None,
-    attempt: Annotated[int | None, Query(ge=1, description="only this attempt")] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=MAX_INT, description="only this attempt")] = None,
     archived: Annotated[bool | None, Query(description="true: only what rollbacks archived; false: none of it")] = None,
     name: Annotated[str | None, Query(max_length=1000, description="only files of this name")] = None,
 ) -> list[ArtifactRead]:
@@ -87,7 +87,7 @@ async def _file(store: StoreDep, artifact_id: str) -> tuple[Row[Any], Path]:
     "/artifacts/{artifact_id}/content",
     summary="Download the file, with its media type",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **_NOT_FOUND},
+    responses={200: {"content": {"application/octet-stream": {}, "*/*": {}}}, **_NOT_FOUND},
 )
 async def download_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> FileResponse:
     row, path = await _file(store, artifact_id)
@@ -213,8 +213,12 @@ async def compare_step_artifact(
     store: StoreDep,
     _: Viewer,
     name: Annotated[str, Query(max_length=1000, description="the artifact's name (e.g. draft.md)")],
-    attempt: Annotated[int | None, Query(ge=1, description="left-hand attempt; default: the earliest")] = None,
-    other_attempt: Annotated[int | None, Query(ge=1, description="right-hand attempt; default: the latest")] = None,
+    attempt: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="left-hand attempt; default: the earliest")
+    ] = None,
+    other_attempt: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="right-hand attempt; default: the latest")
+    ] = None,
     other_run: Annotated[
         str | None, Query(max_length=100, description="right-hand run (vN, pipeline/vN or id)")
     ] = None,

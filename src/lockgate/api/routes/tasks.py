@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from lockgate.api.deps import Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.deps import CURSOR_PATTERN, Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.routes.artifacts import artifact_read
 from lockgate.api.routes.runs import RUN, run_id_of, step_fields
 from lockgate.api.schemas.runs import StepRead
@@ -98,7 +98,11 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
 
 
-@router.get("/tasks", summary="The inbox: human tasks, oldest first, a page at a time")
+@router.get(
+    "/tasks",
+    summary="The inbox: human tasks, oldest first, a page at a time",
+    responses={404: {"description": "the run or pipeline the filter names does not exist"}},
+)
 async def list_tasks(
     store: StoreDep,
     who: Viewer,
@@ -111,7 +115,9 @@ async def list_tasks(
     step: Annotated[str | None, Query(max_length=200, description="a step (and its map items)")] = None,
     purpose: Annotated[TaskPurpose | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
+    ] = None,
 ) -> TaskPage:
     after = _decode(cursor) if cursor else None
     principals = _principals(who) if assigned == "me" else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lockgate.handlers.agent.services import Provider
 from lockgate.spec.agent import BuiltinTool
@@ -35,7 +35,9 @@ class ModelProfileCreate(BaseModel):
     )
     credential: Identifier | None = Field(default=None, description="the credential holding the API key")
     temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, description="output tokens per request (makes budgets exact)")
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="output tokens per request (makes budgets exact)"
+    )
     input_price: float = _Price
     output_price: float = _Price
     description: str | None = Field(default=None, max_length=1000)
@@ -50,10 +52,20 @@ class ModelProfileUpdate(BaseModel):
     base_url: str | None = Field(default=None, max_length=2000)
     credential: Identifier | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
     input_price: float | None = Field(default=None, ge=0)
     output_price: float | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ModelProfileUpdate:
+        cleared = sorted(f for f in _REQUIRED if f in self.model_fields_set and getattr(self, f) is None)
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be cleared (send a value, or leave the field out)")
+        return self
+
+
+_REQUIRED = ("provider", "model_id", "input_price", "output_price")
 
 
 class ModelProfileRead(BaseModel):
