@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from sqlalchemy import insert, update
 
-from bench.server import Server
+from bench.server import Server, timings
 from lockgate.spec import parse_spec
 from lockgate.store.database import Database
 from lockgate.store.ids import new_id
@@ -96,13 +96,7 @@ def _percentiles(times: list[float]) -> dict[str, float]:
 
 def _latency(call: Callable[[], httpx.Response], samples: int) -> dict[str, float]:
     call().raise_for_status()  # warm
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        response = call()
-        times.append(time.perf_counter() - started)
-        response.raise_for_status()
-    return _percentiles(times)
+    return _percentiles(timings(call, samples))
 
 
 def _deep_cursor(client: httpx.Client, pages: int) -> str:

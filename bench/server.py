@@ -22,7 +22,7 @@ from lockgate.store.migrate import upgrade
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Server", "free_port", "median_ms"]
+__all__ = ["Server", "free_port", "median_ms", "timings"]
 
 
 def free_port() -> int:
@@ -96,11 +96,16 @@ class Server:
         self.log.close()
 
 
-def median_ms(call: Any, samples: int) -> float:
+def timings(call: Any, samples: int) -> list[float]:
+    """Seconds each of ``samples`` successive calls took (each must answer 2xx)."""
     times = []
     for _ in range(samples):
         started = time.perf_counter()
         response = call()
         times.append(time.perf_counter() - started)
         response.raise_for_status()
-    return statistics.median(times) * 1000
+    return times
+
+
+def median_ms(call: Any, samples: int) -> float:
+    return statistics.median(timings(call, samples)) * 1000
