@@ -8,12 +8,24 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from lockgate.api.errors import install_error_handlers
 from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
-from lockgate.api.routes import artifacts, auth, credentials, events, health, pipelines, runs, triggers
+from lockgate.api.openapi import install_openapi
+from lockgate.api.routes import (
+    artifacts,
+    auth,
+    credentials,
+    events,
+    health,
+    pipelines,
+    progress,
+    runs,
+    schema,
+    triggers,
+)
+from lockgate.api.ui import SinglePageApp
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
 
@@ -55,8 +67,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (pipelines, runs, events, artifacts, auth, credentials, triggers):
+    for module in (schema, pipelines, progress, runs, events, artifacts, auth, credentials, triggers):
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+        app.mount("/", SinglePageApp(directory=STATIC, html=True), name="ui")
+    install_openapi(app)
     return app

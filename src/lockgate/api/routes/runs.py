@@ -37,7 +37,7 @@ from lockgate.store import runs as run_store
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["RUN", "router", "run_id_of"]
+__all__ = ["RUN", "attempt_read", "duration", "router", "run_id_of", "run_read"]
 
 
 class RunRefConvertor(Convertor[str]):
@@ -63,29 +63,29 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _duration(start: datetime | None, end: datetime | None) -> Any:
+def duration(start: datetime | None, end: datetime | None) -> Any:
     return end - start if start is not None and end is not None else None
 
 
-def _run_read(s: listing.RunSummary) -> RunRead:
+def run_read(s: listing.RunSummary) -> RunRead:
     return RunRead(id=s.id, pipeline=s.pipeline, number=s.number, ref=f"{s.pipeline}/v{s.number}", version=s.version,
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
-                   duration=_duration(s.started_at, s.finished_at))  # fmt: skip
+                   duration=duration(s.started_at, s.finished_at))  # fmt: skip
 
 
-def _attempt_read(a: Row[Any]) -> AttemptRead:
+def attempt_read(a: Row[Any]) -> AttemptRead:
     return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, queued_at=a.queued_at,
                        started_at=a.started_at, finished_at=a.finished_at,
-                       duration=_duration(a.started_at, a.finished_at))  # fmt: skip
+                       duration=duration(a.started_at, a.finished_at))  # fmt: skip
 
 
 def _step_fields(s: Row[Any], attempts: list[Row[Any]]) -> dict[str, Any]:
     return {"key": s.key, "node_id": s.node_id, "item_index": s.item_index, "status": s.status, "attempt": s.attempt,
             "output": s.output, "error": s.error, "branches": s.branches, "queued_at": s.queued_at,
             "started_at": s.started_at, "finished_at": s.finished_at,
-            "duration": _duration(s.started_at, s.finished_at),
-            "attempts": [_attempt_read(a) for a in attempts]}  # fmt: skip
+            "duration": duration(s.started_at, s.finished_at),
+            "attempts": [attempt_read(a) for a in attempts]}  # fmt: skip
 
 
 def run_id_of(conn: Connection, ref: str) -> str:
@@ -98,7 +98,7 @@ def _detail(conn: Connection, ref: str) -> RunDetail:
     for a in run_store.run_attempts(conn, run.id):
         by_step.setdefault(a.step_key, []).append(a)
     steps = [StepRead(**_step_fields(s, by_step.get(s.key, []))) for s in run_store.run_steps(conn, run.id)]
-    return RunDetail(**_run_read(run).model_dump(), steps=steps)
+    return RunDetail(**run_read(run).model_dump(), steps=steps)
 
 
 @router.post(
@@ -115,7 +115,7 @@ async def create_run(
     spec = PipelineSpec.model_validate(row.definition)
     run_input = validate_input(spec, body.input)
     head = await runtime.create_run(spec, run_input)
-    return _run_read(await store.read(listing.run_summary, head.id))
+    return run_read(await store.read(listing.run_summary, head.id))
 
 
 def _encode(run: RunRead) -> str:
@@ -141,7 +141,7 @@ async def list_runs(
 ) -> RunPage:
     after = _decode(cursor) if cursor else None
     rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
-    items = [_run_read(r) for r in rows[:limit]]
+    items = [run_read(r) for r in rows[:limit]]
     return RunPage(items=items, next_cursor=_encode(items[-1]) if len(rows) > limit else None)
 
 
@@ -204,7 +204,7 @@ async def list_events(
 async def _apply(store: StoreDep, runtime: RuntimeDep, ref: str, event: Event) -> RunRead:
     run_id = await store.read(run_id_of, ref)
     await runtime.apply(run_id, event)
-    return _run_read(await store.read(listing.run_summary, run_id))
+    return run_read(await store.read(listing.run_summary, run_id))
 
 
 @router.post(f"/runs/{RUN}/pause", summary="Stop dispatching (running steps finish)", responses=_CONFLICT)
