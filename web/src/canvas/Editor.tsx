@@ -1,0 +1,473 @@
+// The editor: canvas, palette and inspector over one immutable draft with undo/redo. Every change is
+// checked by the server's validate endpoint (debounced) and problems land on the nodes and fields they name.
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type EdgeChange,
+  MiniMap,
+  type NodeChange,
+  type OnConnect,
+  ReactFlow,
+  type ReactFlowInstance,
+  ReactFlowProvider,
+  useReactFlow,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { stringify } from "yaml";
+import { ApiError, api } from "../api/client";
+import type { EdgeSpec, PipelineSpec } from "../api/types";
+import { Button } from "../lib/controls";
+import { useHotkeys } from "../lib/hotkeys";
+import { Inspector } from "./Inspector";
+import {
+  addNode,
+  autoLayout,
+  type Clip,
+  checkpoint,
+  commit,
+  connect,
+  copy,
+  type Draft,
+  type DraftNode,
+  edgeKey,
+  FlowCache,
+  type FlowNode,
+  flowEdge,
+  type History,
+  type JsonSchema,
+  type KindInfo,
+  moveNodes,
+  NO_PROBLEMS,
+  needsLayout,
+  nodeKinds,
+  type Problems,
+  parseClip,
+  paste,
+  redo,
+  removeEdges,
+  removeNodes,
+  replace,
+  sortProblems,
+  start,
+  toSpec,
+  undo,
+  updateEdge,
+  updateNode,
+} from "./model";
+import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
+import { KIND_MIME, Palette } from "./Palette";
+
+const EMPTY: never[] = [];
+const BIG = 150; // above this many nodes only what is on screen is rendered
+
+export interface EditorProps {
+  initial: Draft;
+  schema: JsonSchema;
+  credentials: string[] | null;
+  readOnly: boolean;
+  isNew: boolean;
+  saving: boolean;
+  onSave: (draft: Draft) => Promise<boolean>;
+  onDirty?: (dirty: boolean) => void;
+}
+
+export function Editor(props: EditorProps) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+type Check = { state: "idle" | "checking" | "valid" | "invalid" | "error"; message?: string };
+
+function useValidation(draft: Draft): [Problems, Check] {
+  const [problems, setProblems] = useState<Problems>(NO_PROBLEMS);
+  const [check, setCheck] = useState<Check>({ state: "idle" });
+  // positions do not change meaning: a drag is not a reason to validate again
+  const meaning = useMemo(
+    () =>
+      JSON.stringify(
+        toSpec({ ...draft, nodes: draft.nodes.map(({ position: _p, ...n }) => n as DraftNode) }),
+      ),
+    [draft],
+  );
+  const latest = useRef(draft);
+  latest.current = draft;
+  useEffect(() => {
+    if (latest.current.nodes.length === 0) {
+      setProblems(NO_PROBLEMS);
+      setCheck({ state: "idle" });
+      return;
+    }
+    let cancelled = false;
+    setCheck((c) => ({ ...c, state: "checking" }));
+    const timer = setTimeout(async () => {
+      const body = JSON.parse(meaning) as PipelineSpec;
+      const { response, error } = await api.POST("/api/v1/pipelines/validate", { body });
+      if (cancelled) return;
+      if (response.ok) {
+        setProblems(NO_PROBLEMS);
+        setCheck({ state: "valid" });
+      } else if (response.status === 422) {
+        const list = ((error as { errors?: [] } | undefined)?.errors ?? []) as Parameters<
+          typeof sortProblems
+        >[1];
+        setProblems(sortProblems(latest.current, list));
+        setCheck({ state: "invalid" });
+      } else {
+        setCheck({ state: "error", message: `validation failed (${response.status})` });
+      }
+    }, 350);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [meaning]);
+  return [problems, check];
+}
+
+function EditorInner({
+  initial,
+  schema,
+  credentials,
+  readOnly,
+  isNew,
+  saving,
+  onSave,
+  onDirty,
+}: EditorProps) {
+  const flow = useReactFlow();
+  const kinds: KindInfo[] = useMemo(() => nodeKinds(schema), [schema]);
+  const [history, setHistory] = useState<History<Draft>>(() =>
+    start(needsLayout(initial) ? autoLayout(initial) : initial),
+  );
+  const draft = history.present;
+  // laid out on open: positions it did not have are not a change of the user's
+  const [saved, setSaved] = useState<string>(() => JSON.stringify(toSpec(draft)));
+  const [selectedNodes, setSelectedNodes] = useState<ReadonlySet<string>>(new Set());
+  const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
+  const [problems, check] = useValidation(draft);
+  const cache = useMemo(() => new FlowCache(OWN_COMPONENT), []);
+  const sizes = useRef(new Map<string, { width: number; height: number }>());
+  const [sizeTick, setSizeTick] = useState(0);
+  const dragStart = useRef<Draft | null>(null);
+  const clipboard = useRef<Clip | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const dirty = JSON.stringify(toSpec(draft)) !== saved;
+  useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
+
+  const change = useCallback((fn: (d: Draft) => Draft) => setHistory((h) => commit(h, fn(h.present))), []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: sizeTick says a node was measured (sizes is a ref)
+  const nodes = useMemo(
+    () =>
+      draft.nodes.map((n) =>
+        cache.node(
+          n,
+          selectedNodes.has(n.id),
+          problems.nodes.get(n.id) ?? EMPTY,
+          undefined,
+          sizes.current.get(n.id),
+        ),
+      ),
+    [draft.nodes, selectedNodes, problems, cache, sizeTick],
+  );
+  const edges: Edge[] = useMemo(
+    () => draft.edges.map((e) => flowEdge(e, edgeKey(e) === selectedEdge, problems.edges.has(edgeKey(e)))),
+    [draft.edges, selectedEdge, problems],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange[]) => {
+      const moves = new Map<string, { x: number; y: number }>();
+      let selection: Set<string> | null = null;
+      let measured = false;
+      for (const c of changes) {
+        if (c.type === "position" && c.position) moves.set(c.id, c.position);
+        if (c.type === "select") {
+          selection ??= new Set(selectedNodes);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+        }
+        if (c.type === "dimensions" && c.dimensions) {
+          sizes.current.set(c.id, c.dimensions);
+          measured = true;
+        }
+      }
+      if (moves.size && !readOnly) setHistory((h) => replace(h, moveNodes(h.present, moves)));
+      if (selection) {
+        setSelectedNodes(selection);
+        if (selection.size) setSelectedEdge(null);
+      }
+      if (measured) setSizeTick((t) => t + 1);
+    },
+    [selectedNodes, readOnly],
+  );
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    for (const c of changes) {
+      if (c.type === "select") {
+        setSelectedEdge((current) => (c.selected ? c.id : current === c.id ? null : current));
+        if (c.selected) setSelectedNodes(new Set());
+      }
+    }
+  }, []);
+
+  const onConnect: OnConnect = useCallback(
+    (c: Connection) => {
+      if (readOnly) return;
+      const edge: EdgeSpec = { source: c.source, target: c.target };
+      if (c.sourceHandle) edge.branch = c.sourceHandle;
+      change((d) => connect(d, edge));
+      setSelectedEdge(edgeKey(edge));
+      setSelectedNodes(new Set());
+    },
+    [change, readOnly],
+  );
+
+  const deleteSelection = useCallback(() => {
+    if (readOnly) return;
+    change((d) => removeEdges(removeNodes(d, selectedNodes), new Set(selectedEdge ? [selectedEdge] : [])));
+    setSelectedNodes(new Set());
+    setSelectedEdge(null);
+  }, [change, readOnly, selectedNodes, selectedEdge]);
+
+  const add = useCallback(
+    (kind: string, at?: { x: number; y: number }) => {
+      let position = at;
+      if (!position) {
+        const box = wrapper.current?.getBoundingClientRect();
+        const center = box
+          ? { x: box.left + box.width / 2, y: box.top + box.height / 2 }
+          : { x: 300, y: 200 };
+        position = flow.screenToFlowPosition(center);
+        position = {
+          x: position.x - 110 + (draft.nodes.length % 5) * 24,
+          y: position.y - 36 + (draft.nodes.length % 5) * 24,
+        };
+      }
+      const [next, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
+      setHistory((h) => commit(h, next));
+      setSelectedNodes(new Set([id]));
+      setSelectedEdge(null);
+    },
+    [draft, flow],
+  );
+
+  const doCopy = useCallback(() => {
+    const clip = copy(draft, selectedNodes);
+    if (!clip) return;
+    clipboard.current = clip;
+    navigator.clipboard?.writeText(JSON.stringify(clip)).catch(() => undefined);
+  }, [draft, selectedNodes]);
+
+  const doPaste = useCallback(async () => {
+    if (readOnly) return;
+    let clip = clipboard.current;
+    try {
+      const text = await navigator.clipboard?.readText();
+      clip = (text && parseClip(text)) || clip;
+    } catch {
+      // the browser may refuse clipboard reads: the in-page clipboard is enough
+    }
+    if (!clip) return;
+    const [next, ids] = paste(draft, clip);
+    setHistory((h) => commit(h, next));
+    setSelectedNodes(new Set(ids));
+  }, [draft, readOnly]);
+
+  const layout = useCallback(() => {
+    change((d) => autoLayout(d));
+    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
+  }, [change, flow]);
+
+  const save = useCallback(async () => {
+    if (readOnly || saving) return;
+    if (await onSave(draft)) setSaved(JSON.stringify(toSpec(draft)));
+  }, [draft, onSave, readOnly, saving]);
+
+  useHotkeys({
+    "mod+z": () => setHistory(undo),
+    "shift+mod+z": () => setHistory(redo),
+    "mod+y": () => setHistory(redo),
+    "mod+c": doCopy,
+    "mod+v": () => void doPaste(),
+    "mod+d": () => {
+      doCopy();
+      void doPaste();
+    },
+    "mod+s": () => void save(),
+    "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
+    l: layout,
+    f: () => flow.fitView({ duration: 200 }),
+    escape: () => {
+      setSelectedNodes(new Set());
+      setSelectedEdge(null);
+    },
+  });
+
+  const exportYaml = () => {
+    const blob = new Blob([stringify(toSpec(draft))], { type: "application/yaml" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `${draft.name || "pipeline"}.yaml`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+
+  const selectedNode =
+    selectedNodes.size === 1 ? (draft.nodes.find((n) => selectedNodes.has(n.id)) ?? null) : null;
+  const edgeSpec = selectedEdge ? (draft.edges.find((e) => edgeKey(e) === selectedEdge) ?? null) : null;
+  const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
+    requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
+  }, []);
+
+  return (
+    <div className="editor">
+      <div className="editor-toolbar" role="toolbar" aria-label="Editor">
+        {!readOnly && (
+          <Button
+            variant="primary"
+            onClick={save}
+            disabled={saving || (!dirty && !isNew)}
+            title="Save as a new version (Ctrl+S)"
+          >
+            {saving ? "Saving…" : isNew ? "Save pipeline" : "Save version"}
+          </Button>
+        )}
+        {!readOnly && (
+          <>
+            <Button
+              onClick={() => setHistory(undo)}
+              disabled={history.past.length === 0}
+              title="Undo (Ctrl+Z)"
+            >
+              Undo
+            </Button>
+            <Button
+              onClick={() => setHistory(redo)}
+              disabled={history.future.length === 0}
+              title="Redo (Ctrl+Shift+Z)"
+            >
+              Redo
+            </Button>
+            <Button onClick={layout} title="Auto-layout (L)">
+              Auto-layout
+            </Button>
+          </>
+        )}
+        <Button onClick={exportYaml} title="Download the draft as YAML">
+          Export YAML
+        </Button>
+        <span
+          className={`check check-${check.state}`}
+          role="status"
+          aria-live="polite"
+          data-problems={problems.count}
+        >
+          {check.state === "checking"
+            ? "Checking…"
+            : check.state === "valid"
+              ? "✓ Valid"
+              : check.state === "invalid"
+                ? `${problems.count} problem${problems.count === 1 ? "" : "s"}`
+                : check.state === "error"
+                  ? check.message
+                  : ""}
+        </span>
+        {dirty && !isNew && <span className="muted small">unsaved changes</span>}
+        <span className="muted small shortcuts">
+          Del delete · Ctrl+C/V copy/paste · Ctrl+Z undo · L layout · F fit
+        </span>
+      </div>
+      <div className="editor-body">
+        {!readOnly && <Palette kinds={kinds} onAdd={(k) => add(k)} />}
+        <section
+          className="canvas"
+          ref={wrapper}
+          aria-label="Canvas"
+          onDragOver={(e) => {
+            if (e.dataTransfer.types.includes(KIND_MIME)) {
+              e.preventDefault();
+              e.dataTransfer.dropEffect = "move";
+            }
+          }}
+          onDrop={(e) => {
+            const kind = e.dataTransfer.getData(KIND_MIME);
+            if (!kind || readOnly) return;
+            e.preventDefault();
+            const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+            add(kind, { x: at.x - 110, y: at.y - 36 });
+          }}
+        >
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onNodeDragStart={() => {
+              dragStart.current = draft;
+            }}
+            onNodeDragStop={() => {
+              const before = dragStart.current;
+              dragStart.current = null;
+              if (before) setHistory((h) => checkpoint(h, before));
+            }}
+            onDelete={deleteSelection}
+            onPaneClick={() => {
+              setSelectedNodes(new Set());
+              setSelectedEdge(null);
+            }}
+            onInit={onInit}
+            deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
+            onlyRenderVisibleElements={draft.nodes.length > BIG}
+            minZoom={0.05}
+            snapToGrid
+            snapGrid={[8, 8]}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background gap={16} />
+            <Controls showInteractive={false} />
+            <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
+          </ReactFlow>
+          {draft.nodes.length === 0 && (
+            <div className="canvas-empty">
+              <p>Drag a node kind from the palette onto the canvas, or select one and press Enter.</p>
+            </div>
+          )}
+        </section>
+        <Inspector
+          draft={draft}
+          schema={schema}
+          kinds={kinds}
+          problems={problems}
+          selectedNode={selectedNode}
+          selectedEdge={edgeSpec}
+          credentials={credentials}
+          readOnly={readOnly}
+          isNew={isNew}
+          onNode={(id, next) => {
+            change((d) => updateNode(d, id, next));
+            if (next.id !== id) setSelectedNodes(new Set([next.id]));
+          }}
+          onEdge={(key, next) => {
+            change((d) => updateEdge(d, key, next));
+            setSelectedEdge(edgeKey(next));
+          }}
+          onPipeline={(next) => change(() => next)}
+          onDelete={deleteSelection}
+        />
+      </div>
+    </div>
+  );
+}
+
+export { ApiError };

@@ -1,0 +1,119 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useState } from "react";
+import { Link, useBlocker, useNavigate, useParams } from "react-router";
+import { ApiError, api } from "../../api/client";
+import type { PipelineSpec } from "../../api/types";
+import { Editor } from "../../canvas/Editor";
+import { type Draft, emptyDraft, fromSpec, toSpec } from "../../canvas/model";
+import { ErrorNote, Loading, useToast } from "../../lib/controls";
+import { useSession } from "../../lib/session";
+import { useCredentials, useDefinitionSchema, useVersion } from "./queries";
+
+export function EditorPage() {
+  const { name } = useParams();
+  const isNew = !name;
+  const { can } = useSession();
+  const schema = useDefinitionSchema();
+  const version = useVersion(name, isNew ? undefined : "latest");
+  const credentials = useCredentials(can("editor"));
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [dirty, setDirty] = useState(false);
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname,
+  );
+  useEffect(() => {
+    if (blocker.state === "blocked") {
+      if (window.confirm("Leave the editor? Unsaved changes will be lost.")) blocker.proceed();
+      else blocker.reset();
+    }
+  }, [blocker]);
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  const onSave = useCallback(
+    async (draft: Draft): Promise<boolean> => {
+      setSaving(true);
+      setError(null);
+      try {
+        const body = toSpec(draft) as unknown as PipelineSpec;
+        const result = isNew
+          ? await api.POST("/api/v1/pipelines", { body })
+          : await api.PUT("/api/v1/pipelines/{name}", { params: { path: { name: draft.name } }, body });
+        if (!result.response.ok || !result.data) {
+          const e = result.error as { code?: string; detail?: string; errors?: [] } | undefined;
+          throw new ApiError(
+            result.response.status,
+            e?.code ?? "error",
+            e?.detail ?? "save failed",
+            e?.errors ?? [],
+          );
+        }
+        const saved = result.data;
+        toast(
+          saved.created
+            ? `Saved ${saved.pipeline} v${saved.number}`
+            : `No change: identical to v${saved.number}`,
+        );
+        await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+        await queryClient.invalidateQueries({ queryKey: ["versions", saved.pipeline] });
+        await queryClient.invalidateQueries({ queryKey: ["version", saved.pipeline] });
+        await queryClient.invalidateQueries({ queryKey: ["pipeline", saved.pipeline] });
+        setDirty(false);
+        if (isNew) setTimeout(() => navigate(`/pipelines/${saved.pipeline}/edit`, { replace: true }), 0);
+        return true;
+      } catch (e) {
+        setError(e);
+        return false;
+      } finally {
+        setSaving(false);
+      }
+    },
+    [isNew, navigate, queryClient, toast],
+  );
+
+  if (schema.error || version.error) return <ErrorNote error={schema.error ?? version.error} />;
+  if (!schema.data || (!isNew && !version.data)) return <Loading label="Loading the editor…" />;
+  const initial = isNew ? emptyDraft("") : fromSpec(version.data?.definition as PipelineSpec);
+  return (
+    <main className="page page-full" aria-label={isNew ? "New pipeline" : `Edit ${name}`}>
+      <header className="page-head compact">
+        <h1>
+          {isNew ? (
+            "New pipeline"
+          ) : (
+            <>
+              <Link to={`/pipelines/${name}`}>{name}</Link>{" "}
+              <span className="muted">· editing v{version.data?.number}</span>
+            </>
+          )}
+        </h1>
+      </header>
+      <ErrorNote error={error} />
+      <Editor
+        key={isNew ? "new" : `${name}`}
+        initial={initial}
+        schema={schema.data}
+        credentials={credentials.data ? credentials.data.map((c) => c.name) : null}
+        readOnly={!can("editor")}
+        isNew={isNew}
+        saving={saving}
+        onSave={onSave}
+        onDirty={setDirty}
+      />
+      {isNew && (
+        <p className="muted small">Name the pipeline in the inspector (click the empty canvas), then save.</p>
+      )}
+      {fromSpec(toSpec(initial)).nodes.length === 0 && !isNew && (
+        <p className="muted">This version has no nodes.</p>
+      )}
+    </main>
+  );
+}

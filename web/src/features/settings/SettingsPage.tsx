@@ -1,0 +1,44 @@
+import { useNavigate, useParams } from "react-router";
+import { TabPanel, Tabs } from "../../lib/controls";
+import { useSession } from "../../lib/session";
+import { usePipelines } from "../pipelines/queries";
+import { ApiKeys, Credentials, Users } from "./Admin";
+import { TriggersPanel } from "./TriggersPanel";
+
+export function SettingsPage() {
+  const { tab = "credentials" } = useParams();
+  const navigate = useNavigate();
+  const { can } = useSession();
+  const pipelines = usePipelines("");
+  const tabs = [
+    ...(can("editor") ? [{ id: "credentials", label: "Credentials" }] : []),
+    ...(can("admin")
+      ? [
+          { id: "keys", label: "API keys" },
+          { id: "users", label: "Users & roles" },
+        ]
+      : []),
+    { id: "triggers", label: "Schedules & webhooks" },
+  ];
+  const active = tabs.some((t) => t.id === tab) ? tab : (tabs[0]?.id ?? "triggers");
+  return (
+    <main className="page" aria-labelledby="settings-title">
+      <header className="page-head">
+        <h1 id="settings-title">Settings</h1>
+      </header>
+      <Tabs label="Settings" tabs={tabs} active={active} onChange={(t) => navigate(`/settings/${t}`)} />
+      <TabPanel id={active}>
+        {active === "credentials" && <Credentials />}
+        {active === "keys" && <ApiKeys />}
+        {active === "users" && <Users />}
+        {active === "triggers" &&
+          (pipelines.data?.items ?? []).map((p) => (
+            <section key={p.name} className="trigger-group">
+              <h2>{p.name}</h2>
+              <TriggersPanel pipeline={p.name} />
+            </section>
+          ))}
+      </TabPanel>
+    </main>
+  );
+}
