@@ -1,6 +1,6 @@
 // A text field that completes expressions: type `{{ ` and the names valid at this place are offered
 // (an ARIA combobox: arrows pick, Enter or Tab inserts, Escape closes).
-import { useId, useMemo, useRef, useState } from "react";
+import { useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { applyCompletion, type CompletionResult, complete, type Draft, type ExpressionPlace } from "./model";
 
 export function ExpressionInput({
@@ -28,6 +28,15 @@ export function ExpressionInput({
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState(false);
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  const pendingCaret = useRef<number | null>(null);
+  // after a completion is inserted the caret goes right after it, in the same commit as the new value
+  useLayoutEffect(() => {
+    const at = pendingCaret.current;
+    if (at !== null && ref.current && ref.current.value === value) {
+      ref.current.setSelectionRange(at, at);
+      pendingCaret.current = null;
+    }
+  }, [value]);
   const listId = useId();
   const result: CompletionResult | null = useMemo(
     () => (caret === null || dismissed ? null : complete(draft, place, value, caret)),
@@ -40,10 +49,10 @@ export function ExpressionInput({
     const option = options[index];
     if (!result || !option) return;
     const [text, at] = applyCompletion(value, result, option);
+    pendingCaret.current = at;
     onChange(text);
     setCaret(at);
     setActive(0);
-    requestAnimationFrame(() => ref.current?.setSelectionRange(at, at));
   };
 
   const props = {

@@ -341,6 +341,7 @@ function MapEditor({
             }}
           />
           <Button
+            aria-label={`Add to ${spec.label}`}
             disabled={!newKey.trim() || newKey.trim() in value}
             onClick={() => {
               set(newKey.trim(), "");

@@ -17,8 +17,9 @@ export function useHotkeys(keys: Record<string, (e: KeyboardEvent) => void>, ena
     let prefix = "";
     let prefixAt = 0;
     const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
+      // saving works from inside a field too; everything else would fight with typing
+      if (isTyping(e.target) && !(mod && e.key.toLowerCase() === "s")) return;
       const key = e.key.toLowerCase();
       const combo = `${e.shiftKey && e.key.length !== 1 ? "shift+" : ""}${e.shiftKey && mod ? "shift+" : ""}${mod ? "mod+" : ""}${key}`;
       const sequence = prefix && Date.now() - prefixAt < 1000 ? `${prefix} ${key}` : "";

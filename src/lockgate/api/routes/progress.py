@@ -28,7 +28,7 @@ def _progress(conn: Connection, ref: str) -> RunProgressRead:
     reads = [NodeProgressRead(node_id=n.node_id, status=StepStatus(n.status) if n.status else None, items=n.items,
                               counts=n.counts, attempts=n.attempts, started_at=n.started_at,
                               finished_at=n.finished_at) for n in nodes]  # fmt: skip
-    total = sum(max(n.items, 1) for n in nodes)
+    total = sum(n.items + (1 if n.status is not None else 0) for n in nodes)
     return RunProgressRead(run=run_read(listing.run_summary(conn, run_id)), steps=total, nodes=reads)
 
 

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useBlocker, useNavigate, useParams } from "react-router";
 import { ApiError, api } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
@@ -22,8 +22,10 @@ export function EditorPage() {
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [dirty, setDirty] = useState(false);
+  const leaving = useRef(false); // a just-saved new pipeline moves to its own URL: nothing to lose
   const blocker = useBlocker(
-    ({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname,
+    ({ currentLocation, nextLocation }) =>
+      dirty && !leaving.current && currentLocation.pathname !== nextLocation.pathname,
   );
   useEffect(() => {
     if (blocker.state === "blocked") {
@@ -67,7 +69,10 @@ export function EditorPage() {
         await queryClient.invalidateQueries({ queryKey: ["version", saved.pipeline] });
         await queryClient.invalidateQueries({ queryKey: ["pipeline", saved.pipeline] });
         setDirty(false);
-        if (isNew) setTimeout(() => navigate(`/pipelines/${saved.pipeline}/edit`, { replace: true }), 0);
+        if (isNew) {
+          leaving.current = true;
+          navigate(`/pipelines/${saved.pipeline}/edit`, { replace: true });
+        }
         return true;
       } catch (e) {
         setError(e);

@@ -7,7 +7,7 @@ import { api, ok } from "../../api/client";
 import type { StepStatus, StepSummary } from "../../api/types";
 import { StatusBadge } from "../../lib/controls";
 import { duration, humanSeconds } from "../../lib/format";
-import { runKeys, STEP_STATUSES, WINDOW } from "./queries";
+import { runKeys, STEP_STATUSES, useStepWindow, WINDOW } from "./queries";
 
 const ROW = 30;
 
@@ -45,8 +45,10 @@ export function Timeline({
   now: number;
 }) {
   const parent = useRef<HTMLElement>(null);
+  const head = useStepWindow(runId, node, status, 0);
+  const count = head.data?.total ?? total;
   const virtualizer = useVirtualizer({
-    count: total,
+    count,
     getScrollElement: () => parent.current,
     estimateSize: () => ROW,
     overscan: 10,
@@ -81,7 +83,6 @@ export function Timeline({
   const start = startedAt ? Date.parse(startedAt) : now;
   const end = finishedAt ? Date.parse(finishedAt) : now;
   const x = scale(start, end);
-  const count = windows[0]?.data?.total ?? total;
   return (
     <section className="timeline" aria-label="Steps and attempts">
       <div className="filters">
