@@ -1,4 +1,4 @@
-"""Browser tests: a real ``lockgate serve`` subprocess with the built web bundle, driven by Playwright on Debian's chromium.
+"""Browser tests: a real ``lockgate serve`` subprocess with the built bundle, Playwright on Debian's chromium.
 
 Screenshots of every page land in ``test-output/screenshots`` (or ``LOCKGATE_SCREENSHOTS``); the folder is named
 at the end of the run. Measured figures (frame times) go to ``test-output/perf.json`` and the terminal summary.
@@ -13,45 +13,24 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from tests.conftest import _free_port, _unavailable
+from tests.e2e.browser import BROWSER_ARGS, BUNDLE, CHROMIUM, FIGURES, SHOTS, LiveServer
 
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
 from lockgate.store import auth as auth_store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
-from tests.conftest import _free_port, _unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from playwright.sync_api import Browser, Page
-
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLE = ROOT / "src" / "lockgate" / "api" / "static" / "index.html"
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = Path(os.environ.get("LOCKGATE_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = Path(os.environ.get("LOCKGATE_SCREENSHOTS", ROOT / "test-output" / "screenshots")).resolve()
-FIGURES: dict[str, Any] = {}
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--no-first-run"]  # fmt: skip
-
-
-@dataclass
-class LiveServer:
-    base_url: str
-    keys: dict[Role, str]
-    home: Path
-    log: Path
-    shots: list[Path] = field(default_factory=list)
-
-    def client(self, role: Role = Role.ADMIN) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.keys[role]}"}, timeout=60)
 
 
 def _keys(db_url: str) -> dict[Role, str]:
@@ -143,37 +122,6 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
-def sign_in(page: Page, server: LiveServer, role: Role = Role.ADMIN, path: str = "/") -> None:
-    page.goto(server.base_url + path)
-    page.get_by_label("API key").fill(server.keys[role])
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("navigation", name="Main").wait_for()
-
-
-def shot(page: Page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
-def axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the current page."""
-    if not AXE.is_file():
-        _unavailable(f"axe-core is not installed ({AXE}): run `npm ci` in web/")
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
-def record(name: str, figures: dict[str, Any]) -> None:
-    FIGURES[name] = figures
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SHOTS.is_dir() and any(SHOTS.iterdir()):
         terminalreporter.write_line(f"e2e screenshots: {SHOTS} ({len(list(SHOTS.glob('*.png')))} pages)")
@@ -183,6 +131,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"e2e figures ({out}):")
         for name, figures in FIGURES.items():
             terminalreporter.write_line(f"  {name}: {json.dumps(figures)}")
-
-
-__all__ = ["LiveServer", "axe", "record", "shot", "sign_in"]

@@ -1,5 +1,8 @@
-"""A person builds a pipeline on the canvas from scratch, fixes what the server flags, saves, runs it, watches
-it live, downloads its artifact, then saves a second version and compares versions and runs."""
+"""The editor and the run view, as a person uses them.
+
+Build a pipeline on the canvas from scratch, fix what the server flags, save, run it, watch it live, download
+its artifact; then save a second version and compare versions and runs.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +12,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
+from tests.e2e.browser import shot, sign_in
+from tests.e2e.canvas import connect, drop_kind, node
 
 from lockgate.security.api_keys import Role
-from tests.e2e.canvas import connect, drop_kind, node
-from tests.e2e.conftest import shot, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-    from tests.e2e.conftest import LiveServer
+    from tests.e2e.browser import LiveServer
 
 SCRIPT = """import time
 time.sleep(2)

@@ -161,6 +161,14 @@ function EditorInner({
   useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
 
   const change = useCallback((fn: (d: Draft) => Draft) => setHistory((h) => commit(h, fn(h.present))), []);
+  // typing in one field of the inspector is one undo step, not one per key
+  const lastEdit = useRef({ key: "", at: 0 });
+  const edit = useCallback((key: string, fn: (d: Draft) => Draft) => {
+    const now = Date.now();
+    const merge = lastEdit.current.key === key && now - lastEdit.current.at < 1500;
+    lastEdit.current = { key, at: now };
+    setHistory((h) => (merge ? replace(h, fn(h.present)) : commit(h, fn(h.present))));
+  }, []);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: sizeTick says a node was measured (sizes is a ref)
   const nodes = useMemo(
@@ -455,14 +463,14 @@ function EditorInner({
           readOnly={readOnly}
           isNew={isNew}
           onNode={(id, next) => {
-            change((d) => updateNode(d, id, next));
+            edit(`node:${id}`, (d) => updateNode(d, id, next));
             if (next.id !== id) setSelectedNodes(new Set([next.id]));
           }}
           onEdge={(key, next) => {
-            change((d) => updateEdge(d, key, next));
+            edit(`edge:${key}`, (d) => updateEdge(d, key, next));
             setSelectedEdge(edgeKey(next));
           }}
-          onPipeline={(next) => change(() => next)}
+          onPipeline={(next) => edit("pipeline", () => next)}
           onDelete={deleteSelection}
         />
       </div>

@@ -17,10 +17,8 @@ function ConditionNodeView({ data, selected }: NodeProps<FlowNode>) {
   const outs = [...new Set([...branches, ...def])];
   return (
     <NodeBody data={data} selected={Boolean(selected)} tall={outs.length > 2}>
-      <Handle type="target" position={Position.Left} aria-label={`into ${node.id}`} />
-      {outs.length === 0 && (
-        <Handle type="source" position={Position.Right} aria-label={`out of ${node.id}`} />
-      )}
+      <Handle type="target" position={Position.Left} />
+      {outs.length === 0 && <Handle type="source" position={Position.Right} />}
       {outs.map((name, i) => (
         <Handle
           key={name}
@@ -29,19 +27,12 @@ function ConditionNodeView({ data, selected }: NodeProps<FlowNode>) {
           position={Position.Right}
           style={{ top: `${((i + 1) * 100) / (outs.length + 1)}%` }}
           className="handle-branch"
-          aria-label={`branch ${name} of ${node.id}`}
         >
           <span className="handle-label">{name}</span>
         </Handle>
       ))}
       {node.on_error === "branch" && (
-        <Handle
-          type="source"
-          id="error"
-          position={Position.Bottom}
-          className="handle-error"
-          aria-label="error branch"
-        />
+        <Handle type="source" id="error" position={Position.Bottom} className="handle-error" />
       )}
     </NodeBody>
   );

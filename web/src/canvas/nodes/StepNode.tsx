@@ -8,16 +8,10 @@ function StepNodeView({ data, selected }: NodeProps<FlowNode>) {
   const node: DraftNode = data.node;
   return (
     <NodeBody data={data} selected={Boolean(selected)}>
-      <Handle type="target" position={Position.Left} aria-label={`into ${node.id}`} />
-      <Handle type="source" position={Position.Right} aria-label={`out of ${node.id}`} />
+      <Handle type="target" position={Position.Left} />
+      <Handle type="source" position={Position.Right} />
       {node.on_error === "branch" && (
-        <Handle
-          type="source"
-          id="error"
-          position={Position.Bottom}
-          className="handle-error"
-          aria-label={`error branch of ${node.id}`}
-        />
+        <Handle type="source" id="error" position={Position.Bottom} className="handle-error" />
       )}
     </NodeBody>
   );

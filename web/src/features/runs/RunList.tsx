@@ -20,7 +20,11 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
         {!pipeline && pipelines && (
           <label>
             Pipeline{" "}
-            <select value={chosenPipeline} onChange={(e) => setChosenPipeline(e.target.value)}>
+            <select
+              aria-label="Pipeline filter"
+              value={chosenPipeline}
+              onChange={(e) => setChosenPipeline(e.target.value)}
+            >
               <option value="">all</option>
               {pipelines.map((p) => (
                 <option key={p}>{p}</option>
@@ -30,7 +34,11 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
         )}
         <label>
           Status{" "}
-          <select value={status} onChange={(e) => setStatus(e.target.value as RunStatus | "")}>
+          <select
+            aria-label="Run status filter"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as RunStatus | "")}
+          >
             <option value="">any</option>
             {RUN_STATUSES.map((s) => (
               <option key={s}>{s}</option>

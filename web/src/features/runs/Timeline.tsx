@@ -88,7 +88,7 @@ export function Timeline({
       <div className="filters">
         <label>
           Node{" "}
-          <select value={node} onChange={(e) => onNode(e.target.value)}>
+          <select aria-label="Node filter" value={node} onChange={(e) => onNode(e.target.value)}>
             <option value="">all</option>
             {nodes.map((n) => (
               <option key={n}>{n}</option>
@@ -97,7 +97,11 @@ export function Timeline({
         </label>
         <label>
           Status{" "}
-          <select value={status} onChange={(e) => onStatus(e.target.value as StepStatus | "")}>
+          <select
+            aria-label="Step status filter"
+            value={status}
+            onChange={(e) => onStatus(e.target.value as StepStatus | "")}
+          >
             <option value="">any</option>
             {STEP_STATUSES.map((s) => (
               <option key={s}>{s}</option>
