@@ -35,6 +35,7 @@ AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path(os.environ.get("LOCKGATE_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = Path(os.environ.get("LOCKGATE_SCREENSHOTS", ROOT / "test-output" / "screenshots")).resolve()
 FIGURES: dict[str, Any] = {}
+TAKEN: list[Path] = []  # screenshots of this session
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run"]  # fmt: skip
 
@@ -62,6 +63,7 @@ def shot(page: Page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
+    TAKEN.append(path)
     return path
 
 

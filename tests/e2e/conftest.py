@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 from tests.conftest import _free_port, _unavailable
-from tests.e2e.browser import BROWSER_ARGS, BUNDLE, CHROMIUM, FIGURES, SHOTS, LiveServer
+from tests.e2e.browser import BROWSER_ARGS, BUNDLE, CHROMIUM, FIGURES, SHOTS, TAKEN, LiveServer
 
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
@@ -123,8 +123,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if SHOTS.is_dir() and any(SHOTS.iterdir()):
-        terminalreporter.write_line(f"e2e screenshots: {SHOTS} ({len(list(SHOTS.glob('*.png')))} pages)")
+    if TAKEN:
+        terminalreporter.write_line(f"e2e screenshots: {SHOTS} ({len(TAKEN)} taken in this run)")
     if FIGURES:
         out = SHOTS.parent / "perf.json"
         out.write_text(json.dumps(FIGURES, indent=2))

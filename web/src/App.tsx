@@ -1,5 +1,4 @@
 // The shell: sign-in gate, navigation, global shortcuts, and the routes of every feature.
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { createBrowserRouter, Navigate, NavLink, Outlet, RouterProvider, useNavigate } from "react-router";
 import { SignIn } from "./features/auth/SignIn";
@@ -14,7 +13,6 @@ import { SettingsPage } from "./features/settings/SettingsPage";
 import { Button, Dialog, Loading } from "./lib/controls";
 import { useHotkeys } from "./lib/hotkeys";
 import { useSession } from "./lib/session";
-import { useEventStream } from "./lib/stream";
 
 const SHORTCUTS: [string, string][] = [
   ["g p", "Pipelines"],
@@ -34,7 +32,6 @@ const SHORTCUTS: [string, string][] = [
 function Shell() {
   const { me, signOut, can } = useSession();
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const [help, setHelp] = useState(false);
   useHotkeys({
     "g p": () => navigate("/pipelines"),
@@ -42,15 +39,6 @@ function Shell() {
     "g s": () => navigate("/settings"),
     "?": () => setHelp(true),
   });
-  // any run anywhere changed: lists refresh (queries not on screen are only marked stale)
-  useEventStream(
-    "/api/v1/events/ws",
-    () => {
-      void queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-      void queryClient.invalidateQueries({ queryKey: ["runs"] });
-    },
-    { follow: false },
-  );
   return (
     <div className="app">
       <a href="#content" className="skip">

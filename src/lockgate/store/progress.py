@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
-from lockgate.store.tables import attempts, steps
+from lockgate.store.tables import attempts, events, steps
 
-__all__ = ["NodeProgress", "node_progress", "step_slice"]
+__all__ = ["NodeProgress", "last_event_id", "node_progress", "step_slice"]
 
 
 @dataclass(slots=True)
@@ -90,3 +90,8 @@ def step_slice(
         )
         tries = list(conn.execute(stmt))
     return total, rows, tries
+
+
+def last_event_id(conn: Connection, run_id: str) -> int:
+    """The id of the run's newest event (0 before any): where a live stream that already has the state resumes."""
+    return int(conn.execute(select(func.max(events.c.id)).where(events.c.run_id == run_id)).scalar_one() or 0)

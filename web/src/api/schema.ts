@@ -1302,6 +1302,11 @@ export interface components {
              * @description steps of the run, items included
              */
             steps: number;
+            /**
+             * Last Event Id
+             * @description the newest event's id: pass it as ?after= to stream only what follows
+             */
+            last_event_id: number;
             /** Nodes */
             nodes: components["schemas"]["NodeProgressRead"][];
         };

@@ -13,15 +13,16 @@ export function socketUrl(path: string, params: Record<string, string>): string 
 export function useEventStream(
   path: string | null,
   onEvents: (events: EventRead[]) => void,
-  options: { follow?: boolean } = {},
+  options: { follow?: boolean; after?: number } = {},
 ): void {
   const handler = useRef(onEvents);
   handler.current = onEvents;
   const follow = options.follow ?? true;
+  const startAfter = useRef(options.after ?? 0);
   useEffect(() => {
     if (!path) return;
     let socket: WebSocket | null = null;
-    let last = 0;
+    let last = startAfter.current;
     let closed = false;
     let retry = 500;
     let pending: EventRead[] = [];

@@ -24,12 +24,15 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run
 
 def _progress(conn: Connection, ref: str) -> RunProgressRead:
     run_id = run_id_of(conn, ref)
+    # the cursor is read before the rows: an event committed in between is streamed again, never missed
+    last = progress.last_event_id(conn, run_id)
     nodes = progress.node_progress(conn, run_id)
     reads = [NodeProgressRead(node_id=n.node_id, status=StepStatus(n.status) if n.status else None, items=n.items,
                               counts=n.counts, attempts=n.attempts, started_at=n.started_at,
                               finished_at=n.finished_at) for n in nodes]  # fmt: skip
     total = sum(n.items + (1 if n.status is not None else 0) for n in nodes)
-    return RunProgressRead(run=run_read(listing.run_summary(conn, run_id)), steps=total, nodes=reads)
+    summary = run_read(listing.run_summary(conn, run_id))
+    return RunProgressRead(run=summary, steps=total, nodes=reads, last_event_id=last)
 
 
 @router.get(f"/runs/{RUN}/progress", summary="The run and, per node, its steps counted by status", responses=_NOT_FOUND)

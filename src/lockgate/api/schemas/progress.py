@@ -29,6 +29,7 @@ class RunProgressRead(BaseModel):
     model_config = _READ
     run: RunRead
     steps: int = Field(description="steps of the run, items included")
+    last_event_id: int = Field(description="the newest event's id: pass it as ?after= to stream only what follows")
     nodes: list[NodeProgressRead]
 
 

@@ -14,6 +14,7 @@ export const keys = {
 export function usePipelines(q: string) {
   return useQuery({
     queryKey: keys.pipelines(q),
+    refetchInterval: 5000, // last run status and next firing move on their own
     queryFn: () => ok(api.GET("/api/v1/pipelines", { params: { query: { q: q || undefined, limit: 500 } } })),
   });
 }

@@ -74,10 +74,15 @@ export function RunPage() {
     void queryClient.invalidateQueries({ queryKey: ["run", id] });
     if (run && run.id !== id) void queryClient.invalidateQueries({ queryKey: ["run", run.id] });
   }, 400);
-  useEventStream(run ? `/api/v1/runs/${run.id}/events/ws` : null, (events) => {
-    setLastEvent(events[events.length - 1] ?? null);
-    refresh();
-  });
+  // the first progress read is the state so far: the stream starts after its newest event (no replay)
+  useEventStream(
+    run ? `/api/v1/runs/${run.id}/events/ws` : null,
+    (events) => {
+      setLastEvent(events[events.length - 1] ?? null);
+      refresh();
+    },
+    { after: progress.data?.last_event_id },
+  );
   useEffect(() => {
     if (!open) return;
     const t = setInterval(() => setNow(Date.now()), 1000);
