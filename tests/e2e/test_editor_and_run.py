@@ -61,9 +61,9 @@ def test_build_on_the_canvas_validate_save_run_live_and_download(page: Page, liv
     page.get_by_role("button", name="Add field").click()
 
     # three nodes dragged from the palette, connected by dragging handle to handle
-    drop_kind(page, "script", 140, 220)
-    drop_kind(page, "transform", 470, 220)
-    drop_kind(page, "noop", 800, 220)
+    drop_kind(page, "script", 120, 220)
+    drop_kind(page, "transform", 420, 220)
+    drop_kind(page, "noop", 700, 220)
     expect(page.locator(".react-flow__node")).to_have_count(3)
     connect(page, "script", "transform")
     connect(page, "transform", "noop")
@@ -176,3 +176,38 @@ def test_second_version_diff_and_run_comparison(page: Page, live_server: LiveSer
     expect(page.get_by_role("heading", name="tally/v1 vs tally/v2")).to_be_visible()
     expect(page.get_by_text("Definition: v1 → v2")).to_be_visible()
     shot(page, "10-run-comparison")
+
+
+@pytest.mark.timeout(120)
+def test_keyboard_wiring_undo_redo_copy_paste_and_delete(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server, Role.EDITOR, "/pipelines/new")
+    palette = page.get_by_role("navigation", name="Node kinds")
+    palette.locator('[data-kind="http"]').focus()
+    page.keyboard.press("Enter")  # a palette item adds its kind without a mouse
+    palette.locator('[data-kind="condition"]').press("Enter")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(page.get_by_role("heading", name="condition", exact=True)).to_be_visible()  # the new node is selected
+
+    # wire http → condition from the inspector, then undo and redo it
+    node(page, "http").click()
+    page.get_by_label("Connect http to").select_option("condition")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+
+    # copy both, paste: fresh ids, the edge between them copied too; Delete removes the pasted pair
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".react-flow__node")).to_have_count(4)
+    expect(node(page, "http-2")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    page.keyboard.press("Delete")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    expect(node(page, "http")).to_be_visible()
+    page.keyboard.press("Control+z")
+    expect(page.locator(".react-flow__node")).to_have_count(4)
+    shot(page, "11-editor-keyboard")

@@ -35,6 +35,7 @@ import {
   FlowCache,
   type FlowNode,
   flowEdge,
+  freeSpot,
   type History,
   type JsonSchema,
   type KindInfo,
@@ -248,22 +249,24 @@ function EditorInner({
     (kind: string, at?: { x: number; y: number }) => {
       let position = at;
       if (!position) {
+        // from the keyboard: right of the selected node, else in the middle of the view; never on top of one
+        const beside = draft.nodes.find((n) => selectedNodes.has(n.id))?.position;
         const box = wrapper.current?.getBoundingClientRect();
         const center = box
-          ? { x: box.left + box.width / 2, y: box.top + box.height / 2 }
+          ? { x: box.left + box.width / 2, y: box.top + box.height / 3 }
           : { x: 300, y: 200 };
-        position = flow.screenToFlowPosition(center);
-        position = {
-          x: position.x - 110 + (draft.nodes.length % 5) * 24,
-          y: position.y - 36 + (draft.nodes.length % 5) * 24,
-        };
+        const middle = flow.screenToFlowPosition(center);
+        position = freeSpot(
+          draft,
+          beside ? { x: beside.x + 300, y: beside.y } : { x: middle.x - 110, y: middle.y - 36 },
+        );
       }
       const [next, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
       setHistory((h) => commit(h, next));
       setSelectedNodes(new Set([id]));
       setSelectedEdge(null);
     },
-    [draft, flow],
+    [draft, flow, selectedNodes],
   );
 
   const doCopy = useCallback(() => {
@@ -330,8 +333,10 @@ function EditorInner({
   const selectedNode =
     selectedNodes.size === 1 ? (draft.nodes.find((n) => selectedNodes.has(n.id)) ?? null) : null;
   const edgeSpec = selectedEdge ? (draft.edges.find((e) => edgeKey(e) === selectedEdge) ?? null) : null;
+  const startsEmpty = useRef(initial.nodes.length === 0);
   const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
-    requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
+    // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
+    if (!startsEmpty.current) requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
   }, []);
 
   return (
@@ -472,6 +477,8 @@ function EditorInner({
           }}
           onPipeline={(next) => edit("pipeline", () => next)}
           onDelete={deleteSelection}
+          onConnect={(edge) => change((d) => connect(d, edge))}
+          onRemoveEdge={(key) => change((d) => removeEdges(d, new Set([key])))}
         />
       </div>
     </div>

@@ -40,6 +40,8 @@ export interface InspectorProps {
   onEdge: (key: string, next: EdgeSpec) => void;
   onPipeline: (next: Draft) => void;
   onDelete: () => void;
+  onConnect: (edge: EdgeSpec) => void;
+  onRemoveEdge: (key: string) => void;
 }
 
 export function Inspector(props: InspectorProps) {
@@ -66,6 +68,8 @@ function NodeInspector({
   readOnly,
   onNode,
   onDelete,
+  onConnect,
+  onRemoveEdge,
 }: InspectorProps & { node: DraftNode }) {
   const info = kinds.find((k) => k.kind === node.kind);
   const nodeProblems = problems.nodes.get(node.id) ?? [];
@@ -181,6 +185,13 @@ function NodeInspector({
         onChange={(c) => set({ credentials: c.length ? c : undefined })}
         problems={problemsAt(nodeProblems, "credentials")}
       />
+      <EdgesOut
+        draft={draft}
+        node={node}
+        readOnly={readOnly}
+        onConnect={onConnect}
+        onRemoveEdge={onRemoveEdge}
+      />
       <details className="policies" open={nodeProblems.some((p) => !/^(config|inputs|id)/.test(p.field))}>
         <summary>Policies: retry, timeout, errors, for_each</summary>
         <SchemaForm
@@ -250,6 +261,87 @@ function CredentialPicker({
           {p.message}
         </div>
       ))}
+    </fieldset>
+  );
+}
+
+/** Edges without a mouse: what a keyboard user (or anyone) needs to wire a node from the inspector. */
+function EdgesOut({
+  draft,
+  node,
+  readOnly,
+  onConnect,
+  onRemoveEdge,
+}: {
+  draft: Draft;
+  node: DraftNode;
+  readOnly: boolean;
+  onConnect: (edge: EdgeSpec) => void;
+  onRemoveEdge: (key: string) => void;
+}) {
+  const id = useId();
+  const [branch, setBranch] = useState("");
+  const outgoing = draft.edges.filter((e) => e.source === node.id);
+  const branches = branchesOf(node);
+  const targets = draft.nodes.filter((n) => n.id !== node.id);
+  return (
+    <fieldset className="subform">
+      <legend>Outgoing edges</legend>
+      {outgoing.length === 0 && (
+        <p className="muted small">None: drag from the node's right handle, or add one here.</p>
+      )}
+      <ul className="edge-list">
+        {outgoing.map((e) => (
+          <li key={edgeKey(e)}>
+            → {e.target}
+            {e.branch ? ` [${e.branch}]` : ""}
+            {e.when ? ` when ${e.when}` : ""}
+            {!readOnly && (
+              <Button
+                variant="ghost"
+                aria-label={`Remove the edge to ${e.target}`}
+                onClick={() => onRemoveEdge(edgeKey(e))}
+              >
+                ✕
+              </Button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {!readOnly && targets.length > 0 && (
+        <div className="row">
+          {branches.length > 0 && (
+            <select
+              aria-label="Branch of the new edge"
+              value={branch}
+              onChange={(e) => setBranch(e.target.value)}
+            >
+              <option value="">no branch</option>
+              {branches.map((b) => (
+                <option key={b}>{b}</option>
+              ))}
+            </select>
+          )}
+          <label htmlFor={`${id}-to`} className="sr-only">
+            Connect {node.id} to
+          </label>
+          <select
+            id={`${id}-to`}
+            value=""
+            onChange={(e) => {
+              if (e.target.value)
+                onConnect({ source: node.id, target: e.target.value, branch: branch || null });
+            }}
+          >
+            <option value="">Connect to…</option>
+            {targets.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.id}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
     </fieldset>
   );
 }

@@ -29,3 +29,15 @@ export function autoLayout(draft: Draft, direction: "LR" | "TB" = "LR"): Draft {
 export function needsLayout(draft: Draft): boolean {
   return draft.nodes.some((n) => !n.position);
 }
+
+/** The first place at or below `at` where a new node overlaps none (a node added by keyboard stays visible). */
+export function freeSpot(draft: Draft, at: { x: number; y: number }): { x: number; y: number } {
+  const overlaps = (x: number, y: number) =>
+    draft.nodes.some((n) => {
+      const p = n.position;
+      return p && Math.abs(p.x - x) < NODE_WIDTH + 16 && Math.abs(p.y - y) < NODE_HEIGHT + 16;
+    });
+  const spot = { x: Math.round(at.x), y: Math.round(at.y) };
+  for (let i = 0; i < 200 && overlaps(spot.x, spot.y); i++) spot.y += NODE_HEIGHT + 24;
+  return spot;
+}
