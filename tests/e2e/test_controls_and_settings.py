@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
+from tests.e2e.browser import shot, sign_in
 
 from lockgate.security.api_keys import Role
-from tests.e2e.browser import shot, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
     from tests.e2e.browser import LiveServer
 
 FLAKY = """name: flaky

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { Link, useBlocker, useNavigate, useParams } from "react-router";
+import { Link, useBlocker, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError, api } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
 import { Editor } from "../../canvas/Editor";
@@ -14,7 +14,9 @@ export function EditorPage() {
   const isNew = !name;
   const { can } = useSession();
   const schema = useDefinitionSchema();
-  const version = useVersion(name, isNew ? undefined : "latest");
+  const [params] = useSearchParams();
+  const from = Number(params.get("version")) || null; // an older version to start from: saving restores it
+  const version = useVersion(name, isNew ? undefined : (from ?? "latest"));
   const credentials = useCredentials(can("editor"));
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -23,6 +25,10 @@ export function EditorPage() {
   const [error, setError] = useState<unknown>(null);
   const [dirty, setDirty] = useState(false);
   const leaving = useRef(false); // a just-saved new pipeline moves to its own URL: nothing to lose
+  const location = useLocation();
+  useEffect(() => {
+    if (location.key) leaving.current = false; // arrived: unsaved changes are guarded again
+  }, [location.key]);
   const blocker = useBlocker(
     ({ currentLocation, nextLocation }) =>
       dirty && !leaving.current && currentLocation.pathname !== nextLocation.pathname,
@@ -69,7 +75,7 @@ export function EditorPage() {
         await queryClient.invalidateQueries({ queryKey: ["version", saved.pipeline] });
         await queryClient.invalidateQueries({ queryKey: ["pipeline", saved.pipeline] });
         setDirty(false);
-        if (isNew) {
+        if (isNew || from) {
           leaving.current = true;
           navigate(`/pipelines/${saved.pipeline}/edit`, { replace: true });
         }
@@ -81,7 +87,7 @@ export function EditorPage() {
         setSaving(false);
       }
     },
-    [isNew, navigate, queryClient, toast],
+    [isNew, from, navigate, queryClient, toast],
   );
 
   if (schema.error || version.error) return <ErrorNote error={schema.error ?? version.error} />;
@@ -96,14 +102,17 @@ export function EditorPage() {
           ) : (
             <>
               <Link to={`/pipelines/${name}`}>{name}</Link>{" "}
-              <span className="muted">· editing v{version.data?.number}</span>
+              <span className="muted">
+                · editing v{version.data?.number}
+                {from ? " (an older version: changes save as a new version)" : ""}
+              </span>
             </>
           )}
         </h1>
       </header>
       <ErrorNote error={error} />
       <Editor
-        key={isNew ? "new" : `${name}`}
+        key={isNew ? "new" : `${name}@${version.data?.number}`}
         initial={initial}
         schema={schema.data}
         credentials={credentials.data ? credentials.data.map((c) => c.name) : null}

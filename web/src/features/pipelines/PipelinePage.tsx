@@ -1,6 +1,7 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { raw } from "../../api/client";
+import { api, ok, raw } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
 import { GraphView } from "../../canvas/GraphView";
 import { fromSpec } from "../../canvas/model";
@@ -32,6 +33,7 @@ export function PipelinePage() {
   const versions = useVersions(name);
   const { can } = useSession();
   const navigate = useNavigate();
+  const queryClient = useQueryClient();
   const [starting, setStarting] = useState(params.get("run") === "1");
   if (pipeline.error) return <ErrorNote error={pipeline.error} />;
   if (!pipeline.data) return <Loading />;
@@ -63,6 +65,20 @@ export function PipelinePage() {
           <Button onClick={() => navigate(`/pipelines/${p.name}/edit`)}>
             {can("editor") ? "Edit" : "Open in editor"}
           </Button>
+          {can("editor") && (
+            <Button
+              variant="danger"
+              onClick={async () => {
+                if (!window.confirm(`Archive ${p.name}? It leaves the list; its runs and versions are kept.`))
+                  return;
+                await ok(api.DELETE("/api/v1/pipelines/{name}", { params: { path: { name: p.name } } }));
+                await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+                navigate("/pipelines");
+              }}
+            >
+              Archive
+            </Button>
+          )}
           {can("operator") && (
             <Button variant="primary" onClick={() => setStarting(true)}>
               Run…

@@ -53,7 +53,8 @@ export function VersionsPanel({ name }: { name: string }) {
               <td>
                 <code>{v.hash.slice(0, 12)}</code>
               </td>
-              <td>
+              <td className="actions">
+                <Link to={`/pipelines/${name}/edit?version=${v.number}`}>open in editor</Link>
                 {versions.data[i + 1] && (
                   <Link to={`/pipelines/${name}/diff?from=${versions.data[i + 1]?.number}&to=${v.number}`}>
                     changes from v{versions.data[i + 1]?.number}

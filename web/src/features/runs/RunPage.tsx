@@ -104,7 +104,7 @@ export function RunPage() {
       const p = byNode.get(nodeId);
       return {
         step: {
-          status: p?.status ?? (open ? "pending" : null),
+          status: p?.status ?? (open ? "pending" : "not run"),
           items: p?.items ?? 0,
           counts: p?.counts ?? {},
           attempts: p?.attempts ?? 0,
