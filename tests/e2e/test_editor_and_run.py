@@ -205,6 +205,7 @@ def test_keyboard_wiring_undo_redo_copy_paste_and_delete(page: Page, live_server
     expect(page.locator(".react-flow__node")).to_have_count(4)
     expect(node(page, "http-2")).to_be_visible()
     expect(page.locator(".react-flow__edge")).to_have_count(2)
+    expect(node(page, "http-2")).to_have_class(re.compile(r"\bselected\b"))  # the pasted nodes are the selection
     page.keyboard.press("Delete")
     expect(page.locator(".react-flow__node")).to_have_count(2)
     expect(node(page, "http")).to_be_visible()

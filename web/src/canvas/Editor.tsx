@@ -312,6 +312,9 @@ function EditorInner({
       void doPaste();
     },
     "mod+s": () => void save(),
+    // the selection lives in this component's state: deleting it here, not in React Flow, uses exactly that
+    delete: deleteSelection,
+    backspace: deleteSelection,
     "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
     l: layout,
     f: () => flow.fitView({ duration: 200 }),
@@ -432,13 +435,12 @@ function EditorInner({
               dragStart.current = null;
               if (before) setHistory((h) => checkpoint(h, before));
             }}
-            onDelete={deleteSelection}
             onPaneClick={() => {
               setSelectedNodes(new Set());
               setSelectedEdge(null);
             }}
             onInit={onInit}
-            deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+            deleteKeyCode={null}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             onlyRenderVisibleElements={draft.nodes.length > BIG}
