@@ -62,6 +62,9 @@ def test_import_retry_a_failed_step_and_export(page: Page, live_server: LiveServ
     page.get_by_role("tab", name=re.compile("Attempts")).click()
     expect(page.get_by_role("tab", name="Attempts (2)")).to_be_visible()
     shot(page, "13-run-retried")
+    page.get_by_role("tab", name="Event log").click()
+    retried = page.get_by_role("row", name=re.compile("step_retry_requested"))
+    expect(retried).to_contain_text("step first · by editor")  # the audit trail names who asked
 
     page.goto(f"{live_server.base_url}/pipelines/flaky")
     with page.expect_download() as download:

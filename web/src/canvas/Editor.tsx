@@ -21,6 +21,7 @@ import type { EdgeSpec, PipelineSpec } from "../api/types";
 import { Button } from "../lib/controls";
 import { useHotkeys } from "../lib/hotkeys";
 import { Inspector } from "./Inspector";
+import { layoutAsync } from "./layoutAsync";
 import {
   addNode,
   autoLayout,
@@ -291,10 +292,17 @@ function EditorInner({
     setSelectedNodes(new Set(ids));
   }, [draft, readOnly]);
 
-  const layout = useCallback(() => {
-    change((d) => autoLayout(d));
+  const [layingOut, setLayingOut] = useState(false);
+  const layout = useCallback(async () => {
+    setLayingOut(true);
+    const before = history.present;
+    const laid = await layoutAsync(before);
+    setLayingOut(false);
+    // positions only: edits made while the worker ran are kept
+    const at = new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
+    change((d) => moveNodes(d, at));
     requestAnimationFrame(() => flow.fitView({ duration: 200 }));
-  }, [change, flow]);
+  }, [change, flow, history.present]);
 
   const save = useCallback(async () => {
     if (readOnly || saving) return;
@@ -316,7 +324,7 @@ function EditorInner({
     delete: deleteSelection,
     backspace: deleteSelection,
     "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
-    l: layout,
+    l: () => void layout(),
     f: () => flow.fitView({ duration: 200 }),
     escape: () => {
       setSelectedNodes(new Set());
@@ -371,8 +379,8 @@ function EditorInner({
             >
               Redo
             </Button>
-            <Button onClick={layout} title="Auto-layout (L)">
-              Auto-layout
+            <Button onClick={layout} title="Auto-layout (L)" disabled={layingOut}>
+              {layingOut ? "Laying out…" : "Auto-layout"}
             </Button>
           </>
         )}

@@ -4,7 +4,8 @@ import { Link, useBlocker, useLocation, useNavigate, useParams, useSearchParams 
 import { ApiError, api } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
 import { Editor } from "../../canvas/Editor";
-import { type Draft, emptyDraft, fromSpec, toSpec } from "../../canvas/model";
+import { layoutAsync } from "../../canvas/layoutAsync";
+import { type Draft, emptyDraft, fromSpec, needsLayout, toSpec } from "../../canvas/model";
 import { ErrorNote, Loading, useToast } from "../../lib/controls";
 import { useSession } from "../../lib/session";
 import { useCredentials, useDefinitionSchema, useVersion } from "./queries";
@@ -45,6 +46,22 @@ export function EditorPage() {
     window.addEventListener("beforeunload", warn);
     return () => window.removeEventListener("beforeunload", warn);
   }, [dirty]);
+
+  // a definition without positions (written by hand or by the API) is laid out in a worker before it opens
+  const versionKey = `${name}@${version.data?.number}`;
+  const [laid, setLaid] = useState<{ key: string; draft: Draft } | null>(null);
+  useEffect(() => {
+    if (!version.data) return;
+    const key = `${name}@${version.data.number}`;
+    const draft = fromSpec(version.data.definition as PipelineSpec);
+    let cancelled = false;
+    (needsLayout(draft) ? layoutAsync(draft) : Promise.resolve(draft)).then((d) => {
+      if (!cancelled) setLaid({ key, draft: d });
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [name, version.data]);
 
   const onSave = useCallback(
     async (draft: Draft): Promise<boolean> => {
@@ -92,7 +109,8 @@ export function EditorPage() {
 
   if (schema.error || version.error) return <ErrorNote error={schema.error ?? version.error} />;
   if (!schema.data || (!isNew && !version.data)) return <Loading label="Loading the editor…" />;
-  const initial = isNew ? emptyDraft("") : fromSpec(version.data?.definition as PipelineSpec);
+  if (!isNew && laid?.key !== versionKey) return <Loading label="Laying the graph out…" />;
+  const initial = isNew ? emptyDraft("") : (laid?.draft ?? emptyDraft(""));
   return (
     <main className="page page-full" aria-label={isNew ? "New pipeline" : `Edit ${name}`}>
       <header className="page-head compact">

@@ -22,6 +22,7 @@ import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { useVersion } from "../pipelines/queries";
+import { EventLog } from "./EventLog";
 import { useArtifacts, useRunProgress } from "./queries";
 import { StepPanel } from "./StepPanel";
 import { Timeline } from "./Timeline";
@@ -212,6 +213,7 @@ export function RunPage() {
               { id: "steps", label: "Steps & timeline" },
               { id: "io", label: "Input & output" },
               { id: "artifacts", label: `Artifacts (${artifacts.data?.length ?? "…"})` },
+              { id: "events", label: "Event log" },
             ]}
           />
           <TabPanel id={tab}>
@@ -244,6 +246,7 @@ export function RunPage() {
               </div>
             )}
             {tab === "artifacts" && <ArtifactList artifacts={artifacts.data} loading={artifacts.isPending} />}
+            {tab === "events" && <EventLog runId={run.id} />}
           </TabPanel>
         </div>
         {stepKey && (
