@@ -16,8 +16,8 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { stringify } from "yaml";
-import { ApiError, api } from "../api/client";
-import type { EdgeSpec, PipelineSpec } from "../api/types";
+import { ApiError } from "../api/client";
+import type { EdgeSpec } from "../api/types";
 import { Button } from "../lib/controls";
 import { useHotkeys } from "../lib/hotkeys";
 import { Inspector } from "./Inspector";
@@ -31,7 +31,6 @@ import {
   connect,
   copy,
   type Draft,
-  type DraftNode,
   edgeKey,
   FlowCache,
   type FlowNode,
@@ -41,17 +40,14 @@ import {
   type JsonSchema,
   type KindInfo,
   moveNodes,
-  NO_PROBLEMS,
   needsLayout,
   nodeKinds,
-  type Problems,
   parseClip,
   paste,
   redo,
   removeEdges,
   removeNodes,
   replace,
-  sortProblems,
   start,
   toSpec,
   undo,
@@ -60,6 +56,7 @@ import {
 } from "./model";
 import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
+import { useValidation } from "./useValidation";
 
 const EMPTY: never[] = [];
 const BIG = 150; // above this many nodes only what is on screen is rendered
@@ -81,54 +78,6 @@ export function Editor(props: EditorProps) {
       <EditorInner {...props} />
     </ReactFlowProvider>
   );
-}
-
-type Check = { state: "idle" | "checking" | "valid" | "invalid" | "error"; message?: string };
-
-function useValidation(draft: Draft): [Problems, Check] {
-  const [problems, setProblems] = useState<Problems>(NO_PROBLEMS);
-  const [check, setCheck] = useState<Check>({ state: "idle" });
-  // positions do not change meaning: a drag is not a reason to validate again
-  const meaning = useMemo(
-    () =>
-      JSON.stringify(
-        toSpec({ ...draft, nodes: draft.nodes.map(({ position: _p, ...n }) => n as DraftNode) }),
-      ),
-    [draft],
-  );
-  const latest = useRef(draft);
-  latest.current = draft;
-  useEffect(() => {
-    if (latest.current.nodes.length === 0) {
-      setProblems(NO_PROBLEMS);
-      setCheck({ state: "idle" });
-      return;
-    }
-    let cancelled = false;
-    setCheck((c) => ({ ...c, state: "checking" }));
-    const timer = setTimeout(async () => {
-      const body = JSON.parse(meaning) as PipelineSpec;
-      const { response, error } = await api.POST("/api/v1/pipelines/validate", { body });
-      if (cancelled) return;
-      if (response.ok) {
-        setProblems(NO_PROBLEMS);
-        setCheck({ state: "valid" });
-      } else if (response.status === 422) {
-        const list = ((error as { errors?: [] } | undefined)?.errors ?? []) as Parameters<
-          typeof sortProblems
-        >[1];
-        setProblems(sortProblems(latest.current, list));
-        setCheck({ state: "invalid" });
-      } else {
-        setCheck({ state: "error", message: `validation failed (${response.status})` });
-      }
-    }, 350);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [meaning]);
-  return [problems, check];
 }
 
 function EditorInner({

@@ -2,8 +2,10 @@ import { useNavigate, useParams } from "react-router";
 import { TabPanel, Tabs } from "../../lib/controls";
 import { useSession } from "../../lib/session";
 import { usePipelines } from "../pipelines/queries";
-import { ApiKeys, Credentials, Users } from "./Admin";
+import { ApiKeys } from "./ApiKeys";
+import { Credentials } from "./Credentials";
 import { TriggersPanel } from "./TriggersPanel";
+import { Users } from "./Users";
 
 export function SettingsPage() {
   const { tab = "credentials" } = useParams();
