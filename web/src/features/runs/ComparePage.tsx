@@ -10,6 +10,10 @@ import { DiffTable } from "../pipelines/DiffTable";
 import { useVersion } from "../pipelines/queries";
 import { useRunDetail } from "./queries";
 
+function attempts(n: number | undefined): string {
+  return `${n ?? 0} attempt${n === 1 ? "" : "s"}`;
+}
+
 export function ComparePage() {
   const [params] = useSearchParams();
   const a = useRunDetail(params.get("a"));
@@ -112,13 +116,23 @@ export function ComparePage() {
                 <th scope="row">{n}</th>
                 <td>
                   <StatusBadge status={(p?.status as StepStatus | undefined) ?? "—"} />{" "}
-                  {duration(p?.duration)} · {p?.attempt ?? 0} attempt(s)
+                  {duration(p?.duration)} · {attempts(p?.attempt)}
                 </td>
                 <td>
                   <StatusBadge status={(q?.status as StepStatus | undefined) ?? "—"} />{" "}
-                  {duration(q?.duration)} · {q?.attempt ?? 0} attempt(s)
+                  {duration(q?.duration)} · {attempts(q?.attempt)}
                 </td>
-                <td className={same ? "" : "changed"}>{same ? "same" : "differs"}</td>
+                <td className={same ? "" : "changed"}>
+                  {same ? (
+                    "same"
+                  ) : (
+                    <details>
+                      <summary>differs</summary>
+                      <JsonView value={p?.output} label={`output of ${n} in ${x.ref}`} />
+                      <JsonView value={q?.output} label={`output of ${n} in ${y.ref}`} />
+                    </details>
+                  )}
+                </td>
               </tr>
             );
           })}
