@@ -96,6 +96,7 @@ def test_keyboard_only_sign_in_navigation_and_run_form(page: Page, live_server: 
     page.keyboard.press("g")
     page.keyboard.press("p")
     expect(page).to_have_url(re.compile("/pipelines$"))
+    expect(page.get_by_label("Search pipelines")).to_be_visible()
     page.keyboard.press("/")
     expect(page.get_by_label("Search pipelines")).to_be_focused()
     page.keyboard.type("lin")
