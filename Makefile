@@ -16,7 +16,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help setup fix lint test check bench ci run web web-deps web-client web-check e2e
+.PHONY: help setup fix lint test check bench bench-human ci run web web-deps web-client web-check e2e
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ e2e: web ## browser tests: lockgate serve + Playwright on chromium; screenshots 
 
 bench: ## engine throughput on SQLite against the disk's commit floor (bench/; figures, never a gate)
 	$(RUN) python -m bench engine
+
+bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, approval latency (figures)
+	$(RUN) python -m bench human
 
 ci: setup lint web-check test e2e ## what .ci/run runs
 

@@ -1,4 +1,7 @@
-"""``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``).
+"""``python -m bench engine|human``: the engine's throughput, and a server with runs waiting for people.
+
+``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``);
+``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``).
 
 Benchmarks are figures to compare before and after a change, not tests: a missed target is
 reported as MISS and the exit status stays 0.
@@ -35,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite synchronous for both the engine and the floor (default: the product's)",
     )
     engine.add_argument("--repeat", type=int, default=1, help="runs per scenario; the fastest is reported")
+    human = commands.add_parser(
+        "human", help="lockgate serve with N runs waiting for a person: memory, inbox, approval"
+    )
+    human.add_argument("--runs", type=int, default=10_000, help="runs waiting at once (default 10,000)")
+    human.add_argument("--quick", action="store_true", help="200 runs and 5 samples: a smoke test, not figures")
+    human.add_argument("--samples", type=int, default=30, help="requests per timing (the median is reported)")
+    human.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    human.add_argument("--synchronous", choices=_SYNCHRONOUS, default=None, help="SQLite synchronous of the server")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
     scenario.add_argument("kind", choices=("chain", "fan_out"))
     scenario.add_argument("size", type=int)
@@ -61,6 +72,18 @@ def main(argv: list[str] | None = None) -> int:
             inline=not args.executor,
         )
         sys.stdout.write(json.dumps({**result.to_json(), "profile": profile}) + "\n")
+        return 0
+    if args.command == "human":
+        from bench.human import HumanOptions, run_human_bench
+        from bench.human import format_text as human_text
+
+        options = HumanOptions(
+            runs=200 if args.quick else args.runs,
+            samples=5 if args.quick else args.samples,
+            synchronous=args.synchronous or Settings().sqlite_synchronous,
+        )
+        human_report = run_human_bench(options)
+        sys.stdout.write((json.dumps(human_report, indent=2) if args.json else human_text(human_report)) + "\n")
         return 0
     from bench.engine import EngineOptions, format_text, run_engine_bench
 

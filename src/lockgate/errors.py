@@ -20,6 +20,8 @@ __all__ = [
     "PermissionDeniedError",
     "RetryableStepError",
     "StepError",
+    "TaskAnswerError",
+    "TaskClosedError",
     "UnavailableError",
 ]
 
@@ -129,3 +131,19 @@ class RetryableStepError(StepError):
 
 class PermanentStepError(StepError):
     retryable = False
+
+
+class TaskClosedError(ConflictError):
+    """A human task that is no longer open was answered (answered already, cancelled, or superseded)."""
+
+    code = "task_closed"
+
+    def __init__(self, task: str) -> None:
+        super().__init__(f"human task {task} is not open: it was answered already, cancelled or superseded")
+        self.task = task
+
+
+class TaskAnswerError(ConflictError):
+    """An answer this task does not take now (e.g. a revision after max_revisions, or submit on an approval)."""
+
+    code = "answer_not_allowed"

@@ -38,6 +38,23 @@ class Settings(BaseSettings):
         default="full", description="full: a commit survives power loss; normal: only process crashes"
     )
 
+    model: str | None = Field(
+        default=None,
+        description="the default model of agent steps: a model profile's name, or [provider:]model-id "
+        "(openai:, anthropic:, openai_compatible:; none: OPENAI_BASE_URL decides)",
+    )
+    model_input_price: float = Field(default=0.0, ge=0, description="the default model's US$ per million input tokens")
+    model_output_price: float = Field(default=0.0, ge=0, description="... per million output tokens")
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LOCKGATE_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("LOCKGATE_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("LOCKGATE_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+    )
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'lockgate.db').resolve()}"

@@ -6,6 +6,7 @@ example cannot be added without saying what it produces.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import JsonValue
+from tests.openai_server import Reply, ToolCall, chat_server, last_user_text
 
 from lockgate.compile import compile_pipeline
 from lockgate.spec import load_spec
@@ -42,6 +45,17 @@ class Case:
     inputs: tuple[str, ...] = ()
     artifacts: dict[str, str] = field(default_factory=dict)  # path under the run folder -> text it contains
     http: bool = False
+    waits_for: str | None = None  # the step whose human task the run stops at (exit 3), instead of succeeding
+    llm: Callable[[dict[str, Any]], Reply] | None = None  # the model: a local OpenAI-compatible server answers so
+
+
+def release_note_writer(body: dict[str, Any]) -> Reply:
+    """The model of agent_review: it reads the notes put into the prompt and answers in the schema."""
+    prompt = last_user_text(body)
+    title = next(line[2:] for line in prompt.splitlines() if line.startswith("# "))
+    changes = [line[2:] for line in prompt.splitlines() if line.startswith("- ")]
+    answer = {"title": title, "summary": f"{len(changes)} changes: {', '.join(changes)}"}
+    return Reply(tool_calls=(ToolCall("final_result", answer),))
 
 
 BRANCH_STATUSES = ("approve", "review", "second_look", "reject", "alert")
@@ -160,6 +174,23 @@ EXPECTED: dict[str, list[Case]] = {
             inputs=('payload={"value": 41}',),
         ),
     ],
+    "editorial": [
+        Case(
+            "stops_for_the_review",
+            None,
+            inputs=("topic=checkpoints",),
+            artifacts={"prepare/notes.md": "# Notes on checkpoints for engineers", "draft/draft.md": "# Checkpoints"},
+            waits_for="draft",
+        ),
+    ],
+    "agent_review": [
+        Case(
+            "local_model_server",
+            {"publish": {"title": "Lockgate 0.2", "summary": "3 changes: agent steps, budgets, replay"}},
+            artifacts={"prepare/notes.md": "- budgets\n"},
+            llm=release_note_writer,
+        ),
+    ],
     "http_and_wait": [
         Case(
             "local_server",
@@ -270,11 +301,22 @@ def test_example_runs(path: Path, case: Case | None, tmp_path: Path, request: py
     args = [_lockgate(), "--home", str(home), "run", str(path), "-q", "--json"]
     for value in inputs:
         args += ["-i", value]
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOCKGATE_DATABASE_URL", "LOCKGATE_HOME"}}
-    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
-    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    assert f"{path.stem} v1 succeeded" in proc.stdout
-    assert _output_json(proc.stdout) == case.output
+    skip = {"DATABASE_URL", "LOCKGATE_DATABASE_URL", "LOCKGATE_HOME", "LOCKGATE_MODEL", "OPENAI_BASE_URL",
+            "OPENAI_API_KEY"}  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in skip}
+    with contextlib.ExitStack() as stack:
+        if case.llm is not None:  # as the example's header says: the server and model from the environment
+            llm = stack.enter_context(chat_server(case.llm))
+            env.update({"OPENAI_BASE_URL": llm.base_url, "LOCKGATE_MODEL": "local-model"})
+        proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                              check=False)  # fmt: skip
+    if case.waits_for is not None:  # people answer through the server; the run stops here, resumable
+        assert proc.returncode == 3, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        assert f"{path.stem} v1 waits for a person" in proc.stdout and f"  {case.waits_for}: " in proc.stdout
+    else:
+        assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        assert f"{path.stem} v1 succeeded" in proc.stdout
+        assert _output_json(proc.stdout) == case.output
     run_dir = home / "pipelines" / path.stem / "runs" / "v1"
     for relative, expected in case.artifacts.items():
         artifact = run_dir / relative

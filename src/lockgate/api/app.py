@@ -14,15 +14,19 @@ from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
 from lockgate.api.openapi import install_openapi
 from lockgate.api.routes import (
+    agents,
     artifacts,
     auth,
     credentials,
     events,
     health,
+    models,
     pipelines,
     progress,
+    rollbacks,
     runs,
     schema,
+    tasks,
     triggers,
 )
 from lockgate.api.ui import SinglePageApp
@@ -66,10 +70,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
-    for module in (schema, pipelines, progress, runs, events, artifacts, auth, credentials, triggers):
+    routers = (schema, pipelines, progress, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers,
+               models, agents)  # fmt: skip
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():
         app.mount("/", SinglePageApp(directory=STATIC, html=True), name="ui")
-    install_openapi(app)
     return app

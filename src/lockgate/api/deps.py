@@ -16,9 +16,26 @@ from lockgate.runtime import Runtime
 from lockgate.security.api_keys import Role
 from lockgate.store.auth import Principal, authenticate
 
-__all__ = ["Admin", "Editor", "Operator", "RuntimeDep", "Store", "StoreDep", "Viewer", "require"]
+__all__ = [
+    "CURSOR_PATTERN",
+    "MAX_BIGINT",
+    "MAX_INT",
+    "Admin",
+    "Editor",
+    "Operator",
+    "RuntimeDep",
+    "Store",
+    "StoreDep",
+    "Viewer",
+    "require",
+]
 
 T = TypeVar("T")
+# Bounds of the columns numbers are looked up in: beyond them a request is invalid (422), not a crash.
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+# Page cursors are URL-safe base64 of what the previous page ended on: opaque, but of a known alphabet.
+CURSOR_PATTERN = r"^[A-Za-z0-9_=-]+$"
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer lg_…`")
 
 
@@ -43,7 +60,8 @@ class Store:
         return await self.runtime.db_call(job)
 
 
-def _runtime(request: Request) -> Runtime:
+# Async (though they do not await): FastAPI runs a sync dependency on a worker thread, a hop per request.
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -51,7 +69,7 @@ def _runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-def _store(runtime: RuntimeDep) -> Store:
+async def _store(runtime: RuntimeDep) -> Store:
     return Store(runtime)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lockgate.errors import (
     ConflictError,
@@ -65,6 +68,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"code": "invalid_request", "detail": "the request is not valid", "errors": errors}, 422)
 
 
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Errors raised by the framework itself (unparsable body, unknown path, wrong method): the same body shape."""
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    return JSONResponse({"code": code, "detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LockgateError, _lockgate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

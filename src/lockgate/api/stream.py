@@ -3,6 +3,10 @@
 The table is the only source: a commit in this process (``runtime.listen``) merely wakes the feed up, and a
 poll every ``POLL`` seconds picks up what other processes (workers) committed. One read per wake-up.
 
+Agents' tokens are live only (``runtime.live``): a feed passes on the deltas published in this process while
+it is connected, as ``agent_delta`` frames without an id (they are never stored, so a reconnect does not get
+them again, and they do not move the cursor).
+
 Ordering and resumption (the resume token is ``events.id``):
 
 * One run: its events are written under the run lock (``FOR UPDATE`` / ``BEGIN IMMEDIATE``), so the
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, select
 
 from lockgate.api.deps import Store
+from lockgate.api.schemas.conversations import AgentDelta
 from lockgate.api.schemas.events import EventRead
 from lockgate.engine.state import RunStatus
 from lockgate.errors import NotFoundError
@@ -40,13 +46,26 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
 
     from lockgate.runtime.applier import Applied
+    from lockgate.runtime.live import LiveDelta
 
-__all__ = ["BATCH", "GRACE", "HEARTBEAT", "POLL", "Feed", "read_events", "releasable", "run_status", "sse_frame"]
+__all__ = [
+    "BATCH",
+    "DELTA_BACKLOG",
+    "GRACE",
+    "HEARTBEAT",
+    "POLL",
+    "Feed",
+    "read_events",
+    "releasable",
+    "run_status",
+    "sse_frame",
+]
 
 POLL = 0.5  # seconds between reads when nothing in this process woke the feed
 HEARTBEAT = 15.0  # seconds of silence before an SSE comment line keeps proxies from closing the stream
 GRACE = timedelta(seconds=5)  # how long the global feed waits for a hole in the ids to fill
 BATCH = 500  # rows per read; a longer backlog is read again at once
+DELTA_BACKLOG = 2000  # live token deltas kept for a slow subscriber; older ones are dropped (they are not stored)
 
 
 def read_events(conn: Connection, after: int, limit: int, run_id: str | None = None) -> list[EventRead]:
@@ -77,7 +96,9 @@ def releasable(rows: Sequence[EventRead], last: int, now: datetime, grace: timed
     return out
 
 
-def sse_frame(event: EventRead) -> str:
+def sse_frame(event: EventRead | AgentDelta) -> str:
+    if isinstance(event, AgentDelta):  # live only: no id, so a reconnect's cursor is not moved by it
+        return f"event: agent_delta\ndata: {event.model_dump_json()}\n\n"
     return f"id: {event.id}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n"
 
 
@@ -94,10 +115,31 @@ class Feed:
     run_id: str | None = None
     follow: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _deltas: deque[AgentDelta] = field(default_factory=lambda: deque(maxlen=DELTA_BACKLOG))
 
     def _on_applied(self, applied: Applied) -> None:
         if self.run_id is None or applied.run_id == self.run_id:
             self._wake.set()
+
+    def _on_delta(self, delta: LiveDelta) -> None:
+        if self.run_id is None or delta.run_id == self.run_id:
+            self._deltas.append(
+                AgentDelta(
+                    run_id=delta.run_id,
+                    step=delta.step,
+                    attempt=delta.attempt,
+                    member=delta.member,
+                    seq=delta.seq,
+                    text=delta.text,
+                    at=delta.at,
+                )
+            )
+            self._wake.set()
+
+    def _take_deltas(self) -> list[AgentDelta]:
+        taken = list(self._deltas)
+        self._deltas.clear()
+        return taken
 
     def _read(self, conn: Connection) -> tuple[RunStatus | None, list[EventRead]]:
         # the status first: if it is terminal, the rows read after it include the run's last event
@@ -109,18 +151,21 @@ class Feed:
         if self.run_id is not None:
             await self.store.read(run_status, self.run_id)
 
-    async def batches(self) -> AsyncGenerator[list[EventRead], None]:
+    async def batches(self) -> AsyncGenerator[list[EventRead | AgentDelta], None]:
         unlisten = self.store.runtime.listen(self._on_applied)
+        unsubscribe = self.store.runtime.live.subscribe(self._on_delta)
         quiet_since = time.monotonic()
         try:
             while True:
                 self._wake.clear()  # before the read: a commit during it wakes the next round
+                deltas = self._take_deltas()  # taken before the read: stored events they led to come after them
                 status, rows = await self.store.read(self._read)
                 batch = rows if self.run_id is not None else releasable(rows, self.after, self._now(), GRACE)
-                if batch:
-                    self.after = batch[-1].id
+                if batch or deltas:
+                    if batch:
+                        self.after = batch[-1].id
                     quiet_since = time.monotonic()
-                    yield batch
+                    yield [*deltas, *batch]
                 if status is not None and status.terminal and not self.follow and len(rows) < BATCH:
                     return
                 if len(batch) == BATCH:
@@ -131,6 +176,7 @@ class Feed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL)
         finally:
+            unsubscribe()
             unlisten()
 
     def _now(self) -> datetime:

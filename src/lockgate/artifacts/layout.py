@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import mimetypes
 import os
 import shutil
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lockgate.engine.events import ArtifactRecord
+from lockgate.engine.paths import step_folder
+from lockgate.engine.records import ArtifactRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 __all__ = ["ArtifactLayout", "safe_step"]
 
-
-def safe_step(step_key: str) -> str:
-    """``fan[12]`` → ``fan/12``: map items get a folder each under their node."""
-    return step_key.replace("[", "/").replace("]", "")
+log = logging.getLogger(__name__)
+safe_step = step_folder  # ``fan[12]`` → ``fan/12``: map items get a folder each under their node
 
 
 def _sha256(path: Path) -> str:
@@ -95,6 +97,40 @@ class ArtifactLayout:
     def _keep(source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         source.replace(target)
+
+    def move(self, pipeline: str, source: str, target: str) -> bool:
+        """Move a folder within the pipeline's folder (both relative to it); False when there is nothing to move.
+
+        Done again after a crash: a source already gone was moved before.
+        """
+        base = self.pipeline_dir(pipeline)
+        origin, destination = base / source, base / target
+        if not origin.exists():
+            return False
+        if destination.exists():  # left by an interrupted earlier move: keep both, never overwrite
+            destination = destination.with_name(f"{destination.name}_{_stamp()}")
+            log.warning("%s exists; moving %s to %s instead", target, source, destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        origin.replace(destination)
+        return True
+
+    def write_manifest(self, pipeline: str, folder: str, name: str, data: Any) -> None:
+        target = self.pipeline_dir(pipeline) / folder
+        target.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+    def link_files(self, pipeline: str, source_run: int, target_run: int, paths: Iterable[str]) -> None:
+        """The files of an earlier run, in a new run's folder at the same paths: hard links (copies across devices)."""
+        source, target = self.run_dir(pipeline, source_run), self.run_dir(pipeline, target_run)
+        for relative in paths:
+            origin, destination = source / relative, target / relative
+            if destination.exists() or not origin.is_file():
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(origin, destination)
+            except OSError:
+                shutil.copy2(origin, destination)
 
     def point_latest(self, pipeline: str, number: int) -> None:
         """``runs/latest -> vN``, replaced atomically."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lockgate.cli import credentials, db, keys, run, runs, serve, worker
+from lockgate.cli import credentials, db, keys, models, run, runs, serve, tasks, worker
 from lockgate.cli.log_format import configure_logging
 from lockgate.settings import Settings
 
@@ -44,5 +44,8 @@ app.command()(worker.worker)
 app.command()(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(credentials.app, name="credentials")
+app.add_typer(models.models_app, name="models")
+app.add_typer(models.agents_app, name="agents")
 app.add_typer(runs.app, name="runs")
 app.add_typer(db.app, name="db")
+tasks.register(app)

@@ -15,12 +15,22 @@ from rich.console import Console
 from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
 from lockgate.settings import Settings
 
-__all__ = ["EXIT_DEFINITION", "EXIT_FAILED", "console", "err_console", "exit_on_errors", "parse_inputs", "settings"]
+__all__ = [
+    "EXIT_DEFINITION",
+    "EXIT_FAILED",
+    "EXIT_WAITING",
+    "console",
+    "err_console",
+    "exit_on_errors",
+    "parse_inputs",
+    "settings",
+]
 
 console = Console()
 err_console = Console(stderr=True)
 EXIT_FAILED = 1
 EXIT_DEFINITION = 2
+EXIT_WAITING = 3  # the run is not finished: it waits for a person (a human task)
 
 
 def settings(ctx: typer.Context) -> Settings:

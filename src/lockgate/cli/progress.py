@@ -20,12 +20,14 @@ STYLE = {
     "queued": "cyan",
     "running": "yellow",
     "retrying": "magenta",
+    "waiting": "bold blue",  # for a person
     "succeeded": "green",
     "failed": "red",
     "skipped": "dim",
     "cancelled": "red",
 }
-ICON = {"succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "⊘", "running": "▶", "retrying": "↻"}
+ICON = {"succeeded": "✓", "failed": "✗", "skipped": "↷", "cancelled": "⊘", "running": "▶", "retrying": "↻",
+        "waiting": "⧗"}  # fmt: skip
 
 
 def _duration(step: StepState, now: datetime) -> str:

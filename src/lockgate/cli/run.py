@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import JsonValue
 
-from lockgate.cli.options import EXIT_FAILED, console, err_console, exit_on_errors, parse_inputs, settings
+from lockgate.cli.options import (
+    EXIT_FAILED,
+    EXIT_WAITING,
+    console,
+    err_console,
+    exit_on_errors,
+    parse_inputs,
+    settings,
+)
 from lockgate.cli.progress import Progress, summary
 from lockgate.compile import Plan, compile_pipeline, validate_input
-from lockgate.engine import RunResumed, RunState, RunStatus
-from lockgate.errors import InvalidTransitionError
-from lockgate.runtime import Runtime
+from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
+from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
+from lockgate.runtime import Applied, ExtendRequest, Runtime
+from lockgate.runtime.models import model_problems
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec.nodes import AgentNode
 from lockgate.spec.pipeline import InputType, PipelineSpec
+from lockgate.store.conversations import RunOptions
+from lockgate.store.database import Database
+from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, lock_run
 
 __all__ = ["register"]
@@ -29,12 +43,30 @@ __all__ = ["register"]
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
 
 
-def validate(file: FileArg) -> None:
-    """Check a definition and report every problem at once, each with its node and field."""
+def validate(ctx: typer.Context, file: FileArg) -> None:
+    """Check a definition and report every problem at once, each with its node and field.
+
+    Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    """
     with exit_on_errors():
-        plan = compile_pipeline(load_spec(file))
+        spec = load_spec(file)
+        plan = compile_pipeline(spec)
+        if any(isinstance(n, AgentNode) for n in spec.nodes):
+            _check_models(settings(ctx), spec)
     console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
+
+
+def _check_models(cfg: Settings, spec: PipelineSpec) -> None:
+    db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
+    try:
+        upgrade(db)
+        with db.read() as conn:
+            problems = model_problems(conn, cfg, spec)
+    finally:
+        db.dispose()
+    if problems:
+        raise DefinitionErrors(problems)
 
 
 def schema() -> None:
@@ -51,22 +83,55 @@ def run(
     input_file: Annotated[Path | None, typer.Option("--input-file", exists=True, dir_okay=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live table, only the summary")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print the run's output as JSON at the end")] = False,
+    extend: Annotated[
+        str | None, typer.Option(help="extend an earlier run (vN or an id): its artifacts are readable by every step")
+    ] = None,
+    start_at: Annotated[
+        str | None, typer.Option(help="with --extend: start at this node; the succeeded steps before it are reused")
+    ] = None,
+    budget_cost: Annotated[float | None, typer.Option(min=0, help="the run's budget in US$ (agent steps)")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(min=1, help="the run's budget in tokens")] = None,
+    budget_requests: Annotated[int | None, typer.Option(min=1, help="the run's budget in model requests")] = None,
+    replay: Annotated[
+        str | None, typer.Option(help="answer agent steps from the recording of run vN (or an id)")
+    ] = None,
 ) -> None:
-    """Run a pipeline in this process with live progress; the exit code says whether it succeeded."""
+    """Run a pipeline in this process with live progress; the exit code says whether it succeeded.
+
+    Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
+    (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
+    """
+    budget = {k: v for k, v in (("max_cost", budget_cost), ("max_tokens", budget_tokens),
+                                ("max_requests", budget_requests)) if v is not None}  # fmt: skip
     with exit_on_errors():
+        if start_at is not None and extend is None:
+            raise typer.BadParameter("only with --extend", param_hint="--start-at")
         spec = load_spec(file)
         plan = compile_pipeline(spec)
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
-        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet))
+        request = ExtendRequest(extend, start_at) if extend is not None else None
+        options = RunOptions(budget=budget or None, replay_from=replay)
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request))
     _finish(state, json_output)
 
 
-async def _run(cfg: Settings, spec: PipelineSpec, plan: Plan, given: dict[str, JsonValue], quiet: bool) -> RunState:
+async def _run(
+    cfg: Settings,
+    spec: PipelineSpec,
+    plan: Plan,
+    given: dict[str, JsonValue],
+    quiet: bool,
+    options: RunOptions,
+    extend: ExtendRequest | None = None,
+) -> RunState:
     runtime = Runtime(cfg)
     await runtime.start()
     try:
-        head = await runtime.create_run(spec, given)
+        if options.replay_from is not None:
+            options = dataclasses.replace(options, replay_from=await runtime.db_call(_replay_source, runtime, spec.name,
+                                                                                      options.replay_from))  # fmt: skip
+        head = await runtime.create_run(spec, given, options, extend)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await _watch(runtime, plan, head.id, title, quiet)
     finally:
@@ -80,28 +145,69 @@ async def _watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: b
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     waiter = asyncio.ensure_future(runtime.wait(run_id))
     stopper = asyncio.ensure_future(stop.wait())
+    people: asyncio.Future[RunState] = loop.create_future()
+
+    def on_applied(applied: Applied) -> None:
+        state = applied.transition.state if applied.transition is not None else None
+        if applied.run_id == run_id and state is not None and people_only(state) and not people.done():
+            people.set_result(state)
+
+    unlisten_people = runtime.listen(on_applied)
+    current = await runtime.run_state(run_id)
+    if people_only(current):  # resumed while it waits for a person
+        people.set_result(current)
     progress = Progress(console, plan, title)
+    done: set[asyncio.Future[Any]] = {waiter, stopper, people}
     if quiet:
         console.print(title)
-        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
     else:
         with progress:
             unlisten = runtime.listen(progress.on_applied)
-            progress.show(await runtime.run_state(run_id), datetime.now(UTC))
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            progress.show(current, datetime.now(UTC))
+            await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
             unlisten()
             progress.show(await runtime.run_state(run_id), datetime.now(UTC))
         if not console.is_terminal:  # Live leaves the last line open when it cannot redraw in place
             console.print()
+    unlisten_people()
     stopper.cancel()
-    if not waiter.done():
-        waiter.cancel()
-        err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
-        raise typer.Exit(130)
-    return waiter.result()
+    if waiter.done():
+        return waiter.result()
+    waiter.cancel()
+    if people.done():
+        return await runtime.run_state(run_id)
+    err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
+    raise typer.Exit(130)
+
+
+def people_only(state: RunState) -> bool:
+    """Nothing runs or will run by itself: every open step waits for a person."""
+    if state.status is not RunStatus.RUNNING:
+        return False
+    waiting = False
+    for step in state.steps.values():
+        if step.status is StepStatus.WAITING:
+            waiting = True
+        elif step.status in {StepStatus.QUEUED, StepStatus.RETRYING} or (
+            step.status is StepStatus.RUNNING and step.items is None
+        ):
+            return False
+    return waiting
+
+
+def _waiting(state: RunState) -> None:
+    console.print(f"[yellow]{state.pipeline} v{state.number} waits for a person[/yellow] (run {state.run_id}):")
+    for step in sorted(state.steps.values(), key=lambda s: s.key):
+        if step.status is StepStatus.WAITING and step.waiting is not None:
+            console.print(f"  {step.key}: {step.waiting.value}, task {step.task}", highlight=False)
+    console.print("answer through the server: lockgate serve, then lockgate tasks list / approve / revise / submit")
+    raise typer.Exit(EXIT_WAITING)
 
 
 def _finish(state: RunState, json_output: bool) -> None:
+    if not state.status.terminal and people_only(state):
+        _waiting(state)
     ok, failed, skipped, total = summary(state)
     style = "green" if state.status is RunStatus.SUCCEEDED else "red"
     took = ""
@@ -145,6 +251,15 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
         return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
     finally:
         await runtime.stop()
+
+
+def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
+    wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
+    with runtime.db.read() as conn:
+        head = find_run(conn, wanted)
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"--replay: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _read(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:

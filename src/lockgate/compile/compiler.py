@@ -9,8 +9,8 @@ from lockgate.compile.graph import ancestors, find_cycle, levels, topological_or
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
 from lockgate.compile.references import Scope, check_template_field
 from lockgate.errors import DefinitionError, DefinitionErrors
-from lockgate.spec.nodes import ConditionNode, Node
-from lockgate.spec.policies import OnError
+from lockgate.spec.nodes import ConditionNode, HumanNode, Node
+from lockgate.spec.policies import DeadlineAction, OnError
 from lockgate.spec.templated import templated_values
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def compile_pipeline(spec: PipelineSpec) -> Plan:
     for node_id in order:
         node = by_id[node_id]
         config_templates = _check_node_expressions(spec, node, ancestry[node_id], all_nodes, errors)
+        _check_review(node, errors)
         plan_nodes[node_id] = PlanNode(
             node=node,
             predecessors=tuple(dict.fromkeys(preds[node_id])),
@@ -150,6 +151,22 @@ def compile_pipeline(spec: PipelineSpec) -> Plan:
         roots=tuple(n for n in order if not preds[n]),
         sinks=tuple(n for n in order if not succs[n]),
     )
+
+
+def _check_review(node: Node, errors: list[DefinitionError]) -> None:
+    """A deadline that approves a form submits its defaults: each required field needs one."""
+    review = node.review
+    if not isinstance(node, HumanNode) or review is None or review.on_deadline is not DeadlineAction.APPROVE:
+        return
+    bare = [f.name for f in node.config.fields if f.required and f.default is None]
+    if bare:
+        errors.append(
+            DefinitionError(
+                f"on_deadline: approve submits the form's defaults, but required fields {bare} have none",
+                node.id,
+                "review.on_deadline",
+            )
+        )
 
 
 def _check_edges_and_output(

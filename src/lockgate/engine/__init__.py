@@ -1,14 +1,32 @@
 """The pure core: ``advance(plan, state, event, now) -> Transition``. No I/O, no clock, no randomness."""
 
 from lockgate.engine.advance import Transition, advance
-from lockgate.engine.commands import CancelStep, Command, DispatchStep, RunFinished, StartTimer
+from lockgate.engine.commands import (
+    ArchivedStep,
+    ArchiveOutputs,
+    CancelStep,
+    CloseHumanTask,
+    Command,
+    DispatchStep,
+    KeepAttempt,
+    NotifyDeadline,
+    OpenHumanTask,
+    PointLatest,
+    RecordReuse,
+    RunFinished,
+    StartTimer,
+    TaskOutcome,
+)
 from lockgate.engine.events import (
     EVENT_ADAPTER,
     ArtifactRecord,
     Event,
+    HumanTaskAnswered,
     RunCancelled,
+    RunMadeLatest,
     RunPaused,
     RunResumed,
+    RunRolledBack,
     RunStarted,
     StepFailed,
     StepHeartbeat,
@@ -16,9 +34,11 @@ from lockgate.engine.events import (
     StepRetryRequested,
     StepStarted,
     StepSucceeded,
+    TaskAction,
     TimerFired,
     TimerPurpose,
 )
+from lockgate.engine.records import ReusedStep, RunRef
 from lockgate.engine.recovery import pending_dispatches, pending_timers, replay, replay_transitions
 from lockgate.engine.state import (
     TERMINAL,
@@ -28,24 +48,39 @@ from lockgate.engine.state import (
     RunStatus,
     StepState,
     StepStatus,
+    TaskPurpose,
     initial_state,
     item_key,
 )
+from lockgate.engine.tasks import task_id
 
 __all__ = [
     "EVENT_ADAPTER",
     "TERMINAL",
+    "ArchiveOutputs",
+    "ArchivedStep",
     "ArtifactRecord",
     "CancelStep",
+    "CloseHumanTask",
     "Command",
     "DispatchStep",
     "ErrorInfo",
     "Event",
+    "HumanTaskAnswered",
+    "KeepAttempt",
     "MapProgress",
+    "NotifyDeadline",
+    "OpenHumanTask",
+    "PointLatest",
+    "RecordReuse",
+    "ReusedStep",
     "RunCancelled",
     "RunFinished",
+    "RunMadeLatest",
     "RunPaused",
+    "RunRef",
     "RunResumed",
+    "RunRolledBack",
     "RunStarted",
     "RunState",
     "RunStatus",
@@ -58,6 +93,9 @@ __all__ = [
     "StepState",
     "StepStatus",
     "StepSucceeded",
+    "TaskAction",
+    "TaskOutcome",
+    "TaskPurpose",
     "TimerFired",
     "TimerPurpose",
     "Transition",
@@ -68,4 +106,5 @@ __all__ = [
     "pending_timers",
     "replay",
     "replay_transitions",
+    "task_id",
 ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from lockgate.engine.answers import deadline_fired, task_answered
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
 from lockgate.engine.draft import Draft
 from lockgate.engine.events import (
     Event,
+    HumanTaskAnswered,
     RunCancelled,
+    RunMadeLatest,
     RunPaused,
     RunResumed,
+    RunRolledBack,
     RunStarted,
     StepFailed,
     StepHeartbeat,
@@ -23,8 +26,18 @@ from lockgate.engine.events import (
     TimerFired,
     TimerPurpose,
 )
-from lockgate.engine.state import ACTIVE, ErrorInfo, RunState, RunStatus, StepState, StepStatus
-from lockgate.engine.transitions import cancel_active, dispatch, drain, on_failure, on_success, start_node
+from lockgate.engine.rollback import downstream, run_made_latest, run_rolled_back
+from lockgate.engine.state import ACTIVE, ErrorInfo, RunState, RunStatus, StepState, StepStatus, TaskPurpose
+from lockgate.engine.transitions import (
+    cancel_active,
+    dispatch,
+    drain,
+    on_failure,
+    on_success,
+    open_or_fail,
+    route_problem,
+    start_node,
+)
 from lockgate.errors import InvalidTransitionError
 
 if TYPE_CHECKING:
@@ -41,6 +54,7 @@ class Transition:
     state: RunState
     commands: tuple[Command, ...]
     changed: frozenset[str]  # keys of the steps this transition touched
+    removed: frozenset[str] = frozenset()  # keys a rollback took out; those also in ``changed`` started again
 
 
 def advance(plan: Plan, state: RunState, event: Event, now: datetime) -> Transition:
@@ -53,7 +67,7 @@ def advance(plan: Plan, state: RunState, event: Event, now: datetime) -> Transit
     draft = Draft(plan, state, now)
     _HANDLERS[type(event)](draft, event)
     drain(draft)
-    return Transition(draft.freeze(), tuple(draft.commands), frozenset(draft.changed))
+    return Transition(draft.freeze(), tuple(draft.commands), frozenset(draft.changed), frozenset(draft.removed))
 
 
 def _invalid(d: Draft, event: Event) -> InvalidTransitionError:
@@ -79,6 +93,7 @@ def _run_started(d: Draft, event: RunStarted) -> None:
     d.status = RunStatus.RUNNING
     d.input = event.input
     d.started_at = d.now
+    d.base = replace(d.base, extends=event.extends, reuse=event.reuse)
     d.to_check.extend(d.plan.roots)
 
 
@@ -111,6 +126,13 @@ def _step_succeeded(d: Draft, event: StepSucceeded) -> None:
         return
     if step.started_at is None:
         step = d.update(step, started_at=event.started_at or d.now)
+    review = d.node(step.node_id).node.review
+    if review is not None and review.approve_complete and route_problem(d, step, event.next, event.branches) is None:
+        # Done only once a person approves: the output waits with the step, visible to the reviewer.
+        step = d.update(step, output=event.output, next=tuple(event.next) if event.next is not None else None,
+                        branches=tuple(event.branches) if event.branches is not None else None)  # fmt: skip
+        open_or_fail(d, step, TaskPurpose.APPROVE_COMPLETE)
+        return
     on_success(d, step, event.output, event.next, event.branches)
 
 
@@ -132,6 +154,9 @@ def _step_lost(d: Draft, event: StepLost) -> None:
 
 
 def _timer_fired(d: Draft, event: TimerFired) -> None:
+    if event.purpose is TimerPurpose.DEADLINE:
+        deadline_fired(d, event)
+        return
     if event.purpose is TimerPurpose.RETRY:
         step = _current(d, event.step, event.attempt, StepStatus.RETRYING)
         if step is not None:
@@ -196,9 +221,10 @@ def _retryable(d: Draft, event: StepRetryRequested) -> StepState:
 
 def _reset(d: Draft, step: StepState) -> StepState:
     """Back to an untried step (keeping its attempt count): deliberately outside ALLOWED, which governs progress."""
+    # A fresh try: a form opens again, revisions count from zero; an approval to start once given stands.
     fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
                     next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
-                    item_values=None)  # fmt: skip
+                    item_values=None, answer=None, feedback=None, revisions=0)  # fmt: skip
     d.steps = d.steps.set(step.key, fresh)
     d.changed.add(step.key)
     # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).
@@ -207,23 +233,12 @@ def _reset(d: Draft, step: StepState) -> StepState:
     return fresh
 
 
-def _downstream(d: Draft, node_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = deque(d.node(node_id).successors)
-    while todo:
-        current = todo.popleft()
-        if current not in seen:
-            seen.add(current)
-            todo.extend(d.node(current).successors)
-    return seen
-
-
 def _step_retry_requested(d: Draft, event: StepRetryRequested) -> None:
     step = _retryable(d, event)
     reopened = d.status is RunStatus.FAILED
     if reopened:  # steps the failure cancelled run again too, once readiness allows
         d.status, d.error, d.finished_at, d.output = RunStatus.RUNNING, None, None, None
-    below = _downstream(d, step.node_id)
+    below = downstream(d, step.node_id)
     for other in list(d.steps.values()):
         if other.key == step.key or other.node_id == step.node_id:
             continue
@@ -233,7 +248,8 @@ def _step_retry_requested(d: Draft, event: StepRetryRequested) -> None:
             _reset(d, other)
             if other.item_index is None:
                 d.to_check.append(other.node_id)
-    dispatch(d, _reset(d, step))
+    _reset(d, step)
+    start_node(d, step.node_id)  # through the start approval again, if the node asks for one
 
 
 _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
@@ -248,4 +264,7 @@ _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     RunResumed: _run_resumed,
     RunCancelled: _run_cancelled,
     StepRetryRequested: _step_retry_requested,
+    HumanTaskAnswered: task_answered,
+    RunRolledBack: run_rolled_back,
+    RunMadeLatest: run_made_latest,
 }

@@ -39,9 +39,11 @@ def expression_context(
     number: int,
     run_input: Mapping[str, JsonValue],
     steps: Mapping[str, StepState],
+    extends: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    run = {"id": run_id, "pipeline": pipeline, "number": number, "version": f"v{number}"}
+    run = {"id": run_id, "pipeline": pipeline, "number": number, "version": f"v{number}",
+           "extends": f"v{extends}" if extends is not None else None}  # fmt: skip
     return {"input": run_input, "nodes": NodesView(steps), "run": run, **extra}
 
 

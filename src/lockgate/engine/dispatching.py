@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from pydantic import JsonValue
 
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.context import expression_context, set_path
@@ -13,12 +16,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from pydantic import JsonValue
-
     from lockgate.compile.plan import Plan
     from lockgate.engine.state import RunState, StepState
 
-__all__ = ["build_dispatch", "step_context"]
+__all__ = ["Rendered", "build_dispatch", "render_step", "step_context"]
 
 
 def step_context(
@@ -28,7 +29,31 @@ def step_context(
     if step is not None and step.item_index is not None:
         values = steps[step.node_id].item_values or ()
         extra = {"item": values[step.item_index], "item_index": step.item_index}
-    return expression_context(run.run_id, run.pipeline, run.number, input_, steps, **extra)
+    extends = run.extends.number if run.extends is not None else None
+    return expression_context(run.run_id, run.pipeline, run.number, input_, steps, extends, **extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    context: dict[str, Any]  # what expressions of this step see
+    inputs: dict[str, JsonValue]
+    config: dict[str, JsonValue]
+
+
+def render_step(
+    plan: Plan, run: RunState, steps: Mapping[str, StepState], input_: Mapping[str, JsonValue], step: StepState
+) -> Rendered:
+    """The step's inputs and config with every template rendered; raises ExpressionError naming the field."""
+    plan_node = plan.nodes[step.node_id]
+    context = step_context(run, steps, input_, step)
+    inputs = {name: render_deep(value, context, f"inputs.{name}") for name, value in plan_node.node.inputs.items()}
+    config: dict[str, JsonValue] = dict(plan_node.config_json)
+    if plan_node.config_templates:
+        config = copy.deepcopy(config)
+        config_context = {**context, "inputs": inputs}
+        for path, template in plan_node.config_templates:
+            set_path(config, path, render_deep(template, config_context, f"config.{path}"))
+    return Rendered(context, inputs, config)
 
 
 def build_dispatch(
@@ -40,19 +65,18 @@ def build_dispatch(
     attempt: int,
     now: datetime,
 ) -> DispatchStep:
-    """Raises ExpressionError (with the field) when an input or config template fails."""
-    plan_node = plan.nodes[step.node_id]
-    node = plan_node.node
-    context = step_context(run, steps, input_, step)
-    inputs = {name: render_deep(value, context, f"inputs.{name}") for name, value in node.inputs.items()}
-    config: dict[str, JsonValue] = dict(plan_node.config_json)
-    if plan_node.config_templates:
-        config = copy.deepcopy(config)
-        config_context = {**context, "inputs": inputs}
-        for path, template in plan_node.config_templates:
-            set_path(config, path, render_deep(template, config_context, f"config.{path}"))
+    """Raises ExpressionError (with the field) when an input or config template fails.
+
+    A human node's handler gets the values a person submitted as its inputs (its own inputs were shown
+    with the form).
+    """
+    node = plan.nodes[step.node_id].node
+    rendered = render_step(plan, run, steps, input_, step)
+    context, inputs, config = rendered.context, rendered.inputs, rendered.config
+    if node.kind == "human":
+        inputs = dict(step.answer) if isinstance(step.answer, dict) else {}
     key = None
-    if node.idempotency_key is not None:
+    if node.idempotency_key is not None and step.feedback is None:  # a revision must run, not reuse a result
         key = str(render(node.idempotency_key, context, "idempotency_key"))
     return DispatchStep(
         run_id=run.run_id,
@@ -71,4 +95,6 @@ def build_dispatch(
         credentials=list(node.credentials),
         first_queued_at=step.first_queued_at or now,
         queued_at=now,
+        feedback=step.feedback,
+        extends=run.extends,
     )

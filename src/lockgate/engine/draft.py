@@ -31,6 +31,8 @@ class Draft:
         # A persistent map: each change costs O(log n), so a 10,000-item map stays cheap per event.
         steps = state.steps
         self.steps: Map[str, StepState] = steps if isinstance(steps, Map) else Map(steps)
+        floors = state.floors
+        self.floors: Map[str, tuple[int, int]] = floors if isinstance(floors, Map) else Map(floors)
         self.status = state.status
         self.input = state.input
         self.unfinished = state.unfinished
@@ -40,6 +42,7 @@ class Draft:
         self.finished_at = state.finished_at
         self.commands: list[Command] = []
         self.changed: set[str] = set()
+        self.removed: set[str] = set()  # step keys a rollback took out (some may be back, in ``changed``)
         # Work queued by this transition, drained iteratively so deep graphs never recurse deeply.
         self.to_check: deque[str] = deque()
         self.to_launch: set[str] = set()
@@ -54,6 +57,19 @@ class Draft:
         self.steps = self.steps.set(step.key, step)
         self.changed.add(step.key)
         return step
+
+    def new_step(self, key: str, node_id: str, item_index: int | None = None, **fields: Any) -> StepState:
+        """A step not started yet; after a rollback its numbering goes on from where the removed one was."""
+        attempt, tasks = self.floors.get(key, (0, 0))
+        return StepState(key=key, node_id=node_id, item_index=item_index, attempt=attempt, tasks_opened=tasks,
+                         **fields)  # fmt: skip
+
+    def remove(self, step: StepState) -> None:
+        """Take a step out (rollback): as if it never started, but its numbers are remembered."""
+        self.floors = self.floors.set(step.key, (step.attempt, step.tasks_opened))
+        self.steps = self.steps.delete(step.key)
+        self.changed.discard(step.key)
+        self.removed.add(step.key)
 
     def update(self, step: StepState, **changes: Any) -> StepState:
         return self.put(replace(step, **changes))
@@ -80,6 +96,9 @@ class Draft:
             error=self.error,
             started_at=self.started_at,
             finished_at=self.finished_at,
+            extends=self.base.extends,
+            reuse=self.base.reuse,
+            floors=self.floors,
         )
 
     def is_status(self, key: str, *statuses: StepStatus) -> bool:

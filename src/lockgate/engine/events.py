@@ -8,15 +8,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
+from lockgate.engine.records import ArtifactRecord, ReusedStep, RunRef
 from lockgate.engine.state import ErrorInfo
 
 __all__ = [
     "EVENT_ADAPTER",
     "ArtifactRecord",
     "Event",
+    "HumanTaskAnswered",
     "RunCancelled",
+    "RunMadeLatest",
     "RunPaused",
     "RunResumed",
+    "RunRolledBack",
     "RunStarted",
     "StepFailed",
     "StepHeartbeat",
@@ -24,6 +28,7 @@ __all__ = [
     "StepRetryRequested",
     "StepStarted",
     "StepSucceeded",
+    "TaskAction",
     "TimerFired",
     "TimerPurpose",
 ]
@@ -35,23 +40,24 @@ class TimerPurpose(StrEnum):
     RETRY = "retry"
     TIMEOUT = "timeout"
     HEARTBEAT = "heartbeat"
+    DEADLINE = "deadline"  # of a human task; its ``attempt`` is the task's number within the step
 
 
-class ArtifactRecord(BaseModel):
-    """A file a step produced, as promoted: path relative to the run folder."""
+class TaskAction(StrEnum):
+    """How a person answers a human task."""
 
-    model_config = _FROZEN
-    name: str
-    path: str
-    size: int
-    sha256: str
-    media_type: str
+    APPROVE = "approve"
+    SUBMIT = "submit"  # a form's values
+    REVISE = "revise"  # run the step again, with feedback
+    REJECT = "reject"  # the step fails (error kind ``rejected``); its on_error decides what follows
 
 
 class RunStarted(BaseModel):
     model_config = _FROZEN
     type: Literal["run_started"] = "run_started"
     input: dict[str, JsonValue] = Field(default_factory=dict)
+    extends: RunRef | None = None
+    reuse: dict[str, ReusedStep] = Field(default_factory=dict)  # node id → taken over from ``extends``
 
 
 class StepStarted(BaseModel):
@@ -138,6 +144,40 @@ class StepRetryRequested(BaseModel):
     by: str | None = None
 
 
+class HumanTaskAnswered(BaseModel):
+    """A person (``by``) answered the open human task of a step."""
+
+    model_config = _FROZEN
+    type: Literal["human_task_answered"] = "human_task_answered"
+    task: str
+    step: str
+    action: TaskAction
+    by: str | None = None
+    values: dict[str, JsonValue] | None = None  # submit: the form's values, checked by whoever received them
+    feedback: str | None = None  # revise: what to change; approve and reject: a comment
+
+
+class RunRolledBack(BaseModel):
+    """Back to ``node``: it and everything downstream is archived and reset, and runs again from there."""
+
+    model_config = _FROZEN
+    type: Literal["run_rolled_back"] = "run_rolled_back"
+    rollback: str  # its id, made by whoever asked
+    node: str
+    by: str | None = None
+    reason: str | None = None
+
+
+class RunMadeLatest(BaseModel):
+    """``runs/latest`` points at this run again (a rollback across runs)."""
+
+    model_config = _FROZEN
+    type: Literal["run_made_latest"] = "run_made_latest"
+    rollback: str
+    by: str | None = None
+    reason: str | None = None
+
+
 Event = Annotated[
     RunStarted
     | StepStarted
@@ -149,7 +189,10 @@ Event = Annotated[
     | RunPaused
     | RunResumed
     | RunCancelled
-    | StepRetryRequested,
+    | StepRetryRequested
+    | HumanTaskAnswered
+    | RunRolledBack
+    | RunMadeLatest,
     Field(discriminator="type"),
 ]
 

@@ -50,12 +50,18 @@ def pending_dispatches(plan: Plan, state: RunState) -> list[DispatchStep]:
 
 
 def pending_timers(plan: Plan, state: RunState) -> list[StartTimer]:
-    """Every timer the run is waiting on: retries, attempt timeouts, heartbeat deadlines."""
+    """Every timer the run is waiting on: retries, attempt timeouts, heartbeat deadlines, human task deadlines."""
     out: list[StartTimer] = []
     if state.status.terminal:
         return out
     for step in state.steps.values():
         node = plan.nodes[step.node_id].node
+        review = node.review
+        if step.status is StepStatus.WAITING and step.task_opened_at and review is not None and review.deadline:
+            fire_at = step.task_opened_at + review.deadline
+            out.append(StartTimer(run_id=state.run_id, step=step.key, attempt=step.tasks_opened,
+                                  purpose=TimerPurpose.DEADLINE, fire_at=fire_at))  # fmt: skip
+            continue
         timers: list[tuple[TimerPurpose, datetime]] = []
         if step.status is StepStatus.RETRYING and step.retry_at is not None:
             timers.append((TimerPurpose.RETRY, step.retry_at))

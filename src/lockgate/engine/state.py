@@ -10,6 +10,8 @@ from enum import StrEnum
 from immutables import Map
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from lockgate.engine.records import ReusedStep, RunRef
+
 __all__ = [
     "ACTIVE",
     "ALLOWED",
@@ -20,6 +22,7 @@ __all__ = [
     "RunStatus",
     "StepState",
     "StepStatus",
+    "TaskPurpose",
     "initial_state",
     "item_key",
 ]
@@ -30,10 +33,19 @@ class StepStatus(StrEnum):
     QUEUED = "queued"  # dispatched, not yet started
     RUNNING = "running"
     RETRYING = "retrying"  # failed, waiting for its backoff timer
+    WAITING = "waiting"  # waiting for a person (a human task); holds no worker, thread or lease
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+
+
+class TaskPurpose(StrEnum):
+    """What a human task asks of a person."""
+
+    APPROVE_START = "approve_start"  # may the step start? approve or reject
+    FORM = "form"  # fill in the form of a human node: submit or reject
+    APPROVE_COMPLETE = "approve_complete"  # review a finished attempt: approve, revise or reject
 
 
 class RunStatus(StrEnum):
@@ -54,10 +66,14 @@ ACTIVE = frozenset({StepStatus.QUEUED, StepStatus.RUNNING})
 
 _S = StepStatus
 ALLOWED: Mapping[StepStatus, frozenset[StepStatus]] = {
-    _S.PENDING: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.SKIPPED, _S.CANCELLED}),
-    _S.QUEUED: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED}),
-    _S.RUNNING: frozenset({_S.QUEUED, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED}),
-    _S.RETRYING: frozenset({_S.QUEUED, _S.PENDING, _S.FAILED, _S.CANCELLED}),
+    _S.PENDING: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.SKIPPED, _S.CANCELLED, _S.WAITING}),
+    _S.QUEUED: frozenset(
+        {_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED, _S.WAITING}
+    ),
+    _S.RUNNING: frozenset({_S.QUEUED, _S.SUCCEEDED, _S.FAILED, _S.RETRYING, _S.PENDING, _S.CANCELLED, _S.WAITING}),
+    _S.RETRYING: frozenset({_S.QUEUED, _S.PENDING, _S.FAILED, _S.CANCELLED, _S.WAITING}),
+    # A person answered: dispatch (approved start, revision, submitted form), done, rejected; or the run ended.
+    _S.WAITING: frozenset({_S.QUEUED, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.PENDING, _S.CANCELLED}),
     _S.SUCCEEDED: frozenset(),
     _S.FAILED: frozenset(),
     _S.SKIPPED: frozenset(),
@@ -110,6 +126,16 @@ class StepState:
     retry_at: datetime | None = None
     items: MapProgress | None = None
     item_values: tuple[JsonValue, ...] | None = None
+    # People (review policies and human nodes):
+    waiting: TaskPurpose | None = None  # what the open task asks, while WAITING
+    task: str | None = None  # the open task's id
+    tasks_opened: int = 0  # tasks opened for this step so far: the next task's number
+    task_opened_at: datetime | None = None
+    notified: bool = False  # the open task's deadline has notified (once: a timer may be delivered twice)
+    start_approved: bool = False
+    revisions: int = 0  # revision requests answered by a new attempt
+    feedback: str | None = None  # of the latest revision request: attempts after it see it
+    answer: JsonValue = None  # a human node's submitted values, until its handler has recorded them
 
     @property
     def terminal(self) -> bool:
@@ -130,6 +156,11 @@ class RunState:
     error: ErrorInfo | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    extends: RunRef | None = None  # the earlier run whose artifacts every step may read
+    reuse: Mapping[str, ReusedStep] = field(default_factory=dict)  # node id → what is taken over from it
+    # Attempts and tasks already used by step keys a rollback removed: numbering goes on from here,
+    # so attempt rows, logs and task ids of the earlier steps are never reused.
+    floors: Mapping[str, tuple[int, int]] = field(default_factory=Map)
 
 
 def initial_state(run_id: str, pipeline: str, number: int, node_count: int) -> RunState:

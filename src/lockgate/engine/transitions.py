@@ -6,11 +6,21 @@ from typing import TYPE_CHECKING
 
 from lockgate.compile.compiler import declared_branches
 from lockgate.engine.backoff import retry_delay
-from lockgate.engine.commands import CancelStep, RunFinished, StartTimer
+from lockgate.engine.commands import CancelStep, RecordReuse, RunFinished, StartTimer, TaskOutcome
 from lockgate.engine.dispatching import build_dispatch, step_context
 from lockgate.engine.events import TimerPurpose
 from lockgate.engine.readiness import Readiness, readiness
-from lockgate.engine.state import ACTIVE, ErrorInfo, MapProgress, RunStatus, StepState, StepStatus, item_key
+from lockgate.engine.state import (
+    ACTIVE,
+    ErrorInfo,
+    MapProgress,
+    RunStatus,
+    StepState,
+    StepStatus,
+    TaskPurpose,
+    item_key,
+)
+from lockgate.engine.tasks import close_task, needs_start_approval, open_task
 from lockgate.expressions import ExpressionError, render_deep
 from lockgate.spec.policies import OnError
 
@@ -19,17 +29,42 @@ if TYPE_CHECKING:
 
     from lockgate.engine.draft import Draft
 
-__all__ = ["cancel_active", "dispatch", "drain", "fail_run", "on_failure", "on_success", "start_node"]
+__all__ = [
+    "cancel_active",
+    "dispatch",
+    "drain",
+    "fail_final",
+    "fail_run",
+    "on_failure",
+    "on_success",
+    "open_or_fail",
+    "route_problem",
+    "start_node",
+]
 
 
 def _expression_error(exc: ExpressionError) -> ErrorInfo:
     return ErrorInfo(kind="expression_error", message=exc.message, field=exc.field)
 
 
+def open_or_fail(d: Draft, step: StepState, purpose: TaskPurpose) -> None:
+    """Open a human task for the step, or fail it when what the task shows cannot be rendered."""
+    try:
+        open_task(d, step, purpose)
+    except ExpressionError as exc:
+        fail_final(d, step, _expression_error(exc))
+
+
 def dispatch(d: Draft, step: StepState) -> None:
-    """Queue the next attempt of a step; held instead while the run is paused."""
+    """Queue the next attempt of a step; held instead while the run is paused.
+
+    A human node's step without submitted values opens its form instead: nothing runs until a person answers.
+    """
     if not d.running:
         d.update(step, status=StepStatus.PENDING, held=True)
+        return
+    if d.node(step.node_id).node.kind == "human" and step.answer is None:
+        open_or_fail(d, step, TaskPurpose.FORM)
         return
     try:
         command = build_dispatch(d.plan, d.base, d.steps, d.input, step, step.attempt + 1, d.now)
@@ -51,7 +86,7 @@ def dispatch(d: Draft, step: StepState) -> None:
     d.commands.append(command)
 
 
-def _route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> str | None:
+def route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> str | None:
     plan_node = d.node(step.node_id)
     if next_ is not None:
         unknown = sorted(set(next_) - set(plan_node.successors))
@@ -67,7 +102,7 @@ def _route_problem(d: Draft, step: StepState, next_: list[str] | None, branches:
 def on_success(
     d: Draft, step: StepState, output: JsonValue, next_: list[str] | None, branches: list[str] | None
 ) -> None:
-    problem = _route_problem(d, step, next_, branches)
+    problem = route_problem(d, step, next_, branches)
     if problem is not None:
         fail_final(d, step, ErrorInfo(kind="invalid_route", message=problem))
         return
@@ -154,9 +189,25 @@ def _complete_map(d: Draft, parent: StepState) -> None:
     _node_finished(d, d.update(parent, status=status, output=outputs, error=error, finished_at=d.now))
 
 
+def _reuse(d: Draft, step: StepState) -> None:
+    """Take the step over from the run this one extends: no attempt runs, no person reviews it again."""
+    reused = d.base.reuse[step.node_id]
+    step = d.update(step, attempt=step.attempt + 1, first_queued_at=d.now, queued_at=d.now, started_at=d.now)
+    source = d.base.extends.run_id if d.base.extends is not None else ""
+    d.commands.append(RecordReuse(run_id=d.base.run_id, step=step.key, attempt=step.attempt, source_run=source,
+                                  output=reused.output, artifacts=reused.artifacts))  # fmt: skip
+    on_success(d, step, reused.output, reused.next, reused.branches)
+
+
 def start_node(d: Draft, node_id: str) -> None:
     node = d.node(node_id).node
-    step = d.steps.get(node_id) or d.put(StepState(key=node_id, node_id=node_id))
+    step = d.steps.get(node_id) or d.put(d.new_step(node_id, node_id))
+    if node_id in d.base.reuse:
+        _reuse(d, step)
+        return
+    if d.running and needs_start_approval(node, step):
+        open_or_fail(d, step, TaskPurpose.APPROVE_START)
+        return
     if node.for_each is None or not d.running:
         dispatch(d, step)
         return
@@ -188,7 +239,7 @@ def _launch_items(d: Draft, node_id: str) -> None:
             return
         index = progress.launched
         d.update(parent, items=MapProgress(progress.total, index + 1, progress.done, progress.failed))
-        dispatch(d, d.put(StepState(key=item_key(node_id, index), node_id=node_id, item_index=index)))
+        dispatch(d, d.put(d.new_step(item_key(node_id, index), node_id, index)))
 
 
 def _check_node(d: Draft, node_id: str) -> None:
@@ -199,12 +250,12 @@ def _check_node(d: Draft, node_id: str) -> None:
     try:
         verdict = readiness(d.plan, d.steps, node_id, step_context(d.base, d.steps, d.input, None))
     except ExpressionError as exc:
-        fail_final(d, d.put(StepState(key=node_id, node_id=node_id)), _expression_error(exc))
+        fail_final(d, d.put(d.new_step(node_id, node_id)), _expression_error(exc))
         return
     if verdict is Readiness.READY:
         start_node(d, node_id)
     elif verdict is Readiness.SKIP:
-        d.put(StepState(key=node_id, node_id=node_id, status=StepStatus.SKIPPED, finished_at=d.now))
+        d.put(d.new_step(node_id, node_id, status=StepStatus.SKIPPED, finished_at=d.now))
         d.unfinished -= 1
         d.to_check.extend(d.node(node_id).successors)
 
@@ -245,6 +296,8 @@ def _cancel_step(d: Draft, step: StepState) -> None:
         return
     if step.status in ACTIVE and step.items is None:
         d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    if step.status is StepStatus.WAITING:
+        step = close_task(d, step, TaskOutcome.CANCELLED)
     d.update(step, status=StepStatus.CANCELLED, finished_at=d.now, held=False)
 
 

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
-from lockgate.handlers.context import SandboxMode
+from lockgate.handlers.agent.services import AgentServices
+from lockgate.handlers.context import ArtifactReader, SandboxMode
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
     from pydantic import JsonValue
+
 
 __all__ = ["AttemptContext", "attempt_logger"]
 
@@ -47,9 +49,19 @@ class AttemptContext:
     logger: logging.Logger
     sandbox: SandboxMode
     report: Report
+    artifacts: ArtifactReader
+    agent_services: Callable[[], AgentServices]  # made on first use: most kinds never need them
     credentials: Mapping[str, str] = field(default_factory=dict)
-    feedback: str | None = None
+    feedback: str | None = None  # copied from the command: the revision request this attempt answers
+    extends_dir: Path | None = None
     _workspace: Path | None = None
+    _agent: AgentServices | None = None
+
+    @property
+    def agent(self) -> AgentServices:
+        if self._agent is None:
+            self._agent = self.agent_services()
+        return self._agent
 
     @property
     def workspace(self) -> Path:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from lockgate.artifacts.reader import LayoutArtifactReader
 from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.engine.commands import DispatchStep
     from lockgate.executors.base import Report
+    from lockgate.handlers.agent.services import AgentServices
     from lockgate.handlers.context import SandboxMode, StepResult
     from lockgate.handlers.registry import HandlerRegistry
 
@@ -50,6 +52,7 @@ class LocalExecutor:
         max_concurrency: int,
         sandbox: SandboxMode,
         credentials: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
+        agent_services: Callable[[DispatchStep], AgentServices] | None = None,
     ) -> None:
         # ``credentials`` maps names to the values of those that exist; the values live only in attempt contexts.
         self._registry = registry
@@ -58,6 +61,7 @@ class LocalExecutor:
         self._worker = worker
         self._sandbox = sandbox
         self._credentials = credentials
+        self._agent_services = agent_services
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
 
@@ -101,7 +105,11 @@ class LocalExecutor:
         layout = self._layout
         log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
-        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report)
+        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report,
+                             LayoutArtifactReader(layout, command.pipeline, command.run_number),
+                             functools.partial(self._services, command), feedback=command.feedback)  # fmt: skip
+        if command.extends is not None:
+            ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
         try:
             ctx.credentials = await self._resolve(command.credentials)
             handler = self._registry.get(command.kind)
@@ -128,6 +136,11 @@ class LocalExecutor:
                 return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
+
+    def _services(self, command: DispatchStep) -> AgentServices:
+        if self._agent_services is None:
+            raise PermanentStepError("agent_unavailable", "this executor offers no agent services")
+        return self._agent_services(command)
 
     def _keep_failed(self, ctx: AttemptContext) -> None:
         if ctx.workspace_used is not None:

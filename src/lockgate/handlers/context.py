@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
     from pathlib import Path
 
-__all__ = ["HandlerContext", "SandboxMode", "StepResult"]
+    from lockgate.handlers.agent.services import AgentServices
+
+__all__ = ["ArtifactReader", "HandlerContext", "SandboxMode", "StepResult"]
 
 
 class SandboxMode(StrEnum):
@@ -30,6 +32,18 @@ class StepResult(BaseModel):
     output: JsonValue = None
     next: list[str] | None = Field(default=None, description="successor node ids to take; others are skipped")
     branches: list[str] | None = Field(default=None, description="branch labels to take (condition nodes)")
+
+
+class ArtifactReader(Protocol):
+    """Read access to the promoted artifacts of this run's steps and of earlier runs of the same pipeline."""
+
+    def names(self, step: str, pattern: str = "*", run: int | None = None) -> list[str]:
+        """Paths (inside the step's folder) of the files matching ``pattern``; ``run``: a run number, None: this run."""
+        ...
+
+    def read(self, step: str, name: str, run: int | None = None) -> bytes:
+        """One file; raises PermanentStepError('artifact_not_found') naming what is missing."""
+        ...
 
 
 class HandlerContext(Protocol):
@@ -74,6 +88,18 @@ class HandlerContext(Protocol):
     @property
     def feedback(self) -> str | None:
         """The feedback of a revision request, if this attempt answers one."""
+        ...
+
+    @property
+    def extends_dir(self) -> Path | None:
+        """The folder of the run this run extends (``runs/vN``): its artifacts, to read; None otherwise."""
+        ...
+
+    @property
+    def artifacts(self) -> ArtifactReader: ...
+    @property
+    def agent(self) -> AgentServices:
+        """Model profiles, budgets, conversation records, replay and live tokens: what agent steps need."""
         ...
 
     @property

@@ -47,10 +47,12 @@ class HandlerRegistry:
 
 
 def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import condition, http, noop, script, transform, wait
+    from lockgate.handlers import agent, condition, http, human, noop, script, transform, wait
     from lockgate.spec import (
+        AgentConfig,
         ConditionConfig,
         HttpConfig,
+        HumanConfig,
         NoopConfig,
         ScriptConfig,
         TransformConfig,
@@ -64,4 +66,6 @@ def default_registry() -> HandlerRegistry:
     registry.register("condition", ConditionConfig, condition.run, inline=condition.evaluate)
     registry.register("noop", NoopConfig, noop.run, inline=noop.evaluate)
     registry.register("wait", WaitConfig, wait.run)
+    registry.register("human", HumanConfig, human.run)
+    registry.register("agent", AgentConfig, agent.run)
     return registry

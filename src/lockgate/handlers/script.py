@@ -38,7 +38,7 @@ from lockgate.spec.nodes import ScriptConfig, ScriptInputMode
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["run"]
+__all__ = ["run", "run_code"]
 
 _RETRY_EXIT = 75  # EX_TEMPFAIL: the script's way to ask for another attempt
 _STDOUT_KEEP = 1 << 20  # the last stdout line may carry the output: keep enough of it
@@ -56,6 +56,7 @@ class _Launch:
     confine: bool
     network: bool
     script_file: Path | None
+    extends_dir: Path | None = None  # readable, never writable
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +69,25 @@ class _Outcome:
 
 
 async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> StepResult:
+    output, _ = await run_code(ctx, config, inputs)
+    return StepResult(output=output)
+
+
+async def run_code(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> tuple[JsonValue, str]:
+    """Run a script as the ``script`` kind does: its output and the tail of its stdout (agents' run_python)."""
     script_file = _script_file(config)
     payload = json.dumps(inputs).encode()
+    job = {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs,
+           "feedback": ctx.feedback}  # fmt: skip
     launch = _Launch(
-        job=json.dumps(
-            {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs}
-        ).encode(),
+        job=json.dumps(job).encode(),
         stdin=payload if config.input_mode is ScriptInputMode.STDIN else None,
         env=script_env(ctx.workspace, config.env, ctx.credentials, _identity(ctx)),
         limits=limits_for(config),
         confine=await _use_bwrap(ctx),
         network=config.network,
         script_file=script_file,
+        extends_dir=ctx.extends_dir if ctx.extends_dir is not None and ctx.extends_dir.is_dir() else None,
     )
     outcome = await _execute(ctx, launch)
     if launch.confine and _sandbox_failed(outcome):
@@ -90,7 +98,8 @@ async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonV
         launch = dataclasses.replace(launch, confine=False)
         outcome = await _execute(ctx, launch)
     _raise_for_exit(outcome, launch)
-    return StepResult(output=script_output(ctx.workspace, outcome.channel, outcome.stdout_tail))
+    output = script_output(ctx.workspace, outcome.channel, outcome.stdout_tail)
+    return output, outcome.stdout_tail.decode(errors="replace")
 
 
 def _script_file(config: ScriptConfig) -> Path | None:
@@ -176,7 +185,7 @@ def _runner_source() -> str:
 def _options(workspace: Path, launch: _Launch) -> bytes | None:
     if not launch.confine:
         return None
-    read_only = [launch.script_file] if launch.script_file is not None else []
+    read_only = [p for p in (launch.script_file, launch.extends_dir) if p is not None]
     return encode_options(bwrap_options(workspace, launch.env, network=launch.network, read_only=read_only))
 
 
@@ -273,7 +282,7 @@ def _raise_for_exit(outcome: _Outcome, launch: _Launch) -> None:
 
 
 def _identity(ctx: HandlerContext) -> dict[str, str]:
-    return {
+    identity = {
         "run_id": ctx.run_id,
         "run_number": str(ctx.run_number),
         "pipeline": ctx.pipeline,
@@ -282,3 +291,8 @@ def _identity(ctx: HandlerContext) -> dict[str, str]:
         "attempt": str(ctx.attempt),
         "item_index": "" if ctx.item_index is None else str(ctx.item_index),
     }
+    if ctx.feedback is not None:  # the revision request this attempt answers (also the global ``feedback``)
+        identity["feedback"] = ctx.feedback.replace("\0", "")  # NUL separates sandbox options: never in a value
+    if ctx.extends_dir is not None:  # the folder of the run this run extends, read only
+        identity["extends_dir"] = str(ctx.extends_dir)
+    return identity

@@ -2,7 +2,7 @@
 
 It is passed to the interpreter with ``python -c`` so that nothing of Lockgate has to be
 readable inside the sandbox; hence the standard library only, and no Lockgate imports.
-Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code or file, inputs) arrives as
+Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code or file, inputs, feedback) arrives as
 JSON on ``JOB_FD``. ``OUT_FD`` is a side channel that the script's own stdout cannot corrupt,
 JSON lines: first ``{"started": true}`` (proof that the sandbox came up), then, if a
 variables-mode script set the global ``output``, ``{"output": …}`` or ``{"invalid": "why"}``.
@@ -45,6 +45,7 @@ def _globals(job: dict[str, Any], filename: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins}
     if job["mode"] == "variables":
         inputs = job["inputs"]
+        namespace["feedback"] = job.get("feedback")  # the revision request this attempt answers, or None
         namespace.update({k: v for k, v in inputs.items() if k.isidentifier() and not k.startswith("__")})
         namespace["inputs"] = inputs
     return namespace

@@ -2,6 +2,6 @@
 
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.clock import Clock, SystemClock
-from lockgate.runtime.runtime import Listener, Runtime
+from lockgate.runtime.runtime import ExtendRequest, Listener, Runtime
 
-__all__ = ["Applied", "Applier", "Clock", "Listener", "Runtime", "SystemClock"]
+__all__ = ["Applied", "Applier", "Clock", "ExtendRequest", "Listener", "Runtime", "SystemClock"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from lockgate.engine import (
     DispatchStep,
     ErrorInfo,
     Event,
+    RunMadeLatest,
     RunPaused,
     RunResumed,
     RunStarted,
@@ -42,7 +43,10 @@ if TYPE_CHECKING:
 __all__ = ["Applied", "Applier"]
 
 log = logging.getLogger(__name__)
-_RUN_EVENTS = (RunStarted, RunPaused, RunResumed)
+_RUN_EVENTS = (RunStarted, RunPaused, RunResumed, RunMadeLatest)
+# States kept in memory: the most recently applied runs. A run waiting days for a person costs a cache
+# miss (its events are replayed from the database) when it is answered, not memory until then.
+STATE_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +63,27 @@ class Applied:
 
 
 class Applier:
-    def __init__(self, db: Database, worker: str, registry: HandlerRegistry, inline_budget: int = 50_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        worker: str,
+        registry: HandlerRegistry,
+        inline_budget: int = 50_000,
+        cache_size: int = STATE_CACHE,
+    ) -> None:
         self.db = db
         self.worker = worker
         self.registry = registry
         self.inline_budget = inline_budget
+        self.cache_size = cache_size
         self._plans: dict[str, Plan] = {}
-        self._states: dict[str, RunState] = {}
+        self._states: OrderedDict[str, RunState] = OrderedDict()
+
+    def _remember(self, run_id: str, state: RunState) -> None:
+        self._states[run_id] = state
+        self._states.move_to_end(run_id)
+        while len(self._states) > self.cache_size:
+            self._states.popitem(last=False)
 
     def plan(self, conn: Connection, version_id: str) -> Plan:
         plan = self._plans.get(version_id)
@@ -78,11 +96,12 @@ class Applier:
         """The cached state if it is current, else caught up from the events table (rule 2: the DB is the truth)."""
         cached = self._states.get(head.id)
         if cached is not None and cached.seq == head.last_seq:
+            self._states.move_to_end(head.id)
             return cached
         if cached is None or cached.seq > head.last_seq:
             cached = initial_state(head.id, head.pipeline, head.number, len(plan.nodes))
         state = replay(plan, cached, load_events(conn, head.id, cached.seq))
-        self._states[head.id] = state
+        self._remember(head.id, state)
         return state
 
     def read_state(self, conn: Connection, head: RunHead) -> tuple[Plan, RunState]:
@@ -101,7 +120,8 @@ class Applier:
             for run_id in sorted(groups):  # a fixed lock order: no deadlocks between processes
                 self._apply_run(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
             journal.flush(conn, idempotent)
-        self._states.update(states)  # only once committed
+        for run_id, state in states.items():  # only once committed
+            self._remember(run_id, state)
         return results
 
     def _apply_run(

@@ -60,7 +60,11 @@ class Maintenance:
                 self.rt.timers.schedule(row.run_id, row.step_key, row.attempt, TimerPurpose(row.purpose), row.fire_at)
         for row in found.pending:
             if scope is None or row.id in scope:
-                self.rt.report(row.id, RunStarted(input=row.input))
+                self.rt.report(row.id, await self.rt.db_call(self._started, row.id))
+
+    def _started(self, run_id: str) -> RunStarted:
+        with self.rt.db.write() as conn:
+            return self.rt.start_event(conn, run_id)
 
     def _scan(self) -> _Found:
         now = self.rt.clock.now()

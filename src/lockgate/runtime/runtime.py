@@ -4,27 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
+    ArchiveOutputs,
     CancelStep,
     DispatchStep,
     Event,
+    KeepAttempt,
+    NotifyDeadline,
+    PointLatest,
     RunFinished,
     RunStarted,
     RunState,
     StartTimer,
     StepSucceeded,
 )
+from lockgate.errors import DefinitionErrors
 from lockgate.executors.local import LocalExecutor
 from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime.agents import StoreAgentServices
 from lockgate.runtime.applier import Applied, Applier
+from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
+from lockgate.runtime.extend import resolve_extend, start_event
+from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
+from lockgate.runtime.models import model_problems
 from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
@@ -32,21 +44,32 @@ from lockgate.store import credentials as credential_store
 from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
+from lockgate.store.conversations import RunOptions, save_run_options
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
+    from sqlalchemy import Connection
 
+    from lockgate.errors import DefinitionError
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["Listener", "Runtime"]
+__all__ = ["ExtendRequest", "Listener", "Runtime"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Listener = Callable[[Applied], None]
 _Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendRequest:
+    """Start a run that extends an earlier one: reuse its steps before ``start_at``, read its artifacts."""
+
+    run: str  # vN, pipeline/vN or a run id
+    start_at: str | None = None
 
 
 class Runtime:
@@ -81,7 +104,9 @@ class Runtime:
         self.executor: LocalExecutor
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
+        self.live = LiveBus()  # agents' tokens as they stream: never stored
         self.maintenance: Maintenance
+        self.archiving = Archiving(self)
 
     async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run store work on the one database thread (SQLite likes a single writer per process)."""
@@ -94,6 +119,7 @@ class Runtime:
         self.cipher = load_cipher(secret.get_secret_value() if secret else None, self.settings.home)
         self.worker = await self.db_call(self._register)
         self.applier = Applier(self.db, self.worker, self._registry)
+        await self.db_call(self.archiving.heal)  # before anything is dispatched: folders where the rows say
         self.executor = LocalExecutor(
             self._registry,
             self.layout,
@@ -102,6 +128,7 @@ class Runtime:
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
             credentials=self._credentials,
+            agent_services=lambda command: StoreAgentServices(self, command),
         )
         self.maintenance = Maintenance(self)
         self._tasks = [
@@ -125,6 +152,7 @@ class Runtime:
         wait = self.settings.shutdown_grace.total_seconds() if grace is None else grace
         await self.executor.stop(wait)
         await self._drain()
+        await self.archiving.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -201,23 +229,37 @@ class Runtime:
 
     def _run_command(self, command: object, state: RunState) -> None:
         if isinstance(command, DispatchStep):
-            if command.idempotency_key is not None:
-                task = asyncio.create_task(self._dispatch_idempotent(command))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-            else:
-                self.executor.submit(command)
+            self._dispatch(command)
         elif isinstance(command, StartTimer):
             self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
         elif isinstance(command, CancelStep):
             self.executor.cancel(command.run_id, command.step, command.attempt)
         elif isinstance(command, RunFinished):
-            if command.status.value == "succeeded":
-                with contextlib.suppress(OSError):
-                    self.layout.point_latest(state.pipeline, state.number)
-            for waiter in self._finished.pop(command.run_id, []):
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._run_finished(command, state)
+        elif isinstance(command, KeepAttempt | ArchiveOutputs):
+            self.archiving.moved(command)
+        elif isinstance(command, PointLatest):
+            with contextlib.suppress(OSError):
+                self.layout.point_latest(command.pipeline, command.run_number)
+        elif isinstance(command, NotifyDeadline):
+            self.archiving.notify(command)
+        # OpenHumanTask, CloseHumanTask, RecordReuse: rows only, written with the transition
+
+    def _dispatch(self, command: DispatchStep) -> None:
+        if command.idempotency_key is None:
+            self.executor.submit(command)
+            return
+        task = asyncio.create_task(self._dispatch_idempotent(command))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _run_finished(self, command: RunFinished, state: RunState) -> None:
+        if command.status.value == "succeeded":
+            with contextlib.suppress(OSError):
+                self.layout.point_latest(state.pipeline, state.number)
+        for waiter in self._finished.pop(command.run_id, []):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _dispatch_idempotent(self, command: DispatchStep) -> None:
         key = command.idempotency_key or ""
@@ -243,17 +285,52 @@ class Runtime:
 
     # ---- runs ------------------------------------------------------------------------------------
 
-    async def create_run(self, spec: PipelineSpec, input_: dict[str, JsonValue]) -> run_store.RunHead:
-        """Save the definition as a version (if new), create the run (vN) and start it."""
-        head = await self.db_call(self._create, spec, input_)
-        await self.apply(head.id, RunStarted(input=input_))
+    async def create_run(
+        self,
+        spec: PipelineSpec,
+        input_: dict[str, JsonValue],
+        options: RunOptions | None = None,
+        extend: ExtendRequest | None = None,
+    ) -> run_store.RunHead:
+        """Save the definition as a version (if new), create the run (vN) and start it.
+
+        With ``extend``, the run reuses the steps of an earlier run before ``extend.start_at``.
+        Raises DefinitionErrors when an agent step's model is not configured (nothing is created then).
+        """
+        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend)
+        await self.apply(head.id, started)
         return head
 
-    def _create(self, spec: PipelineSpec, input_: dict[str, JsonValue]) -> run_store.RunHead:
+    def _create(
+        self, spec: PipelineSpec, input_: dict[str, JsonValue], options: RunOptions, extend: ExtendRequest | None
+    ) -> tuple[run_store.RunHead, RunStarted]:
         now = self.clock.now()
         with self.db.write() as conn:
+            problems = model_problems(conn, self.settings, spec)
+            if problems:
+                raise DefinitionErrors(problems)
             version = pipeline_store.save_version(conn, spec, now)
-            return run_store.create_run(conn, version.pipeline_id, version.id, input_, now)
+            source, start_at = None, None
+            if extend is not None:
+                plan = self.applier.plan(conn, version.id)
+                source, start_at = (
+                    resolve_extend(conn, spec.name, plan, extend.run, extend.start_at).id,
+                    extend.start_at,
+                )
+            head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now, source, start_at)
+            if options.budget is None and spec.budget is not None:
+                options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
+            if options != RunOptions():
+                save_run_options(conn, head.id, options)
+            return head, self.start_event(conn, head.id)
+
+    def start_event(self, conn: Any, run_id: str) -> RunStarted:
+        """The RunStarted of a created run (recovery starts a run whose creator died with the same)."""
+        return start_event(conn, self.applier, self.layout, run_id)
+
+    def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
+        """Every agent step's model is configured (validation, before a run is created)."""
+        return model_problems(conn, self.settings, spec)
 
     async def run_state(self, run_id: str) -> RunState:
         def read() -> RunState:

@@ -1,13 +1,26 @@
 """Pipeline definitions as pydantic models: nodes, edges, policies; YAML/JSON loading; JSON Schema."""
 
+from lockgate.spec.agent import (
+    AgentConfig,
+    Budget,
+    BuiltinTool,
+    ContextArtifact,
+    McpServer,
+    TeamConfig,
+    TeamMember,
+    TeamMode,
+)
 from lockgate.spec.fields import Duration, Identifier, Template
+from lockgate.spec.forms import FieldType, FormField, HumanConfig, SelectOption
 from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
 from lockgate.spec.nodes import (
+    AgentNode,
     ConditionBranch,
     ConditionConfig,
     ConditionNode,
     HttpConfig,
     HttpNode,
+    HumanNode,
     Node,
     NodeBase,
     NoopConfig,
@@ -21,21 +34,32 @@ from lockgate.spec.nodes import (
     WaitNode,
 )
 from lockgate.spec.pipeline import Edge, InputField, InputType, PipelineSpec
-from lockgate.spec.policies import Join, OnError, RetryPolicy
+from lockgate.spec.policies import DeadlineAction, Join, OnError, RetryPolicy, ReviewPolicy
 from lockgate.spec.schema import pipeline_json_schema
 
 __all__ = [
+    "AgentConfig",
+    "AgentNode",
+    "Budget",
+    "BuiltinTool",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
+    "ContextArtifact",
+    "DeadlineAction",
     "Duration",
     "Edge",
+    "FieldType",
+    "FormField",
     "HttpConfig",
     "HttpNode",
+    "HumanConfig",
+    "HumanNode",
     "Identifier",
     "InputField",
     "InputType",
     "Join",
+    "McpServer",
     "Node",
     "NodeBase",
     "NoopConfig",
@@ -43,9 +67,14 @@ __all__ = [
     "OnError",
     "PipelineSpec",
     "RetryPolicy",
+    "ReviewPolicy",
     "ScriptConfig",
     "ScriptInputMode",
     "ScriptNode",
+    "SelectOption",
+    "TeamConfig",
+    "TeamMember",
+    "TeamMode",
     "Template",
     "TransformConfig",
     "TransformNode",

@@ -24,10 +24,13 @@ def parse_duration(value: Any) -> Any:
     """Accept ``"90s"``, ``"1h30m"``, ``"250ms"`` or a number of seconds; leave anything else to pydantic."""
     if isinstance(value, bool):  # YAML reads `yes` as true; pydantic would take it for one second
         raise ValueError("a duration is a number of seconds or text such as 90s, not a boolean")
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and _DURATION.match(value):
-        return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(value)))
+    try:
+        if isinstance(value, int | float):
+            return timedelta(seconds=value)
+        if isinstance(value, str) and _DURATION.match(value):
+            return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(value)))
+    except OverflowError:
+        raise ValueError("the duration is too long (at most 999,999,999 days)") from None
     return value
 
 

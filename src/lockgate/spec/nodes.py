@@ -8,15 +8,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
-from lockgate.spec.policies import Join, OnError, RetryPolicy
+from lockgate.spec.forms import HumanConfig
+from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
 __all__ = [
+    "AgentNode",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",
     "HttpConfig",
     "HttpNode",
+    "HumanNode",
     "Node",
     "NodeBase",
     "NoopConfig",
@@ -64,6 +68,8 @@ class NodeBase(BaseModel):
         credentials: names of credentials this node may read; a script sees each as the environment
             variable ``LOCKGATE_CREDENTIAL_<NAME>``, an http node as ``${credential:<name>}`` in its url,
             headers and query. Values never pass through templates, events or outputs.
+        review: people approve the step before it starts and/or review each finished attempt
+            (approve, request a revision with feedback, reject).
     """
 
     model_config = _FROZEN
@@ -81,6 +87,7 @@ class NodeBase(BaseModel):
     max_parallel: int | None = Field(default=None, ge=1)
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
+    review: ReviewPolicy | None = None
     position: Position | None = None
 
 
@@ -216,7 +223,24 @@ class WaitNode(NodeBase):
     config: WaitConfig
 
 
+class HumanNode(NodeBase):
+    """A form a person fills in (a checkpoint); the submitted values become the output.
+
+    Who may answer, deadlines and a review of the submitted values come from ``review``.
+    """
+
+    kind: Literal["human"]
+    config: HumanConfig
+
+
+class AgentNode(NodeBase):
+    """An LLM agent (or a team of agents); its answer is the output."""
+
+    kind: Literal["agent"]
+    config: AgentConfig
+
+
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode,
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode,
     Field(discriminator="kind"),
 ]

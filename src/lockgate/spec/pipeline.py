@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from lockgate.spec.agent import Budget
 from lockgate.spec.fields import Identifier, Template
 from lockgate.spec.nodes import Node, TemplatedJson
 
@@ -59,6 +60,7 @@ class PipelineSpec(BaseModel):
         nodes: the vertices.
         edges: ``source → target`` links.
         output: optional template for the run's output; default: the outputs of the sink nodes.
+        budget: limits on the model use of each run (agent steps), unless a run is started with its own.
     """
 
     model_config = _FROZEN
@@ -69,6 +71,7 @@ class PipelineSpec(BaseModel):
     nodes: list[Node] = Field(min_length=1)
     edges: list[Edge] = Field(default_factory=list)
     output: TemplatedJson = None
+    budget: Budget | None = None
 
     def canonical_json(self) -> str:
         """The definition as compact JSON with sorted keys and defaults left out: what the hash covers."""

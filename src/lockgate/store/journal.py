@@ -7,10 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
-from lockgate.engine.commands import CancelStep, DispatchStep, RunFinished, StartTimer
+from lockgate.engine.commands import (
+    ArchiveOutputs,
+    CancelStep,
+    CloseHumanTask,
+    DispatchStep,
+    KeepAttempt,
+    OpenHumanTask,
+    PointLatest,
+    RecordReuse,
+    RunFinished,
+    StartTimer,
+)
 from lockgate.engine.events import Event, StepFailed, StepLost, StepStarted, StepSucceeded, TimerFired
+from lockgate.engine.state import RunStatus
+from lockgate.store.archives import ArchiveWrites
 from lockgate.store.ids import new_id
 from lockgate.store.tables import artifacts, attempts, events, idempotency, runs, steps, timers
+from lockgate.store.tasks import TaskWrites
 from lockgate.store.upsert import insert_ignore, upsert
 
 if TYPE_CHECKING:
@@ -57,11 +71,17 @@ class JournalBatch:
     finished_runs: list[str] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     remember: list[tuple[str, str, int, Any]] = field(default_factory=list)  # run, step, attempt, output
+    removed: set[tuple[str, str]] = field(default_factory=set)  # steps a rollback took out
+    tasks: TaskWrites = field(default_factory=TaskWrites)
+    archives: ArchiveWrites = field(default_factory=ArchiveWrites)
 
     def add(self, run_id: str, event: Event, at: datetime, transition: Transition) -> None:
         state = transition.state
         self.events.append({"run_id": run_id, "seq": state.seq, "type": event.type,
                             "data": event.model_dump(mode="json"), "at": at})  # fmt: skip
+        for key in transition.removed:
+            self.steps.pop((run_id, key), None)
+            self.removed.add((run_id, key))
         for key in transition.changed:
             self.steps[(run_id, key)] = _step_row(run_id, state.steps[key])
         self.runs[run_id] = self._run_row(state, at)
@@ -97,7 +117,7 @@ class JournalBatch:
             self._attempt("started", run_id, event.step, event.attempt, status="running", started_at=at)
         elif isinstance(event, StepSucceeded):
             self._attempt("finished", run_id, event.step, event.attempt, status="succeeded", error=None,
-                          finished_at=at)  # fmt: skip
+                          finished_at=at, output=event.output)  # fmt: skip
             self.artifacts.extend(
                 {"id": new_id(), "run_id": run_id, "step_key": event.step, "attempt": event.attempt, "name": a.name,
                  "path": a.path, "size": a.size, "sha256": a.sha256, "media_type": a.media_type, "archived": False,
@@ -121,7 +141,8 @@ class JournalBatch:
             self.new_attempts[(command.run_id, command.step, command.attempt)] = {
                 "run_id": command.run_id, "step_key": command.step, "number": command.attempt, "status": "queued",
                 "worker": self.worker, "idempotency_key": command.idempotency_key, "queued_at": command.queued_at,
-                "started_at": None, "finished_at": None, "error": None,
+                "started_at": None, "finished_at": None, "error": None, "output": None,
+                "feedback": command.feedback, "archived": False,
             }  # fmt: skip
         elif isinstance(command, StartTimer):
             self.new_timers.append({"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
@@ -134,11 +155,22 @@ class JournalBatch:
                           error=error.model_dump(mode="json") if error else None, finished_at=at)  # fmt: skip
         elif isinstance(command, RunFinished):
             self.finished_runs.append(command.run_id)
+            if command.status is RunStatus.SUCCEEDED:  # runs/latest follows the newest succeeded run
+                self.archives.latest.append((command.run_id, state.number))
+        elif isinstance(command, OpenHumanTask):
+            self.tasks.open(command)
+        elif isinstance(command, CloseHumanTask):
+            self.tasks.close(command, at)
+        elif isinstance(command, KeepAttempt | ArchiveOutputs | RecordReuse | PointLatest):
+            self.archives.add(command, at)
 
     def flush(self, conn: Connection, idempotent_nodes: Mapping[str, frozenset[str]]) -> None:
         """Write everything; ``idempotent_nodes`` maps run id → node ids that declare an idempotency key."""
         if self.events:
             conn.execute(events.insert(), self.events)
+        if self.removed:
+            where = and_(steps.c.run_id == bindparam("b_run"), steps.c.key == bindparam("b_key"))
+            conn.execute(delete(steps).where(where), [{"b_run": r, "b_key": k} for r, k in sorted(self.removed)])
         upsert(conn, steps, list(self.steps.values()), ("run_id", "key"))
         if self.new_attempts:
             upsert(conn, attempts, list(self.new_attempts.values()), ("run_id", "step_key", "number"))
@@ -148,7 +180,10 @@ class JournalBatch:
             stmt = update(runs).where(runs.c.id == bindparam("b_id"))
             conn.execute(stmt, list(self.runs.values()))
         if self.artifacts:
-            conn.execute(artifacts.insert(), self.artifacts)
+            conn.execute(artifacts.insert(), [{"reused_from": None, **a} for a in self.artifacts])
+        # After the artifact rows of this batch: a revision or rollback moves the rows of earlier attempts.
+        self.archives.flush(conn)
+        self.tasks.flush(conn)
         self._flush_idempotency(conn, idempotent_nodes)
 
     def _flush_attempt_updates(self, conn: Connection) -> None:

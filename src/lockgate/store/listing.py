@@ -38,6 +38,7 @@ class PipelineSummary:
     updated_at: datetime
     last_run_number: int | None
     last_run_status: str | None
+    latest_run: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class RunSummary:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    extends: int | None = None  # the number of the run this one extends
+    start_at: str | None = None
 
 
 def _last_run(column: Any) -> Any:
@@ -75,10 +78,11 @@ def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: in
     rows = conn.execute(stmt.order_by(pipelines.c.name).limit(limit))
     return [
         PipelineSummary(
-            r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number, r.last_status
+            r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number, r.last_status,
+            r.latest_run,
         )
         for r in rows
-    ]
+    ]  # fmt: skip
 
 
 def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
@@ -90,7 +94,7 @@ def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
     if r is None:
         raise NotFoundError("pipeline", name)
     return PipelineSummary(r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number,
-                           r.last_status)  # fmt: skip
+                           r.last_status, r.latest_run)  # fmt: skip
 
 
 def _pipeline_id(conn: Connection, name: str) -> str:
@@ -135,8 +139,14 @@ def version_by_number(conn: Connection, name: str, number: int | None) -> Row[An
     return row
 
 
+_EXTENDED = runs.alias("extended")
 _RUN = (
-    select(runs, pipelines.c.name, pipeline_versions.c.number.label("version"))
+    select(
+        runs,
+        pipelines.c.name,
+        pipeline_versions.c.number.label("version"),
+        select(_EXTENDED.c.number).where(_EXTENDED.c.id == runs.c.extends_run_id).scalar_subquery().label("extends"),
+    )
     .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
     .join(pipeline_versions, pipeline_versions.c.id == runs.c.version_id)
 )
@@ -144,7 +154,7 @@ _RUN = (
 
 def _summary(r: Row[Any]) -> RunSummary:
     return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
-                      r.started_at, r.finished_at)  # fmt: skip
+                      r.started_at, r.finished_at, r.extends, r.start_at)  # fmt: skip
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary:
@@ -197,11 +207,26 @@ def page_events(conn: Connection, run_id: str, after: int, limit: int) -> list[R
     return list(conn.execute(stmt))
 
 
-def run_artifacts(conn: Connection, run_id: str, step: str | None) -> list[Row[Any]]:
+def run_artifacts(
+    conn: Connection,
+    run_id: str,
+    step: str | None,
+    attempt: int | None = None,
+    archived: bool | None = None,
+    name: str | None = None,
+) -> list[Row[Any]]:
+    """A run's artifacts by step, newest attempt first, then by name."""
     stmt = select(artifacts).where(artifacts.c.run_id == run_id)
     if step is not None:
         stmt = stmt.where(or_(artifacts.c.step_key == step, artifacts.c.step_key.like(f"{step}[%")))
-    return list(conn.execute(stmt.order_by(artifacts.c.step_key, artifacts.c.name)))
+    if attempt is not None:
+        stmt = stmt.where(artifacts.c.attempt == attempt)
+    if archived is not None:
+        stmt = stmt.where(artifacts.c.archived.is_(archived))
+    if name is not None:
+        stmt = stmt.where(artifacts.c.name == name)
+    order = (artifacts.c.step_key, artifacts.c.attempt.desc(), artifacts.c.name, artifacts.c.created_at.desc())
+    return list(conn.execute(stmt.order_by(*order)))
 
 
 def find_artifact(conn: Connection, artifact_id: str) -> Row[Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, func, null, select
 
 from lockgate.store.tables import attempts, events, steps
 
@@ -78,7 +78,8 @@ def step_slice(
         where.append(steps.c.status == status)
     total = conn.execute(select(func.count()).select_from(steps).where(*where)).scalar_one()
     order = (steps.c.queued_at.is_(None), steps.c.queued_at, steps.c.node_id, steps.c.item_index, steps.c.key)
-    columns = [c for c in steps.c if c.name not in {"output"}]
+    # outputs stay out of a window of rows: a step's own read has them
+    columns = [null().label("output") if c.name == "output" else c for c in steps.c]
     rows = list(conn.execute(select(*columns).where(*where).order_by(*order).offset(offset).limit(limit)))
     keys = [r.key for r in rows]
     tries: list[Row[Any]] = []

@@ -66,7 +66,13 @@ _HEAD = select(
 
 
 def create_run(
-    conn: Connection, pipeline_id: str, version_id: str, input_: dict[str, JsonValue], now: datetime
+    conn: Connection,
+    pipeline_id: str,
+    version_id: str,
+    input_: dict[str, JsonValue],
+    now: datetime,
+    extends_run_id: str | None = None,
+    start_at: str | None = None,
 ) -> RunHead:
     """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
     number = conn.execute(
@@ -78,7 +84,8 @@ def create_run(
     run_id = new_id()
     conn.execute(
         runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
-                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now)
+                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now,
+                             extends_run_id=extends_run_id, start_at=start_at)
     )  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,18 +20,30 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "agent_exchanges",
+    "agent_profiles",
+    "agent_turns",
+    "artifact_moves",
     "artifacts",
     "attempts",
+    "budget_holds",
     "events",
+    "human_interactions",
+    "human_task_assignees",
+    "human_tasks",
     "idempotency",
     "metadata",
+    "model_profiles",
     "pipeline_versions",
     "pipelines",
+    "rollbacks",
+    "run_options",
     "runs",
     "schedule_firings",
     "schedules",
@@ -80,6 +93,7 @@ pipelines = Table(
     Column("description", Text),
     Column("latest_version", Integer, nullable=False, default=0),
     Column("next_run_number", Integer, nullable=False, default=1),
+    Column("latest_run", Integer),  # the run number runs/latest points at
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     _ts("archived_at"),
@@ -110,6 +124,8 @@ runs = Table(
     Column("output", JSON),
     Column("error", JSON),
     Column("last_seq", Integer, nullable=False, default=0),
+    Column("extends_run_id", String(32), ForeignKey("runs.id")),  # the run this one extends
+    Column("start_at", String(63)),  # the node it starts at; the steps before it are reused
     _ts("created_at", nullable=False),
     _ts("started_at"),
     _ts("finished_at"),
@@ -149,6 +165,9 @@ attempts = Table(
     Column("idempotency_key", String(500)),
     Column("error", JSON),
     Column("log_path", Text),
+    Column("output", JSON),  # kept per attempt: a revised step's earlier outputs stay readable
+    Column("feedback", Text),  # the revision request the attempt answered
+    Column("archived", Boolean, nullable=False, default=False, server_default=false()),  # by a rollback
     _ts("queued_at", nullable=False),
     _ts("started_at"),
     _ts("finished_at"),
@@ -180,6 +199,7 @@ artifacts = Table(
     Column("sha256", String(64), nullable=False),
     Column("media_type", String(200), nullable=False),
     Column("archived", Boolean, nullable=False, default=False),
+    Column("reused_from", String(32)),  # the artifact of the extended run this one reuses
     _ts("created_at", nullable=False),
 )
 
@@ -283,5 +303,197 @@ schedule_firings = Table(
     Column("schedule_id", String(32), ForeignKey("schedules.id"), primary_key=True),
     Column("fire_at", UTCDateTime(), primary_key=True),  # the unique (schedule, fire time): one run per firing
     Column("run_id", String(32)),
+    _ts("created_at", nullable=False),
+)
+
+# ---- people (issue 4): human tasks, their answers, rollbacks ------------------------------------------
+
+human_tasks = Table(
+    "human_tasks",
+    metadata,
+    Column("id", String(32), primary_key=True),  # derived by the engine from run, step and task number
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("item_index", Integer),
+    Column("attempt", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # open, or how it closed
+    Column("title", Text, nullable=False),
+    Column("instructions", Text),
+    Column("context", JSON, nullable=False),
+    Column("form", JSON),
+    Column("prefill", JSON),
+    Column("revision_feedback", Text),
+    Column("actions", JSON, nullable=False),
+    Column("revisions", Integer, nullable=False),
+    Column("max_revisions", Integer, nullable=False),
+    Column("assignees", JSON, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("deadline_at"),
+    _ts("closed_at"),
+    Column("closed_by", String(200)),
+    Column("answer", JSON),
+    Column("comment", Text),
+    Index("ix_human_tasks_status_created", "status", "created_at", "id"),
+    Index("ix_human_tasks_run_step", "run_id", "step_key"),
+)
+
+# Who may answer a task, one row per principal: ``*`` (any operator), ``user:<name>`` or ``role:<role>``.
+human_task_assignees = Table(
+    "human_task_assignees",
+    metadata,
+    Column("task_id", String(32), ForeignKey("human_tasks.id"), primary_key=True),
+    Column("principal", String(210), primary_key=True),
+    Index("ix_human_task_assignees_principal", "principal", "task_id"),
+)
+
+human_interactions = Table(
+    "human_interactions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("task_id", String(32), ForeignKey("human_tasks.id"), nullable=False, index=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("by", String(200)),
+    Column("values", JSON),
+    Column("feedback", Text),
+    _ts("at", nullable=False),
+    Index("ix_human_interactions_run", "run_id", "at"),
+)
+
+rollbacks = Table(
+    "rollbacks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # run (to a node) or latest (across runs)
+    Column("pipeline_id", String(32), ForeignKey("pipelines.id"), nullable=False),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("node_id", String(63)),
+    Column("by", String(200)),
+    Column("reason", Text),
+    Column("folder", Text),  # relative to the pipeline's folder
+    Column("steps", JSON, nullable=False),  # what was reset, with its outputs
+    Column("artifacts", JSON, nullable=False),  # what was moved: id, from, to
+    Column("cancelled", JSON, nullable=False),
+    Column("previous_latest", Integer),
+    _ts("at", nullable=False),
+    Index("ix_rollbacks_pipeline_at", "pipeline_id", "at"),
+    Index("ix_rollbacks_run", "run_id", "at"),
+)
+
+# Folders to move after a commit (revisions, rollbacks): recovery redoes those a crash left undone.
+artifact_moves = Table(
+    "artifact_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(63), nullable=False),
+    Column("source", Text, nullable=False),  # relative to the pipeline's folder
+    Column("target", Text, nullable=False),
+    Column("done", Boolean, nullable=False, default=False, server_default=false()),
+    _ts("created_at", nullable=False),
+    Index("ix_artifact_moves_done", "done"),
+)
+
+# ---- agents (issue 5): model and agent profiles, conversations, spend, budgets, replay ---------------
+
+model_profiles = Table(
+    "model_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("provider", String(32), nullable=False),  # openai | anthropic | openai_compatible
+    Column("model_id", String(200), nullable=False),
+    Column("base_url", Text),
+    Column("credential", String(100)),  # the name of the credential holding the API key
+    Column("temperature", Float),
+    Column("max_tokens", Integer),
+    Column("input_price", Float, nullable=False),  # US dollars per million tokens
+    Column("output_price", Float, nullable=False),
+    Column("description", Text),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+agent_profiles = Table(
+    "agent_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text),
+    Column("model", String(100)),  # a model profile's name; null: the node's model
+    Column("instructions", Text),
+    Column("temperature", Float),
+    Column("tools", JSON),  # built-in tool names; null: the node's tools
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+run_options = Table(
+    "run_options",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("budget", JSON),  # the run's budget: {max_cost, max_tokens, max_requests}
+    Column("replay_from", String(32)),  # a run whose recorded model responses answer this run's agent steps
+    Column("replay_steps", JSON),  # node ids replayed; null: every agent step
+)
+
+agent_turns = Table(
+    "agent_turns",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("member", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("output", JSON),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("tool_calls", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("error", Text),
+    _ts("created_at", nullable=False),
+    Index("ix_agent_turns_step", "run_id", "step_key", "attempt"),
+)
+
+agent_exchanges = Table(
+    "agent_exchanges",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("member", String(100), nullable=False),
+    Column("number", Integer, nullable=False),  # the member's n-th request in the attempt, from 0
+    Column("model", String(100), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("replayed", Boolean, nullable=False),
+    _ts("created_at", nullable=False),
+    Index("ix_agent_exchanges_step", "run_id", "step_key", "attempt", "member", "number"),
+    Index("ix_agent_exchanges_node", "run_id", "node_id"),
+)
+
+budget_holds = Table(
+    "budget_holds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
     _ts("created_at", nullable=False),
 )

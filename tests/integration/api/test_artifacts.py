@@ -79,10 +79,11 @@ def test_preview_by_media_type(admin: httpx.Client) -> None:
     assert data["kind"] == "json" and data["truncated"] is False
     assert data["content"] == json.dumps({"b": [1, 2], "a": "x"}, indent=2)
     report = admin.get(f"{API}/artifacts/{found['report.md']['id']}/preview").json()
-    assert report["content"] == "# Report\nall good\n" and report["kind"] == "text"
-    assert admin.get(f"{API}/artifacts/{found['table.csv']['id']}/preview").json()["content"] == "a,b\n1,2\n"
+    assert report["content"] == "# Report\nall good\n" and report["kind"] == "markdown"
+    table = admin.get(f"{API}/artifacts/{found['table.csv']['id']}/preview").json()
+    assert table["content"] == "a,b\n1,2\n" and table["kind"] == "csv" and table["rows"] == [["a", "b"], ["1", "2"]]
     big = admin.get(f"{API}/artifacts/{found['big.txt']['id']}/preview").json()
-    assert big["truncated"] is True and len(big["content"]) == 200 * 1024
+    assert big["truncated"] is True and len(big["content"]) == 200 * 1024 and big["kind"] == "text"
     pic = admin.get(f"{API}/artifacts/{found['pic.png']['id']}/preview")
     assert pic.headers["content-type"] == "image/png" and pic.content == PNG
     blob = admin.get(f"{API}/artifacts/{found['blob.bin']['id']}/preview")
@@ -112,3 +113,26 @@ def test_viewer_reads_artifacts_anonymous_does_not(server: Server, admin: httpx.
         assert viewer.get(f"{API}/artifacts/{found['report.md']['id']}/content").status_code == 200
     with server.client(None) as anonymous:
         assert anonymous.get(f"{API}/artifacts/{found['report.md']['id']}").status_code == 401
+
+
+def test_compare_two_artifacts(admin: httpx.Client) -> None:
+    found = by_name(admin, finished_run(admin)["id"])
+    second = by_name(admin, finished_run(admin)["id"])  # the same pipeline again: v2
+    same = admin.get(f"{API}/artifacts/{found['data.json']['id']}/compare", params={"other": second["data.json"]["id"]})
+    body = same.json()
+    assert same.status_code == 200 and body["kind"] == "json" and body["identical"] is True
+    assert body["diff"] == "" and body["json_changes"] == []
+    text = admin.get(f"{API}/artifacts/{found['report.md']['id']}/compare", params={"other": found["note.txt"]["id"]})
+    assert text.json()["kind"] == "text" and "-# Report" in text.json()["diff"] and "+hi" in text.json()["diff"]
+    binary = admin.get(f"{API}/artifacts/{found['blob.bin']['id']}/compare", params={"other": found["pic.png"]["id"]})
+    assert binary.json()["kind"] == "binary" and binary.json()["identical"] is False
+    images = admin.get(f"{API}/artifacts/{found['pic.png']['id']}/compare", params={"other": second["pic.png"]["id"]})
+    assert images.json()["kind"] == "image" and images.json()["identical"] is True
+    assert admin.get(f"{API}/artifacts/{found['pic.png']['id']}/compare", params={"other": "nope"}).status_code == 404
+    across = admin.get(f"{API}/runs/arts/v1/steps/make/compare", params={"name": "data.json", "other_run": "v2"})
+    assert across.status_code == 200 and across.json()["right"]["id"] == second["data.json"]["id"]
+    missing = admin.get(f"{API}/runs/arts/v1/steps/make/compare", params={"name": "ghost.txt"})
+    assert missing.status_code == 404
+    filtered = admin.get(f"{API}/runs/arts/v1/artifacts", params={"name": "data.json", "attempt": 1}).json()
+    assert [a["id"] for a in filtered] == [found["data.json"]["id"]]
+    assert admin.get(f"{API}/runs/arts/v1/artifacts", params={"archived": True}).json() == []

@@ -167,3 +167,53 @@ def _row(server: Server, clients: dict[Role | None, httpx.Client], endpoint: End
             wrong.append(f"{endpoint.method} {endpoint.path} as {caller or 'no key'}: {status}")
     assert endpoint.min_role is not None
     return f"{endpoint.method:7} {endpoint.path:58} {endpoint.min_role.value:9} " + " ".join(cells)
+
+
+# The routes people use to answer, roll back and compare, with the role each must need (the matrix above
+# then checks the behaviour); answering also needs being among the task's assignees (test_tasks.py).
+PEOPLE_ROUTES: dict[tuple[str, str], Role] = {
+    ("GET", "/api/v1/tasks"): Role.VIEWER,
+    ("GET", "/api/v1/tasks/{task_id}"): Role.VIEWER,
+    ("POST", "/api/v1/tasks/{task_id}/approve"): Role.OPERATOR,
+    ("POST", "/api/v1/tasks/{task_id}/revise"): Role.OPERATOR,
+    ("POST", "/api/v1/tasks/{task_id}/submit"): Role.OPERATOR,
+    ("POST", "/api/v1/tasks/{task_id}/reject"): Role.OPERATOR,
+    ("GET", "/api/v1/runs/{run:runref}/interactions"): Role.VIEWER,
+    ("POST", "/api/v1/runs/{run:runref}/rollback"): Role.OPERATOR,
+    ("GET", "/api/v1/runs/{run:runref}/rollbacks"): Role.VIEWER,
+    ("GET", "/api/v1/pipelines/{name}/rollbacks"): Role.VIEWER,
+    ("POST", "/api/v1/pipelines/{name}/latest"): Role.OPERATOR,
+    ("GET", "/api/v1/artifacts/{artifact_id}/compare"): Role.VIEWER,
+    ("GET", "/api/v1/runs/{run:runref}/steps/{step}/compare"): Role.VIEWER,
+}
+
+
+def test_the_routes_of_people_need_the_roles_they_should() -> None:
+    endpoints, _ = discover()
+    found = {(e.method, e.path): e.min_role for e in endpoints if (e.method, e.path) in PEOPLE_ROUTES}
+    assert found == PEOPLE_ROUTES
+
+
+# The agent routes (issue 5) with the role each must demand: model profiles point a credential at an endpoint,
+# so only admins write them; agent profiles are definitions (editors); conversations and costs are for viewers.
+AGENT_ROUTES = {
+    ("GET", "/api/v1/models"): Role.VIEWER,
+    ("POST", "/api/v1/models"): Role.ADMIN,
+    ("GET", "/api/v1/models/{name}"): Role.VIEWER,
+    ("PATCH", "/api/v1/models/{name}"): Role.ADMIN,
+    ("DELETE", "/api/v1/models/{name}"): Role.ADMIN,
+    ("GET", "/api/v1/agent-profiles"): Role.VIEWER,
+    ("POST", "/api/v1/agent-profiles"): Role.EDITOR,
+    ("GET", "/api/v1/agent-profiles/{name}"): Role.VIEWER,
+    ("PATCH", "/api/v1/agent-profiles/{name}"): Role.EDITOR,
+    ("DELETE", "/api/v1/agent-profiles/{name}"): Role.EDITOR,
+    ("GET", "/api/v1/runs/{run:runref}/steps/{step}/conversation"): Role.VIEWER,
+    ("GET", "/api/v1/runs/{run:runref}/costs"): Role.VIEWER,
+    ("GET", "/api/v1/pipelines/{name}/costs"): Role.VIEWER,
+}
+
+
+def test_agent_routes_demand_their_roles() -> None:
+    endpoints, _ = discover()
+    found = {(e.method, e.path): e.min_role for e in endpoints}
+    assert {key: found.get(key) for key in AGENT_ROUTES} == AGENT_ROUTES

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
     CancelStep,
+    CloseHumanTask,
     Command,
     DispatchStep,
     ErrorInfo,
     Event,
+    HumanTaskAnswered,
+    OpenHumanTask,
     RunStarted,
     RunState,
     StartTimer,
@@ -26,6 +29,7 @@ from lockgate.engine import (
     StepStarted,
     StepStatus,
     StepSucceeded,
+    TaskAction,
     TimerFired,
     Transition,
     advance,
@@ -105,6 +109,7 @@ class Driver:
     transitions: list[Transition] = field(default_factory=list)
     inflight: dict[str, DispatchStep] = field(default_factory=dict)  # unanswered dispatch per step
     timers: list[StartTimer] = field(default_factory=list)  # started, not fired yet
+    tasks: dict[str, OpenHumanTask] = field(default_factory=dict)  # open human task per step
 
     @classmethod
     def start(cls, plan: Plan, run_input: Mapping[str, JsonValue] | None = None, run_id: str = "r1") -> Driver:
@@ -132,7 +137,28 @@ class Driver:
                 current = self.inflight.get(command.step)
                 if current is not None and current.attempt == command.attempt:
                     del self.inflight[command.step]
+            elif isinstance(command, OpenHumanTask):
+                self.tasks[command.step] = command
+            elif isinstance(command, CloseHumanTask) and self._is_open(command.step, command.task):
+                del self.tasks[command.step]
         return transition
+
+    def _is_open(self, step: str, task: str) -> bool:
+        return step in self.tasks and self.tasks[step].task == task
+
+    def answer(
+        self,
+        step: str,
+        action: TaskAction,
+        *,
+        by: str | None = "ann",
+        values: dict[str, JsonValue] | None = None,
+        feedback: str | None = None,
+    ) -> Transition:
+        """Answer the step's open human task as a person would."""
+        task = self.tasks[step].task
+        return self.send(HumanTaskAnswered(task=task, step=step, action=action, by=by, values=values,
+                                           feedback=feedback))  # fmt: skip
 
     def take(self, step: str) -> DispatchStep:
         return self.inflight.pop(step)

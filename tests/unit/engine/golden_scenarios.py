@@ -21,17 +21,23 @@ from tests.unit.engine.driver import Driver
 from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import (
     EVENT_ADAPTER,
+    ArchiveOutputs,
     CancelStep,
+    CloseHumanTask,
     Command,
     DispatchStep,
     Event,
+    KeepAttempt,
+    OpenHumanTask,
     RunCancelled,
     RunFinished,
     RunPaused,
     RunResumed,
+    RunRolledBack,
     RunState,
     StartTimer,
     StepSucceeded,
+    TaskAction,
     initial_state,
     replay_transitions,
 )
@@ -79,6 +85,23 @@ def _pause_cancel(driver: Driver) -> None:
     driver.succeed("after", 2)
     driver.send(RunCancelled(by="bob", reason="enough"))
     driver.send(StepSucceeded(step="right", attempt=1, output="too late"))
+
+
+def _review(driver: Driver) -> None:
+    driver.succeed("prepare", {"points": 3})
+    driver.succeed("draft", "draft 1")
+    driver.answer("draft", TaskAction.REVISE, by="ed", feedback="shorter")
+    driver.succeed("draft", "draft 2")
+    driver.answer("draft", TaskAction.APPROVE, by="ed")
+    driver.answer("sign_off", TaskAction.SUBMIT, by="ann", values={"headline": "Hi"})
+    driver.succeed("sign_off", {"headline": "Hi"})
+    driver.succeed("publish", "published")
+    driver.send(RunRolledBack(rollback="rb1", node="draft", by="ann", reason="start over"))
+    driver.succeed("draft", "draft 3")
+    driver.answer("draft", TaskAction.APPROVE, by="ed")
+    driver.answer("sign_off", TaskAction.SUBMIT, by="ann", values={"headline": "Hello"})
+    driver.succeed("sign_off", {"headline": "Hello"})
+    driver.run()
 
 
 _TIMEOUT_RETRY = {"max_attempts": 3, "initial_delay": "2s", "factor": 2, "jitter": 0.3}
@@ -132,6 +155,23 @@ SCENARIOS: dict[str, tuple[dict[str, Any], Callable[[Driver], None]]] = {
         },
         _pause_cancel,
     ),
+    "review": (
+        {
+            "name": "review",
+            "nodes": [
+                {"id": "prepare", "kind": "noop"},
+                {"id": "draft", "kind": "noop", "review": {"approve_complete": True, "max_revisions": 2}},
+                {"id": "sign_off", "kind": "human", "config": {"fields": [{"name": "headline", "required": True}]}},
+                {"id": "publish", "kind": "noop", "inputs": {"headline": "{{ nodes.sign_off.output.headline }}"}},
+            ],
+            "edges": [
+                {"source": "prepare", "target": "draft"},
+                {"source": "draft", "target": "sign_off"},
+                {"source": "sign_off", "target": "publish"},
+            ],
+        },
+        _review,
+    ),
 }
 
 
@@ -142,7 +182,15 @@ def _command(command: Command) -> str:
         return f"timer {command.purpose.value} {command.step}#{command.attempt} at {command.fire_at.isoformat()}"
     if isinstance(command, CancelStep):
         return f"cancel {command.step}#{command.attempt}"
-    assert isinstance(command, RunFinished)
+    if isinstance(command, OpenHumanTask):
+        return f"open {command.purpose.value} {command.step}#{command.attempt} task {command.number}"
+    if isinstance(command, CloseHumanTask):
+        return f"close {command.step} {command.outcome.value} by {command.by} ({command.feedback})"
+    if isinstance(command, KeepAttempt):
+        return f"keep {command.step}#{command.attempt} {command.moves}"
+    if isinstance(command, ArchiveOutputs):
+        return f"archive {command.folder} {[s.key for s in command.steps]}"
+    assert isinstance(command, RunFinished), command
     return f"finished {command.status.value}"
 
 

@@ -20,11 +20,30 @@ WHEN = {None: True, "{{ true }}": True, "{{ false }}": False}  # constant condit
 
 
 @st.composite
+def _review(draw: st.DrawFn) -> dict[str, Any]:
+    review: dict[str, Any] = {
+        "approve_start": draw(st.booleans()),
+        "approve_complete": draw(st.booleans()),
+        "max_revisions": draw(st.integers(0, 2)),
+    }
+    if draw(st.integers(0, 2)) == 0:
+        review["deadline"] = f"{draw(st.integers(5, 60))}s"
+        review["on_deadline"] = draw(st.sampled_from(["reject", "approve", "notify"]))
+        if review["on_deadline"] == "notify":
+            review["notify_url"] = "http://127.0.0.1:9/notify"
+    return review
+
+
+@st.composite
 def _node(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["noop", "noop", "condition"]))
+    kind = draw(st.sampled_from(["noop", "noop", "condition", "human"]))
     out: dict[str, Any] = {"id": f"n{index}", "kind": kind}
     if kind == "condition":
         out["config"] = {"branches": [{"name": "p", "when": True}, {"name": "q", "when": False}], "default": "r"}
+    elif kind == "human":
+        out["config"] = {"fields": [{"name": "ok", "type": "boolean", "default": True}]}
+    if kind == "human" or draw(st.integers(0, 3)) == 0:
+        out["review"] = draw(_review())
     out["join"] = draw(st.sampled_from(["all", "all", "any"]))
     out["on_error"] = draw(st.sampled_from(["fail", "continue", "branch"]))
     out["retry"] = {
@@ -35,7 +54,7 @@ def _node(draw: st.DrawFn, index: int) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         out["timeout"] = f"{draw(st.integers(2, 40))}s"
-    if kind == "noop" and draw(st.integers(0, 2)) == 0:
+    if kind in {"noop", "human"} and draw(st.integers(0, 2)) == 0:
         out["for_each"] = f"{{{{ {list(range(draw(st.integers(0, 3))))} }}}}"
         out["max_parallel"] = draw(st.sampled_from([None, 1, 2]))
     return out

@@ -42,3 +42,13 @@ def test_the_golden_logs_cover_what_they_are_named_after() -> None:
     }
     assert ends["for_each"]["output"] == {"join": {"all": "ABCD"}}
     assert ends["pause_cancel"]["status"] == RunStatus.CANCELLED.value
+
+
+def test_the_review_log_revises_submits_and_rolls_back() -> None:
+    plan, run, events, expected = read_log(GOLDEN / "review.jsonl")
+    commands = expected["commands"]
+    assert isinstance(commands, list)
+    assert "close draft revision_requested by ed (shorter)" in commands
+    assert any(str(c).startswith("archive .archived/rollback_rb1_") for c in commands)
+    assert expected["output"] == {"publish": {"headline": "Hello"}}
+    assert replay_log(plan, run, events) == expected

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import JsonValue
+from tests.unit.handlers.agent_services import MemoryAgentServices
 
+from lockgate.artifacts.layout import ArtifactLayout
+from lockgate.artifacts.reader import LayoutArtifactReader
 from lockgate.handlers.context import HandlerContext, SandboxMode
 
 __all__ = ["FakeContext"]
@@ -30,10 +33,15 @@ class FakeContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("lockgate.tests.handler"))
     credentials: dict[str, str] = field(default_factory=dict)
     feedback: str | None = None
+    extends_dir: Path | None = None
     first_queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     timeout: timedelta | None = None
     sandbox: SandboxMode = SandboxMode.NONE
     heartbeats: list[JsonValue] = field(default_factory=list)
+    artifacts: LayoutArtifactReader = field(
+        default_factory=lambda: LayoutArtifactReader(ArtifactLayout(Path("/nonexistent")), "demo", 1)
+    )
+    agent: MemoryAgentServices = field(default_factory=MemoryAgentServices)
 
     async def heartbeat(self, details: JsonValue = None) -> None:
         self.heartbeats.append(details)
@@ -52,5 +60,6 @@ def ctx(tmp_path: Path) -> FakeContext:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     context = FakeContext(workspace=workspace, log_path=tmp_path / "logs" / "attempt.log")
+    context.artifacts = LayoutArtifactReader(ArtifactLayout(tmp_path / "home"), "demo", 1)
     _check: HandlerContext = context  # mypy proves the double honours the protocol
     return context

@@ -340,3 +340,35 @@ async def test_a_sandbox_that_fails_to_start(ctx: FakeContext, monkeypatch: pyte
         assert "/no/such/path" in ctx.log_text()
     else:
         assert (await _fails(ctx, "output = 'ran'")).kind == "sandbox_unavailable"
+
+
+async def test_a_revision_s_feedback_is_a_global_and_a_variable(sctx: FakeContext) -> None:
+    code = "import os\noutput = [feedback, os.environ.get('LOCKGATE_FEEDBACK')]"
+    assert await _run(sctx, code) == [None, None]
+    sctx.feedback = "shorter, please\0--bind / /"
+    assert await _run(sctx, code) == ["shorter, please\0--bind / /", "shorter, please--bind / /"]
+    assert await _run(sctx, "output = feedback", {"feedback": "an input wins"}) == "an input wins"
+
+
+async def test_the_extended_run_s_folder_is_readable_not_writable(sctx: FakeContext, tmp_path: Path) -> None:
+    earlier = tmp_path / "runs" / "v1"
+    (earlier / "draft").mkdir(parents=True)
+    (earlier / "draft" / "draft.md").write_text("# the first draft")
+    sctx.extends_dir = earlier
+    code = """
+import os
+from pathlib import Path
+base = Path(os.environ["LOCKGATE_EXTENDS_DIR"])
+text = (base / "draft" / "draft.md").read_text()
+try:
+    (base / "draft" / "draft.md").write_text("changed")
+    wrote = True
+except OSError:
+    wrote = False
+output = {"text": text, "wrote": wrote}
+"""
+    result = await _run(sctx, code)
+    assert isinstance(result, dict) and result["text"] == "# the first draft"
+    if sctx.sandbox is SandboxMode.BWRAP:  # without a sandbox only the file's own permissions apply
+        assert result["wrote"] is False
+        assert (earlier / "draft" / "draft.md").read_text() == "# the first draft"

@@ -99,7 +99,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Check a definition without saving it */
+        /**
+         * Check a definition without saving it
+         * @description Also checks that every agent step's model is configured (a model profile, or LOCKGATE_MODEL).
+         */
         post: operations["validate_pipeline_api_v1_pipelines_validate_post"];
         delete?: never;
         options?: never;
@@ -465,7 +468,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A run's artifacts */
+        /** A run's artifacts (every attempt, newest first per step) */
         get: operations["list_artifacts_api_v1_runs__run__artifacts_get"];
         put?: never;
         post?: never;
@@ -516,10 +519,231 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** JSON pretty-printed, text as text (first 200 KB), images as themselves */
+        /** JSON pretty-printed, Markdown and text as text, CSV as rows (first 200 KB), images as themselves */
         get: operations["preview_artifact_api_v1_artifacts__artifact_id__preview_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/artifacts/{artifact_id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare with another artifact (another attempt, another run): a text diff, and JSON path by path */
+        get: operations["compare_artifacts_api_v1_artifacts__artifact_id__compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/steps/{step}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare a step's artifact between two attempts, or with the same step of another run */
+        get: operations["compare_step_artifact_api_v1_runs__run__steps__step__compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inbox: human tasks, oldest first, a page at a time */
+        get: operations["list_tasks_api_v1_tasks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task: what it asks, the output and artifacts to review */
+        get: operations["get_task_api_v1_tasks__task_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve: the step starts, or its attempt counts as done */
+        post: operations["approve_task_api_v1_tasks__task_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/revise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Request a revision: the step runs again and sees the feedback */
+        post: operations["revise_task_api_v1_tasks__task_id__revise_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject: the step fails (error kind rejected); on_error decides */
+        post: operations["reject_task_api_v1_tasks__task_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit a form: the values are checked field by field (422 names each bad field; nothing changes) */
+        post: operations["submit_task_api_v1_tasks__task_id__submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every answer given on the run's tasks: who, when, what */
+        get: operations["list_interactions_api_v1_runs__run__interactions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back to a node: its and every downstream step's outputs and artifacts are archived, the steps reset (running ones cancelled first), and the run goes on from that node */
+        post: operations["rollback_run_api_v1_runs__run__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/rollbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's rollbacks, newest first, with what each archived */
+        get: operations["list_run_rollbacks_api_v1_runs__run__rollbacks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{name}/rollbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rollback of the pipeline's runs and of its latest run */
+        get: operations["list_pipeline_rollbacks_api_v1_pipelines__name__rollbacks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{name}/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back across runs: runs/latest points at an earlier succeeded run (recorded as a rollback) */
+        post: operations["point_latest_api_v1_pipelines__name__latest_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -755,10 +979,273 @@ export interface paths {
         patch: operations["update_schedule_api_v1_schedules__schedule_id__patch"];
         trace?: never;
     };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model profiles, by name */
+        get: operations["list_models_api_v1_models_get"];
+        put?: never;
+        /** Add a model profile */
+        post: operations["create_model_api_v1_models_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model profile */
+        get: operations["get_model_api_v1_models__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete a model profile */
+        delete: operations["delete_model_api_v1_models__name__delete"];
+        options?: never;
+        head?: never;
+        /** Change some fields of a model profile */
+        patch: operations["update_model_api_v1_models__name__patch"];
+        trace?: never;
+    };
+    "/api/v1/agent-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agent profiles (predefined team members), by name */
+        get: operations["list_agent_profiles_api_v1_agent_profiles_get"];
+        put?: never;
+        /** Add an agent profile */
+        post: operations["create_agent_profile_api_v1_agent_profiles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-profiles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One agent profile */
+        get: operations["get_agent_profile_api_v1_agent_profiles__name__get"];
+        put?: never;
+        post?: never;
+        /** Delete an agent profile */
+        delete: operations["delete_agent_profile_api_v1_agent_profiles__name__delete"];
+        options?: never;
+        head?: never;
+        /** Change some fields of an agent profile */
+        patch: operations["update_agent_profile_api_v1_agent_profiles__name__patch"];
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/steps/{step}/conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent step's conversation: each attempt's turns with messages, tool calls and usage */
+        get: operations["get_conversation_api_v1_runs__run__steps__step__conversation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run}/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a run's agents cost: per step and attempt, and in all */
+        get: operations["get_run_costs_api_v1_runs__run__costs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{name}/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a pipeline's agents cost: per run, and in all */
+        get: operations["get_pipeline_costs_api_v1_pipelines__name__costs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AgentProfileCreate
+         * @description A predefined agent that team members may refer to (``profile: NAME``).
+         */
+        AgentProfileCreate: {
+            /**
+             * Name
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            name: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Model
+             * @description a model profile; default: the node's
+             */
+            model?: string | null;
+            /** Instructions */
+            instructions?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /**
+             * Tools
+             * @description built-in tools; default: the node's
+             */
+            tools?: components["schemas"]["BuiltinTool"][] | null;
+        };
+        /** AgentProfileRead */
+        AgentProfileRead: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /** Model */
+            model: string | null;
+            /** Instructions */
+            instructions: string | null;
+            /** Temperature */
+            temperature: number | null;
+            /** Tools */
+            tools: components["schemas"]["BuiltinTool"][] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * AgentProfileUpdate
+         * @description Fields to change; absent fields stay as they are.
+         */
+        AgentProfileUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Model */
+            model?: string | null;
+            /** Instructions */
+            instructions?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Tools */
+            tools?: components["schemas"]["BuiltinTool"][] | null;
+        };
+        /** ArchivedArtifactRead */
+        ArchivedArtifactRead: {
+            /** Id */
+            id: string;
+            /** Step Key */
+            step_key: string;
+            /** Attempt */
+            attempt: number;
+            /** Name */
+            name: string;
+            /**
+             * Moved From
+             * @description relative to the pipeline's folder
+             */
+            moved_from: string;
+            /**
+             * Moved To
+             * @description relative to the pipeline's folder, under the rollback's folder
+             */
+            moved_to: string;
+        };
+        /** ArchivedStepRead */
+        ArchivedStepRead: {
+            /** Key */
+            key: string;
+            /** Node Id */
+            node_id: string;
+            /**
+             * Status
+             * @description its status when it was reset
+             */
+            status: string;
+            /**
+             * Attempt
+             * @description its latest attempt then (the attempts up to it are marked archived)
+             */
+            attempt: number;
+            output?: components["schemas"]["JsonValue"];
+        };
+        /** ArtifactComparison */
+        ArtifactComparison: {
+            left: components["schemas"]["ArtifactRead"];
+            right: components["schemas"]["ArtifactRead"];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "json" | "text" | "image" | "binary";
+            /**
+             * Identical
+             * @description same content (sha256)
+             */
+            identical: boolean;
+            /**
+             * Diff
+             * @description a unified diff of the text (json: of the files as written); empty when equal
+             */
+            diff: string;
+            /**
+             * Json Changes
+             * @description json: what changed, path by path
+             */
+            json_changes?: components["schemas"]["JsonChangeRead"][] | null;
+            /**
+             * Truncated
+             * @description the text diff covers the first 200 KB of each file only
+             * @default false
+             */
+            truncated?: boolean;
+        };
         /** ArtifactPreview */
         ArtifactPreview: {
             /** Id */
@@ -767,9 +1254,10 @@ export interface components {
             media_type: string;
             /**
              * Kind
-             * @description json (pretty-printed) or text (Markdown, CSV, plain text)
+             * @description json (pretty-printed), markdown and text (as they are), csv (also as rows)
+             * @enum {string}
              */
-            kind: string;
+            kind: "json" | "markdown" | "csv" | "text";
             /** Content */
             content: string;
             /**
@@ -777,6 +1265,11 @@ export interface components {
              * @description true when only the first part of the file is shown
              */
             truncated: boolean;
+            /**
+             * Rows
+             * @description csv: the first 1,000 rows, parsed
+             */
+            rows?: string[][] | null;
         };
         /** ArtifactRead */
         ArtifactRead: {
@@ -792,7 +1285,7 @@ export interface components {
             name: string;
             /**
              * Path
-             * @description relative to the run's folder
+             * @description relative to the run's folder; once archived by a rollback, to the pipeline's
              */
             path: string;
             /** Size */
@@ -801,23 +1294,88 @@ export interface components {
             sha256: string;
             /** Media Type */
             media_type: string;
-            /** Archived */
+            /**
+             * Archived
+             * @description a rollback moved it to .archived/ (kept, never deleted)
+             */
             archived: boolean;
+            /**
+             * Reused From
+             * @description the artifact of the extended run this one reuses
+             */
+            reused_from?: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
         };
+        /** AttemptConversationRead */
+        AttemptConversationRead: {
+            /** Attempt */
+            attempt: number;
+            /** Turns */
+            turns: components["schemas"]["TurnRead"][];
+            totals: components["schemas"]["CostTotals"];
+        };
+        /** AttemptCostRead */
+        AttemptCostRead: {
+            /**
+             * Input Tokens
+             * @default 0
+             */
+            input_tokens?: number;
+            /**
+             * Output Tokens
+             * @default 0
+             */
+            output_tokens?: number;
+            /**
+             * Requests
+             * @description model requests (replayed answers included)
+             * @default 0
+             */
+            requests?: number;
+            /**
+             * Replayed
+             * @description requests answered from a recording (free)
+             * @default 0
+             */
+            replayed?: number;
+            /**
+             * Cost
+             * @description US dollars, at the model profiles' prices when they were made
+             * @default 0
+             */
+            cost?: number;
+            /** Attempt */
+            attempt: number;
+        };
         /** AttemptRead */
         AttemptRead: {
             /** Number */
             number: number;
-            /** Status */
+            /**
+             * Status
+             * @description queued, running, succeeded, failed, cancelled, lost, or reused (extend)
+             */
             status: string;
             /** Worker */
             worker?: string | null;
             error?: components["schemas"]["JsonValue"];
+            /** @description what this attempt produced (kept after revisions) */
+            output?: components["schemas"]["JsonValue"];
+            /**
+             * Feedback
+             * @description the revision request this attempt answered
+             */
+            feedback?: string | null;
+            /**
+             * Archived
+             * @description a rollback archived it
+             * @default false
+             */
+            archived?: boolean;
             /**
              * Queued At
              * Format: date-time
@@ -828,7 +1386,61 @@ export interface components {
             /** Finished At */
             finished_at?: string | null;
             /** Duration */
-            duration?: string | null;
+            duration?: number | null;
+        };
+        /**
+         * Budget
+         * @description Limits on model use. Checked before every model request, counting requests still in flight.
+         *
+         *     Attributes:
+         *         max_cost: US dollars, priced with the model profiles' prices per million tokens.
+         *         max_tokens: input and output tokens together.
+         *         max_requests: model requests.
+         */
+        Budget: {
+            /** Max Cost */
+            max_cost?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Max Requests */
+            max_requests?: number | null;
+        };
+        /**
+         * BuiltinTool
+         * @description Tools the platform offers an agent.
+         * @enum {string}
+         */
+        BuiltinTool: "http_get" | "http_post" | "read_artifact" | "write_artifact" | "run_python";
+        /** CostTotals */
+        CostTotals: {
+            /**
+             * Input Tokens
+             * @default 0
+             */
+            input_tokens?: number;
+            /**
+             * Output Tokens
+             * @default 0
+             */
+            output_tokens?: number;
+            /**
+             * Requests
+             * @description model requests (replayed answers included)
+             * @default 0
+             */
+            requests?: number;
+            /**
+             * Replayed
+             * @description requests answered from a recording (free)
+             * @default 0
+             */
+            replayed?: number;
+            /**
+             * Cost
+             * @description US dollars, at the model profiles' prices when they were made
+             * @default 0
+             */
+            cost?: number;
         };
         /** CredentialCreate */
         CredentialCreate: {
@@ -936,10 +1548,61 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /**
+         * FieldType
+         * @description What kind of value a form field takes.
+         * @enum {string}
+         */
+        FieldType: "text" | "multiline" | "number" | "integer" | "boolean" | "select" | "date" | "file" | "json";
+        /**
+         * FormField
+         * @description One field of a form.
+         *
+         *     Attributes:
+         *         name: the key of the value in the step's output.
+         *         type: what the field takes.
+         *         label: shown to the person; default: the name.
+         *         description: help text under the field.
+         *         required: a value must be given (an empty text counts as none).
+         *         default: the value the form starts with; may be a template (``{{ nodes.draft.output.title }}``).
+         *         min: the smallest number; for text the fewest characters; for a file the fewest bytes; for a
+         *             multiple select the fewest choices; for a date the earliest (YYYY-MM-DD).
+         *         max: the largest, in the same units as ``min``.
+         *         pattern: a regular expression a text must match (in full).
+         *         options: the choices of a ``select`` field.
+         *         multiple: a ``select`` field takes a list of choices.
+         */
+        FormField: {
+            /**
+             * Name
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            name: string;
+            /** @default text */
+            type?: components["schemas"]["FieldType"];
+            /** Label */
+            label?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Required
+             * @default false
+             */
+            required?: boolean;
+            default?: components["schemas"]["JsonValue"];
+            /** Min */
+            min?: number | string | null;
+            /** Max */
+            max?: number | string | null;
+            /** Pattern */
+            pattern?: string | null;
+            /** Options */
+            options?: components["schemas"]["SelectOption"][] | null;
+            /**
+             * Multiple
+             * @default false
+             */
+            multiple?: boolean;
         };
         /** HookFinished */
         HookFinished: {
@@ -956,6 +1619,52 @@ export interface components {
             status_url: string;
             output?: components["schemas"]["JsonValue"];
             error?: components["schemas"]["JsonValue"];
+        };
+        /**
+         * InteractionRead
+         * @description One answer, as recorded: who, when, what.
+         */
+        InteractionRead: {
+            /** Id */
+            id: string;
+            /** Task Id */
+            task_id: string;
+            /** Step */
+            step: string;
+            /** Attempt */
+            attempt: number;
+            action: components["schemas"]["TaskAction"];
+            /** By */
+            by: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Values */
+            values?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Feedback
+             * @description a revision's feedback, or the answer's comment
+             */
+            feedback?: string | null;
+        };
+        /** JsonChangeRead */
+        JsonChangeRead: {
+            /**
+             * Path
+             * @description where, as $.key[index]
+             */
+            path: string;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "added" | "removed" | "changed";
+            left?: components["schemas"]["JsonValue"];
+            right?: components["schemas"]["JsonValue"];
         };
         JsonValue: unknown;
         /** KeyCreate */
@@ -1024,6 +1733,16 @@ export interface components {
             /** Last Used At */
             last_used_at: string | null;
         };
+        /** LatestUpdate */
+        LatestUpdate: {
+            /**
+             * Run
+             * @description a succeeded run of the pipeline: vN, pipeline/vN or id
+             */
+            run: string;
+            /** Reason */
+            reason?: string | null;
+        };
         /** MeRead */
         MeRead: {
             /** User */
@@ -1037,6 +1756,113 @@ export interface components {
          * @enum {string}
          */
         MissedPolicy: "skip" | "catch_up";
+        /**
+         * ModelProfileCreate
+         * @description A model agents may name in ``config.model``; its API key lives in a credential, never here.
+         */
+        ModelProfileCreate: {
+            /**
+             * Name
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            name: string;
+            /** @description openai, anthropic, or openai_compatible (Ollama, vLLM, llama.cpp…) */
+            provider: components["schemas"]["Provider"];
+            /**
+             * Model Id
+             * @description the provider's model name, e.g. gpt-4o-mini
+             */
+            model_id: string;
+            /**
+             * Base Url
+             * @description the API's base URL, e.g. http://h:11434/v1
+             */
+            base_url?: string | null;
+            /**
+             * Credential
+             * @description the credential holding the API key
+             */
+            credential?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /**
+             * Max Tokens
+             * @description output tokens per request (makes budgets exact)
+             */
+            max_tokens?: number | null;
+            /**
+             * Input Price
+             * @description US dollars per million tokens
+             * @default 0
+             */
+            input_price?: number;
+            /**
+             * Output Price
+             * @description US dollars per million tokens
+             * @default 0
+             */
+            output_price?: number;
+            /** Description */
+            description?: string | null;
+        };
+        /** ModelProfileRead */
+        ModelProfileRead: {
+            /** Name */
+            name: string;
+            provider: components["schemas"]["Provider"];
+            /** Model Id */
+            model_id: string;
+            /** Base Url */
+            base_url: string | null;
+            /**
+             * Credential
+             * @description the credential's name (its value is never shown)
+             */
+            credential: string | null;
+            /** Temperature */
+            temperature: number | null;
+            /** Max Tokens */
+            max_tokens: number | null;
+            /** Input Price */
+            input_price: number;
+            /** Output Price */
+            output_price: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ModelProfileUpdate
+         * @description Fields to change; absent fields stay as they are (send null to clear an optional one).
+         */
+        ModelProfileUpdate: {
+            provider?: components["schemas"]["Provider"] | null;
+            /** Model Id */
+            model_id?: string | null;
+            /** Base Url */
+            base_url?: string | null;
+            /** Credential */
+            credential?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Input Price */
+            input_price?: number | null;
+            /** Output Price */
+            output_price?: number | null;
+            /** Description */
+            description?: string | null;
+        };
         /** NodeChange */
         NodeChange: {
             /** Id */
@@ -1074,6 +1900,15 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+        };
+        /** PipelineCostRead */
+        PipelineCostRead: {
+            /** Pipeline */
+            pipeline: string;
+            /** @description every run together (replayed answers are free) */
+            totals: components["schemas"]["CostTotals"];
+            /** Runs */
+            runs: components["schemas"]["RunCostSummary"][];
         };
         /** PipelineDiffRead */
         PipelineDiffRead: {
@@ -1126,6 +1961,11 @@ export interface components {
             last_run_number?: number | null;
             /** Last Run Status */
             last_run_status?: string | null;
+            /**
+             * Latest Run
+             * @description the run runs/latest points at (vN)
+             */
+            latest_run?: number | null;
             /**
              * Next Run At
              * @description the next firing of its enabled schedules
@@ -1201,14 +2041,135 @@ export interface components {
             created?: boolean;
         };
         /**
+         * Provider
+         * @enum {string}
+         */
+        Provider: "openai" | "anthropic" | "openai_compatible";
+        /**
          * Role
          * @enum {string}
          */
         Role: "viewer" | "operator" | "editor" | "admin";
+        /** RollbackCreate */
+        RollbackCreate: {
+            /**
+             * Node
+             * @description the node to go back to: it and what follows run again
+             */
+            node: string;
+            /** Reason */
+            reason?: string | null;
+        };
+        /** RollbackRead */
+        RollbackRead: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description run: to a node within the run; latest: across runs
+             * @enum {string}
+             */
+            kind: "run" | "latest";
+            /** Pipeline */
+            pipeline: string;
+            /** Run Id */
+            run_id: string;
+            /**
+             * Run
+             * @description pipeline/vN: the run rolled back, or the run latest points at now
+             */
+            run: string;
+            /** Node */
+            node?: string | null;
+            /** By */
+            by?: string | null;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Folder
+             * @description .archived/rollback_<id>_<utc>, in the pipeline's folder
+             */
+            folder?: string | null;
+            /**
+             * Steps
+             * @description the steps reset, with what they had produced
+             */
+            steps: components["schemas"]["ArchivedStepRead"][];
+            /**
+             * Cancelled
+             * @description steps that were running or waiting for a person, cancelled first
+             */
+            cancelled: string[];
+            /**
+             * Artifacts
+             * @description the files moved into the archive folder
+             */
+            artifacts: components["schemas"]["ArchivedArtifactRead"][];
+            /**
+             * Previous Latest
+             * @description latest: the run number it pointed at before
+             */
+            previous_latest?: number | null;
+        };
         /** RunCancel */
         RunCancel: {
             /** Reason */
             reason?: string | null;
+        };
+        /** RunCostRead */
+        RunCostRead: {
+            /** Run Id */
+            run_id: string;
+            /**
+             * Ref
+             * @description pipeline/vN
+             */
+            ref: string;
+            totals: components["schemas"]["CostTotals"];
+            /** @description the run's budget, if it has one */
+            budget?: components["schemas"]["Budget"] | null;
+            /** Steps */
+            steps: components["schemas"]["StepCostRead"][];
+        };
+        /** RunCostSummary */
+        RunCostSummary: {
+            /**
+             * Input Tokens
+             * @default 0
+             */
+            input_tokens?: number;
+            /**
+             * Output Tokens
+             * @default 0
+             */
+            output_tokens?: number;
+            /**
+             * Requests
+             * @description model requests (replayed answers included)
+             * @default 0
+             */
+            requests?: number;
+            /**
+             * Replayed
+             * @description requests answered from a recording (free)
+             * @default 0
+             */
+            replayed?: number;
+            /**
+             * Cost
+             * @description US dollars, at the model profiles' prices when they were made
+             * @default 0
+             */
+            cost?: number;
+            /** Run Id */
+            run_id: string;
+            /** Number */
+            number: number;
         };
         /** RunCreate */
         RunCreate: {
@@ -1224,6 +2185,29 @@ export interface components {
              * @description a version number; default: the latest
              */
             version?: number | null;
+            /**
+             * Extend
+             * @description a run of this pipeline to extend (vN, pipeline/vN or an id): every step may read its artifacts, and the steps before start_at are taken over from it
+             * @example v1
+             */
+            extend?: string | null;
+            /**
+             * Start At
+             * @description with extend: the node this run starts at; the succeeded steps upstream of it are reused (output and artifacts, recorded as reused), not run again
+             */
+            start_at?: string | null;
+            /** @description limits on the run's model use; default: the pipeline's */
+            budget?: components["schemas"]["Budget"] | null;
+            /**
+             * Replay From
+             * @description a run of the same pipeline (id or pipeline/vN) whose recorded model answers answer this run's agent steps: no model is called
+             */
+            replay_from?: string | null;
+            /**
+             * Replay Steps
+             * @description only these nodes replay; default: every agent
+             */
+            replay_steps?: string[] | null;
         };
         /** RunDetail */
         RunDetail: {
@@ -1258,9 +2242,19 @@ export interface components {
             finished_at?: string | null;
             /**
              * Duration
-             * @description from start to finish (or to now while open)
+             * @description seconds from start to finish (or to now while open)
              */
-            duration?: string | null;
+            duration?: number | null;
+            /**
+             * Extends
+             * @description the run this one extends (pipeline/vN)
+             */
+            extends?: string | null;
+            /**
+             * Start At
+             * @description the node an extending run started at
+             */
+            start_at?: string | null;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -1343,9 +2337,19 @@ export interface components {
             finished_at?: string | null;
             /**
              * Duration
-             * @description from start to finish (or to now while open)
+             * @description seconds from start to finish (or to now while open)
              */
-            duration?: string | null;
+            duration?: number | null;
+            /**
+             * Extends
+             * @description the run this one extends (pipeline/vN)
+             */
+            extends?: string | null;
+            /**
+             * Start At
+             * @description the node an extending run started at
+             */
+            start_at?: string | null;
         };
         /**
          * RunStatus
@@ -1431,6 +2435,35 @@ export interface components {
             /** Enabled */
             enabled?: boolean | null;
         };
+        /**
+         * SelectOption
+         * @description One choice of a ``select`` field.
+         */
+        SelectOption: {
+            /** Value */
+            value: string;
+            /** Label */
+            label?: string | null;
+        };
+        /** StepConversationRead */
+        StepConversationRead: {
+            /** Run Id */
+            run_id: string;
+            /** Step */
+            step: string;
+            /** Attempts */
+            attempts: components["schemas"]["AttemptConversationRead"][];
+        };
+        /** StepCostRead */
+        StepCostRead: {
+            /** Step */
+            step: string;
+            /** Node Id */
+            node_id: string;
+            totals: components["schemas"]["CostTotals"];
+            /** Attempts */
+            attempts: components["schemas"]["AttemptCostRead"][];
+        };
         /** StepDetail */
         StepDetail: {
             /** Key */
@@ -1453,7 +2486,12 @@ export interface components {
             /** Finished At */
             finished_at?: string | null;
             /** Duration */
-            duration?: string | null;
+            duration?: number | null;
+            /**
+             * Open Task
+             * @description the human task the step waits on (status waiting)
+             */
+            open_task?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
             /** Run Id */
@@ -1481,7 +2519,12 @@ export interface components {
             /** Finished At */
             finished_at?: string | null;
             /** Duration */
-            duration?: string | null;
+            duration?: number | null;
+            /**
+             * Open Task
+             * @description the human task the step waits on (status waiting)
+             */
+            open_task?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
         };
@@ -1501,7 +2544,7 @@ export interface components {
          * StepStatus
          * @enum {string}
          */
-        StepStatus: "pending" | "queued" | "running" | "retrying" | "succeeded" | "failed" | "skipped" | "cancelled";
+        StepStatus: "pending" | "queued" | "running" | "retrying" | "waiting" | "succeeded" | "failed" | "skipped" | "cancelled";
         /**
          * StepSummaryRead
          * @description A step without its output (read it from the step itself): rows of a long list stay small.
@@ -1524,10 +2567,310 @@ export interface components {
             /** Finished At */
             finished_at?: string | null;
             /** Duration */
-            duration?: string | null;
+            duration?: number | null;
             /** Attempts */
             attempts: components["schemas"]["AttemptRead"][];
         };
+        /**
+         * TaskAction
+         * @description How a person answers a human task.
+         * @enum {string}
+         */
+        TaskAction: "approve" | "submit" | "revise" | "reject";
+        /** TaskApprove */
+        TaskApprove: {
+            /** Comment */
+            comment?: string | null;
+        };
+        /**
+         * TaskDetail
+         * @description Everything a person needs to answer: the inputs, the form, the output and artifacts to review.
+         */
+        TaskDetail: {
+            /** Id */
+            id: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @description approve_start, form (fill in a human node) or approve_complete */
+            purpose: components["schemas"]["TaskPurpose"];
+            /** Title */
+            title: string;
+            /** Pipeline */
+            pipeline: string;
+            /** Run Id */
+            run_id: string;
+            /**
+             * Run
+             * @description pipeline/vN
+             */
+            run: string;
+            /** Step */
+            step: string;
+            /** Node Id */
+            node_id: string;
+            /** Item Index */
+            item_index?: number | null;
+            /**
+             * Attempt
+             * @description the attempt under review (approve_complete); else the latest before it
+             */
+            attempt: number;
+            /**
+             * Actions
+             * @description the answers this task takes while open
+             */
+            actions: components["schemas"]["TaskAction"][];
+            /**
+             * Revisions
+             * @description revision requests so far
+             */
+            revisions: number;
+            /** Max Revisions */
+            max_revisions: number;
+            /**
+             * Assignees
+             * @description user names and role:<role>; empty: any operator
+             */
+            assignees: string[];
+            /**
+             * Can Answer
+             * @description whether the caller may answer it (open, and the caller is assigned)
+             */
+            can_answer: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deadline At */
+            deadline_at?: string | null;
+            /** Closed At */
+            closed_at?: string | null;
+            /**
+             * Closed By
+             * @description who answered: a user, or 'deadline'
+             */
+            closed_by?: string | null;
+            /**
+             * Instructions
+             * @description Markdown
+             */
+            instructions?: string | null;
+            /**
+             * Context
+             * @description the node's inputs, rendered when the task opened
+             */
+            context: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Form
+             * @description a human node's fields, defaults rendered
+             */
+            form?: components["schemas"]["FormField"][] | null;
+            /**
+             * Values
+             * @description what was submitted before a revision request: start the form from these
+             */
+            values?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Revision Feedback
+             * @description the revision request this form answers
+             */
+            revision_feedback?: string | null;
+            /**
+             * Answer
+             * @description the values submitted (once closed)
+             */
+            answer?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Comment
+             * @description the answer's comment or feedback (once closed)
+             */
+            comment?: string | null;
+            /** @description the output under review (approve_complete) */
+            output?: components["schemas"]["JsonValue"];
+            /** @description the step with every attempt and its output (null once a rollback took the step out) */
+            step_detail: components["schemas"]["StepRead"] | null;
+            /**
+             * Artifacts
+             * @description the step's artifacts, every attempt, newest attempt first
+             */
+            artifacts: components["schemas"]["ArtifactRead"][];
+            /**
+             * Interactions
+             * @description every answer given on this step so far
+             */
+            interactions: components["schemas"]["InteractionRead"][];
+        };
+        /** TaskPage */
+        TaskPage: {
+            /** Items */
+            items: components["schemas"]["TaskRead"][];
+            /**
+             * Next Cursor
+             * @description pass as ?cursor= for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TaskPurpose
+         * @description What a human task asks of a person.
+         * @enum {string}
+         */
+        TaskPurpose: "approve_start" | "form" | "approve_complete";
+        /**
+         * TaskRead
+         * @description A human task as the inbox lists it.
+         */
+        TaskRead: {
+            /** Id */
+            id: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @description approve_start, form (fill in a human node) or approve_complete */
+            purpose: components["schemas"]["TaskPurpose"];
+            /** Title */
+            title: string;
+            /** Pipeline */
+            pipeline: string;
+            /** Run Id */
+            run_id: string;
+            /**
+             * Run
+             * @description pipeline/vN
+             */
+            run: string;
+            /** Step */
+            step: string;
+            /** Node Id */
+            node_id: string;
+            /** Item Index */
+            item_index?: number | null;
+            /**
+             * Attempt
+             * @description the attempt under review (approve_complete); else the latest before it
+             */
+            attempt: number;
+            /**
+             * Actions
+             * @description the answers this task takes while open
+             */
+            actions: components["schemas"]["TaskAction"][];
+            /**
+             * Revisions
+             * @description revision requests so far
+             */
+            revisions: number;
+            /** Max Revisions */
+            max_revisions: number;
+            /**
+             * Assignees
+             * @description user names and role:<role>; empty: any operator
+             */
+            assignees: string[];
+            /**
+             * Can Answer
+             * @description whether the caller may answer it (open, and the caller is assigned)
+             */
+            can_answer: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deadline At */
+            deadline_at?: string | null;
+            /** Closed At */
+            closed_at?: string | null;
+            /**
+             * Closed By
+             * @description who answered: a user, or 'deadline'
+             */
+            closed_by?: string | null;
+        };
+        /** TaskReject */
+        TaskReject: {
+            /**
+             * Reason
+             * @description recorded, and in the step's error
+             */
+            reason?: string | null;
+        };
+        /** TaskRevise */
+        TaskRevise: {
+            /**
+             * Feedback
+             * @description what to change: the next attempt sees it
+             */
+            feedback: string;
+        };
+        /**
+         * TaskStatus
+         * @enum {string}
+         */
+        TaskStatus: "open" | "approved" | "submitted" | "revision_requested" | "rejected" | "cancelled";
+        /** TaskSubmit */
+        TaskSubmit: {
+            /**
+             * Values
+             * @description field name → value; a file field takes {filename, content_base64, media_type?}
+             */
+            values?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** Comment */
+            comment?: string | null;
+        };
+        /**
+         * TurnRead
+         * @description One agent run inside an attempt: a member's turn (each round of a debate is one).
+         */
+        TurnRead: {
+            /**
+             * Position
+             * @description order within the attempt (the order turns started)
+             */
+            position: number;
+            /**
+             * Member
+             * @description 'agent' for a node without a team, else the member's name
+             */
+            member: string;
+            role: components["schemas"]["TurnRole"];
+            /**
+             * Round
+             * @description debate round; 0 otherwise
+             */
+            round: number;
+            /** @description the whole history as pydantic-ai ModelMessages (requests and responses with their parts: user prompts, text, tool calls, tool returns, retries) */
+            messages: components["schemas"]["JsonValue"];
+            output?: components["schemas"]["JsonValue"];
+            /** Input Tokens */
+            input_tokens: number;
+            /** Output Tokens */
+            output_tokens: number;
+            /** Requests */
+            requests: number;
+            /** Tool Calls */
+            tool_calls: number;
+            /** Cost */
+            cost: number;
+            /** Error */
+            error?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * TurnRole
+         * @enum {string}
+         */
+        TurnRole: "agent" | "member" | "chair" | "judge" | "planner";
         /** UserCreate */
         UserCreate: {
             /** Name */
@@ -1557,19 +2900,6 @@ export interface components {
              * @description true disables the user (every key stops working)
              */
             disabled?: boolean | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
         /** WebhookCreate */
         WebhookCreate: {
@@ -1639,6 +2969,165 @@ export interface components {
             created_at: string;
         };
         /**
+         * ErrorDetailRead
+         * @description One problem of a refused request: where (field, node) and what.
+         */
+        ErrorDetailRead: {
+            /**
+             * Field
+             * @description where: `body.x`, `query.limit`, `config.url`…
+             * @default null
+             */
+            field?: string | null;
+            /**
+             * Node Id
+             * @description the node a definition problem concerns
+             * @default null
+             */
+            node_id?: string | null;
+            /** Message */
+            message: string;
+        };
+        /**
+         * ErrorRead
+         * @description Every 4xx/5xx body: a stable snake_case code, a sentence, and the problems one by one when there are several.
+         */
+        ErrorRead: {
+            /**
+             * Code
+             * @description stable, e.g. `not_found`, `invalid_request`, `definition_error`
+             */
+            code: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Errors
+             * @default null
+             */
+            errors?: components["schemas"]["ErrorDetailRead"][] | null;
+        };
+        /**
+         * AgentConfig
+         * @description An LLM agent (or a team of them) answering ``prompt``; its answer is the step's output.
+         *
+         *     Attributes:
+         *         model: a model profile name; default: the ``LOCKGATE_MODEL`` setting.
+         *         instructions: the system instructions (a template over the step's inputs).
+         *         prompt: the task (a template over the step's inputs).
+         *         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
+         *         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
+         *         tools: built-in tools the agent may call.
+         *         mcp_servers: MCP servers whose tools the agent may call.
+         *         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).
+         *         context: artifacts put into the prompt, each under a heading, capped at ``context_max_chars`` in all.
+         *         budget: limits for this node's steps, all attempts together.
+         *         team: several agents and how they work together.
+         *         stream: stream tokens to the run's live events while the agent works.
+         */
+        AgentConfig: {
+            /** Model */
+            model?: string | null;
+            /** Instructions */
+            instructions?: string | null;
+            /** Prompt */
+            prompt: string;
+            /** Output Schema */
+            output_schema?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Output Retries
+             * @default 2
+             */
+            output_retries?: number;
+            /** Temperature */
+            temperature?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Tools */
+            tools?: components["schemas"]["BuiltinTool"][];
+            /** Mcp Servers */
+            mcp_servers?: components["schemas"]["McpServer"][];
+            /**
+             * Max Tool Calls
+             * @default 20
+             */
+            max_tool_calls?: number;
+            /** Context */
+            context?: components["schemas"]["ContextArtifact"][];
+            /**
+             * Context Max Chars
+             * @default 20000
+             */
+            context_max_chars?: number;
+            budget?: components["schemas"]["Budget"] | null;
+            team?: components["schemas"]["TeamConfig"] | null;
+            /**
+             * Stream
+             * @default true
+             */
+            stream?: boolean;
+            /**
+             * Http Allow
+             * @description http tools: URL prefixes allowed (empty: any http(s) URL)
+             */
+            http_allow?: string[];
+        };
+        /**
+         * AgentNode
+         * @description An LLM agent (or a team of agents); its answer is the output.
+         */
+        AgentNode: {
+            /**
+             * Id
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Inputs */
+            inputs?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * @default {
+             *       "max_attempts": 1,
+             *       "initial_delay": "1s",
+             *       "factor": 2,
+             *       "max_delay": "300s",
+             *       "jitter": 0.1,
+             *       "retry_on": []
+             *     }
+             */
+            retry?: components["schemas"]["RetryPolicy"];
+            /** Timeout */
+            timeout?: (string | number) | null;
+            /** Heartbeat Timeout */
+            heartbeat_timeout?: (string | number) | null;
+            /** @default fail */
+            on_error?: components["schemas"]["OnError"];
+            /** @default all */
+            join?: components["schemas"]["Join"];
+            /** For Each */
+            for_each?: string | null;
+            /** Max Parallel */
+            max_parallel?: number | null;
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+            /** Credentials */
+            credentials?: string[];
+            review?: components["schemas"]["ReviewPolicy"] | null;
+            position?: components["schemas"]["Position"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "agent";
+            config: components["schemas"]["AgentConfig"];
+        };
+        /**
          * ConditionBranch
          * @description A named branch, picked when ``when`` holds.
          */
@@ -1658,10 +3147,7 @@ export interface components {
         ConditionConfig: {
             /** Branches */
             branches: components["schemas"]["ConditionBranch"][];
-            /**
-             * Default
-             * @default null
-             */
+            /** Default */
             default?: string | null;
             /**
              * Match
@@ -1680,15 +3166,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -1705,38 +3185,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -1745,6 +3210,38 @@ export interface components {
             kind: "condition";
             config: components["schemas"]["ConditionConfig"];
         };
+        /**
+         * ContextArtifact
+         * @description An artifact put into the prompt: a file an earlier step left, in this run or in run ``run`` (vN).
+         */
+        ContextArtifact: {
+            /**
+             * Step
+             * @description the step key, e.g. draft or fan[2]
+             */
+            step: string;
+            /**
+             * Name
+             * @description the file's path inside the step's folder (a glob: every match)
+             */
+            name: string;
+            /**
+             * Run
+             * @description an earlier run number of this pipeline; default: this run
+             */
+            run?: number | null;
+            /**
+             * Max Chars
+             * @description cap for this artifact (within the node's cap)
+             */
+            max_chars?: number | null;
+        };
+        /**
+         * DeadlineAction
+         * @description What happens when a human task is still open at its deadline.
+         * @enum {string}
+         */
+        DeadlineAction: "reject" | "approve" | "notify";
         /**
          * Edge
          * @description ``source → target``; taken when the source succeeded, its branch was chosen and ``when`` holds.
@@ -1760,15 +3257,11 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             target: string;
-            /**
-             * When
-             * @default null
-             */
+            /** When */
             when?: string | null;
             /**
              * Branch
              * @description a branch the source picks; 'error' for on_error: branch
-             * @default null
              */
             branch?: string | null;
         };
@@ -1793,12 +3286,8 @@ export interface components {
             query?: {
                 [key: string]: string;
             };
-            /** @default null */
             json_body?: components["schemas"]["JsonValue"];
-            /**
-             * Body
-             * @default null
-             */
+            /** Body */
             body?: string | null;
             /**
              * Expect Status
@@ -1830,15 +3319,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -1855,38 +3338,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -1896,28 +3364,100 @@ export interface components {
             config: components["schemas"]["HttpConfig"];
         };
         /**
+         * HumanConfig
+         * @description A form a person fills in; the values become the step's output.
+         *
+         *     Attributes:
+         *         title: the task's title in the inbox (a template).
+         *         instructions: Markdown shown above the form (a template): what to check, what to decide.
+         *         fields: the form's fields; none makes the step a plain acknowledgement.
+         *         artifact: a file name (``decision.json``): the values are also saved as this JSON artifact.
+         */
+        HumanConfig: {
+            /** Title */
+            title?: string | null;
+            /**
+             * Instructions
+             * Format: markdown
+             */
+            instructions?: string | null;
+            /** Fields */
+            fields?: components["schemas"]["FormField"][];
+            /** Artifact */
+            artifact?: string | null;
+        };
+        /**
+         * HumanNode
+         * @description A form a person fills in (a checkpoint); the submitted values become the output.
+         *
+         *     Who may answer, deadlines and a review of the submitted values come from ``review``.
+         */
+        HumanNode: {
+            /**
+             * Id
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Inputs */
+            inputs?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * @default {
+             *       "max_attempts": 1,
+             *       "initial_delay": "1s",
+             *       "factor": 2,
+             *       "max_delay": "300s",
+             *       "jitter": 0.1,
+             *       "retry_on": []
+             *     }
+             */
+            retry?: components["schemas"]["RetryPolicy"];
+            /** Timeout */
+            timeout?: (string | number) | null;
+            /** Heartbeat Timeout */
+            heartbeat_timeout?: (string | number) | null;
+            /** @default fail */
+            on_error?: components["schemas"]["OnError"];
+            /** @default all */
+            join?: components["schemas"]["Join"];
+            /** For Each */
+            for_each?: string | null;
+            /** Max Parallel */
+            max_parallel?: number | null;
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+            /** Credentials */
+            credentials?: string[];
+            review?: components["schemas"]["ReviewPolicy"] | null;
+            position?: components["schemas"]["Position"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "human";
+            config: components["schemas"]["HumanConfig"];
+        };
+        /**
          * InputField
          * @description One field of the input a run takes.
          */
         InputField: {
             /** @default string */
             type?: components["schemas"]["InputType"];
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /**
              * Required
              * @default false
              */
             required?: boolean;
-            /** @default null */
             default?: components["schemas"]["JsonValue"];
-            /**
-             * Enum
-             * @default null
-             */
+            /** Enum */
             enum?: components["schemas"]["JsonValue"][] | null;
         };
         /**
@@ -1933,6 +3473,38 @@ export interface components {
          */
         Join: "all" | "any";
         /**
+         * McpServer
+         * @description An MCP server whose tools the agent may call: a Streamable HTTP ``url`` or a stdio ``command``.
+         *
+         *     Header values and environment values may hold ``${credential:NAME}`` for a credential the node lists.
+         */
+        McpServer: {
+            /**
+             * Name
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            name: string;
+            /** Url */
+            url?: string | null;
+            /** Command */
+            command?: string | null;
+            /** Args */
+            args?: string[];
+            /** Env */
+            env?: {
+                [key: string]: string;
+            };
+            /** Headers */
+            headers?: {
+                [key: string]: string;
+            };
+            /**
+             * Tools
+             * @description only these tools of the server; default: all
+             */
+            tools?: string[] | null;
+        };
+        /**
          * NoopConfig
          * @description A noop node takes no configuration.
          */
@@ -1947,15 +3519,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -1972,38 +3538,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2082,6 +3633,59 @@ export interface components {
             retry_on?: string[];
         };
         /**
+         * ReviewPolicy
+         * @description People approve a step before it starts and/or before it counts as done, and may send it back.
+         *
+         *     Attributes:
+         *         approve_start: a person approves before the step's first attempt is dispatched.
+         *         approve_complete: a person reviews each finished attempt (its output and artifacts) and
+         *             approves it, requests a revision with feedback (the step runs again and sees the
+         *             feedback), or rejects it.
+         *         max_revisions: revision requests allowed; after that only approve and reject remain.
+         *         assignees: who may answer: user names, or ``role:<role>`` (that role or a higher one).
+         *             Empty: any operator. Admins may answer every task.
+         *         instructions: Markdown shown with the task (a template).
+         *         deadline: how long a task may stay open, counted from when it opened.
+         *         on_deadline: what happens at the deadline.
+         *         notify_url: where ``on_deadline: notify`` POSTs the task (JSON).
+         */
+        ReviewPolicy: {
+            /**
+             * Approve Start
+             * @default false
+             */
+            approve_start?: boolean;
+            /**
+             * Approve Complete
+             * @default false
+             */
+            approve_complete?: boolean;
+            /**
+             * Max Revisions
+             * @default 3
+             */
+            max_revisions?: number;
+            /**
+             * Assignees
+             * @example [
+             *       "alice",
+             *       "role:editor"
+             *     ]
+             */
+            assignees?: string[];
+            /**
+             * Instructions
+             * Format: markdown
+             */
+            instructions?: string | null;
+            /** Deadline */
+            deadline?: (string | number) | null;
+            /** @default reject */
+            on_deadline?: components["schemas"]["DeadlineAction"];
+            /** Notify Url */
+            notify_url?: string | null;
+        };
+        /**
          * ScriptConfig
          * @description A Python script run in a confined subprocess whose cwd is the attempt's workspace.
          *
@@ -2091,13 +3695,9 @@ export interface components {
             /**
              * Code
              * Format: python
-             * @default null
              */
             code?: string | null;
-            /**
-             * File
-             * @default null
-             */
+            /** File */
             file?: string | null;
             /** @default variables */
             input_mode?: components["schemas"]["ScriptInputMode"];
@@ -2137,15 +3737,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -2162,38 +3756,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2202,6 +3781,61 @@ export interface components {
             kind: "script";
             config: components["schemas"]["ScriptConfig"];
         };
+        /**
+         * TeamConfig
+         * @description Several agents answering the node's prompt together.
+         */
+        TeamConfig: {
+            mode: components["schemas"]["TeamMode"];
+            /** Members */
+            members?: components["schemas"]["TeamMember"][];
+            chair?: components["schemas"]["TeamMember"] | null;
+            judge?: components["schemas"]["TeamMember"] | null;
+            planner?: components["schemas"]["TeamMember"] | null;
+            /**
+             * Rounds
+             * @description debate: rounds of rebuttal after the first answers
+             * @default 1
+             */
+            rounds?: number;
+            /**
+             * Max Members
+             * @description meta: the largest team the planner may design
+             * @default 4
+             */
+            max_members?: number;
+        };
+        /**
+         * TeamMember
+         * @description One agent of a team, inline or from an agent profile (``profile``); inline fields win.
+         */
+        TeamMember: {
+            /**
+             * Name
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            name: string;
+            /**
+             * Profile
+             * @description an agent profile (lockgate agents add)
+             */
+            profile?: string | null;
+            /**
+             * Model
+             * @description a model profile; default: the profile's, else the node's
+             */
+            model?: string | null;
+            /** Instructions */
+            instructions?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+        };
+        /**
+         * TeamMode
+         * @description How the members of a team work together.
+         * @enum {string}
+         */
+        TeamMode: "sequential" | "parallel" | "council" | "debate" | "meta";
         /**
          * TransformConfig
          * @description A value computed from expressions; it becomes the output.
@@ -2219,15 +3853,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -2244,38 +3872,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2289,15 +3902,9 @@ export interface components {
          * @description Wait for a duration counted from the step's first dispatch, or until an instant.
          */
         WaitConfig: {
-            /**
-             * Duration
-             * @default null
-             */
+            /** Duration */
             duration?: (string | number) | null;
-            /**
-             * Until
-             * @default null
-             */
+            /** Until */
             until?: string | null;
         };
         /**
@@ -2310,15 +3917,9 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             id: string;
-            /**
-             * Name
-             * @default null
-             */
+            /** Name */
             name?: string | null;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Inputs */
             inputs?: {
@@ -2335,38 +3936,23 @@ export interface components {
              *     }
              */
             retry?: components["schemas"]["RetryPolicy"];
-            /**
-             * Timeout
-             * @default null
-             */
+            /** Timeout */
             timeout?: (string | number) | null;
-            /**
-             * Heartbeat Timeout
-             * @default null
-             */
+            /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /**
-             * For Each
-             * @default null
-             */
+            /** For Each */
             for_each?: string | null;
-            /**
-             * Max Parallel
-             * @default null
-             */
+            /** Max Parallel */
             max_parallel?: number | null;
-            /**
-             * Idempotency Key
-             * @default null
-             */
+            /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
-            /** @default null */
+            review?: components["schemas"]["ReviewPolicy"] | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2376,7 +3962,7 @@ export interface components {
             config: components["schemas"]["WaitConfig"];
         };
         /**
-         * PipelineSpec
+         * PipelineDefinition
          * @description A pipeline definition as written in YAML, JSON or built by the SDK.
          *
          *     Attributes:
@@ -2385,28 +3971,26 @@ export interface components {
          *         nodes: the vertices.
          *         edges: ``source → target`` links.
          *         output: optional template for the run's output; default: the outputs of the sink nodes.
+         *         budget: limits on the model use of each run (agent steps), unless a run is started with its own.
          */
-        PipelineSpec: {
+        PipelineDefinition: {
             /**
              * Name
              * @description lowercase slug: letters, digits, _ and -
              */
             name: string;
-            /**
-             * Description
-             * @default null
-             */
+            /** Description */
             description?: string | null;
             /** Input */
             input?: {
                 [key: string]: components["schemas"]["InputField"];
             };
             /** Nodes */
-            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"])[];
+            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"])[];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
-            /** @default null */
             output?: components["schemas"]["JsonValue"];
+            budget?: components["schemas"]["Budget"] | null;
         };
     };
     responses: never;
@@ -2497,6 +4081,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_pipelines_api_v1_pipelines_get: {
@@ -2523,13 +4134,31 @@ export interface operations {
                     "application/json": components["schemas"]["PipelinePage"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2544,7 +4173,7 @@ export interface operations {
         /** @description a pipeline definition: a JSON object, or YAML/JSON text */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PipelineSpec"];
+                "application/json": components["schemas"]["PipelineDefinition"];
                 "application/yaml": string;
                 "application/x-yaml": string;
                 "text/yaml": string;
@@ -2569,12 +4198,50 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineVersionRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description the definition has problems, each listed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
         };
     };
@@ -2588,7 +4255,7 @@ export interface operations {
         /** @description a pipeline definition: a JSON object, or YAML/JSON text */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PipelineSpec"];
+                "application/json": components["schemas"]["PipelineDefinition"];
                 "application/yaml": string;
                 "application/x-yaml": string;
                 "text/yaml": string;
@@ -2604,12 +4271,50 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineValidationRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description the definition has problems, each listed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
         };
     };
@@ -2633,12 +4338,32 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2646,7 +4371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2663,7 +4388,7 @@ export interface operations {
         /** @description a pipeline definition: a JSON object, or YAML/JSON text */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PipelineSpec"];
+                "application/json": components["schemas"]["PipelineDefinition"];
                 "application/yaml": string;
                 "application/x-yaml": string;
                 "text/yaml": string;
@@ -2688,12 +4413,59 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineVersionRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description the definition has problems, each listed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
         };
     };
@@ -2715,12 +4487,32 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2728,7 +4520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2753,12 +4545,32 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineVersionRead"][];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2766,7 +4578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2792,12 +4604,32 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineVersionDetail"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2805,7 +4637,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2833,12 +4665,32 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineDiffRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2846,7 +4698,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2875,12 +4727,32 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline (or version) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2888,7 +4760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2913,12 +4785,32 @@ export interface operations {
                     "application/json": components["schemas"]["RunProgressRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2926,7 +4818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2957,12 +4849,32 @@ export interface operations {
                     "application/json": components["schemas"]["StepSliceRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2970,7 +4882,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -2999,19 +4911,59 @@ export interface operations {
                     "application/json": components["schemas"]["RunRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such pipeline or version */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description the input is not valid */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
         };
     };
@@ -3039,13 +4991,31 @@ export interface operations {
                     "application/json": components["schemas"]["RunPage"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3071,12 +5041,32 @@ export interface operations {
                     "application/json": components["schemas"]["StepDetail"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3084,7 +5074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3112,12 +5102,32 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3125,7 +5135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3153,12 +5163,32 @@ export interface operations {
                     "application/json": components["schemas"]["RunEventPage"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3166,7 +5196,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3191,19 +5221,41 @@ export interface operations {
                     "application/json": components["schemas"]["RunRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description not allowed in the run's current status */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3211,7 +5263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3236,19 +5288,41 @@ export interface operations {
                     "application/json": components["schemas"]["RunRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description not allowed in the run's current status */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3256,7 +5330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3285,19 +5359,59 @@ export interface operations {
                     "application/json": components["schemas"]["RunRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description not allowed in the run's current status */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3305,7 +5419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3331,19 +5445,41 @@ export interface operations {
                     "application/json": components["schemas"]["RunRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description not allowed in the run's current status */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3351,7 +5487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3376,12 +5512,32 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run (or step) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3389,7 +5545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3416,13 +5572,31 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3441,7 +5615,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `id`, `event` (its type), `data` (an EventRead) */
+            /** @description `id`, `event` (its type), `data` (an EventRead); agents' tokens as `event: agent_delta` with an AgentDelta and no id (live only, never stored) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3450,13 +5624,31 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3479,7 +5671,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `id`, `event` (its type), `data` (an EventRead) */
+            /** @description `id`, `event` (its type), `data` (an EventRead); agents' tokens as `event: agent_delta` with an AgentDelta and no id (live only, never stored) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3488,13 +5680,40 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3504,6 +5723,12 @@ export interface operations {
             query?: {
                 /** @description only this step (and its map items) */
                 step?: string | null;
+                /** @description only this attempt */
+                attempt?: number | null;
+                /** @description true: only what rollbacks archived; false: none of it */
+                archived?: boolean | null;
+                /** @description only files of this name */
+                name?: string | null;
             };
             header?: never;
             path: {
@@ -3522,12 +5747,32 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactRead"][];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such run */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3535,7 +5780,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3560,12 +5805,32 @@ export interface operations {
                     "application/json": components["schemas"]["ArtifactRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such artifact (or its file is gone) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3573,7 +5838,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3598,12 +5863,32 @@ export interface operations {
                     "application/octet-stream": unknown;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such artifact (or its file is gone) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3611,7 +5896,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3637,19 +5922,41 @@ export interface operations {
                     "image/*": unknown;
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description no such artifact (or its file is gone) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description this media type has no preview; download the content instead */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -3657,7 +5964,965 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    compare_artifacts_api_v1_artifacts__artifact_id__compare_get: {
+        parameters: {
+            query: {
+                /** @description the artifact to compare with (the right-hand side) */
+                other: string;
+            };
+            header?: never;
+            path: {
+                artifact_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactComparison"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such artifact (or its file is gone) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    compare_step_artifact_api_v1_runs__run__steps__step__compare_get: {
+        parameters: {
+            query: {
+                /** @description the artifact's name (e.g. draft.md) */
+                name: string;
+                /** @description left-hand attempt; default: the earliest */
+                attempt?: number | null;
+                /** @description right-hand attempt; default: the latest */
+                other_attempt?: number | null;
+                /** @description right-hand run (vN, pipeline/vN or id) */
+                other_run?: string | null;
+            };
+            header?: never;
+            path: {
+                run: string;
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactComparison"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run, step or artifact */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_tasks_api_v1_tasks_get: {
+        parameters: {
+            query?: {
+                /** @description default: open */
+                status?: components["schemas"]["TaskStatus"] | "any";
+                /** @description me: only tasks the caller may answer; any: every task (read) */
+                assigned?: "me" | "any";
+                pipeline?: string | null;
+                /** @description a run id or pipeline/vN */
+                run?: string | null;
+                /** @description a step (and its map items) */
+                step?: string | null;
+                purpose?: components["schemas"]["TaskPurpose"] | null;
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_task_api_v1_tasks__task_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such human task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    approve_task_api_v1_tasks__task_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskApprove"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the caller is not among the task's assignees (or is a viewer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such human task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the task is not open any more, or does not take this answer now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    revise_task_api_v1_tasks__task_id__revise_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskRevise"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the caller is not among the task's assignees (or is a viewer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such human task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the task is not open any more, or does not take this answer now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    reject_task_api_v1_tasks__task_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskReject"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the caller is not among the task's assignees (or is a viewer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such human task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the task is not open any more, or does not take this answer now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    submit_task_api_v1_tasks__task_id__submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskSubmit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the caller is not among the task's assignees (or is a viewer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such human task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the task is not open any more, or does not take this answer now */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description field-level errors: errors[].field is values.<name> */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_interactions_api_v1_runs__run__interactions_get: {
+        parameters: {
+            query?: {
+                step?: string | null;
+            };
+            header?: never;
+            path: {
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteractionRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    rollback_run_api_v1_runs__run__rollback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run (or node) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description not possible in the run's state (e.g. the node never ran, or the run is not succeeded) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_run_rollbacks_api_v1_runs__run__rollbacks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_pipeline_rollbacks_api_v1_pipelines__name__rollbacks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    point_latest_api_v1_pipelines__name__latest_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LatestUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run (or node) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description not possible in the run's state (e.g. the node never ran, or the run is not succeeded) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the run is of another pipeline */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3680,6 +6945,33 @@ export interface operations {
                     "application/json": components["schemas"]["MeRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
         };
     };
     list_users_api_v1_users_get: {
@@ -3698,6 +6990,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3724,13 +7043,58 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a user of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3759,13 +7123,67 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description it would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3786,6 +7204,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3812,13 +7257,58 @@ export interface operations {
                     "application/json": components["schemas"]["KeyCreated"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the user named in the body does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3841,13 +7331,40 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3868,6 +7385,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CredentialRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3894,13 +7438,58 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a credential of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3921,6 +7510,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CredentialRotation"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3945,13 +7561,40 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -3980,13 +7623,58 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4009,13 +7697,40 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4040,12 +7755,32 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookRead"][];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4053,7 +7788,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4082,12 +7817,50 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookCreated"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4095,7 +7868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4118,12 +7891,32 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4131,7 +7924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4175,14 +7968,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4190,7 +7987,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4215,12 +8012,32 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleRead"][];
                 };
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4228,7 +8045,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4257,12 +8074,50 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4270,7 +8125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4293,12 +8148,32 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4306,7 +8181,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
@@ -4335,12 +8210,50 @@ export interface operations {
                     "application/json": components["schemas"]["ScheduleRead"];
                 };
             };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4348,7 +8261,823 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_models_api_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProfileRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    create_model_api_v1_models_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelProfileCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProfileRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a profile of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_model_api_v1_models__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProfileRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    delete_model_api_v1_models__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    update_model_api_v1_models__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProfileRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_agent_profiles_api_v1_agent_profiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfileRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    create_agent_profile_api_v1_agent_profiles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentProfileCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfileRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a profile of that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_agent_profile_api_v1_agent_profiles__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfileRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    delete_agent_profile_api_v1_agent_profiles__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    update_agent_profile_api_v1_agent_profiles__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentProfileRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_conversation_api_v1_runs__run__steps__step__conversation_get: {
+        parameters: {
+            query?: {
+                /** @description one attempt; default: all */
+                attempt?: number | null;
+            };
+            header?: never;
+            path: {
+                run: string;
+                step: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepConversationRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run, step or pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_run_costs_api_v1_runs__run__costs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunCostRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run, step or pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    get_pipeline_costs_api_v1_pipelines__name__costs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineCostRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such run, step or pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };

@@ -3,7 +3,7 @@ import type { components } from "./schema";
 
 type S = components["schemas"];
 
-export type PipelineSpec = S["PipelineSpec"];
+export type PipelineSpec = S["PipelineDefinition"];
 export type NodeSpec = PipelineSpec["nodes"][number];
 export type EdgeSpec = S["Edge"];
 export type InputField = S["InputField"];

@@ -9,6 +9,8 @@ describe("durations", () => {
   });
   it("prints them for people", () => {
     expect(duration("PT0.25S")).toBe("250ms");
+    expect(duration(3.44)).toBe("3.44s");
+    expect(duration(null)).toBe("—");
     expect(humanSeconds(75)).toBe("1m 15s");
     expect(humanSeconds(3 * 3600 + 120)).toBe("3h 2m");
   });

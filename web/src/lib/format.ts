@@ -20,8 +20,9 @@ export function humanSeconds(total: number | null): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-export function duration(iso: string | null | undefined): string {
-  return humanSeconds(seconds(iso));
+/** A duration as the API sends it: seconds (a number), or ISO 8601 text. */
+export function duration(value: string | number | null | undefined): string {
+  return humanSeconds(typeof value === "number" ? value : seconds(value));
 }
 
 export function between(

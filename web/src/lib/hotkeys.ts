@@ -1,5 +1,5 @@
 // Keyboard shortcuts that do not fire while typing in a field.
-import { useEffect, useRef } from "react";
+import { useLayoutEffect, useRef } from "react";
 
 export function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -12,7 +12,8 @@ export function isTyping(target: EventTarget | null): boolean {
 export function useHotkeys(keys: Record<string, (e: KeyboardEvent) => void>, enabled = true): void {
   const ref = useRef(keys);
   ref.current = keys;
-  useEffect(() => {
+  // attached before the page paints: a key pressed as soon as the page shows is not lost
+  useLayoutEffect(() => {
     if (!enabled) return;
     let prefix = "";
     let prefixAt = 0;

@@ -63,7 +63,12 @@ async def list_users(_: Admin, store: StoreDep) -> list[UserRead]:
     return [_user(r) for r in await store.read(auth_store.list_users)]
 
 
-@router.post("/users", status_code=201, summary="Create a user with a role")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user with a role",
+    responses={409: {"description": "a user of that name exists"}},
+)
 async def create_user(_: Admin, body: UserCreate, store: StoreDep, runtime: RuntimeDep) -> UserRead:
     def create(conn: Connection) -> Row[Any]:
         user_id = auth_store.create_user(conn, body.name, body.role, runtime.clock.now())
@@ -72,7 +77,11 @@ async def create_user(_: Admin, body: UserCreate, store: StoreDep, runtime: Runt
     return _user(await store.write(create))
 
 
-@router.patch("/users/{name}", summary="Change a user's role, or disable / enable the user")
+@router.patch(
+    "/users/{name}",
+    summary="Change a user's role, or disable / enable the user",
+    responses={409: {"description": "it would leave no active admin"}},
+)
 async def update_user(_: Admin, name: str, body: UserUpdate, store: StoreDep, runtime: RuntimeDep) -> UserRead:
     return _user(await store.write(_update_user, name, body, runtime.clock.now()))
 
@@ -82,7 +91,12 @@ async def list_keys(_: Admin, store: StoreDep) -> list[KeyRead]:
     return [_key(k) for k in await store.read(auth_store.list_keys)]
 
 
-@router.post("/keys", status_code=201, summary="Create an API key; the response shows it this once")
+@router.post(
+    "/keys",
+    status_code=201,
+    summary="Create an API key; the response shows it this once",
+    responses={404: {"description": "the user named in the body does not exist"}},
+)
 async def create_key(_: Admin, body: KeyCreate, store: StoreDep, runtime: RuntimeDep) -> KeyCreated:
     now = runtime.clock.now()
     expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None

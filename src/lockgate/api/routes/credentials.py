@@ -23,7 +23,12 @@ async def list_credentials(_: Editor, store: StoreDep) -> list[CredentialRead]:
     return [_read(r) for r in await store.read(credential_store.list_credentials)]
 
 
-@router.post("/credentials", status_code=201, summary="Store a credential, encrypted")
+@router.post(
+    "/credentials",
+    status_code=201,
+    summary="Store a credential, encrypted",
+    responses={409: {"description": "a credential of that name exists"}},
+)
 async def create_credential(_: Admin, body: CredentialCreate, store: StoreDep, runtime: RuntimeDep) -> CredentialRead:
     record = await store.write(credential_store.create_credential, runtime.cipher, body.name,
                                body.value.get_secret_value(), body.description, runtime.clock.now())  # fmt: skip

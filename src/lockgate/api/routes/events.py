@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection
 from starlette.websockets import WebSocketDisconnect
 
-from lockgate.api.deps import Store, StoreDep, Viewer
+from lockgate.api.deps import MAX_BIGINT, Store, StoreDep, Viewer
 from lockgate.api.schemas.events import EventPage
 from lockgate.api.stream import GRACE, Feed, read_events, releasable, sse_frame
 from lockgate.errors import NotFoundError
@@ -26,10 +26,18 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["events"])
 
-After = Annotated[int | None, Query(ge=0, description="resume after this event id (`Last-Event-ID` wins)")]
+After = Annotated[
+    int | None, Query(ge=0, le=MAX_BIGINT, description="resume after this event id (`Last-Event-ID` wins)")
+]
 Follow = Annotated[bool, Query(description="keep the stream open after the run ended (a rollback may reopen it)")]
-LastEventId = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, include_in_schema=True)]
-_SSE = {200: {"content": {"text/event-stream": {}}, "description": "`id`, `event` (its type), `data` (an EventRead)"}}
+LastEventId = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_BIGINT, include_in_schema=True)]
+_SSE = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "`id`, `event` (its type), `data` (an EventRead); "
+        "agents' tokens as `event: agent_delta` with an AgentDelta and no id (live only, never stored)",
+    }
+}
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WS_UNAUTHENTICATED, WS_FORBIDDEN, WS_NOT_FOUND = 4401, 4403, 4404
 
@@ -38,7 +46,7 @@ WS_UNAUTHENTICATED, WS_FORBIDDEN, WS_NOT_FOUND = 4401, 4403, 4404
 async def list_events(
     _: Viewer,
     store: StoreDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     run_id: str | None = None,
 ) -> EventPage:

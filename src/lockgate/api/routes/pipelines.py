@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import JsonValue
 from sqlalchemy import Connection
 
-from lockgate.api.deps import Editor, StoreDep, Viewer
-from lockgate.api.openapi import DEFINITION_REF
+from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Editor, StoreDep, Viewer
+from lockgate.api.openapi import DEFINITION_SCHEMA
 from lockgate.api.schemas.pipelines import (
     EdgeRef,
     NodeChange,
@@ -27,7 +27,7 @@ from lockgate.api.schemas.pipelines import (
 )
 from lockgate.compile import compile_pipeline
 from lockgate.errors import DefinitionError, DefinitionErrors, InvalidInputError
-from lockgate.spec import PipelineSpec, parse_spec
+from lockgate.spec import PipelineSpec, parse_spec, pipeline_json_schema
 from lockgate.store import listing
 from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import save_version
@@ -43,8 +43,8 @@ _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def _definition_body() -> dict[str, Any]:
-    # The definition models are components of the document (api/openapi.py): clients get them typed.
-    schema = {"$ref": DEFINITION_REF}
+    # Titled so that api/openapi.py moves it (and its $defs) into the document's components.
+    schema = {**pipeline_json_schema(), "title": DEFINITION_SCHEMA}
     text = {"schema": {"type": "string", "description": "the definition as YAML (or JSON) text"}}
     return {
         "requestBody": {
@@ -101,8 +101,12 @@ async def create_pipeline(request: Request, response: Response, store: StoreDep,
     openapi_extra=_definition_body(),
     responses=_ERRORS,
 )
-async def validate_pipeline(request: Request, _: Viewer) -> PipelineValidationRead:
+async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
+    """Also checks that every agent step's model is configured (a model profile, or LOCKGATE_MODEL)."""
     spec = await _read_spec(request)
+    problems = await store.read(store.runtime.check_models, spec)
+    if problems:
+        raise DefinitionErrors(problems)
     return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))
 
 
@@ -120,7 +124,8 @@ def _decode(cursor: str) -> str:
 def _pipeline_read(s: listing.PipelineSummary, next_run_at: dict[str, datetime]) -> PipelineRead:
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
-                        last_run_status=s.last_run_status, next_run_at=next_run_at.get(s.name))  # fmt: skip
+                        last_run_status=s.last_run_status, latest_run=s.latest_run,
+                        next_run_at=next_run_at.get(s.name))  # fmt: skip
 
 
 def _next_runs(conn: Connection, now: datetime) -> dict[str, datetime]:
@@ -138,7 +143,9 @@ async def list_pipelines(
     store: StoreDep,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
+    ] = None,
     q: Annotated[str | None, Query(max_length=63, description="part of the name")] = None,
 ) -> PipelinePage:
     after = _decode(cursor) if cursor else None
@@ -191,7 +198,9 @@ def _detail(name: str, row: Any) -> PipelineVersionDetail:
 
 
 @router.get("/{name}/versions/{number}", summary="One version with its definition", responses=_NOT_FOUND)
-async def get_version(name: str, number: int, store: StoreDep, _: Viewer) -> PipelineVersionDetail:
+async def get_version(
+    name: str, number: Annotated[int, Path(ge=1, le=MAX_INT)], store: StoreDep, _: Viewer
+) -> PipelineVersionDetail:
     return _detail(name, await store.read(listing.version_by_number, name, number))
 
 
@@ -219,8 +228,8 @@ async def diff_versions(
     name: str,
     store: StoreDep,
     _: Viewer,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to: Annotated[int, Query(ge=1, le=MAX_INT)],
 ) -> PipelineDiffRead:
     old = await store.read(listing.version_by_number, name, from_)
     new = await store.read(listing.version_by_number, name, to)
@@ -244,7 +253,7 @@ async def export_pipeline(
     store: StoreDep,
     _: Viewer,
     format: Annotated[Literal["yaml", "json"], Query()] = "yaml",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Response:
     row = await store.read(listing.version_by_number, name, version)
     definition: JsonValue = row.definition

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
 from lockgate.api.deps import StoreDep, Viewer
-from lockgate.api.routes.runs import RUN, attempt_read, duration, run_id_of, run_read
+from lockgate.api.routes.runs import RUN, run_id_of, run_read, step_fields
 from lockgate.api.schemas.progress import NodeProgressRead, RunProgressRead, StepSliceRead, StepSummaryRead
 from lockgate.engine import StepStatus
 from lockgate.store import listing, progress
@@ -41,11 +41,8 @@ async def run_progress(run: str, store: StoreDep, _: Viewer) -> RunProgressRead:
 
 
 def _summary(step: Row[Any], tries: list[Row[Any]]) -> StepSummaryRead:
-    return StepSummaryRead(key=step.key, node_id=step.node_id, item_index=step.item_index, status=step.status,
-                           attempt=step.attempt, error=step.error, queued_at=step.queued_at,
-                           started_at=step.started_at, finished_at=step.finished_at,
-                           duration=duration(step.started_at, step.finished_at),
-                           attempts=[attempt_read(a) for a in tries])  # fmt: skip
+    fields = step_fields(step, tries)
+    return StepSummaryRead(**{k: v for k, v in fields.items() if k in StepSummaryRead.model_fields})
 
 
 @router.get(f"/runs/{RUN}/steps", summary="The run's steps in queue order, a window at a time", responses=_NOT_FOUND)

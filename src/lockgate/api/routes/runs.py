@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
-from lockgate.api.deps import Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.schemas.runs import (
     AttemptRead,
     RunCancel,
@@ -30,14 +30,17 @@ from lockgate.api.schemas.runs import (
 from lockgate.compile import validate_input
 from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatus, StepRetryRequested
 from lockgate.errors import InvalidInputError, NotFoundError
+from lockgate.runtime.runtime import ExtendRequest
 from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import runs as run_store
+from lockgate.store import tasks as task_store
+from lockgate.store.conversations import RunOptions
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["RUN", "attempt_read", "duration", "router", "run_id_of", "run_read"]
+__all__ = ["RUN", "router", "run_id_of", "run_read", "step_fields"]
 
 
 class RunRefConvertor(Convertor[str]):
@@ -63,29 +66,31 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def duration(start: datetime | None, end: datetime | None) -> Any:
+def _duration(start: datetime | None, end: datetime | None) -> Any:
     return end - start if start is not None and end is not None else None
 
 
 def run_read(s: listing.RunSummary) -> RunRead:
+    extends = f"{s.pipeline}/v{s.extends}" if s.extends is not None else None
     return RunRead(id=s.id, pipeline=s.pipeline, number=s.number, ref=f"{s.pipeline}/v{s.number}", version=s.version,
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
-                   duration=duration(s.started_at, s.finished_at))  # fmt: skip
+                   duration=_duration(s.started_at, s.finished_at), extends=extends,
+                   start_at=s.start_at)  # fmt: skip
 
 
-def attempt_read(a: Row[Any]) -> AttemptRead:
-    return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, queued_at=a.queued_at,
-                       started_at=a.started_at, finished_at=a.finished_at,
-                       duration=duration(a.started_at, a.finished_at))  # fmt: skip
+def _attempt_read(a: Row[Any]) -> AttemptRead:
+    return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, output=a.output,
+                       feedback=a.feedback, archived=a.archived, queued_at=a.queued_at, started_at=a.started_at,
+                       finished_at=a.finished_at, duration=_duration(a.started_at, a.finished_at))  # fmt: skip
 
 
-def _step_fields(s: Row[Any], attempts: list[Row[Any]]) -> dict[str, Any]:
+def step_fields(s: Row[Any], attempts: list[Row[Any]], open_task: str | None = None) -> dict[str, Any]:
     return {"key": s.key, "node_id": s.node_id, "item_index": s.item_index, "status": s.status, "attempt": s.attempt,
             "output": s.output, "error": s.error, "branches": s.branches, "queued_at": s.queued_at,
             "started_at": s.started_at, "finished_at": s.finished_at,
-            "duration": duration(s.started_at, s.finished_at),
-            "attempts": [attempt_read(a) for a in attempts]}  # fmt: skip
+            "duration": _duration(s.started_at, s.finished_at), "open_task": open_task,
+            "attempts": [_attempt_read(a) for a in attempts]}  # fmt: skip
 
 
 def run_id_of(conn: Connection, ref: str) -> str:
@@ -97,7 +102,11 @@ def _detail(conn: Connection, ref: str) -> RunDetail:
     by_step: dict[str, list[Row[Any]]] = {}
     for a in run_store.run_attempts(conn, run.id):
         by_step.setdefault(a.step_key, []).append(a)
-    steps = [StepRead(**_step_fields(s, by_step.get(s.key, []))) for s in run_store.run_steps(conn, run.id)]
+    waiting = {
+        t.step_key: t.id for t in task_store.page_tasks(conn, task_store.TaskFilter(run_id=run.id), None, 10_000)
+    }
+    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)))
+             for s in run_store.run_steps(conn, run.id)]  # fmt: skip
     return RunDetail(**run_read(run).model_dump(), steps=steps)
 
 
@@ -111,11 +120,30 @@ async def create_run(
     name: str, store: StoreDep, runtime: RuntimeDep, _: Operator, body: RunCreate | None = None
 ) -> RunRead:
     body = body or RunCreate()
+    if body.start_at is not None and body.extend is None:
+        raise InvalidInputError(["start_at: only with extend (the run whose steps before it are reused)"])
     row = await store.read(listing.version_by_number, name, body.version)
     spec = PipelineSpec.model_validate(row.definition)
     run_input = validate_input(spec, body.input)
-    head = await runtime.create_run(spec, run_input)
+    options = RunOptions(budget=body.budget.model_dump(exclude_none=True) if body.budget else None,
+                         replay_from=await store.read(_replay_source, name, body.replay_from),
+                         replay_steps=body.replay_steps)  # fmt: skip
+    extend = ExtendRequest(body.extend, body.start_at) if body.extend is not None else None
+    head = await runtime.create_run(spec, run_input, options, extend)
     return run_read(await store.read(listing.run_summary, head.id))
+
+
+def _replay_source(conn: Connection, pipeline: str, ref: str | None) -> str | None:
+    """The run whose recording a new run replays: it must be a run of the same pipeline."""
+    if ref is None:
+        return None
+    try:
+        head = run_store.find_run(conn, ref)
+    except NotFoundError:
+        raise InvalidInputError([f"replay_from: no run {ref!r}"]) from None
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"replay_from: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _encode(run: RunRead) -> str:
@@ -137,7 +165,9 @@ async def list_runs(
     pipeline: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
+    ] = None,
 ) -> RunPage:
     after = _decode(cursor) if cursor else None
     rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
@@ -148,7 +178,7 @@ async def list_runs(
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:
     run_id = run_id_of(conn, ref)
     step, attempts = listing.step_attempts(conn, run_id, key)
-    return StepDetail(run_id=run_id, **_step_fields(step, attempts))
+    return StepDetail(run_id=run_id, **step_fields(step, attempts))
 
 
 @router.get(f"/runs/{RUN}/steps/{{step}}", summary="One step with its attempts", responses=_NOT_FOUND)
@@ -177,7 +207,7 @@ async def get_step_logs(
     step: str,
     store: StoreDep,
     _: Viewer,
-    attempt: Annotated[int | None, Query(ge=1)] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> PlainTextResponse:
     pipeline, number, attempt_number, stored = await store.read(_log_path, run, step, attempt)
     path = Path(stored) if stored else store.runtime.layout.log_path(pipeline, number, step, attempt_number)
@@ -190,7 +220,7 @@ async def list_events(
     run: str,
     store: StoreDep,
     _: Viewer,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RunEventPage:
     def read(conn: Connection) -> list[Row[Any]]:

@@ -11,7 +11,8 @@ from lockgate.engine import StepStatus
 
 __all__ = ["NodeProgressRead", "RunProgressRead", "StepSliceRead", "StepSummaryRead"]
 
-_READ = ConfigDict(frozen=True, extra="forbid")
+# durations in seconds, as the runs schemas send them
+_READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 
 
 class NodeProgressRead(BaseModel):

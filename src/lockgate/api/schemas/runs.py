@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
+from lockgate.spec.agent import Budget
 
 __all__ = [
     "AttemptRead",
@@ -21,13 +22,34 @@ __all__ = [
     "StepRead",
 ]
 
-_READ = ConfigDict(frozen=True, extra="forbid")
+# Durations go out as seconds (a number): JSON Schema's `format: duration` has no fractions of a second.
+_READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 
 
 class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
-    version: int | None = Field(default=None, ge=1, description="a version number; default: the latest")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest")
+    extend: str | None = Field(
+        default=None,
+        max_length=100,
+        description="a run of this pipeline to extend (vN, pipeline/vN or an id): every step may read its "
+        "artifacts, and the steps before start_at are taken over from it",
+        examples=["v1"],
+    )
+    start_at: str | None = Field(
+        default=None,
+        max_length=63,
+        description="with extend: the node this run starts at; the succeeded steps upstream of it are reused "
+        "(output and artifacts, recorded as reused), not run again",
+    )
+    budget: Budget | None = Field(default=None, description="limits on the run's model use; default: the pipeline's")
+    replay_from: str | None = Field(
+        default=None,
+        description="a run of the same pipeline (id or pipeline/vN) whose recorded model answers "
+        "answer this run's agent steps: no model is called",
+    )
+    replay_steps: list[str] | None = Field(default=None, description="only these nodes replay; default: every agent")
 
 
 class RunCancel(BaseModel):
@@ -49,7 +71,9 @@ class RunRead(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    duration: timedelta | None = Field(default=None, description="from start to finish (or to now while open)")
+    duration: timedelta | None = Field(default=None, description="seconds from start to finish (or to now while open)")
+    extends: str | None = Field(default=None, description="the run this one extends (pipeline/vN)")
+    start_at: str | None = Field(default=None, description="the node an extending run started at")
 
 
 class RunPage(BaseModel):
@@ -61,9 +85,12 @@ class RunPage(BaseModel):
 class AttemptRead(BaseModel):
     model_config = _READ
     number: int
-    status: str
+    status: str = Field(description="queued, running, succeeded, failed, cancelled, lost, or reused (extend)")
     worker: str | None = None
     error: JsonValue = None
+    output: JsonValue = Field(default=None, description="what this attempt produced (kept after revisions)")
+    feedback: str | None = Field(default=None, description="the revision request this attempt answered")
+    archived: bool = Field(default=False, description="a rollback archived it")
     queued_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -84,6 +111,7 @@ class StepRead(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration: timedelta | None = None
+    open_task: str | None = Field(default=None, description="the human task the step waits on (status waiting)")
     attempts: list[AttemptRead] = Field(default_factory=list)
 
 

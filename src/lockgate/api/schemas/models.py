@@ -1,0 +1,107 @@
+"""API schemas: model profiles (which model, where, with which credential, at what price) and agent profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lockgate.handlers.agent.services import Provider
+from lockgate.spec.agent import BuiltinTool
+from lockgate.spec.fields import Identifier
+
+__all__ = [
+    "AgentProfileCreate",
+    "AgentProfileRead",
+    "AgentProfileUpdate",
+    "ModelProfileCreate",
+    "ModelProfileRead",
+    "ModelProfileUpdate",
+]
+
+_IN = ConfigDict(frozen=True, extra="forbid")
+_Price = Field(default=0.0, ge=0, description="US dollars per million tokens")
+
+
+class ModelProfileCreate(BaseModel):
+    """A model agents may name in ``config.model``; its API key lives in a credential, never here."""
+
+    model_config = _IN
+    name: Identifier
+    provider: Provider = Field(description="openai, anthropic, or openai_compatible (Ollama, vLLM, llama.cpp…)")
+    model_id: str = Field(min_length=1, max_length=200, description="the provider's model name, e.g. gpt-4o-mini")
+    base_url: str | None = Field(
+        default=None, max_length=2000, description="the API's base URL, e.g. http://h:11434/v1"
+    )
+    credential: Identifier | None = Field(default=None, description="the credential holding the API key")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, description="output tokens per request (makes budgets exact)")
+    input_price: float = _Price
+    output_price: float = _Price
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class ModelProfileUpdate(BaseModel):
+    """Fields to change; absent fields stay as they are (send null to clear an optional one)."""
+
+    model_config = _IN
+    provider: Provider | None = None
+    model_id: str | None = Field(default=None, min_length=1, max_length=200)
+    base_url: str | None = Field(default=None, max_length=2000)
+    credential: Identifier | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    input_price: float | None = Field(default=None, ge=0)
+    output_price: float | None = Field(default=None, ge=0)
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class ModelProfileRead(BaseModel):
+    model_config = _IN
+    name: str
+    provider: Provider
+    model_id: str
+    base_url: str | None
+    credential: str | None = Field(description="the credential's name (its value is never shown)")
+    temperature: float | None
+    max_tokens: int | None
+    input_price: float
+    output_price: float
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentProfileCreate(BaseModel):
+    """A predefined agent that team members may refer to (``profile: NAME``)."""
+
+    model_config = _IN
+    name: Identifier
+    description: str | None = Field(default=None, max_length=1000)
+    model: str | None = Field(default=None, max_length=100, description="a model profile; default: the node's")
+    instructions: str | None = Field(default=None, max_length=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    tools: list[BuiltinTool] | None = Field(default=None, description="built-in tools; default: the node's")
+
+
+class AgentProfileUpdate(BaseModel):
+    """Fields to change; absent fields stay as they are."""
+
+    model_config = _IN
+    description: str | None = Field(default=None, max_length=1000)
+    model: str | None = Field(default=None, max_length=100)
+    instructions: str | None = Field(default=None, max_length=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    tools: list[BuiltinTool] | None = None
+
+
+class AgentProfileRead(BaseModel):
+    model_config = _IN
+    name: str
+    description: str | None
+    model: str | None
+    instructions: str | None
+    temperature: float | None
+    tools: list[BuiltinTool] | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,64 @@
+"""Commands that talk to a running server (``lockgate serve``) over its API, as the key's user."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Annotated, Any
+
+import httpx
+import typer
+
+from lockgate.cli.options import EXIT_DEFINITION, EXIT_FAILED, err_console
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["KeyOption", "UrlOption", "server"]
+
+UrlOption = Annotated[str, typer.Option("--url", envvar="LOCKGATE_URL", help="the server's address")]
+KeyOption = Annotated[
+    str | None, typer.Option("--key", envvar="LOCKGATE_API_KEY", help="an API key (lockgate keys create)")
+]
+DEFAULT_URL = "http://127.0.0.1:8080"
+_TIMEOUT = 60.0
+
+
+def _refused(response: httpx.Response) -> typer.Exit:
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        body = {"code": f"http_{response.status_code}", "detail": response.text[:500]}
+    err_console.print(
+        f"[red]✗ {body.get('code', response.status_code)}:[/red] {body.get('detail', '')}", highlight=False
+    )
+    for error in body.get("errors") or []:
+        err_console.print(f"  [bold]{error.get('field')}[/bold]: {error.get('message')}", highlight=False)
+    return typer.Exit(EXIT_DEFINITION if response.status_code == 422 else EXIT_FAILED)
+
+
+class Server:
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON answer; a refusal prints the server's code, detail and field errors and exits non-zero."""
+        try:
+            response = self._client.request(method, f"/api/v1{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            err_console.print(
+                f"[red]✗ cannot reach the server at {self._client.base_url}:[/red] {exc}", highlight=False
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+        if response.is_error:
+            raise _refused(response)
+        return response.json() if response.content else None
+
+
+@contextlib.contextmanager
+def server(url: str, key: str | None) -> Iterator[Server]:
+    if not key:
+        err_console.print("[red]✗ an API key is needed:[/red] --key or LOCKGATE_API_KEY (lockgate keys create)")
+        raise typer.Exit(EXIT_FAILED)
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=_TIMEOUT) as client:
+        yield Server(client)

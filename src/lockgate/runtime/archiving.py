@@ -1,0 +1,103 @@
+"""After a commit: move the folders a revision or rollback displaced, write the rollback's manifest, notify.
+
+The rows already say where the files belong (the journal changed them in the transition's transaction);
+every move was recorded as pending first, so ``heal`` at start finishes what a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lockgate.engine.commands import ArchiveOutputs, KeepAttempt, NotifyDeadline
+from lockgate.store import archives as archive_store
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Sequence
+
+    from lockgate.runtime.runtime import Runtime
+
+__all__ = ["MANIFEST", "Archiving"]
+
+log = logging.getLogger(__name__)
+MANIFEST = "rollback.json"
+_NOTIFY_TIMEOUT = 10.0
+
+
+class Archiving:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, job: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(job)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def moved(self, command: KeepAttempt | ArchiveOutputs) -> None:
+        """Move now (renames: cheap, and before the step's next attempt is dispatched), then mark them done."""
+        self._move(command.pipeline, command.moves)
+        if isinstance(command, ArchiveOutputs):
+            self.rt.layout.write_manifest(command.pipeline, command.folder, MANIFEST, _manifest(command))
+        self._spawn(self.rt.db_call(self._mark, command.pipeline, command.moves))
+
+    def _move(self, pipeline: str, moves: Sequence[tuple[str, str]]) -> None:
+        for source, target in moves:
+            try:
+                self.rt.layout.move(pipeline, source, target)
+            except OSError:  # left pending: the next start tries again
+                log.exception("moving %s to %s in %s failed", source, target, pipeline)
+
+    def _mark(self, pipeline: str, moves: Sequence[tuple[str, str]]) -> None:
+        with self.rt.db.write() as conn:
+            archive_store.mark_moved(conn, pipeline, moves)
+
+    def heal(self) -> int:
+        """Finish the moves a crash left undone (at start, before anything is dispatched). Sync: the db thread."""
+        with self.rt.db.read() as conn:
+            pending = archive_store.pending_moves(conn)
+        by_pipeline: dict[str, list[tuple[str, str]]] = {}
+        for row in pending:
+            by_pipeline.setdefault(row.pipeline, []).append((row.source, row.target))
+        for pipeline, moves in by_pipeline.items():
+            self._move(pipeline, moves)
+            self._mark(pipeline, moves)
+        return len(pending)
+
+    def notify(self, command: NotifyDeadline) -> None:
+        self._spawn(self._post(command))
+
+    async def _post(self, command: NotifyDeadline) -> None:
+        body = {"event": "human_task_deadline", "task": command.task, "run_id": command.run_id,
+                "step": command.step, "deadline_at": command.deadline_at.isoformat()}  # fmt: skip
+        try:
+            async with httpx.AsyncClient(timeout=_NOTIFY_TIMEOUT) as client:
+                response = await client.post(command.url, json=body)
+            if response.is_error:
+                log.warning("deadline notification for task %s: %s answered %s", command.task, command.url,
+                            response.status_code)  # fmt: skip
+        except httpx.HTTPError as exc:
+            log.warning("deadline notification for task %s to %s failed: %s", command.task, command.url, exc)
+
+    async def stop(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _manifest(command: ArchiveOutputs) -> dict[str, Any]:
+    """What the rollback displaced, beside the files: outputs included, so nothing is only in the database."""
+    return {
+        "rollback": command.rollback,
+        "run_id": command.run_id,
+        "run": f"{command.pipeline}/v{command.run_number}",
+        "node": command.node_id,
+        "by": command.by,
+        "reason": command.reason,
+        "at": command.at.isoformat(),
+        "steps": [s.model_dump(mode="json") for s in command.steps],
+        "cancelled": command.cancelled,
+        "moved": [{"from": s, "to": t} for s, t in command.moves],
+    }

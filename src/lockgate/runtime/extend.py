@@ -1,0 +1,87 @@
+"""Runs that extend an earlier run: which steps they take over (with their artifacts), and how they start."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+
+from lockgate.engine import ArtifactRecord, ReusedStep, RunRef, RunStarted, StepStatus
+from lockgate.engine.paths import step_folder
+from lockgate.errors import InvalidInputError
+from lockgate.store.runs import RunHead, find_run, get_run
+from lockgate.store.tables import artifacts, runs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from lockgate.artifacts.layout import ArtifactLayout
+    from lockgate.compile import Plan
+    from lockgate.runtime.applier import Applier
+
+__all__ = ["resolve_extend", "resolve_reference", "start_event"]
+
+_NUMBER = re.compile(r"^v?(\d+)$")
+
+
+def resolve_reference(conn: Connection, pipeline: str, ref: str) -> RunHead:
+    """A run named ``vN`` (of ``pipeline``), ``pipeline/vN`` or by id."""
+    number = _NUMBER.match(ref)
+    return find_run(conn, f"{pipeline}/v{number[1]}" if number else ref)
+
+
+def resolve_extend(conn: Connection, pipeline: str, plan: Plan, ref: str, start_at: str | None) -> RunHead:
+    """The run to extend (``vN``, ``pipeline/vN`` or an id), which must be of the same pipeline."""
+    head = resolve_reference(conn, pipeline, ref)
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"extend: run {ref} is of pipeline {head.pipeline}, not {pipeline}"])
+    if start_at is not None and start_at not in plan.nodes:
+        raise InvalidInputError([f"start_at: {start_at!r} is not a node of {pipeline}"])
+    return head
+
+
+def _artifacts_of(conn: Connection, run_id: str, node_id: str) -> list[ArtifactRecord]:
+    """The current artifacts of a node's step (and its items): not earlier attempts, not archived ones."""
+    folder = step_folder(node_id) + "/"
+    rows = conn.execute(
+        select(artifacts).where(
+            artifacts.c.run_id == run_id,
+            artifacts.c.archived.is_(False),
+            or_(artifacts.c.step_key == node_id, artifacts.c.step_key.like(f"{node_id}[%")),
+        )
+    )
+    return [
+        ArtifactRecord(name=r.name, path=r.path, size=r.size, sha256=r.sha256, media_type=r.media_type, source=r.id)
+        for r in rows
+        if r.path.startswith(folder)
+    ]
+
+
+def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_id: str) -> RunStarted:
+    """How the run starts: its input, and for an extending run the steps before ``start_at`` taken over.
+
+    The reused artifacts are linked into the new run's folder here (again after a crash: it is idempotent).
+    """
+    record = get_run(conn, run_id)
+    row = conn.execute(select(runs.c.extends_run_id, runs.c.start_at).where(runs.c.id == run_id)).one()
+    if row.extends_run_id is None:
+        return RunStarted(input=record.input)
+    plan = applier.plan(conn, record.version_id)
+    source = find_run(conn, row.extends_run_id)
+    _, state = applier.read_state(conn, source)
+    reuse: dict[str, ReusedStep] = {}
+    before = plan.nodes[row.start_at].ancestors if row.start_at in plan.nodes else frozenset()
+    for node_id in sorted(before):
+        step = state.steps.get(node_id)
+        if step is None or step.status is not StepStatus.SUCCEEDED:
+            continue  # it runs again
+        records = _artifacts_of(conn, source.id, node_id)
+        layout.link_files(record.pipeline, source.number, record.number, [a.path for a in records])
+        reuse[node_id] = ReusedStep(
+            output=step.output,
+            next=list(step.next) if step.next is not None else None,
+            branches=list(step.branches) if step.branches is not None else None,
+            artifacts=records,
+        )
+    return RunStarted(input=record.input, extends=RunRef(run_id=source.id, number=source.number), reuse=reuse)

@@ -1,0 +1,154 @@
+"""Which model an agent step uses: a stored model profile, or the default the environment gives.
+
+Resolved twice: when a definition is validated or a run is created (every agent node, every team member:
+a missing profile, credential or key is a definition error naming the setting), and when an attempt runs
+(with its API key, decrypted for that attempt only).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lockgate.errors import DefinitionError, NotFoundError, PermanentStepError
+from lockgate.handlers.agent.services import ModelProfileData, Provider
+from lockgate.spec.nodes import AgentNode
+from lockgate.store import credentials as credential_store
+from lockgate.store import profiles as profile_store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from lockgate.security.credentials import CredentialCipher
+    from lockgate.settings import Settings
+    from lockgate.spec.agent import TeamMember
+    from lockgate.spec.pipeline import PipelineSpec
+
+__all__ = ["ModelProblem", "model_problems", "resolve_model"]
+
+_ADD = "add one with `lockgate models add` or POST /api/v1/models"
+
+
+class ModelProblem(Exception):  # noqa: N818 - a message on its way to a DefinitionError or a StepError
+    pass
+
+
+def _env_profile(settings: Settings, spec: str) -> ModelProfileData:
+    provider_name, sep, model_id = spec.partition(":")
+    if not sep:
+        provider_name, model_id = "", spec
+    base_url = settings.openai_base_url
+    if provider_name == "anthropic":
+        key = settings.anthropic_api_key
+        if key is None:
+            raise ModelProblem(f"LOCKGATE_MODEL is {spec!r} but ANTHROPIC_API_KEY is not set")
+        provider, base_url = Provider.ANTHROPIC, None
+    elif provider_name in {"", "openai", "openai_compatible"}:
+        key = settings.openai_api_key
+        provider = Provider.OPENAI_COMPATIBLE if base_url else Provider.OPENAI
+        if provider is Provider.OPENAI and key is None:
+            raise ModelProblem(f"LOCKGATE_MODEL is {spec!r} but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set")
+    else:
+        raise ModelProblem(f"LOCKGATE_MODEL {spec!r}: unknown provider {provider_name!r} "
+                           "(openai, anthropic, openai_compatible)")  # fmt: skip
+    return ModelProfileData(
+        name="default", provider=provider, model_id=model_id, base_url=base_url,
+        api_key=key.get_secret_value() if key else None,
+        input_price=settings.model_input_price, output_price=settings.model_output_price,
+    )  # fmt: skip
+
+
+def _stored(conn: Connection, cipher: CredentialCipher | None, settings: Settings,
+            record: profile_store.ModelProfileRecord) -> ModelProfileData:  # fmt: skip
+    provider = Provider(record.provider)
+    key: str | None = None
+    if record.credential is not None:
+        if cipher is None:  # a check: the credential must exist, its value is not needed
+            credential_store.get_credential(conn, record.credential)
+        else:
+            key = credential_store.reveal_credentials(conn, cipher, [record.credential]).get(record.credential)
+            if key is None:
+                raise NotFoundError("credential", record.credential)
+    elif provider is Provider.OPENAI:
+        secret = settings.openai_api_key
+        if secret is None:
+            raise ModelProblem(f"model profile {record.name!r} (openai) names no credential and OPENAI_API_KEY is "
+                               "not set")  # fmt: skip
+        key = secret.get_secret_value()
+    elif provider is Provider.ANTHROPIC:
+        secret = settings.anthropic_api_key
+        if secret is None:
+            raise ModelProblem(f"model profile {record.name!r} (anthropic) names no credential and "
+                               "ANTHROPIC_API_KEY is not set")  # fmt: skip
+        key = secret.get_secret_value()
+    return ModelProfileData(name=record.name, provider=provider, model_id=record.model_id, base_url=record.base_url,
+                            api_key=key, temperature=record.temperature, max_tokens=record.max_tokens,
+                            input_price=record.input_price, output_price=record.output_price)  # fmt: skip
+
+
+def _lookup(
+    conn: Connection, cipher: CredentialCipher | None, settings: Settings, name: str | None
+) -> ModelProfileData:
+    if name is None:
+        if settings.model is None:
+            raise ModelProblem("no model: the node names none and LOCKGATE_MODEL is not set "
+                               f"(set it, or give config.model a model profile; {_ADD})")  # fmt: skip
+        try:
+            return _stored(conn, cipher, settings, profile_store.get_model_profile(conn, settings.model))
+        except NotFoundError as exc:
+            if exc.kind != "model profile":
+                raise
+        return _env_profile(settings, settings.model)
+    try:
+        record = profile_store.get_model_profile(conn, name)
+    except NotFoundError:
+        raise ModelProblem(f"no model profile named {name!r} ({_ADD})") from None
+    return _stored(conn, cipher, settings, record)
+
+
+def resolve_model(conn: Connection, cipher: CredentialCipher, settings: Settings, name: str | None) -> ModelProfileData:
+    """The profile an attempt uses, its API key included; raises PermanentStepError('model_not_configured')."""
+    try:
+        return _lookup(conn, cipher, settings, name)
+    except (ModelProblem, NotFoundError) as exc:
+        detail = exc.detail if isinstance(exc, NotFoundError) else str(exc)
+        raise PermanentStepError("model_not_configured", detail) from None
+
+
+def _member_model(conn: Connection, member: TeamMember) -> str | None:
+    if member.model is not None or member.profile is None:
+        return member.model
+    return profile_store.get_agent_profile(conn, member.profile).model
+
+
+def _node_problems(conn: Connection, settings: Settings, node: AgentNode) -> list[DefinitionError]:
+    config = node.config
+    uses: list[tuple[str, str | None]] = [("config.model", config.model)]
+    problems: list[DefinitionError] = []
+    team = config.team
+    if team is not None:
+        named = [(f"config.team.members[{i}]", m) for i, m in enumerate(team.members)]
+        leads = (("chair", team.chair), ("judge", team.judge), ("planner", team.planner))
+        named += [(f"config.team.{role}", m) for role, m in leads if m is not None]
+        for field, member in named:
+            try:
+                uses.append((f"{field}.model", _member_model(conn, member) or config.model))
+            except NotFoundError:
+                problems.append(DefinitionError(f"no agent profile named {member.profile!r} (add one with "
+                                                "`lockgate agents add` or POST /api/v1/agent-profiles)", node.id,
+                                                f"{field}.profile"))  # fmt: skip
+    for field, name in dict.fromkeys(uses):
+        try:
+            _lookup(conn, None, settings, name)
+        except (ModelProblem, NotFoundError) as exc:
+            detail = exc.detail if isinstance(exc, NotFoundError) else str(exc)
+            problems.append(DefinitionError(detail, node.id, field))
+    return problems
+
+
+def model_problems(conn: Connection, settings: Settings, spec: PipelineSpec) -> list[DefinitionError]:
+    """Every agent node's (and team member's) model must be configured: one error per setting that is not."""
+    problems: list[DefinitionError] = []
+    for node in spec.nodes:
+        if isinstance(node, AgentNode):
+            problems += _node_problems(conn, settings, node)
+    return problems

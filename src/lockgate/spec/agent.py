@@ -1,0 +1,188 @@
+"""The ``agent`` kind's configuration: model, prompt, output, tools, context, budget, team."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from lockgate.spec.fields import Identifier, Template
+
+__all__ = [
+    "AgentConfig",
+    "Budget",
+    "BuiltinTool",
+    "ContextArtifact",
+    "McpServer",
+    "TeamConfig",
+    "TeamMember",
+    "TeamMode",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Budget(BaseModel):
+    """Limits on model use. Checked before every model request, counting requests still in flight.
+
+    Attributes:
+        max_cost: US dollars, priced with the model profiles' prices per million tokens.
+        max_tokens: input and output tokens together.
+        max_requests: model requests.
+    """
+
+    model_config = _FROZEN
+
+    max_cost: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_requests: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Budget:
+        if self.max_cost is None and self.max_tokens is None and self.max_requests is None:
+            raise ValueError("give at least one of max_cost, max_tokens, max_requests")
+        return self
+
+
+class BuiltinTool(StrEnum):
+    """Tools the platform offers an agent."""
+
+    HTTP_GET = "http_get"  # fetch a URL (text, first 100 KB)
+    HTTP_POST = "http_post"  # POST a JSON body to a URL
+    READ_ARTIFACT = "read_artifact"  # an artifact of an earlier step of this run, or of an earlier run
+    WRITE_ARTIFACT = "write_artifact"  # a file in the step's workspace, promoted with the step
+    RUN_PYTHON = "run_python"  # Python in the script sandbox (no network), its output returned
+
+
+class McpServer(BaseModel):
+    """An MCP server whose tools the agent may call: a Streamable HTTP ``url`` or a stdio ``command``.
+
+    Header values and environment values may hold ``${credential:NAME}`` for a credential the node lists.
+    """
+
+    model_config = _FROZEN
+
+    name: Identifier
+    url: str | None = None
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    tools: list[str] | None = Field(default=None, description="only these tools of the server; default: all")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServer:
+        if (self.url is None) == (self.command is None):
+            raise ValueError("give exactly one of 'url' or 'command'")
+        return self
+
+
+class ContextArtifact(BaseModel):
+    """An artifact put into the prompt: a file an earlier step left, in this run or in run ``run`` (vN)."""
+
+    model_config = _FROZEN
+
+    step: str = Field(min_length=1, max_length=200, description="the step key, e.g. draft or fan[2]")
+    name: str = Field(min_length=1, description="the file's path inside the step's folder (a glob: every match)")
+    run: int | None = Field(default=None, ge=1, description="an earlier run number of this pipeline; default: this run")
+    max_chars: int | None = Field(default=None, ge=1, description="cap for this artifact (within the node's cap)")
+
+
+class TeamMode(StrEnum):
+    """How the members of a team work together."""
+
+    SEQUENTIAL = "sequential"  # each sees the previous one's output; the last one answers
+    PARALLEL = "parallel"  # all answer independently; the output maps member → answer
+    COUNCIL = "council"  # all answer, then the chair synthesizes
+    DEBATE = "debate"  # all answer, ``rounds`` of rebuttal, then the judge decides
+    META = "meta"  # the planner designs the team (structured output), which then runs
+
+
+class TeamMember(BaseModel):
+    """One agent of a team, inline or from an agent profile (``profile``); inline fields win."""
+
+    model_config = _FROZEN
+
+    name: Identifier
+    profile: str | None = Field(default=None, description="an agent profile (lockgate agents add)")
+    model: str | None = Field(default=None, description="a model profile; default: the profile's, else the node's")
+    instructions: Template | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class TeamConfig(BaseModel):
+    """Several agents answering the node's prompt together."""
+
+    model_config = _FROZEN
+
+    mode: TeamMode
+    members: list[TeamMember] = Field(default_factory=list, max_length=12)
+    chair: TeamMember | None = None
+    judge: TeamMember | None = None
+    planner: TeamMember | None = None
+    rounds: int = Field(default=1, ge=0, le=10, description="debate: rounds of rebuttal after the first answers")
+    max_members: int = Field(default=4, ge=1, le=12, description="meta: the largest team the planner may design")
+
+    @model_validator(mode="after")
+    def _members(self) -> TeamConfig:
+        if self.mode is not TeamMode.META and len(self.members) < (1 if self.mode is TeamMode.SEQUENTIAL else 2):
+            raise ValueError(f"a {self.mode.value} team needs at least {1 if self.mode is TeamMode.SEQUENTIAL else 2} "
+                             "members")  # fmt: skip
+        names = [m.name for m in self.members]
+        if len(names) != len(set(names)):
+            raise ValueError("member names must be unique")
+        return self
+
+
+class AgentConfig(BaseModel):
+    """An LLM agent (or a team of them) answering ``prompt``; its answer is the step's output.
+
+    Attributes:
+        model: a model profile name; default: the ``LOCKGATE_MODEL`` setting.
+        instructions: the system instructions (a template over the step's inputs).
+        prompt: the task (a template over the step's inputs).
+        output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
+        output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
+        tools: built-in tools the agent may call.
+        mcp_servers: MCP servers whose tools the agent may call.
+        max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).
+        context: artifacts put into the prompt, each under a heading, capped at ``context_max_chars`` in all.
+        budget: limits for this node's steps, all attempts together.
+        team: several agents and how they work together.
+        stream: stream tokens to the run's live events while the agent works.
+    """
+
+    model_config = _FROZEN
+
+    model: str | None = Field(default=None, max_length=100)
+    instructions: Template | None = None
+    prompt: Template
+    output_schema: dict[str, JsonValue] | None = None
+    output_retries: int = Field(default=2, ge=0, le=10)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    tools: list[BuiltinTool] = Field(default_factory=list)
+    mcp_servers: list[McpServer] = Field(default_factory=list)
+    max_tool_calls: int = Field(default=20, ge=0, le=1000)
+    context: list[ContextArtifact] = Field(default_factory=list)
+    context_max_chars: int = Field(default=20_000, ge=100, le=2_000_000)
+    budget: Budget | None = None
+    team: TeamConfig | None = None
+    stream: bool = True
+    http_allow: list[str] = Field(
+        default_factory=list, description="http tools: URL prefixes allowed (empty: any http(s) URL)"
+    )
+
+    @model_validator(mode="after")
+    def _schema_is_object(self) -> AgentConfig:
+        if self.output_schema is None:
+            return self
+        if self.output_schema.get("type", "object") != "object":
+            raise ValueError("output_schema must describe an object (type: object)")
+        try:
+            Draft202012Validator.check_schema(self.output_schema)
+        except SchemaError as exc:
+            raise ValueError(f"output_schema is not a valid JSON Schema: {exc.message}") from None
+        return self
