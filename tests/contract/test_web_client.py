@@ -26,7 +26,8 @@ def test_the_committed_openapi_document_is_the_servers() -> None:
 def test_the_definition_models_are_components_of_the_document() -> None:
     components = json.loads(document())["components"]["schemas"]
     kinds = [
-        ref["$ref"].rsplit("/", 1)[1] for ref in components["PipelineDefinition"]["properties"]["nodes"]["items"]["oneOf"]
+        ref["$ref"].rsplit("/", 1)[1]
+        for ref in components["PipelineDefinition"]["properties"]["nodes"]["items"]["oneOf"]
     ]
     assert sorted(kinds) == sorted(n for n in pipeline_json_schema()["$defs"] if n.endswith("Node") and n != "NodeBase")
     assert all(kind in components for kind in kinds)
