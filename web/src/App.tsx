@@ -1,6 +1,9 @@
 // The shell: sign-in gate, navigation, global shortcuts, and the routes of every feature.
 import { useState } from "react";
 import { createBrowserRouter, Navigate, NavLink, Outlet, RouterProvider, useNavigate } from "react-router";
+import { InboxPage } from "./features/approvals/InboxPage";
+import { useTasks } from "./features/approvals/queries";
+import { TaskPage } from "./features/approvals/TaskPage";
 import { SignIn } from "./features/auth/SignIn";
 import { DiffPage } from "./features/pipelines/DiffPage";
 import { EditorPage } from "./features/pipelines/EditorPage";
@@ -18,6 +21,8 @@ const SHORTCUTS: [string, string][] = [
   ["g p", "Pipelines"],
   ["g r", "Runs"],
   ["g s", "Settings"],
+  ["g a", "Approvals"],
+  ["Approvals: ↑ ↓ (or j k), Enter", "Move in the inbox, open a task"],
   ["/", "Search pipelines"],
   ["n", "New pipeline (on Pipelines)"],
   ["?", "This help"],
@@ -37,6 +42,7 @@ function Shell() {
     "g p": () => navigate("/pipelines"),
     "g r": () => navigate("/runs"),
     "g s": () => navigate("/settings"),
+    "g a": () => navigate("/approvals"),
     "?": () => setHelp(true),
   });
   return (
@@ -54,6 +60,7 @@ function Shell() {
         <nav aria-label="Main">
           <NavLink to="/pipelines">Pipelines</NavLink>
           <NavLink to="/runs">Runs</NavLink>
+          <ApprovalsLink />
           {can("viewer") && <NavLink to="/settings">Settings</NavLink>}
         </nav>
         <div className="topbar-right">
@@ -87,6 +94,22 @@ function Shell() {
   );
 }
 
+/** The inbox in the navigation, with the count of what waits for the signed-in person (polled). */
+function ApprovalsLink() {
+  const tasks = useTasks("open");
+  const count = tasks.data?.items.length ?? 0;
+  return (
+    <NavLink to="/approvals" aria-label={count ? `Approvals, ${count} waiting` : "Approvals"}>
+      Approvals{" "}
+      {count > 0 && (
+        <span className="count-badge" data-testid="approvals-count">
+          {count}
+        </span>
+      )}
+    </NavLink>
+  );
+}
+
 function NotFound() {
   return (
     <main className="page">
@@ -111,6 +134,8 @@ const router = createBrowserRouter([
       { path: "runs", element: <RunsPage /> },
       { path: "runs/compare", element: <ComparePage /> },
       { path: "runs/:id", element: <RunPage /> },
+      { path: "approvals", element: <InboxPage /> },
+      { path: "approvals/:id", element: <TaskPage /> },
       { path: "settings", element: <SettingsPage /> },
       { path: "settings/:tab", element: <SettingsPage /> },
       { path: "*", element: <NotFound /> },

@@ -1,6 +1,6 @@
 // A run, live: the graph coloured by step status (a for_each node shows its items counted), the steps and
 // their attempts on a timeline, the selected step's detail; pause, resume, cancel, retry.
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, ok } from "../../api/client";
@@ -22,7 +22,9 @@ import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { useVersion } from "../pipelines/queries";
+import { money } from "./Conversation";
 import { EventLog } from "./EventLog";
+import { ExtendDialog } from "./ExtendDialog";
 import { useArtifacts, useRunProgress } from "./queries";
 import { StepPanel } from "./StepPanel";
 import { Timeline } from "./Timeline";
@@ -70,6 +72,11 @@ export function RunPage() {
   const [error, setError] = useState<unknown>(null);
   const open = run ? !["succeeded", "failed", "cancelled"].includes(run.status) : false;
   const artifacts = useArtifacts(run?.id ?? id);
+  const [extending, setExtending] = useState(false);
+  const costs = useQuery({
+    queryKey: ["run", id, "costs"],
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}/costs", { params: { path: { run: id } } })),
+  });
 
   const refresh = useThrottled(() => {
     void queryClient.invalidateQueries({ queryKey: ["run", id] });
@@ -166,7 +173,25 @@ export function RunPage() {
             {run.pipeline} v{run.number} <StatusBadge status={run.status} />
           </h1>
           <p className="muted">
-            pipeline version v{run.version} · started {when(run.started_at ?? run.created_at)} · took{" "}
+            pipeline version v{run.version}
+            {run.extends && (
+              <>
+                {" "}
+                · extends <Link to={`/runs/${encodeURIComponent(run.extends)}`}>{run.extends}</Link>
+                {run.start_at && ` from ${run.start_at}`}
+              </>
+            )}
+            {(costs.data?.totals.requests ?? 0) > 0 && (
+              <>
+                {" "}
+                · model use {money(costs.data?.totals.cost ?? 0)},{" "}
+                {(
+                  (costs.data?.totals.input_tokens ?? 0) + (costs.data?.totals.output_tokens ?? 0)
+                ).toLocaleString()}{" "}
+                tokens
+              </>
+            )}{" "}
+            · started {when(run.started_at ?? run.created_at)} · took{" "}
             {between(run.started_at ?? run.created_at, run.finished_at, now)} ·{" "}
             {progress.data.steps.toLocaleString()} steps
             {lastEvent && open && <> · last event: {lastEvent.type.replace(/_/g, " ")}</>}
@@ -183,6 +208,9 @@ export function RunPage() {
             </Button>
           )}
           {can("operator") && !open && <Button onClick={again}>Run again</Button>}
+          {can("operator") && !open && (
+            <Button onClick={() => setExtending(true)}>Extend into a new run…</Button>
+          )}
         </div>
       </header>
       <ErrorNote error={error} />
@@ -263,6 +291,9 @@ export function RunPage() {
           />
         )}
       </div>
+      {extending && (
+        <ExtendDialog run={run} nodes={nodeIds} open={extending} onClose={() => setExtending(false)} />
+      )}
     </main>
   );
 }

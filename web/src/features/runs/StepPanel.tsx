@@ -1,12 +1,14 @@
 // One step: status, output, error, the node's inputs as defined, each attempt's log, its artifacts; retry.
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router";
 import { api, ok } from "../../api/client";
 import type { DraftNode } from "../../canvas/model";
 import { Button, ErrorNote, JsonView, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
 import { duration, when } from "../../lib/format";
 import { useSession } from "../../lib/session";
 import { ArtifactList } from "../artifacts/ArtifactList";
+import { Conversation } from "./Conversation";
 import { useArtifacts, useLogs, useStep } from "./queries";
 
 function Logs({
@@ -64,6 +66,37 @@ export function StepPanel({
   const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const s = step.data;
+  // the task this step waits on (the step read does not always carry it: ask the inbox, any assignee)
+  const tasks = useQuery({
+    queryKey: ["run", runId, "step-task", stepKey, s?.attempt, s?.status],
+    enabled: Boolean(s),
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/tasks", {
+          params: { query: { run: runId, step: stepKey, status: "open", assigned: "any", limit: 1 } },
+        }),
+      ),
+  });
+  const waiting = s?.open_task ?? tasks.data?.items[0]?.id;
+  const rollback = async () => {
+    const reason = window.prompt(
+      `Roll back to ${stepKey}? Its results and everything downstream are archived (kept) and run again. Reason:`,
+      "",
+    );
+    if (reason === null) return;
+    setError(null);
+    try {
+      await ok(
+        api.POST("/api/v1/runs/{run}/rollback", {
+          params: { path: { run: runId } },
+          body: { node: stepKey, reason: reason || null },
+        }),
+      );
+      await queryClient.invalidateQueries({ queryKey: ["run", runId] });
+    } catch (e) {
+      setError(e);
+    }
+  };
   const retry = async () => {
     setError(null);
     try {
@@ -93,11 +126,26 @@ export function StepPanel({
           ✕
         </Button>
       </header>
-      {s?.status === "failed" && can("operator") && (
-        <Button variant="primary" onClick={retry}>
-          Retry step
-        </Button>
-      )}
+      <div className="actions">
+        {s?.status === "failed" && can("operator") && (
+          <Button variant="primary" onClick={retry}>
+            Retry step
+          </Button>
+        )}
+        {waiting && (
+          <Link className="btn btn-primary" to={`/approvals/${waiting}`}>
+            Review it
+          </Link>
+        )}
+        {s && s.item_index == null && s.attempt > 0 && can("operator") && (
+          <Button
+            onClick={rollback}
+            title="Archive this step's and every downstream step's results, run again from here"
+          >
+            Roll back to here
+          </Button>
+        )}
+      </div>
       <ErrorNote error={error ?? step.error} />
       {!s ? (
         <Loading />
@@ -113,6 +161,7 @@ export function StepPanel({
               { id: "logs", label: "Logs" },
               { id: "artifacts", label: `Artifacts (${artifacts.data?.length ?? "…"})` },
               { id: "attempts", label: `Attempts (${(s.attempts ?? []).length})` },
+              ...(node?.kind === "agent" ? [{ id: "conversation", label: "Conversation" }] : []),
             ]}
           />
           <TabPanel id={tab}>
@@ -145,6 +194,7 @@ export function StepPanel({
                 live={runOpen && s.status === "running"}
               />
             )}
+            {tab === "conversation" && <Conversation runId={runId} stepKey={stepKey} />}
             {tab === "artifacts" && <ArtifactList artifacts={artifacts.data} loading={artifacts.isPending} />}
             {tab === "attempts" && (
               <table className="table compact">

@@ -4,6 +4,7 @@ import { useSession } from "../../lib/session";
 import { usePipelines } from "../pipelines/queries";
 import { ApiKeys } from "./ApiKeys";
 import { Credentials } from "./Credentials";
+import { ModelProfiles } from "./ModelProfiles";
 import { TriggersPanel } from "./TriggersPanel";
 import { Users } from "./Users";
 
@@ -20,6 +21,7 @@ export function SettingsPage() {
           { id: "users", label: "Users & roles" },
         ]
       : []),
+    { id: "models", label: "Model profiles" },
     { id: "triggers", label: "Schedules & webhooks" },
   ];
   const active = tabs.some((t) => t.id === tab) ? tab : (tabs[0]?.id ?? "triggers");
@@ -33,6 +35,7 @@ export function SettingsPage() {
         {active === "credentials" && <Credentials />}
         {active === "keys" && <ApiKeys />}
         {active === "users" && <Users />}
+        {active === "models" && <ModelProfiles />}
         {active === "triggers" &&
           (pipelines.data?.items ?? []).map((p) => (
             <section key={p.name} className="trigger-group">
