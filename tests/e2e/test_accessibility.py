@@ -51,6 +51,8 @@ PAGES = [
     ("settings-keys", "/settings/keys", "Settings"),
     ("settings-users", "/settings/users", "Settings"),
     ("settings-triggers", "/settings/triggers", "Settings"),
+    ("settings-models", "/settings/models", "Settings"),
+    ("approvals", "/approvals", "Approvals"),
     ("not-found", "/nowhere/at/all", "Nothing here"),
 ]
 

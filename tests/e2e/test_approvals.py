@@ -1,7 +1,8 @@
 """People in the loop, in the browser.
 
-The inbox badge counts what waits; a review is sent back with feedback, the revised draft is compared with the first and approved; the sign-off form is filled in; the run is rolled
-back to the draft and reviewed again; and an extended run shows up as v2 in the history.
+The inbox badge counts what waits; a review is sent back with feedback, the revised draft is compared with the
+first and approved; the sign-off form is filled in; the run is rolled back to the draft and reviewed again; and an
+extended run shows up as v2 in the history.
 """
 
 from __future__ import annotations

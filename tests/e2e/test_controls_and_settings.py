@@ -117,7 +117,8 @@ def test_settings_credentials_keys_users_schedules_and_webhooks(page: Page, live
     expect(page.get_by_label("Role of grace")).to_have_value("editor")
 
     page.get_by_role("tab", name="API keys").click()
-    page.get_by_label("User").select_option("grace")
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    page.get_by_label("User", exact=True).select_option("grace")
     page.get_by_label("What it is for").fill("laptop")
     page.get_by_role("button", name="Create key").click()
     key = page.get_by_test_id("new-key").inner_text()
