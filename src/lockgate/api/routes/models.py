@@ -20,6 +20,7 @@ from lockgate.api.schemas.models import (
     ModelProfileRead,
     ModelProfileUpdate,
 )
+from lockgate.errors import InvalidInputError
 from lockgate.store import profiles as store
 
 __all__ = ["router"]
@@ -56,6 +57,12 @@ async def get_model(_: Viewer, name: str, store_: StoreDep) -> ModelProfileRead:
 @router.patch("/models/{name}", summary="Change some fields of a model profile", responses=_NOT_FOUND)
 async def update_model(_: Admin, name: str, body: ModelProfileUpdate, store_: StoreDep) -> ModelProfileRead:
     values = body.model_dump(mode="json", exclude_unset=True)
+    # null clears an optional field; these every profile has, so null is refused rather than stored
+    nulls = sorted(
+        k for k in ("provider", "model_id", "input_price", "output_price") if k in values and values[k] is None
+    )
+    if nulls:
+        raise InvalidInputError([f"{k}: may not be null (every model profile has one)" for k in nulls])
     return _model(await store_.write(store.update_model_profile, name, values, store_.runtime.clock.now()))
 
 

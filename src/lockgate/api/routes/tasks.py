@@ -98,7 +98,8 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
 
 
-@router.get("/tasks", summary="The inbox: human tasks, oldest first, a page at a time")
+@router.get("/tasks", summary="The inbox: human tasks, oldest first, a page at a time",
+            responses={404: {"description": "the run the filter names does not exist"}})  # fmt: skip
 async def list_tasks(
     store: StoreDep,
     who: Viewer,

@@ -35,7 +35,9 @@ class ModelProfileCreate(BaseModel):
     )
     credential: Identifier | None = Field(default=None, description="the credential holding the API key")
     temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, description="output tokens per request (makes budgets exact)")
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="output tokens per request (makes budgets exact)"
+    )
     input_price: float = _Price
     output_price: float = _Price
     description: str | None = Field(default=None, max_length=1000)
@@ -50,7 +52,7 @@ class ModelProfileUpdate(BaseModel):
     base_url: str | None = Field(default=None, max_length=2000)
     credential: Identifier | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
     input_price: float | None = Field(default=None, ge=0)
     output_price: float | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=1000)
