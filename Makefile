@@ -1,5 +1,6 @@
 # One command per job; `make ci` is the whole of .ci/run after the system packages.
-# Every tool runs from the locked environment through uv (see pyproject.toml for their settings).
+# Every tool runs from the locked environment through uv (see pyproject.toml for their settings);
+# the web UI's from web/node_modules (npm ci from web/package-lock.json).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,18 +9,42 @@ MAKEFLAGS += --no-builtin-rules
 
 UV ?= uv
 RUN := $(UV) run --frozen --all-extras
+NPM ?= npm
+WEB := web
+BUNDLE := src/lockgate/api/static/index.html
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -type f 2>/dev/null)
+HOST ?= 127.0.0.1
+PORT ?= 8080
 
-.PHONY: help setup fix lint test check bench bench-human bench-api ci run
+.PHONY: help setup fix lint test check bench bench-human bench-api ci run web web-deps web-client web-check e2e
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-setup: ## install the locked environment with every extra (the web bundle build joins here later)
+setup: web ## install the locked environments (Python with every extra, Node) and build the web UI
 	$(UV) sync --frozen --all-extras
 
-fix: ## format and apply safe autofixes
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund
+
+web-deps: $(WEB)/node_modules/.package-lock.json ## npm ci in web/ (only when package-lock.json changed)
+
+$(BUNDLE): $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && $(NPM) run --silent build
+
+web: $(BUNDLE) ## build the web UI into src/lockgate/api/static (served by lockgate serve at /)
+
+web-client: web-deps ## regenerate the TS client from the server's OpenAPI document
+	$(RUN) python scripts/export_openapi.py
+	cd $(WEB) && $(NPM) run --silent gen
+
+web-check: web-deps ## TypeScript (tsc), Biome (lint + format), Vitest
+	cd $(WEB) && npx tsc --noEmit -p . && npx biome check . && npx vitest run
+
+fix: ## format and apply safe autofixes (Python and web)
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+	cd $(WEB) && npx biome check --write .
 
 lint: ## formatting, lint rules, types, import contracts (all run; fails if any failed)
 	@failed=""; \
@@ -28,12 +53,15 @@ lint: ## formatting, lint rules, types, import contracts (all run; fails if any 
 	done; \
 	if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi
 
-test: ## the whole suite on SQLite, then every database test again on PostgreSQL
-	LOCKGATE_TEST_DB=sqlite $(RUN) pytest
-	LOCKGATE_TEST_DB=postgresql $(RUN) pytest -m "integration or postgres"
+test: ## the whole suite but the browser on SQLite, then every database test again on PostgreSQL
+	LOCKGATE_TEST_DB=sqlite $(RUN) pytest -m "not e2e"
+	LOCKGATE_TEST_DB=postgresql $(RUN) pytest -m "(integration or postgres) and not e2e"
 
-check: lint ## lint, then the tests that need no server
+check: lint web-check ## lint (Python and web), Vitest, then the tests that need no server
 	$(RUN) pytest -m "not integration and not e2e and not postgres"
+
+e2e: web ## browser tests: lockgate serve + Playwright on chromium; screenshots in test-output/screenshots
+	$(RUN) pytest tests/e2e
 
 bench: ## engine throughput on SQLite against the disk's commit floor (bench/; figures, never a gate)
 	$(RUN) python -m bench engine
@@ -44,9 +72,7 @@ bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, a
 bench-api: ## a server with 100,000 runs: listing latency and throughput, webhook to first step (figures)
 	$(RUN) python -m bench api
 
-ci: setup lint test ## what .ci/run runs
+ci: setup lint web-check test e2e ## what .ci/run runs
 
-EXAMPLES := $(foreach f,$(sort $(wildcard examples/*.yaml)),--example $(f))
-
-run: setup ## start the server (SQLite in ./.lockgate, local executor) with the example pipelines loaded
-	$(RUN) lockgate serve $(EXAMPLES)
+run: setup ## serve the API and the web UI with the example pipelines loaded (http://$(HOST):$(PORT))
+	$(RUN) lockgate serve --host $(HOST) --port $(PORT) $(foreach f,$(wildcard examples/*.yaml),--example $(f))

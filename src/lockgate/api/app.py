@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from lockgate.api.errors import install_error_handlers
 from lockgate.api.limits import BodySizeLimit
@@ -23,11 +22,14 @@ from lockgate.api.routes import (
     health,
     models,
     pipelines,
+    progress,
     rollbacks,
     runs,
+    schema,
     tasks,
     triggers,
 )
+from lockgate.api.ui import SinglePageApp
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
 
@@ -70,8 +72,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    for module in (pipelines, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers, models, agents):
+    routers = (schema, pipelines, progress, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers,
+               models, agents)  # fmt: skip
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+        app.mount("/", SinglePageApp(directory=STATIC, html=True), name="ui")
     return app

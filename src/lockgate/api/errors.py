@@ -7,6 +7,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lockgate.errors import (
@@ -75,7 +76,14 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"code": code, "detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
 
+async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+    # A value the database cannot hold (PostgreSQL refuses a NUL character in text): the request's fault, not a 500.
+    detail = f"a value cannot be stored: {str(getattr(exc, 'orig', exc)).splitlines()[0][:200]}"
+    return JSONResponse({"code": "invalid_request", "detail": detail}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LockgateError, _lockgate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

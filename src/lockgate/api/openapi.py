@@ -90,7 +90,17 @@ def _hoist_defs(node: Any, schemas: dict[str, Any]) -> Any:
     ref = out.get("$ref")
     if isinstance(ref, str) and (match := _DEFS_REF.match(ref)):
         out["$ref"] = f"#/components/schemas/{match['name']}"
+    discriminator = out.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("mapping"), dict):
+        # a discriminator's mapping names schemas by reference too (the node union): generators resolve it
+        mapping = {kind: _component(target) for kind, target in discriminator["mapping"].items()}
+        out["discriminator"] = {**discriminator, "mapping": mapping}
     return out
+
+
+def _component(target: Any) -> Any:
+    match = _DEFS_REF.match(target) if isinstance(target, str) else None
+    return f"#/components/schemas/{match['name']}" if match else target
 
 
 def _hoist_definition(document: dict[str, Any]) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, PlainSerializer, WithJsonSchema
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaValue
 
 __all__ = ["Duration", "Identifier", "Template", "Templated", "is_templated", "parse_duration"]
 
@@ -63,11 +66,20 @@ Duration = Annotated[
 
 
 class Templated:
-    """Marker: a config field whose strings are Jinja2 templates rendered before the handler runs."""
+    """Marker: a config field whose strings are Jinja2 templates rendered before the handler runs.
+
+    In the JSON Schema the field carries ``"x-template": true``, so that editors (the web UI) offer
+    expression completion there and nowhere else.
+    """
 
     def __repr__(self) -> str:
         """Show the marker in annotations."""
         return "Templated()"
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """Mark the field's schema as a template."""
+        schema = handler(core_schema)
+        return {**schema, "x-template": True}
 
 
 TEMPLATED = Templated()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -28,7 +29,9 @@ from lockgate.compile import compile_pipeline
 from lockgate.errors import DefinitionError, DefinitionErrors, InvalidInputError
 from lockgate.spec import PipelineSpec, parse_spec, pipeline_json_schema
 from lockgate.store import listing
+from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import save_version
+from lockgate.triggers.schedule import next_fire_time, parse_timezone
 
 __all__ = ["router"]
 
@@ -118,10 +121,21 @@ def _decode(cursor: str) -> str:
         raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
 
 
-def _pipeline_read(s: listing.PipelineSummary) -> PipelineRead:
+def _pipeline_read(s: listing.PipelineSummary, next_run_at: dict[str, datetime]) -> PipelineRead:
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
-                        last_run_status=s.last_run_status, latest_run=s.latest_run)  # fmt: skip
+                        last_run_status=s.last_run_status, latest_run=s.latest_run,
+                        next_run_at=next_run_at.get(s.name))  # fmt: skip
+
+
+def _next_runs(conn: Connection, now: datetime) -> dict[str, datetime]:
+    """The next firing per pipeline over its enabled schedules (few: one read of them all)."""
+    soonest: dict[str, datetime] = {}
+    for schedule in trigger_store.enabled_schedules(conn):
+        at = next_fire_time(schedule.cron, parse_timezone(schedule.timezone), now)
+        if schedule.pipeline not in soonest or at < soonest[schedule.pipeline]:
+            soonest[schedule.pipeline] = at
+    return soonest
 
 
 @router.get("", summary="Pipelines by name, a page at a time")
@@ -136,13 +150,15 @@ async def list_pipelines(
 ) -> PipelinePage:
     after = _decode(cursor) if cursor else None
     rows = await store.read(listing.page_pipelines, q, after, limit + 1)
-    items = [_pipeline_read(r) for r in rows[:limit]]
+    next_runs = await store.read(_next_runs, store.runtime.clock.now())
+    items = [_pipeline_read(r, next_runs) for r in rows[:limit]]
     return PipelinePage(items=items, next_cursor=_encode(items[-1].name) if len(rows) > limit else None)
 
 
 @router.get("/{name}", summary="One pipeline", responses=_NOT_FOUND)
 async def get_pipeline(name: str, store: StoreDep, _: Viewer) -> PipelineRead:
-    return _pipeline_read(await store.read(listing.live_pipeline, name))
+    summary = await store.read(listing.live_pipeline, name)
+    return _pipeline_read(summary, await store.read(_next_runs, store.runtime.clock.now()))
 
 
 @router.put(

@@ -43,6 +43,7 @@ class PipelineRead(BaseModel):
     last_run_number: int | None = None
     last_run_status: str | None = None
     latest_run: int | None = Field(default=None, description="the run runs/latest points at (vN)")
+    next_run_at: datetime | None = Field(default=None, description="the next firing of its enabled schedules")
 
 
 class PipelinePage(BaseModel):

@@ -1,0 +1,447 @@
+// The editor: canvas, palette and inspector over one immutable draft with undo/redo. Every change is
+// checked by the server's validate endpoint (debounced) and problems land on the nodes and fields they name.
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type EdgeChange,
+  MiniMap,
+  type NodeChange,
+  type OnConnect,
+  ReactFlow,
+  type ReactFlowInstance,
+  ReactFlowProvider,
+  useReactFlow,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { stringify } from "yaml";
+import { ApiError } from "../api/client";
+import type { EdgeSpec } from "../api/types";
+import { Button } from "../lib/controls";
+import { useHotkeys } from "../lib/hotkeys";
+import { Inspector } from "./Inspector";
+import { layoutAsync } from "./layoutAsync";
+import {
+  addNode,
+  autoLayout,
+  type Clip,
+  checkpoint,
+  commit,
+  connect,
+  copy,
+  type Draft,
+  edgeKey,
+  FlowCache,
+  type FlowNode,
+  flowEdge,
+  freeSpot,
+  type History,
+  type JsonSchema,
+  type KindInfo,
+  moveNodes,
+  needsLayout,
+  nodeKinds,
+  parseClip,
+  paste,
+  redo,
+  removeEdges,
+  removeNodes,
+  replace,
+  start,
+  toSpec,
+  undo,
+  updateEdge,
+  updateNode,
+} from "./model";
+import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
+import { KIND_MIME, Palette } from "./Palette";
+import { useValidation } from "./useValidation";
+
+const EMPTY: never[] = [];
+const BIG = 150; // above this many nodes only what is on screen is rendered
+
+export interface EditorProps {
+  initial: Draft;
+  schema: JsonSchema;
+  credentials: string[] | null;
+  readOnly: boolean;
+  isNew: boolean;
+  saving: boolean;
+  onSave: (draft: Draft) => Promise<boolean>;
+  onDirty?: (dirty: boolean) => void;
+}
+
+export function Editor(props: EditorProps) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function EditorInner({
+  initial,
+  schema,
+  credentials,
+  readOnly,
+  isNew,
+  saving,
+  onSave,
+  onDirty,
+}: EditorProps) {
+  const flow = useReactFlow();
+  const kinds: KindInfo[] = useMemo(() => nodeKinds(schema), [schema]);
+  const [history, setHistory] = useState<History<Draft>>(() =>
+    start(needsLayout(initial) ? autoLayout(initial) : initial),
+  );
+  const draft = history.present;
+  // laid out on open: positions it did not have are not a change of the user's
+  const [saved, setSaved] = useState<string>(() => JSON.stringify(toSpec(draft)));
+  const [selectedNodes, setSelectedNodes] = useState<ReadonlySet<string>>(new Set());
+  const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
+  const [problems, check] = useValidation(draft);
+  const cache = useMemo(() => new FlowCache(OWN_COMPONENT), []);
+  const sizes = useRef(new Map<string, { width: number; height: number }>());
+  const [sizeTick, setSizeTick] = useState(0);
+  const dragStart = useRef<Draft | null>(null);
+  const clipboard = useRef<Clip | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const dirty = JSON.stringify(toSpec(draft)) !== saved;
+  useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
+
+  const change = useCallback((fn: (d: Draft) => Draft) => setHistory((h) => commit(h, fn(h.present))), []);
+  // typing in one field of the inspector is one undo step, not one per key
+  const lastEdit = useRef({ key: "", at: 0 });
+  const edit = useCallback((key: string, fn: (d: Draft) => Draft) => {
+    const now = Date.now();
+    const merge = lastEdit.current.key === key && now - lastEdit.current.at < 1500;
+    lastEdit.current = { key, at: now };
+    setHistory((h) => (merge ? replace(h, fn(h.present)) : commit(h, fn(h.present))));
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: sizeTick says a node was measured (sizes is a ref)
+  const nodes = useMemo(
+    () =>
+      draft.nodes.map((n) =>
+        cache.node(
+          n,
+          selectedNodes.has(n.id),
+          problems.nodes.get(n.id) ?? EMPTY,
+          undefined,
+          sizes.current.get(n.id),
+        ),
+      ),
+    [draft.nodes, selectedNodes, problems, cache, sizeTick],
+  );
+  const edges: Edge[] = useMemo(
+    () => draft.edges.map((e) => flowEdge(e, edgeKey(e) === selectedEdge, problems.edges.has(edgeKey(e)))),
+    [draft.edges, selectedEdge, problems],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange[]) => {
+      const moves = new Map<string, { x: number; y: number }>();
+      let selection: Set<string> | null = null;
+      let measured = false;
+      for (const c of changes) {
+        if (c.type === "position" && c.position) moves.set(c.id, c.position);
+        if (c.type === "select") {
+          selection ??= new Set(selectedNodes);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+        }
+        if (c.type === "dimensions" && c.dimensions) {
+          sizes.current.set(c.id, c.dimensions);
+          measured = true;
+        }
+      }
+      if (moves.size && !readOnly) setHistory((h) => replace(h, moveNodes(h.present, moves)));
+      if (selection) {
+        setSelectedNodes(selection);
+        if (selection.size) setSelectedEdge(null);
+      }
+      if (measured) setSizeTick((t) => t + 1);
+    },
+    [selectedNodes, readOnly],
+  );
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    for (const c of changes) {
+      if (c.type === "select") {
+        setSelectedEdge((current) => (c.selected ? c.id : current === c.id ? null : current));
+        if (c.selected) setSelectedNodes(new Set());
+      }
+    }
+  }, []);
+
+  const onConnect: OnConnect = useCallback(
+    (c: Connection) => {
+      if (readOnly) return;
+      const edge: EdgeSpec = { source: c.source, target: c.target };
+      if (c.sourceHandle) edge.branch = c.sourceHandle;
+      change((d) => connect(d, edge));
+      setSelectedEdge(edgeKey(edge));
+      setSelectedNodes(new Set());
+    },
+    [change, readOnly],
+  );
+
+  const deleteSelection = useCallback(() => {
+    if (readOnly) return;
+    change((d) => removeEdges(removeNodes(d, selectedNodes), new Set(selectedEdge ? [selectedEdge] : [])));
+    setSelectedNodes(new Set());
+    setSelectedEdge(null);
+  }, [change, readOnly, selectedNodes, selectedEdge]);
+
+  const add = useCallback(
+    (kind: string, at?: { x: number; y: number }) => {
+      let position = at;
+      if (!position) {
+        // from the keyboard: right of the selected node, else in the middle of the view; never on top of one
+        const beside = draft.nodes.find((n) => selectedNodes.has(n.id))?.position;
+        const box = wrapper.current?.getBoundingClientRect();
+        const center = box
+          ? { x: box.left + box.width / 2, y: box.top + box.height / 3 }
+          : { x: 300, y: 200 };
+        const middle = flow.screenToFlowPosition(center);
+        position = freeSpot(
+          draft,
+          beside ? { x: beside.x + 300, y: beside.y } : { x: middle.x - 110, y: middle.y - 36 },
+        );
+      }
+      const [next, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
+      setHistory((h) => commit(h, next));
+      setSelectedNodes(new Set([id]));
+      setSelectedEdge(null);
+    },
+    [draft, flow, selectedNodes],
+  );
+
+  const doCopy = useCallback(() => {
+    const clip = copy(draft, selectedNodes);
+    if (!clip) return;
+    clipboard.current = clip;
+    navigator.clipboard?.writeText(JSON.stringify(clip)).catch(() => undefined);
+  }, [draft, selectedNodes]);
+
+  const doPaste = useCallback(async () => {
+    if (readOnly) return;
+    let clip = clipboard.current;
+    try {
+      const text = await navigator.clipboard?.readText();
+      clip = (text && parseClip(text)) || clip;
+    } catch {
+      // the browser may refuse clipboard reads: the in-page clipboard is enough
+    }
+    if (!clip) return;
+    const [next, ids] = paste(draft, clip);
+    setHistory((h) => commit(h, next));
+    setSelectedNodes(new Set(ids));
+  }, [draft, readOnly]);
+
+  const [layingOut, setLayingOut] = useState(false);
+  const layout = useCallback(async () => {
+    setLayingOut(true);
+    const before = history.present;
+    const laid = await layoutAsync(before);
+    setLayingOut(false);
+    // positions only: edits made while the worker ran are kept
+    const at = new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
+    change((d) => moveNodes(d, at));
+    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
+  }, [change, flow, history.present]);
+
+  const save = useCallback(async () => {
+    if (readOnly || saving) return;
+    if (await onSave(draft)) setSaved(JSON.stringify(toSpec(draft)));
+  }, [draft, onSave, readOnly, saving]);
+
+  useHotkeys({
+    "mod+z": () => setHistory(undo),
+    "shift+mod+z": () => setHistory(redo),
+    "mod+y": () => setHistory(redo),
+    "mod+c": doCopy,
+    "mod+v": () => void doPaste(),
+    "mod+d": () => {
+      doCopy();
+      void doPaste();
+    },
+    "mod+s": () => void save(),
+    // the selection lives in this component's state: deleting it here, not in React Flow, uses exactly that
+    delete: deleteSelection,
+    backspace: deleteSelection,
+    "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
+    l: () => void layout(),
+    f: () => flow.fitView({ duration: 200 }),
+    escape: () => {
+      setSelectedNodes(new Set());
+      setSelectedEdge(null);
+    },
+  });
+
+  const exportYaml = () => {
+    const blob = new Blob([stringify(toSpec(draft))], { type: "application/yaml" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `${draft.name || "pipeline"}.yaml`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+
+  const selectedNode =
+    selectedNodes.size === 1 ? (draft.nodes.find((n) => selectedNodes.has(n.id)) ?? null) : null;
+  const edgeSpec = selectedEdge ? (draft.edges.find((e) => edgeKey(e) === selectedEdge) ?? null) : null;
+  const startsEmpty = useRef(initial.nodes.length === 0);
+  const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
+    // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
+    if (!startsEmpty.current) requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
+  }, []);
+
+  return (
+    <div className="editor">
+      <div className="editor-toolbar" role="toolbar" aria-label="Editor">
+        {!readOnly && (
+          <Button
+            variant="primary"
+            onClick={save}
+            disabled={saving || (!dirty && !isNew)}
+            title="Save as a new version (Ctrl+S)"
+          >
+            {saving ? "Saving…" : isNew ? "Save pipeline" : "Save version"}
+          </Button>
+        )}
+        {!readOnly && (
+          <>
+            <Button
+              onClick={() => setHistory(undo)}
+              disabled={history.past.length === 0}
+              title="Undo (Ctrl+Z)"
+            >
+              Undo
+            </Button>
+            <Button
+              onClick={() => setHistory(redo)}
+              disabled={history.future.length === 0}
+              title="Redo (Ctrl+Shift+Z)"
+            >
+              Redo
+            </Button>
+            <Button onClick={layout} title="Auto-layout (L)" disabled={layingOut}>
+              {layingOut ? "Laying out…" : "Auto-layout"}
+            </Button>
+          </>
+        )}
+        <Button onClick={exportYaml} title="Download the draft as YAML">
+          Export YAML
+        </Button>
+        <span
+          className={`check check-${check.state}`}
+          role="status"
+          aria-live="polite"
+          data-problems={problems.count}
+        >
+          {check.state === "checking"
+            ? "Checking…"
+            : check.state === "valid"
+              ? "✓ Valid"
+              : check.state === "invalid"
+                ? `${problems.count} problem${problems.count === 1 ? "" : "s"}`
+                : check.state === "error"
+                  ? check.message
+                  : ""}
+        </span>
+        {dirty && !isNew && <span className="muted small">unsaved changes</span>}
+        <span className="muted small shortcuts">
+          Del delete · Ctrl+C/V copy/paste · Ctrl+Z undo · L layout · F fit
+        </span>
+      </div>
+      <div className="editor-body">
+        {!readOnly && <Palette kinds={kinds} onAdd={(k) => add(k)} />}
+        <section
+          className="canvas"
+          ref={wrapper}
+          aria-label="Canvas"
+          onDragOver={(e) => {
+            if (e.dataTransfer.types.includes(KIND_MIME)) {
+              e.preventDefault();
+              e.dataTransfer.dropEffect = "move";
+            }
+          }}
+          onDrop={(e) => {
+            const kind = e.dataTransfer.getData(KIND_MIME);
+            if (!kind || readOnly) return;
+            e.preventDefault();
+            const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+            add(kind, { x: at.x - 110, y: at.y - 36 });
+          }}
+        >
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onNodeDragStart={() => {
+              dragStart.current = draft;
+            }}
+            onNodeDragStop={() => {
+              const before = dragStart.current;
+              dragStart.current = null;
+              if (before) setHistory((h) => checkpoint(h, before));
+            }}
+            onPaneClick={() => {
+              setSelectedNodes(new Set());
+              setSelectedEdge(null);
+            }}
+            onInit={onInit}
+            deleteKeyCode={null}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
+            onlyRenderVisibleElements={draft.nodes.length > BIG}
+            minZoom={0.05}
+            snapToGrid
+            snapGrid={[8, 8]}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background gap={16} />
+            <Controls showInteractive={false} />
+            <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
+          </ReactFlow>
+          {draft.nodes.length === 0 && (
+            <div className="canvas-empty">
+              <p>Drag a node kind from the palette onto the canvas, or select one and press Enter.</p>
+            </div>
+          )}
+        </section>
+        <Inspector
+          draft={draft}
+          schema={schema}
+          kinds={kinds}
+          problems={problems}
+          selectedNode={selectedNode}
+          selectedEdge={edgeSpec}
+          credentials={credentials}
+          readOnly={readOnly}
+          isNew={isNew}
+          onNode={(id, next) => {
+            edit(`node:${id}`, (d) => updateNode(d, id, next));
+            if (next.id !== id) setSelectedNodes(new Set([next.id]));
+          }}
+          onEdge={(key, next) => {
+            edit(`edge:${key}`, (d) => updateEdge(d, key, next));
+            setSelectedEdge(edgeKey(next));
+          }}
+          onPipeline={(next) => edit("pipeline", () => next)}
+          onDelete={deleteSelection}
+          onConnect={(edge) => change((d) => connect(d, edge))}
+          onRemoveEdge={(key) => change((d) => removeEdges(d, new Set([key])))}
+        />
+      </div>
+    </div>
+  );
+}
+
+export { ApiError };

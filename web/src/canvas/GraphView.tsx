@@ -1,0 +1,70 @@
+// A read-only graph: a version's overview, a run coloured by step status, a diff coloured by change.
+import { Background, Controls, type Edge, MiniMap, ReactFlow, ReactFlowProvider } from "@xyflow/react";
+import { useMemo, useRef } from "react";
+import {
+  autoLayout,
+  type Draft,
+  edgeKey,
+  FlowCache,
+  type FlowNode,
+  flowEdge,
+  type NodeData,
+  needsLayout,
+} from "./model";
+import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
+
+const EMPTY: never[] = [];
+
+export function GraphView({
+  draft,
+  extra,
+  edgeClass,
+  selected,
+  onSelect,
+  label,
+  height = 420,
+}: {
+  draft: Draft;
+  extra?: (id: string) => Partial<NodeData> | undefined;
+  edgeClass?: (key: string) => string;
+  selected?: string | null;
+  onSelect?: (id: string | null) => void;
+  label: string;
+  height?: number | string;
+}) {
+  const laid = useMemo(() => (needsLayout(draft) ? autoLayout(draft) : draft), [draft]);
+  const cache = useRef(new FlowCache(OWN_COMPONENT));
+  const nodes: FlowNode[] = useMemo(
+    () => laid.nodes.map((n) => cache.current.node(n, n.id === selected, EMPTY, extra?.(n.id))),
+    [laid, extra, selected],
+  );
+  const edges: Edge[] = useMemo(
+    () => laid.edges.map((e) => flowEdge(e, false, false, edgeClass?.(edgeKey(e)) ?? "")),
+    [laid, edgeClass],
+  );
+  return (
+    <section className="graph-view" style={{ height }} aria-label={label}>
+      <ReactFlowProvider>
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable={Boolean(onSelect)}
+          onNodeClick={(_, node) => onSelect?.(node.id)}
+          onPaneClick={() => onSelect?.(null)}
+          onlyRenderVisibleElements={laid.nodes.length > 150}
+          fitView
+          fitViewOptions={{ maxZoom: 1 }}
+          minZoom={0.05}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background gap={16} />
+          <Controls showInteractive={false} />
+          {laid.nodes.length > 12 && <MiniMap pannable zoomable ariaLabel="Overview of the graph" />}
+        </ReactFlow>
+      </ReactFlowProvider>
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+// Draft → React Flow nodes and edges. Node objects are cached per draft node (drafts are immutable), so a
+// drag that moves one node of 500 hands React Flow 499 identical objects and one new one.
+import type { Edge, Node } from "@xyflow/react";
+import type { EdgeSpec } from "../../api/types";
+import { type DraftNode, edgeKey } from "./draft";
+import type { Problem } from "./validation";
+
+export interface StepView {
+  status: string | null; // the node's step status in a run
+  items: number;
+  counts: { [status: string]: number };
+  attempts: number;
+}
+
+export interface NodeData extends Record<string, unknown> {
+  node: DraftNode;
+  problems: readonly Problem[];
+  step?: StepView;
+  diff?: "added" | "removed" | "changed";
+}
+
+export type FlowNode = Node<NodeData>;
+
+/** The React Flow node type of a kind: a kind with its own component, else the generic step node. */
+export function nodeTypeOf(kind: string, known: ReadonlySet<string>): string {
+  return known.has(kind) ? kind : "step";
+}
+
+export class FlowCache {
+  private cache = new WeakMap<DraftNode, { key: string; value: FlowNode }>();
+
+  constructor(private readonly known: ReadonlySet<string>) {}
+
+  node(
+    node: DraftNode,
+    selected: boolean,
+    problems: readonly Problem[],
+    extra?: Partial<NodeData>,
+    measured?: { width: number; height: number },
+  ): FlowNode {
+    const size = measured ? `${measured.width}x${measured.height}` : "";
+    const key = `${selected}|${size}|${problems.length ? JSON.stringify(problems) : ""}|${extra ? JSON.stringify(extra) : ""}`;
+    const hit = this.cache.get(node);
+    if (hit && hit.key === key) return hit.value;
+    const value: FlowNode = {
+      id: node.id,
+      type: nodeTypeOf(node.kind, this.known),
+      position: node.position ?? { x: 0, y: 0 },
+      selected,
+      data: { node, problems, ...extra },
+      ...(measured ? { measured } : {}),
+    };
+    this.cache.set(node, { key, value });
+    return value;
+  }
+}
+
+export function flowEdge(e: EdgeSpec, selected: boolean, invalid: boolean, extraClass = ""): Edge {
+  const label = [e.branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
+  return {
+    id: edgeKey(e),
+    source: e.source,
+    target: e.target,
+    sourceHandle: e.branch ?? null,
+    label: label || undefined,
+    selected,
+    className: [invalid ? "invalid" : "", e.branch === "error" ? "error-branch" : "", extraClass]
+      .filter(Boolean)
+      .join(" "),
+    data: { spec: e },
+  };
+}

@@ -1,0 +1,83 @@
+// The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
+import { useRef, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { Empty, ErrorNote, Loading } from "../../lib/controls";
+import { when } from "../../lib/format";
+import { useTasks } from "./queries";
+
+const PURPOSE: Record<string, string> = {
+  approve_start: "approve before it starts",
+  approve_complete: "review the result",
+  form: "fill in the form",
+};
+
+export function InboxPage() {
+  const [status, setStatus] = useState<"open" | "any">("open");
+  const tasks = useTasks(status);
+  const navigate = useNavigate();
+  const rows = useRef<(HTMLAnchorElement | null)[]>([]);
+  const items = tasks.data?.items ?? [];
+  const move = (i: number) => rows.current[Math.max(0, Math.min(items.length - 1, i))]?.focus();
+  return (
+    <main className="page" aria-labelledby="inbox-title">
+      <header className="page-head">
+        <h1 id="inbox-title">Approvals</h1>
+        <select
+          aria-label="Which tasks"
+          value={status}
+          onChange={(e) => setStatus(e.target.value as "open" | "any")}
+        >
+          <option value="open">waiting for me</option>
+          <option value="any">all, answered included</option>
+        </select>
+      </header>
+      <ErrorNote error={tasks.error} />
+      {tasks.isPending ? (
+        <Loading />
+      ) : items.length === 0 ? (
+        <Empty title={status === "open" ? "Nothing waits for you." : "No tasks yet."} />
+      ) : (
+        <ul className="inbox" aria-label="Tasks">
+          {items.map((t, i) => (
+            <li key={t.id}>
+              <Link
+                ref={(el) => {
+                  rows.current[i] = el;
+                }}
+                to={`/approvals/${t.id}`}
+                className="inbox-row"
+                onKeyDown={(e) => {
+                  if (e.key === "ArrowDown" || e.key === "j") {
+                    e.preventDefault();
+                    move(i + 1);
+                  }
+                  if (e.key === "ArrowUp" || e.key === "k") {
+                    e.preventDefault();
+                    move(i - 1);
+                  }
+                  if (e.key === " ") {
+                    e.preventDefault();
+                    navigate(`/approvals/${t.id}`);
+                  }
+                }}
+              >
+                <span className="inbox-title">{t.title}</span>
+                <span className="muted small">
+                  {t.run} · step {t.step} · {PURPOSE[t.purpose] ?? t.purpose}
+                  {t.revisions > 0 &&
+                    ` · ${t.revisions} revision${t.revisions === 1 ? "" : "s"} of ${t.max_revisions}`}
+                </span>
+                <span className="small">
+                  {t.status === "open"
+                    ? `waiting since ${when(t.created_at)}`
+                    : `${t.status.replace("_", " ")} by ${t.closed_by ?? "—"}`}
+                  {t.deadline_at && t.status === "open" && ` · deadline ${when(t.deadline_at)}`}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,130 @@
+// A human node's form, generated from its fields; values typed as the fields declare.
+import type { components } from "../../api/schema";
+import { Field } from "../../lib/controls";
+
+type FormField = components["schemas"]["FormField"];
+export type Values = Record<string, unknown>;
+
+export function initialValues(
+  fields: FormField[],
+  given: Record<string, unknown> | null | undefined,
+): Values {
+  return Object.fromEntries(
+    fields.map((f) => [f.name, given?.[f.name] ?? f.default ?? (f.type === "boolean" ? false : "")]),
+  );
+}
+
+/** The values as the server takes them: numbers as numbers, JSON parsed, empty left out. */
+export function toSubmit(fields: FormField[], values: Values): Values {
+  const out: Values = {};
+  for (const f of fields) {
+    const v = values[f.name];
+    if (v === "" || v === undefined || v === null) continue;
+    if ((f.type === "number" || f.type === "integer") && typeof v === "string") out[f.name] = Number(v);
+    else if (f.type === "json" && typeof v === "string") {
+      try {
+        out[f.name] = JSON.parse(v);
+      } catch {
+        out[f.name] = v;
+      }
+    } else out[f.name] = v;
+  }
+  return out;
+}
+
+export function TaskForm({
+  fields,
+  values,
+  onChange,
+  problems,
+  readOnly,
+}: {
+  fields: FormField[];
+  values: Values;
+  onChange: (v: Values) => void;
+  problems: Record<string, string>;
+  readOnly: boolean;
+}) {
+  const set = (name: string, v: unknown) => onChange({ ...values, [name]: v });
+  return (
+    <div className="task-form">
+      {fields.map((f) => {
+        const v = values[f.name];
+        const label = (
+          <>
+            {f.label ?? f.name}
+            {f.required && <span className="required"> *</span>}
+          </>
+        );
+        return (
+          <Field
+            key={f.name}
+            label={label}
+            hint={f.description}
+            error={problems[f.name] ?? problems[`values.${f.name}`]}
+          >
+            {(p) => {
+              if (f.type === "boolean")
+                return (
+                  <input
+                    {...p}
+                    type="checkbox"
+                    disabled={readOnly}
+                    checked={Boolean(v)}
+                    onChange={(e) => set(f.name, e.target.checked)}
+                  />
+                );
+              if (f.type === "select")
+                return (
+                  <select
+                    {...p}
+                    disabled={readOnly}
+                    value={String(v ?? "")}
+                    onChange={(e) => set(f.name, e.target.value)}
+                  >
+                    <option value="">—</option>
+                    {(f.options ?? []).map((o) => (
+                      <option key={String(o.value)} value={String(o.value)}>
+                        {o.label ?? String(o.value)}
+                      </option>
+                    ))}
+                  </select>
+                );
+              if (f.type === "multiline" || f.type === "json")
+                return (
+                  <textarea
+                    {...p}
+                    className={f.type === "json" ? "code" : ""}
+                    rows={4}
+                    readOnly={readOnly}
+                    value={typeof v === "string" ? v : JSON.stringify(v ?? "", null, 2)}
+                    onChange={(e) => set(f.name, e.target.value)}
+                  />
+                );
+              if (f.type === "file")
+                return (
+                  <p className="muted small">File fields are answered with the CLI or the API for now.</p>
+                );
+              return (
+                <input
+                  {...p}
+                  type={
+                    f.type === "number" || f.type === "integer"
+                      ? "number"
+                      : f.type === "date"
+                        ? "date"
+                        : "text"
+                  }
+                  step={f.type === "integer" ? 1 : undefined}
+                  readOnly={readOnly}
+                  value={String(v ?? "")}
+                  onChange={(e) => set(f.name, e.target.value)}
+                />
+              );
+            }}
+          </Field>
+        );
+      })}
+    </div>
+  );
+}

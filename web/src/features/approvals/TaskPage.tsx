@@ -1,0 +1,195 @@
+// One task: what to review (the output, the artifacts with their changes since the previous attempt, the
+// step's inputs), the form if any, and the answers: approve, request a revision with feedback, reject, submit.
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { ApiError, api, ok } from "../../api/client";
+import { Button, ErrorNote, Field, JsonView, Loading, StatusBadge, useToast } from "../../lib/controls";
+import { when } from "../../lib/format";
+import { ArtifactList } from "../artifacts/ArtifactList";
+import { ArtifactChanges } from "./ArtifactChanges";
+import { useTask } from "./queries";
+import { initialValues, TaskForm, toSubmit, type Values } from "./TaskForm";
+
+export function TaskPage() {
+  const { id = "" } = useParams();
+  const task = useTask(id);
+  const t = task.data;
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const [feedback, setFeedback] = useState("");
+  const [comment, setComment] = useState("");
+  const [values, setValues] = useState<Values | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  if (task.error) return <ErrorNote error={task.error} />;
+  if (!t) return <Loading />;
+  const form = t.form ?? [];
+  const shown = values ?? initialValues(form, t.values ?? t.answer);
+  const open = t.status === "open" && t.can_answer;
+  const can = (action: string) => open && t.actions.includes(action as never);
+  const problems: Record<string, string> = {};
+  if (error instanceof ApiError)
+    for (const p of error.problems) if (p.field) problems[p.field.replace(/^body\./, "")] = p.message;
+
+  const answer = async (action: "approve" | "revise" | "reject" | "submit") => {
+    setBusy(true);
+    setError(null);
+    try {
+      const path = { params: { path: { task_id: t.id } } };
+      if (action === "approve")
+        await ok(
+          api.POST("/api/v1/tasks/{task_id}/approve", { ...path, body: { comment: comment || null } }),
+        );
+      if (action === "revise")
+        await ok(api.POST("/api/v1/tasks/{task_id}/revise", { ...path, body: { feedback } }));
+      if (action === "reject")
+        await ok(api.POST("/api/v1/tasks/{task_id}/reject", { ...path, body: { reason: comment || null } }));
+      if (action === "submit")
+        await ok(
+          api.POST("/api/v1/tasks/{task_id}/submit", {
+            ...path,
+            body: { values: toSubmit(form, shown) as Record<string, never>, comment: comment || null },
+          }),
+        );
+      toast(
+        { approve: "Approved", revise: "Revision requested", reject: "Rejected", submit: "Submitted" }[
+          action
+        ],
+      );
+      await queryClient.invalidateQueries({ queryKey: ["tasks"] });
+      await queryClient.invalidateQueries({ queryKey: ["task", t.id] });
+      navigate("/approvals");
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revisionAsked =
+    t.revision_feedback ??
+    [...t.interactions].reverse().find((i) => i.action === "revise" && i.attempt < t.attempt)?.feedback;
+  // artifacts newest attempt first: compare each with the same name in the attempt before
+  const latestAttempt = Math.max(0, ...t.artifacts.map((a) => a.attempt));
+  const current = t.artifacts.filter((a) => a.attempt === latestAttempt);
+  const earlier = (name: string) =>
+    Math.max(
+      0,
+      ...t.artifacts.filter((a) => a.name === name && a.attempt < latestAttempt).map((a) => a.attempt),
+    );
+  return (
+    <main className="page" aria-labelledby="task-title">
+      <p className="crumbs">
+        <Link to="/approvals">Approvals</Link> /
+      </p>
+      <h1 id="task-title">{t.title}</h1>
+      <p className="muted">
+        <Link to={`/runs/${t.run_id}`}>{t.run}</Link> · step {t.step} · attempt {t.attempt} ·{" "}
+        <StatusBadge status={t.status} /> · opened {when(t.created_at)}
+        {t.max_revisions > 0 && ` · revisions ${t.revisions} of ${t.max_revisions}`}
+        {t.deadline_at && ` · deadline ${when(t.deadline_at)}`}
+      </p>
+      {t.instructions && <div className="callout instructions">{t.instructions}</div>}
+      {revisionAsked && (
+        <p className="callout">
+          <strong>This answers the revision request:</strong> {revisionAsked}
+        </p>
+      )}
+      <div className="two-col">
+        <section aria-labelledby="review-title">
+          <h2 id="review-title">To review</h2>
+          {t.output != null && <JsonView value={t.output} label="output under review" />}
+          <h3>Artifacts</h3>
+          <ArtifactList artifacts={current} />
+          {current
+            .filter((a) => earlier(a.name) > 0)
+            .map((a) => (
+              <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
+            ))}
+          <h3>Inputs</h3>
+          <JsonView value={t.context} label="inputs of the step" />
+        </section>
+        <section aria-labelledby="answer-title">
+          <h2 id="answer-title">Answer</h2>
+          {form.length > 0 && (
+            <TaskForm
+              fields={form}
+              values={shown}
+              onChange={setValues}
+              problems={problems}
+              readOnly={!can("submit")}
+            />
+          )}
+          {!open && (
+            <p className="muted">
+              {t.status === "open"
+                ? "You are not among the people who may answer this task."
+                : `Answered: ${t.status.replace("_", " ")}`}
+              {t.closed_by && ` by ${t.closed_by}`}
+              {t.comment && ` — “${t.comment}”`}
+            </p>
+          )}
+          {open && (
+            <>
+              {can("revise") && (
+                <Field label="Feedback for a revision" hint="The step runs again and sees this.">
+                  {(p) => (
+                    <textarea
+                      {...p}
+                      rows={4}
+                      value={feedback}
+                      onChange={(e) => setFeedback(e.target.value)}
+                    />
+                  )}
+                </Field>
+              )}
+              <Field label="Comment (optional)">
+                {(p) => (
+                  <input {...p} type="text" value={comment} onChange={(e) => setComment(e.target.value)} />
+                )}
+              </Field>
+              <ErrorNote error={error} />
+              <div className="actions">
+                {can("submit") && (
+                  <Button variant="primary" disabled={busy} onClick={() => answer("submit")}>
+                    Submit
+                  </Button>
+                )}
+                {can("approve") && (
+                  <Button variant="primary" disabled={busy} onClick={() => answer("approve")}>
+                    Approve
+                  </Button>
+                )}
+                {can("revise") && (
+                  <Button disabled={busy || !feedback.trim()} onClick={() => answer("revise")}>
+                    Request revision
+                  </Button>
+                )}
+                {can("reject") && (
+                  <Button variant="danger" disabled={busy} onClick={() => answer("reject")}>
+                    Reject
+                  </Button>
+                )}
+              </div>
+            </>
+          )}
+          {t.interactions.length > 0 && (
+            <>
+              <h3>History of this step</h3>
+              <ul className="history">
+                {t.interactions.map((i) => (
+                  <li key={i.id}>
+                    attempt {i.attempt}: <strong>{i.action}</strong> by {i.by ?? "—"} {when(i.at)}
+                    {i.feedback && ` — “${i.feedback}”`}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </section>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,123 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { api, ok, raw } from "../../api/client";
+import type { PipelineSpec } from "../../api/types";
+import { GraphView } from "../../canvas/GraphView";
+import { fromSpec } from "../../canvas/model";
+import { Button, ErrorNote, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
+import { when } from "../../lib/format";
+import { useSession } from "../../lib/session";
+import { RunList } from "../runs/RunList";
+import { StartRunDialog } from "../runs/StartRunDialog";
+import { TriggersPanel } from "../settings/TriggersPanel";
+import { usePipeline, useVersion, useVersions } from "./queries";
+import { VersionsPanel } from "./VersionsPanel";
+
+async function download(name: string, format: "yaml" | "json") {
+  const response = await raw(`/api/v1/pipelines/${encodeURIComponent(name)}/export?format=${format}`);
+  const blob = await response.blob();
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = `${name}.${format}`;
+  a.click();
+  URL.revokeObjectURL(a.href);
+}
+
+export function PipelinePage() {
+  const { name = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const tab = params.get("tab") ?? "overview";
+  const pipeline = usePipeline(name);
+  const latest = useVersion(name, "latest");
+  const versions = useVersions(name);
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [starting, setStarting] = useState(params.get("run") === "1");
+  if (pipeline.error) return <ErrorNote error={pipeline.error} />;
+  if (!pipeline.data) return <Loading />;
+  const p = pipeline.data;
+  const spec = latest.data?.definition as PipelineSpec | undefined;
+  return (
+    <main className="page" aria-labelledby="pipeline-title">
+      <header className="page-head">
+        <div>
+          <p className="crumbs">
+            <Link to="/pipelines">Pipelines</Link> /
+          </p>
+          <h1 id="pipeline-title">{p.name}</h1>
+          <p className="muted">
+            v{p.latest_version} · updated {when(p.updated_at)} · last run{" "}
+            {p.last_run_number ? (
+              <Link to={`/runs/${encodeURIComponent(`${p.name}/v${p.last_run_number}`)}`}>
+                v{p.last_run_number} <StatusBadge status={p.last_run_status} />
+              </Link>
+            ) : (
+              "none yet"
+            )}
+            {p.next_run_at && <> · next scheduled run {when(p.next_run_at)}</>}
+          </p>
+        </div>
+        <div className="actions">
+          <Button onClick={() => download(p.name, "yaml")}>Export YAML</Button>
+          <Button onClick={() => download(p.name, "json")}>Export JSON</Button>
+          <Button onClick={() => navigate(`/pipelines/${p.name}/edit`)}>
+            {can("editor") ? "Edit" : "Open in editor"}
+          </Button>
+          {can("editor") && (
+            <Button
+              variant="danger"
+              onClick={async () => {
+                if (!window.confirm(`Archive ${p.name}? It leaves the list; its runs and versions are kept.`))
+                  return;
+                await ok(api.DELETE("/api/v1/pipelines/{name}", { params: { path: { name: p.name } } }));
+                await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+                navigate("/pipelines");
+              }}
+            >
+              Archive
+            </Button>
+          )}
+          {can("operator") && (
+            <Button variant="primary" onClick={() => setStarting(true)}>
+              Run…
+            </Button>
+          )}
+        </div>
+      </header>
+      {p.description && <p className="description">{p.description}</p>}
+      <Tabs
+        label="Pipeline"
+        active={tab}
+        onChange={(t) => setParams({ tab: t })}
+        tabs={[
+          { id: "overview", label: "Graph" },
+          { id: "runs", label: "Runs" },
+          { id: "versions", label: `Versions (${versions.data?.length ?? "…"})` },
+          { id: "triggers", label: "Schedules & webhooks" },
+        ]}
+      />
+      <TabPanel id={tab}>
+        {tab === "overview" &&
+          (spec ? (
+            <GraphView draft={fromSpec(spec)} label={`Graph of ${p.name} v${latest.data?.number}`} />
+          ) : (
+            <Loading />
+          ))}
+        {tab === "runs" && <RunList pipeline={p.name} />}
+        {tab === "versions" && <VersionsPanel name={p.name} />}
+        {tab === "triggers" && <TriggersPanel pipeline={p.name} spec={spec} />}
+      </TabPanel>
+      {spec && (
+        <StartRunDialog
+          open={starting}
+          onClose={() => setStarting(false)}
+          pipeline={p.name}
+          spec={spec}
+          version={latest.data?.number}
+        />
+      )}
+    </main>
+  );
+}

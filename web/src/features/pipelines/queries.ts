@@ -1,0 +1,78 @@
+import { useQuery } from "@tanstack/react-query";
+import { api, ok } from "../../api/client";
+import type { JsonSchema } from "../../canvas/model";
+
+export const keys = {
+  pipelines: (q: string) => ["pipelines", q] as const,
+  pipeline: (name: string) => ["pipeline", name] as const,
+  versions: (name: string) => ["versions", name] as const,
+  version: (name: string, n: number | "latest") => ["version", name, n] as const,
+  schema: ["schema"] as const,
+  credentials: ["credentials"] as const,
+};
+
+export function usePipelines(q: string) {
+  return useQuery({
+    queryKey: keys.pipelines(q),
+    refetchInterval: 5000, // last run status and next firing move on their own
+    queryFn: () => ok(api.GET("/api/v1/pipelines", { params: { query: { q: q || undefined, limit: 500 } } })),
+  });
+}
+
+export function usePipeline(name: string) {
+  return useQuery({
+    queryKey: keys.pipeline(name),
+    queryFn: () => ok(api.GET("/api/v1/pipelines/{name}", { params: { path: { name } } })),
+  });
+}
+
+export function useVersions(name: string) {
+  return useQuery({
+    queryKey: keys.versions(name),
+    queryFn: () => ok(api.GET("/api/v1/pipelines/{name}/versions", { params: { path: { name } } })),
+  });
+}
+
+export function useVersion(name: string | undefined, number: number | "latest" | undefined) {
+  return useQuery({
+    queryKey: keys.version(name ?? "", number ?? "latest"),
+    enabled: Boolean(name) && number !== undefined,
+    staleTime: number === "latest" ? 0 : Number.POSITIVE_INFINITY, // a numbered version never changes
+    queryFn: async () => {
+      const pipeline = name as string;
+      if (number === "latest" || number === undefined) {
+        const versions = await ok(
+          api.GET("/api/v1/pipelines/{name}/versions", { params: { path: { name: pipeline } } }),
+        );
+        const latest = versions[0];
+        if (!latest) throw new Error(`${pipeline} has no versions`);
+        return ok(
+          api.GET("/api/v1/pipelines/{name}/versions/{number}", {
+            params: { path: { name: pipeline, number: latest.number } },
+          }),
+        );
+      }
+      return ok(
+        api.GET("/api/v1/pipelines/{name}/versions/{number}", {
+          params: { path: { name: pipeline, number } },
+        }),
+      );
+    },
+  });
+}
+
+export function useDefinitionSchema() {
+  return useQuery({
+    queryKey: keys.schema,
+    staleTime: Number.POSITIVE_INFINITY,
+    queryFn: async () => (await ok(api.GET("/api/v1/schema/pipeline"))) as unknown as JsonSchema,
+  });
+}
+
+export function useCredentials(enabled: boolean) {
+  return useQuery({
+    queryKey: keys.credentials,
+    enabled,
+    queryFn: () => ok(api.GET("/api/v1/credentials")),
+  });
+}

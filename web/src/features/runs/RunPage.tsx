@@ -1,0 +1,299 @@
+// A run, live: the graph coloured by step status (a for_each node shows its items counted), the steps and
+// their attempts on a timeline, the selected step's detail; pause, resume, cancel, retry.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { api, ok } from "../../api/client";
+import type { EventRead, PipelineSpec, StepStatus } from "../../api/types";
+import { GraphView } from "../../canvas/GraphView";
+import { fromSpec, type NodeData } from "../../canvas/model";
+import {
+  Button,
+  ErrorNote,
+  JsonView,
+  Loading,
+  StatusBadge,
+  TabPanel,
+  Tabs,
+  useToast,
+} from "../../lib/controls";
+import { between, when } from "../../lib/format";
+import { useSession } from "../../lib/session";
+import { useEventStream } from "../../lib/stream";
+import { ArtifactList } from "../artifacts/ArtifactList";
+import { useVersion } from "../pipelines/queries";
+import { money } from "./Conversation";
+import { EventLog } from "./EventLog";
+import { ExtendDialog } from "./ExtendDialog";
+import { useArtifacts, useRunProgress } from "./queries";
+import { StepPanel } from "./StepPanel";
+import { Timeline } from "./Timeline";
+
+/** Calls `fn` at most once per `ms`, always once more after the last call. */
+function useThrottled(fn: () => void, ms: number): () => void {
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latest = useRef(fn);
+  latest.current = fn;
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return useCallback(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      latest.current();
+    } else if (!timer.current) {
+      timer.current = setTimeout(() => {
+        timer.current = undefined;
+        last.current = Date.now();
+        latest.current();
+      }, wait);
+    }
+  }, [ms]);
+}
+
+export function RunPage() {
+  const { id = "" } = useParams();
+  const progress = useRunProgress(id);
+  const run = progress.data?.run;
+  const version = useVersion(run?.pipeline, run?.version);
+  const spec = version.data?.definition as PipelineSpec | undefined;
+  const draft = useMemo(() => (spec ? fromSpec(spec) : null), [spec]);
+  const queryClient = useQueryClient();
+  const [selectedNode, setSelectedNode] = useState<string | null>(null);
+  const [stepKey, setStepKey] = useState<string | null>(null);
+  const [nodeFilter, setNodeFilter] = useState("");
+  const [statusFilter, setStatusFilter] = useState<StepStatus | "">("");
+  const [tab, setTab] = useState("steps");
+  const [now, setNow] = useState(Date.now());
+  const [lastEvent, setLastEvent] = useState<EventRead | null>(null);
+  const { can } = useSession();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const [error, setError] = useState<unknown>(null);
+  const open = run ? !["succeeded", "failed", "cancelled"].includes(run.status) : false;
+  const artifacts = useArtifacts(run?.id ?? id);
+  const [extending, setExtending] = useState(false);
+  const costs = useQuery({
+    queryKey: ["run", id, "costs"],
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}/costs", { params: { path: { run: id } } })),
+  });
+
+  const refresh = useThrottled(() => {
+    void queryClient.invalidateQueries({ queryKey: ["run", id] });
+    if (run && run.id !== id) void queryClient.invalidateQueries({ queryKey: ["run", run.id] });
+  }, 400);
+  // the first progress read is the state so far: the stream starts after its newest event (no replay)
+  useEventStream(
+    run ? `/api/v1/runs/${run.id}/events/ws` : null,
+    (events) => {
+      setLastEvent(events[events.length - 1] ?? null);
+      refresh();
+    },
+    { after: progress.data?.last_event_id },
+  );
+  useEffect(() => {
+    if (!open) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [open]);
+  // the stream says what happened; a run that finished by a transition with no event of its own is caught here
+  useEffect(() => {
+    if (!open) return;
+    const t = setInterval(refresh, 3000);
+    return () => clearInterval(t);
+  }, [open, refresh]);
+
+  const byNode = useMemo(
+    () => new Map((progress.data?.nodes ?? []).map((n) => [n.node_id, n])),
+    [progress.data],
+  );
+  const extra = useCallback(
+    (nodeId: string): Partial<NodeData> => {
+      const p = byNode.get(nodeId);
+      return {
+        step: {
+          status: p?.status ?? (open ? "pending" : "not run"),
+          items: p?.items ?? 0,
+          counts: p?.counts ?? {},
+          attempts: p?.attempts ?? 0,
+        },
+      };
+    },
+    [byNode, open],
+  );
+
+  const act = async (what: "pause" | "resume" | "cancel") => {
+    setError(null);
+    try {
+      const path = { params: { path: { run: run?.id ?? id } } };
+      if (what === "pause") await ok(api.POST("/api/v1/runs/{run}/pause", path));
+      if (what === "resume") await ok(api.POST("/api/v1/runs/{run}/resume", path));
+      if (what === "cancel")
+        await ok(api.POST("/api/v1/runs/{run}/cancel", { ...path, body: { reason: "cancelled in the UI" } }));
+      toast(`${what === "pause" ? "Paused" : what === "resume" ? "Resumed" : "Cancelled"} ${run?.ref}`);
+      refresh();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const again = async () => {
+    if (!run) return;
+    try {
+      const next = await ok(
+        api.POST("/api/v1/pipelines/{name}/runs", {
+          params: { path: { name: run.pipeline } },
+          body: { input: run.input as Record<string, never>, version: run.version },
+        }),
+      );
+      navigate(`/runs/${next.id}`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  if (progress.error) return <ErrorNote error={progress.error} />;
+  if (!run || !progress.data) return <Loading label="Loading the run…" />;
+  const nodeIds = draft?.nodes.map((n) => n.id) ?? [];
+  const selectNode = (nodeId: string | null) => {
+    setSelectedNode(nodeId);
+    if (nodeId) {
+      setNodeFilter(nodeId);
+      setStepKey(nodeId);
+    }
+  };
+  return (
+    <main className="page run-page" aria-labelledby="run-title">
+      <header className="page-head">
+        <div>
+          <p className="crumbs">
+            <Link to="/runs">Runs</Link> /{" "}
+            <Link to={`/pipelines/${run.pipeline}?tab=runs`}>{run.pipeline}</Link> /
+          </p>
+          <h1 id="run-title">
+            {run.pipeline} v{run.number} <StatusBadge status={run.status} />
+          </h1>
+          <p className="muted">
+            pipeline version v{run.version}
+            {run.extends && (
+              <>
+                {" "}
+                · extends <Link to={`/runs/${encodeURIComponent(run.extends)}`}>{run.extends}</Link>
+                {run.start_at && ` from ${run.start_at}`}
+              </>
+            )}
+            {(costs.data?.totals.requests ?? 0) > 0 && (
+              <>
+                {" "}
+                · model use {money(costs.data?.totals.cost ?? 0)},{" "}
+                {(
+                  (costs.data?.totals.input_tokens ?? 0) + (costs.data?.totals.output_tokens ?? 0)
+                ).toLocaleString()}{" "}
+                tokens
+              </>
+            )}{" "}
+            · started {when(run.started_at ?? run.created_at)} · took{" "}
+            {between(run.started_at ?? run.created_at, run.finished_at, now)} ·{" "}
+            {progress.data.steps.toLocaleString()} steps
+            {lastEvent && open && <> · last event: {lastEvent.type.replace(/_/g, " ")}</>}
+          </p>
+        </div>
+        <div className="actions">
+          {can("operator") && run.status === "running" && <Button onClick={() => act("pause")}>Pause</Button>}
+          {can("operator") && run.status === "paused" && (
+            <Button onClick={() => act("resume")}>Resume</Button>
+          )}
+          {can("operator") && open && (
+            <Button variant="danger" onClick={() => act("cancel")}>
+              Cancel
+            </Button>
+          )}
+          {can("operator") && !open && <Button onClick={again}>Run again</Button>}
+          {can("operator") && !open && (
+            <Button onClick={() => setExtending(true)}>Extend into a new run…</Button>
+          )}
+        </div>
+      </header>
+      <ErrorNote error={error} />
+      {run.error != null && (
+        <div className="error-note" role="status">
+          <strong>The run failed:</strong> <JsonView value={run.error} label="run error" />
+        </div>
+      )}
+      <div className={`run-layout ${stepKey ? "with-panel" : ""}`}>
+        <div className="run-main">
+          {draft ? (
+            <GraphView
+              draft={draft}
+              extra={extra}
+              selected={selectedNode}
+              onSelect={selectNode}
+              label={`Graph of ${run.ref}, coloured by step status`}
+              height={360}
+            />
+          ) : (
+            <Loading />
+          )}
+          <Tabs
+            label="Run"
+            active={tab}
+            onChange={setTab}
+            tabs={[
+              { id: "steps", label: "Steps & timeline" },
+              { id: "io", label: "Input & output" },
+              { id: "artifacts", label: `Artifacts (${artifacts.data?.length ?? "…"})` },
+              { id: "events", label: "Event log" },
+            ]}
+          />
+          <TabPanel id={tab}>
+            {tab === "steps" && (
+              <Timeline
+                runId={run.id}
+                total={progress.data.steps}
+                node={nodeFilter}
+                status={statusFilter}
+                onNode={setNodeFilter}
+                onStatus={setStatusFilter}
+                nodes={nodeIds}
+                startedAt={run.started_at ?? run.created_at}
+                finishedAt={run.finished_at}
+                selected={stepKey}
+                onSelect={setStepKey}
+                now={now}
+              />
+            )}
+            {tab === "io" && (
+              <div className="two-col">
+                <section>
+                  <h2>Input</h2>
+                  <JsonView value={run.input} label="input" />
+                </section>
+                <section>
+                  <h2>Output</h2>
+                  <JsonView value={run.output} label="output" />
+                </section>
+              </div>
+            )}
+            {tab === "artifacts" && <ArtifactList artifacts={artifacts.data} loading={artifacts.isPending} />}
+            {tab === "events" && <EventLog runId={run.id} />}
+          </TabPanel>
+        </div>
+        {stepKey && (
+          <StepPanel
+            key={stepKey}
+            runId={run.id}
+            stepKey={stepKey}
+            node={draft?.nodes.find((n) => n.id === stepKey.replace(/\[\d+\]$/, ""))}
+            runOpen={open}
+            onClose={() => {
+              setStepKey(null);
+              setSelectedNode(null);
+            }}
+          />
+        )}
+      </div>
+      {extending && (
+        <ExtendDialog run={run} nodes={nodeIds} open={extending} onClose={() => setExtending(false)} />
+      )}
+    </main>
+  );
+}

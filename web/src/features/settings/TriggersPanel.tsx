@@ -1,0 +1,222 @@
+// A pipeline's schedules (cron, time zone, input, next firing) and webhooks (the URL to call, shown once).
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, ok } from "../../api/client";
+import type { PipelineSpec, WebhookCreated } from "../../api/types";
+import { Button, CopyButton, Empty, ErrorNote, Field, Loading } from "../../lib/controls";
+import { when } from "../../lib/format";
+import { useSession } from "../../lib/session";
+
+export function TriggersPanel({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }) {
+  return (
+    <div className="two-col">
+      <Schedules pipeline={pipeline} spec={spec} />
+      <Webhooks pipeline={pipeline} />
+    </div>
+  );
+}
+
+function Schedules({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }) {
+  const { can } = useSession();
+  const queryClient = useQueryClient();
+  const key = ["schedules", pipeline];
+  const schedules = useQuery({
+    queryKey: key,
+    queryFn: () =>
+      ok(api.GET("/api/v1/pipelines/{name}/schedules", { params: { path: { name: pipeline } } })),
+  });
+  const [cron, setCron] = useState("0 9 * * 1-5");
+  const [timezone, setTimezone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
+  const [input, setInput] = useState("{}");
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: key });
+    void queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+    void queryClient.invalidateQueries({ queryKey: ["pipeline", pipeline] });
+  };
+  const create = useMutation({
+    mutationFn: async () =>
+      ok(
+        api.POST("/api/v1/pipelines/{name}/schedules", {
+          params: { path: { name: pipeline } },
+          body: { cron, timezone, input: JSON.parse(input || "{}") as Record<string, never> },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  const toggle = useMutation({
+    mutationFn: async ({ id, enabled }: { id: string; enabled: boolean }) =>
+      ok(
+        api.PATCH("/api/v1/schedules/{schedule_id}", {
+          params: { path: { schedule_id: id } },
+          body: { enabled },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: async (id: string) =>
+      ok(api.DELETE("/api/v1/schedules/{schedule_id}", { params: { path: { schedule_id: id } } })),
+    onSuccess: refresh,
+  });
+  return (
+    <section aria-labelledby={`sched-${pipeline}`}>
+      <h2 id={`sched-${pipeline}`}>Schedules</h2>
+      <ErrorNote error={schedules.error ?? toggle.error ?? remove.error} />
+      {!schedules.data ? (
+        <Loading />
+      ) : schedules.data.length === 0 ? (
+        <Empty title="Not scheduled." />
+      ) : (
+        <ul className="cards">
+          {schedules.data.map((s) => (
+            <li key={s.id} className="card">
+              <code>{s.cron}</code> <span className="muted">({s.timezone})</span>
+              <div className="small">
+                {s.enabled ? <>next run {when(s.next_fire_at)}</> : "disabled"} · missed firings: {s.missed}
+                {Object.keys(s.input).length > 0 && <> · input {JSON.stringify(s.input)}</>}
+              </div>
+              {can("editor") && (
+                <div className="actions">
+                  <Button onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}>
+                    {s.enabled ? "Disable" : "Enable"}
+                  </Button>
+                  <Button variant="danger" onClick={() => remove.mutate(s.id)}>
+                    Delete
+                  </Button>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {can("editor") && (
+        <form
+          className="subform"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+        >
+          <h3>New schedule</h3>
+          <Field label="Cron" hint="minute hour day month weekday, e.g. 0 9 * * 1-5 (weekdays at 9:00)">
+            {(p) => <input {...p} type="text" value={cron} onChange={(e) => setCron(e.target.value)} />}
+          </Field>
+          <Field label="Time zone" hint="IANA name, e.g. Europe/Paris">
+            {(p) => (
+              <input {...p} type="text" value={timezone} onChange={(e) => setTimezone(e.target.value)} />
+            )}
+          </Field>
+          <Field
+            label="Input (JSON)"
+            hint={spec?.input ? `fields: ${Object.keys(spec.input).join(", ") || "none"}` : undefined}
+          >
+            {(p) => (
+              <textarea
+                {...p}
+                className="code"
+                rows={2}
+                value={input}
+                onChange={(e) => setInput(e.target.value)}
+              />
+            )}
+          </Field>
+          <ErrorNote error={create.error} />
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            Add schedule
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Webhooks({ pipeline }: { pipeline: string }) {
+  const { can } = useSession();
+  const queryClient = useQueryClient();
+  const key = ["webhooks", pipeline];
+  const hooks = useQuery({
+    queryKey: key,
+    queryFn: () => ok(api.GET("/api/v1/pipelines/{name}/webhooks", { params: { path: { name: pipeline } } })),
+  });
+  const [created, setCreated] = useState<WebhookCreated | null>(null);
+  const [signed, setSigned] = useState(false);
+  const create = useMutation({
+    mutationFn: async () =>
+      ok(
+        api.POST("/api/v1/pipelines/{name}/webhooks", {
+          params: { path: { name: pipeline } },
+          body: { secret: signed },
+        }),
+      ),
+    onSuccess: (hook) => {
+      setCreated(hook);
+      void queryClient.invalidateQueries({ queryKey: key });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: async (id: string) =>
+      ok(api.DELETE("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: id } } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: key }),
+  });
+  return (
+    <section aria-labelledby={`hooks-${pipeline}`}>
+      <h2 id={`hooks-${pipeline}`}>Webhooks</h2>
+      {created && (
+        <div className="callout" role="status">
+          <p>
+            <strong>Copy this URL now:</strong> it holds a token that is shown only once.
+          </p>
+          <p>
+            <code className="secret" data-testid="webhook-url">
+              {created.url}
+            </code>{" "}
+            <CopyButton text={created.url} />
+          </p>
+          {created.secret && (
+            <p>
+              HMAC secret: <code className="secret">{created.secret}</code>{" "}
+              <CopyButton text={created.secret} /> — sign each body as{" "}
+              <code>X-Lockgate-Signature: sha256=&lt;hex HMAC-SHA256&gt;</code>
+            </p>
+          )}
+          <pre className="json">{`curl -X POST '${created.url}' -H 'Content-Type: application/json' -d '{"input": {}}'`}</pre>
+        </div>
+      )}
+      <ErrorNote error={hooks.error ?? remove.error} />
+      {!hooks.data ? (
+        <Loading />
+      ) : hooks.data.length === 0 ? (
+        <Empty title="No webhooks." />
+      ) : (
+        <ul className="cards">
+          {hooks.data.map((h) => (
+            <li key={h.id} className="card">
+              <code>/api/v1/hooks/••••••</code> {h.signed && <span className="badge">signed</span>}{" "}
+              {!h.enabled && <span className="badge">disabled</span>}
+              <div className="small muted">
+                created {when(h.created_at)} · the full URL was shown at creation
+              </div>
+              {can("editor") && (
+                <Button variant="danger" onClick={() => remove.mutate(h.id)}>
+                  Delete
+                </Button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {can("editor") && (
+        <div className="subform">
+          <label className="check">
+            <input type="checkbox" checked={signed} onChange={(e) => setSigned(e.target.checked)} /> require
+            an HMAC signature
+          </label>
+          <ErrorNote error={create.error} />
+          <Button variant="primary" onClick={() => create.mutate()} disabled={create.isPending}>
+            Create webhook
+          </Button>
+        </div>
+      )}
+    </section>
+  );
+}
