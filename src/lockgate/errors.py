@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import timedelta
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "TaskAnswerError",
     "TaskClosedError",
     "UnavailableError",
+    "validation_message",
 ]
 
 
@@ -147,3 +149,11 @@ class TaskAnswerError(ConflictError):
     """An answer this task does not take now (e.g. a revision after max_revisions, or submit on an approval)."""
 
     code = "answer_not_allowed"
+
+
+def validation_message(error: Mapping[str, object]) -> str:
+    """A Pydantic error's message without the "Value error, " prefix our own validators' messages get."""
+    ctx = error.get("ctx")
+    if error.get("type") == "value_error" and isinstance(ctx, dict) and "error" in ctx:
+        return str(ctx["error"])
+    return str(error.get("msg", ""))

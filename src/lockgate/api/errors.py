@@ -20,6 +20,7 @@ from lockgate.errors import (
     NotFoundError,
     PermissionDeniedError,
     UnavailableError,
+    validation_message,
 )
 
 __all__ = ["AuthenticationError", "install_error_handlers"]
@@ -65,7 +66,7 @@ async def _lockgate_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
-    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": validation_message(e)} for e in exc.errors()]
     return JSONResponse({"code": "invalid_request", "detail": "the request is not valid", "errors": errors}, 422)
 
 

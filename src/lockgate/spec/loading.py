@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from lockgate.errors import DefinitionError, DefinitionErrors
+from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
 from lockgate.spec.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
     except ValidationError as exc:
         for err in exc.errors():
             node_id, field = _where(data, tuple(err["loc"]), err["type"])
-            errors.append(DefinitionError(err["msg"], node_id=node_id, field=field or None))
+            errors.append(DefinitionError(validation_message(err), node_id=node_id, field=field or None))
         raise DefinitionErrors(errors) from None
     if errors:
         raise DefinitionErrors(errors)

@@ -10,6 +10,8 @@ const schema: JsonSchema = {
         url: { type: "string", "x-template": true },
         headers: { type: "object", additionalProperties: { type: "string", "x-template": true } },
         request_timeout: { anyOf: [{ type: "string", pattern: "(ms|s|m|h|d)" }, { type: "number" }] },
+        body_mode: { $ref: "#/$defs/BodyMode", default: "json" },
+        follow: { type: "boolean", title: "Follow Redirects" },
       },
       required: ["url"],
     },
@@ -24,6 +26,7 @@ const schema: JsonSchema = {
         retry: { $ref: "#/$defs/Retry" },
       },
     },
+    BodyMode: { title: "BodyMode", enum: ["json", "text"], type: "string" },
     Retry: { properties: { max_attempts: { type: "integer", minimum: 1 } } },
     FutureNode: { properties: { kind: { const: "future", type: "string" }, config: { properties: {} } } },
   },
@@ -48,6 +51,15 @@ describe("kinds from the JSON Schema", () => {
     expect(fields.method).toMatchObject({ type: "enum", options: ["GET", "POST"], default: "GET" });
     expect(fields.headers).toMatchObject({ type: "map", template: true });
     expect(fields.request_timeout?.type).toBe("duration");
+  });
+
+  it("labels a field by its own title or its name, never by the title of the type it refers to", () => {
+    const http = nodeKinds(schema)[0];
+    if (!http) throw new Error("no kind");
+    const fields = Object.fromEntries(configFields(schema, http).map((f) => [f.name, f]));
+    expect(fields.body_mode).toMatchObject({ type: "enum", label: "Body Mode", options: ["json", "text"] });
+    expect(fields.follow?.label).toBe("Follow Redirects");
+    expect(fields.request_timeout?.label).toBe("Request Timeout");
   });
 
   it("keeps the shared policies apart from basics and config", () => {

@@ -109,6 +109,18 @@ function withoutNull(root: JsonSchema, schema: JsonSchema): [JsonSchema, boolean
   return [{ ...s, anyOf: rest }, nullable];
 }
 
+// A field's own title, else its name as Pydantic titles it: a referenced definition's title names its type
+// (ScriptInputMode), not the field.
+function labelOf(name: string, schema: JsonSchema): string {
+  return (
+    schema.title ??
+    name
+      .split("_")
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join(" ")
+  );
+}
+
 function isDuration(s: JsonSchema): boolean {
   return (s.anyOf ?? []).some((b) => typeof b.pattern === "string" && b.pattern.includes("ms|s|m|h|d"));
 }
@@ -141,7 +153,7 @@ export function fieldSpec(root: JsonSchema, name: string, schema: JsonSchema, re
   const type = typeOf(root, s);
   const spec: FieldSpec = {
     name,
-    label: s.title ?? name.replace(/_/g, " "),
+    label: labelOf(name, schema),
     description: s.description,
     type,
     required,
