@@ -70,6 +70,30 @@ export function Field({
   );
 }
 
+// A "New …" form under a settings table: submitting it runs the page's create mutation, never a page load.
+export function SubForm({
+  title,
+  onSubmit,
+  children,
+}: {
+  title: string;
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="subform"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      <h3>{title}</h3>
+      {children}
+    </form>
+  );
+}
+
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   const message =

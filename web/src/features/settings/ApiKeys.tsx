@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
 import type { KeyCreated } from "../../api/types";
-import { Button, CopyButton, ErrorNote, Field, Loading } from "../../lib/controls";
+import { Button, CopyButton, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
 
 export function ApiKeys() {
@@ -98,14 +98,7 @@ export function ApiKeys() {
           </tbody>
         </table>
       )}
-      <form
-        className="subform"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
-        <h3>New API key</h3>
+      <SubForm title="New API key" onSubmit={() => create.mutate()}>
         <Field label="User">
           {(p) => (
             <select {...p} value={user} onChange={(e) => setUser(e.target.value)}>
@@ -131,7 +124,7 @@ export function ApiKeys() {
         <button type="submit" className="btn btn-primary" disabled={!name || create.isPending}>
           Create key
         </button>
-      </form>
+      </SubForm>
     </section>
   );
 }

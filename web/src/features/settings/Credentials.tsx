@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
-import { Button, Dialog, Empty, ErrorNote, Field, Loading, useToast } from "../../lib/controls";
+import { Button, Dialog, Empty, ErrorNote, Field, Loading, SubForm, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useSession } from "../../lib/session";
 
@@ -100,14 +100,7 @@ export function Credentials() {
       )}
       {can("admin") && (
         <>
-          <form
-            className="subform"
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate();
-            }}
-          >
-            <h3>New credential</h3>
+          <SubForm title="New credential" onSubmit={() => create.mutate()}>
             <Field label="Name" hint="lowercase slug, e.g. github-token">
               {(p) => (
                 <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -139,7 +132,7 @@ export function Credentials() {
             <button type="submit" className="btn btn-primary" disabled={create.isPending || !name || !value}>
               Store credential
             </button>
-          </form>
+          </SubForm>
           <p>
             <Button onClick={() => reencrypt.mutate()}>Re-encrypt all with the newest secret key</Button>
           </p>

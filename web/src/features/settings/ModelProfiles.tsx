@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
 import type { components } from "../../api/schema";
-import { Button, Empty, ErrorNote, Field, Loading, useToast } from "../../lib/controls";
+import { Button, Empty, ErrorNote, Field, Loading, SubForm, useToast } from "../../lib/controls";
 import { useSession } from "../../lib/session";
 
 type Provider = components["schemas"]["Provider"];
@@ -108,14 +108,7 @@ export function ModelProfiles() {
         </table>
       )}
       {can("admin") && (
-        <form
-          className="subform"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <h3>New model profile</h3>
+        <SubForm title="New model profile" onSubmit={() => create.mutate()}>
           <Field label="Name">
             {(p) => (
               <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -184,7 +177,7 @@ export function ModelProfiles() {
           <button type="submit" className="btn btn-primary" disabled={!name || !modelId || create.isPending}>
             Add model profile
           </button>
-        </form>
+        </SubForm>
       )}
     </section>
   );

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
 import type { PipelineSpec, WebhookCreated } from "../../api/types";
-import { Button, CopyButton, Empty, ErrorNote, Field, Loading } from "../../lib/controls";
+import { Button, CopyButton, Empty, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useSession } from "../../lib/session";
 
@@ -90,14 +90,7 @@ function Schedules({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }
         </ul>
       )}
       {can("editor") && (
-        <form
-          className="subform"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <h3>New schedule</h3>
+        <SubForm title="New schedule" onSubmit={() => create.mutate()}>
           <Field label="Cron" hint="minute hour day month weekday, e.g. 0 9 * * 1-5 (weekdays at 9:00)">
             {(p) => <input {...p} type="text" value={cron} onChange={(e) => setCron(e.target.value)} />}
           </Field>
@@ -124,7 +117,7 @@ function Schedules({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }
           <button type="submit" className="btn btn-primary" disabled={create.isPending}>
             Add schedule
           </button>
-        </form>
+        </SubForm>
       )}
     </section>
   );

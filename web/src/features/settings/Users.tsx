@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
 import type { Role } from "../../api/types";
-import { Button, ErrorNote, Field, Loading } from "../../lib/controls";
+import { Button, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
 
 const ROLES: Role[] = ["viewer", "operator", "editor", "admin"];
@@ -72,14 +72,7 @@ export function Users() {
           </tbody>
         </table>
       )}
-      <form
-        className="subform"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
-        <h3>New user</h3>
+      <SubForm title="New user" onSubmit={() => create.mutate()}>
         <Field label="Name">
           {(p) => (
             <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -98,7 +91,7 @@ export function Users() {
         <button type="submit" className="btn btn-primary" disabled={!name || create.isPending}>
           Create user
         </button>
-      </form>
+      </SubForm>
     </section>
   );
 }
