@@ -314,12 +314,6 @@ def test_resume_after_sigkill_loses_nothing_and_repeats_nothing_committed(
     assert seqs == list(range(1, len(seqs) + 1)), run_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers bug: without bubblewrap (sandbox none, or auto where bwrap is missing) a script's "
-    "subprocess has no parent-death signal; it outlives a SIGKILLed runner and keeps producing side effects "
-    "while recovery runs the step again (preexec in handlers/sandbox.py should set PR_SET_PDEATHSIG)",
-)
 def test_a_script_does_not_outlive_its_killed_runner(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()

@@ -377,11 +377,6 @@ output = {"item": item}
     assert replayed.steps == live.steps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: NodesView is a Mapping, so Jinja resolves `nodes.items` (also keys/values/get) to the "
-    "method; a node with such an id compiles but its successors fail with expression_error at run time",
-)
 async def test_a_node_named_like_a_mapping_method_is_reachable(settings: Settings) -> None:
     pipeline = spec(
         "named",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +18,20 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+class _DataEnvironment(ImmutableSandboxedEnvironment):
+    """``a.b`` reads the key ``b`` of a mapping before its method.
+
+    Run data is JSON, where ``nodes.items`` or ``output.keys`` name a node or a key, never ``dict.items``.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 # Immutable: templates may read the run's data but never change it (no list.append in an expression).
-ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+ENV = _DataEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 ENV.filters["tojson"] = _tojson
 ENV.filters["json"] = _tojson
 ENV.globals.update(len=len, min=min, max=max, sum=sum, sorted=sorted, range=range, abs=abs, round=round)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import math
 import os
 import re
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -39,6 +41,9 @@ _NPROC = 256
 _ETC = ("alternatives", "ssl", "ca-certificates", "localtime", "passwd", "group", "nsswitch.conf", "hosts")
 _NETWORK_ETC = ("resolv.conf", "gai.conf")
 _NOBODY = "65534"
+_PR_SET_PDEATHSIG = 1
+# Looked up in the parent: the forked child should call, not load.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +59,18 @@ def limits_for(config: ScriptConfig) -> Limits:
 
 
 def preexec(limits: Limits) -> Callable[[], None]:
-    """The function the forked child runs before exec: the limits bind it and all it starts."""
+    """The function the forked child runs before exec: the limits bind it and all it starts.
+
+    The child also dies with the runner: a SIGKILLed runner (OOM killer, kill -9) must not leave a script
+    producing side effects while recovery runs its step again.
+    """
+    runner = os.getpid()
 
     def apply() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != runner:  # the runner died between fork and prctl
+                os._exit(1)
         if limits.cpu_seconds is not None:
             # SIGXCPU at the soft limit (reported as cpu_limit), SIGKILL a second later if ignored.
             resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))

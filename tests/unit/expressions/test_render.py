@@ -51,6 +51,16 @@ def test_text_mixed_with_expressions_renders_to_a_string(source: str, expected: 
     assert render(source, CONTEXT) == expected
 
 
+def test_a_key_named_like_a_mapping_method_is_the_key() -> None:
+    data = {"nodes": {"items": {"output": {"keys": ["k"], "values": 2, "get": "g"}}}}
+
+    assert render("{{ nodes.items.output.keys }}", data) == ["k"]
+    assert render("{{ nodes.items.output.values + 1 }}", data) == 3
+    assert render("{{ nodes.items.output.get }}", data) == "g"
+    # without such a key, the method is still there
+    assert render("{{ nodes.items.output.items() | list | length }}", data) == 3
+
+
 def test_a_string_without_braces_is_returned_as_is() -> None:
     assert render("plain text", {}) == "plain text"
 
