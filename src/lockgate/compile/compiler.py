@@ -150,6 +150,7 @@ def compile_pipeline(spec: PipelineSpec) -> Plan:
         levels=tuple(tuple(by_level[i]) for i in sorted(by_level)),
         roots=tuple(n for n in order if not preds[n]),
         sinks=tuple(n for n in order if not succs[n]),
+        idempotent=frozenset(n for n, p in plan_nodes.items() if p.node.idempotency_key is not None),
     )
 
 

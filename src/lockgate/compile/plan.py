@@ -50,6 +50,7 @@ class Plan:
     levels: tuple[tuple[str, ...], ...]
     roots: tuple[str, ...]
     sinks: tuple[str, ...]
+    idempotent: frozenset[str]  # nodes that declare an idempotency key (read on every batch: computed once)
 
     @property
     def name(self) -> str:

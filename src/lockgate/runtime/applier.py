@@ -141,7 +141,7 @@ class Applier:
         except LockgateError as exc:
             results.extend(Applied(run_id, e, now, None, exc) for e in events)
             return
-        idempotent[run_id] = frozenset(n for n, p in plan.nodes.items() if p.node.idempotency_key is not None)
+        idempotent[run_id] = plan.idempotent
         queue = deque(events)
         budget = self.inline_budget
         while queue:

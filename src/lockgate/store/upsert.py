@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,10 +22,16 @@ def _insert(conn: Connection, table: Table) -> Any:
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     if not rows:
         return
-    stmt = _insert(conn, table)
-    columns = [c for c in rows[0] if c not in keys]
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
-    conn.execute(stmt, list(rows))
+    columns = tuple(c for c in rows[0] if c not in keys)
+    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), columns), list(rows))
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    # Built once per shape: `excluded` makes a fresh alias of the table with a proxy per column, which cost
+    # more CPU than the rest of a step's transaction when it was rebuilt for every batch.
+    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
