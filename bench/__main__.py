@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         quick = {"runs": 2_000, "samples": 10, "hook_samples": 5, "seconds": 1.0} if args.quick else {}
         api_options = ApiOptions(
             **{"runs": args.runs, **quick}, synchronous=args.synchronous or Settings().sqlite_synchronous
-        )  # type: ignore[arg-type]
+        )
         api_report = run_api_bench(api_options)
         sys.stdout.write((json.dumps(api_report, indent=2) if args.json else api_text(api_report)) + "\n")
         return 0

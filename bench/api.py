@@ -100,10 +100,10 @@ def _latency(call: Callable[[], httpx.Response], samples: int) -> dict[str, floa
 
 
 def _deep_cursor(client: httpx.Client, pages: int) -> str:
-    cursor = None
+    cursor: str | None = None
     for _ in range(pages):
         page = client.get(f"{API}/runs", params={"limit": 50, **({"cursor": cursor} if cursor else {})}).json()
-        cursor = page["next_cursor"]
+        cursor = str(page["next_cursor"]) if page["next_cursor"] is not None else None
     assert cursor is not None, "the listing ended early"  # noqa: S101
     return cursor
 
