@@ -1,7 +1,8 @@
 """``python -m bench engine|human``: the engine's throughput, and a server with runs waiting for people.
 
 ``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``);
-``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``).
+``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``);
+``python -m bench api [--runs N] [--quick] [--json]`` (``make bench-api``).
 
 Benchmarks are figures to compare before and after a change, not tests: a missed target is
 reported as MISS and the exit status stays 0.
