@@ -11,7 +11,7 @@ function plural(n: number, one: string): string {
 export function describeRollback(r: RollbackRead): string {
   const run = r.run.slice(r.run.lastIndexOf("/") + 1);
   if (r.kind === "latest") return `latest → ${run}${r.previous_latest ? ` (was v${r.previous_latest})` : ""}`;
-  const parts = [plural(r.steps.length, "step") + " reset"];
+  const parts = [`${plural(r.steps.length, "step")} reset`];
   if (r.cancelled.length) parts.push(`${r.cancelled.length} cancelled`);
   if (r.artifacts.length) parts.push(`${plural(r.artifacts.length, "file")} archived`);
   return `${run} back to ${r.node ?? "?"}: ${parts.join(", ")}`;
