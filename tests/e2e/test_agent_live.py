@@ -29,8 +29,8 @@ def test_a_running_agent_streams_its_text_into_the_conversation(page: Page, live
         with live_server.client() as api:
             model = {"name": "local", "provider": "openai_compatible", "model_id": "m", "base_url": llm.base_url}
             assert api.post("/api/v1/models", json=model).status_code == 201
-            spec = {"name": "writer", "nodes": [{"id": "write", "kind": "agent",
-                                                 "config": {"prompt": "One line on pipelines", "model": "local"}}]}  # fmt: skip
+            agent = {"id": "write", "kind": "agent", "config": {"prompt": "One line on pipelines", "model": "local"}}
+            spec = {"name": "writer", "nodes": [agent]}
             assert api.post("/api/v1/pipelines", json=spec).status_code == 201
             run = api.post("/api/v1/pipelines/writer/runs", json={}).json()
         sign_in(page, live_server, Role.VIEWER, f"/runs/{run['id']}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 from tests.e2e.browser import axe, shot, sign_in
 
 from lockgate.security.api_keys import Role
@@ -72,10 +72,10 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     page.get_by_label("headline").fill("Durable pipelines, reviewed")
     # a file over the field's 1,000,000 bytes is refused on the field, before it is sent; a small one is taken
     attachment = page.get_by_label("attachment")
-    attachment.set_input_files(files=[{"name": "huge.bin", "mimeType": "application/octet-stream",
-                                       "buffer": b"x" * 1_000_001}])  # fmt: skip
+    attachment.set_input_files(files=FilePayload(name="huge.bin", mimeType="application/octet-stream",
+                                                 buffer=b"x" * 1_000_001))  # fmt: skip
     expect(page.locator(".field-invalid").filter(has_text="too large")).to_contain_text("at most 1,000,000 bytes")
-    attachment.set_input_files(files=[{"name": "note.txt", "mimeType": "text/plain", "buffer": NOTE}])
+    attachment.set_input_files(files=FilePayload(name="note.txt", mimeType="text/plain", buffer=NOTE))
     expect(page.get_by_test_id("picked-file")).to_contain_text("note.txt (30 B)")
     expect(page.locator(".field-invalid").filter(has_text="too large")).to_have_count(0)
     shot(page, "22-sign-off-form")

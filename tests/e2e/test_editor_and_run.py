@@ -157,8 +157,12 @@ def test_second_version_diff_and_run_comparison(page: Page, live_server: LiveSer
             "input": {"n": {"type": "integer", "default": 2}},
             "nodes": [
                 {"id": "count", "kind": "transform", "config": {"value": "{{ input.n * 2 }}"}},
-                {"id": "report", "kind": "script", "inputs": {"count": "{{ nodes.count.output }}"},
-                 "config": {"code": REPORT}},
+                {
+                    "id": "report",
+                    "kind": "script",
+                    "inputs": {"count": "{{ nodes.count.output }}"},
+                    "config": {"code": REPORT},
+                },
                 {"id": "done", "kind": "noop"},
             ],
             "edges": [{"source": "count", "target": "report"}, {"source": "report", "target": "done"}],
