@@ -96,6 +96,14 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     assert download.value.suggested_filename == "note.txt"
     assert Path(download.value.path()).read_bytes() == NOTE
     panel.get_by_role("button", name="Close step").click()
+    with live_server.client() as api:
+        [task] = api.get("/api/v1/tasks", params={"status": "submitted", "step": "sign_off"}).json()["items"]
+    page.goto(f"{live_server.base_url}/approvals/{task['id']}")  # the answered task names the file it took
+    expect(page.get_by_text("note.txt (30 B)")).to_be_visible()
+    with page.expect_download() as again:
+        page.get_by_role("button", name="Download attachment/note.txt").first.click()
+    assert Path(again.value.path()).read_bytes() == NOTE
+    page.goto(f"{live_server.base_url}/runs/{run['id']}")
 
     # roll back to the draft: it and what follows run again, the review is asked for again
     page.locator('[data-step="draft"]').click()

@@ -1,9 +1,11 @@
 // A human node's form, generated from its fields; values typed as the fields declare.
 import { useState } from "react";
 import type { components } from "../../api/schema";
+import type { ArtifactRead } from "../../api/types";
 import { Button, Field } from "../../lib/controls";
 import { bytes } from "../../lib/format";
 import { isPicked, isRecorded, readPicked, sizeProblem, toUpload } from "../../lib/upload";
+import { downloadArtifact } from "../artifacts/ArtifactList";
 
 type FormField = components["schemas"]["FormField"];
 export type Values = Record<string, unknown>;
@@ -45,12 +47,15 @@ export function TaskForm({
   onChange,
   problems,
   readOnly,
+  artifacts = [],
 }: {
   fields: FormField[];
   values: Values;
   onChange: (v: Values) => void;
   problems: Record<string, string>;
   readOnly: boolean;
+  /** the step's artifacts: an uploaded file is one of them, `<field>/<name>` */
+  artifacts?: ArtifactRead[];
 }) {
   const set = (name: string, v: unknown) => onChange({ ...values, [name]: v });
   const [fileProblems, setFileProblems] = useState<Record<string, string>>({});
@@ -117,7 +122,21 @@ export function TaskForm({
                   />
                 );
               if (f.type === "file")
-                return <FileInput {...p} value={v} readOnly={readOnly} onPick={(file) => pick(f, file)} />;
+                return (
+                  <FileInput
+                    {...p}
+                    value={v}
+                    readOnly={readOnly}
+                    onPick={(file) => pick(f, file)}
+                    artifact={
+                      isRecorded(v)
+                        ? [...artifacts]
+                            .sort((a, b) => b.attempt - a.attempt)
+                            .find((a) => a.name === `${f.name}/${v.name}`)
+                        : undefined
+                    }
+                  />
+                );
               return (
                 <input
                   {...p}
@@ -150,11 +169,13 @@ function FileInput({
   value,
   readOnly,
   onPick,
+  artifact,
   ...p
 }: {
   id: string;
   value: unknown;
   readOnly: boolean;
+  artifact: ArtifactRead | undefined;
   onPick: (file: File | undefined) => void;
   "aria-describedby"?: string;
   "aria-invalid"?: boolean;
@@ -167,7 +188,12 @@ function FileInput({
   if (readOnly)
     return (
       <p id={p.id} className="file-value">
-        {shown ?? "—"}
+        {shown ?? "—"}{" "}
+        {artifact && (
+          <Button onClick={() => void downloadArtifact(artifact)} aria-label={`Download ${artifact.name}`}>
+            Download
+          </Button>
+        )}
       </p>
     );
   return (

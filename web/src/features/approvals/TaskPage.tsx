@@ -124,6 +124,7 @@ export function TaskPage() {
               onChange={setValues}
               problems={problems}
               readOnly={!can("submit")}
+              artifacts={t.artifacts}
             />
           )}
           {!open && (
