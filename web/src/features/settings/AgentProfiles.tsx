@@ -96,6 +96,12 @@ export function AgentProfiles() {
                           save.reset();
                           setEditing(p.name);
                           setForm(fromProfile(p));
+                          // the form is under a possibly long table: bring it into view
+                          requestAnimationFrame(() =>
+                            document
+                              .getElementById("agent-profile-form")
+                              ?.scrollIntoView({ block: "nearest" }),
+                          );
                         }}
                       >
                         Edit
@@ -116,117 +122,123 @@ export function AgentProfiles() {
         </table>
       )}
       {can("editor") && (
-        <SubForm
-          key={editing ?? "new"}
-          title={editing ? `Edit agent profile ${editing}` : "New agent profile"}
-          onSubmit={() => save.mutate()}
-        >
-          <Field label="Name">
-            {(p) => (
-              <input
-                {...p}
-                type="text"
-                value={form.name}
-                disabled={editing !== null}
-                onChange={(e) => set({ name: e.target.value })}
-                required
-              />
-            )}
-          </Field>
-          <Field label="Description">
-            {(p) => (
-              <input
-                {...p}
-                type="text"
-                value={form.description}
-                onChange={(e) => set({ description: e.target.value })}
-              />
-            )}
-          </Field>
-          <div className="row">
-            <Field label="Model profile" hint="empty: the node's model">
-              {(p) => (
-                <select {...p} value={form.model} onChange={(e) => set({ model: e.target.value })}>
-                  <option value="">— the node's</option>
-                  {(models.data ?? []).map((m) => (
-                    <option key={m.name}>{m.name}</option>
-                  ))}
-                  {form.model && !(models.data ?? []).some((m) => m.name === form.model) && (
-                    <option>{form.model}</option>
-                  )}
-                </select>
-              )}
-            </Field>
-            <Field label="Temperature" hint="0 to 2; empty: the model's default">
+        <div id="agent-profile-form">
+          <SubForm
+            key={editing ?? "new"}
+            title={editing ? `Edit agent profile ${editing}` : "New agent profile"}
+            onSubmit={() => save.mutate()}
+          >
+            <Field label="Name">
               {(p) => (
                 <input
                   {...p}
-                  type="number"
-                  step="0.1"
-                  min={0}
-                  max={2}
-                  value={form.temperature}
-                  onChange={(e) => set({ temperature: e.target.value })}
+                  type="text"
+                  value={form.name}
+                  disabled={editing !== null}
+                  onChange={(e) => set({ name: e.target.value })}
+                  required
                 />
               )}
             </Field>
-          </div>
-          <Field label="Instructions" hint="the system prompt of this agent">
-            {(p) => (
-              <textarea
-                {...p}
-                rows={4}
-                value={form.instructions}
-                onChange={(e) => set({ instructions: e.target.value })}
-              />
-            )}
-          </Field>
-          <fieldset className="tool-choice">
-            <legend>Tools</legend>
-            <label>
-              <input
-                type="checkbox"
-                checked={form.tools === null}
-                onChange={(e) => set({ tools: e.target.checked ? null : [] })}
-              />{" "}
-              the node's tools
-            </label>
-            {form.tools !== null &&
-              TOOLS.map((t) => (
-                <label key={t}>
+            <Field label="Description">
+              {(p) => (
+                <input
+                  {...p}
+                  type="text"
+                  value={form.description}
+                  onChange={(e) => set({ description: e.target.value })}
+                />
+              )}
+            </Field>
+            <div className="row">
+              <Field label="Model profile" hint="empty: the node's model">
+                {(p) => (
+                  <select {...p} value={form.model} onChange={(e) => set({ model: e.target.value })}>
+                    <option value="">— the node's</option>
+                    {(models.data ?? []).map((m) => (
+                      <option key={m.name}>{m.name}</option>
+                    ))}
+                    {form.model && !(models.data ?? []).some((m) => m.name === form.model) && (
+                      <option>{form.model}</option>
+                    )}
+                  </select>
+                )}
+              </Field>
+              <Field label="Temperature" hint="0 to 2; empty: the model's default">
+                {(p) => (
                   <input
-                    type="checkbox"
-                    checked={form.tools?.includes(t) ?? false}
-                    onChange={(e) =>
-                      set({
-                        tools: e.target.checked
-                          ? [...(form.tools ?? []), t]
-                          : (form.tools ?? []).filter((x) => x !== t),
-                      })
-                    }
-                  />{" "}
-                  <code>{t}</code>
-                </label>
-              ))}
-          </fieldset>
-          <ErrorNote error={save.error} />
-          <div className="actions">
-            <button type="submit" className="btn btn-primary" disabled={!form.name.trim() || save.isPending}>
-              {editing ? "Save changes" : "Add agent profile"}
-            </button>
-            {editing && (
-              <Button
-                onClick={() => {
-                  setEditing(null);
-                  setForm(EMPTY);
-                  save.reset();
-                }}
+                    {...p}
+                    type="number"
+                    step="0.1"
+                    min={0}
+                    max={2}
+                    value={form.temperature}
+                    onChange={(e) => set({ temperature: e.target.value })}
+                  />
+                )}
+              </Field>
+            </div>
+            <Field label="Instructions" hint="the system prompt of this agent">
+              {(p) => (
+                <textarea
+                  {...p}
+                  rows={4}
+                  value={form.instructions}
+                  onChange={(e) => set({ instructions: e.target.value })}
+                />
+              )}
+            </Field>
+            <fieldset className="tool-choice">
+              <legend>Tools</legend>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={form.tools === null}
+                  onChange={(e) => set({ tools: e.target.checked ? null : [] })}
+                />{" "}
+                the node's tools
+              </label>
+              {form.tools !== null &&
+                TOOLS.map((t) => (
+                  <label key={t}>
+                    <input
+                      type="checkbox"
+                      checked={form.tools?.includes(t) ?? false}
+                      onChange={(e) =>
+                        set({
+                          tools: e.target.checked
+                            ? [...(form.tools ?? []), t]
+                            : (form.tools ?? []).filter((x) => x !== t),
+                        })
+                      }
+                    />{" "}
+                    <code>{t}</code>
+                  </label>
+                ))}
+            </fieldset>
+            <ErrorNote error={save.error} />
+            <div className="actions">
+              <button
+                type="submit"
+                className="btn btn-primary"
+                disabled={!form.name.trim() || save.isPending}
               >
-                Cancel
-              </Button>
-            )}
-          </div>
-        </SubForm>
+                {editing ? "Save changes" : "Add agent profile"}
+              </button>
+              {editing && (
+                <Button
+                  onClick={() => {
+                    setEditing(null);
+                    setForm(EMPTY);
+                    save.reset();
+                  }}
+                >
+                  Cancel
+                </Button>
+              )}
+            </div>
+          </SubForm>
+        </div>
       )}
     </section>
   );
