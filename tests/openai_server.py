@@ -12,6 +12,7 @@ import contextlib
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ class Reply:
     completion_tokens: int = 5
     status: int = 200
     chunk: int = 4  # characters per streamed content delta
+    pause: float = 0.0  # seconds between streamed chunks: a slow model, to watch its tokens arrive
 
 
 Responder = "Callable[[dict[str, Any]], Reply]"
@@ -165,6 +167,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for chunk in _chunks(body, reply):
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()
+            if reply.pause:
+                time.sleep(reply.pause)
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True

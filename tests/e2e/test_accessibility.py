@@ -34,6 +34,7 @@ def _seed(server: LiveServer) -> dict[str, str]:
             "/api/v1/pipelines/linear/schedules", json={"cron": "0 9 * * 1-5", "timezone": "UTC"}
         ).raise_for_status()
         api.post("/api/v1/credentials", json={"name": "github-token", "value": "s3cret", "description": "CI"})
+        api.post("/api/v1/agent-profiles", json={"name": "critic", "instructions": "Be blunt.", "tools": ["http_get"]})
         run = api.post("/api/v1/pipelines/linear/runs", json={}).json()
         other = api.post("/api/v1/pipelines/branching/runs", json={"input": {"score": 80}}).json()
     return {"run": run["id"], "other": other["id"]}
@@ -44,6 +45,7 @@ PAGES = [
     ("pipeline", "/pipelines/linear", "linear"),
     ("pipeline-versions", "/pipelines/linear?tab=versions", "linear"),
     ("pipeline-triggers", "/pipelines/linear?tab=triggers", "linear"),
+    ("pipeline-latest", "/pipelines/linear?tab=latest", "linear"),
     ("editor", "/pipelines/branching/edit", "branching"),
     ("runs", "/runs", "Runs"),
     ("run", "/runs/{run}", "linear v1"),
@@ -52,6 +54,8 @@ PAGES = [
     ("settings-users", "/settings/users", "Settings"),
     ("settings-triggers", "/settings/triggers", "Settings"),
     ("settings-models", "/settings/models", "Settings"),
+    ("settings-agents", "/settings/agents", "Settings"),
+    ("compare", "/runs/compare?a={run}&b={other}", "vs"),
     ("approvals", "/approvals", "Approvals"),
     ("not-found", "/nowhere/at/all", "Nothing here"),
 ]
@@ -139,3 +143,9 @@ def test_a_viewer_sees_no_edit_or_run_buttons(page: Page, live_server: LiveServe
     expect(page.get_by_role("heading", name=re.compile("linear v1"))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Pause|Cancel|Run again"))).to_have_count(0)
     shot(page, "viewer-run")
+    page.goto(f"{live_server.base_url}/settings/agents")
+    expect(page.get_by_role("row", name=re.compile("critic"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Edit|Delete|Add agent profile"))).to_have_count(0)
+    page.goto(f"{live_server.base_url}/pipelines/linear?tab=latest")
+    expect(page.get_by_test_id("latest-run")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Point latest"))).to_have_count(0)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 from tests.e2e.browser import axe, shot, sign_in
 
 from lockgate.security.api_keys import Role
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tests.e2e.browser import LiveServer
 
 EDITORIAL = Path(__file__).resolve().parents[2] / "examples" / "editorial.yaml"
+NOTE = b"Photo credit: Ada, 2026-12-01\n"
 
 
 def _open_review(page: Page, server: LiveServer) -> None:
@@ -69,6 +70,14 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     page.get_by_role("button", name="Submit").click()
     expect(page.locator(".field-invalid").filter(has_text="at least 5 characters")).to_be_visible()  # on the field
     page.get_by_label("headline").fill("Durable pipelines, reviewed")
+    # a file over the field's 1,000,000 bytes is refused on the field, before it is sent; a small one is taken
+    attachment = page.get_by_label("attachment")
+    attachment.set_input_files(files=FilePayload(name="huge.bin", mimeType="application/octet-stream",
+                                                 buffer=b"x" * 1_000_001))  # fmt: skip
+    expect(page.locator(".field-invalid").filter(has_text="too large")).to_contain_text("at most 1,000,000 bytes")
+    attachment.set_input_files(files=FilePayload(name="note.txt", mimeType="text/plain", buffer=NOTE))
+    expect(page.get_by_test_id("picked-file")).to_contain_text("note.txt (30 B)")
+    expect(page.locator(".field-invalid").filter(has_text="too large")).to_have_count(0)
     shot(page, "22-sign-off-form")
     page.get_by_role("button", name="Submit").click()
     expect(page).to_have_url(re.compile("/approvals$"))
@@ -77,6 +86,24 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     page.goto(f"{live_server.base_url}/runs/{run['id']}")
     expect(page.locator("h1 [data-status]")).to_have_text("succeeded", timeout=30_000)
     expect(page.locator('[data-node-id="publish"][data-status="succeeded"]')).to_be_visible()
+    # the uploaded file is an artifact of the sign-off step: named in its output, downloaded as sent
+    page.locator('[data-step="sign_off"]').click()
+    panel = page.locator(".step-panel")
+    expect(panel).to_contain_text('"name": "note.txt"')
+    panel.get_by_role("tab", name=re.compile("^Artifacts")).click()
+    with page.expect_download() as download:
+        panel.get_by_role("button", name="Download attachment/note.txt").click()
+    assert download.value.suggested_filename == "note.txt"
+    assert Path(download.value.path()).read_bytes() == NOTE
+    panel.get_by_role("button", name="Close step").click()
+    with live_server.client() as api:
+        [task] = api.get("/api/v1/tasks", params={"status": "submitted", "step": "sign_off"}).json()["items"]
+    page.goto(f"{live_server.base_url}/approvals/{task['id']}")  # the answered task names the file it took
+    expect(page.get_by_text("note.txt (30 B)")).to_be_visible()
+    with page.expect_download() as again:
+        page.get_by_role("button", name="Download attachment/note.txt").first.click()
+    assert Path(again.value.path()).read_bytes() == NOTE
+    page.goto(f"{live_server.base_url}/runs/{run['id']}")
 
     # roll back to the draft: it and what follows run again, the review is asked for again
     page.locator('[data-step="draft"]').click()

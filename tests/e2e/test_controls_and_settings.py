@@ -129,6 +129,34 @@ def test_settings_credentials_keys_users_schedules_and_webhooks(page: Page, live
     assert me["role"] == "editor"
     shot(page, "16-settings-keys")
 
+    # agent profiles: add one, change it, delete it
+    page.get_by_role("tab", name="Agent profiles").click()
+    expect(page.get_by_text("No agent profiles yet.")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("critic")
+    page.get_by_label("Description").fill("finds the weak spots")
+    page.get_by_label("Temperature").fill("0.2")
+    page.get_by_label("Instructions").fill("Be blunt.")
+    page.get_by_label("the node's tools").uncheck()
+    page.get_by_label("http_get").check()
+    page.get_by_role("button", name="Add agent profile").click()
+    critic = page.get_by_role("row", name=re.compile("critic"))
+    expect(critic).to_contain_text("temperature 0.2 · http_get")
+    page.get_by_role("button", name="Edit critic").click()
+    expect(page.get_by_label("Instructions")).to_have_value("Be blunt.")
+    page.get_by_label("Temperature").fill("")  # cleared: the model's default again
+    page.get_by_label("write_artifact").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(critic).to_contain_text("http_get, write_artifact")
+    expect(critic).not_to_contain_text("temperature")
+    with live_server.client() as api:
+        stored = api.get("/api/v1/agent-profiles/critic").json()
+    assert (stored["temperature"], stored["tools"], stored["instructions"]) == (None, ["http_get", "write_artifact"],
+                                                                                "Be blunt.")  # fmt: skip
+    shot(page, "16b-settings-agent-profiles")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete critic").click()
+    expect(page.get_by_text("No agent profiles yet.")).to_be_visible()
+
     page.get_by_role("tab", name="Schedules & webhooks").click()
     page.get_by_label("Cron").fill("30 8 * * *")
     page.get_by_label("Time zone").fill("Europe/Paris")

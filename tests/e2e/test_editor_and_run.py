@@ -7,6 +7,7 @@ its artifact; then save a second version and compare versions and runs.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from tests.e2e.canvas import connect, drop_kind, node
 from lockgate.security.api_keys import Role
 
 if TYPE_CHECKING:
+    import httpx
     from playwright.sync_api import Page
     from tests.e2e.browser import LiveServer
 
@@ -27,6 +29,20 @@ with open("greeting.txt", "w") as f:
     f.write(f"hello, {who}\\n")
 output = f"hello, {who}"
 """
+
+REPORT = """import json
+with open("report.json", "w") as f:
+    json.dump({"count": count, "unit": "items"}, f)
+output = count
+"""
+
+
+def _wait_succeeded(api: httpx.Client, run_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while (status := api.get(f"/api/v1/runs/{run_id}").json()["status"]) != "succeeded":
+        assert status in {"pending", "running"}, f"run {run_id} ended {status}"
+        assert time.monotonic() < deadline, f"run {run_id} still {status}"
+        time.sleep(0.2)
 
 
 def type_with_completion(page: Page, field_label: str, steps: list[tuple[str, str | None]]) -> None:
@@ -141,9 +157,15 @@ def test_second_version_diff_and_run_comparison(page: Page, live_server: LiveSer
             "input": {"n": {"type": "integer", "default": 2}},
             "nodes": [
                 {"id": "count", "kind": "transform", "config": {"value": "{{ input.n * 2 }}"}},
+                {
+                    "id": "report",
+                    "kind": "script",
+                    "inputs": {"count": "{{ nodes.count.output }}"},
+                    "config": {"code": REPORT},
+                },
                 {"id": "done", "kind": "noop"},
             ],
-            "edges": [{"source": "count", "target": "done"}],
+            "edges": [{"source": "count", "target": "report"}, {"source": "report", "target": "done"}],
         }
         assert api.post("/api/v1/pipelines", json=first).status_code == 201
         run1 = api.post("/api/v1/pipelines/tally/runs", json={"input": {"n": 2}}).json()
@@ -168,6 +190,8 @@ def test_second_version_diff_and_run_comparison(page: Page, live_server: LiveSer
 
     with live_server.client() as api:
         run2 = api.post("/api/v1/pipelines/tally/runs", json={"input": {"n": 2}}).json()
+        _wait_succeeded(api, run1["id"])
+        _wait_succeeded(api, run2["id"])
     page.goto(f"{live_server.base_url}/runs")
     expect(page.get_by_role("link", name="tally v2")).to_be_visible()
     page.get_by_label(f"Compare {run1['ref']}").check()
@@ -175,7 +199,31 @@ def test_second_version_diff_and_run_comparison(page: Page, live_server: LiveSer
     page.get_by_role("button", name="Compare 2 runs").click()
     expect(page.get_by_role("heading", name="tally/v1 vs tally/v2")).to_be_visible()
     expect(page.get_by_text("Definition: v1 → v2")).to_be_visible()
+    # the report both runs wrote: compared on demand, the JSON changes path by path
+    files = page.get_by_role("table", name="Artifacts of both runs")
+    expect(files.get_by_role("row", name="report/report.json")).to_be_visible()
+    files.get_by_role("button", name="Compare report/report.json").click()
+    changes = page.get_by_role("region", name="Changes in report/report.json: tally/v1 → tally/v2")
+    count = changes.get_by_role("row", name=re.compile(r"\$\.count"))
+    expect(count).to_contain_text("changed")
+    expect(count.locator(".diff-before")).to_have_text("4")
+    expect(count.locator(".diff-after")).to_have_text("6")
     shot(page, "10-run-comparison")
+
+    # v2 counts wrong: latest goes back to v1, and the rollback is listed with who and why
+    page.goto(f"{live_server.base_url}/pipelines/tally?tab=latest")
+    expect(page.get_by_test_id("latest-run")).to_have_text("runs/latest points at v2")
+    page.get_by_label("Point latest at").select_option("v1")
+    page.get_by_label("Reason (optional)").fill("v2 counts wrong")
+    page.get_by_role("button", name="Point latest at v1").click()
+    expect(page.get_by_test_id("latest-run")).to_have_text("runs/latest points at v1")
+    row = page.get_by_role("table", name="Rollbacks").get_by_role("row", name=re.compile("latest → v1 \\(was v2\\)"))
+    expect(row).to_contain_text("editor")
+    expect(row).to_contain_text("v2 counts wrong")
+    expect(page.get_by_text("latest points at v1")).to_have_count(2)  # the header says it too
+    shot(page, "10b-latest-rolled-back")
+    with live_server.client() as api:
+        assert api.get("/api/v1/pipelines/tally").json()["latest_run"] == 1
 
 
 @pytest.mark.timeout(120)

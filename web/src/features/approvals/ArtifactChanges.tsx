@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { ArtifactRead } from "../../api/types";
 import { Loading } from "../../lib/controls";
+import { ComparisonView } from "../artifacts/ComparisonView";
 
 export function ArtifactChanges({
   runId,
@@ -35,34 +36,7 @@ export function ArtifactChanges({
         {artifact.name}: attempt {previous} → {artifact.attempt}
         {c.identical && <span className="muted"> (identical)</span>}
       </h4>
-      {c.json_changes?.length ? (
-        <table className="table compact">
-          <tbody>
-            {c.json_changes.map((j) => (
-              <tr key={j.path}>
-                <td>
-                  <code>{j.path}</code>
-                </td>
-                <td>{j.op}</td>
-                <td className="diff-before">{JSON.stringify(j.left)}</td>
-                <td className="diff-after">{JSON.stringify(j.right)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : c.diff ? (
-        <pre className="unified-diff">
-          {c.diff.split("\n").map((line, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: lines of a diff
-            <span key={i} className={line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : ""}>
-              {line}
-              {"\n"}
-            </span>
-          ))}
-        </pre>
-      ) : (
-        !c.identical && <p className="muted">{c.kind} files: no text diff; preview both above.</p>
-      )}
+      <ComparisonView c={c} />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { ApiError, api, ok } from "../../api/client";
 import { Button, ErrorNote, Field, JsonView, Loading, StatusBadge, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { isPicked } from "../../lib/upload";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { ArtifactChanges } from "./ArtifactChanges";
 import { useTask } from "./queries";
@@ -32,6 +33,9 @@ export function TaskPage() {
   const problems: Record<string, string> = {};
   if (error instanceof ApiError)
     for (const p of error.problems) if (p.field) problems[p.field.replace(/^body\./, "")] = p.message;
+  if (error instanceof ApiError && error.code === "payload_too_large")
+    // the whole body was refused: the files sent are what made it too large
+    for (const f of form) if (f.type === "file" && isPicked(shown[f.name])) problems[f.name] = error.detail;
 
   const answer = async (action: "approve" | "revise" | "reject" | "submit") => {
     setBusy(true);
@@ -120,6 +124,7 @@ export function TaskPage() {
               onChange={setValues}
               problems={problems}
               readOnly={!can("submit")}
+              artifacts={t.artifacts}
             />
           )}
           {!open && (

@@ -11,6 +11,7 @@ import { useSession } from "../../lib/session";
 import { RunList } from "../runs/RunList";
 import { StartRunDialog } from "../runs/StartRunDialog";
 import { TriggersPanel } from "../settings/TriggersPanel";
+import { LatestPanel } from "./LatestPanel";
 import { usePipeline, useVersion, useVersions } from "./queries";
 import { VersionsPanel } from "./VersionsPanel";
 
@@ -56,6 +57,13 @@ export function PipelinePage() {
             ) : (
               "none yet"
             )}
+            {p.latest_run != null && p.latest_run !== p.last_run_number && (
+              <>
+                {" "}
+                · latest points at{" "}
+                <Link to={`/runs/${encodeURIComponent(`${p.name}/v${p.latest_run}`)}`}>v{p.latest_run}</Link>
+              </>
+            )}
             {p.next_run_at && <> · next scheduled run {when(p.next_run_at)}</>}
           </p>
         </div>
@@ -94,6 +102,7 @@ export function PipelinePage() {
         tabs={[
           { id: "overview", label: "Graph" },
           { id: "runs", label: "Runs" },
+          { id: "latest", label: "Latest & rollbacks" },
           { id: "versions", label: `Versions (${versions.data?.length ?? "…"})` },
           { id: "triggers", label: "Schedules & webhooks" },
         ]}
@@ -106,6 +115,7 @@ export function PipelinePage() {
             <Loading />
           ))}
         {tab === "runs" && <RunList pipeline={p.name} />}
+        {tab === "latest" && <LatestPanel name={p.name} latest={p.latest_run} />}
         {tab === "versions" && <VersionsPanel name={p.name} />}
         {tab === "triggers" && <TriggersPanel pipeline={p.name} spec={spec} />}
       </TabPanel>

@@ -6,6 +6,7 @@ import type { PipelineSpec, StepStatus } from "../../api/types";
 import { diffDefinitions, diffValues, fromSpec, type Json, summarize } from "../../canvas/model";
 import { ErrorNote, JsonView, Loading, StatusBadge } from "../../lib/controls";
 import { duration } from "../../lib/format";
+import { RunArtifactsCompare } from "../artifacts/RunArtifactsCompare";
 import { DiffTable } from "../pipelines/DiffTable";
 import { useVersion } from "../pipelines/queries";
 import { useRunDetail } from "./queries";
@@ -138,6 +139,8 @@ export function ComparePage() {
           })}
         </tbody>
       </table>
+      <h2>Artifacts</h2>
+      <RunArtifactsCompare ids={[x.id, y.id]} refs={[x.ref, y.ref]} />
       {definitionDiff && (
         <>
           <h2>

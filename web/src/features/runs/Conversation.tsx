@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import { JsonView, Loading } from "../../lib/controls";
+import type { LiveAttempt } from "../../lib/live";
 
 interface Part {
   part_kind?: string;
@@ -26,7 +27,37 @@ export function money(cost: number): string {
   return cost < 0.01 && cost > 0 ? `$${cost.toFixed(4)}` : `$${cost.toFixed(2)}`;
 }
 
-export function Conversation({ runId, stepKey }: { runId: string; stepKey: string }) {
+/** What the agents of the running attempt have written so far, as it streams in. */
+function LiveOutput({ live }: { live: LiveAttempt }) {
+  const members = Object.entries(live.members);
+  return (
+    <section className="live-output" aria-label={`Live output of attempt ${live.attempt}`} aria-live="polite">
+      <h4>
+        Attempt {live.attempt} · <span className="live-dot">live</span>
+      </h4>
+      {members.map(([member, m]) => (
+        <div key={member} className="turn">
+          <p className="small">
+            <strong>{member}</strong> is writing…
+          </p>
+          <p className="live-text" data-member={member}>
+            {m.text}
+          </p>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+export function Conversation({
+  runId,
+  stepKey,
+  live,
+}: {
+  runId: string;
+  stepKey: string;
+  live?: LiveAttempt | undefined;
+}) {
   const conversation = useQuery({
     queryKey: ["run", runId, "conversation", stepKey],
     queryFn: () =>
@@ -37,10 +68,11 @@ export function Conversation({ runId, stepKey }: { runId: string; stepKey: strin
       ),
   });
   if (conversation.isPending) return <Loading />;
-  const attempts = conversation.data?.attempts ?? [];
-  if (attempts.length === 0) return <p className="muted">No conversation recorded.</p>;
+  const attempts = (conversation.data?.attempts ?? []).filter((a) => a.attempt !== live?.attempt);
+  if (attempts.length === 0 && !live) return <p className="muted">No conversation recorded.</p>;
   return (
     <div className="conversation">
+      {live && <LiveOutput live={live} />}
       {attempts.map((a) => (
         <section key={a.attempt} aria-label={`Attempt ${a.attempt}`}>
           <h4>

@@ -18,6 +18,7 @@ import {
   useToast,
 } from "../../lib/controls";
 import { between, when } from "../../lib/format";
+import { applyDeltas, type LiveText } from "../../lib/live";
 import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
@@ -66,6 +67,7 @@ export function RunPage() {
   const [tab, setTab] = useState("steps");
   const [now, setNow] = useState(Date.now());
   const [lastEvent, setLastEvent] = useState<EventRead | null>(null);
+  const [live, setLive] = useState<LiveText>({});
   const { can } = useSession();
   const toast = useToast();
   const navigate = useNavigate();
@@ -89,7 +91,7 @@ export function RunPage() {
       setLastEvent(events[events.length - 1] ?? null);
       refresh();
     },
-    { after: progress.data?.last_event_id },
+    { after: progress.data?.last_event_id, onDeltas: (deltas) => setLive((l) => applyDeltas(l, deltas)) },
   );
   useEffect(() => {
     if (!open) return;
@@ -282,6 +284,7 @@ export function RunPage() {
             key={stepKey}
             runId={run.id}
             stepKey={stepKey}
+            live={live[stepKey]}
             node={draft?.nodes.find((n) => n.id === stepKey.replace(/\[\d+\]$/, ""))}
             runOpen={open}
             onClose={() => {

@@ -6,6 +6,7 @@ import { api, ok } from "../../api/client";
 import type { DraftNode } from "../../canvas/model";
 import { Button, ErrorNote, JsonView, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
 import { duration, when } from "../../lib/format";
+import type { LiveAttempt } from "../../lib/live";
 import { useSession } from "../../lib/session";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { Conversation } from "./Conversation";
@@ -49,12 +50,14 @@ function Logs({
 export function StepPanel({
   runId,
   stepKey,
+  live,
   node,
   runOpen,
   onClose,
 }: {
   runId: string;
   stepKey: string;
+  live?: LiveAttempt | undefined;
   node: DraftNode | undefined;
   runOpen: boolean;
   onClose: () => void;
@@ -194,7 +197,13 @@ export function StepPanel({
                 live={runOpen && s.status === "running"}
               />
             )}
-            {tab === "conversation" && <Conversation runId={runId} stepKey={stepKey} />}
+            {tab === "conversation" && (
+              <Conversation
+                runId={runId}
+                stepKey={stepKey}
+                live={s?.status === "running" && live?.attempt === s.attempt ? live : undefined}
+              />
+            )}
             {tab === "artifacts" && <ArtifactList artifacts={artifacts.data} loading={artifacts.isPending} />}
             {tab === "attempts" && (
               <table className="table compact">

@@ -2,6 +2,7 @@ import { useNavigate, useParams } from "react-router";
 import { TabPanel, Tabs } from "../../lib/controls";
 import { useSession } from "../../lib/session";
 import { usePipelines } from "../pipelines/queries";
+import { AgentProfiles } from "./AgentProfiles";
 import { ApiKeys } from "./ApiKeys";
 import { Credentials } from "./Credentials";
 import { ModelProfiles } from "./ModelProfiles";
@@ -22,6 +23,7 @@ export function SettingsPage() {
         ]
       : []),
     { id: "models", label: "Model profiles" },
+    { id: "agents", label: "Agent profiles" },
     { id: "triggers", label: "Schedules & webhooks" },
   ];
   const active = tabs.some((t) => t.id === tab) ? tab : (tabs[0]?.id ?? "triggers");
@@ -36,6 +38,7 @@ export function SettingsPage() {
         {active === "keys" && <ApiKeys />}
         {active === "users" && <Users />}
         {active === "models" && <ModelProfiles />}
+        {active === "agents" && <AgentProfiles />}
         {active === "triggers" &&
           (pipelines.data?.items ?? []).map((p) => (
             <section key={p.name} className="trigger-group">
