@@ -26,6 +26,7 @@ SECRET = "s3cret-for-hooks"
 class Receiver:
     url: str
     fail_first: int  # answers 503, then drops the connection, … for the first N deliveries
+    delay: float = 0.0  # seconds before each answer
     hits: list[tuple[float, dict[str, Any], bool]] = field(default_factory=list)  # (when, body, signature ok)
 
 
@@ -39,6 +40,7 @@ def receiver() -> Iterator[Receiver]:
             state.hits.append((time.monotonic(), json.loads(raw),
                                signature_ok(SECRET, raw, self.headers.get("X-Lockgate-Signature"))))  # fmt: skip
             n = len(state.hits)
+            time.sleep(state.delay)
             if n <= state.fail_first and n % 2 == 0:
                 self.close_connection = True  # no answer at all: the sender sees a broken connection
                 return
@@ -69,11 +71,13 @@ def _pipeline(name: str, url: str, attempts: int) -> dict[str, Any]:
 
 
 def _tries(admin: httpx.Client, run: str, count: int) -> list[dict[str, Any]]:
-    for _ in range(300):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         found = [e for e in events(admin, run) if e["type"] == "deadline_notification_attempted"]
         if len(found) >= count:
             return found
-        wait_status(admin, run, {"running"}, timeout=0.1)
+        assert wait_status(admin, run, {"running"})["status"] == "running"
+        time.sleep(0.1)
     raise AssertionError(f"fewer than {count} deliveries recorded")
 
 
@@ -102,17 +106,21 @@ def test_a_failing_receiver_gets_signed_retries_until_one_is_delivered(admin: ht
 
 
 def test_retries_stop_at_the_bound_and_never_hold_up_the_run(admin: httpx.Client, receiver: Receiver) -> None:
-    receiver.fail_first = 100
+    receiver.fail_first, receiver.delay = 100, 2.0  # slow, then failing: the run must not wait on it
     assert admin.post(f"{API}/credentials", json={"name": "hook-key", "value": SECRET}).status_code == 201
     assert admin.post(f"{API}/pipelines", json=_pipeline("dead-hook", receiver.url, 2)).status_code in {200, 201}
     run = admin.post(f"{API}/pipelines/dead-hook/runs", json={}).json()["id"]
     task = open_task(admin, run, "work")
     other = admin.post(f"{API}/pipelines", json={"name": "quick", "nodes": [{"id": "a", "kind": "noop"}]})
     assert other.status_code in {200, 201}
+    while not receiver.hits:  # the first delivery is in flight (the receiver takes 2 s to answer)
+        time.sleep(0.02)
+    started = time.monotonic()
     quick = admin.post(f"{API}/pipelines/quick/runs", json={}).json()["id"]
-    assert wait_run(admin, quick)["status"] == "succeeded"  # the engine goes on while deliveries fail
+    assert wait_run(admin, quick)["status"] == "succeeded"  # the engine goes on while a delivery hangs
+    assert time.monotonic() - started < 1.5
     tries = _tries(admin, run, 2)
-    time.sleep(1.5)
+    time.sleep(1.0)
     assert [t["data"]["delivered"] for t in _tries(admin, run, 2)] == [False, False] and len(receiver.hits) == 2
     assert admin.get(f"{API}/tasks/{task['id']}").json()["status"] == "open"
     assert tries[-1]["data"]["delivery"] == 2
