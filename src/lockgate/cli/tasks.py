@@ -49,7 +49,8 @@ def list_(
         return
     table = Table("task", "run", "step", "asks", "title", "status", "opened", box=None, header_style="bold")
     for t in page["items"]:
-        table.add_row(t["id"], t["run"], t["step"], t["purpose"], Text(t["title"]), t["status"], t["created_at"][:19])
+        status = f"{t['status']} (run paused)" if t.get("run_paused") else t["status"]
+        table.add_row(t["id"], t["run"], t["step"], t["purpose"], Text(t["title"]), status, t["created_at"][:19])
     console.print(table if page["items"] else "no tasks")
 
 

@@ -20,6 +20,7 @@ from lockgate.engine.commands import (
 from lockgate.engine.events import (
     EVENT_ADAPTER,
     ArtifactRecord,
+    DeadlineNotificationAttempted,
     Event,
     HumanTaskAnswered,
     RunCancelled,
@@ -63,6 +64,7 @@ __all__ = [
     "CancelStep",
     "CloseHumanTask",
     "Command",
+    "DeadlineNotificationAttempted",
     "DispatchStep",
     "ErrorInfo",
     "Event",

@@ -9,6 +9,7 @@ from lockgate.engine.answers import deadline_fired, task_answered
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
 from lockgate.engine.draft import Draft
 from lockgate.engine.events import (
+    DeadlineNotificationAttempted,
     Event,
     HumanTaskAnswered,
     RunCancelled,
@@ -26,6 +27,7 @@ from lockgate.engine.events import (
     TimerFired,
     TimerPurpose,
 )
+from lockgate.engine.notify import notification_attempted, notify_timer_fired
 from lockgate.engine.rollback import downstream, run_made_latest, run_rolled_back
 from lockgate.engine.state import ACTIVE, ErrorInfo, RunState, RunStatus, StepState, StepStatus, TaskPurpose
 from lockgate.engine.transitions import (
@@ -157,6 +159,9 @@ def _timer_fired(d: Draft, event: TimerFired) -> None:
     if event.purpose is TimerPurpose.DEADLINE:
         deadline_fired(d, event)
         return
+    if event.purpose is TimerPurpose.NOTIFY:
+        notify_timer_fired(d, event)
+        return
     if event.purpose is TimerPurpose.RETRY:
         step = _current(d, event.step, event.attempt, StepStatus.RETRYING)
         if step is not None:
@@ -265,6 +270,7 @@ _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     RunCancelled: _run_cancelled,
     StepRetryRequested: _step_retry_requested,
     HumanTaskAnswered: task_answered,
+    DeadlineNotificationAttempted: notification_attempted,
     RunRolledBack: run_rolled_back,
     RunMadeLatest: run_made_latest,
 }

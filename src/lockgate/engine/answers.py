@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lockgate.engine.commands import OUTCOME_OF, KeepAttempt, NotifyDeadline
+from lockgate.engine.commands import OUTCOME_OF, KeepAttempt
 from lockgate.engine.dispatching import render_step
 from lockgate.engine.events import HumanTaskAnswered, TaskAction, TimerFired
+from lockgate.engine.notify import start_notifying
 from lockgate.engine.paths import attempt_folder, run_folder, step_folder
 from lockgate.engine.state import ErrorInfo, StepState, StepStatus, TaskPurpose
 from lockgate.engine.tasks import actions_for, close_task
@@ -102,11 +103,7 @@ def deadline_fired(d: Draft, event: TimerFired) -> None:
     if review is None or review.deadline is None or step.task is None or step.task_opened_at is None:
         return
     if review.on_deadline is DeadlineAction.NOTIFY:
-        if review.notify_url is not None and not step.notified:
-            d.commands.append(NotifyDeadline(run_id=d.base.run_id, task=step.task, step=step.key,
-                                             url=review.notify_url,
-                                             deadline_at=step.task_opened_at + review.deadline))  # fmt: skip
-            d.update(step, notified=True)
+        start_notifying(d, step, review)
         return
     note = f"the deadline of {review.deadline} passed"
     if review.on_deadline is DeadlineAction.REJECT:

@@ -147,7 +147,10 @@ class CloseHumanTask(BaseModel):
 
 
 class NotifyDeadline(BaseModel):
-    """POST the overdue task to ``url``; the task stays open."""
+    """POST the overdue task to ``url`` (delivery ``delivery`` of at most ``deliveries``); the task stays open.
+
+    Whoever sends it reports a ``DeadlineNotificationAttempted`` event, whatever the outcome.
+    """
 
     model_config = _FROZEN
     type: Literal["notify_deadline"] = "notify_deadline"
@@ -156,6 +159,9 @@ class NotifyDeadline(BaseModel):
     step: str
     url: str
     deadline_at: datetime
+    delivery: int = 1
+    deliveries: int = 1
+    secret: str | None = None  # the name of the credential that signs the body
 
 
 class KeepAttempt(BaseModel):

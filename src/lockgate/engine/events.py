@@ -14,6 +14,7 @@ from lockgate.engine.state import ErrorInfo
 __all__ = [
     "EVENT_ADAPTER",
     "ArtifactRecord",
+    "DeadlineNotificationAttempted",
     "Event",
     "HumanTaskAnswered",
     "RunCancelled",
@@ -41,6 +42,7 @@ class TimerPurpose(StrEnum):
     TIMEOUT = "timeout"
     HEARTBEAT = "heartbeat"
     DEADLINE = "deadline"  # of a human task; its ``attempt`` is the task's number within the step
+    NOTIFY = "notify"  # the next delivery of a deadline notification; its ``attempt`` is that delivery's number
 
 
 class TaskAction(StrEnum):
@@ -157,6 +159,20 @@ class HumanTaskAnswered(BaseModel):
     feedback: str | None = None  # revise: what to change; approve and reject: a comment
 
 
+class DeadlineNotificationAttempted(BaseModel):
+    """One POST of a task's deadline notification ended: delivered (2xx), or failed (status or error)."""
+
+    model_config = _FROZEN
+    type: Literal["deadline_notification_attempted"] = "deadline_notification_attempted"
+    task: str
+    step: str
+    delivery: int  # 1, 2, … within this task's notification
+    url: str
+    delivered: bool
+    status_code: int | None = None
+    error: str | None = None
+
+
 class RunRolledBack(BaseModel):
     """Back to ``node``: it and everything downstream is archived and reset, and runs again from there."""
 
@@ -191,6 +207,7 @@ Event = Annotated[
     | RunCancelled
     | StepRetryRequested
     | HumanTaskAnswered
+    | DeadlineNotificationAttempted
     | RunRolledBack
     | RunMadeLatest,
     Field(discriminator="type"),

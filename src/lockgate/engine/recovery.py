@@ -61,6 +61,9 @@ def pending_timers(plan: Plan, state: RunState) -> list[StartTimer]:
             fire_at = step.task_opened_at + review.deadline
             out.append(StartTimer(run_id=state.run_id, step=step.key, attempt=step.tasks_opened,
                                   purpose=TimerPurpose.DEADLINE, fire_at=fire_at))  # fmt: skip
+            if step.notify_next_at is not None:
+                out.append(StartTimer(run_id=state.run_id, step=step.key, attempt=step.notify_sent + 1,
+                                      purpose=TimerPurpose.NOTIFY, fire_at=step.notify_next_at))  # fmt: skip
             continue
         timers: list[tuple[TimerPurpose, datetime]] = []
         if step.status is StepStatus.RETRYING and step.retry_at is not None:

@@ -132,6 +132,8 @@ class StepState:
     tasks_opened: int = 0  # tasks opened for this step so far: the next task's number
     task_opened_at: datetime | None = None
     notified: bool = False  # the open task's deadline has notified (once: a timer may be delivered twice)
+    notify_sent: int = 0  # deliveries of that notification started so far
+    notify_next_at: datetime | None = None  # when the next delivery is due (a retry, or a lost one's re-send)
     start_approved: bool = False
     revisions: int = 0  # revision requests answered by a new attempt
     feedback: str | None = None  # of the latest revision request: attempts after it see it

@@ -79,7 +79,8 @@ def open_task(d: Draft, step: StepState, purpose: TaskPurpose) -> StepState:
         d.commands.append(StartTimer(run_id=d.base.run_id, step=step.key, attempt=number,
                                      purpose=TimerPurpose.DEADLINE, fire_at=deadline_at))  # fmt: skip
     return d.update(step, status=StepStatus.WAITING, waiting=purpose, task=task, tasks_opened=number,
-                    task_opened_at=d.now, notified=False, held=False)  # fmt: skip
+                    task_opened_at=d.now, notified=False, notify_sent=0, notify_next_at=None,
+                    held=False)  # fmt: skip
 
 
 def close_task(
@@ -94,4 +95,5 @@ def close_task(
     if step.task is not None:
         d.commands.append(CloseHumanTask(run_id=d.base.run_id, task=step.task, step=step.key, attempt=step.attempt,
                                          outcome=outcome, by=by, values=values, feedback=feedback))  # fmt: skip
-    return d.update(step, waiting=None, task=None, task_opened_at=None, notified=False)
+    return d.update(step, waiting=None, task=None, task_opened_at=None, notified=False, notify_sent=0,
+                    notify_next_at=None)  # fmt: skip

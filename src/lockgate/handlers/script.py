@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -57,6 +58,7 @@ class _Launch:
     network: bool
     script_file: Path | None
     extends_dir: Path | None = None  # readable, never writable
+    timeout: timedelta | None = None  # wall clock: the step's timeout, or an agent's run_python limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +75,13 @@ async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonV
     return StepResult(output=output)
 
 
-async def run_code(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> tuple[JsonValue, str]:
-    """Run a script as the ``script`` kind does: its output and the tail of its stdout (agents' run_python)."""
+async def run_code(
+    ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue], limit: timedelta | None = None
+) -> tuple[JsonValue, str]:
+    """Run a script as the ``script`` kind does: its output and the tail of its stdout (agents' run_python).
+
+    ``limit`` (wall clock) defaults to the step's timeout.
+    """
     script_file = _script_file(config)
     payload = json.dumps(inputs).encode()
     job = {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs,
@@ -88,6 +95,7 @@ async def run_code(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, 
         network=config.network,
         script_file=script_file,
         extends_dir=ctx.extends_dir if ctx.extends_dir is not None and ctx.extends_dir.is_dir() else None,
+        timeout=limit if limit is not None else ctx.timeout,
     )
     outcome = await _execute(ctx, launch)
     if launch.confine and _sandbox_failed(outcome):
@@ -166,7 +174,7 @@ async def _execute(ctx: HandlerContext, launch: _Launch) -> _Outcome:
             preexec_fn=preexec(launch.limits),
             pass_fds=fds,
         )
-        returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc)
+        returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc, launch.timeout)
         out.seek(0)
         return _Outcome(
             returncode=returncode,
@@ -197,7 +205,9 @@ def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int) -> list[st
     return [*bwrap_command(options_fd), *command]
 
 
-async def _supervise(ctx: HandlerContext, proc: asyncio.subprocess.Process) -> tuple[int, bytes, bytes]:
+async def _supervise(
+    ctx: HandlerContext, proc: asyncio.subprocess.Process, limit: timedelta | None
+) -> tuple[int, bytes, bytes]:
     assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - both are PIPE
     stdout, stderr = bytearray(), bytearray()
     with _open_log(ctx) as log:
@@ -208,8 +218,7 @@ async def _supervise(ctx: HandlerContext, proc: asyncio.subprocess.Process) -> t
         beats = asyncio.create_task(_heartbeats(ctx))
         timed_out = False
         try:
-            timeout = ctx.timeout.total_seconds() if ctx.timeout is not None else None
-            await asyncio.wait_for(proc.wait(), timeout)
+            await asyncio.wait_for(proc.wait(), limit.total_seconds() if limit is not None else None)
         except TimeoutError:
             timed_out = True
         finally:
@@ -218,7 +227,7 @@ async def _supervise(ctx: HandlerContext, proc: asyncio.subprocess.Process) -> t
             await _kill_group(proc)
             await _drain(pumps)
     if timed_out:
-        raise RetryableStepError("timeout", f"the script ran longer than {ctx.timeout}; {_excerpt(stderr)}")
+        raise RetryableStepError("timeout", f"the script ran longer than {limit}; {_excerpt(stderr)}")
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)
 
 

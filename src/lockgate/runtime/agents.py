@@ -156,6 +156,14 @@ class StoreAgentServices:
                                                   member)  # fmt: skip
         return found
 
+    async def recorded_turns(self, member: str) -> list[JsonValue]:
+        options = await self._run_options()
+        if options.replay_from is None:
+            return []
+        found: list[JsonValue] = await self._read(store.recorded_histories, options.replay_from, self._command.step,
+                                                  member)  # fmt: skip
+        return found
+
     async def previous_turns(self) -> list[TurnRecord]:
         command = self._command
         rows = await self._read(store.latest_turns_before, command.run_id, command.step, command.attempt)

@@ -1,4 +1,4 @@
-"""After a commit: move the folders a revision or rollback displaced, write the rollback's manifest, notify.
+"""After a commit: move the folders a revision or rollback displaced, write the rollback's manifest.
 
 The rows already say where the files belong (the journal changed them in the transition's transaction);
 every move was recorded as pending first, so ``heal`` at start finishes what a crash interrupted.
@@ -10,9 +10,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from lockgate.engine.commands import ArchiveOutputs, KeepAttempt, NotifyDeadline
+from lockgate.engine.commands import ArchiveOutputs, KeepAttempt
 from lockgate.store import archives as archive_store
 
 if TYPE_CHECKING:
@@ -24,7 +22,6 @@ __all__ = ["MANIFEST", "Archiving"]
 
 log = logging.getLogger(__name__)
 MANIFEST = "rollback.json"
-_NOTIFY_TIMEOUT = 10.0
 
 
 class Archiving:
@@ -66,21 +63,6 @@ class Archiving:
             self._move(pipeline, moves)
             self._mark(pipeline, moves)
         return len(pending)
-
-    def notify(self, command: NotifyDeadline) -> None:
-        self._spawn(self._post(command))
-
-    async def _post(self, command: NotifyDeadline) -> None:
-        body = {"event": "human_task_deadline", "task": command.task, "run_id": command.run_id,
-                "step": command.step, "deadline_at": command.deadline_at.isoformat()}  # fmt: skip
-        try:
-            async with httpx.AsyncClient(timeout=_NOTIFY_TIMEOUT) as client:
-                response = await client.post(command.url, json=body)
-            if response.is_error:
-                log.warning("deadline notification for task %s: %s answered %s", command.task, command.url,
-                            response.status_code)  # fmt: skip
-        except httpx.HTTPError as exc:
-            log.warning("deadline notification for task %s to %s failed: %s", command.task, command.url, exc)
 
     async def stop(self) -> None:
         if self._background:

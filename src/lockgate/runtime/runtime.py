@@ -37,6 +37,7 @@ from lockgate.runtime.extend import resolve_extend, start_event
 from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
+from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
@@ -107,6 +108,7 @@ class Runtime:
         self.live = LiveBus()  # agents' tokens as they stream: never stored
         self.maintenance: Maintenance
         self.archiving = Archiving(self)
+        self.notifier = Notifier(self)
 
     async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run store work on the one database thread (SQLite likes a single writer per process)."""
@@ -127,7 +129,7 @@ class Runtime:
             worker=self.worker,
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
-            credentials=self._credentials,
+            credentials=self.credentials,
             agent_services=lambda command: StoreAgentServices(self, command),
         )
         self.maintenance = Maintenance(self)
@@ -153,6 +155,7 @@ class Runtime:
         await self.executor.stop(wait)
         await self._drain()
         await self.archiving.stop()
+        await self.notifier.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -242,7 +245,7 @@ class Runtime:
             with contextlib.suppress(OSError):
                 self.layout.point_latest(command.pipeline, command.run_number)
         elif isinstance(command, NotifyDeadline):
-            self.archiving.notify(command)
+            self.notifier.notify(command)
         # OpenHumanTask, CloseHumanTask, RecordReuse: rows only, written with the transition
 
     def _dispatch(self, command: DispatchStep) -> None:
@@ -270,7 +273,7 @@ class Runtime:
         self.report(command.run_id, StepSucceeded(step=command.step, attempt=command.attempt, output=row.output,
                                                   reused=True))  # fmt: skip
 
-    async def _credentials(self, names: list[str]) -> dict[str, str]:
+    async def credentials(self, names: list[str]) -> dict[str, str]:
         """The decrypted values of those of ``names`` that exist: only for the executor, never logged."""
 
         def reveal() -> dict[str, str]:

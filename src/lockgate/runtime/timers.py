@@ -25,14 +25,15 @@ class TimerQueue:
         self._clock = clock
         self._fire = fire
         self._heap: list[tuple[datetime, TimerKey]] = []
-        self._known: set[TimerKey] = set()
+        # (when, what): the same timer set again for another time fires at both; the engine ignores the stale one
+        self._known: set[tuple[datetime, TimerKey]] = set()
         self._wake = asyncio.Event()
 
     def schedule(self, run_id: str, step: str, attempt: int, purpose: TimerPurpose, fire_at: datetime) -> None:
         key = (run_id, step, attempt, purpose.value)
-        if key in self._known:
+        if (fire_at, key) in self._known:
             return
-        self._known.add(key)
+        self._known.add((fire_at, key))
         heapq.heappush(self._heap, (fire_at, key))
         self._wake.set()
 
@@ -44,8 +45,8 @@ class TimerQueue:
             self._wake.clear()
             now = self._clock.now()
             while self._heap and self._heap[0][0] <= now:
-                _, key = heapq.heappop(self._heap)
-                self._known.discard(key)
+                when, key = heapq.heappop(self._heap)
+                self._known.discard((when, key))
                 run_id, step, attempt, purpose = key
                 self._fire(run_id, TimerFired(step=step, attempt=attempt, purpose=TimerPurpose(purpose)))
             delay = (self._heap[0][0] - now).total_seconds() if self._heap else 3600.0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from lockgate.spec.fields import Identifier, Template
+from lockgate.spec.fields import Duration, Identifier, Template
 
 __all__ = [
     "AgentConfig",
@@ -177,6 +178,9 @@ class AgentConfig(BaseModel):
     stream: bool = True
     http_allow: list[str] = Field(
         default_factory=list, description="http tools: URL prefixes allowed (empty: any http(s) URL)"
+    )
+    python_time_limit: Duration = Field(
+        default=timedelta(seconds=30), description="run_python: wall clock and CPU time of each call"
     )
 
     @model_validator(mode="after")

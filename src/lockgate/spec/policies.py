@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lockgate.spec.fields import Duration, Template
+from lockgate.spec.fields import Duration, Identifier, Template
 
 __all__ = ["ASSIGNEE_ROLES", "DeadlineAction", "Join", "OnError", "RetryPolicy", "ReviewPolicy"]
 
@@ -77,6 +77,11 @@ class ReviewPolicy(BaseModel):
         deadline: how long a task may stay open, counted from when it opened.
         on_deadline: what happens at the deadline.
         notify_url: where ``on_deadline: notify`` POSTs the task (JSON).
+        notify_attempts: deliveries tried at most (a failure is an error, a non-2xx answer or no answer
+            within 10 s).
+        notify_backoff: the wait before the second delivery; it doubles after each failure (at most 1 h).
+        notify_secret: a credential whose value signs each delivery, as webhooks are signed:
+            ``X-Lockgate-Signature: sha256=<hex HMAC-SHA256 of the body>``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -89,6 +94,9 @@ class ReviewPolicy(BaseModel):
     deadline: Duration | None = None
     on_deadline: DeadlineAction = DeadlineAction.REJECT
     notify_url: str | None = Field(default=None, pattern=r"^https?://")
+    notify_attempts: int = Field(default=5, ge=1, le=20)
+    notify_backoff: Duration = timedelta(seconds=30)
+    notify_secret: Identifier | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ReviewPolicy:

@@ -145,6 +145,18 @@ def recorded_responses(conn: Connection, run_id: str, step_key: str, member: str
     return [r.response for r in rows]
 
 
+def recorded_histories(conn: Connection, run_id: str, step_key: str, member: str) -> list[JsonValue]:
+    """The member's turn histories in the final attempt of the step in ``run_id`` (the tool answers a replay gives)."""
+    final = select(steps.c.attempt).where(steps.c.run_id == run_id, steps.c.key == step_key).scalar_subquery()
+    rows = conn.execute(
+        select(agent_turns.c.messages)
+        .where(agent_turns.c.run_id == run_id, agent_turns.c.step_key == step_key, agent_turns.c.attempt == final,
+               agent_turns.c.member == member)
+        .order_by(agent_turns.c.position)
+    )  # fmt: skip
+    return [r.messages for r in rows]
+
+
 def attempt_turns(conn: Connection, run_id: str, step_key: str, attempt: int | None = None) -> list[Row[Any]]:
     """Turns of a step (one attempt, or all), in attempt and position order."""
     stmt = select(agent_turns).where(agent_turns.c.run_id == run_id, agent_turns.c.step_key == step_key)

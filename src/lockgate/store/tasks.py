@@ -91,7 +91,12 @@ class TaskWrites:
 # ---- reading -----------------------------------------------------------------------------------------------
 
 _TASK = (
-    select(human_tasks, pipelines.c.name.label("pipeline"), runs.c.number.label("run_number"))
+    select(
+        human_tasks,
+        pipelines.c.name.label("pipeline"),
+        runs.c.number.label("run_number"),
+        runs.c.status.label("run_status"),
+    )
     .join(runs, runs.c.id == human_tasks.c.run_id)
     .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
 )

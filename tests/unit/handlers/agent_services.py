@@ -39,6 +39,7 @@ class MemoryAgentServices:
     agent_profiles: dict[str, AgentProfileData] = field(default_factory=dict)
     run_budget: Budget | None = None
     recordings: dict[str, list[JsonValue]] | None = None
+    recorded_histories: dict[str, list[JsonValue]] = field(default_factory=dict)
     previous: list[TurnRecord] = field(default_factory=list)
     turns: list[TurnRecord] = field(default_factory=list)
     exchanges: list[ExchangeRecord] = field(default_factory=list)
@@ -87,6 +88,9 @@ class MemoryAgentServices:
             return None
         return list(self.recordings.get(member, []))
 
+    async def recorded_turns(self, member: str) -> list[JsonValue]:
+        return list(self.recorded_histories.get(member, []))
+
     async def previous_turns(self) -> list[TurnRecord]:
         return list(self.previous)
 
@@ -98,6 +102,13 @@ class MemoryAgentServices:
 
     def publish(self, member: str, text: str) -> None:
         self.deltas.append((member, text))
+
+    def histories(self) -> dict[str, list[JsonValue]]:
+        """The turns' histories, keyed by member (the tool answers a replay of this attempt gives)."""
+        out: dict[str, list[JsonValue]] = {}
+        for turn in sorted(self.turns, key=lambda t: t.position):
+            out.setdefault(turn.member, []).append(turn.messages)
+        return out
 
     def recorded(self) -> dict[str, list[JsonValue]]:
         """The exchanges as a recording, keyed by member (what a replay of this attempt answers from)."""

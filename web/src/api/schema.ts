@@ -2637,6 +2637,12 @@ export interface components {
              */
             can_answer: boolean;
             /**
+             * Run Paused
+             * @description the run is paused: an answer is taken and recorded now, and the step goes on when it resumes
+             * @default false
+             */
+            run_paused?: boolean;
+            /**
              * Created At
              * Format: date-time
              */
@@ -2776,6 +2782,12 @@ export interface components {
              * @description whether the caller may answer it (open, and the caller is assigned)
              */
             can_answer: boolean;
+            /**
+             * Run Paused
+             * @description the run is paused: an answer is taken and recorded now, and the step goes on when it resumes
+             * @default false
+             */
+            run_paused?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3072,6 +3084,15 @@ export interface components {
              * @description http tools: URL prefixes allowed (empty: any http(s) URL)
              */
             http_allow?: string[];
+            /**
+             * Python Time Limit
+             * @description run_python: wall clock and CPU time of each call
+             * @default PT30S
+             * @example 30s
+             * @example 5m
+             * @example 1h30m
+             */
+            python_time_limit?: string | number;
         };
         /**
          * AgentNode
@@ -3648,6 +3669,11 @@ export interface components {
          *         deadline: how long a task may stay open, counted from when it opened.
          *         on_deadline: what happens at the deadline.
          *         notify_url: where ``on_deadline: notify`` POSTs the task (JSON).
+         *         notify_attempts: deliveries tried at most (a failure is an error, a non-2xx answer or no answer
+         *             within 10 s).
+         *         notify_backoff: the wait before the second delivery; it doubles after each failure (at most 1 h).
+         *         notify_secret: a credential whose value signs each delivery, as webhooks are signed:
+         *             ``X-Lockgate-Signature: sha256=<hex HMAC-SHA256 of the body>``.
          */
         ReviewPolicy: {
             /**
@@ -3684,6 +3710,22 @@ export interface components {
             on_deadline?: components["schemas"]["DeadlineAction"];
             /** Notify Url */
             notify_url?: string | null;
+            /**
+             * Notify Attempts
+             * @default 5
+             */
+            notify_attempts?: number;
+            /**
+             * Notify Backoff
+             * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
+             * @default PT30S
+             * @example 30s
+             * @example 5m
+             * @example 1h30m
+             */
+            notify_backoff?: string | number;
+            /** Notify Secret */
+            notify_secret?: string | null;
         };
         /**
          * ScriptConfig

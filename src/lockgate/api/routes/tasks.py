@@ -77,6 +77,7 @@ def _read(row: Row[Any], principal: Principal) -> dict[str, Any]:
             "actions": [TaskAction(a) for a in row.actions] if row.status == "open" else [],
             "revisions": row.revisions, "max_revisions": row.max_revisions, "assignees": row.assignees,
             "can_answer": row.status == "open" and may_answer(principal, row.assignees),
+            "run_paused": row.status == "open" and row.run_status == "paused",
             "created_at": row.created_at, "deadline_at": row.deadline_at, "closed_at": row.closed_at,
             "closed_by": row.closed_by}  # fmt: skip
 

@@ -58,6 +58,10 @@ class TaskRead(BaseModel):
     max_revisions: int
     assignees: list[str] = Field(description="user names and role:<role>; empty: any operator")
     can_answer: bool = Field(description="whether the caller may answer it (open, and the caller is assigned)")
+    run_paused: bool = Field(
+        default=False,
+        description="the run is paused: an answer is taken and recorded now, and the step goes on when it resumes",
+    )
     created_at: datetime
     deadline_at: datetime | None = None
     closed_at: datetime | None = None

@@ -23,11 +23,13 @@ from pydantic_ai.messages import (
     TextPart,
     TextPartDelta,
 )
+from pydantic_ai.toolsets import AbstractToolset, CombinedToolset, FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.handlers.agent.modeling import LedgerModel, MemberLedger, provider_model
 from lockgate.handlers.agent.prompting import output_type, schema_validator
+from lockgate.handlers.agent.replaying import RecordedTools, recorded_answers
 from lockgate.handlers.agent.services import TurnRecord, TurnRole, cost_of
 from lockgate.handlers.agent.tools import builtin_tools, mcp_toolsets
 from lockgate.handlers.context import HandlerContext
@@ -106,16 +108,23 @@ class Conversation:
         if ledger is None:
             profile = await self.ctx.agent.model(spec.model or self.config.model)
             recording = await self.ctx.agent.recording(spec.member)
-            ledger = MemberLedger(self.ctx.agent, profile, spec.member, self.config.budget, recording)
+            answers = None
+            if recording is not None:
+                answers = recorded_answers(recording, await self.ctx.agent.recorded_turns(spec.member))
+            ledger = MemberLedger(self.ctx.agent, profile, spec.member, self.config.budget, recording, answers)
             self._ledgers[spec.member] = ledger
         return ledger
 
     def _agent(self, spec: TurnSpec, ledger: MemberLedger) -> Agent[None, Any]:
         model = self.ctx.agent.custom_model(ledger.profile) or provider_model(ledger.profile)
-        toolsets = mcp_toolsets(self.ctx, self.config) if spec.mcp else []
+        toolsets: list[AbstractToolset[None]] = [FunctionToolset(builtin_tools(self.ctx, self.config, spec.tools))]
+        if spec.mcp:
+            toolsets += mcp_toolsets(self.ctx, self.config)
+        if ledger.recording is not None:  # a replay: tools with effects answer from the recording
+            toolsets = [RecordedTools(CombinedToolset(toolsets), answers=ledger.current_answers, member=spec.member)]
         agent: Agent[None, Any] = Agent(
             LedgerModel(model, ledger), output_type=output_type(spec.schema), instructions=spec.instructions,
-            tools=builtin_tools(self.ctx, self.config, spec.tools), toolsets=toolsets,
+            toolsets=toolsets,
             retries={"output": self.config.output_retries, "tools": 2}, name=spec.member,
         )  # fmt: skip
         if spec.schema is not None:
@@ -153,15 +162,17 @@ class Conversation:
         agent = self._agent(spec, ledger)
         before = (ledger.spent_in, ledger.spent_out, ledger.count)
         limits = UsageLimits(request_limit=None, tool_calls_limit=self.config.max_tool_calls)
+        # ``async with agent``: the provider's own HTTP client is closed when the turn ends, not left to the GC
         with capture_run_messages() as captured:
             try:
-                result = await agent.run(
-                    prompt,
-                    message_history=history,
-                    model_settings=cast("ModelSettings", self._settings(spec, ledger.profile)),
-                    usage_limits=limits,
-                    event_stream_handler=self._stream_handler(spec.member),
-                )
+                async with agent:
+                    result = await agent.run(
+                        prompt,
+                        message_history=history,
+                        model_settings=cast("ModelSettings", self._settings(spec, ledger.profile)),
+                        usage_limits=limits,
+                        event_stream_handler=self._stream_handler(spec.member),
+                    )
             except Exception as exc:
                 error = step_error(exc, spec.member)
                 await self._save(spec, position, round_, captured, None, ledger, before, 0, error.detail)

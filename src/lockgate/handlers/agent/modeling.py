@@ -19,6 +19,7 @@ from pydantic_ai.models import CompletedStreamedResponse, Model
 from pydantic_ai.models.wrapper import WrapperModel
 
 from lockgate.errors import PermanentStepError
+from lockgate.handlers.agent.replaying import ToolAnswer
 from lockgate.handlers.agent.services import (
     AgentServices,
     ExchangeRecord,
@@ -87,10 +88,16 @@ class MemberLedger:
     member: str
     node_budget: Budget | None
     recording: list[JsonValue] | None
+    tool_answers: list[dict[str, ToolAnswer]] | None = None  # replaying: per recorded response, its tools' answers
     count: int = 0  # requests made (or replayed)
     spent_in: int = 0  # tokens actually paid for
     spent_out: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def current_answers(self) -> dict[str, ToolAnswer]:
+        """What the tools called by the latest replayed response answered when it was recorded."""
+        index = self.count - 1
+        return self.tool_answers[index] if self.tool_answers is not None and 0 <= index < len(self.tool_answers) else {}
 
     async def next_index(self) -> int:
         async with self._lock:

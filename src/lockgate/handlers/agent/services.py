@@ -140,6 +140,10 @@ class AgentServices(Protocol):
         """The recorded responses of this member in the run replayed, in order; None when not replaying."""
         ...
 
+    async def recorded_turns(self, member: str) -> list[JsonValue]:
+        """The message histories of this member's turns in the run replayed (their tool answers serve the replay)."""
+        ...
+
     async def previous_turns(self) -> list[TurnRecord]:
         """The turns of the step's latest earlier attempt that had any (to continue after a revision request)."""
         ...

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from lockgate.spec.agent import BuiltinTool
 from lockgate.spec.nodes import ScriptConfig
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from pydantic import JsonValue
     from pydantic_ai.toolsets import AbstractToolset
 
@@ -30,7 +31,6 @@ __all__ = ["TEXT_LIMIT", "builtin_tools", "mcp_toolsets"]
 
 TEXT_LIMIT = 100_000  # characters of a tool answer the model sees
 _CREDENTIAL = re.compile(r"\$\{credential:([a-z][a-z0-9_-]{0,62})\}")
-_PYTHON_CPU = timedelta(seconds=30)
 
 
 def _clip(text: str) -> str:
@@ -109,17 +109,17 @@ def _write_tool(ctx: HandlerContext) -> Tool[Any]:
     return Tool(write_artifact, takes_ctx=False)
 
 
-def _python_tool(ctx: HandlerContext) -> Tool[Any]:
+def _python_tool(ctx: HandlerContext, limit: timedelta) -> Tool[Any]:
     from lockgate.handlers.script import run_code
 
     async def run_python(code: str) -> str:
-        """Run Python 3 in a sandbox without network (cwd: the step's folder, 30 s of CPU).
+        """Run Python 3 in a sandbox without network (cwd: the step's folder; limited in time).
 
         Set the global `output` (JSON) or print: both are returned. Files written become artifacts.
         """
-        config = ScriptConfig(code=code, cpu_time=_PYTHON_CPU, memory_mb=1024, network=False)
+        config = ScriptConfig(code=code, cpu_time=limit, memory_mb=1024, network=False)
         try:
-            output, stdout = await run_code(ctx, config, {})
+            output, stdout = await run_code(ctx, config, {}, limit=limit)
         except StepError as exc:
             return f"error: {exc.detail}"
         return _clip(json.dumps({"output": output, "stdout": stdout[-20_000:]}, default=str))
@@ -135,7 +135,7 @@ def builtin_tools(ctx: HandlerContext, config: AgentConfig, allowed: frozenset[B
     if BuiltinTool.WRITE_ARTIFACT in allowed:
         tools.append(_write_tool(ctx))
     if BuiltinTool.RUN_PYTHON in allowed:
-        tools.append(_python_tool(ctx))
+        tools.append(_python_tool(ctx, config.python_time_limit))
     return tools
 
 

@@ -1,0 +1,73 @@
+"""Deadline notifications out: POST the overdue task, then report how it went as an event.
+
+The engine decides when to send and when to try again (``engine/notify.py``); this only delivers, in the
+background, so that a slow or dead receiver never holds a transition. Every delivery, good or bad, comes
+back as a ``deadline_notification_attempted`` event: the run's record of each try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lockgate.engine.events import DeadlineNotificationAttempted
+from lockgate.triggers.webhook import sign
+
+if TYPE_CHECKING:
+    from lockgate.engine.commands import NotifyDeadline
+    from lockgate.runtime.runtime import Runtime
+
+__all__ = ["SIGNATURE_HEADER", "Notifier"]
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Lockgate-Signature"
+TIMEOUT = 10.0  # seconds a receiver has to answer; well under the engine's watchdog
+
+
+class Notifier:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def notify(self, command: NotifyDeadline) -> None:
+        task = asyncio.create_task(self._deliver(command))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _deliver(self, command: NotifyDeadline) -> None:
+        body = json.dumps({"event": "human_task_deadline", "task": command.task, "run_id": command.run_id,
+                           "step": command.step, "deadline_at": command.deadline_at.isoformat(),
+                           "delivery": command.delivery, "deliveries": command.deliveries}).encode()  # fmt: skip
+        status, error = await self._post(command, body)
+        delivered = error is None and status is not None and 200 <= status < 300
+        if not delivered:
+            log.warning("deadline notification %d/%d of task %s to %s failed: %s", command.delivery,
+                        command.deliveries, command.task, command.url, error or f"HTTP {status}")  # fmt: skip
+        self.rt.report(command.run_id, DeadlineNotificationAttempted(
+            task=command.task, step=command.step, delivery=command.delivery, url=command.url, delivered=delivered,
+            status_code=status, error=error,
+        ))  # fmt: skip
+
+    async def _post(self, command: NotifyDeadline, body: bytes) -> tuple[int | None, str | None]:
+        headers = {"Content-Type": "application/json", "User-Agent": "Lockgate"}
+        if command.secret is not None:
+            found = await self.rt.credentials([command.secret])
+            if command.secret not in found:
+                return None, f"the credential {command.secret!r} (review.notify_secret) does not exist"
+            headers[SIGNATURE_HEADER] = sign(found[command.secret], body)
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+                response = await client.post(command.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+        return response.status_code, None
+
+    async def stop(self) -> None:
+        """Deliveries in flight are dropped: their reports never come, so the engine's watchdog sends again."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
