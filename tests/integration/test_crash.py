@@ -327,8 +327,10 @@ def test_a_script_does_not_outlive_its_killed_runner(tmp_path: Path) -> None:
                      log=tmp_path / "run.log")  # fmt: skip
     pid_file = work / "script.pid"
     try:
-        poll(lambda: pid_file.exists() and pid_file.read_text().strip(), timeout=40, what="the script to start")
-        script_pid = int(pid_file.read_text())
+        # `or None`: poll takes an empty string (the file created, its text not yet written) for an answer
+        written = poll(lambda: (pid_file.exists() and pid_file.read_text().strip()) or None, timeout=40,
+                       what="the script to start")  # fmt: skip
+        script_pid = int(written)
         os.kill(proc.pid, signal.SIGKILL)  # only the runner: as the OOM killer would
         proc.wait(timeout=10)
         try:
