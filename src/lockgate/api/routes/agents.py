@@ -28,7 +28,7 @@ from lockgate.store.runs import find_run
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["router"]
+__all__ = ["router", "run_costs"]
 
 router = APIRouter(tags=["agents"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run, step or pipeline"}}
@@ -77,7 +77,8 @@ def _totals(row: Any, replayed: int = 0) -> dict[str, Any]:
             "cost": float(row[-1]), "replayed": replayed}  # fmt: skip
 
 
-def _run_costs(conn: Connection, ref: str) -> RunCostRead:
+def run_costs(conn: Connection, ref: str) -> RunCostRead:
+    """Per step and attempt, in all, and the run's budget (the API's and ``lockgate runs costs --json``'s)."""
     head = find_run(conn, ref)
     steps: dict[str, StepCostRead] = {}
     for row in store.step_totals(conn, head.id):
@@ -96,7 +97,7 @@ def _run_costs(conn: Connection, ref: str) -> RunCostRead:
 @router.get(f"/runs/{RUN}/costs", summary="What a run's agents cost: per step and attempt, and in all",
             responses=_NOT_FOUND)  # fmt: skip
 async def get_run_costs(run: str, store_: StoreDep, _: Viewer) -> RunCostRead:
-    return await store_.read(_run_costs, run)
+    return await store_.read(run_costs, run)
 
 
 def _pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
