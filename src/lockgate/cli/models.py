@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
 from lockgate.api.schemas.models import AgentProfileRead, AgentProfileUpdate, ModelProfileRead, ModelProfileUpdate
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import InvalidInputError
 from lockgate.handlers.agent.services import Provider
 from lockgate.runtime.clock import SystemClock
@@ -45,14 +45,9 @@ def _db(ctx: typer.Context) -> Iterator[Database]:
         db.dispose()
 
 
-def _read(record: Any) -> dict[str, Any]:
-    """A profile as the API shows it (ModelProfileRead, AgentProfileRead)."""
-    schema = ModelProfileRead if isinstance(record, store.ModelProfileRecord) else AgentProfileRead
-    return schema(**dataclasses.asdict(record)).model_dump(mode="json")
-
-
 def _echo(records: Any) -> None:
-    typer.echo(json.dumps([_read(r) for r in records] if isinstance(records, list) else _read(records), indent=2))
+    first = records[0] if isinstance(records, list) and records else records
+    print_read(AgentProfileRead if isinstance(first, store.AgentProfileRecord) else ModelProfileRead, records)
 
 
 def _changes(schema: type[BaseModel], given: dict[str, Any], clear: list[str] | None) -> dict[str, Any]:

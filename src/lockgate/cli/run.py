@@ -15,6 +15,7 @@ import typer
 from pydantic import JsonValue
 
 from lockgate.cli.options import (
+    EXIT_DEFINITION,
     EXIT_FAILED,
     EXIT_WAITING,
     console,
@@ -43,16 +44,32 @@ __all__ = ["finish", "read_run", "register", "watch"]
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
 
 
-def validate(ctx: typer.Context, file: FileArg) -> None:
+def validate(
+    ctx: typer.Context,
+    file: FileArg,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result (or every problem) as JSON")] = False,
+) -> None:
     """Check a definition and report every problem at once, each with its node and field.
 
     Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    Exit codes: 0 valid, 2 not (with --json, ``{"valid": false, "errors": [{node_id, field, message}]}``).
     """
     with exit_on_errors():
-        spec = load_spec(file)
-        plan = compile_pipeline(spec)
-        if any(isinstance(n, AgentNode) for n in spec.nodes):
-            _check_models(settings(ctx), spec)
+        try:
+            spec = load_spec(file)
+            plan = compile_pipeline(spec)
+            if any(isinstance(n, AgentNode) for n in spec.nodes):
+                _check_models(settings(ctx), spec)
+        except DefinitionErrors as exc:
+            if not json_output:
+                raise
+            errors = [{"node_id": e.node_id, "field": e.field, "message": e.detail} for e in exc.errors]
+            typer.echo(json.dumps({"valid": False, "errors": errors}, indent=2))
+            raise typer.Exit(EXIT_DEFINITION) from None
+    if json_output:
+        typer.echo(json.dumps({"valid": True, "name": plan.name, "nodes": len(plan.nodes), "edges": len(plan.edges),
+                               "levels": len(plan.levels), "hash": plan.hash}, indent=2))  # fmt: skip
+        return
     console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
 
