@@ -76,6 +76,13 @@ def test_runs_costs_per_step_member_and_model_against_the_budgets(tmp_path: Path
     missing = cli(home, database_url, "runs", "costs", "priced/v9")
     assert missing.returncode == 1 and "not_found" in missing.stderr
 
+    per_run = json.loads(cli(home, database_url, "runs", "costs", "--pipeline", "priced", "--json").stdout)
+    assert [(r["number"], r["requests"]) for r in per_run["runs"]] == [(1, 3)]
+    assert per_run["totals"]["cost"] == pytest.approx(2 * CHEAP + DEAR)
+    assert "v1" in cli(home, database_url, "runs", "costs", "-p", "priced").stdout
+    neither = cli(home, database_url, "runs", "costs")
+    assert neither.returncode == 2 and "one of them" in neither.stderr
+
 
 def test_runs_costs_of_a_run_without_agents(tmp_path: Path, database_url: str) -> None:
     home = tmp_path / "home"

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.api.routes.agents import run_costs
+from lockgate.api.routes.agents import pipeline_costs, run_costs
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.spec.nodes import AgentNode
 from lockgate.store import conversations as store
@@ -127,24 +127,43 @@ def _print(report: dict[str, Any]) -> None:
                       highlight=False)  # fmt: skip
 
 
+def _print_pipeline(report: dict[str, Any]) -> None:
+    console.print(Text(f"{report['pipeline']}  agent costs per run", "bold"))
+    if not report["runs"]:
+        console.print("no model requests in its runs")
+        return
+    console.print(_table(["run"], [([f"v{r['number']}"], r) for r in report["runs"]], report["totals"]))
+
+
 def costs(
     ctx: typer.Context,
-    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN")],
+    run_ref: Annotated[str | None, typer.Argument(metavar="[RUN]", help="run id or PIPELINE/vN")] = None,
+    pipeline: Annotated[str | None, typer.Option("--pipeline", "-p", help="every run of the pipeline")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print it as JSON")] = False,
 ) -> None:
-    """Tokens and US$ of a run's agent steps: per step, member and model, in all, and against its budgets."""
+    """Tokens and US$ of a run's agent steps: per step, member and model, in all, and against its budgets.
+
+    With --pipeline: per run of the pipeline, and in all (replayed answers are free).
+    """
+    if (run_ref is None) == (pipeline is None):
+        raise typer.BadParameter("give a RUN or --pipeline NAME (one of them)")
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:
         upgrade(db)
         with exit_on_errors(), db.read() as conn:
-            report = _report(conn, run_ref)
+            if run_ref is not None:
+                report = _report(conn, run_ref)
+            else:
+                report = pipeline_costs(conn, pipeline or "").model_dump(mode="json")
     finally:
         db.dispose()
     if json_output:
         typer.echo(json.dumps(report, indent=2))
-        return
-    _print(report)
+    elif run_ref is not None:
+        _print(report)
+    else:
+        _print_pipeline(report)
 
 
 def register(runs_app: typer.Typer) -> None:

@@ -28,7 +28,7 @@ from lockgate.store.runs import find_run
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["router", "run_costs"]
+__all__ = ["pipeline_costs", "router", "run_costs"]
 
 router = APIRouter(tags=["agents"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run, step or pipeline"}}
@@ -100,7 +100,7 @@ async def get_run_costs(run: str, store_: StoreDep, _: Viewer) -> RunCostRead:
     return await store_.read(run_costs, run)
 
 
-def _pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
+def pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
     listing.live_pipeline(conn, name)
     runs = [RunCostSummary(run_id=r.id, number=r.number, **_totals(r)) for r in store.pipeline_totals(conn, name)]
     totals = CostTotals(**{k: sum(getattr(r, k) for r in runs) for k in CostTotals.model_fields})
@@ -110,4 +110,4 @@ def _pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
 @router.get("/pipelines/{name}/costs", summary="What a pipeline's agents cost: per run, and in all",
             responses=_NOT_FOUND)  # fmt: skip
 async def get_pipeline_costs(name: str, store_: StoreDep, _: Viewer) -> PipelineCostRead:
-    return await store_.read(_pipeline_costs, name)
+    return await store_.read(pipeline_costs, name)
