@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lockgate.cli import costs, credentials, db, keys, models, rollback, run, runs, serve, tasks, worker
+from lockgate.cli import conversation, costs, credentials, db, keys, models, rollback, run, runs, serve, tasks, worker
 from lockgate.cli.log_format import configure_logging
 from lockgate.settings import Settings
 
@@ -51,3 +51,4 @@ app.add_typer(db.app, name="db")
 tasks.register(app)
 rollback.register(app, runs.app)
 costs.register(runs.app)
+conversation.register(runs.app)

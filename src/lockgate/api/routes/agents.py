@@ -28,7 +28,7 @@ from lockgate.store.runs import find_run
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["pipeline_costs", "router", "run_costs"]
+__all__ = ["pipeline_costs", "router", "run_costs", "step_conversation"]
 
 router = APIRouter(tags=["agents"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run, step or pipeline"}}
@@ -50,7 +50,8 @@ def _sum(turns: list[TurnRead]) -> CostTotals:
     )
 
 
-def _conversation(conn: Connection, ref: str, step: str, attempt: int | None) -> StepConversationRead:
+def step_conversation(conn: Connection, ref: str, step: str, attempt: int | None) -> StepConversationRead:
+    """Each attempt's turns of a step, with their totals (the API's and ``lockgate runs conversation``'s)."""
     head = find_run(conn, ref)
     listing.step_attempts(conn, head.id, step)  # 404 for an unknown step
     by_attempt: dict[int, list[TurnRead]] = {}
@@ -69,7 +70,7 @@ async def get_conversation(
     run: str, step: str, store_: StoreDep, _: Viewer,
     attempt: Annotated[int | None, Query(ge=1, le=MAX_INT, description="one attempt; default: all")] = None,
 ) -> StepConversationRead:  # fmt: skip
-    return await store_.read(_conversation, run, step, attempt)
+    return await store_.read(step_conversation, run, step, attempt)
 
 
 def _totals(row: Any, replayed: int = 0) -> dict[str, Any]:

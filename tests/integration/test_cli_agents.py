@@ -1,4 +1,4 @@
-"""``lockgate runs costs`` on a run whose agents talk to a local OpenAI-compatible server (SQLite and PostgreSQL)."""
+"""``lockgate runs costs`` and ``runs conversation`` on runs whose agents talk to a local OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.integration.helpers import cli, write_pipeline
-from tests.openai_server import Reply, chat_server
+from tests.openai_server import Reply, ToolCall, chat_server, tool_results
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,3 +93,40 @@ def test_runs_costs_of_a_run_without_agents(tmp_path: Path, database_url: str) -
     report = json.loads(cli(home, database_url, "runs", "costs", "plain/v1", "--json").stdout)
     assert (report["steps"], report["members"], report["models"], report["budgets"]) == ([], [], [], [])
     assert report["totals"]["cost"] == 0
+
+
+def _note_then_answer(body: dict[str, Any]) -> Reply:
+    """First a tool call (write a note), then, with its result in the history, the answer."""
+    if tool_results(body):
+        return Reply(text="Noted: " + "x" * 600)
+    return Reply(tool_calls=(ToolCall("write_artifact", {"name": "note.txt", "content": "remember"}),))
+
+
+def test_runs_conversation_shows_turns_messages_and_tool_calls(tmp_path: Path, database_url: str) -> None:
+    home = tmp_path / "home"
+    config = {"model": "cheap", "instructions": "You keep notes.", "prompt": "Note it.", "tools": ["write_artifact"]}
+    noting = {"name": "noting", "nodes": [{"id": "note", "kind": "agent", "config": config}]}
+    with chat_server(_note_then_answer) as server:
+        _add_model(home, database_url, "cheap", server.base_url, ("1", "2"))
+        ran = cli(home, database_url, "run", str(write_pipeline(tmp_path, noting)), "-q")
+        assert ran.returncode == 0, ran.stderr + ran.stdout
+
+    as_json = cli(home, database_url, "runs", "conversation", "noting/v1", "note", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    read = json.loads(as_json.stdout)
+    [attempt] = read["attempts"]
+    [turn] = attempt["turns"]
+    assert (turn["member"], turn["requests"], turn["tool_calls"]) == ("agent", 2, 1)
+    assert attempt["totals"]["requests"] == 2
+
+    shown = cli(home, database_url, "runs", "conversation", "noting/v1", "note")
+    assert shown.returncode == 0, shown.stderr
+    for fragment in ("attempt 1", "agent (agent)", "instructions  You keep notes.", "user          Note it.",
+                     'tool call     write_artifact({"name": "note.txt", "content": "remember"})',
+                     "tool result   write_artifact:", "model         Noted: xxx",
+                     "more characters: --full"):  # fmt: skip
+        assert fragment in shown.stdout, (fragment, shown.stdout)
+    full = cli(home, database_url, "runs", "conversation", "noting/v1", "note", "--full")
+    assert "x" * 600 in full.stdout and "--full]" not in full.stdout
+    unknown = cli(home, database_url, "runs", "conversation", "noting/v1", "ghost")
+    assert unknown.returncode == 1 and "step 'ghost' not found" in unknown.stderr
