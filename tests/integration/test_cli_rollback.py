@@ -1,11 +1,12 @@
-"""``lockgate rollback``, ``runs rollbacks`` and ``runs latest`` as users run them (SQLite, PostgreSQL)."""
+"""``lockgate rollback``, ``runs rollbacks``, ``runs latest`` and ``artifacts`` as users run them (both databases)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import TYPE_CHECKING, Any
 
-from tests.integration.helpers import cli, select_rows, write_pipeline
+from tests.integration.helpers import LOCKGATE, cli, cli_env, select_rows, write_pipeline
 
 from lockgate.store.tables import rollbacks
 
@@ -135,3 +136,49 @@ def test_runs_latest_shows_and_points_back(tmp_path: Path, database_url: str) ->
     missing = cli(home, database_url, "runs", "latest", "nothing")
     assert missing.returncode == 1 and "not_found" in missing.stderr
     assert link.readlink().name == "v1"  # none of the refusals moved it
+
+
+WRITER: dict[str, Any] = {
+    "name": "writer",
+    "nodes": [{"id": "w", "kind": "script", "config": {"code": (
+        "import json, os\nn = int(os.environ['LOCKGATE_ATTEMPT'])\n"
+        "open('out.txt', 'w').write(f'line one\\nattempt {n}\\n')\n"
+        "json.dump({'attempt': n, 'same': True}, open('out.json', 'w'))\n"
+        "open('raw.bin', 'wb').write(bytes([0, 255, n]))\noutput = n")}}],
+}  # fmt: skip
+
+
+def test_artifacts_list_get_and_diff_across_attempts(tmp_path: Path, database_url: str) -> None:
+    home = tmp_path / "home"
+    assert cli(home, database_url, "run", str(write_pipeline(tmp_path, WRITER)), "-q").returncode == 0
+    assert cli(home, database_url, "rollback", "writer/v1", "--to", "w", "-q").returncode == 0
+    listed = json.loads(cli(home, database_url, "artifacts", "list", "writer/v1", "--json").stdout)
+    ids = {(a["name"], a["attempt"], a["archived"]): a["id"] for a in listed}
+    assert set(ids) == {(name, n, n == 1) for name in ("out.txt", "out.json", "raw.bin") for n in (1, 2)}
+    archived = json.loads(cli(home, database_url, "artifacts", "list", "writer/v1", "--archived", "--json").stdout)
+    assert {a["attempt"] for a in archived} == {1}
+    table = cli(home, database_url, "artifacts", "list", "writer/v1", "--step", "w", "--attempt", "2")
+    assert ids[("out.txt", 2, False)] in table.stdout and ids[("out.txt", 1, True)] not in table.stdout
+
+    old_raw = ids[("raw.bin", 1, True)]
+    argv = [LOCKGATE, "--home", str(home), "--database-url", database_url, "artifacts", "get", old_raw]
+    raw = subprocess.run(argv, capture_output=True, env=cli_env(), check=False, timeout=60)
+    assert raw.returncode == 0 and raw.stdout == bytes([0, 255, 1])  # the archived file, byte for byte
+    saved = tmp_path / "copy.txt"
+    assert cli(home, database_url, "artifacts", "get", ids[("out.txt", 2, False)], "-o", str(saved)).returncode == 0
+    assert saved.read_text() == "line one\nattempt 2\n"
+
+    text = cli(home, database_url, "artifacts", "diff", ids[("out.txt", 1, True)], ids[("out.txt", 2, False)])
+    assert text.returncode == 1  # they differ, as diff(1) says
+    assert "-attempt 1" in text.stdout and "+attempt 2" in text.stdout and " line one" in text.stdout
+    data = cli(home, database_url, "artifacts", "diff", ids[("out.json", 1, True)], ids[("out.json", 2, False)],
+               "--json")  # fmt: skip
+    compared = json.loads(data.stdout)
+    assert compared["identical"] is False
+    assert compared["json_changes"] == [{"path": "$.attempt", "op": "changed", "left": 1, "right": 2}]
+    same = cli(home, database_url, "artifacts", "diff", ids[("out.txt", 2, False)], ids[("out.txt", 2, False)])
+    assert same.returncode == 0 and "identical" in same.stdout
+    binary = cli(home, database_url, "artifacts", "diff", ids[("raw.bin", 1, True)], ids[("raw.bin", 2, False)])
+    assert binary.returncode == 1 and "binary files differ" in binary.stdout
+    missing = cli(home, database_url, "artifacts", "get", "nope")
+    assert missing.returncode == 1 and "artifact 'nope' not found" in missing.stderr
