@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.api.routes.artifacts import artifact_read
 from lockgate.artifacts.compare import json_changes, text_diff
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.cli.options import console, exit_on_errors, settings
@@ -69,6 +68,9 @@ def list_(
 ) -> None:
     """A run's artifacts: every attempt's, newest attempt first per step."""
     rows = _read(ctx, lambda conn: listing.run_artifacts(conn, find_run(conn, run_ref).id, step, attempt, archived))
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.artifacts import artifact_read
+
     reads = [artifact_read(r) for r in rows]
     if json_output:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reads], indent=2))

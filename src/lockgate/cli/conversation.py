@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from lockgate.api.routes.agents import step_conversation
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
@@ -65,6 +64,9 @@ def conversation(
     json_output: Annotated[bool, typer.Option("--json", help="print it as JSON (the API's shape)")] = False,
 ) -> None:
     """An agent step's conversation: each attempt's turns (member, role, round), messages and tool calls, usage."""
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.agents import step_conversation
+
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:

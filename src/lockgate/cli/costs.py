@@ -14,7 +14,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.api.routes.agents import pipeline_costs, run_costs
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.spec.nodes import AgentNode
 from lockgate.store import conversations as store
@@ -61,6 +60,9 @@ def _budget(scope: str, limit: Budget, spent: store.Totals, held: store.Totals) 
 
 
 def _report(conn: Connection, ref: str) -> dict[str, Any]:
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.agents import run_costs
+
     head = find_run(conn, ref)
     read = run_costs(conn, head.id)
     report = read.model_dump(mode="json")
@@ -147,6 +149,9 @@ def costs(
     """
     if (run_ref is None) == (pipeline is None):
         raise typer.BadParameter("give a RUN or --pipeline NAME (one of them)")
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.agents import pipeline_costs
+
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:

@@ -16,7 +16,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.api.routes.rollbacks import rollback_read
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.cli.run import finish, read_run, watch
 from lockgate.engine import RunMadeLatest, RunRolledBack, RunStatus
@@ -65,6 +64,9 @@ def _head(cfg: Settings, ref: str) -> RunHead:
 
 
 def _recorded(runtime: Runtime, run_id: str, rollback_id: str) -> RollbackRead:
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.rollbacks import rollback_read
+
     with runtime.db.read() as conn:
         return rollback_read(next(r for r in archives.list_rollbacks(conn, run_id=run_id) if r.id == rollback_id))
 
@@ -142,6 +144,9 @@ def rollbacks(
                 rows = archives.list_rollbacks(conn, pipeline_id=pipeline_store.get_pipeline(conn, pipeline or "").id)
     finally:
         db.dispose()
+    # FastAPI loads only when this command runs: every other command starts faster
+    from lockgate.api.routes.rollbacks import rollback_read
+
     done = [rollback_read(r) for r in rows]
     if json_output:
         typer.echo(json.dumps([d.model_dump(mode="json") for d in done], indent=2))
