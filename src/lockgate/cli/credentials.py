@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.api.schemas.credentials import CredentialRead
+from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import NotFoundError
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.credentials import CredentialCipher, load_cipher
@@ -86,10 +87,15 @@ def set_(
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(
+    ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="print them as JSON")] = False
+) -> None:
     """Every credential: name, description, dates (never a value)."""
     with exit_on_errors(), _db(ctx) as db, db.read() as conn:
         records = credential_store.list_credentials(conn)
+    if json_output:
+        print_read(CredentialRead, records)
+        return
     table = Table("name", "description", "updated", box=None, header_style="bold")
     for r in records:
         table.add_row(r.name, r.description or "", f"{r.updated_at:%Y-%m-%d %H:%M}")

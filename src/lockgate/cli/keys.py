@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.api.schemas.auth import KeyCreated, KeyRead
+from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import NotFoundError
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
@@ -19,6 +20,7 @@ from lockgate.store.migrate import upgrade
 __all__ = ["app"]
 
 app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="print it as JSON (the API's shape)")]
 
 
 def _db(ctx: typer.Context) -> Database:
@@ -35,6 +37,7 @@ def create(
     role: Annotated[Role, typer.Option(help="role of a new user")] = Role.ADMIN,
     name: Annotated[str, typer.Option(help="what the key is for")] = "cli",
     expires_in_days: Annotated[int | None, typer.Option(min=1, help="the key expires after this many days")] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
     now = SystemClock().now()
@@ -45,15 +48,23 @@ def create(
         except NotFoundError:
             user_id = auth_store.create_user(conn, user, role, now)
         key_id, key = auth_store.create_key(conn, user_id, name, now, expires)
+        record = next(k for k in auth_store.list_keys(conn, user_id) if k.id == key_id)
+    if json_output:
+        read = KeyRead.model_validate({k: getattr(record, k) for k in KeyRead.model_fields})
+        typer.echo(KeyCreated(**read.model_dump(), key=key.plaintext).model_dump_json(indent=2))
+        return
     console.print(f"key {key_id} for {user}:")
     typer.echo(key.plaintext)
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Every key: id, user, role, prefix, state (never the key itself)."""
     with exit_on_errors(), _db(ctx).read() as conn:
         keys = auth_store.list_keys(conn)
+    if json_output:
+        print_read(KeyRead, keys)
+        return
     table = Table("id", "user", "role", "name", "prefix", "state", box=None, header_style="bold")
     for k in keys:
         state = "revoked" if k.revoked_at else f"expires {k.expires_at:%Y-%m-%d}" if k.expires_at else "active"

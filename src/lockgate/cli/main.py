@@ -8,7 +8,21 @@ from typing import Annotated
 
 import typer
 
-from lockgate.cli import credentials, db, keys, models, run, runs, serve, tasks, worker
+from lockgate.cli import (
+    artifacts,
+    conversation,
+    costs,
+    credentials,
+    db,
+    keys,
+    models,
+    rollback,
+    run,
+    runs,
+    serve,
+    tasks,
+    worker,
+)
 from lockgate.cli.log_format import configure_logging
 from lockgate.settings import Settings
 
@@ -47,5 +61,9 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(models.models_app, name="models")
 app.add_typer(models.agents_app, name="agents")
 app.add_typer(runs.app, name="runs")
+app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 tasks.register(app)
+rollback.register(app, runs.app)
+costs.register(runs.app)
+conversation.register(runs.app)

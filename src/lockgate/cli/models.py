@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.api.schemas.models import AgentProfileRead, AgentProfileUpdate, ModelProfileRead, ModelProfileUpdate
+from lockgate.cli.options import console, exit_on_errors, print_read, settings
+from lockgate.errors import InvalidInputError
 from lockgate.handlers.agent.services import Provider
 from lockgate.runtime.clock import SystemClock
 from lockgate.spec.agent import BuiltinTool
@@ -23,6 +28,10 @@ __all__ = ["agents_app", "models_app"]
 models_app = typer.Typer(help="Model profiles: which model, where, with which credential, at what price.",
                          no_args_is_help=True)  # fmt: skip
 agents_app = typer.Typer(help="Agent profiles: predefined agents that team members refer to.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="print the profile(s) as JSON (the API's shape)")]
+ClearOption = Annotated[
+    list[str] | None, typer.Option("--clear", help="set an optional field back to none (repeat), e.g. base-url")
+]
 
 
 @contextlib.contextmanager
@@ -34,6 +43,44 @@ def _db(ctx: typer.Context) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+def _echo(records: Any) -> None:
+    first = records[0] if isinstance(records, list) and records else records
+    print_read(AgentProfileRead if isinstance(first, store.AgentProfileRecord) else ModelProfileRead, records)
+
+
+def _changes(schema: type[BaseModel], given: dict[str, Any], clear: list[str] | None) -> dict[str, Any]:
+    """The fields to change, checked as the API checks them; problems name the option."""
+    values = {k: v for k, v in given.items() if v is not None}
+    for name in clear or []:
+        field = name.replace("-", "_")
+        if field not in schema.model_fields:
+            raise InvalidInputError([f"--clear: {name!r} is not a field (fields: "
+                                     f"{', '.join(f.replace('_', '-') for f in schema.model_fields)})"])  # fmt: skip
+        if field in values:
+            raise InvalidInputError([f"--clear {name}: the field is also given a value"])
+        values[field] = None
+    if not values:
+        raise InvalidInputError(["nothing to change: give at least one option (see --help)"])
+    try:
+        checked = schema.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"--{where.replace('_', '-')}: {message}" if where else f"--clear: {message}")
+        raise InvalidInputError(problems) from None
+    return checked.model_dump(mode="json", exclude_unset=True)
+
+
+def _report(kind: str, before: Any, after: Any) -> None:
+    old, new = dataclasses.asdict(before), dataclasses.asdict(after)
+    changed = [k for k in new if k not in {"created_at", "updated_at"} and old[k] != new[k]]
+    console.print(f"updated {kind} {after.name}" + ("" if changed else " (no field changed)"), highlight=False)
+    for k in changed:
+        console.print(f"  {k}: {json.dumps(old[k])} → {json.dumps(new[k])}", highlight=False)
 
 
 @models_app.command("add")
@@ -49,6 +96,7 @@ def add_model(
     input_price: Annotated[float, typer.Option(min=0, help="US$ per million input tokens")] = 0.0,
     output_price: Annotated[float, typer.Option(min=0, help="US$ per million output tokens")] = 0.0,
     description: Annotated[str | None, typer.Option()] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Add a model profile (its API key: `lockgate credentials set NAME`, then --credential NAME)."""
     values: dict[str, Any] = {
@@ -64,20 +112,69 @@ def add_model(
         "description": description,
     }
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
-        store.create_model_profile(conn, values, SystemClock().now())
+        record = store.create_model_profile(conn, values, SystemClock().now())
+    if json_output:
+        _echo(record)
+        return
     console.print(f"added model profile {name}")
 
 
 @models_app.command("list")
-def list_models(ctx: typer.Context) -> None:
+def list_models(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Every model profile with its prices (US$ per million tokens, in / out)."""
     with exit_on_errors(), _db(ctx) as db, db.read() as conn:
         records = store.list_model_profiles(conn)
+    if json_output:
+        _echo(records)
+        return
     table = Table("name", "provider", "model", "base url", "credential", "price in/out", box=None, header_style="bold")
     for r in records:
         table.add_row(r.name, r.provider, r.model_id, r.base_url or "", r.credential or "",
                       f"{r.input_price:g} / {r.output_price:g}")  # fmt: skip
     console.print(table)
+
+
+@models_app.command("show")
+def show_model(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
+    """One model profile, every field (the credential by name: its value is never shown)."""
+    with exit_on_errors(), _db(ctx) as db, db.read() as conn:
+        record = store.get_model_profile(conn, name)
+    if json_output:
+        _echo(record)
+        return
+    for key, value in dataclasses.asdict(record).items():
+        console.print(f"{key:<13} {'' if value is None else value}", highlight=False)
+
+
+@models_app.command("update")
+def update_model(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the profile to change; only the options given change")],
+    provider: Annotated[Provider | None, typer.Option(help="openai, anthropic or openai_compatible")] = None,
+    model_id: Annotated[str | None, typer.Option("--model-id", help="the provider's model name")] = None,
+    base_url: Annotated[str | None, typer.Option(help="the API base URL")] = None,
+    credential: Annotated[str | None, typer.Option(help="the credential holding the API key")] = None,
+    temperature: Annotated[float | None, typer.Option(min=0, max=2)] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="output tokens per request")] = None,
+    input_price: Annotated[float | None, typer.Option(min=0, help="US$ per million input tokens")] = None,
+    output_price: Annotated[float | None, typer.Option(min=0, help="US$ per million output tokens")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    clear: ClearOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change some fields of a model profile; --clear FIELD empties an optional one (required ones cannot be)."""
+    given = {"provider": provider.value if provider else None, "model_id": model_id, "base_url": base_url,
+             "credential": credential, "temperature": temperature, "max_tokens": max_tokens,
+             "input_price": input_price, "output_price": output_price, "description": description}  # fmt: skip
+    with exit_on_errors():
+        values = _changes(ModelProfileUpdate, given, clear)
+        with _db(ctx) as db, db.write() as conn:
+            before = store.get_model_profile(conn, name)
+            after = store.update_model_profile(conn, name, values, SystemClock().now())
+    if json_output:
+        _echo(after)
+        return
+    _report("model profile", before, after)
 
 
 @models_app.command("delete")
@@ -100,6 +197,7 @@ def add_agent(
     ] = None,
     temperature: Annotated[float | None, typer.Option(min=0, max=2)] = None,
     description: Annotated[str | None, typer.Option()] = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Add an agent profile."""
     text = instructions_file.read_text(encoding="utf-8") if instructions_file is not None else instructions
@@ -112,19 +210,70 @@ def add_agent(
         "description": description,
     }
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
-        store.create_agent_profile(conn, values, SystemClock().now())
+        record = store.create_agent_profile(conn, values, SystemClock().now())
+    if json_output:
+        _echo(record)
+        return
     console.print(f"added agent profile {name}")
 
 
 @agents_app.command("list")
-def list_agents(ctx: typer.Context) -> None:
+def list_agents(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Every agent profile."""
     with exit_on_errors(), _db(ctx) as db, db.read() as conn:
         records = store.list_agent_profiles(conn)
+    if json_output:
+        _echo(records)
+        return
     table = Table("name", "model", "tools", "instructions", box=None, header_style="bold")
     for r in records:
         table.add_row(r.name, r.model or "", ", ".join(r.tools or []), (r.instructions or "")[:60])
     console.print(table)
+
+
+@agents_app.command("show")
+def show_agent(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
+    """One agent profile, its instructions in full."""
+    with exit_on_errors(), _db(ctx) as db, db.read() as conn:
+        record = store.get_agent_profile(conn, name)
+    if json_output:
+        _echo(record)
+        return
+    for key, value in dataclasses.asdict(record).items():
+        if key != "instructions":
+            shown = ", ".join(value) if isinstance(value, list) else "" if value is None else value
+            console.print(f"{key:<12} {shown}", highlight=False)
+    console.print(f"instructions\n{record.instructions or ''}", highlight=False, markup=False)
+
+
+@agents_app.command("update")
+def update_agent(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the profile to change; only the options given change")],
+    model: Annotated[str | None, typer.Option(help="a model profile")] = None,
+    instructions: Annotated[str | None, typer.Option(help="the agent's instructions")] = None,
+    instructions_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False)] = None,
+    tool: Annotated[list[BuiltinTool] | None, typer.Option(help="a built-in tool (repeat): the new list")] = None,
+    temperature: Annotated[float | None, typer.Option(min=0, max=2)] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    clear: ClearOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change some fields of an agent profile; --clear FIELD empties one (e.g. tools: the node's apply again)."""
+    if instructions is not None and instructions_file is not None:
+        raise typer.BadParameter("give --instructions or --instructions-file, not both")
+    text = instructions_file.read_text(encoding="utf-8") if instructions_file is not None else instructions
+    given = {"model": model, "instructions": text, "tools": [t.value for t in tool] if tool else None,
+             "temperature": temperature, "description": description}  # fmt: skip
+    with exit_on_errors():
+        values = _changes(AgentProfileUpdate, given, clear)
+        with _db(ctx) as db, db.write() as conn:
+            before = store.get_agent_profile(conn, name)
+            after = store.update_agent_profile(conn, name, values, SystemClock().now())
+    if json_output:
+        _echo(after)
+        return
+    _report("agent profile", before, after)
 
 
 @agents_app.command("delete")

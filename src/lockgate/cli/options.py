@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 import yaml
-from pydantic import JsonValue
+from pydantic import BaseModel, JsonValue
 from rich.console import Console
 
 from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
@@ -23,6 +23,7 @@ __all__ = [
     "err_console",
     "exit_on_errors",
     "parse_inputs",
+    "print_read",
     "settings",
 ]
 
@@ -36,6 +37,16 @@ EXIT_WAITING = 3  # the run is not finished: it waits for a person (a human task
 def settings(ctx: typer.Context) -> Settings:
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Settings) else Settings()
+
+
+def print_read(schema: type[BaseModel], records: object) -> None:
+    """Print records (one, or a list) as JSON in the API's shape: ``schema`` is the API's ``…Read`` model."""
+
+    def one(record: object) -> object:
+        return schema.model_validate({k: getattr(record, k) for k in schema.model_fields}).model_dump(mode="json")
+
+    shown = [one(r) for r in records] if isinstance(records, list) else one(records)
+    typer.echo(json.dumps(shown, indent=2))
 
 
 def parse_inputs(

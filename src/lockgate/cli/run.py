@@ -15,6 +15,7 @@ import typer
 from pydantic import JsonValue
 
 from lockgate.cli.options import (
+    EXIT_DEFINITION,
     EXIT_FAILED,
     EXIT_WAITING,
     console,
@@ -38,21 +39,37 @@ from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, lock_run
 
-__all__ = ["register"]
+__all__ = ["finish", "read_run", "register", "watch"]
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
 
 
-def validate(ctx: typer.Context, file: FileArg) -> None:
+def validate(
+    ctx: typer.Context,
+    file: FileArg,
+    json_output: Annotated[bool, typer.Option("--json", help="print the result (or every problem) as JSON")] = False,
+) -> None:
     """Check a definition and report every problem at once, each with its node and field.
 
     Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    Exit codes: 0 valid, 2 not (with --json, ``{"valid": false, "errors": [{node_id, field, message}]}``).
     """
     with exit_on_errors():
-        spec = load_spec(file)
-        plan = compile_pipeline(spec)
-        if any(isinstance(n, AgentNode) for n in spec.nodes):
-            _check_models(settings(ctx), spec)
+        try:
+            spec = load_spec(file)
+            plan = compile_pipeline(spec)
+            if any(isinstance(n, AgentNode) for n in spec.nodes):
+                _check_models(settings(ctx), spec)
+        except DefinitionErrors as exc:
+            if not json_output:
+                raise
+            errors = [{"node_id": e.node_id, "field": e.field, "message": e.detail} for e in exc.errors]
+            typer.echo(json.dumps({"valid": False, "errors": errors}, indent=2))
+            raise typer.Exit(EXIT_DEFINITION) from None
+    if json_output:
+        typer.echo(json.dumps({"valid": True, "name": plan.name, "nodes": len(plan.nodes), "edges": len(plan.edges),
+                               "levels": len(plan.levels), "hash": plan.hash}, indent=2))  # fmt: skip
+        return
     console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
 
@@ -113,7 +130,7 @@ def run(
         request = ExtendRequest(extend, start_at) if extend is not None else None
         options = RunOptions(budget=budget or None, replay_from=replay)
         state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request))
-    _finish(state, json_output)
+    finish(state, json_output)
 
 
 async def _run(
@@ -133,12 +150,12 @@ async def _run(
                                                                                       options.replay_from))  # fmt: skip
         head = await runtime.create_run(spec, given, options, extend)
         title = f"{spec.name} v{head.number}  (run {head.id})"
-        return await _watch(runtime, plan, head.id, title, quiet)
+        return await watch(runtime, plan, head.id, title, quiet)
     finally:
         await runtime.stop()
 
 
-async def _watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
+async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -205,7 +222,7 @@ def _waiting(state: RunState) -> None:
     raise typer.Exit(EXIT_WAITING)
 
 
-def _finish(state: RunState, json_output: bool) -> None:
+def finish(state: RunState, json_output: bool) -> None:
     if not state.status.terminal and people_only(state):
         _waiting(state)
     ok, failed, skipped, total = summary(state)
@@ -232,7 +249,7 @@ def resume(
     """Carry on a run after a crash (or resume a paused one) and watch it to the end."""
     with exit_on_errors():
         state = asyncio.run(_resume(settings(ctx), run_ref, quiet))
-    _finish(state, json_output)
+    finish(state, json_output)
 
 
 async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
@@ -243,12 +260,12 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
     runtime = Runtime(cfg, scope={head.id})
     await runtime.start()
     try:
-        plan, state = await runtime.db_call(_read, runtime, head.id)
+        plan, state = await runtime.db_call(read_run, runtime, head.id)
         if state.status is RunStatus.PAUSED:
             with contextlib.suppress(InvalidTransitionError):  # someone resumed it meanwhile
                 await runtime.apply(head.id, RunResumed(by="cli"))
         await runtime.maintenance.once()  # recover lost attempts and due timers now, not in two seconds
-        return await _watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
+        return await watch(runtime, plan, head.id, f"{head.pipeline} v{head.number}  (run {head.id})", quiet)
     finally:
         await runtime.stop()
 
@@ -262,7 +279,7 @@ def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
     return head.id
 
 
-def _read(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:
+def read_run(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:
     with runtime.db.read() as conn:
         return runtime.applier.read_state(conn, lock_run(conn, run_id))
 

@@ -18,7 +18,9 @@ from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Look at runs: list them, show one in detail.", no_args_is_help=True)
+app = typer.Typer(
+    help="Look at runs: list, show, costs, conversation, rollbacks, which run is latest.", no_args_is_help=True
+)
 
 
 def _db(ctx: typer.Context) -> Database:

@@ -83,7 +83,10 @@ def show(task: TaskArg, url: UrlOption = DEFAULT_URL, key: KeyOption = None, jso
         console.print(f"answers: {', '.join(detail['actions'])}{'' if detail['can_answer'] else ' (not by you)'}")
 
 
-def _answered(detail: dict[str, Any]) -> None:
+def _answered(detail: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        _print_json(detail)
+        return
     console.print(
         f"task {detail['id']}: {detail['status']} by {detail['closed_by']}  ({detail['run']} {detail['step']})"
     )
@@ -95,10 +98,11 @@ def approve(
     comment: Annotated[str | None, typer.Option(help="recorded with the answer")] = None,
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Approve a task: the step starts, or its attempt counts as done and the run goes on."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/approve", json={"comment": comment}))
+        _answered(api.call("POST", f"/tasks/{task}/approve", json={"comment": comment}), json_output)
 
 
 @app.command()
@@ -107,10 +111,11 @@ def revise(
     feedback: Annotated[str, typer.Option("--feedback", "-f", help="what to change: the next attempt sees it")],
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Send a step back: it runs again with the feedback (up to its max_revisions)."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/revise", json={"feedback": feedback}))
+        _answered(api.call("POST", f"/tasks/{task}/revise", json={"feedback": feedback}), json_output)
 
 
 @app.command()
@@ -119,16 +124,19 @@ def reject(
     reason: Annotated[str | None, typer.Option(help="recorded, and in the step's error")] = None,
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Reject: the step fails with error kind rejected (its on_error decides what follows)."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/reject", json={"reason": reason}))
+        _answered(api.call("POST", f"/tasks/{task}/reject", json={"reason": reason}), json_output)
 
 
 def _value(field: dict[str, Any] | None, raw: str) -> Any:
     """Text as given for text, date and single-choice fields; ``@path`` uploads a file; else JSON if it parses."""
     kind = field["type"] if field is not None else None
     if kind == "file":
+        if not raw:
+            return None  # no file
         path = Path(raw.removeprefix("@")).expanduser()
         if not path.is_file():
             raise typer.BadParameter(f"{path} is not a file", param_hint="--field")
@@ -150,8 +158,13 @@ def submit(
     comment: Annotated[str | None, typer.Option(help="recorded with the answer")] = None,
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    json_output: JsonOption = False,
 ) -> None:
-    """Fill in a human step's form; refused values are listed field by field and nothing changes."""
+    """Fill in a human step's form; refused values are listed field by field and nothing changes.
+
+    A value is taken as text for text, date and single-choice fields, else as JSON when it parses
+    (``--field n=3``, ``--field tags='["a","b"]'``). A file field takes ``name=@path``: the file is uploaded.
+    """
     with server(url, key) as api:
         form = {f["name"]: f for f in api.call("GET", f"/tasks/{task}").get("form") or []}
         values: dict[str, Any] = {}
@@ -160,7 +173,7 @@ def submit(
             if not sep or not name:
                 raise typer.BadParameter(f"{pair!r} is not name=value", param_hint="--field")
             values[name] = _value(form.get(name), raw)
-        _answered(api.call("POST", f"/tasks/{task}/submit", json={"values": values, "comment": comment}))
+        _answered(api.call("POST", f"/tasks/{task}/submit", json={"values": values, "comment": comment}), json_output)
 
 
 def register(root: typer.Typer) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "save_run_options",
     "spent",
     "step_totals",
+    "usage_breakdown",
 ]
 
 
@@ -184,6 +185,18 @@ def step_totals(conn: Connection, run_id: str) -> list[Row[Any]]:
         .group_by(agent_exchanges.c.step_key, agent_exchanges.c.node_id, agent_exchanges.c.attempt)
         .order_by(agent_exchanges.c.step_key, agent_exchanges.c.attempt)
     )  # fmt: skip
+    return list(conn.execute(stmt))
+
+
+def usage_breakdown(conn: Connection, run_id: str) -> list[Row[Any]]:
+    """Per step, member, model and whether replayed: tokens, requests and cost (every attempt together)."""
+    ex = agent_exchanges.c
+    stmt = (
+        select(ex.step_key, ex.node_id, ex.member, ex.model, ex.replayed, *_SUMS)
+        .where(ex.run_id == run_id)
+        .group_by(ex.step_key, ex.node_id, ex.member, ex.model, ex.replayed)
+        .order_by(ex.step_key, ex.member, ex.model)
+    )
     return list(conn.execute(stmt))
 
 

@@ -28,7 +28,7 @@ from lockgate.store.runs import find_run
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["router"]
+__all__ = ["pipeline_costs", "router", "run_costs", "step_conversation"]
 
 router = APIRouter(tags=["agents"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run, step or pipeline"}}
@@ -50,7 +50,8 @@ def _sum(turns: list[TurnRead]) -> CostTotals:
     )
 
 
-def _conversation(conn: Connection, ref: str, step: str, attempt: int | None) -> StepConversationRead:
+def step_conversation(conn: Connection, ref: str, step: str, attempt: int | None) -> StepConversationRead:
+    """Each attempt's turns of a step, with their totals (the API's and ``lockgate runs conversation``'s)."""
     head = find_run(conn, ref)
     listing.step_attempts(conn, head.id, step)  # 404 for an unknown step
     by_attempt: dict[int, list[TurnRead]] = {}
@@ -69,7 +70,7 @@ async def get_conversation(
     run: str, step: str, store_: StoreDep, _: Viewer,
     attempt: Annotated[int | None, Query(ge=1, le=MAX_INT, description="one attempt; default: all")] = None,
 ) -> StepConversationRead:  # fmt: skip
-    return await store_.read(_conversation, run, step, attempt)
+    return await store_.read(step_conversation, run, step, attempt)
 
 
 def _totals(row: Any, replayed: int = 0) -> dict[str, Any]:
@@ -77,7 +78,8 @@ def _totals(row: Any, replayed: int = 0) -> dict[str, Any]:
             "cost": float(row[-1]), "replayed": replayed}  # fmt: skip
 
 
-def _run_costs(conn: Connection, ref: str) -> RunCostRead:
+def run_costs(conn: Connection, ref: str) -> RunCostRead:
+    """Per step and attempt, in all, and the run's budget (the API's and ``lockgate runs costs --json``'s)."""
     head = find_run(conn, ref)
     steps: dict[str, StepCostRead] = {}
     for row in store.step_totals(conn, head.id):
@@ -96,10 +98,10 @@ def _run_costs(conn: Connection, ref: str) -> RunCostRead:
 @router.get(f"/runs/{RUN}/costs", summary="What a run's agents cost: per step and attempt, and in all",
             responses=_NOT_FOUND)  # fmt: skip
 async def get_run_costs(run: str, store_: StoreDep, _: Viewer) -> RunCostRead:
-    return await store_.read(_run_costs, run)
+    return await store_.read(run_costs, run)
 
 
-def _pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
+def pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
     listing.live_pipeline(conn, name)
     runs = [RunCostSummary(run_id=r.id, number=r.number, **_totals(r)) for r in store.pipeline_totals(conn, name)]
     totals = CostTotals(**{k: sum(getattr(r, k) for r in runs) for k in CostTotals.model_fields})
@@ -109,4 +111,4 @@ def _pipeline_costs(conn: Connection, name: str) -> PipelineCostRead:
 @router.get("/pipelines/{name}/costs", summary="What a pipeline's agents cost: per run, and in all",
             responses=_NOT_FOUND)  # fmt: skip
 async def get_pipeline_costs(name: str, store_: StoreDep, _: Viewer) -> PipelineCostRead:
-    return await store_.read(_pipeline_costs, name)
+    return await store_.read(pipeline_costs, name)

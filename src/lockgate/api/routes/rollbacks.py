@@ -26,7 +26,7 @@ from lockgate.store.ids import new_id
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["router"]
+__all__ = ["rollback_read", "router"]
 
 router = APIRouter(tags=["rollbacks"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -35,7 +35,8 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _read(row: Row[Any]) -> RollbackRead:
+def rollback_read(row: Row[Any]) -> RollbackRead:
+    """A ``rollbacks`` row as the API (and ``lockgate runs rollbacks --json``) shows it."""
     return RollbackRead(
         id=row.id, kind=row.kind, pipeline=row.pipeline, run_id=row.run_id, run=f"{row.pipeline}/v{row.run_number}",
         node=row.node_id, by=row.by, reason=row.reason, at=row.at, folder=row.folder,
@@ -47,7 +48,7 @@ def _read(row: Row[Any]) -> RollbackRead:
 
 
 def _one(conn: Connection, run_id: str, rollback: str) -> RollbackRead:
-    return _read(next(r for r in archives.list_rollbacks(conn, run_id=run_id) if r.id == rollback))
+    return rollback_read(next(r for r in archives.list_rollbacks(conn, run_id=run_id) if r.id == rollback))
 
 
 @router.post(
@@ -72,7 +73,7 @@ async def list_run_rollbacks(run: str, store: StoreDep, _: Viewer) -> list[Rollb
     def read(conn: Connection) -> list[Row[Any]]:
         return archives.list_rollbacks(conn, run_id=run_id_of(conn, run))
 
-    return [_read(r) for r in await store.read(read)]
+    return [rollback_read(r) for r in await store.read(read)]
 
 
 @router.get("/pipelines/{name}/rollbacks", summary="Every rollback of the pipeline's runs and of its latest run",
@@ -82,7 +83,7 @@ async def list_pipeline_rollbacks(name: str, store: StoreDep, _: Viewer) -> list
         listing.live_pipeline(conn, name)
         return archives.list_rollbacks(conn, pipeline_id=pipeline_store.get_pipeline(conn, name).id)
 
-    return [_read(r) for r in await store.read(read)]
+    return [rollback_read(r) for r in await store.read(read)]
 
 
 @router.post(

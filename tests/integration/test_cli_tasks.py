@@ -1,0 +1,65 @@
+"""``lockgate approve`` / ``submit`` against ``lockgate serve``: a file field uploaded with ``name=@path``; --json.
+
+Real processes (the server and each CLI call), the editorial example, SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from tests.integration.api.people import API, open_task, wait_run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.integration.served import Served
+
+# Bytes that survive no text decoding: every byte value, a PNG signature first.
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+
+
+def test_submit_uploads_a_file_field_byte_for_byte(served: Served, tmp_path: Path) -> None:
+    served.start()
+    with served.client("operator") as operator:
+        run: dict[str, Any] = operator.post(f"{API}/pipelines/editorial/runs", json={}).json()
+        draft = open_task(operator, run["id"], "draft")
+    approved = served.lockgate("editor", "approve", draft["id"], "--comment", "fine", "--json")
+    assert approved.returncode == 0, approved.stderr
+    assert json.loads(approved.stdout)["status"] == "approved"
+    with served.client("operator") as operator:
+        form = open_task(operator, run["id"], "sign_off")
+    shown = json.loads(served.lockgate("operator", "tasks", "show", form["id"], "--json").stdout)
+    assert {f["name"]: f["type"] for f in shown["form"]}["attachment"] == "file"
+
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(PNG)
+    too_big = tmp_path / "huge.bin"
+    too_big.write_bytes(b"x" * 1_000_001)  # the field's max is 1,000,000 bytes
+    base = ("submit", form["id"], "--field", "headline=Durable, reviewed", "--field", "publish_on=2026-12-01")
+    missing = served.lockgate("operator", *base, "--field", f"attachment=@{tmp_path / 'nowhere.png'}")
+    assert missing.returncode == 2 and "nowhere.png is not a file" in missing.stderr
+    refused = served.lockgate("operator", *base, "--field", f"attachment=@{too_big}")
+    assert refused.returncode == 2 and "values.attachment" in refused.stderr, refused.stderr
+    with served.client("operator") as operator:
+        assert operator.get(f"{API}/tasks/{form['id']}").json()["status"] == "open"  # refusals changed nothing
+
+    submitted = served.lockgate("operator", *base, "--field", f"attachment=@{cover}", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    assert json.loads(submitted.stdout)["status"] == "submitted"
+    with served.client("operator") as operator:
+        done = wait_run(operator, run["id"])
+        step = operator.get(f"{API}/runs/{run['id']}/steps/sign_off").json()
+        listed = operator.get(f"{API}/runs/{run['id']}/artifacts", params={"step": "sign_off"}).json()
+        artifact = next(a for a in listed if a["name"] == "attachment/cover.png")
+        content = operator.get(f"{API}/artifacts/{artifact['id']}/content").content
+    attachment = step["output"]["attachment"]
+    assert attachment == {"name": "cover.png", "size": len(PNG), "sha256": hashlib.sha256(PNG).hexdigest(),
+                          "media_type": "image/png", "artifact": "attachment/cover.png"}  # fmt: skip
+    assert content == PNG
+    folder = served.home / "pipelines" / "editorial" / "runs" / "v1" / "sign_off"
+    assert (folder / "attachment" / "cover.png").read_bytes() == PNG
+    assert json.loads((folder / "sign_off.json").read_text())["attachment"]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert "Attached: cover.png" in (folder.parent / "publish" / "article.md").read_text()
+    assert done["output"]["published"]["headline"] == "Durable, reviewed"
