@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tests.local_http import serving
 from tests.openai_server import Reply
 
 if TYPE_CHECKING:
@@ -151,15 +152,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def anthropic_server(respond: Callable[[dict[str, Any]], Reply]) -> Iterator[AnthropicServer]:
     """Serve on a free loopback port until the block ends; ``base_url`` is the server's root."""
     api = AnthropicServer(respond)
-    handler = type("Handler", (_Handler,), {"api": api})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="anthropic-server", daemon=True)
-    thread.start()
-    try:
+    with serving(type("Handler", (_Handler,), {"api": api}), "anthropic-server") as url:
+        api.base_url = url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tests.local_http import serving
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -178,15 +180,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def chat_server(respond: Callable[[dict[str, Any]], Reply]) -> Iterator[ChatServer]:
     """Serve on a free loopback port until the block ends; ``base_url`` ends in ``/v1``."""
     chat = ChatServer(respond)
-    handler = type("Handler", (_Handler,), {"chat": chat})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    chat.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, name="openai-server", daemon=True)
-    thread.start()
-    try:
+    with serving(type("Handler", (_Handler,), {"chat": chat}), "openai-server") as url:
+        chat.base_url = f"{url}/v1"
         yield chat
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import JsonValue
+from tests.local_http import serving
 from tests.openai_server import Reply, ToolCall, chat_server, last_user_text
 
 from lockgate.compile import compile_pipeline
@@ -237,16 +237,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """``examples/http_data`` served on a free loopback port, as the example's header tells people to do."""
-    handler = partial(_QuietHandler, directory=str(HTTP_DATA))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="examples-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(partial(_QuietHandler, directory=str(HTTP_DATA)), "examples-http") as url:
+        yield url
 
 
 # ------------------------------------------------------------------------------------------------- tests

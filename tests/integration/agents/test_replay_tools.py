@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.integration.agents.conftest import add_model, agent_pipeline
 from tests.integration.helpers import running as started
 from tests.integration.helpers import select_rows
+from tests.local_http import QuietHandler, serving
 from tests.openai_server import Reply, ToolCall, chat_server, tool_results
 
 from lockgate.engine import RunStatus
@@ -33,7 +32,7 @@ def hook() -> Iterator[tuple[str, list[Any]]]:
     """A local server counting the POSTs it gets."""
     hits: list[Any] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             hits.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             payload = json.dumps({"order": len(hits)}).encode()
@@ -42,18 +41,8 @@ def hook() -> Iterator[tuple[str, list[Any]]]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/orders", hits
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(Handler) as url:
+        yield f"{url}/orders", hits
 
 
 def _orderer(url: str) -> Any:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from tests.integration.helpers import fast_settings, running, select_rows
+from tests.local_http import QuietHandler, serving
 from typer.testing import CliRunner, Result
 
 from lockgate.cli.main import app
@@ -26,7 +24,6 @@ from lockgate.store import credentials as credential_store
 from lockgate.store.tables import attempts, credentials, events, steps
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from tests.integration.api.conftest import Server
@@ -98,7 +95,7 @@ def test_the_generated_key_file_is_owner_only(server: Server) -> None:
     assert key_file.stat().st_mode & 0o777 == 0o600
 
 
-class _Echo(BaseHTTPRequestHandler):
+class _Echo(QuietHandler):
     """Says whether the credential arrived in the header and the query; never echoes it."""
 
     def do_GET(self) -> None:
@@ -110,21 +107,6 @@ class _Echo(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def _echo_server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _spec(echo: str) -> PipelineSpec:
@@ -163,7 +145,7 @@ async def test_only_nodes_that_list_a_credential_see_it_and_it_leaks_nowhere(
                 credential_store.create_credential(conn, runtime.cipher, "token", SECRET, None, runtime.clock.now())
 
         await runtime.db_call(store_it)
-        with _echo_server() as echo:
+        with serving(_Echo) as echo:
             head = await runtime.create_run(_spec(echo), {})
             state = await asyncio.wait_for(runtime.wait(head.id), 60)
     assert state.status is RunStatus.SUCCEEDED  # the undefined credential failed its step only (on_error: continue)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.integration.api.people import API, events, open_task, wait_run, wait_status
+from tests.local_http import QuietHandler, serving
 
 from lockgate.triggers.webhook import signature_ok
 
@@ -34,7 +33,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver(url="", fail_first=2)
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             state.hits.append((time.monotonic(), json.loads(raw),
@@ -47,19 +46,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(503 if n <= state.fail_first else 204)
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/hook"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = f"{url}/hook"
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
 
 
 def _pipeline(name: str, url: str, attempts: int) -> dict[str, Any]:

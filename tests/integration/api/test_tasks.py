@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from tests.integration.api.people import API, events, open_task, wait_run, wait_status
+from tests.local_http import QuietHandler, serving
 
 from lockgate.security.api_keys import Role
 
@@ -155,24 +154,14 @@ def test_approval_to_start_before_anything_runs(admin: httpx.Client) -> None:
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     received: list[dict[str, Any]] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", received
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(Handler) as url:
+        yield f"{url}/hook", received
 
 
 def test_deadlines_reject_approve_or_notify(admin: httpx.Client, receiver: tuple[str, list[dict[str, Any]]]) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+from tests.local_http import QuietHandler, serving
 
 from lockgate.errors import PermanentStepError, RetryableStepError
 from lockgate.handlers import http
@@ -25,10 +24,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output quiet
-
+class _Handler(QuietHandler):
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -65,21 +61,13 @@ class _Handler(BaseHTTPRequestHandler):
                     "type": self.headers.get("Content-Type"), "body": body}  # fmt: skip
             self._send(200, json.dumps(echo).encode(), "application/json")
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _route  # noqa: N815 - the names http.server calls
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _route
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serving(_Handler) as url:
+        yield url
 
 
 async def test_json_response(ctx: FakeContext, server: str) -> None:

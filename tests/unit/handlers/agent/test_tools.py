@@ -6,17 +6,16 @@ http_get/http_post against a local server (and the allow-list); run_python confi
 
 from __future__ import annotations
 
-import http.server
 import json
 import shutil
 import socket
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from tests.local_http import QuietHandler, serving
 
 from lockgate.handlers.agent import run
 from lockgate.handlers.context import SandboxMode
@@ -37,7 +36,7 @@ class Site:
         self.hits: list[tuple[str, str, Any]] = []
         site = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
@@ -49,26 +48,18 @@ class Site:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _answer  # noqa: N815 - the names http.server looks for
+            do_GET = do_POST = _answer
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.handler = Handler
+        self.url = ""
 
 
 @pytest.fixture
 def site() -> Iterator[Site]:
     server = Site()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server.handler) as url:
+        server.url = url
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-        thread.join(timeout=10)
 
 
 def scripted(*calls: tuple[str, dict[str, Any]]) -> FunctionModel:
