@@ -44,7 +44,11 @@ def _config(**server: Any) -> AgentConfig:
 async def test_an_agent_calls_an_mcp_servers_tools_with_its_credential(ctx: FakeContext) -> None:
     offered: list[list[str]] = []
     ctx.credentials = {"calc-token": "t0k3n"}
-    calls = [("calc_add", {"a": 2, "b": 40}), ("calc_whoami", {}), ("calc_write_note", {"text": "from the agent"})]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("calc_add", {"a": 2, "b": 40}),
+        ("calc_whoami", {}),
+        ("calc_write_note", {"text": "from the agent"}),
+    ]
     ctx.agent.model_factory = lambda _: _calling(offered, *calls)
 
     result = await run(ctx, _config(env={"MCP_TOKEN": "${credential:calc-token}"}), {})
