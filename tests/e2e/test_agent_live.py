@@ -7,6 +7,7 @@ seen showing part of the text before the step ends.
 from __future__ import annotations
 
 import re
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,7 +26,14 @@ TEXT = "Durable pipelines keep every step, and people approve what agents write.
 
 @pytest.mark.timeout(120)
 def test_a_running_agent_streams_its_text_into_the_conversation(page: Page, live_server: LiveServer) -> None:
-    with chat_server(lambda _: Reply(text=TEXT, chunk=6, pause=0.3)) as llm:  # 13 chunks: about 4 s
+    watching = threading.Event()
+
+    def respond(_: object) -> Reply:
+        # tokens are live only (never replayed): the model starts once the page is watching, or the test races it
+        watching.wait(timeout=60)
+        return Reply(text=TEXT, chunk=6, pause=0.3)  # 13 chunks: about 4 s
+
+    with chat_server(respond) as llm:
         with live_server.client() as api:
             model = {"name": "local", "provider": "openai_compatible", "model_id": "m", "base_url": llm.base_url}
             assert api.post("/api/v1/models", json=model).status_code == 201
@@ -36,6 +44,7 @@ def test_a_running_agent_streams_its_text_into_the_conversation(page: Page, live
         sign_in(page, live_server, Role.VIEWER, f"/runs/{run['id']}")
         page.locator('[data-step="write"]').click()
         page.locator(".step-panel").get_by_role("tab", name="Conversation").click()
+        watching.set()
         live = page.get_by_role("region", name="Live output of attempt 1")
         expect(live).to_contain_text("Durable pipelines", timeout=20_000)
         so_far = live.locator(".live-text[data-member]").inner_text()
