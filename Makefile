@@ -53,9 +53,17 @@ lint: ## formatting, lint rules, types, import contracts (all run; fails if any 
 	done; \
 	if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi
 
-test: ## the whole suite but the browser on SQLite, then every database test again on PostgreSQL
-	LOCKGATE_TEST_DB=sqlite $(RUN) pytest -m "not e2e"
-	LOCKGATE_TEST_DB=postgresql $(RUN) pytest -m "(integration or postgres) and not e2e"
+# The PostgreSQL pass runs beside the SQLite one (tests wait on servers and subprocesses more than on the CPU);
+# its log is printed when both are done, and either failing fails the target.
+test: ## the whole suite but the browser on SQLite and, side by side, every database test again on PostgreSQL
+	@mkdir -p test-output
+	@LOCKGATE_TEST_DB=postgresql $(RUN) pytest -p no:cacheprovider -m "(integration or postgres) and not e2e" \
+		> test-output/postgresql.log 2>&1 & pg=$$!; \
+	echo "PostgreSQL pass running beside this one; its log: test-output/postgresql.log"; \
+	LOCKGATE_TEST_DB=sqlite $(RUN) pytest -m "not e2e" && sqlite=0 || sqlite=$$?; \
+	wait $$pg && postgresql=0 || postgresql=$$?; \
+	echo "---------------- PostgreSQL pass (exit $$postgresql) ----------------"; cat test-output/postgresql.log; \
+	test $$sqlite -eq 0 -a $$postgresql -eq 0
 
 check: lint web-check ## lint (Python and web), Vitest, then the tests that need no server
 	$(RUN) pytest -m "not integration and not e2e and not postgres"

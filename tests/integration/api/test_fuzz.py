@@ -55,7 +55,9 @@ def _seed(admin: httpx.Client) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_no_server_error_and_every_response_matches_the_schema(server: Server, admin: httpx.Client) -> None:
+def test_no_server_error_and_every_response_matches_the_schema(
+    server: Server, admin: httpx.Client, tmp_path: Path
+) -> None:
     _seed(admin)
     schemathesis = Path(sys.executable).with_name("schemathesis")
     argv = [str(schemathesis), "run", f"{server.base_url}/api/v1/openapi.json",
@@ -63,7 +65,8 @@ def test_no_server_error_and_every_response_matches_the_schema(server: Server, a
             "--checks", ",".join(_CHECKS), "--max-examples", os.environ.get("LOCKGATE_FUZZ_EXAMPLES", "25"),
             "--phases", "examples,coverage,fuzzing", "--workers", "1", "--no-color",
             "--exclude-path-regex", _EXCLUDED, "--seed", "20261130"]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    # cwd: its .schemathesis cache stays with this test (the SQLite and PostgreSQL passes run side by side)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     report = done.stdout[-8000:] + done.stderr[-2000:]
     assert done.returncode == 0, report
     assert "Tested:" in done.stdout, report
