@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lockgate.errors import NotFoundError
 from lockgate.store.ids import new_id
 from lockgate.store.pipelines import PipelineRecord, VersionRecord, get_pipeline, get_version
 from lockgate.store.runs import RunHead, create_run
 from lockgate.store.tables import pipeline_versions, pipelines, schedule_firings, schedules, webhooks
+from lockgate.store.upsert import dialect_insert
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -181,8 +181,8 @@ def claim_firing(
 
     ``version`` None records the firing without a run (its input no longer fits the pipeline).
     """
-    dialect_insert = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    stmt = dialect_insert(schedule_firings).values(schedule_id=schedule.id, fire_at=fire_at, created_at=now)
+    firing = {"schedule_id": schedule.id, "fire_at": fire_at, "created_at": now}
+    stmt = dialect_insert(conn.dialect.name, schedule_firings).values(**firing)
     won = conn.execute(stmt.on_conflict_do_nothing().returning(schedule_firings.c.schedule_id)).first()
     if won is None:
         return None  # another process fired this slot

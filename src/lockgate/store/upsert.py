@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Table
 
-__all__ = ["insert_ignore", "upsert"]
+__all__ = ["dialect_insert", "insert_ignore", "upsert"]
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    return (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLAlchemy's generic one does not)."""
+    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
@@ -30,10 +31,10 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys:
 def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
     # Built once per shape: `excluded` makes a fresh alias of the table with a proxy per column, which cost
     # more CPU than the rest of a step's transaction when it was rebuilt for every batch.
-    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+    stmt = dialect_insert(dialect, table)
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
+        conn.execute(dialect_insert(conn.dialect.name, table).on_conflict_do_nothing(), list(rows))
