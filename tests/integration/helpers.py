@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 
 __all__ = [
+    "FAILING",
     "LOCKGATE",
     "cli",
     "cli_env",
@@ -46,6 +47,17 @@ T = TypeVar("T")
 LOCKGATE = str(Path(sys.executable).with_name("lockgate"))
 # The scripts of these tests write shared files outside their workspace: no bubblewrap.
 SANDBOX = SandboxMode.NONE
+
+# A run that fails at its second step (ValueError) and never reaches its third.
+FAILING: dict[str, Any] = {
+    "name": "doomed",
+    "nodes": [
+        {"id": "ok", "kind": "script", "config": {"code": "output = 1"}},
+        {"id": "boom", "kind": "script", "config": {"code": "raise ValueError('no luck today')"}},
+        {"id": "never", "kind": "noop"},
+    ],
+    "edges": [{"source": "ok", "target": "boom"}, {"source": "boom", "target": "never"}],
+}
 
 
 def fast_settings(home: Path, database_url: str, **overrides: Any) -> Settings:

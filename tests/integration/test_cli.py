@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import cli, write_pipeline
+from tests.integration.helpers import FAILING, cli, write_pipeline
 
 from lockgate.store.database import Database
 from lockgate.store.migrate import head_revision
@@ -27,16 +27,6 @@ PIPELINE: dict[str, Any] = {
     ],
     "edges": [{"source": "make", "target": "square"}, {"source": "square", "target": "total"}],
 }  # fmt: skip
-
-FAILING: dict[str, Any] = {
-    "name": "doomed",
-    "nodes": [
-        {"id": "ok", "kind": "script", "config": {"code": "output = 1"}},
-        {"id": "boom", "kind": "script", "config": {"code": "raise ValueError('no luck today')"}},
-        {"id": "never", "kind": "noop"},
-    ],
-    "edges": [{"source": "ok", "target": "boom"}, {"source": "boom", "target": "never"}],
-}
 
 # Schema problems (pydantic) in three nodes at once.
 INVALID_FIELDS: dict[str, Any] = {

@@ -6,7 +6,7 @@ import json
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from tests.integration.helpers import LOCKGATE, cli, cli_env, select_rows, write_pipeline
+from tests.integration.helpers import FAILING, LOCKGATE, cli, cli_env, select_rows, write_pipeline
 
 from lockgate.store.tables import rollbacks
 
@@ -25,16 +25,6 @@ PIPELINE: dict[str, Any] = {
     ],
     "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}],
 }  # fmt: skip
-
-FAILING: dict[str, Any] = {
-    "name": "doomed",
-    "nodes": [
-        {"id": "ok", "kind": "script", "config": {"code": "output = 1"}},
-        {"id": "boom", "kind": "script", "config": {"code": "raise ValueError('no luck today')"}},
-        {"id": "never", "kind": "noop"},
-    ],
-    "edges": [{"source": "ok", "target": "boom"}, {"source": "boom", "target": "never"}],
-}
 
 
 def _json(stdout: str) -> Any:
