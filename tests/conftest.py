@@ -79,6 +79,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if folder in {"integration", "e2e"}:
             item.add_marker(folder)
+        if folder == "security":  # each attacks a real server
+            item.add_marker("integration")
         if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker("postgres")
 
