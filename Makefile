@@ -7,7 +7,8 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-builtin-rules
 
-UV ?= uv
+# uv from PATH, else a private copy installed with pip into .tools/ (a fresh machine has Python, not uv).
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --all-extras
 NPM ?= npm
 WEB := web
@@ -16,13 +17,23 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help setup fix lint test check bench bench-human bench-api ci run web web-deps web-client web-check e2e
+.PHONY: help system-run system-test setup fix lint test check bench bench-human bench-api ci run web web-deps web-client web-check e2e
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-setup: web ## install the locked environments (Python with every extra, Node) and build the web UI
+setup: $(UV) web ## install the locked environments (Python with every extra, Node) and build the web UI
 	$(UV) sync --frozen --all-extras
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+system-run: ## the Debian packages the server uses (bubblewrap), when missing and installable
+	scripts/system-packages.sh run
+
+system-test: ## the Debian packages the tests use (servers, sandbox, browser), when missing and installable
+	scripts/system-packages.sh test
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	cd $(WEB) && $(NPM) ci --no-audit --no-fund
@@ -80,7 +91,7 @@ bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, a
 bench-api: ## a server with 100,000 runs: listing latency and throughput, webhook to first step (figures)
 	$(RUN) python -m bench api
 
-ci: setup lint web-check test e2e ## what .ci/run runs
+ci: system-test setup lint web-check test e2e ## the whole suite from a fresh clone: what .ci/run runs
 
-run: setup ## serve the API and the web UI with the example pipelines loaded (http://$(HOST):$(PORT))
+run: system-run setup ## serve the API and the web UI with the example pipelines loaded (http://$(HOST):$(PORT))
 	$(RUN) lockgate serve --host $(HOST) --port $(PORT) $(foreach f,$(wildcard examples/*.yaml),--example $(f))
