@@ -47,7 +47,7 @@ class Hostile:
         self.home = tmp / "home"
         self.url = f"http://127.0.0.1:{_port()}"
         self.env = cli_env(LOCKGATE_SANDBOX=sandbox, **dict(env or {}))
-        self.keys = {role: self._key(role) for role in ROLES}
+        self.keys = {"admin": self._key("admin")}  # the others over the API once it serves: a CLI start costs 2 s
         self.proc: subprocess.Popen[bytes] | None = None
         self._inodes: dict[str, int] = {}
 
@@ -63,6 +63,13 @@ class Hostile:
         self.proc = spawn_cli(self.home, None, "serve", "--port", port, log=self.log_path, env=self.env)
         poll(self._healthy, timeout=60, what=self.log)
         self._inodes = self._db_inodes()
+        with self.client("admin") as admin:
+            for role in ROLES:
+                if role not in self.keys:
+                    assert admin.post(f"{API}/users", json={"name": role, "role": role}).status_code == 201
+                    made = admin.post(f"{API}/keys", json={"user": role, "name": f"{role} key"})
+                    assert made.status_code == 201, made.text
+                    self.keys[role] = made.json()["key"]
         return self
 
     def _healthy(self) -> bool:
