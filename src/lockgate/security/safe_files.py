@@ -112,14 +112,14 @@ def _parts(relative: str) -> list[str]:
     return parts
 
 
-def _describe(dir_fd: int, name: str) -> str:
+def _describe(dir_fd: int | None, name: str) -> str:
     try:
         return refusal(os.stat(name, dir_fd=dir_fd, follow_symlinks=False), one_name=False) or "not a folder"
     except OSError as exc:
         return exc.strerror or "unreadable"
 
 
-def _enter(dir_fd: int, name: str, shown: str) -> int:
+def _enter(dir_fd: int | None, name: str, shown: str) -> int:
     try:
         return os.open(name, _DIR, dir_fd=dir_fd)
     except OSError as exc:
@@ -234,7 +234,7 @@ class _Walk:
 
 
 def _walk(root: Path, walk: _Walk) -> Sweep:
-    fd = os.open(root, _DIR)  # the root itself must not be a link either
+    fd = _enter(None, str(root), str(root))  # the root itself must not be a link either
     try:
         walk.folder(fd, "", 0)
     finally:
