@@ -8,18 +8,16 @@ cannot link to a server file; an unconfined one can).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import signal
-import sqlite3
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.security.hostile import API
+from tests.security.test_workspace_wal import assert_wal_untouched, pipelines_after_kill
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from tests.security.hostile import Hostile
 
@@ -107,22 +105,6 @@ def test_links_in_nested_folders_and_a_linked_nested_folder(hostile: Hostile) ->
     hostile.assert_intact()
 
 
-def _pipelines(home: Path) -> list[str]:
-    with contextlib.closing(sqlite3.connect(home / "lockgate.db")) as conn:
-        return sorted(row[0] for row in conn.execute("SELECT name FROM pipelines"))
-
-
-def _wal_fd_targets(pid: int) -> list[str]:
-    """What the server's descriptors of its WAL point to (`… (deleted)` once someone unlinked it)."""
-    targets = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = str(fd.readlink())
-            if "lockgate.db-wal" in target:
-                targets.append(target)
-    return targets
-
-
 def test_a_link_to_the_database_leaves_its_locks_and_wal_alone(hostile: Hostile) -> None:
     db = hostile.home / "lockgate.db"
     before = hostile.save(_script("written-before", "output = 1"))
@@ -139,17 +121,11 @@ def test_a_link_to_the_database_leaves_its_locks_and_wal_alone(hostile: Hostile)
     for args in (("runs", "list"), ("artifacts", "list", run["id"]), ("runs", "show", run["id"])):
         done = hostile.lockgate(*args)
         assert done.returncode == 0, done.stderr
-        assert (hostile.home / "lockgate.db-wal").stat().st_ino == wal_inode
-        assert hostile.proc is not None
-        assert all(not t.endswith(" (deleted)") for t in _wal_fd_targets(hostile.proc.pid))
+        assert_wal_untouched(hostile, wal_inode)
     hostile.assert_intact()
     after = hostile.save(_script("written-after", "output = 2"))
     assert after.status_code == 201, after.text
-    assert hostile.proc is not None
-    hostile.proc.send_signal(signal.SIGKILL)
-    hostile.proc.wait(timeout=30)
-    assert {"written-before", "written-after", "link-db"} <= set(_pipelines(hostile.home))
-    assert hostile.integrity() == "ok"
+    assert {"written-before", "written-after", "link-db"} <= pipelines_after_kill(hostile)
 
 
 def test_a_hard_link_to_a_server_file_is_refused(hostile_factory: Callable[..., Hostile]) -> None:
