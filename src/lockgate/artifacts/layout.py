@@ -114,9 +114,9 @@ class ArtifactLayout:
         """
         base = self.pipeline_dir(pipeline)
         origin, destination = base / source, base / target
-        if not origin.exists():
+        if not os.path.lexists(origin):  # a step's folder is moved as it is: a link would be moved, not followed
             return False
-        if destination.exists():  # left by an interrupted earlier move: keep both, never overwrite
+        if os.path.lexists(destination):  # left by an interrupted earlier move: keep both, never overwrite
             destination = destination.with_name(f"{destination.name}_{_stamp()}")
             log.warning("%s exists; moving %s to %s instead", target, source, destination)
         destination.parent.mkdir(parents=True, exist_ok=True)

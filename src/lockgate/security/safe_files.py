@@ -209,13 +209,15 @@ class _Walk:
                 _check(info, shown, self.one_name)
                 self.files.append(_digest(fd, name, shown) if self.hashed else ScannedFile(shown, info.st_size, ""))
             except RefusedFileError as exc:
-                self._refuse(fd, name, shown, exc.reason, folder=False)
+                self._refuse(fd, name, shown, exc.reason)
+            except PermissionError:  # the step took the server's access away (chmod 000)
+                self._refuse(fd, name, shown, "not readable by the server")
             except FileNotFoundError:
                 continue  # gone while walking: nothing to describe
 
     def _descend(self, fd: int, name: str, shown: str, depth: int) -> None:
         if depth >= MAX_DEPTH:
-            self._refuse(fd, name, shown, f"nested deeper than {MAX_DEPTH} folders", folder=True)
+            self._refuse(fd, name, shown, f"nested deeper than {MAX_DEPTH} folders")
             return
         inner = _enter(fd, name, shown)
         try:
@@ -223,14 +225,15 @@ class _Walk:
         finally:
             os.close(inner)
 
-    def _refuse(self, fd: int, name: str, shown: str, reason: str, *, folder: bool) -> None:
+    def _refuse(self, fd: int, name: str, shown: str, reason: str) -> None:
         self.refused.append(Refusal(shown, reason))
-        if self.remove:
-            with contextlib.suppress(FileNotFoundError):
-                if folder:
-                    shutil.rmtree(name, dir_fd=fd)  # fd-based: it follows no link inside
-                else:
-                    os.unlink(name, dir_fd=fd)  # removes the link, FIFO or extra name, never its target
+        if not self.remove:
+            return
+        with contextlib.suppress(OSError):  # what cannot be removed stays, still undescribed
+            if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                shutil.rmtree(name, dir_fd=fd)  # fd-based: it follows no link inside
+            else:
+                os.unlink(name, dir_fd=fd)  # removes the link, FIFO or extra name, never its target
 
 
 def _walk(root: Path, walk: _Walk) -> Sweep:
@@ -266,7 +269,7 @@ def write_file(base: Path, relative: str, data: bytes | Callable[[IO[bytes]], ob
         temp = f".{parts[-1][:200]}.{secrets.token_hex(6)}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            with os.fdopen(os.open(temp, flags, 0o644, dir_fd=fd), "wb") as out:
+            with os.fdopen(os.open(temp, flags, 0o666, dir_fd=fd), "wb") as out:
                 if isinstance(data, bytes):
                     out.write(data)
                 else:
