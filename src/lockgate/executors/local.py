@@ -145,6 +145,10 @@ class LocalExecutor:
         for refused in promoted.refused:  # the attempt's log: what a user reading the step sees
             ctx.logger.warning("refused %s: %s; it is not an artifact (never opened, removed)", refused.path,
                                refused.reason)  # fmt: skip
+        if promoted.refused:  # and the server's, for whoever watches for a step probing the server
+            where = f"{command.pipeline}/v{command.run_number} {command.step}#{command.attempt}"
+            log.warning("%s: refused %d workspace entries (not regular files with one name)", where,
+                        len(promoted.refused))  # fmt: skip
         return promoted.records
 
     def _services(self, command: DispatchStep) -> AgentServices:
