@@ -23,6 +23,7 @@ from lockgate.api.schemas.tasks import FileUpload
 from lockgate.compile import validate_form
 from lockgate.errors import InvalidInputError
 from lockgate.handlers.human import UPLOADS
+from lockgate.security.safe_files import write_file
 from lockgate.spec.forms import FieldType, FormField
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ class _Upload:
     field: str
     name: str
     content: bytes
-    target: Path
 
 
 def _decode(
@@ -61,7 +61,7 @@ def _decode(
     digest = hashlib.sha256(content).hexdigest()
     described: dict[str, JsonValue] = {"name": name, "size": len(content), "sha256": digest,
                                        "media_type": media_type, "staged": str(target)}  # fmt: skip
-    return described, _Upload(field.name, name, content, target), None
+    return described, _Upload(field.name, name, content), None
 
 
 def _prepare(
@@ -90,10 +90,10 @@ def _prepare(
     return checked, uploads
 
 
-def _write(uploads: list[_Upload]) -> None:
-    for upload in uploads:
-        upload.target.parent.mkdir(parents=True, exist_ok=True)
-        upload.target.write_bytes(upload.content)
+def _write(folder: Path, uploads: list[_Upload]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for upload in uploads:  # below the task's folder nothing is followed: a link there is replaced
+        write_file(folder, f"{upload.field}/{upload.name}", upload.content)
 
 
 @contextlib.asynccontextmanager
@@ -104,7 +104,7 @@ async def stage_uploads(
     folder = pipeline_dir / UPLOADS / task_id
     checked, uploads = _prepare(folder, form, values)
     if uploads:
-        await asyncio.to_thread(_write, uploads)
+        await asyncio.to_thread(_write, folder, uploads)
     try:
         yield checked
     except BaseException:

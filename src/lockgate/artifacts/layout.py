@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mimetypes
 import os
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lockgate.engine.paths import step_folder
 from lockgate.engine.records import ArtifactRecord
+from lockgate.security.safe_files import Refusal, RefusedFileError, link_or_copy, open_regular, sweep
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from io import BufferedReader
     from pathlib import Path
 
-__all__ = ["ArtifactLayout", "safe_step"]
+__all__ = ["ArtifactLayout", "Promotion", "safe_step"]
 
 log = logging.getLogger(__name__)
 safe_step = step_folder  # ``fan[12]`` → ``fan/12``: map items get a folder each under their node
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    records: list[ArtifactRecord]
+    refused: list[Refusal]  # not artifacts: links, FIFOs, hard links… the server never opened them
 
 
 class ArtifactLayout:
@@ -59,28 +59,37 @@ class ArtifactLayout:
         workspace.mkdir(parents=True)
         return workspace
 
-    def promote(self, workspace: Path, pipeline: str, number: int, step_key: str) -> list[ArtifactRecord]:
-        """Rename the workspace into the run folder (atomic on one filesystem) and describe its files."""
-        files = sorted(p for p in workspace.rglob("*") if p.is_file())
-        if not files:
+    def promote(self, workspace: Path, pipeline: str, number: int, step_key: str) -> Promotion:
+        """Describe the workspace's files and rename it into the run folder (atomic on one filesystem).
+
+        The step controls the workspace: only regular files with one name are described (read without
+        following any link); anything else is refused, removed and reported, never opened.
+        """
+        swept = sweep(workspace)
+        if not swept.files:
             shutil.rmtree(workspace, ignore_errors=True)
-            return []
+            return Promotion(records=[], refused=swept.refused)
         target = self.step_dir(pipeline, number, step_key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # promoted by an attempt whose success was never committed (a crash)
+        if os.path.lexists(target):  # promoted by an attempt whose success was never committed (a crash)
             self._keep(target, self.pipeline_dir(pipeline) / ".archived" / f"superseded_{target.name}_{_stamp()}")
         workspace.replace(target)
-        run_dir = self.run_dir(pipeline, number)
-        records = []
-        for old in files:
-            path = target / old.relative_to(workspace)
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            name = str(old.relative_to(workspace))
-            records.append(
-                ArtifactRecord(name=name, path=str(path.relative_to(run_dir)), size=path.stat().st_size,
-                               sha256=_sha256(path), media_type=media_type)
-            )  # fmt: skip
-        return records
+        folder = safe_step(step_key)
+        records = [
+            ArtifactRecord(name=f.path, path=f"{folder}/{f.path}", size=f.size, sha256=f.sha256,
+                           media_type=mimetypes.guess_type(f.path.rsplit("/", 1)[-1])[0] or "application/octet-stream")
+            for f in swept.files
+        ]  # fmt: skip
+        return Promotion(records=records, refused=swept.refused)
+
+    def open_artifact(self, pipeline: str, number: int, path: str, *, archived: bool) -> BufferedReader:
+        """A promoted file: ``path`` is relative to its run's folder, or to the pipeline's once a rollback archived it.
+
+        No link on the way is followed (OSError: RefusedFileError, FileNotFoundError). Hard links are
+        accepted: an extending run links the files it reuses.
+        """
+        base = self.pipeline_dir(pipeline) if archived else self.run_dir(pipeline, number)
+        return open_regular(base, path, one_name=False)
 
     def keep_failed(self, workspace: Path, pipeline: str) -> Path | None:
         """Move a failed attempt's workspace to ``.errored/`` for diagnosis (an empty one is just removed)."""
@@ -105,9 +114,9 @@ class ArtifactLayout:
         """
         base = self.pipeline_dir(pipeline)
         origin, destination = base / source, base / target
-        if not origin.exists():
+        if not os.path.lexists(origin):  # a step's folder is moved as it is: a link would be moved, not followed
             return False
-        if destination.exists():  # left by an interrupted earlier move: keep both, never overwrite
+        if os.path.lexists(destination):  # left by an interrupted earlier move: keep both, never overwrite
             destination = destination.with_name(f"{destination.name}_{_stamp()}")
             log.warning("%s exists; moving %s to %s instead", target, source, destination)
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -122,15 +131,12 @@ class ArtifactLayout:
     def link_files(self, pipeline: str, source_run: int, target_run: int, paths: Iterable[str]) -> None:
         """The files of an earlier run, in a new run's folder at the same paths: hard links (copies across devices)."""
         source, target = self.run_dir(pipeline, source_run), self.run_dir(pipeline, target_run)
+        target.mkdir(parents=True, exist_ok=True)
         for relative in paths:
-            origin, destination = source / relative, target / relative
-            if destination.exists() or not origin.is_file():
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(origin, destination)
-            except OSError:
-                shutil.copy2(origin, destination)
+                link_or_copy(source, relative, target)
+            except (FileNotFoundError, RefusedFileError) as exc:  # gone, or not a plain file: nothing to reuse
+                log.warning("%s v%d: not reusing %s: %s", pipeline, source_run, relative, exc)
 
     def point_latest(self, pipeline: str, number: int) -> None:
         """``runs/latest -> vN``, replaced atomically."""

@@ -43,16 +43,16 @@ def _read(ctx: typer.Context, fn: Callable[[Connection], Any]) -> Any:
         db.dispose()
 
 
-def _path(ctx: typer.Context, row: Row[Any]) -> Path:
-    """The file, inside its run's folder (or the pipeline's, for what a rollback archived)."""
+def _content(ctx: typer.Context, row: Row[Any]) -> bytes:
+    """The file's bytes, read without following any link below its run's folder (or the pipeline's, if archived)."""
     layout = ArtifactLayout(settings(ctx).home)
-    pipeline_dir = layout.pipeline_dir(row.pipeline).resolve()
-    base = pipeline_dir if row.archived else layout.run_dir(row.pipeline, row.run_number).resolve()
-    path: Path = (base / row.path).resolve()
-    if not path.is_relative_to(pipeline_dir) or not path.is_file():
+    try:
+        with layout.open_artifact(row.pipeline, row.run_number, row.path, archived=row.archived) as file:
+            return file.read()
+    except OSError:  # gone, or something promotion never described (a link, a FIFO…)
         with exit_on_errors():
-            raise NotFoundError("artifact file", row.id)
-    return path
+            raise NotFoundError("artifact file", row.id) from None
+    raise AssertionError("unreachable")  # exit_on_errors exits
 
 
 @app.command("list")
@@ -90,12 +90,12 @@ def get(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here; default: stdout")] = None,
 ) -> None:
     """An artifact's content, byte for byte."""
-    path = _path(ctx, _read(ctx, lambda conn: listing.find_artifact(conn, artifact_id)))
+    content = _content(ctx, _read(ctx, lambda conn: listing.find_artifact(conn, artifact_id)))
     if output is None:
-        sys.stdout.buffer.write(path.read_bytes())
+        sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()
         return
-    output.write_bytes(path.read_bytes())
+    output.write_bytes(content)
     console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
 
 
@@ -103,16 +103,16 @@ def _label(row: Row[Any]) -> str:
     return f"{row.pipeline}/v{row.run_number}/{row.step_key}#{row.attempt}/{row.name}"
 
 
-def _loaded(path: Path) -> tuple[str | None, Any]:
+def _loaded(ctx: typer.Context, row: Row[Any]) -> tuple[str | None, Any]:
     """(the text, or None for a binary or large file; the JSON value, or None)."""
-    if path.stat().st_size > _DIFF_BYTES:
+    if row.size > _DIFF_BYTES:
         return None, None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _content(ctx, row).decode("utf-8")
     except UnicodeDecodeError:
         return None, None
     try:
-        return text, json.loads(text) if path.suffix == ".json" else None
+        return text, json.loads(text) if row.name.endswith(".json") else None
     except ValueError:
         return text, None
 
@@ -128,7 +128,7 @@ def diff(
     left, right = _read(
         ctx, lambda conn: (listing.find_artifact(conn, artifact_id), listing.find_artifact(conn, other))
     )
-    (left_text, left_json), (right_text, right_json) = _loaded(_path(ctx, left)), _loaded(_path(ctx, right))
+    (left_text, left_json), (right_text, right_json) = _loaded(ctx, left), _loaded(ctx, right)
     identical = left.sha256 == right.sha256
     text = ""
     if left_text is not None and right_text is not None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.engine.commands import DispatchStep
+    from lockgate.engine.records import ArtifactRecord
     from lockgate.executors.base import Report
     from lockgate.handlers.agent.services import AgentServices
     from lockgate.handlers.context import SandboxMode, StepResult
@@ -97,11 +98,9 @@ class LocalExecutor:
         async with self._slots:
             self._report(command.run_id, StepStarted(step=command.step, attempt=command.attempt, worker=self._worker))
             started_at = datetime.now(UTC)
-            event = await self._invoke(command, started_at)
-            if event is not None:
-                self._report(command.run_id, event)
+            self._report(command.run_id, await self._invoke(command, started_at))
 
-    async def _invoke(self, command: DispatchStep, started_at: datetime) -> Event | None:
+    async def _invoke(self, command: DispatchStep, started_at: datetime) -> Event:
         layout = self._layout
         log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
@@ -110,6 +109,13 @@ class LocalExecutor:
                              functools.partial(self._services, command), feedback=command.feedback)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
+        try:  # the log stays open until promotion: its warnings go there too
+            return await self._attempt(ctx, started_at)
+        finally:
+            ctx.close()
+
+    async def _attempt(self, ctx: AttemptContext, started_at: datetime) -> Event:
+        command = ctx.command
         try:
             ctx.credentials = await self._resolve(command.credentials)
             handler = self._registry.get(command.kind)
@@ -122,20 +128,28 @@ class LocalExecutor:
             ctx.logger.error("attempt failed: %s", exc)
             await asyncio.to_thread(self._keep_failed, ctx)
             return StepFailed(step=command.step, attempt=command.attempt, error=_error(exc), started_at=started_at)
-        finally:
-            ctx.close()
-        artifacts = []
-        if ctx.workspace_used is not None:  # hashing files is disk work: off the event loop
-            promote = functools.partial(layout.promote, ctx.workspace_used, command.pipeline, command.run_number)
-            try:
-                artifacts = await asyncio.to_thread(promote, command.step)
-            except OSError as exc:
-                error = ErrorInfo(
-                    kind="artifact_error", message=f"promoting the workspace failed: {exc}", retryable=True
-                )
-                return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
+        try:
+            artifacts = await self._promote(ctx)
+        except OSError as exc:
+            error = ErrorInfo(kind="artifact_error", message=f"promoting the workspace failed: {exc}", retryable=True)
+            return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
+
+    async def _promote(self, ctx: AttemptContext) -> list[ArtifactRecord]:
+        if ctx.workspace_used is None:
+            return []
+        command = ctx.command  # hashing files is disk work: off the event loop
+        promote = functools.partial(self._layout.promote, ctx.workspace_used, command.pipeline, command.run_number)
+        promoted = await asyncio.to_thread(promote, command.step)
+        for refused in promoted.refused:  # the attempt's log: what a user reading the step sees
+            ctx.logger.warning("refused %s: %s; it is not an artifact (never opened, removed)", refused.path,
+                               refused.reason)  # fmt: skip
+        if promoted.refused:  # and the server's, for whoever watches for a step probing the server
+            where = f"{command.pipeline}/v{command.run_number} {command.step}#{command.attempt}"
+            log.warning("%s: refused %d workspace entries (not regular files with one name)", where,
+                        len(promoted.refused))  # fmt: skip
+        return promoted.records
 
     def _services(self, command: DispatchStep) -> AgentServices:
         if self._agent_services is None:

@@ -8,13 +8,13 @@ workspace (so they become artifacts of the step), and with ``artifact`` set the 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgate.errors import PermanentStepError
 from lockgate.handlers.context import HandlerContext, StepResult
+from lockgate.security.safe_files import open_regular, write_file
 from lockgate.spec.forms import FieldType
 
 if TYPE_CHECKING:
@@ -28,17 +28,23 @@ UPLOADS = ".uploads"  # the folder (in the pipeline's folder) where a server kee
 
 
 def _take(ctx: HandlerContext, field: str, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    """Link (or copy) the staged upload into the workspace: ``<field>/<name>``. The staged file stays."""
+    """Copy the staged upload into the workspace: ``<field>/<name>``. The staged file stays.
+
+    A copy, not a hard link: promotion refuses workspace files with more than one name.
+    """
     staged = Path(str(value["staged"]))
-    if not staged.is_absolute() or UPLOADS not in staged.parts or not staged.is_file():
-        raise PermanentStepError("missing_upload", f"values.{field}: the uploaded file is gone ({staged.name})")
     name = Path(str(value["name"])).name
-    target = ctx.workspace / field / name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    parts = staged.parts
+    if not staged.is_absolute() or UPLOADS not in parts or ".." in parts or name in {"", ".", ".."}:
+        raise PermanentStepError("missing_upload", f"values.{field}: the uploaded file is gone ({staged.name})")
+    cut = len(parts) - parts[::-1].index(UPLOADS)  # below the last .uploads folder nothing is followed
     try:
-        os.link(staged, target)
+        with open_regular(Path(*parts[:cut]), "/".join(parts[cut:])) as source:
+            write_file(ctx.workspace, f"{field}/{name}", lambda out: shutil.copyfileobj(source, out))
     except OSError:
-        shutil.copyfile(staged, target)
+        raise PermanentStepError(
+            "missing_upload", f"values.{field}: the uploaded file is gone ({staged.name})"
+        ) from None
     recorded = {k: v for k, v in value.items() if k != "staged"}
     return {**recorded, "name": name, "artifact": f"{field}/{name}"}
 
@@ -51,6 +57,7 @@ async def run(ctx: HandlerContext, config: HumanConfig, inputs: dict[str, JsonVa
             value = _take(ctx, field.name, value)
         values[field.name] = value
     if config.artifact is not None:
-        (ctx.workspace / config.artifact).write_text(json.dumps(values, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(values, indent=2, ensure_ascii=False) + "\n"
+        write_file(ctx.workspace, config.artifact, text.encode())
     ctx.logger.info("recorded the submitted values of %s", ", ".join(values) or "an empty form")
     return StepResult(output=values)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import stat
 from typing import TYPE_CHECKING
 
 from lockgate.errors import PermanentStepError
+from lockgate.security.safe_files import RefusedFileError, open_regular
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +34,7 @@ def read_channel(data: bytes) -> list[dict[str, JsonValue]]:
 
 def script_output(workspace: Path, channel: list[dict[str, JsonValue]], stdout_tail: bytes) -> JsonValue:
     """``output.json``, else the ``output`` global, else the last stdout line if it is JSON, else None."""
-    raw = _take_output_file(workspace / _OUTPUT_FILE)
+    raw = _take_output_file(workspace)
     if raw is not None:
         return _parse(raw, f"{_OUTPUT_FILE} is not valid JSON")
     for message in channel:
@@ -51,22 +50,19 @@ def script_output(workspace: Path, channel: list[dict[str, JsonValue]], stdout_t
     return None
 
 
-def _take_output_file(path: Path) -> bytes | None:
-    # The script controls the workspace: never follow a link it planted, never block on a FIFO.
+def _take_output_file(workspace: Path) -> bytes | None:
+    # The script controls the workspace: never follow a link it planted, never open a FIFO or a hard link.
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        file = open_regular(workspace, _OUTPUT_FILE)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise PermanentStepError("invalid_output", f"{_OUTPUT_FILE} is a symbolic link") from None
-        raise
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _OUTPUT_MAX:
+    except RefusedFileError as exc:
+        raise PermanentStepError("invalid_output", f"{_OUTPUT_FILE} is {exc.reason}, not a file") from None
+    with file:
+        if os.fstat(file.fileno()).st_size > _OUTPUT_MAX:
             raise PermanentStepError("invalid_output", f"{_OUTPUT_FILE} is not a regular file under 64 MiB")
-        raw = file.read()
-    path.unlink()  # it became the output: it is not also an artifact
+        raw = file.read(_OUTPUT_MAX + 1)
+    (workspace / _OUTPUT_FILE).unlink()  # it became the output: it is not also an artifact
     return raw
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,10 +26,14 @@ from lockgate.api.schemas.artifacts import (
 )
 from lockgate.artifacts.compare import json_changes, text_diff
 from lockgate.errors import InvalidInputError, NotFoundError
+from lockgate.security.safe_files import fd_path
 from lockgate.store import listing
 
 if TYPE_CHECKING:
+    from io import BufferedReader
+
     from sqlalchemy import Row
+    from starlette.types import Receive, Scope, Send
 
 __all__ = ["PREVIEW_BYTES", "artifact_read", "router"]
 
@@ -67,20 +73,32 @@ async def get_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Artifact
     return artifact_read(await store.read(listing.find_artifact, artifact_id))
 
 
-def _path(store: StoreDep, row: Row[Any]) -> Path:
-    """The file, which must stay inside its folder: the run's, or the pipeline's for what a rollback archived."""
-    layout = store.runtime.layout
-    pipeline_dir = layout.pipeline_dir(row.pipeline).resolve()
-    base = pipeline_dir if row.archived else layout.run_dir(row.pipeline, row.run_number).resolve()
-    path: Path = (base / row.path).resolve()
-    if not path.is_relative_to(pipeline_dir) or not path.is_file():
-        raise NotFoundError("artifact file", row.id)
-    return path
+def _open(store: StoreDep, row: Row[Any]) -> BufferedReader:
+    """The file, opened without following any link below its run's folder (or the pipeline's, once archived)."""
+    try:
+        return store.runtime.layout.open_artifact(row.pipeline, row.run_number, row.path, archived=row.archived)
+    except OSError:  # gone, or something promotion never described (a link, a FIFO…)
+        raise NotFoundError("artifact file", row.id) from None
 
 
-async def _file(store: StoreDep, artifact_id: str) -> tuple[Row[Any], Path]:
+class _OpenedFileResponse(FileResponse):
+    """A FileResponse (ranges, ETag) over a file already opened and checked: never opened again by its name."""
+
+    def __init__(self, file: BufferedReader, media_type: str, filename: str | None = None) -> None:
+        self._file = file  # held open until sent: the path below reopens this very descriptor
+        super().__init__(fd_path(file.fileno()), media_type=media_type, filename=filename,
+                         stat_result=os.fstat(file.fileno()))  # fmt: skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._file.close()
+
+
+async def _file(store: StoreDep, artifact_id: str) -> tuple[Row[Any], BufferedReader]:
     row = await store.read(listing.find_artifact, artifact_id)
-    return row, _path(store, row)
+    return row, await asyncio.to_thread(_open, store, row)
 
 
 @router.get(
@@ -90,8 +108,8 @@ async def _file(store: StoreDep, artifact_id: str) -> tuple[Row[Any], Path]:
     responses={200: {"content": {"application/octet-stream": {}, "*/*": {}}}, **_NOT_FOUND},
 )
 async def download_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> FileResponse:
-    row, path = await _file(store, artifact_id)
-    return FileResponse(path, media_type=row.media_type, filename=Path(row.name).name)
+    row, file = await _file(store, artifact_id)
+    return _OpenedFileResponse(file, media_type=row.media_type, filename=Path(row.name).name)
 
 
 def _base(media_type: str) -> str:
@@ -103,9 +121,9 @@ def _is_text(media_type: str) -> bool:
     return base in _TEXT or base.startswith("text/")
 
 
-def _head(path: Path) -> tuple[str, bool]:
-    with path.open("rb") as handle:
-        head = handle.read(PREVIEW_BYTES + 1)
+def _head(file: BufferedReader) -> tuple[str, bool]:
+    file.seek(0)
+    head = file.read(PREVIEW_BYTES + 1)
     return head[:PREVIEW_BYTES].decode(errors="replace"), len(head) > PREVIEW_BYTES
 
 
@@ -129,14 +147,15 @@ def _csv_rows(text: str) -> list[list[str]]:
     },
 )
 async def preview_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Any:
-    row, path = await _file(store, artifact_id)
+    row, file = await _file(store, artifact_id)
     media_type = _base(row.media_type)
     if media_type.startswith("image/"):
-        return FileResponse(path, media_type=row.media_type)
-    if not _is_text(media_type):
-        detail = f"no preview for {row.media_type}; download it from /artifacts/{artifact_id}/content"
-        return JSONResponse({"code": "unsupported_media_type", "detail": detail}, status_code=415)
-    text, truncated = _head(path)
+        return _OpenedFileResponse(file, media_type=row.media_type)
+    with file:
+        if not _is_text(media_type):
+            detail = f"no preview for {row.media_type}; download it from /artifacts/{artifact_id}/content"
+            return JSONResponse({"code": "unsupported_media_type", "detail": detail}, status_code=415)
+        text, truncated = _head(file)
     kind: PreviewKind = "text"
     rows = None
     if media_type == "application/json" and not truncated:
@@ -152,11 +171,12 @@ async def preview_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Any:
                            rows=rows)  # fmt: skip
 
 
-def _json_or_none(path: Path, media_type: str) -> tuple[bool, Any]:
-    if _base(media_type) != "application/json" or path.stat().st_size > PREVIEW_BYTES:
+def _json_or_none(file: BufferedReader, media_type: str) -> tuple[bool, Any]:
+    if _base(media_type) != "application/json" or os.fstat(file.fileno()).st_size > PREVIEW_BYTES:
         return False, None
+    file.seek(0)
     try:
-        return True, json.loads(path.read_text(encoding="utf-8"))
+        return True, json.loads(file.read(PREVIEW_BYTES + 1).decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return False, None
 
@@ -166,18 +186,24 @@ def _label(row: Row[Any]) -> str:
 
 
 def compare_rows(store: StoreDep, left: Row[Any], right: Row[Any]) -> ArtifactComparison:
-    left_path, right_path = _path(store, left), _path(store, right)
+    with _open(store, left) as left_file, _open(store, right) as right_file:
+        return _compare(left, right, left_file, right_file)
+
+
+def _compare(
+    left: Row[Any], right: Row[Any], left_file: BufferedReader, right_file: BufferedReader
+) -> ArtifactComparison:
     identical = left.sha256 == right.sha256
     kind: CompareKind = "binary"
     diff, changes, truncated = "", None, False
-    left_json, right_json = _json_or_none(left_path, left.media_type), _json_or_none(right_path, right.media_type)
+    left_json, right_json = _json_or_none(left_file, left.media_type), _json_or_none(right_file, right.media_type)
     if left_json[0] and right_json[0]:
         kind = "json"
         changes = [JsonChangeRead(path=c.path, op=c.op, left=c.left, right=c.right)
                    for c in json_changes(left_json[1], right_json[1])]  # fmt: skip
     if _is_text(left.media_type) and _is_text(right.media_type):
         kind = "json" if kind == "json" else "text"
-        (left_text, cut_left), (right_text, cut_right) = _head(left_path), _head(right_path)
+        (left_text, cut_left), (right_text, cut_right) = _head(left_file), _head(right_file)
         truncated = cut_left or cut_right
         diff = text_diff(left_text, right_text, _label(left), _label(right))
     elif _base(left.media_type).startswith("image/") and _base(right.media_type).startswith("image/"):

@@ -31,6 +31,7 @@ from lockgate.compile import validate_input
 from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatus, StepRetryRequested
 from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.runtime.runtime import ExtendRequest
+from lockgate.security.safe_files import open_regular
 from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import runs as run_store
@@ -211,8 +212,16 @@ async def get_step_logs(
 ) -> PlainTextResponse:
     pipeline, number, attempt_number, stored = await store.read(_log_path, run, step, attempt)
     path = Path(stored) if stored else store.runtime.layout.log_path(pipeline, number, step, attempt_number)
-    text = path.read_text(errors="replace") if path.is_file() else ""
-    return PlainTextResponse(text)
+    return PlainTextResponse(_log_text(path))
+
+
+def _log_text(path: Path) -> str:
+    """The log, or "" when there is none; a link or FIFO at its name is not followed (read as none)."""
+    try:
+        with open_regular(path.parent, path.name, one_name=False) as file:
+            return file.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 @router.get(f"/runs/{RUN}/events", summary="The run's history, by sequence number", responses=_NOT_FOUND)

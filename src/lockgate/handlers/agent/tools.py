@@ -15,6 +15,7 @@ import httpx
 from pydantic_ai import Tool
 
 from lockgate.errors import StepError
+from lockgate.security.safe_files import RefusedFileError, write_file
 from lockgate.spec.agent import BuiltinTool
 from lockgate.spec.nodes import ScriptConfig
 
@@ -98,13 +99,16 @@ def _artifact_tools(ctx: HandlerContext) -> list[Tool[Any]]:
 def _write_tool(ctx: HandlerContext) -> Tool[Any]:
     def write_artifact(name: str, content: str) -> str:
         """Write a text file (a relative path) that becomes an artifact of this step when it succeeds."""
-        root = ctx.workspace.resolve()
-        path = (root / name).resolve()
-        if name.startswith("/") or not path.is_relative_to(root) or path == root:
+        relative = "/".join(p for p in Path(name).as_posix().split("/") if p != ".")
+        if name.startswith("/") or not relative:
             return "error: give a relative file path inside the step's folder"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        return f"wrote {len(content.encode())} bytes to {Path(name).as_posix()}"
+        try:  # the workspace is the step's: a link planted there (run_python) is replaced, never followed
+            write_file(ctx.workspace, relative, content.encode())
+        except RefusedFileError as exc:
+            return f"error: give a relative file path inside the step's folder ({exc.path}: {exc.reason})"
+        except OSError as exc:
+            return f"error: cannot write {relative}: {exc.strerror or exc}"
+        return f"wrote {len(content.encode())} bytes to {relative}"
 
     return Tool(write_artifact, takes_ctx=False)
 
