@@ -212,7 +212,8 @@ async def get_step_logs(
     pipeline, number, attempt_number, stored = await store.read(_log_path, run, step, attempt)
     path = Path(stored) if stored else store.runtime.layout.log_path(pipeline, number, step, attempt_number)
     text = path.read_text(errors="replace") if path.is_file() else ""
-    return PlainTextResponse(text)
+    # Redacted as written; again as served, of every known secret (a log written before a value was stored).
+    return PlainTextResponse((await store.runtime.known_secrets()).text(text) if text else text)
 
 
 @router.get(f"/runs/{RUN}/events", summary="The run's history, by sequence number", responses=_NOT_FOUND)
