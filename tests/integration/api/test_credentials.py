@@ -20,6 +20,7 @@ from lockgate.engine import RunStatus
 from lockgate.security.api_keys import Role
 from lockgate.security.credentials import CredentialCipher, CredentialKeyError
 from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store import credential_grants as grant_store
 from lockgate.store import credentials as credential_store
 from lockgate.store.tables import attempts, credentials, events, steps
 
@@ -45,7 +46,7 @@ def test_crud_never_returns_or_stores_the_value(server: Server) -> None:
     with server.client(Role.ADMIN) as admin:
         created = admin.post("/api/v1/credentials", json={"name": "token", "value": SECRET, "description": "gh"})
         assert created.status_code == 201, created.text
-        assert set(created.json()) == {"name", "description", "created_at", "updated_at"}
+        assert set(created.json()) == {"name", "description", "created_at", "updated_at", "pipelines", "allowed_hosts"}
         assert admin.post("/api/v1/credentials", json={"name": "token", "value": "x"}).status_code == 409
         bad = admin.post("/api/v1/credentials", json={"name": "Bad Name", "value": SECRET})
         assert bad.status_code == 422
@@ -143,6 +144,8 @@ async def test_only_nodes_that_list_a_credential_see_it_and_it_leaks_nowhere(
         def store_it() -> None:
             with runtime.db.write() as conn:
                 credential_store.create_credential(conn, runtime.cipher, "token", SECRET, None, runtime.clock.now())
+                grant_store.set_grants(conn, "token", ["secrets"], "test", runtime.clock.now())
+                grant_store.set_hosts(conn, "token", ["127.0.0.1"])
 
         await runtime.db_call(store_it)
         with serving(_Echo) as echo:
