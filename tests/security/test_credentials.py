@@ -230,8 +230,9 @@ def test_a_revoked_grant_fails_the_next_run_clearly(hostile: Hostile) -> None:
     assert first["status"] == "succeeded", first
     assert first["steps"][0]["output"] == len(SECRET)
 
-    revoked = hostile.lockgate("credentials", "revoke", "token", "nightly")
-    assert revoked.returncode == 0, revoked.stderr
+    with hostile.client("admin") as admin:
+        revoked = admin.put(f"{API}/credentials/token/grants", json={"pipelines": []})
+    assert revoked.status_code == 200 and revoked.json()["pipelines"] == [], revoked.text
     second = hostile.finish(hostile.run("nightly"))
     assert second["status"] == "failed"
     error = second["steps"][0]["error"]
@@ -239,10 +240,7 @@ def test_a_revoked_grant_fails_the_next_run_clearly(hostile: Hostile) -> None:
     assert error["message"].startswith("credential 'token' is not granted to pipeline 'nightly'")
     assert _uses(hostile, second["id"]) == []  # refused before any value was read
     assert [u["run_id"] for u in _uses(hostile, first["id"])] == [first["id"]]
-    audit = hostile.lockgate("credentials", "uses", "token", "--json")
-    assert audit.returncode == 0, audit.stderr
-    assert [(u["pipeline"], u["run_id"]) for u in json.loads(audit.stdout)] == [("nightly", first["id"])]
-    assert SECRET not in hostile.viewer_reads(second["id"]) + audit.stdout
+    assert SECRET not in hostile.viewer_reads(second["id"])
     hostile.assert_intact()
 
 

@@ -204,3 +204,33 @@ def test_cli_set_list_delete_and_rotate_with_env_keys(tmp_path: Path, database_u
 
     assert run("delete", "token", keys=new).exit_code == 0
     assert run("delete", "token", keys=new).exit_code != 0
+
+
+def test_cli_grant_revoke_hosts_and_uses(tmp_path: Path, database_url: str) -> None:
+    runner = CliRunner()
+    base = ["--home", str(tmp_path / "home"), "--database-url", database_url, "credentials"]
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(
+            app, [*base, *args], input=stdin, env={"LOCKGATE_SECRET_KEY": Fernet.generate_key().decode()}
+        )
+
+    assert run("set", "token", stdin=SECRET).exit_code == 0
+    short = run("set", "pin", stdin="1234")
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    granted = run("grant", "token", "alpha", "beta")
+    assert granted.exit_code == 0, granted.output
+    assert "granted to: alpha beta" in granted.output
+    assert "granted to: beta" in run("revoke", "token", "alpha").output
+    assert run("grant", "token", "Not A Name").exit_code != 0
+    assert run("grant", "nope", "alpha").exit_code != 0
+    hosts = run("hosts", "token", "API.example.com", "*.example.org")
+    assert hosts.exit_code == 0, hosts.output
+    assert "api.example.com" in hosts.output
+    assert run("hosts", "token", "http://bad/").exit_code != 0
+    listed = run("list", "--json")
+    [row] = json.loads(listed.output)
+    assert (row["pipelines"], row["allowed_hosts"]) == (["beta"], ["*.example.org", "api.example.com"])
+    uses = run("uses", "--json")
+    assert uses.exit_code == 0 and json.loads(uses.output) == []  # no run used it yet
+    assert SECRET not in listed.output + granted.output + uses.output
