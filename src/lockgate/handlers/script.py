@@ -250,17 +250,20 @@ async def _supervise(
 async def _pump(
     stream: asyncio.StreamReader, log: IO[bytes], redact: StreamRedactor, tail: bytearray, keep: int
 ) -> None:
-    # Redacted as written: a value split across reads is caught (the redactor holds back a possible start).
+    # Redacted as read: a value split across reads is caught (the redactor holds back a possible start), and the
+    # tail (the output's last line, an error's excerpt) is cut from redacted bytes, never through a value.
+    def keep_tail(data: bytes) -> None:
+        log.write(data)
+        log.flush()
+        tail.extend(data)
+        if len(tail) > keep:
+            del tail[: len(tail) - keep]
+
     try:
         while chunk := await stream.read(65536):
-            log.write(redact.feed(chunk))
-            log.flush()
-            tail += chunk
-            if len(tail) > keep:
-                del tail[: len(tail) - keep]
+            keep_tail(redact.feed(chunk))
     finally:
-        log.write(redact.close())
-        log.flush()
+        keep_tail(redact.close())
 
 
 async def _heartbeats(ctx: HandlerContext) -> None:
