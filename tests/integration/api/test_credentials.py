@@ -234,3 +234,13 @@ def test_cli_grant_revoke_hosts_and_uses(tmp_path: Path, database_url: str) -> N
     uses = run("uses", "--json")
     assert uses.exit_code == 0 and json.loads(uses.output) == []  # no run used it yet
     assert SECRET not in listed.output + granted.output + uses.output
+
+    spec = tmp_path / "gamma.json"
+    spec.write_text(json.dumps({"name": "gamma", "nodes": [{"id": "use", "kind": "noop", "credentials": ["token"]}]}))
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    refused = runner.invoke(app, [*home, "validate", str(spec), "--json"])
+    assert refused.exit_code == 2, refused.output
+    [problem] = json.loads(refused.output)["errors"]
+    assert (problem["node_id"], problem["field"]) == ("use", "credentials[0]")
+    assert run("grant", "token", "gamma").exit_code == 0
+    assert runner.invoke(app, [*home, "validate", str(spec)]).exit_code == 0
