@@ -77,16 +77,17 @@ class StoreAgentServices:
     async def model(self, name: str | None) -> ModelProfileData:
         runtime, command = self._runtime, self._command
 
-        def resolve(conn: Connection) -> ModelProfileData:
+        def resolve(conn: Connection) -> tuple[ModelProfileData, str | None]:
             profile = resolve_model(conn, runtime.cipher, runtime.settings, name)
             credential = model_credential(conn, profile.name)
             if credential is not None:  # the admin's profile is the grant; the use is recorded all the same
                 record_uses(conn, [UseRow(credential, "model", command.pipeline, command.run_id, command.step,
                                           command.node_id, command.attempt)], runtime.clock.now())  # fmt: skip
-            return profile
+            return profile, credential
 
-        profile: ModelProfileData = await self._write(resolve)
-        self._redactor.add(f"model-key:{profile.name}", profile.api_key)
+        resolved: tuple[ModelProfileData, str | None] = await self._write(resolve)
+        profile, credential = resolved
+        self._redactor.add(credential or f"model-key:{profile.name}", profile.api_key)
         return profile
 
     async def agent_profile(self, name: str) -> AgentProfileData:
