@@ -33,7 +33,7 @@ def _seed(server: LiveServer) -> dict[str, str]:
         api.post(
             "/api/v1/pipelines/linear/schedules", json={"cron": "0 9 * * 1-5", "timezone": "UTC"}
         ).raise_for_status()
-        api.post("/api/v1/credentials", json={"name": "github-token", "value": "s3cret", "description": "CI"})
+        api.post("/api/v1/credentials", json={"name": "github-token", "value": "s3cret-value", "description": "CI"})
         api.post("/api/v1/agent-profiles", json={"name": "critic", "instructions": "Be blunt.", "tools": ["http_get"]})
         run = api.post("/api/v1/pipelines/linear/runs", json={}).json()
         other = api.post("/api/v1/pipelines/branching/runs", json={"input": {"score": 80}}).json()

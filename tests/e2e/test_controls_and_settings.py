@@ -106,6 +106,14 @@ def test_settings_credentials_keys_users_schedules_and_webhooks(page: Page, live
     page.get_by_role("button", name="Store new value").click()
     expect(page.get_by_text("New value stored for github-token")).to_be_visible()
     assert "ghp_rotated" not in page.content()
+    page.get_by_role("button", name="Access…").click()
+    page.get_by_label("Pipelines granted").fill("slow")
+    page.get_by_label("Allowed hosts").fill("API.example.com *.example.org")
+    page.get_by_role("button", name="Save access").click()
+    expect(page.get_by_text("Access of github-token saved")).to_be_visible()
+    expect(page.get_by_role("cell", name="*.example.org api.example.com")).to_be_visible()  # normalised, sorted
+    with live_server.client() as api:
+        assert api.get("/api/v1/credentials/github-token").json()["pipelines"] == ["slow"]
     shot(page, "15-settings-credentials")
 
     page.get_by_role("tab", name="Users & roles").click()

@@ -1,8 +1,10 @@
-"""``lockgate credentials set|list|delete|rotate-key``: encrypted secrets that nodes may read by name."""
+"""``lockgate credentials``: encrypted secrets; set, list, delete, rotate-key, grant, revoke, hosts, uses."""
 
 from __future__ import annotations
 
 import contextlib
+import getpass
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -16,14 +18,17 @@ from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import NotFoundError
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.credentials import CredentialCipher, load_cipher
+from lockgate.security.grants import HostPatternError, normalise_host_pattern
 from lockgate.spec.fields import Identifier
+from lockgate.store import credential_grants as grant_store
 from lockgate.store import credentials as credential_store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Credentials: set (value from stdin or an env var), list, delete, rotate-key.",
+app = typer.Typer(help="Credentials: set (value from stdin or an env var), list, delete, rotate-key; grant and revoke "
+                       "pipelines, the hosts http nodes may send them to, and the audit of their uses.",
                   no_args_is_help=True)  # fmt: skip
 
 
@@ -96,9 +101,10 @@ def list_(
     if json_output:
         print_read(CredentialRead, records)
         return
-    table = Table("name", "description", "updated", box=None, header_style="bold")
+    table = Table("name", "description", "pipelines", "allowed hosts", "updated", box=None, header_style="bold")
     for r in records:
-        table.add_row(r.name, r.description or "", f"{r.updated_at:%Y-%m-%d %H:%M}")
+        table.add_row(r.name, r.description or "", " ".join(r.pipelines), " ".join(r.allowed_hosts),
+                      f"{r.updated_at:%Y-%m-%d %H:%M}")  # fmt: skip
     console.print(table)
 
 
@@ -117,3 +123,85 @@ def rotate_key(ctx: typer.Context) -> None:
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         count = credential_store.rotate_credentials(conn, cipher)
     console.print(f"re-encrypted {count} credential(s) with the newest key")
+
+
+def _pipelines(names: list[str]) -> list[str]:
+    from pydantic import TypeAdapter, ValidationError
+
+    for name in names:
+        try:
+            TypeAdapter(Identifier).validate_python(name)
+        except ValidationError:
+            raise typer.BadParameter(
+                f"{name!r} is not a pipeline name (a lowercase slug)", param_hint="PIPELINE"
+            ) from None
+    return names
+
+
+@app.command()
+def grant(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the credential's name")],
+    pipelines: Annotated[list[str], typer.Argument(help="pipelines whose nodes may use it")],
+) -> None:
+    """Let these pipelines' nodes name the credential (saving one that names it without a grant is refused)."""
+    wanted = _pipelines(pipelines)
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        grant_store.add_grants(conn, name, wanted, getpass.getuser(), SystemClock().now())
+        record = credential_store.get_credential(conn, name)
+    console.print(f"credential {name} is granted to: {' '.join(record.pipelines)}")
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the credential's name")],
+    pipelines: Annotated[list[str], typer.Argument(help="pipelines that may no longer use it")],
+) -> None:
+    """Take grants back: the next attempt of a node of those pipelines that names it fails (credential_not_granted)."""
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        grant_store.remove_grants(conn, name, _pipelines(pipelines))
+        record = credential_store.get_credential(conn, name)
+    console.print(f"credential {name} is granted to: {' '.join(record.pipelines) or 'no pipeline'}")
+
+
+@app.command()
+def hosts(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the credential's name")],
+    patterns: Annotated[
+        list[str] | None, typer.Argument(help="api.example.com, *.example.org (subdomains), or * (any host)")
+    ] = None,
+) -> None:
+    """Set the hosts http nodes may send the credential to (none given: no host; * also lets networked scripts)."""
+    try:
+        wanted = [normalise_host_pattern(p) for p in patterns or []]
+    except HostPatternError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATTERNS") from None
+    with exit_on_errors(), _db(ctx) as db, db.write() as conn:
+        grant_store.set_hosts(conn, name, wanted)
+    console.print(f"credential {name} may be sent to: {' '.join(sorted(set(wanted))) or 'no host'}")
+
+
+@app.command()
+def uses(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="only this credential's uses")] = None,
+    run: Annotated[str | None, typer.Option(help="only this run's (an id)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    json_output: Annotated[bool, typer.Option("--json", help="print them as JSON")] = False,
+) -> None:
+    """The audit: each use of a credential (which pipeline, run, step and attempt, when), newest first."""
+    with exit_on_errors(), _db(ctx) as db, db.read() as conn:
+        records = grant_store.list_uses(conn, name, run, None, limit)
+    if json_output:
+        rows = [{"id": r.id, "credential": r.credential, "purpose": r.purpose, "pipeline": r.pipeline,
+                 "run_id": r.run_id, "step": r.step_key, "node_id": r.node_id, "attempt": r.attempt,
+                 "used_at": r.used_at.isoformat()} for r in records]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("when", "credential", "purpose", "pipeline", "run", "step", "attempt", box=None, header_style="bold")
+    for r in records:
+        table.add_row(f"{r.used_at:%Y-%m-%d %H:%M:%S}", r.credential, r.purpose, r.pipeline, r.run_id, r.step_key,
+                      str(r.attempt))  # fmt: skip
+    console.print(table)

@@ -29,7 +29,9 @@ from lockgate.compile import Plan, compile_pipeline, validate_input
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
+from lockgate.runtime.credentials import credential_problems
 from lockgate.runtime.models import model_problems
+from lockgate.security.grants import credential_uses
 from lockgate.settings import Settings
 from lockgate.spec import load_spec, pipeline_json_schema
 from lockgate.spec.nodes import AgentNode
@@ -51,15 +53,16 @@ def validate(
 ) -> None:
     """Check a definition and report every problem at once, each with its node and field.
 
-    Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL.
+    Agent steps' models are checked against the model profiles of the home's database and LOCKGATE_MODEL, and the
+    credentials nodes name against its grants.
     Exit codes: 0 valid, 2 not (with --json, ``{"valid": false, "errors": [{node_id, field, message}]}``).
     """
     with exit_on_errors():
         try:
             spec = load_spec(file)
             plan = compile_pipeline(spec)
-            if any(isinstance(n, AgentNode) for n in spec.nodes):
-                _check_models(settings(ctx), spec)
+            if any(isinstance(n, AgentNode) for n in spec.nodes) or credential_uses(spec):
+                _check_home(settings(ctx), spec)
         except DefinitionErrors as exc:
             if not json_output:
                 raise
@@ -74,12 +77,13 @@ def validate(
                   f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
 
 
-def _check_models(cfg: Settings, spec: PipelineSpec) -> None:
+def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
+    """Agent steps' models, and the grants of the credentials the definition names, in the home's database."""
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:
         upgrade(db)
         with db.read() as conn:
-            problems = model_problems(conn, cfg, spec)
+            problems = model_problems(conn, cfg, spec) + credential_problems(conn, spec)
     finally:
         db.dispose()
     if problems:

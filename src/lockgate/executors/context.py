@@ -13,6 +13,7 @@ from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
 from lockgate.handlers.agent.services import AgentServices
 from lockgate.handlers.context import ArtifactReader, SandboxMode
+from lockgate.security.redaction import Redactor
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -31,12 +32,23 @@ class _LogFile(logging.FileHandler):
         return super()._open()
 
 
-def attempt_logger(command: DispatchStep, log_path: Path) -> logging.Logger:
+class _RedactingFormatter(logging.Formatter):
+    """Every line the attempt logs, exception text included, without the values the attempt was given."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+        self._redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redactor.text(super().format(record))
+
+
+def attempt_logger(command: DispatchStep, log_path: Path, redactor: Redactor) -> logging.Logger:
     # Not logging.getLogger: registered loggers live forever and each new one clears the logging cache.
     logger = logging.Logger(f"lockgate.step.{command.step}.{command.attempt}", logging.INFO)
     logger.propagate = False
     handler = _LogFile(log_path, encoding="utf-8", delay=True)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(_RedactingFormatter(redactor))
     logger.addHandler(handler)
     return logger
 
@@ -51,7 +63,9 @@ class AttemptContext:
     report: Report
     artifacts: ArtifactReader
     agent_services: Callable[[], AgentServices]  # made on first use: most kinds never need them
+    redactor: Redactor  # the values below (and a model's key, once resolved): out of all the attempt writes
     credentials: Mapping[str, str] = field(default_factory=dict)
+    credential_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     feedback: str | None = None  # copied from the command: the revision request this attempt answers
     extends_dir: Path | None = None
     _workspace: Path | None = None
@@ -114,6 +128,7 @@ class AttemptContext:
         return self.command.timeout
 
     async def heartbeat(self, details: JsonValue = None) -> None:
+        details = self.redactor.json(details)
         self.report(self.run_id, StepHeartbeat(step=self.step_key, attempt=self.attempt, details=details))
 
     def close(self) -> None:

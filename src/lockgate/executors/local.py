@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.security.grants import AttemptSecrets
+from lockgate.security.redaction import Redactor, redact_tree
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -52,10 +55,11 @@ class LocalExecutor:
         worker: str,
         max_concurrency: int,
         sandbox: SandboxMode,
-        credentials: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
-        agent_services: Callable[[DispatchStep], AgentServices] | None = None,
+        credentials: Callable[[DispatchStep], Awaitable[AttemptSecrets]] | None = None,
+        agent_services: Callable[[DispatchStep, Redactor], AgentServices] | None = None,
     ) -> None:
-        # ``credentials`` maps names to the values of those that exist; the values live only in attempt contexts.
+        # ``credentials`` gives an attempt the values of its node's credentials (checking the grants); the values
+        # live only in attempt contexts and in the redactor that keeps them out of everything the attempt writes.
         self._registry = registry
         self._layout = layout
         self._report = report
@@ -104,9 +108,11 @@ class LocalExecutor:
         layout = self._layout
         log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
-        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report,
-                             LayoutArtifactReader(layout, command.pipeline, command.run_number),
-                             functools.partial(self._services, command), feedback=command.feedback)  # fmt: skip
+        redactor = Redactor()
+        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path, redactor), self._sandbox,
+                             self._report, LayoutArtifactReader(layout, command.pipeline, command.run_number),
+                             functools.partial(self._services, command, redactor), redactor,
+                             feedback=command.feedback)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
         try:  # the log stays open until promotion: its warnings go there too
@@ -117,7 +123,10 @@ class LocalExecutor:
     async def _attempt(self, ctx: AttemptContext, started_at: datetime) -> Event:
         command = ctx.command
         try:
-            ctx.credentials = await self._resolve(command.credentials)
+            secrets = await self._resolve(command)
+            ctx.credentials, ctx.credential_hosts = secrets.values, secrets.hosts
+            for name, value in secrets.values.items():
+                ctx.redactor.add(name, value)
             handler = self._registry.get(command.kind)
             config = handler.config_type.model_validate(command.config)
             result: StepResult = await handler.run(ctx, config, command.inputs)
@@ -127,21 +136,26 @@ class LocalExecutor:
         except Exception as exc:  # noqa: BLE001 - every failure becomes StepFailed data
             ctx.logger.error("attempt failed: %s", exc)
             await asyncio.to_thread(self._keep_failed, ctx)
-            return StepFailed(step=command.step, attempt=command.attempt, error=_error(exc), started_at=started_at)
+            error = _error(exc)
+            error = error.model_copy(update={"message": ctx.redactor.text(error.message)})
+            return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
         try:
             artifacts = await self._promote(ctx)
         except OSError as exc:
             error = ErrorInfo(kind="artifact_error", message=f"promoting the workspace failed: {exc}", retryable=True)
             return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
-        return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
+        output = ctx.redactor.json(result.output)
+        return StepSucceeded(step=command.step, attempt=command.attempt, output=output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
 
     async def _promote(self, ctx: AttemptContext) -> list[ArtifactRecord]:
         if ctx.workspace_used is None:
             return []
-        command = ctx.command  # hashing files is disk work: off the event loop
-        promote = functools.partial(self._layout.promote, ctx.workspace_used, command.pipeline, command.run_number)
-        promoted = await asyncio.to_thread(promote, command.step)
+        command, workspace = ctx.command, ctx.workspace_used
+        # Files are redacted before they are hashed and described: what is promoted is what a viewer reads.
+        await asyncio.to_thread(redact_tree, workspace, ctx.redactor)
+        promote = functools.partial(self._layout.promote, workspace, command.pipeline, command.run_number)
+        promoted = await asyncio.to_thread(promote, command.step)  # hashing files is disk work: off the event loop
         for refused in promoted.refused:  # the attempt's log: what a user reading the step sees
             ctx.logger.warning("refused %s: %s; it is not an artifact (never opened, removed)", refused.path,
                                refused.reason)  # fmt: skip
@@ -151,20 +165,21 @@ class LocalExecutor:
                         len(promoted.refused))  # fmt: skip
         return promoted.records
 
-    def _services(self, command: DispatchStep) -> AgentServices:
+    def _services(self, command: DispatchStep, redactor: Redactor) -> AgentServices:
         if self._agent_services is None:
             raise PermanentStepError("agent_unavailable", "this executor offers no agent services")
-        return self._agent_services(command)
+        return self._agent_services(command, redactor)
 
     def _keep_failed(self, ctx: AttemptContext) -> None:
         if ctx.workspace_used is not None:
+            # Kept for diagnosis, so redacted as promoted files are (a failure may come after a print).
+            with contextlib.suppress(OSError):
+                redact_tree(ctx.workspace_used, ctx.redactor)
             self._layout.keep_failed(ctx.workspace_used, ctx.pipeline)
 
-    async def _resolve(self, names: list[str]) -> dict[str, str]:
-        if not names:
-            return {}
-        values = await self._credentials(names) if self._credentials is not None else {}
-        for name in names:
-            if name not in values:  # the detail names the credential, never a value
-                raise PermanentStepError("missing_credential", f"credential {name!r} is not defined")
-        return {name: values[name] for name in names}
+    async def _resolve(self, command: DispatchStep) -> AttemptSecrets:
+        if not command.credentials:
+            return AttemptSecrets()
+        if self._credentials is None:  # the detail names the credential, never a value
+            raise PermanentStepError("missing_credential", f"credential {command.credentials[0]!r} is not defined")
+        return await self._credentials(command)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lockgate.handlers.agent.services import AgentServices
+    from lockgate.security.redaction import Redactor
 
 __all__ = ["ArtifactReader", "HandlerContext", "SandboxMode", "StepResult"]
 
@@ -83,6 +84,16 @@ class HandlerContext(Protocol):
     @property
     def credentials(self) -> Mapping[str, str]:
         """Only the credentials the node names."""
+        ...
+
+    @property
+    def credential_hosts(self) -> Mapping[str, tuple[str, ...]]:
+        """For each credential, the host patterns it may be sent to (``*``: any); empty: none."""
+        ...
+
+    @property
+    def redactor(self) -> Redactor:
+        """Knows the values this attempt was given: what the handler writes to its log passes through it."""
         ...
 
     @property

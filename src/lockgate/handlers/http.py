@@ -7,13 +7,17 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
 
 import httpx
 
 from lockgate.errors import PermanentStepError, RetryableStepError
 from lockgate.handlers.context import HandlerContext, StepResult
+from lockgate.security.grants import host_allowed, host_refusal
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from pydantic import JsonValue
 
     from lockgate.spec.nodes import HttpConfig
@@ -32,7 +36,9 @@ async def run(ctx: HandlerContext, config: HttpConfig, inputs: dict[str, JsonVal
     headers = {name: _with_credentials(value, ctx) for name, value in config.headers.items()}
     query = {name: _with_credentials(value, ctx) for name, value in config.query.items()}
     timeout = config.request_timeout.total_seconds()
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=config.follow_redirects) as client:
+    hooks = {"request": [_host_guard(ctx, _named(config))]}
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=config.follow_redirects,
+                                 event_hooks=hooks) as client:  # fmt: skip
         try:
             response = await client.request(
                 config.method,
@@ -66,6 +72,38 @@ def _with_credentials(text: str, ctx: HandlerContext) -> str:
         return ctx.credentials[name]
 
     return _CREDENTIAL.sub(value, text)
+
+
+def _named(config: HttpConfig) -> list[str]:
+    texts = [config.url, *config.headers.values(), *config.query.values()]
+    return list(dict.fromkeys(m.group(1) for text in texts for m in _CREDENTIAL.finditer(text)))
+
+
+def _carries(request: httpx.Request, value: str) -> bool:
+    url = str(request.url)
+    in_url = any(form in url for form in (value, quote(value, safe=""), quote_plus(value, safe="")))
+    return in_url or any(value in v for v in request.headers.values())
+
+
+def _host_guard(ctx: HandlerContext, names: list[str]) -> Callable[[httpx.Request], Awaitable[None]]:
+    """Before each request is sent (redirects included): a credential goes only to a host it allows.
+
+    The first request carries every credential the config names; a redirect (which keeps custom headers)
+    is checked for each credential whose value it still carries.
+    """
+    first = True
+
+    async def check(request: httpx.Request) -> None:
+        nonlocal first
+        host = request.url.host
+        for name in names:
+            patterns = ctx.credential_hosts.get(name, ())
+            if (first or _carries(request, ctx.credentials[name])) and not host_allowed(patterns, host):
+                where = "" if first else "a redirect: "
+                raise PermanentStepError("credential_host_not_allowed", where + host_refusal(name, host, patterns))
+        first = False
+
+    return check
 
 
 def _redacted(url: str) -> str:

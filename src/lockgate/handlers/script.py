@@ -34,10 +34,13 @@ from lockgate.handlers.sandbox import (
 )
 from lockgate.handlers.script_output import read_channel, script_output
 from lockgate.handlers.script_runner import MEMORY_EXIT
+from lockgate.security.grants import ANY_HOST, host_refusal
 from lockgate.spec.nodes import ScriptConfig, ScriptInputMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from lockgate.security.redaction import StreamRedactor
 
 __all__ = ["run", "run_code"]
 
@@ -82,6 +85,7 @@ async def run_code(
 
     ``limit`` (wall clock) defaults to the step's timeout.
     """
+    _check_network(ctx, config)
     script_file = _script_file(config)
     payload = json.dumps(inputs).encode()
     job = {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs,
@@ -110,6 +114,18 @@ async def run_code(
     return output, outcome.stdout_tail.decode(errors="replace")
 
 
+def _check_network(ctx: HandlerContext, config: ScriptConfig) -> None:
+    # No host list can be enforced on a script's own sockets: a networked script gets only credentials
+    # an admin allowed to go anywhere.
+    if not config.network:
+        return
+    for name in ctx.credentials:
+        patterns = ctx.credential_hosts.get(name, ())
+        if ANY_HOST not in patterns:
+            detail = host_refusal(name, "any host a script with network access reaches", patterns)
+            raise PermanentStepError("credential_host_not_allowed", detail)
+
+
 def _script_file(config: ScriptConfig) -> Path | None:
     if config.file is None:
         return None
@@ -134,7 +150,7 @@ async def _use_bwrap(ctx: HandlerContext) -> bool:
 def _warn(ctx: HandlerContext, message: str) -> None:
     ctx.logger.warning(message)
     with _open_log(ctx) as log:
-        log.write(f"[lockgate] warning: {message}\n".encode())
+        log.write(ctx.redactor.data(f"[lockgate] warning: {message}\n".encode()))
 
 
 def _open_log(ctx: HandlerContext) -> IO[bytes]:
@@ -212,8 +228,8 @@ async def _supervise(
     stdout, stderr = bytearray(), bytearray()
     with _open_log(ctx) as log:
         pumps = [
-            asyncio.create_task(_pump(proc.stdout, log, stdout, _STDOUT_KEEP)),
-            asyncio.create_task(_pump(proc.stderr, log, stderr, _STDERR_KEEP)),
+            asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
+            asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
         ]
         beats = asyncio.create_task(_heartbeats(ctx))
         timed_out = False
@@ -231,13 +247,23 @@ async def _supervise(
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)
 
 
-async def _pump(stream: asyncio.StreamReader, log: IO[bytes], tail: bytearray, keep: int) -> None:
-    while chunk := await stream.read(65536):
-        log.write(chunk)
+async def _pump(
+    stream: asyncio.StreamReader, log: IO[bytes], redact: StreamRedactor, tail: bytearray, keep: int
+) -> None:
+    # Redacted as read: a value split across reads is caught (the redactor holds back a possible start), and the
+    # tail (the output's last line, an error's excerpt) is cut from redacted bytes, never through a value.
+    def keep_tail(data: bytes) -> None:
+        log.write(data)
         log.flush()
-        tail += chunk
+        tail.extend(data)
         if len(tail) > keep:
             del tail[: len(tail) - keep]
+
+    try:
+        while chunk := await stream.read(65536):
+            keep_tail(redact.feed(chunk))
+    finally:
+        keep_tail(redact.close())
 
 
 async def _heartbeats(ctx: HandlerContext) -> None:
@@ -257,6 +283,7 @@ async def _drain(pumps: list[asyncio.Task[None]]) -> None:
     _, pending = await asyncio.wait(pumps, timeout=_DRAIN_GRACE)
     for task in pending:
         task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)  # each writes its held-back tail before the log closes
 
 
 def _sandbox_failed(outcome: _Outcome) -> bool:

@@ -15,10 +15,11 @@ from lockgate.errors import NotFoundError, PermanentStepError
 from lockgate.handlers.agent.budgets import Spend, admit
 from lockgate.handlers.agent.services import AgentProfileData, Reservation, TurnRecord, TurnRole
 from lockgate.runtime.live import LiveDelta
-from lockgate.runtime.models import resolve_model
+from lockgate.runtime.models import model_credential, resolve_model
 from lockgate.spec.agent import Budget, BuiltinTool
 from lockgate.store import conversations as store
 from lockgate.store import profiles as profile_store
+from lockgate.store.credential_grants import UseRow, record_uses
 from lockgate.store.runs import lock_run
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from lockgate.engine.commands import DispatchStep
     from lockgate.handlers.agent.services import ExchangeRecord, ModelProfileData
     from lockgate.runtime.runtime import Runtime
+    from lockgate.security.redaction import Redactor
 
 __all__ = ["FLUSH_EVERY", "StoreAgentServices"]
 
@@ -49,9 +51,10 @@ def _turn(row: Any) -> TurnRecord:
 
 
 class StoreAgentServices:
-    def __init__(self, runtime: Runtime, command: DispatchStep) -> None:
+    def __init__(self, runtime: Runtime, command: DispatchStep, redactor: Redactor) -> None:
         self._runtime = runtime
         self._command = command
+        self._redactor = redactor  # the attempt's: records and live tokens never carry a value it knows
         self._options: store.RunOptions | None = None
         self._seq = 0
         self._pending: dict[str, list[str]] = {}
@@ -72,8 +75,19 @@ class StoreAgentServices:
         return await self._runtime.db_call(job)
 
     async def model(self, name: str | None) -> ModelProfileData:
-        runtime = self._runtime
-        profile: ModelProfileData = await self._read(resolve_model, runtime.cipher, runtime.settings, name)
+        runtime, command = self._runtime, self._command
+
+        def resolve(conn: Connection) -> tuple[ModelProfileData, str | None]:
+            profile = resolve_model(conn, runtime.cipher, runtime.settings, name)
+            credential = model_credential(conn, profile.name)
+            if credential is not None:  # the admin's profile is the grant; the use is recorded all the same
+                record_uses(conn, [UseRow(credential, "model", command.pipeline, command.run_id, command.step,
+                                          command.node_id, command.attempt)], runtime.clock.now())  # fmt: skip
+            return profile, credential
+
+        resolved: tuple[ModelProfileData, str | None] = await self._write(resolve)
+        profile, credential = resolved
+        self._redactor.add(credential or f"model-key:{profile.name}", profile.api_key)
         return profile
 
     async def agent_profile(self, name: str) -> AgentProfileData:
@@ -133,7 +147,7 @@ class StoreAgentServices:
         command, now = self._command, self._runtime.clock.now()
         values = {"run_id": command.run_id, "step_key": command.step, "node_id": command.node_id,
                   "attempt": command.attempt, "member": record.member, "number": record.index, "model": record.model,
-                  "response": record.response, "input_tokens": record.input_tokens,
+                  "response": self._redactor.json(record.response), "input_tokens": record.input_tokens,
                   "output_tokens": record.output_tokens, "cost": record.cost, "replayed": record.replayed}  # fmt: skip
 
         def write(conn: Connection) -> None:
@@ -174,9 +188,10 @@ class StoreAgentServices:
         command = self._command
         values = {"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
                   "position": turn.position, "member": turn.member, "role": turn.role.value, "round": turn.round,
-                  "messages": turn.messages, "output": turn.output, "input_tokens": turn.input_tokens,
-                  "output_tokens": turn.output_tokens, "requests": turn.requests, "tool_calls": turn.tool_calls,
-                  "cost": turn.cost, "error": turn.error}  # fmt: skip
+                  "messages": self._redactor.json(turn.messages), "output": self._redactor.json(turn.output),
+                  "input_tokens": turn.input_tokens, "output_tokens": turn.output_tokens, "requests": turn.requests,
+                  "tool_calls": turn.tool_calls, "cost": turn.cost,
+                  "error": self._redactor.text(turn.error) if turn.error is not None else None}  # fmt: skip
         await self._write(store.add_turn, values, self._runtime.clock.now())
 
     def custom_model(self, profile: ModelProfileData) -> Model | None:  # noqa: ARG002 - the provider's model, always
@@ -197,5 +212,6 @@ class StoreAgentServices:
         command, now = self._command, self._runtime.clock.now()
         for member, pieces in pending.items():
             self._seq += 1
+            text = self._redactor.text("".join(pieces))
             self._runtime.live.publish(LiveDelta(command.run_id, command.step, command.attempt, member, self._seq,
-                                                 "".join(pieces), now))  # fmt: skip
+                                                 text, now))  # fmt: skip

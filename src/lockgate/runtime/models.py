@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lockgate.spec.agent import TeamMember
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["ModelProblem", "model_problems", "resolve_model"]
+__all__ = ["ModelProblem", "model_credential", "model_problems", "resolve_model"]
 
 _ADD = "add one with `lockgate models add` or POST /api/v1/models"
 
@@ -112,6 +112,14 @@ def resolve_model(conn: Connection, cipher: CredentialCipher, settings: Settings
     except (ModelProblem, NotFoundError) as exc:
         detail = exc.detail if isinstance(exc, NotFoundError) else str(exc)
         raise PermanentStepError("model_not_configured", detail) from None
+
+
+def model_credential(conn: Connection, profile: str) -> str | None:
+    """The credential holding a stored profile's key (None: the environment's key, or no stored profile)."""
+    try:
+        return profile_store.get_model_profile(conn, profile).credential
+    except NotFoundError:
+        return None
 
 
 def _member_model(conn: Connection, member: TeamMember) -> str | None:

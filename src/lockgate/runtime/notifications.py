@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from lockgate.engine.events import DeadlineNotificationAttempted
+from lockgate.runtime.credentials import signing_secret
+from lockgate.store.credential_grants import UseRow
+from lockgate.store.runs import find_run
 from lockgate.triggers.webhook import sign
 
 if TYPE_CHECKING:
@@ -55,16 +58,29 @@ class Notifier:
     async def _post(self, command: NotifyDeadline, body: bytes) -> tuple[int | None, str | None]:
         headers = {"Content-Type": "application/json", "User-Agent": "Lockgate"}
         if command.secret is not None:
-            found = await self.rt.credentials([command.secret])
-            if command.secret not in found:
-                return None, f"the credential {command.secret!r} (review.notify_secret) does not exist"
-            headers[SIGNATURE_HEADER] = sign(found[command.secret], body)
+            value, problem = await self._secret(command)
+            if value is None:
+                return None, problem
+            headers[SIGNATURE_HEADER] = sign(value, body)
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT) as client:
                 response = await client.post(command.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
         return response.status_code, None
+
+    async def _secret(self, command: NotifyDeadline) -> tuple[str | None, str | None]:
+        """The signing value if the credential exists and is granted to the run's pipeline; the use is recorded."""
+        rt, name = self.rt, command.secret or ""
+
+        def reveal() -> tuple[str | None, str | None]:
+            with rt.db.write() as conn:
+                head = find_run(conn, command.run_id)
+                node_id = command.step.split("[", 1)[0]  # a map item's key is node[i]
+                use = UseRow(name, "notify", head.pipeline, command.run_id, command.step, node_id, command.delivery)
+                return signing_secret(conn, rt.cipher, name, use, rt.clock.now())
+
+        return await rt.db_call(reveal)
 
     async def stop(self) -> None:
         """Deliveries in flight are dropped: their reports never come, so the engine's watchdog sends again."""

@@ -33,6 +33,7 @@ from lockgate.runtime.agents import StoreAgentServices
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
+from lockgate.runtime.credentials import attempt_secrets, credential_problems
 from lockgate.runtime.extend import resolve_extend, start_event
 from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
@@ -41,6 +42,7 @@ from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
+from lockgate.security.redaction import Redactor
 from lockgate.store import credentials as credential_store
 from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from lockgate.errors import DefinitionError
+    from lockgate.security.grants import AttemptSecrets
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
 
@@ -129,8 +132,8 @@ class Runtime:
             worker=self.worker,
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
-            credentials=self.credentials,
-            agent_services=lambda command: StoreAgentServices(self, command),
+            credentials=self.attempt_secrets,
+            agent_services=lambda command, redactor: StoreAgentServices(self, command, redactor),
         )
         self.maintenance = Maintenance(self)
         self._tasks = [
@@ -273,14 +276,31 @@ class Runtime:
         self.report(command.run_id, StepSucceeded(step=command.step, attempt=command.attempt, output=row.output,
                                                   reused=True))  # fmt: skip
 
-    async def credentials(self, names: list[str]) -> dict[str, str]:
-        """The decrypted values of those of ``names`` that exist: only for the executor, never logged."""
+    async def attempt_secrets(self, command: DispatchStep) -> AttemptSecrets:
+        """The node's credentials if still granted, each use recorded: only for the executor, never logged."""
+
+        def reveal() -> AttemptSecrets:
+            with self.db.write() as conn:
+                return attempt_secrets(conn, self.cipher, command, self.clock.now())
+
+        return await self.db_call(reveal)
+
+    async def known_secrets(self) -> Redactor:
+        """Every credential and the environment's model keys: what is served from files is redacted of them too."""
 
         def reveal() -> dict[str, str]:
             with self.db.read() as conn:
-                return credential_store.reveal_credentials(conn, self.cipher, names)
+                return credential_store.reveal_all(conn, self.cipher)
 
-        return await self.db_call(reveal)
+        redactor = Redactor.of(await self.db_call(reveal))
+        for name, key in (("openai-api-key", self.settings.openai_api_key),
+                          ("anthropic-api-key", self.settings.anthropic_api_key)):  # fmt: skip
+            redactor.add(name, key.get_secret_value() if key is not None else None)
+        return redactor
+
+    def check_credentials(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
+        """Every credential the definition names exists and is granted to it (saving and validating)."""
+        return credential_problems(conn, spec)
 
     def _lookup(self, key: str) -> Any:
         with self.db.read() as conn:

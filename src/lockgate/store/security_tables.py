@@ -5,6 +5,42 @@ Kept beside ``tables.py`` (which is at the house's size limit) on the same ``met
 
 from __future__ import annotations
 
-from lockgate.store.tables import metadata
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
-__all__ = ["metadata"]
+from lockgate.store.tables import UTCDateTime, metadata
+
+__all__ = ["credential_grants", "credential_hosts", "credential_uses", "metadata"]
+
+# ---- credentials (issue 10): grants to pipelines, hosts an http node may send them to, the audit of uses ----
+
+credential_grants = Table(
+    "credential_grants",
+    metadata,
+    Column("credential_id", String(32), ForeignKey("credentials.id", ondelete="CASCADE"), primary_key=True),
+    Column("pipeline", String(63), primary_key=True),  # a name: a grant may precede the pipeline's first save
+    Column("granted_by", String(200)),
+    Column("granted_at", UTCDateTime(), nullable=False),
+)
+
+credential_hosts = Table(
+    "credential_hosts",
+    metadata,
+    Column("credential_id", String(32), ForeignKey("credentials.id", ondelete="CASCADE"), primary_key=True),
+    Column("pattern", String(255), primary_key=True),  # api.example.com, *.example.org, or * (any host)
+)
+
+credential_uses = Table(
+    "credential_uses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("credential", String(100), nullable=False),  # the name: the record outlives a deleted credential
+    Column("purpose", String(32), nullable=False),  # node | notify | model
+    Column("pipeline", String(63), nullable=False),
+    Column("run_id", String(32), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("node_id", String(63), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("used_at", UTCDateTime(), nullable=False),
+    Index("ix_credential_uses_credential", "credential", "id"),
+    Index("ix_credential_uses_run_id", "run_id"),
+)

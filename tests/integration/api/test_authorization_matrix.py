@@ -217,3 +217,24 @@ def test_agent_routes_demand_their_roles() -> None:
     endpoints, _ = discover()
     found = {(e.method, e.path): e.min_role for e in endpoints}
     assert {key: found.get(key) for key in AGENT_ROUTES} == AGENT_ROUTES
+
+
+# The credential routes (issue 10): editors read names, grants and hosts (to write pipelines that use them);
+# only admins store values, grant pipelines, allow hosts and read the audit of uses.
+CREDENTIAL_ROUTES = {
+    ("GET", "/api/v1/credentials"): Role.EDITOR,
+    ("POST", "/api/v1/credentials"): Role.ADMIN,
+    ("GET", "/api/v1/credentials/{name}"): Role.EDITOR,
+    ("PUT", "/api/v1/credentials/{name}"): Role.ADMIN,
+    ("DELETE", "/api/v1/credentials/{name}"): Role.ADMIN,
+    ("POST", "/api/v1/credentials/rotate-key"): Role.ADMIN,
+    ("PUT", "/api/v1/credentials/{name}/grants"): Role.ADMIN,
+    ("PUT", "/api/v1/credentials/{name}/allowed-hosts"): Role.ADMIN,
+    ("GET", "/api/v1/credential-uses"): Role.ADMIN,
+}
+
+
+def test_credential_routes_demand_their_roles() -> None:
+    endpoints, _ = discover()
+    found = {(e.method, e.path): e.min_role for e in endpoints}
+    assert {key: found.get(key) for key in CREDENTIAL_ROUTES} == CREDENTIAL_ROUTES

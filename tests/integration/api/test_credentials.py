@@ -20,6 +20,7 @@ from lockgate.engine import RunStatus
 from lockgate.security.api_keys import Role
 from lockgate.security.credentials import CredentialCipher, CredentialKeyError
 from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store import credential_grants as grant_store
 from lockgate.store import credentials as credential_store
 from lockgate.store.tables import attempts, credentials, events, steps
 
@@ -45,7 +46,7 @@ def test_crud_never_returns_or_stores_the_value(server: Server) -> None:
     with server.client(Role.ADMIN) as admin:
         created = admin.post("/api/v1/credentials", json={"name": "token", "value": SECRET, "description": "gh"})
         assert created.status_code == 201, created.text
-        assert set(created.json()) == {"name", "description", "created_at", "updated_at"}
+        assert set(created.json()) == {"name", "description", "created_at", "updated_at", "pipelines", "allowed_hosts"}
         assert admin.post("/api/v1/credentials", json={"name": "token", "value": "x"}).status_code == 409
         bad = admin.post("/api/v1/credentials", json={"name": "Bad Name", "value": SECRET})
         assert bad.status_code == 422
@@ -143,6 +144,8 @@ async def test_only_nodes_that_list_a_credential_see_it_and_it_leaks_nowhere(
         def store_it() -> None:
             with runtime.db.write() as conn:
                 credential_store.create_credential(conn, runtime.cipher, "token", SECRET, None, runtime.clock.now())
+                grant_store.set_grants(conn, "token", ["secrets"], "test", runtime.clock.now())
+                grant_store.set_hosts(conn, "token", ["127.0.0.1"])
 
         await runtime.db_call(store_it)
         with serving(_Echo) as echo:
@@ -201,3 +204,43 @@ def test_cli_set_list_delete_and_rotate_with_env_keys(tmp_path: Path, database_u
 
     assert run("delete", "token", keys=new).exit_code == 0
     assert run("delete", "token", keys=new).exit_code != 0
+
+
+def test_cli_grant_revoke_hosts_and_uses(tmp_path: Path, database_url: str) -> None:
+    runner = CliRunner()
+    base = ["--home", str(tmp_path / "home"), "--database-url", database_url, "credentials"]
+
+    def run(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(
+            app, [*base, *args], input=stdin, env={"LOCKGATE_SECRET_KEY": Fernet.generate_key().decode()}
+        )
+
+    assert run("set", "token", stdin=SECRET).exit_code == 0
+    short = run("set", "pin", stdin="1234")
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    granted = run("grant", "token", "alpha", "beta")
+    assert granted.exit_code == 0, granted.output
+    assert "granted to: alpha beta" in granted.output
+    assert "granted to: beta" in run("revoke", "token", "alpha").output
+    assert run("grant", "token", "Not A Name").exit_code != 0
+    assert run("grant", "nope", "alpha").exit_code != 0
+    hosts = run("hosts", "token", "API.example.com", "*.example.org")
+    assert hosts.exit_code == 0, hosts.output
+    assert "api.example.com" in hosts.output
+    assert run("hosts", "token", "http://bad/").exit_code != 0
+    listed = run("list", "--json")
+    [row] = json.loads(listed.output)
+    assert (row["pipelines"], row["allowed_hosts"]) == (["beta"], ["*.example.org", "api.example.com"])
+    uses = run("uses", "--json")
+    assert uses.exit_code == 0 and json.loads(uses.output) == []  # no run used it yet
+    assert SECRET not in listed.output + granted.output + uses.output
+
+    spec = tmp_path / "gamma.json"
+    spec.write_text(json.dumps({"name": "gamma", "nodes": [{"id": "use", "kind": "noop", "credentials": ["token"]}]}))
+    home = ["--home", str(tmp_path / "home"), "--database-url", database_url]
+    refused = runner.invoke(app, [*home, "validate", str(spec), "--json"])
+    assert refused.exit_code == 2, refused.output
+    [problem] = json.loads(refused.output)["errors"]
+    assert (problem["node_id"], problem["field"]) == ("use", "credentials[0]")
+    assert run("grant", "token", "gamma").exit_code == 0
+    assert runner.invoke(app, [*home, "validate", str(spec)]).exit_code == 0

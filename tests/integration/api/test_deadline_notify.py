@@ -72,7 +72,8 @@ def _tries(admin: httpx.Client, run: str, count: int) -> list[dict[str, Any]]:
 
 def test_a_failing_receiver_gets_signed_retries_until_one_is_delivered(admin: httpx.Client,
                                                                        receiver: Receiver) -> None:  # fmt: skip
-    assert admin.post(f"{API}/credentials", json={"name": "hook-key", "value": SECRET}).status_code == 201
+    hook_key = {"name": "hook-key", "value": SECRET, "pipelines": ["late-hook"]}  # signing is a use: granted
+    assert admin.post(f"{API}/credentials", json=hook_key).status_code == 201
     assert admin.post(f"{API}/pipelines", json=_pipeline("late-hook", receiver.url, 5)).status_code in {200, 201}
     run = admin.post(f"{API}/pipelines/late-hook/runs", json={}).json()["id"]
     task = open_task(admin, run, "work")
@@ -96,7 +97,8 @@ def test_a_failing_receiver_gets_signed_retries_until_one_is_delivered(admin: ht
 
 def test_retries_stop_at_the_bound_and_never_hold_up_the_run(admin: httpx.Client, receiver: Receiver) -> None:
     receiver.fail_first, receiver.delay = 100, 2.0  # slow, then failing: the run must not wait on it
-    assert admin.post(f"{API}/credentials", json={"name": "hook-key", "value": SECRET}).status_code == 201
+    hook_key = {"name": "hook-key", "value": SECRET, "pipelines": ["dead-hook"]}
+    assert admin.post(f"{API}/credentials", json=hook_key).status_code == 201
     assert admin.post(f"{API}/pipelines", json=_pipeline("dead-hook", receiver.url, 2)).status_code in {200, 201}
     run = admin.post(f"{API}/pipelines/dead-hook/runs", json={}).json()["id"]
     task = open_task(admin, run, "work")

@@ -48,7 +48,7 @@ def _seed(admin: httpx.Client) -> None:
     assert created.status_code == 201, created.text
     run = admin.post("/api/v1/pipelines/fuzzed/runs", json={"input": {"n": 3}})
     assert run.status_code == 201, run.text
-    assert admin.post("/api/v1/credentials", json={"name": "token", "value": "s3cret"}).status_code == 201
+    assert admin.post("/api/v1/credentials", json={"name": "token", "value": "s3cret-value"}).status_code == 201
     schedule = {"cron": "0 9 * * 1-5", "timezone": "Europe/Paris"}
     assert admin.post("/api/v1/pipelines/fuzzed/schedules", json=schedule).status_code == 201
     assert admin.post("/api/v1/pipelines/fuzzed/webhooks", json={}).status_code == 201

@@ -14,6 +14,7 @@ from tests.unit.handlers.agent_services import MemoryAgentServices
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.artifacts.reader import LayoutArtifactReader
 from lockgate.handlers.context import HandlerContext, SandboxMode
+from lockgate.security.redaction import Redactor
 
 __all__ = ["FakeContext"]
 
@@ -32,6 +33,8 @@ class FakeContext:
     attempt_key: str = "run-1/step/1"
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("lockgate.tests.handler"))
     credentials: dict[str, str] = field(default_factory=dict)
+    credential_hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    redactor: Redactor = field(default_factory=Redactor)
     feedback: str | None = None
     extends_dir: Path | None = None
     first_queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))

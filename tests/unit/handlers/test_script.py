@@ -17,6 +17,7 @@ import pytest
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.handlers import sandbox, script
 from lockgate.handlers.context import SandboxMode
+from lockgate.security.redaction import Redactor
 from lockgate.spec.nodes import ScriptConfig
 
 if TYPE_CHECKING:
@@ -220,6 +221,30 @@ async def test_credentials_never_appear_on_a_command_line(sctx: FakeContext) -> 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+_SPLIT = """
+import os, sys, time
+s = os.environ["LOCKGATE_CREDENTIAL_TOKEN"]
+for piece in (s[:5], s[5:] + "\\n"):  # two writes, two reads of the pipe
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+    time.sleep(0.1)
+sys.stderr.write(s + "y" * 4090)  # the error keeps the last 4096 bytes of stderr: a raw cut would split the value
+sys.exit(3)
+"""
+
+
+async def test_a_credential_split_across_writes_is_redacted_from_the_log_and_the_error(sctx: FakeContext) -> None:
+    secret = f"ghp_{uuid.uuid4().hex}"
+    sctx.credentials = {"token": secret}
+    sctx.redactor = Redactor.of(sctx.credentials)
+    error = await _fails(sctx, _SPLIT)
+    log = sctx.log_text()
+    assert secret not in log and "[redacted:token]\n" in log
+    assert error.detail is not None
+    assert secret[-6:] not in error.detail  # the excerpt is cut from redacted bytes
+    assert error.detail.endswith("y" * 100)
 
 
 async def test_a_nul_byte_cannot_smuggle_options(ctx: FakeContext) -> None:

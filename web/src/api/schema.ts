@@ -101,7 +101,7 @@ export interface paths {
         put?: never;
         /**
          * Check a definition without saving it
-         * @description Also checks that every agent step's model is configured (a model profile, or LOCKGATE_MODEL).
+         * @description Also checks every agent step's model (a model profile, or LOCKGATE_MODEL) and every credential's grant.
          */
         post: operations["validate_pipeline_api_v1_pipelines_validate_post"];
         delete?: never;
@@ -844,10 +844,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every credential's name and metadata (never a value) */
+        /** Every credential's name, grants and hosts (never a value) */
         get: operations["list_credentials_api_v1_credentials_get"];
         put?: never;
-        /** Store a credential, encrypted */
+        /** Store a credential, encrypted (optionally granted to pipelines and allowed hosts at once) */
         post: operations["create_credential_api_v1_credentials_post"];
         delete?: never;
         options?: never;
@@ -879,13 +879,64 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One credential's metadata (never its value) */
+        /** One credential's metadata, grants and hosts (never its value) */
         get: operations["get_credential_api_v1_credentials__name__get"];
         /** Give a credential a new value */
         put: operations["update_credential_api_v1_credentials__name__put"];
         post?: never;
         /** Delete a credential */
         delete: operations["delete_credential_api_v1_credentials__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credentials/{name}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the pipelines that may use a credential (saving a pipeline that names it needs a grant) */
+        put: operations["set_grants_api_v1_credentials__name__grants_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credentials/{name}/allowed-hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the hosts an http node may send a credential to */
+        put: operations["set_allowed_hosts_api_v1_credentials__name__allowed_hosts_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credential-uses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit: each use of a credential, newest first (never a value) */
+        get: operations["list_credential_uses_api_v1_credential_uses_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1452,10 +1503,43 @@ export interface components {
             /**
              * Value
              * Format: password
+             * @description at least 8 characters
              */
             value: string;
             /** Description */
             description?: string | null;
+            /**
+             * Pipelines
+             * @description the pipelines whose nodes may use it
+             */
+            pipelines?: string[];
+            /**
+             * Allowed Hosts
+             * @description hosts an http node may send it to: api.example.com, *.example.org (subdomains), or * (any host; also what a script with network access needs)
+             */
+            allowed_hosts?: string[];
+        };
+        /**
+         * CredentialGrants
+         * @description Exactly these pipelines may use the credential (an empty list revokes every grant).
+         */
+        CredentialGrants: {
+            /**
+             * Pipelines
+             * @description the pipelines whose nodes may use it
+             */
+            pipelines?: string[];
+        };
+        /**
+         * CredentialHosts
+         * @description Exactly these hosts may receive the credential from an http node (empty: none).
+         */
+        CredentialHosts: {
+            /**
+             * Allowed Hosts
+             * @description hosts an http node may send it to: api.example.com, *.example.org (subdomains), or * (any host; also what a script with network access needs)
+             */
+            allowed_hosts?: string[];
         };
         /** CredentialRead */
         CredentialRead: {
@@ -1473,6 +1557,16 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Pipelines
+             * @description the pipelines granted its use
+             */
+            pipelines?: string[];
+            /**
+             * Allowed Hosts
+             * @description hosts an http node may send it to
+             */
+            allowed_hosts?: string[];
         };
         /** CredentialRotation */
         CredentialRotation: {
@@ -1487,6 +1581,7 @@ export interface components {
             /**
              * Value
              * Format: password
+             * @description at least 8 characters
              */
             value: string;
             /**
@@ -1494,6 +1589,46 @@ export interface components {
              * @description unchanged when absent
              */
             description?: string | null;
+        };
+        /** CredentialUsePage */
+        CredentialUsePage: {
+            /** Items */
+            items: components["schemas"]["CredentialUseRead"][];
+            /**
+             * Next Before
+             * @description pass as `before` for the next (older) page; null at the end
+             */
+            next_before: number | null;
+        };
+        /**
+         * CredentialUseRead
+         * @description One use: the credential handed to an attempt (``node``), signing a notification, or a model's key.
+         */
+        CredentialUseRead: {
+            /** Id */
+            id: number;
+            /** Credential */
+            credential: string;
+            /**
+             * Purpose
+             * @description node | notify | model
+             */
+            purpose: string;
+            /** Pipeline */
+            pipeline: string;
+            /** Run Id */
+            run_id: string;
+            /** Step */
+            step: string;
+            /** Node Id */
+            node_id: string;
+            /** Attempt */
+            attempt: number;
+            /**
+             * Used At
+             * Format: date-time
+             */
+            used_at: string;
         };
         /** EdgeRef */
         EdgeRef: {
@@ -7631,7 +7766,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description a resource the path names does not exist */
+            /** @description no such credential */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7702,7 +7837,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description a resource the path names does not exist */
+            /** @description no such credential */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7767,8 +7902,223 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description a resource the path names does not exist */
+            /** @description no such credential */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    set_grants_api_v1_credentials__name__grants_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialGrants"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    set_allowed_hosts_api_v1_credentials__name__allowed_hosts_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialHosts"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such credential */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_credential_uses_api_v1_credential_uses_get: {
+        parameters: {
+            query?: {
+                /** @description only this credential's uses */
+                credential?: string | null;
+                /** @description only this run's */
+                run_id?: string | null;
+                /** @description next_before of the previous page */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CredentialUsePage"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

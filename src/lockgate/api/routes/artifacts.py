@@ -9,9 +9,10 @@ import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from sqlalchemy import Connection
 
 from lockgate.api.deps import MAX_INT, StoreDep, Viewer
@@ -30,10 +31,13 @@ from lockgate.security.safe_files import fd_path
 from lockgate.store import listing
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from io import BufferedReader
 
     from sqlalchemy import Row
     from starlette.types import Receive, Scope, Send
+
+    from lockgate.security.redaction import StreamRedactor
 
 __all__ = ["PREVIEW_BYTES", "artifact_read", "router"]
 
@@ -107,9 +111,21 @@ async def _file(store: StoreDep, artifact_id: str) -> tuple[Row[Any], BufferedRe
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}, "*/*": {}}}, **_NOT_FOUND},
 )
-async def download_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> FileResponse:
+async def download_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Response:
     row, file = await _file(store, artifact_id)
-    return _OpenedFileResponse(file, media_type=row.media_type, filename=Path(row.name).name)
+    if not _is_text(row.media_type):
+        return _OpenedFileResponse(file, media_type=row.media_type, filename=Path(row.name).name)
+    # Text was redacted when promoted; served through the redactor again, of every known secret.
+    stream = (await store.runtime.known_secrets()).stream()
+    disposition = {"Content-Disposition": f"attachment; filename*=utf-8''{quote(Path(row.name).name)}"}
+    return StreamingResponse(_redacted_chunks(file, stream), media_type=row.media_type, headers=disposition)
+
+
+def _redacted_chunks(file: BufferedReader, stream: StreamRedactor) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(1 << 20):
+            yield stream.feed(chunk)
+    yield stream.close()
 
 
 def _base(media_type: str) -> str:
@@ -156,6 +172,8 @@ async def preview_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Any:
             detail = f"no preview for {row.media_type}; download it from /artifacts/{artifact_id}/content"
             return JSONResponse({"code": "unsupported_media_type", "detail": detail}, status_code=415)
         text, truncated = _head(file)
+    redactor = await store.runtime.known_secrets()
+    text = redactor.text(text)
     kind: PreviewKind = "text"
     rows = None
     if media_type == "application/json" and not truncated:
@@ -167,6 +185,7 @@ async def preview_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Any:
         kind = "markdown"
     elif media_type == "text/csv":
         kind, rows = "csv", _csv_rows(text)
+    text = redactor.text(text)  # pretty-printing decoded escapes: a form redacted above may be plain now
     return ArtifactPreview(id=row.id, media_type=row.media_type, kind=kind, content=text, truncated=truncated,
                            rows=rows)  # fmt: skip
 

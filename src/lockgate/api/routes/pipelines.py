@@ -75,6 +75,9 @@ def _version_read(record: Any) -> PipelineVersionRead:
 
 async def _save(store: StoreDep, spec: PipelineSpec, response: Response) -> PipelineVersionRead:
     def save(conn: Connection) -> PipelineVersionRead:
+        problems = store.runtime.check_credentials(conn, spec)  # an editor names only what an admin granted
+        if problems:
+            raise DefinitionErrors(problems)
         record = save_version(conn, spec, store.runtime.clock.now())
         listing.unarchive_pipeline(conn, spec.name)
         return _version_read(record)
@@ -102,9 +105,10 @@ async def create_pipeline(request: Request, response: Response, store: StoreDep,
     responses=_ERRORS,
 )
 async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
-    """Also checks that every agent step's model is configured (a model profile, or LOCKGATE_MODEL)."""
+    """Also checks every agent step's model (a model profile, or LOCKGATE_MODEL) and every credential's grant."""
     spec = await _read_spec(request)
     problems = await store.read(store.runtime.check_models, spec)
+    problems += await store.read(store.runtime.check_credentials, spec)
     if problems:
         raise DefinitionErrors(problems)
     return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic_ai import Tool
 
-from lockgate.errors import StepError
+from lockgate.errors import PermanentStepError, StepError
+from lockgate.security.grants import ANY_HOST, host_allowed, host_refusal
 from lockgate.security.safe_files import RefusedFileError, write_file
 from lockgate.spec.agent import BuiltinTool
 from lockgate.spec.nodes import ScriptConfig
@@ -126,7 +127,8 @@ def _python_tool(ctx: HandlerContext, limit: timedelta) -> Tool[Any]:
             output, stdout = await run_code(ctx, config, {}, limit=limit)
         except StepError as exc:
             return f"error: {exc.detail}"
-        return _clip(json.dumps({"output": output, "stdout": stdout[-20_000:]}, default=str))
+        # What the model sees leaves for its provider: never a value the step was given.
+        return _clip(ctx.redactor.text(json.dumps({"output": output, "stdout": stdout[-20_000:]}, default=str)))
 
     return Tool(run_python, takes_ctx=False)
 
@@ -147,8 +149,6 @@ def _with_credentials(text: str, credentials: dict[str, str] | Any, where: str) 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in credentials:
-            from lockgate.errors import PermanentStepError
-
             raise PermanentStepError("missing_credential", f"{where}: credential {name!r} is not listed in the node's "
                                                            "credentials")  # fmt: skip
         return str(credentials[name])
@@ -156,10 +156,22 @@ def _with_credentials(text: str, credentials: dict[str, str] | Any, where: str) 
     return _CREDENTIAL.sub(value, text)
 
 
+def _check_hosts(ctx: HandlerContext, server: McpServer, where: str) -> None:
+    """A credential goes to an MCP server's host if it allows it; to a server process only if it allows any."""
+    texts = server.headers.values() if server.url is not None else server.env.values()
+    host = httpx.URL(server.url).host if server.url is not None else "any host an MCP server process reaches"
+    for name in dict.fromkeys(m.group(1) for text in texts for m in _CREDENTIAL.finditer(text)):
+        patterns = ctx.credential_hosts.get(name, ())
+        allowed = host_allowed(patterns, host) if server.url is not None else ANY_HOST in patterns
+        if name in ctx.credentials and not allowed:
+            raise PermanentStepError("credential_host_not_allowed", f"{where}: {host_refusal(name, host, patterns)}")
+
+
 def _mcp_toolset(ctx: HandlerContext, server: McpServer) -> AbstractToolset[Any]:
     from pydantic_ai.mcp import MCPToolset
 
     where = f"config.mcp_servers.{server.name}"
+    _check_hosts(ctx, server, where)
     if server.url is not None:
         headers = {k: _with_credentials(v, ctx.credentials, where) for k, v in server.headers.items()}
         toolset: AbstractToolset[Any] = MCPToolset(server.url, headers=headers or None, id=server.name)

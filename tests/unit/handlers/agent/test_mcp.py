@@ -44,6 +44,7 @@ def _config(**server: Any) -> AgentConfig:
 async def test_an_agent_calls_an_mcp_servers_tools_with_its_credential(ctx: FakeContext) -> None:
     offered: list[list[str]] = []
     ctx.credentials = {"calc-token": "t0k3n"}
+    ctx.credential_hosts = {"calc-token": ("*",)}  # a server process may reach any host: the admin allowed that
     calls: list[tuple[str, dict[str, Any]]] = [
         ("calc_add", {"a": 2, "b": 40}),
         ("calc_whoami", {}),

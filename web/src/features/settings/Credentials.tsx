@@ -1,10 +1,25 @@
-// Credentials: values go in and never come out; names are what nodes are granted.
+// Credentials: values go in and never come out; admins grant them to pipelines and allow hosts.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ok } from "../../api/client";
+import type { CredentialRead } from "../../api/types";
 import { Button, Dialog, Empty, ErrorNote, Field, Loading, SubForm, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useSession } from "../../lib/session";
+import { CredentialAccess } from "./CredentialAccess";
+
+function List({ items }: { items: string[] | undefined }) {
+  return items && items.length > 0 ? (
+    items.flatMap((i) => [
+      <code key={i} className="tag">
+        {i}
+      </code>,
+      " ",
+    ])
+  ) : (
+    <span className="muted">none</span>
+  );
+}
 
 export function Credentials() {
   const { can } = useSession();
@@ -15,6 +30,7 @@ export function Credentials() {
   const [value, setValue] = useState("");
   const [description, setDescription] = useState("");
   const [rotating, setRotating] = useState<string | null>(null);
+  const [access, setAccess] = useState<CredentialRead | null>(null);
   const [newValue, setNewValue] = useState("");
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["credentials"] });
   const create = useMutation({
@@ -51,7 +67,9 @@ export function Credentials() {
     <section aria-labelledby="cred-title">
       <h2 id="cred-title">Credentials</h2>
       <p className="muted">
-        Encrypted at rest; no page or API response ever shows a value. Nodes are granted credentials by name.
+        Encrypted at rest; no page or API response ever shows a value. Only the nodes of pipelines granted a
+        credential may name it; http nodes send it only to its allowed hosts; whatever a step writes has it
+        redacted.
       </p>
       <ErrorNote error={list.error ?? remove.error ?? reencrypt.error} />
       {!list.data ? (
@@ -65,6 +83,8 @@ export function Credentials() {
               <th scope="col">Name</th>
               <th scope="col">Description</th>
               <th scope="col">Value</th>
+              <th scope="col">Pipelines</th>
+              <th scope="col">Allowed hosts</th>
               <th scope="col">Updated</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -79,10 +99,17 @@ export function Credentials() {
                 </td>
                 <td>{c.description}</td>
                 <td aria-label="value hidden">••••••••</td>
+                <td>
+                  <List items={c.pipelines} />
+                </td>
+                <td>
+                  <List items={c.allowed_hosts} />
+                </td>
                 <td>{when(c.updated_at)}</td>
                 <td className="actions">
                   {can("admin") && (
                     <>
+                      <Button onClick={() => setAccess(c)}>Access…</Button>
                       <Button onClick={() => setRotating(c.name)}>Rotate value…</Button>
                       <Button
                         variant="danger"
@@ -106,7 +133,7 @@ export function Credentials() {
                 <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
               )}
             </Field>
-            <Field label="Value" hint="stored encrypted; it cannot be read back">
+            <Field label="Value" hint="at least 8 characters; stored encrypted, it cannot be read back">
               {(p) => (
                 <input
                   {...p}
@@ -138,6 +165,7 @@ export function Credentials() {
           </p>
         </>
       )}
+      <CredentialAccess credential={access} onClose={() => setAccess(null)} />
       <Dialog
         title={`New value for ${rotating ?? ""}`}
         open={rotating !== null}
