@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet keys for credentials, comma-separated, newest first (else <home>/secret.key)"
     )
+    webhook_tolerance: timedelta = Field(
+        default=timedelta(minutes=5),
+        gt=timedelta(0),
+        description="how far a signed webhook request's timestamp (Lockgate-Signature t=) may be from the server's "
+        "clock; each delivery is remembered this long so that a copy is refused",
+    )
     sqlite_synchronous: Literal["full", "normal"] = Field(
         default="full", description="full: a commit survives power loss; normal: only process crashes"
     )
