@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import uvicorn
+from tests.integration.api.conftest import _free_port
 
+from lockgate.api.app import create_app
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
 from lockgate.spec.pipeline import PipelineSpec
@@ -17,6 +23,8 @@ from lockgate.store.pipelines import save_version
 from lockgate.triggers.webhook import sign, sign_delivery
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tests.integration.api.conftest import Server
 
 
@@ -209,3 +217,44 @@ def test_wait_that_times_out_answers_202(server: Server) -> None:
     assert response.status_code == 202, response.text
     assert time.monotonic() - started < 2.5
     assert response.json()["status"] == "running"
+
+
+@contextlib.contextmanager
+def second_server(server: Server) -> Iterator[str]:
+    """Another server process's worth (its own runtime and engine) on the same database."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(server.settings), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, name="uvicorn-2", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the second server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_two_servers_on_one_database_take_a_delivery_once(server: Server) -> None:
+    save_pipeline(server, "shared", 1)
+    created = create_hook(server, "shared", secret=True)
+    with second_server(server) as other:
+        for n in range(3):  # the same request to both at once, three times over (three deliveries)
+            body = f'{{"n": {n}}}'.encode()
+            headers = signed(created["secret"], body)
+            barrier = threading.Barrier(2)
+
+            def send(base: str, body: bytes = body, headers: dict[str, str] = headers,
+                     barrier: threading.Barrier = barrier) -> int:  # fmt: skip
+                with httpx.Client(base_url=base, timeout=30) as anonymous:
+                    barrier.wait()
+                    return anonymous.post(hook_path(created), content=body, headers=headers).status_code
+
+            with ThreadPoolExecutor(2) as pool:
+                codes = sorted(pool.map(send, [server.base_url, other]))
+            assert codes == [202, 409], n
+    with server.client(Role.VIEWER) as viewer:
+        assert len(viewer.get("/api/v1/runs", params={"pipeline": "shared"}).json()["items"]) == 3
