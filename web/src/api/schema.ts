@@ -935,7 +935,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a run (public: the token, and the HMAC signature when the webhook has a secret) */
+        /** Start a run (public: the token, and Lockgate-Signature when the webhook has a secret) */
         post: operations["receive_webhook_api_v1_hooks__token__post"];
         delete?: never;
         options?: never;
@@ -1603,6 +1603,23 @@ export interface components {
              * @default false
              */
             multiple?: boolean;
+        };
+        /**
+         * HookDuplicate
+         * @description A delivery received before (the same signature, or the same Lockgate-Delivery id): nothing new started.
+         */
+        HookDuplicate: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Run Id
+             * @description the run the first delivery started
+             */
+            run_id: string | null;
+            /** Status Url */
+            status_url: string | null;
         };
         /** HookFinished */
         HookFinished: {
@@ -2935,7 +2952,7 @@ export interface components {
             pipeline: string;
             /**
              * Signed
-             * @description requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>
+             * @description requests must carry Lockgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
              */
             signed: boolean;
             /** Enabled */
@@ -2969,7 +2986,7 @@ export interface components {
             pipeline: string;
             /**
              * Signed
-             * @description requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>
+             * @description requests must carry Lockgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
              */
             signed: boolean;
             /** Enabled */
@@ -8015,7 +8032,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description bad signature */
+            /** @description missing, bad or stale signature */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8031,6 +8048,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description this delivery was received before: the run it started */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookDuplicate"];
                 };
             };
             /** @description Validation Error */
