@@ -1604,23 +1604,6 @@ export interface components {
              */
             multiple?: boolean;
         };
-        /**
-         * HookDuplicate
-         * @description A delivery received before (the same signature, or the same Lockgate-Delivery id): nothing new started.
-         */
-        HookDuplicate: {
-            /** Code */
-            code: string;
-            /** Detail */
-            detail: string;
-            /**
-             * Run Id
-             * @description the run the first delivery started
-             */
-            run_id: string | null;
-            /** Status Url */
-            status_url: string | null;
-        };
         /** HookFinished */
         HookFinished: {
             /** Run Id */
@@ -8050,13 +8033,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description this delivery was received before: the run it started */
+            /** @description this delivery was received before (code duplicate_delivery); the body's run_id and status_url name the run the first one started */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HookDuplicate"];
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
             /** @description Validation Error */

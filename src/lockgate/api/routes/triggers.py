@@ -141,7 +141,10 @@ def _duplicate(exc: DuplicateDeliveryError) -> JSONResponse:
     responses={
         200: {"model": HookFinished},
         401: {"description": "missing, bad or stale signature"},
-        409: {"model": HookDuplicate, "description": "this delivery was received before: the run it started"},
+        409: {
+            "description": "this delivery was received before (code duplicate_delivery); the body's run_id and "
+            "status_url name the run the first one started"
+        },
         **_NOT_FOUND,
     },
 )

@@ -55,7 +55,10 @@ class HookAccepted(BaseModel):
 
 
 class HookDuplicate(BaseModel):
-    """A delivery received before (the same signature, or the same Lockgate-Delivery id): nothing new started."""
+    """A delivery received before (the same signature, or the same Lockgate-Delivery id): nothing new started.
+
+    The error body (code, detail) and the first run; OpenAPI describes it as the common error body.
+    """
 
     model_config = _READ
     code: str
