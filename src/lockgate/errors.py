@@ -12,6 +12,7 @@ __all__ = [
     "ConflictError",
     "DefinitionError",
     "DefinitionErrors",
+    "DuplicateDeliveryError",
     "InvalidInputError",
     "InvalidTransitionError",
     "LockgateError",
@@ -94,6 +95,16 @@ class InvalidTransitionError(ConflictError):
         self.run_id = run_id
         self.status = status
         self.event = event
+
+
+class DuplicateDeliveryError(ConflictError):
+    """A webhook delivery received before (within the signature window): it started ``run_id`` then."""
+
+    code = "duplicate_delivery"
+
+    def __init__(self, detail: str, run_id: str | None) -> None:
+        super().__init__(detail)
+        self.run_id = run_id
 
 
 class PermissionDeniedError(LockgateError):

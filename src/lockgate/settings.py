@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lockgate.handlers.context import SandboxMode
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet keys for credentials, comma-separated, newest first (else <home>/secret.key)"
     )
+    webhook_tolerance: timedelta = Field(
+        default=timedelta(minutes=5),
+        gt=timedelta(0),
+        description="how far a signed webhook request's timestamp (Lockgate-Signature t=) may be from the server's "
+        "clock; each delivery is remembered this long so that a copy is refused",
+    )
     sqlite_synchronous: Literal["full", "normal"] = Field(
         default="full", description="full: a commit survives power loss; normal: only process crashes"
     )
@@ -54,6 +60,14 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("LOCKGATE_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
     )
+
+    @field_validator("webhook_tolerance", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        # LOCKGATE_WEBHOOK_TOLERANCE=300 means seconds, as in the README; ISO 8601 (PT5M) still works
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
 
     @property
     def db_url(self) -> str:

@@ -10,6 +10,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tests.integration.api.people import API, open_task, wait_run
+from typer.testing import CliRunner, Result
+
+from lockgate.cli.main import app
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,3 +66,39 @@ def test_submit_uploads_a_file_field_byte_for_byte(served: Served, tmp_path: Pat
     assert json.loads((folder / "sign_off.json").read_text())["attachment"]["sha256"] == hashlib.sha256(PNG).hexdigest()
     assert "Attached: cover.png" in (folder.parent / "publish" / "article.md").read_text()
     assert done["output"]["published"]["headline"] == "Durable, reviewed"
+
+
+def test_empty_or_odd_ids_and_the_wrong_answer_are_clear_refusals(served: Served) -> None:
+    served.start()
+    with served.client("operator") as operator:
+        run: dict[str, Any] = operator.post(f"{API}/pipelines/editorial/runs", json={}).json()
+        draft = open_task(operator, run["id"], "draft")
+    runner = CliRunner()  # in-process against the real server: thirteen start-ups of the command would cost minutes
+    env = {"LOCKGATE_URL": served.url, "LOCKGATE_API_KEY": served.keys["editor"]}  # the draft's reviewers
+
+    def lockgate(*args: str) -> Result:
+        return runner.invoke(app, ["--home", str(served.home), "--database-url", served.database_url, *args], env=env)
+
+    empty = [("submit", "", "--field", "a=b"), ("approve", ""), ("revise", " ", "-f", "x"), ("reject", ""),
+             ("tasks", "show", ""), ("runs", "show", ""), ("artifacts", "get", ""),
+             ("artifacts", "list", "")]  # fmt: skip
+    for args in empty:
+        refused = lockgate(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "is empty: give an id" in refused.stderr, refused.stderr
+        assert isinstance(refused.exception, SystemExit), refused.exception  # an exit, not a crash
+    # an id is one path segment: it names a task, never another route (this one would start a run)
+    for odd in ("../pipelines/editorial/runs#", "..", "?status=any", "a/b"):
+        refused = lockgate("approve", odd)
+        assert refused.exit_code == 1 and "not_found" in refused.stderr, (odd, refused.output)
+        assert isinstance(refused.exception, SystemExit), refused.exception
+    with served.client("operator") as operator:
+        assert len(operator.get(f"{API}/runs", params={"pipeline": "editorial"}).json()["items"]) == 1
+
+    wrong = lockgate("submit", draft["id"], "--field", "title=x")
+    assert wrong.exit_code == 1, wrong.output
+    said = " ".join(wrong.stderr.split())  # the console wraps long lines
+    assert (f"answer_not_allowed: submit is not an answer to task {draft['id']}: it reviews the step's output "
+            "(approve_complete). It takes approve, revise or reject; it has no form") in said  # fmt: skip
+    with served.client("operator") as operator:
+        assert operator.get(f"{API}/tasks/{draft['id']}").json()["status"] == "open"

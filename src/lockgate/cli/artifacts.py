@@ -13,7 +13,7 @@ from rich.text import Text
 
 from lockgate.artifacts.compare import json_changes, text_diff
 from lockgate.artifacts.layout import ArtifactLayout
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.errors import NotFoundError
 from lockgate.store import listing
 from lockgate.store.database import Database
@@ -58,7 +58,7 @@ def _content(ctx: typer.Context, row: Row[Any]) -> bytes:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN")],
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN", callback=not_blank)],
     step: Annotated[str | None, typer.Option(help="only this step (and its items)")] = None,
     attempt: Annotated[int | None, typer.Option(min=1, help="only this attempt")] = None,
     archived: Annotated[
@@ -86,7 +86,9 @@ def list_(
 @app.command()
 def get(
     ctx: typer.Context,
-    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="the artifact's id (artifacts list)")],
+    artifact_id: Annotated[
+        str, typer.Argument(metavar="ID", help="the artifact's id (artifacts list)", callback=not_blank)
+    ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here; default: stdout")] = None,
 ) -> None:
     """An artifact's content, byte for byte."""
@@ -120,8 +122,10 @@ def _loaded(ctx: typer.Context, row: Row[Any]) -> tuple[str | None, Any]:
 @app.command()
 def diff(
     ctx: typer.Context,
-    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="the left-hand artifact")],
-    other: Annotated[str, typer.Argument(metavar="OTHER", help="the right-hand one (another attempt or run)")],
+    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="the left-hand artifact", callback=not_blank)],
+    other: Annotated[
+        str, typer.Argument(metavar="OTHER", help="the right-hand one (another attempt or run)", callback=not_blank)
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Compare two artifacts: a unified text diff, and for JSON the changes path by path. Exit 1 when they differ."""

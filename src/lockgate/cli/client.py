@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -13,7 +14,7 @@ from lockgate.cli.options import EXIT_DEFINITION, EXIT_FAILED, err_console
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["KeyOption", "UrlOption", "server"]
+__all__ = ["KeyOption", "UrlOption", "segment", "server"]
 
 UrlOption = Annotated[str, typer.Option("--url", envvar="LOCKGATE_URL", help="the server's address")]
 KeyOption = Annotated[
@@ -21,6 +22,13 @@ KeyOption = Annotated[
 ]
 DEFAULT_URL = "http://127.0.0.1:8080"
 _TIMEOUT = 60.0
+
+
+def segment(value: str) -> str:
+    """An id as one URL path segment: whatever it holds (``/``, ``?``, ``#``, ``..``), it names that id, no route."""
+    if value in {".", ".."}:  # dot segments are unreserved, and clients resolve them away
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
 
 
 def _refused(response: httpx.Response) -> typer.Exit:
@@ -49,7 +57,7 @@ class Server:
                 f"[red]✗ cannot reach the server at {self._client.base_url}:[/red] {exc}", highlight=False
             )
             raise typer.Exit(EXIT_FAILED) from None
-        if response.is_error:
+        if not response.is_success:  # a redirect is no answer either
             raise _refused(response)
         return response.json() if response.content else None
 

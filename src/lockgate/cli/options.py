@@ -22,6 +22,7 @@ __all__ = [
     "console",
     "err_console",
     "exit_on_errors",
+    "not_blank",
     "parse_inputs",
     "print_read",
     "settings",
@@ -32,6 +33,13 @@ err_console = Console(stderr=True)
 EXIT_FAILED = 1
 EXIT_DEFINITION = 2
 EXIT_WAITING = 3  # the run is not finished: it waits for a person (a human task)
+
+
+def not_blank(value: str | None) -> str | None:
+    """Callback of an argument naming a task, run or artifact: an empty one is a usage error (exit 2), not a lookup."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty: give an id (the list commands show them)")
+    return value
 
 
 def settings(ctx: typer.Context) -> Settings:

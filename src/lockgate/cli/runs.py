@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.cli.options import console, exit_on_errors, settings
+from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.cli.progress import STYLE
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
@@ -70,7 +70,7 @@ def _short(value: Any, width: int = 80) -> str:
 @app.command()
 def show(
     ctx: typer.Context,
-    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN")],
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN", callback=not_blank)],
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A run's steps, attempts (durations, errors) and outputs."""

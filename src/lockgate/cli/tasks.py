@@ -11,13 +11,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.cli.client import DEFAULT_URL, KeyOption, UrlOption, server
-from lockgate.cli.options import console
+from lockgate.cli.client import DEFAULT_URL, KeyOption, UrlOption, segment, server
+from lockgate.cli.options import console, not_blank
 
 __all__ = ["app", "register"]
 
 app = typer.Typer(help="Human tasks waiting for people, on a server (--url, --key).", no_args_is_help=True)
-TaskArg = Annotated[str, typer.Argument(metavar="TASK", help="the task's id (lockgate tasks list)")]
+TaskArg = Annotated[str, typer.Argument(metavar="TASK", help="the task's id (lockgate tasks list)", callback=not_blank)]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the server's answer as JSON")]
 _TEXT_TYPES = frozenset({"text", "multiline", "date"})
 
@@ -58,7 +58,7 @@ def list_(
 def show(task: TaskArg, url: UrlOption = DEFAULT_URL, key: KeyOption = None, json_output: JsonOption = False) -> None:
     """One task: what it asks, the inputs, the output and artifacts to review, the answers so far."""
     with server(url, key) as api:
-        detail = api.call("GET", f"/tasks/{task}")
+        detail = api.call("GET", f"/tasks/{segment(task)}")
     if json_output:
         _print_json(detail)
         return
@@ -102,7 +102,7 @@ def approve(
 ) -> None:
     """Approve a task: the step starts, or its attempt counts as done and the run goes on."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/approve", json={"comment": comment}), json_output)
+        _answered(api.call("POST", f"/tasks/{segment(task)}/approve", json={"comment": comment}), json_output)
 
 
 @app.command()
@@ -115,7 +115,7 @@ def revise(
 ) -> None:
     """Send a step back: it runs again with the feedback (up to its max_revisions)."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/revise", json={"feedback": feedback}), json_output)
+        _answered(api.call("POST", f"/tasks/{segment(task)}/revise", json={"feedback": feedback}), json_output)
 
 
 @app.command()
@@ -128,7 +128,7 @@ def reject(
 ) -> None:
     """Reject: the step fails with error kind rejected (its on_error decides what follows)."""
     with server(url, key) as api:
-        _answered(api.call("POST", f"/tasks/{task}/reject", json={"reason": reason}), json_output)
+        _answered(api.call("POST", f"/tasks/{segment(task)}/reject", json={"reason": reason}), json_output)
 
 
 def _value(field: dict[str, Any] | None, raw: str) -> Any:
@@ -166,14 +166,16 @@ def submit(
     (``--field n=3``, ``--field tags='["a","b"]'``). A file field takes ``name=@path``: the file is uploaded.
     """
     with server(url, key) as api:
-        form = {f["name"]: f for f in api.call("GET", f"/tasks/{task}").get("form") or []}
+        form = {f["name"]: f for f in api.call("GET", f"/tasks/{segment(task)}").get("form") or []}
         values: dict[str, Any] = {}
         for pair in field or []:
             name, sep, raw = pair.partition("=")
             if not sep or not name:
                 raise typer.BadParameter(f"{pair!r} is not name=value", param_hint="--field")
             values[name] = _value(form.get(name), raw)
-        _answered(api.call("POST", f"/tasks/{task}/submit", json={"values": values, "comment": comment}), json_output)
+        _answered(
+            api.call("POST", f"/tasks/{segment(task)}/submit", json={"values": values, "comment": comment}), json_output
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from lockgate.engine.events import HumanTaskAnswered, TaskAction, TimerFired
 from lockgate.engine.notify import start_notifying
 from lockgate.engine.paths import attempt_folder, run_folder, step_folder
 from lockgate.engine.state import ErrorInfo, StepState, StepStatus, TaskPurpose
-from lockgate.engine.tasks import actions_for, close_task
+from lockgate.engine.tasks import actions_for, close_task, refused_answer
 from lockgate.engine.transitions import dispatch, fail_final, on_success, start_node
 from lockgate.errors import TaskAnswerError, TaskClosedError
 from lockgate.expressions import ExpressionError
@@ -34,13 +34,7 @@ def task_answered(d: Draft, event: HumanTaskAnswered) -> None:
     assert step.waiting is not None  # noqa: S101 - a waiting step always says what for
     allowed = actions_for(d.node(step.node_id).node, step, step.waiting)
     if event.action not in allowed:
-        why = (
-            "no revisions are left"
-            if event.action is TaskAction.REVISE and step.waiting is TaskPurpose.APPROVE_COMPLETE
-            else f"a {step.waiting.value} task"
-        )
-        raise TaskAnswerError(f"{event.action.value} is not an answer to task {event.task} ({why}); "
-                              f"it takes {[a.value for a in allowed]}")  # fmt: skip
+        raise TaskAnswerError(refused_answer(event.task, event.action, step.waiting, [a.value for a in allowed]))
     if event.action is TaskAction.REVISE and not (event.feedback or "").strip():
         raise TaskAnswerError("a revision request needs feedback: what should change")
     answer(d, step, event.action, event.by, event.values, event.feedback)

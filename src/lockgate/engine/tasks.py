@@ -12,12 +12,14 @@ from lockgate.engine.state import StepState, StepStatus, TaskPurpose
 from lockgate.expressions import render
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pydantic import JsonValue
 
     from lockgate.engine.draft import Draft
     from lockgate.spec.nodes import Node
 
-__all__ = ["actions_for", "close_task", "needs_start_approval", "open_task", "task_id"]
+__all__ = ["actions_for", "close_task", "needs_start_approval", "open_task", "refused_answer", "task_id"]
 
 
 def task_id(run_id: str, step_key: str, number: int) -> str:
@@ -38,6 +40,28 @@ def actions_for(node: Node, step: StepState, purpose: TaskPurpose) -> list[TaskA
     if step.revisions < limit:
         return [TaskAction.APPROVE, TaskAction.REVISE, TaskAction.REJECT]
     return [TaskAction.APPROVE, TaskAction.REJECT]
+
+
+_ASKS = {
+    TaskPurpose.APPROVE_START: "it asks whether the step may start",
+    TaskPurpose.APPROVE_COMPLETE: "it reviews the step's output",
+    TaskPurpose.FORM: "it is a form to fill in",
+}
+
+
+def _one_of(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def refused_answer(
+    task: str, action: TaskAction, purpose: TaskPurpose, allowed: Sequence[str], fields: Sequence[str] = ()
+) -> str:
+    """Why ``task`` does not take ``action``, naming what it takes (and the form's fields, or that it has none)."""
+    no_revisions = action is TaskAction.REVISE and purpose is TaskPurpose.APPROVE_COMPLETE
+    why = "no revisions are left" if no_revisions else f"{_ASKS[purpose]} ({purpose.value})"
+    takes = [f"submit (fields: {', '.join(fields)})" if a == "submit" and fields else a for a in allowed]
+    form = "; it has no form" if action is TaskAction.SUBMIT and purpose is not TaskPurpose.FORM else ""
+    return f"{action.value} is not an answer to task {task}: {why}. It takes {_one_of(takes)}{form}"
 
 
 def _title(node: Node, config: dict[str, JsonValue], step: StepState, purpose: TaskPurpose) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from lockgate.engine import RunStarted, StepLost, TimerPurpose
+from lockgate.store import deliveries as delivery_store
 from lockgate.store import workers as worker_store
 from lockgate.store.tables import runs
 
@@ -71,6 +72,9 @@ class Maintenance:
         ttl = self.rt.settings.lease_ttl
         with self.rt.db.write() as conn:
             worker_store.heartbeat(conn, self.rt.worker, now)
+            # A delivery is refused as too old once its window closed; kept one window more for servers whose
+            # clocks disagree by less than that.
+            delivery_store.prune(conn, now - 2 * self.rt.settings.webhook_tolerance)
         with self.rt.db.read() as conn:
             lost = worker_store.lost_attempts(conn, self.rt.worker, now, ttl)
             due = worker_store.due_timers(conn, now + self.rt.settings.maintenance_interval + timedelta(seconds=1))

@@ -60,11 +60,12 @@ if TYPE_CHECKING:
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["ExtendRequest", "Listener", "Runtime"]
+__all__ = ["Claim", "ExtendRequest", "Listener", "Runtime"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Listener = Callable[[Applied], None]
+Claim = Callable[["Connection", run_store.RunHead], None]  # written with the run it creates, or undoes it by raising
 _Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
 
 
@@ -314,18 +315,26 @@ class Runtime:
         input_: dict[str, JsonValue],
         options: RunOptions | None = None,
         extend: ExtendRequest | None = None,
+        claim: Claim | None = None,
     ) -> run_store.RunHead:
         """Save the definition as a version (if new), create the run (vN) and start it.
 
         With ``extend``, the run reuses the steps of an earlier run before ``extend.start_at``.
         Raises DefinitionErrors when an agent step's model is not configured (nothing is created then).
+        ``claim`` writes in the transaction that creates the run; what it raises undoes the run (a webhook
+        delivery seen before).
         """
-        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend)
+        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend, claim)
         await self.apply(head.id, started)
         return head
 
     def _create(
-        self, spec: PipelineSpec, input_: dict[str, JsonValue], options: RunOptions, extend: ExtendRequest | None
+        self,
+        spec: PipelineSpec,
+        input_: dict[str, JsonValue],
+        options: RunOptions,
+        extend: ExtendRequest | None,
+        claim: Claim | None,
     ) -> tuple[run_store.RunHead, RunStarted]:
         now = self.clock.now()
         with self.db.write() as conn:
@@ -341,6 +350,8 @@ class Runtime:
                     extend.start_at,
                 )
             head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now, source, start_at)
+            if claim is not None:
+                claim(conn, head)
             if options.budget is None and spec.budget is not None:
                 options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
             if options != RunOptions():

@@ -80,7 +80,7 @@ class ReviewPolicy(BaseModel):
         notify_attempts: deliveries tried at most (a failure is an error, a non-2xx answer or no answer
             within 10 s).
         notify_backoff: the wait before the second delivery; it doubles after each failure (at most 1 h).
-        notify_secret: a credential whose value signs each delivery, as webhooks are signed:
+        notify_secret: a credential whose value signs each delivery:
             ``X-Lockgate-Signature: sha256=<hex HMAC-SHA256 of the body>``.
     """
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, delete, or_, select, update
 
 from lockgate.errors import NotFoundError
+from lockgate.store.deliveries import delete_for_webhook
 from lockgate.store.ids import new_id
 from lockgate.store.pipelines import PipelineRecord, VersionRecord, get_pipeline, get_version
 from lockgate.store.runs import RunHead, create_run
@@ -107,6 +108,7 @@ def find_webhook(conn: Connection, token_hash: str) -> WebhookRecord | None:
 
 
 def delete_webhook(conn: Connection, webhook_id: str) -> None:
+    delete_for_webhook(conn, webhook_id)
     if conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id)).rowcount == 0:
         raise NotFoundError("webhook", webhook_id)
 

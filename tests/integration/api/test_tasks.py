@@ -209,3 +209,31 @@ def test_a_rollback_while_a_step_runs_cancels_it_first(admin: httpx.Client) -> N
     assert step["attempt"] == 2 and step["status"] in {"queued", "running"}
     admin.post(f"{API}/runs/{run}/cancel")
     assert wait_status(admin, run, {"cancelled"})["status"] == "cancelled"
+
+
+def test_a_wrong_kind_of_answer_names_the_answers_the_task_takes(admin: httpx.Client) -> None:
+    form = {"id": "form", "kind": "human", "config": {"fields": [{"name": "headline", "type": "text"},
+                                                                 {"name": "n", "type": "integer"}]}}  # fmt: skip
+    save(admin, "asks", [*reviewed({"approve_complete": True}), form], [*CHAIN, {"source": "after", "target": "form"}])
+    run = start(admin, "asks")
+    review = open_task(admin, run, "work")
+    before = events(admin, run)
+    # values for a task that has no form: refused for what it is, before any value is looked at
+    for values in ({"title": "x"}, {}):
+        submitted = admin.post(f"{API}/tasks/{review['id']}/submit", json={"values": values})
+        assert submitted.status_code == 409, submitted.text
+        assert submitted.json() == {"code": "answer_not_allowed", "detail": (
+            f"submit is not an answer to task {review['id']}: it reviews the step's output (approve_complete). "
+            "It takes approve, revise or reject; it has no form")}  # fmt: skip
+    assert events(admin, run) == before
+    assert admin.post(f"{API}/tasks/{review['id']}/approve").status_code == 200
+    filling = open_task(admin, run, "form")
+    for action, body in (("approve", None), ("revise", {"feedback": "shorter"})):
+        refused = admin.post(f"{API}/tasks/{filling['id']}/{action}", json=body)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"] == (
+            f"{action} is not an answer to task {filling['id']}: it is a form to fill in (form). "
+            "It takes submit (fields: headline, n) or reject"
+        )
+    assert admin.post(f"{API}/tasks/{filling['id']}/submit", json={"values": {"headline": "ok"}}).status_code == 200
+    assert wait_run(admin, run)["status"] == "succeeded"

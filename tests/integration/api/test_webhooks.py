@@ -1,21 +1,30 @@
-"""Webhooks: created by editors, received in public by token (and HMAC signature when they have a secret)."""
+"""Webhooks: created by editors, received in public by token (and a timed HMAC signature when they have a secret)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import uvicorn
+from tests.integration.api.conftest import _free_port
 
+from lockgate.api.app import create_app
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
 from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store.database import Database
 from lockgate.store.pipelines import save_version
-from lockgate.triggers.webhook import sign
+from lockgate.triggers.webhook import sign, sign_delivery
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tests.integration.api.conftest import Server
 
 
@@ -76,6 +85,10 @@ def test_unknown_token_is_404(server: Server) -> None:
     assert "not-a-token" not in response.text
 
 
+def signed(secret: str, body: bytes, ago: float = 0, **extra: str) -> dict[str, str]:
+    return {"Lockgate-Signature": sign_delivery(secret, body, SystemClock().now() - timedelta(seconds=ago)), **extra}
+
+
 def test_hmac_signature_good_bad_missing(server: Server) -> None:
     save_pipeline(server, "signed", "{{ input.body.n }}")
     created = create_hook(server, "signed", secret=True)
@@ -83,16 +96,68 @@ def test_hmac_signature_good_bad_missing(server: Server) -> None:
     path = hook_path(created)
     with server.client(None) as anonymous:
         missing = anonymous.post(path, content=body)
-        bad = anonymous.post(path, content=body, headers={"X-Lockgate-Signature": sign("wrong", body)})
-        other_body = anonymous.post(
-            path, content=b'{"n": 8}', headers={"X-Lockgate-Signature": sign(created["secret"], body)}
-        )
-        good = anonymous.post(path, content=body, headers={"X-Lockgate-Signature": sign(created["secret"], body)})
-    assert (missing.status_code, bad.status_code, other_body.status_code) == (401, 401, 401)
+        bad = anonymous.post(path, content=body, headers=signed("wrong", body))
+        other_body = anonymous.post(path, content=b'{"n": 8}', headers=signed(created["secret"], body))
+        old_scheme = anonymous.post(path, content=body, headers={"X-Lockgate-Signature": sign(created["secret"], body)})
+        stale = anonymous.post(path, content=body, headers=signed(created["secret"], body, ago=301))
+        good = anonymous.post(path, content=body, headers=signed(created["secret"], body))
+    refused = [missing, bad, other_body, old_scheme, stale]
+    assert [r.status_code for r in refused] == [401] * 5
+    assert "send Lockgate-Signature: t=<unix seconds>,v1=" in missing.json()["detail"]
+    assert "does not match" in bad.json()["detail"] and "does not match" in other_body.json()["detail"]
+    assert "X-Lockgate-Signature (an HMAC of the body alone) is no longer accepted" in old_scheme.json()["detail"]
+    assert "before the server's clock" in stale.json()["detail"] and "within 300 s" in stale.json()["detail"]
     assert good.status_code == 202, good.text
     accepted = good.json()
     assert accepted["number"] == 1
     assert accepted["status_url"] == f"/api/v1/runs/{accepted['run_id']}"
+
+
+def test_a_signed_request_starts_one_run_however_often_it_is_sent(server: Server) -> None:
+    save_pipeline(server, "once", "{{ input.body.n }}")
+    created = create_hook(server, "once", secret=True)
+    body = b'{"n": 1}'
+    headers = signed(created["secret"], body)
+    with server.client(None) as anonymous:
+        first = anonymous.post(hook_path(created), content=body, headers=headers)
+        again = [anonymous.post(hook_path(created), content=body, headers=headers) for _ in range(2)]
+        # the same bytes signed a second later are another delivery (a sender that wants one run sends an id)
+        later = anonymous.post(hook_path(created), content=body, headers=signed(created["secret"], body, ago=-1))
+    assert first.status_code == 202, first.text
+    run_id = first.json()["run_id"]
+    for replay in again:
+        assert replay.status_code == 409, replay.text
+        assert replay.json() == {
+            "code": "duplicate_delivery", "run_id": run_id, "status_url": f"/api/v1/runs/{run_id}",
+            "detail": f"this signed request was received before: it started run {run_id}; a delivery starts one run",
+        }  # fmt: skip
+    assert later.status_code == 202, later.text
+    with server.client(Role.VIEWER) as viewer:
+        runs = viewer.get("/api/v1/runs", params={"pipeline": "once"}).json()["items"]
+    assert sorted(r["number"] for r in runs) == [1, 2]
+
+
+def test_a_delivery_id_makes_retries_start_one_run(server: Server) -> None:
+    save_pipeline(server, "retried", 1)
+    signed_hook, plain_hook = create_hook(server, "retried", secret=True), create_hook(server, "retried")
+    secret, body = signed_hook["secret"], b"{}"
+    with server.client(None) as anonymous:
+
+        def send(hook: dict[str, Any], delivery: str, ago: float = 0) -> httpx.Response:
+            headers = signed(secret, body, ago) if hook is signed_hook else {}
+            return anonymous.post(hook_path(hook), content=body, headers={**headers, "Lockgate-Delivery": delivery})
+
+        first = send(signed_hook, "evt_1", ago=5)
+        resigned = send(signed_hook, "evt_1")  # the sender retried, signing anew
+        other = send(signed_hook, "evt_2")
+        plain = [send(plain_hook, "evt_1") for _ in range(2)]  # each webhook has its own deliveries
+        too_long = send(plain_hook, "x" * 201)
+    assert (first.status_code, resigned.status_code, other.status_code) == (202, 409, 202)
+    assert resigned.json()["run_id"] == first.json()["run_id"]
+    assert "Lockgate-Delivery 'evt_1' was received before" in resigned.json()["detail"]
+    assert [p.status_code for p in plain] == [202, 409]
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["field"] == "headers.lockgate-delivery"
 
 
 def test_wait_mode_returns_the_output_and_unsigned_hooks_need_no_signature(server: Server) -> None:
@@ -152,3 +217,44 @@ def test_wait_that_times_out_answers_202(server: Server) -> None:
     assert response.status_code == 202, response.text
     assert time.monotonic() - started < 2.5
     assert response.json()["status"] == "running"
+
+
+@contextlib.contextmanager
+def second_server(server: Server) -> Iterator[str]:
+    """Another server process's worth (its own runtime and engine) on the same database."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(server.settings), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, name="uvicorn-2", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the second server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_two_servers_on_one_database_take_a_delivery_once(server: Server) -> None:
+    save_pipeline(server, "shared", 1)
+    created = create_hook(server, "shared", secret=True)
+    with second_server(server) as other:
+        for n in range(3):  # the same request to both at once, three times over (three deliveries)
+            body = f'{{"n": {n}}}'.encode()
+            headers = signed(created["secret"], body)
+            barrier = threading.Barrier(2)
+
+            def send(base: str, body: bytes = body, headers: dict[str, str] = headers,
+                     barrier: threading.Barrier = barrier) -> int:  # fmt: skip
+                with httpx.Client(base_url=base, timeout=30) as anonymous:
+                    barrier.wait()
+                    return anonymous.post(hook_path(created), content=body, headers=headers).status_code
+
+            with ThreadPoolExecutor(2) as pool:
+                codes = sorted(pool.map(send, [server.base_url, other]))
+            assert codes == [202, 409], n
+    with server.client(Role.VIEWER) as viewer:
+        assert len(viewer.get("/api/v1/runs", params={"pipeline": "shared"}).json()["items"]) == 3

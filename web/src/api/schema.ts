@@ -986,7 +986,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a run (public: the token, and the HMAC signature when the webhook has a secret) */
+        /** Start a run (public: the token, and Lockgate-Signature when the webhook has a secret) */
         post: operations["receive_webhook_api_v1_hooks__token__post"];
         delete?: never;
         options?: never;
@@ -3070,7 +3070,7 @@ export interface components {
             pipeline: string;
             /**
              * Signed
-             * @description requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>
+             * @description requests must carry Lockgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
              */
             signed: boolean;
             /** Enabled */
@@ -3104,7 +3104,7 @@ export interface components {
             pipeline: string;
             /**
              * Signed
-             * @description requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>
+             * @description requests must carry Lockgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">
              */
             signed: boolean;
             /** Enabled */
@@ -3807,7 +3807,7 @@ export interface components {
          *         notify_attempts: deliveries tried at most (a failure is an error, a non-2xx answer or no answer
          *             within 10 s).
          *         notify_backoff: the wait before the second delivery; it doubles after each failure (at most 1 h).
-         *         notify_secret: a credential whose value signs each delivery, as webhooks are signed:
+         *         notify_secret: a credential whose value signs each delivery:
          *             ``X-Lockgate-Signature: sha256=<hex HMAC-SHA256 of the body>``.
          */
         ReviewPolicy: {
@@ -8365,7 +8365,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description bad signature */
+            /** @description missing, bad or stale signature */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8376,6 +8376,15 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description this delivery was received before (code duplicate_delivery); the body's run_id and status_url name the run the first one started */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

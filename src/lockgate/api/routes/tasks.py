@@ -33,6 +33,7 @@ from lockgate.api.schemas.tasks import (
 )
 from lockgate.api.uploads import stage_uploads
 from lockgate.engine import HumanTaskAnswered, TaskAction, TaskPurpose
+from lockgate.engine.tasks import refused_answer
 from lockgate.errors import InvalidInputError, NotFoundError, PermissionDeniedError, TaskAnswerError, TaskClosedError
 from lockgate.security.api_keys import Role
 from lockgate.spec.forms import FormField
@@ -159,6 +160,16 @@ async def get_task(task_id: str, store: StoreDep, who: Viewer) -> TaskDetail:
     return await store.read(_detail, task_id, who)
 
 
+def _may_answer(row: Row[Any], who: Principal, action: TaskAction) -> None:
+    if not may_answer(who, row.assignees):
+        raise PermissionDeniedError(f"{who.user} is not among the assignees of task {row.id}: {row.assignees}")
+    if row.status != "open":
+        raise TaskClosedError(row.id)
+    if action.value not in row.actions:
+        fields = [str(f["name"]) for f in row.form or []]
+        raise TaskAnswerError(refused_answer(row.id, action, TaskPurpose(row.purpose), row.actions, fields))
+
+
 async def _answer(
     store: StoreDep,
     runtime: RuntimeDep,
@@ -169,14 +180,7 @@ async def _answer(
     feedback: str | None = None,
 ) -> TaskDetail:
     row = await store.read(task_store.get_task, task_id)
-    if not may_answer(who, row.assignees):
-        raise PermissionDeniedError(f"{who.user} is not among the assignees of task {task_id}: {row.assignees}")
-    if row.status != "open":
-        raise TaskClosedError(task_id)
-    if action.value not in row.actions:
-        raise TaskAnswerError(
-            f"{action.value} is not an answer to task {task_id} ({row.purpose}); it takes {row.actions}"
-        )
+    _may_answer(row, who, action)
     event = HumanTaskAnswered(task=task_id, step=row.step_key, action=action, by=who.user, values=values,
                               feedback=feedback)  # fmt: skip
     await runtime.apply(row.run_id, event)
@@ -216,10 +220,7 @@ async def submit_task(
     task_id: str, body: TaskSubmit, store: StoreDep, runtime: RuntimeDep, who: Operator
 ) -> TaskDetail:
     row = await store.read(task_store.get_task, task_id)
-    if not may_answer(who, row.assignees):
-        raise PermissionDeniedError(f"{who.user} is not among the assignees of task {task_id}: {row.assignees}")
-    if row.status != "open":
-        raise TaskClosedError(task_id)
+    _may_answer(row, who, TaskAction.SUBMIT)  # before the values are checked against a form it may not have
     form = [FormField.model_validate(f) for f in row.form or []]
     folder = store.runtime.layout.pipeline_dir(row.pipeline)
     async with stage_uploads(folder, task_id, form, body.values) as values:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, assert_never
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from lockgate.api.deps import Editor, RuntimeDep, StoreDep, Viewer
 from lockgate.api.errors import AuthenticationError
 from lockgate.api.schemas.triggers import (
     HookAccepted,
+    HookDuplicate,
     HookFinished,
     ScheduleCreate,
     ScheduleRead,
@@ -24,11 +25,14 @@ from lockgate.api.schemas.triggers import (
     WebhookRead,
 )
 from lockgate.compile import validate_input
-from lockgate.errors import NotFoundError
+from lockgate.errors import DuplicateDeliveryError, InvalidInputError, NotFoundError
 from lockgate.runtime import Runtime
+from lockgate.runtime.runtime import Claim
 from lockgate.security.credentials import CredentialCipher, load_cipher
+from lockgate.store import deliveries
 from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import get_pipeline
+from lockgate.store.runs import RunHead
 from lockgate.triggers import webhook
 from lockgate.triggers.schedule import MissedPolicy, next_fire_time, parse_timezone
 
@@ -87,12 +91,62 @@ async def _hook_input(request: Request, raw: bytes, store: StoreDep, found: trig
     return spec, validate_input(spec, webhook.map_input(spec.input, envelope))
 
 
+def _delivery(
+    request: Request, raw: bytes, runtime: Runtime, found: trigger_store.WebhookRecord
+) -> deliveries.Delivery | None:
+    """The delivery to remember (None: an unsigned hook called without a Lockgate-Delivery id); 401 when refused."""
+    now = runtime.clock.now()
+    delivery_id = request.headers.get(webhook.DELIVERY_HEADER)
+    signature, signed_at = None, now
+    if found.secret_ciphertext is not None:
+        secret = _cipher(runtime).decrypt(found.secret_ciphertext, f"webhook {found.id}")
+        checked = webhook.verify(secret, raw, request.headers.get(webhook.SIGNATURE_HEADER), now,
+                                 runtime.settings.webhook_tolerance,
+                                 legacy=webhook.LEGACY_SIGNATURE_HEADER in request.headers)  # fmt: skip
+        match checked:
+            case webhook.Refused(reason=reason):
+                raise AuthenticationError(reason)
+            case webhook.Signed(at=at, digest=digest):
+                signature, signed_at = digest, at
+            case _:
+                assert_never(checked)
+    if delivery_id is not None and (problem := webhook.delivery_problem(delivery_id)) is not None:
+        raise InvalidInputError([problem])
+    if signature is None and delivery_id is None:
+        return None
+    return deliveries.Delivery(found.id, signature, delivery_id, signed_at)
+
+
+def _claim(delivery: deliveries.Delivery | None, runtime: Runtime) -> Claim | None:
+    if delivery is None:
+        return None
+
+    def claim(conn: Connection, head: RunHead) -> None:
+        deliveries.remember(conn, delivery, head.id, runtime.clock.now())
+
+    return claim
+
+
+def _duplicate(exc: DuplicateDeliveryError) -> JSONResponse:
+    status_url = f"/api/v1/runs/{exc.run_id}" if exc.run_id is not None else None
+    body = HookDuplicate(code=exc.code, detail=exc.detail, run_id=exc.run_id, status_url=status_url)
+    return JSONResponse(body.model_dump(mode="json"), status_code=409)
+
+
 @router.post(
     "/hooks/{token}",
     name="receive_webhook",
     status_code=202,
-    summary="Start a run (public: the token, and the HMAC signature when the webhook has a secret)",
-    responses={200: {"model": HookFinished}, 401: {"description": "bad signature"}, **_NOT_FOUND},
+    summary="Start a run (public: the token, and Lockgate-Signature when the webhook has a secret)",
+    responses={
+        200: {"model": HookFinished},
+        401: {"description": "missing, bad or stale signature"},
+        409: {
+            "description": "this delivery was received before (code duplicate_delivery); the body's run_id and "
+            "status_url name the run the first one started"
+        },
+        **_NOT_FOUND,
+    },
 )
 async def receive_webhook(
     token: str,
@@ -106,12 +160,13 @@ async def receive_webhook(
     if found is None:
         raise NotFoundError("webhook", "(this URL)")  # unknown and disabled look the same
     raw = await request.body()
-    if found.secret_ciphertext is not None:
-        secret = _cipher(runtime).decrypt(found.secret_ciphertext, f"webhook {found.id}")
-        if not webhook.signature_ok(secret, raw, request.headers.get(webhook.SIGNATURE_HEADER)):
-            raise AuthenticationError("missing or bad X-Lockgate-Signature (sha256=<hex HMAC-SHA256 of the body>)")
+    delivery = _delivery(request, raw, runtime, found)
     spec, input_ = await _hook_input(request, raw, store, found)
-    head = await runtime.create_run(spec, input_)
+
+    try:
+        head = await runtime.create_run(spec, input_, claim=_claim(delivery, runtime))
+    except DuplicateDeliveryError as exc:
+        return _duplicate(exc)
     accepted = HookAccepted(run_id=head.id, number=head.number, status_url=f"/api/v1/runs/{head.id}")
     if not wait:
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202)

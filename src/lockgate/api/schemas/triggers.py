@@ -10,6 +10,7 @@ from lockgate.triggers.schedule import MissedPolicy, parse_timezone, validate_cr
 
 __all__ = [
     "HookAccepted",
+    "HookDuplicate",
     "HookFinished",
     "ScheduleCreate",
     "ScheduleRead",
@@ -32,7 +33,9 @@ class WebhookRead(BaseModel):
     model_config = _READ
     id: str
     pipeline: str
-    signed: bool = Field(description="requests must carry X-Lockgate-Signature: sha256=<hex HMAC of the body>")
+    signed: bool = Field(
+        description='requests must carry Lockgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">'
+    )
     enabled: bool
     created_at: datetime
 
@@ -49,6 +52,19 @@ class HookAccepted(BaseModel):
     number: int
     status: str = "running"
     status_url: str
+
+
+class HookDuplicate(BaseModel):
+    """A delivery received before (the same signature, or the same Lockgate-Delivery id): nothing new started.
+
+    The error body (code, detail) and the first run; OpenAPI describes it as the common error body.
+    """
+
+    model_config = _READ
+    code: str
+    detail: str
+    run_id: str | None = Field(description="the run the first delivery started")
+    status_url: str | None
 
 
 class HookFinished(HookAccepted):

@@ -6,6 +6,7 @@ import type { PipelineSpec, WebhookCreated } from "../../api/types";
 import { Button, CopyButton, Empty, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useSession } from "../../lib/session";
+import { curlLine } from "./webhookCurl";
 
 export function TriggersPanel({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }) {
   return (
@@ -168,11 +169,16 @@ function Webhooks({ pipeline }: { pipeline: string }) {
           {created.secret && (
             <p>
               HMAC secret: <code className="secret">{created.secret}</code>{" "}
-              <CopyButton text={created.secret} /> — sign each body as{" "}
-              <code>X-Lockgate-Signature: sha256=&lt;hex HMAC-SHA256&gt;</code>
+              <CopyButton text={created.secret} /> — sign each request as{" "}
+              <code>
+                Lockgate-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256 of
+                "&lt;t&gt;.&lt;body&gt;"&gt;
+              </code>
+              . It is taken within 5 minutes of <code>t</code> (the server's window), once: a copy is refused,
+              and retries that send the same <code>Lockgate-Delivery: &lt;id&gt;</code> start one run.
             </p>
           )}
-          <pre className="json">{`curl -X POST '${created.url}' -H 'Content-Type: application/json' -d '{"input": {}}'`}</pre>
+          <pre className="json">{curlLine(created)}</pre>
         </div>
       )}
       <ErrorNote error={hooks.error ?? remove.error} />
