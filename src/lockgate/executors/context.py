@@ -12,7 +12,7 @@ from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
 from lockgate.handlers.agent.services import AgentServices
-from lockgate.handlers.context import ArtifactReader, SandboxMode
+from lockgate.handlers.context import ArtifactReader, SandboxMode, ScriptPolicy
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -52,6 +52,7 @@ class AttemptContext:
     artifacts: ArtifactReader
     agent_services: Callable[[], AgentServices]  # made on first use: most kinds never need them
     credentials: Mapping[str, str] = field(default_factory=dict)
+    script_policy: ScriptPolicy = field(default_factory=ScriptPolicy)
     feedback: str | None = None  # copied from the command: the revision request this attempt answers
     extends_dir: Path | None = None
     _workspace: Path | None = None

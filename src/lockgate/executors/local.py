@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lockgate.engine.commands import DispatchStep
     from lockgate.executors.base import Report
     from lockgate.handlers.agent.services import AgentServices
-    from lockgate.handlers.context import SandboxMode, StepResult
+    from lockgate.handlers.context import SandboxMode, ScriptPolicy, StepResult
     from lockgate.handlers.registry import HandlerRegistry
 
 __all__ = ["LocalExecutor"]
@@ -51,6 +51,7 @@ class LocalExecutor:
         worker: str,
         max_concurrency: int,
         sandbox: SandboxMode,
+        script_policy: ScriptPolicy,
         credentials: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
         agent_services: Callable[[DispatchStep], AgentServices] | None = None,
     ) -> None:
@@ -60,6 +61,7 @@ class LocalExecutor:
         self._report = report
         self._worker = worker
         self._sandbox = sandbox
+        self._script_policy = script_policy
         self._credentials = credentials
         self._agent_services = agent_services
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -107,7 +109,8 @@ class LocalExecutor:
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
         ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path), self._sandbox, self._report,
                              LayoutArtifactReader(layout, command.pipeline, command.run_number),
-                             functools.partial(self._services, command), feedback=command.feedback)  # fmt: skip
+                             functools.partial(self._services, command), feedback=command.feedback,
+                             script_policy=self._script_policy)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
         try:
