@@ -45,18 +45,18 @@ def raise_for_exit(outcome: Outcome, limits: Limits, *, confined: bool) -> None:
     code = outcome.returncode
     if confined and code > 128:  # bwrap reports a death by signal N as exit 128 + N
         code = -(code - 128)
+    bound = "no memory_mb" if limits.memory_bytes is None else f"memory_mb: {limits.memory_bytes >> 20}"
+    if outcome.oom_kills:  # even if the script exited 0: part of its work was killed
+        killed = f"the kernel killed {outcome.oom_kills} of them"
+        raise PermanentStepError("memory_limit", f"the script's processes together used more memory than the "
+                                                 f"step allows ({bound}): {killed}")  # fmt: skip
     if code == 0:
         return
     tail = excerpt(outcome.stderr_tail)
     if code == _RETRY_EXIT:
         raise RetryableStepError("script_retry", f"the script asked for a retry (exit 75); {tail}")
     last_line = tail.rstrip().rsplit("\n", 1)[-1]
-    if code == MEMORY_EXIT or "MemoryError" in last_line or outcome.oom_kills:
-        bound = "no memory_mb" if limits.memory_bytes is None else f"memory_mb: {limits.memory_bytes >> 20}"
-        if outcome.oom_kills:
-            killed = f"the kernel killed {outcome.oom_kills} of them"
-            raise PermanentStepError("memory_limit", f"the script's processes together used more memory than the "
-                                                     f"step allows ({bound}): {killed}")  # fmt: skip
+    if code == MEMORY_EXIT or "MemoryError" in last_line:
         raise PermanentStepError("memory_limit", f"the script ran out of memory ({bound})")
     if outcome.processes_refused:
         raise PermanentStepError("process_limit", f"the script tried to run more than {limits.max_processes} "
