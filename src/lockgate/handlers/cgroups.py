@@ -198,6 +198,16 @@ def cgroup_support() -> CgroupSupport:
     return _support["result"]
 
 
+def _limit(folder: Path, hierarchy: _Hierarchy, controller: Controller, limit: int | None) -> None:
+    if limit is None:
+        return
+    first, *more = hierarchy.limit_files(controller)
+    _write(folder / first, str(limit))
+    for extra in more:  # absent where swap is not accounted
+        with contextlib.suppress(OSError):
+            _write(folder / extra, str(limit) if hierarchy.version == 1 else "0")
+
+
 class AttemptCgroup:
     """One attempt's cgroups (one per hierarchy used): limits set, joined by the child, killed and removed."""
 
@@ -206,19 +216,19 @@ class AttemptCgroup:
         self._by_controller: dict[Controller, Path] = {}
         name = f"attempt-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         limits = {Controller.PIDS: max_processes, Controller.MEMORY: memory_bytes}
-        for controller, hierarchy in support.where.items():
-            folder = hierarchy.parent / name
-            if folder not in self._dirs:
-                folder.mkdir()
-                self._dirs[folder] = hierarchy
-            self._by_controller[controller] = folder
-            limit = limits[controller]
-            if limit is not None:
-                first, *more = hierarchy.limit_files(controller)
-                _write(folder / first, str(limit))
-                for extra in more:  # absent where swap is not accounted
-                    with contextlib.suppress(OSError):
-                        _write(folder / extra, str(limit) if hierarchy.version == 1 else "0")
+        try:
+            for controller, hierarchy in support.where.items():
+                folder = hierarchy.parent / name
+                if folder not in self._dirs:
+                    folder.mkdir()
+                    self._dirs[folder] = hierarchy
+                self._by_controller[controller] = folder
+                _limit(folder, hierarchy, controller, limits[controller])
+        except OSError:
+            for folder in self._dirs:  # empty: nothing joined yet
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
 
     def join_fds(self) -> list[int]:
         """``cgroup.procs`` of each cgroup, open for the forked child to write its own pid before exec."""
