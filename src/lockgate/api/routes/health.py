@@ -23,11 +23,9 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", summary="The database answers, migrations are current, the runtime runs")
 async def ready(runtime: RuntimeDep) -> JSONResponse:
-    """200 when the server can do its job; ``checks.sandbox`` and ``bounds`` say how script steps run.
-
-    Script steps refused (no sandbox, and unconfined scripts not allowed) do not make the server unready: every
-    other kind runs, people review and answer, and the refusal is a setting to change, not a fault to wait out.
-    """
+    # 200 when the server can do its job; ``checks.sandbox`` and ``bounds`` say how script steps run. Script
+    # steps refused (no sandbox, unconfined scripts not allowed) leave it ready: every other kind runs, people
+    # review and answer, and the refusal is a setting to change, not a fault to wait out.
     checks: dict[str, str] = {}
     try:
         revision = await runtime.db_call(current_revision, runtime.db)
