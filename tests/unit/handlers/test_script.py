@@ -563,3 +563,20 @@ async def test_a_process_that_left_the_group_dies_with_the_step(ctx: FakeContext
     marker = f"lockgate-test-{uuid.uuid4().hex}"
     await _run(ctx, DAEMON.replace("{marker}", marker))
     _assert_gone(marker, ctx)
+
+
+async def test_a_swap_between_check_and_open_is_caught(
+    ctx: FakeContext, scripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race, made deterministic: the check sees the path as it was (realpath unchanged), the open sees it now.
+    secret = tmp_path / "private" / "secret.py"
+    secret.parent.mkdir()
+    secret.write_text("SECRET-4ab1 = not python\n")
+    (scripts / "swapped.py").symlink_to(secret)  # the file itself became a link
+    (scripts / "folder").symlink_to(secret.parent)  # a folder on the way became a link
+    monkeypatch.setattr(os.path, "realpath", lambda path, **_: str(path))
+    last = await _file_fails(ctx, str(scripts / "swapped.py"))
+    assert "was replaced by a symbolic link" in last.detail
+    on_the_way = await _file_fails(ctx, str(scripts / "folder" / "secret.py"))
+    assert "moved out of the allowed folders" in on_the_way.detail
+    assert "SECRET-4ab1" not in last.detail + on_the_way.detail + ctx.log_text()
