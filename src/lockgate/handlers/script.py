@@ -101,12 +101,11 @@ async def run_code(
     outcome = await _execute(ctx, launch)
     if launch.confine and sandbox_failed(outcome):
         problem = outcome.stderr_tail.decode(errors="replace").strip()
-        if ctx.sandbox == SandboxMode.BWRAP or not ctx.script_policy.allow_unconfined:
-            raise PermanentStepError(
-                "sandbox_unavailable",
-                f"bubblewrap failed to start: {problem}"
-                + ("" if ctx.sandbox == SandboxMode.BWRAP else f"; set {ALLOW_SETTING}=true to run scripts without it"),
-            )
+        failed = f"bubblewrap failed to start: {problem}"
+        if ctx.sandbox == SandboxMode.BWRAP:
+            raise PermanentStepError("sandbox_unavailable", failed)
+        if not ctx.script_policy.allow_unconfined:
+            raise PermanentStepError("sandbox_unavailable", f"{failed}; set {ALLOW_SETTING}=true to run without it")
         _warn(ctx, f"bubblewrap failed to start ({problem}); running without a sandbox")
         launch = dataclasses.replace(launch, confine=False)
         outcome = await _execute(ctx, launch)
