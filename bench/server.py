@@ -55,7 +55,8 @@ class Server:
         self.keys = _keys(home)
         env = {k: v for k, v in os.environ.items() if not k.startswith("LOCKGATE_") and k != "DATABASE_URL"}
         env.update({"LOCKGATE_HOME": str(home), "LOCKGATE_SQLITE_SYNCHRONOUS": synchronous,
-                    "LOCKGATE_SANDBOX": "none", "LOCKGATE_LOG_FORMAT": "text"})  # fmt: skip
+                    "LOCKGATE_SANDBOX": "none", "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS": "true",
+                    "LOCKGATE_LOG_FORMAT": "text"})  # fmt: skip
         argv = [
             sys.executable,
             "-c",

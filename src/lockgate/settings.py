@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from lockgate.handlers.context import SandboxMode
+from lockgate.handlers.context import SandboxMode, ScriptPolicy
 
 __all__ = ["Settings"]
 
@@ -22,7 +23,22 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("LOCKGATE_DATABASE_URL", "DATABASE_URL")
     )
     max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")
-    sandbox: SandboxMode = SandboxMode.AUTO
+    sandbox: SandboxMode = Field(
+        default=SandboxMode.AUTO, description="how scripts are confined: auto (bubblewrap when it works), bwrap, none"
+    )
+    allow_unconfined_scripts: bool = Field(
+        default=False,
+        description="run script steps (and agents' run_python) without a sandbox when bubblewrap is off or "
+        "unavailable, or without a process bound; false: such steps fail with sandbox_unavailable",
+    )
+    script_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(),
+        description="folders (absolute, ':'-separated) a script node's config.file may name; empty: none may "
+        "(never the home, a folder holding it, or one inside it)",
+    )
+    script_max_processes: int = Field(
+        default=256, ge=16, le=1_000_000, description="processes one script attempt may run at once, its whole tree"
+    )
     lease_ttl: timedelta = Field(default=timedelta(seconds=15), description="a worker silent this long is dead")
     maintenance_interval: timedelta = timedelta(seconds=2)
     batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
@@ -68,6 +84,33 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
             return float(value)
         return value
+
+    @field_validator("script_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):  # from the environment: a list like PATH
+            return tuple(part for part in value.split(os.pathsep) if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _script_dirs_keep_out_of_the_home(self) -> Settings:
+        home = self.home.resolve()
+        for folder in self.script_dirs:
+            if not folder.is_absolute() or ".." in folder.parts:
+                raise ValueError(f"LOCKGATE_SCRIPT_DIRS: {folder} is not an absolute path without '..'")
+            real = folder.resolve()
+            if real == home or home.is_relative_to(real) or real.is_relative_to(home):
+                # The home holds the database, the Fernet key and every run's files: a script file there reads them.
+                raise ValueError(f"LOCKGATE_SCRIPT_DIRS: {folder} is, holds or lies inside the home {home}")
+        return self
+
+    @property
+    def script_policy(self) -> ScriptPolicy:
+        return ScriptPolicy(
+            allow_unconfined=self.allow_unconfined_scripts,
+            script_dirs=self.script_dirs,
+            max_processes=self.script_max_processes,
+        )
 
     @property
     def db_url(self) -> str:

@@ -45,7 +45,8 @@ __all__ = [
 T = TypeVar("T")
 
 LOCKGATE = str(Path(sys.executable).with_name("lockgate"))
-# The scripts of these tests write shared files outside their workspace: no bubblewrap.
+# The scripts of these tests write shared files outside their workspace: no bubblewrap (which takes the
+# administrator's consent, LOCKGATE_ALLOW_UNCONFINED_SCRIPTS).
 SANDBOX = SandboxMode.NONE
 
 # A run that fails at its second step (ValueError) and never reaches its third.
@@ -66,6 +67,7 @@ def fast_settings(home: Path, database_url: str, **overrides: Any) -> Settings:
         "home": home,
         "database_url": database_url,
         "sandbox": SANDBOX,
+        "allow_unconfined_scripts": True,
         "maintenance_interval": timedelta(milliseconds=300),
         "shutdown_grace": timedelta(seconds=5),
         **overrides,
@@ -87,8 +89,9 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment of a ``lockgate`` subprocess: ours without Lockgate settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCKGATE_") and k != "DATABASE_URL"}
-    env.update({"LOCKGATE_SANDBOX": SANDBOX.value, "LOCKGATE_MAINTENANCE_INTERVAL": "PT0.3S", "NO_COLOR": "1",
-                "COLUMNS": "200", "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    env.update({"LOCKGATE_SANDBOX": SANDBOX.value, "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS": "true",
+                "LOCKGATE_MAINTENANCE_INTERVAL": "PT0.3S", "NO_COLOR": "1", "COLUMNS": "200",
+                "PYTHONUNBUFFERED": "1"})  # fmt: skip
     env.update(extra)
     return env
 

@@ -30,7 +30,9 @@ def hostile_factory(tmp_path: Path) -> Iterator[Callable[..., Hostile]]:
             pytest.skip("bubblewrap is not installed")
         folder = tmp_path / name
         folder.mkdir()
-        server = Hostile(folder, sandbox=sandbox, env=env)
+        # A server without a sandbox is one whose administrator allowed unconfined scripts, unless env says not.
+        allow = {"LOCKGATE_ALLOW_UNCONFINED_SCRIPTS": "true" if sandbox == "none" else "false"}
+        server = Hostile(folder, sandbox=sandbox, env={**allow, **(env or {})})
         started.append(server)
         return server.start()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from lockgate.cli import (
     artifacts,
@@ -48,7 +49,13 @@ def main(
         overrides["home"] = home
     if database_url is not None:
         overrides["database_url"] = database_url
-    cfg = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        cfg = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:  # a setting the administrator gave is wrong: say which, no traceback
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            typer.echo(f"error: {where}: {error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(logging.INFO if verbose else logging.WARNING, cfg.log_format)
     ctx.obj = cfg
 

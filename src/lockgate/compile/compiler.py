@@ -8,12 +8,16 @@ from typing import TYPE_CHECKING
 from lockgate.compile.graph import ancestors, find_cycle, levels, topological_order
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
 from lockgate.compile.references import Scope, check_template_field
+from lockgate.compile.script_files import check_script_files
 from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec.nodes import ConditionNode, HumanNode, Node
 from lockgate.spec.policies import DeadlineAction, OnError
 from lockgate.spec.templated import templated_values
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import PurePath
+
     from pydantic import JsonValue
 
     from lockgate.spec.pipeline import PipelineSpec
@@ -95,10 +99,16 @@ def _check_node_expressions(
     return tuple(config_templates)
 
 
-def compile_pipeline(spec: PipelineSpec) -> Plan:
-    """Validate a definition and build its plan; raises DefinitionErrors listing every problem."""
+def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | None = None) -> Plan:
+    """Validate a definition and build its plan; raises DefinitionErrors listing every problem.
+
+    ``script_dirs``: the folders a script's ``config.file`` may name (a server's setting); None: not checked
+    (a stored version, compiled to run: its steps check again when they run).
+    """
     errors: list[DefinitionError] = []
     edges = _check_ids_and_edges(spec, errors)
+    if script_dirs is not None:
+        check_script_files(spec.nodes, script_dirs, errors)
     ids = list(dict.fromkeys(n.id for n in spec.nodes))
     preds: dict[str, list[str]] = defaultdict(list)
     succs: dict[str, list[str]] = defaultdict(list)

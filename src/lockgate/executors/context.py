@@ -12,7 +12,7 @@ from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
 from lockgate.handlers.agent.services import AgentServices
-from lockgate.handlers.context import ArtifactReader, SandboxMode
+from lockgate.handlers.context import ArtifactReader, SandboxMode, ScriptPolicy
 from lockgate.security.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class AttemptContext:
     redactor: Redactor  # the values below (and a model's key, once resolved): out of all the attempt writes
     credentials: Mapping[str, str] = field(default_factory=dict)
     credential_hosts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    script_policy: ScriptPolicy = field(default_factory=ScriptPolicy)
     feedback: str | None = None  # copied from the command: the revision request this attempt answers
     extends_dir: Path | None = None
     _workspace: Path | None = None

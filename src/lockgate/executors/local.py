@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from lockgate.engine.records import ArtifactRecord
     from lockgate.executors.base import Report
     from lockgate.handlers.agent.services import AgentServices
-    from lockgate.handlers.context import SandboxMode, StepResult
+    from lockgate.handlers.context import SandboxMode, ScriptPolicy, StepResult
     from lockgate.handlers.registry import HandlerRegistry
 
 __all__ = ["LocalExecutor"]
@@ -55,6 +55,7 @@ class LocalExecutor:
         worker: str,
         max_concurrency: int,
         sandbox: SandboxMode,
+        script_policy: ScriptPolicy,
         credentials: Callable[[DispatchStep], Awaitable[AttemptSecrets]] | None = None,
         agent_services: Callable[[DispatchStep, Redactor], AgentServices] | None = None,
     ) -> None:
@@ -65,6 +66,7 @@ class LocalExecutor:
         self._report = report
         self._worker = worker
         self._sandbox = sandbox
+        self._script_policy = script_policy
         self._credentials = credentials
         self._agent_services = agent_services
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -112,7 +114,7 @@ class LocalExecutor:
         ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path, redactor), self._sandbox,
                              self._report, LayoutArtifactReader(layout, command.pipeline, command.run_number),
                              functools.partial(self._services, command, redactor), redactor,
-                             feedback=command.feedback)  # fmt: skip
+                             feedback=command.feedback, script_policy=self._script_policy)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
         try:  # the log stays open until promotion: its warnings go there too

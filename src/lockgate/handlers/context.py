@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -11,18 +13,26 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Mapping
     from datetime import datetime, timedelta
-    from pathlib import Path
 
     from lockgate.handlers.agent.services import AgentServices
     from lockgate.security.redaction import Redactor
 
-__all__ = ["ArtifactReader", "HandlerContext", "SandboxMode", "StepResult"]
+__all__ = ["ArtifactReader", "HandlerContext", "SandboxMode", "ScriptPolicy", "StepResult"]
 
 
 class SandboxMode(StrEnum):
     AUTO = "auto"  # bubblewrap when it is installed and works, else rlimits only
     BWRAP = "bwrap"  # require bubblewrap
     NONE = "none"  # rlimits and a stripped environment only
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptPolicy:
+    """What the administrator allows script steps (settings), beside the sandbox mode."""
+
+    allow_unconfined: bool = False  # run without bubblewrap, or without a process bound, rather than refuse
+    script_dirs: tuple[Path, ...] = ()  # the folders config.file may name; empty: none
+    max_processes: int = 256  # per attempt, its whole tree
 
 
 class StepResult(BaseModel):
@@ -122,4 +132,6 @@ class HandlerContext(Protocol):
     def timeout(self) -> timedelta | None: ...
     @property
     def sandbox(self) -> SandboxMode: ...
+    @property
+    def script_policy(self) -> ScriptPolicy: ...
     async def heartbeat(self, details: JsonValue = None) -> None: ...

@@ -24,23 +24,24 @@ if TYPE_CHECKING:
     from lockgate.spec.nodes import ScriptConfig
 
 __all__ = [
+    "NOBODY",
     "Limits",
     "bwrap_command",
     "bwrap_options",
     "bwrap_problem",
     "encode_options",
     "limits_for",
+    "nobody_problem",
     "preexec",
     "script_env",
 ]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_SIZE = 1 << 30  # one file may not exceed 1 GiB: a runaway writer must not fill the disk
-_NPROC = 256
 # The platform's own /etc holds secrets; only these harmless parts are shown to scripts.
 _ETC = ("alternatives", "ssl", "ca-certificates", "localtime", "passwd", "group", "nsswitch.conf", "hosts")
 _NETWORK_ETC = ("resolv.conf", "gai.conf")
-_NOBODY = "65534"
+NOBODY = 65534  # the unprivileged uid and gid scripts run as (inside bwrap's user namespace, or for real)
 _PR_SET_PDEATHSIG = 1
 # Looked up in the parent: the forked child should call, not load.
 _PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
@@ -50,27 +51,30 @@ _PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else
 class Limits:
     cpu_seconds: int | None
     memory_bytes: int | None
+    max_processes: int = 256
 
 
-def limits_for(config: ScriptConfig) -> Limits:
+def limits_for(config: ScriptConfig, max_processes: int = 256) -> Limits:
     cpu = math.ceil(config.cpu_time.total_seconds()) if config.cpu_time is not None else None
     memory = config.memory_mb * 1024 * 1024 if config.memory_mb is not None else None
-    return Limits(cpu_seconds=max(cpu, 1) if cpu is not None else None, memory_bytes=memory)
+    return Limits(cpu_seconds=max(cpu, 1) if cpu is not None else None, memory_bytes=memory,
+                  max_processes=max_processes)  # fmt: skip
 
 
-def preexec(limits: Limits) -> Callable[[], None]:
+def preexec(limits: Limits, *, join_fds: Sequence[int] = (), drop_to_nobody: bool = False) -> Callable[[], None]:
     """The function the forked child runs before exec: the limits bind it and all it starts.
 
+    It joins the attempt's cgroups (``join_fds``: their ``cgroup.procs``, opened by the runner) before anything
+    else, so that nothing it starts is ever outside them. ``drop_to_nobody``: become uid 65534 for real (a root
+    server without a pids cgroup), so that RLIMIT_NPROC, which the kernel ignores for root, applies.
     The child also dies with the runner: a SIGKILLed runner (OOM killer, kill -9) must not leave a script
     producing side effects while recovery runs its step again.
     """
     runner = os.getpid()
 
     def apply() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != runner:  # the runner died between fork and prctl
-                os._exit(1)
+        for fd in join_fds:
+            os.write(fd, str(os.getpid()).encode())
         if limits.cpu_seconds is not None:
             # SIGXCPU at the soft limit (reported as cpu_limit), SIGKILL a second later if ignored.
             resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
@@ -78,8 +82,16 @@ def preexec(limits: Limits) -> Callable[[], None]:
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (_FILE_SIZE, _FILE_SIZE))
-        if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
-            resource.setrlimit(resource.RLIMIT_NPROC, (_NPROC, _NPROC))
+        if os.getuid() != 0 or drop_to_nobody:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+        if drop_to_nobody:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+        if _PRCTL is not None:  # after the uid change, which clears it
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != runner:  # the runner died between fork and prctl
+                os._exit(1)
 
     return apply
 
@@ -162,7 +174,7 @@ def bwrap_options(
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--unshare-all", "--unshare-user"]
-    args += ["--uid", _NOBODY, "--gid", _NOBODY]
+    args += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
     if network:
         args.append("--share-net")
     args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
@@ -179,23 +191,43 @@ def _bwrap_path() -> str | None:
 _probe: dict[str, str | None] = {}
 
 
-async def bwrap_problem() -> str | None:
-    """Why bubblewrap cannot confine scripts here, or None when it works. Probed once per process."""
-    if "result" not in _probe:
-        _probe["result"] = await _run_probe()
-    return _probe["result"]
+async def bwrap_problem(*, drop_to_nobody: bool = False) -> str | None:
+    """Why bubblewrap cannot confine scripts here, or None when it works. Probed once per process.
+
+    ``drop_to_nobody``: as uid 65534 outside too (bwrap then needs unprivileged user namespaces).
+    """
+    key = "nobody" if drop_to_nobody else "result"
+    if key not in _probe:
+        _probe[key] = await _run_probe(bwrap=True, drop_to_nobody=drop_to_nobody)
+    return _probe[key]
 
 
-async def _run_probe() -> str | None:
-    if _bwrap_path() is None:
+async def nobody_problem() -> str | None:
+    """Why uid 65534 cannot run the interpreter here (a folder on its way is private), or None."""
+    if "nobody-python" not in _probe:
+        _probe["nobody-python"] = await _run_probe(bwrap=False, drop_to_nobody=True)
+    return _probe["nobody-python"]
+
+
+async def _run_probe(*, bwrap: bool, drop_to_nobody: bool) -> str | None:
+    if bwrap and _bwrap_path() is None:
         return "bwrap is not installed"
     with tempfile.TemporaryDirectory(prefix="lockgate-probe-") as scratch:
-        options = bwrap_options(Path(scratch), {}, network=False)
-        argv = [_bwrap_path() or "bwrap", *options, "--", sys.executable, "-c", "pass"]
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-        )
+        if drop_to_nobody:
+            os.chown(scratch, NOBODY, NOBODY)
+        options = bwrap_options(Path(scratch), {}, network=False) if bwrap else []
+        command = [sys.executable, "-c", "pass"]
+        argv = [_bwrap_path() or "bwrap", *options, "--", *command] if bwrap else command
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE, cwd=scratch,
+                preexec_fn=preexec(Limits(None, None), drop_to_nobody=drop_to_nobody),
+            )  # fmt: skip
+        except OSError as exc:
+            return f"{argv[0]}: {exc.strerror or exc}"
         _, stderr = await proc.communicate()
     if proc.returncode != 0:
-        return stderr.decode(errors="replace").strip() or f"bwrap exited with {proc.returncode}"
+        problem = stderr.decode(errors="replace").strip() or f"{Path(argv[0]).name} exited with {proc.returncode}"
+        return f"as uid {NOBODY}: {problem}" if drop_to_nobody else problem
     return None

@@ -18,33 +18,35 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from pydantic import JsonValue
-
 from lockgate.errors import PermanentStepError, RetryableStepError
+from lockgate.handlers.cgroups import AttemptCgroup, CgroupSupport
+from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.context import HandlerContext, SandboxMode, StepResult
 from lockgate.handlers.sandbox import (
+    NOBODY,
     Limits,
     bwrap_command,
     bwrap_options,
-    bwrap_problem,
     encode_options,
     limits_for,
     preexec,
     script_env,
 )
+from lockgate.handlers.script_exit import Outcome, excerpt, raise_for_exit, sandbox_failed
+from lockgate.handlers.script_file import read_script_file
 from lockgate.handlers.script_output import read_channel, script_output
-from lockgate.handlers.script_runner import MEMORY_EXIT
 from lockgate.security.grants import ANY_HOST, host_refusal
 from lockgate.spec.nodes import ScriptConfig, ScriptInputMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from pydantic import JsonValue
+
     from lockgate.security.redaction import StreamRedactor
 
 __all__ = ["run", "run_code"]
 
-_RETRY_EXIT = 75  # EX_TEMPFAIL: the script's way to ask for another attempt
 _STDOUT_KEEP = 1 << 20  # the last stdout line may carry the output: keep enough of it
 _STDERR_KEEP = 4096
 _DRAIN_GRACE = 2.0  # a process that escaped the group may hold the pipes open: stop reading then
@@ -59,18 +61,10 @@ class _Launch:
     limits: Limits
     confine: bool
     network: bool
-    script_file: Path | None
+    cgroups: CgroupSupport  # the controllers that bound the attempt's whole tree (maybe none)
+    drop_to_nobody: bool = False  # run as uid 65534 for real: RLIMIT_NPROC then applies (no pids cgroup)
     extends_dir: Path | None = None  # readable, never writable
     timeout: timedelta | None = None  # wall clock: the step's timeout, or an agent's run_python limit
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    returncode: int
-    stdout_tail: bytes
-    stderr_tail: bytes
-    channel: list[dict[str, JsonValue]]
-    elapsed: float
 
 
 async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> StepResult:
@@ -86,30 +80,40 @@ async def run_code(
     ``limit`` (wall clock) defaults to the step's timeout.
     """
     _check_network(ctx, config)
-    script_file = _script_file(config)
+    # Read here, by the server, inside the allowed folders only; the sandbox gets the text, never the path.
+    source = None if config.file is None else read_script_file(ctx.node_id, config.file, ctx.script_policy.script_dirs)
+    decided = await confinement(ctx.sandbox, ctx.script_policy)
+    if decided.refusal is not None:
+        raise PermanentStepError("sandbox_unavailable", decided.refusal)
+    if decided.warning is not None:
+        _warn(ctx, decided.warning)
     payload = json.dumps(inputs).encode()
-    job = {"mode": config.input_mode.value, "code": config.code, "file": config.file, "inputs": inputs,
-           "feedback": ctx.feedback}  # fmt: skip
+    job = {"mode": config.input_mode.value, "code": config.code if source is None else source.text,
+           "file": None if source is None else source.path, "inputs": inputs, "feedback": ctx.feedback}  # fmt: skip
     launch = _Launch(
         job=json.dumps(job).encode(),
         stdin=payload if config.input_mode is ScriptInputMode.STDIN else None,
         env=script_env(ctx.workspace, config.env, ctx.credentials, _identity(ctx)),
-        limits=limits_for(config),
-        confine=await _use_bwrap(ctx),
+        limits=limits_for(config, ctx.script_policy.max_processes),
+        confine=decided.bwrap,
         network=config.network,
-        script_file=script_file,
+        cgroups=decided.cgroups,
+        drop_to_nobody=decided.drop_to_nobody,
         extends_dir=ctx.extends_dir if ctx.extends_dir is not None and ctx.extends_dir.is_dir() else None,
         timeout=limit if limit is not None else ctx.timeout,
     )
     outcome = await _execute(ctx, launch)
-    if launch.confine and _sandbox_failed(outcome):
+    if launch.confine and sandbox_failed(outcome):
         problem = outcome.stderr_tail.decode(errors="replace").strip()
+        failed = f"bubblewrap failed to start: {problem}"
         if ctx.sandbox == SandboxMode.BWRAP:
-            raise PermanentStepError("sandbox_unavailable", f"bubblewrap failed to start: {problem}")
+            raise PermanentStepError("sandbox_unavailable", failed)
+        if not ctx.script_policy.allow_unconfined:
+            raise PermanentStepError("sandbox_unavailable", f"{failed}; set {ALLOW_SETTING}=true to run without it")
         _warn(ctx, f"bubblewrap failed to start ({problem}); running without a sandbox")
         launch = dataclasses.replace(launch, confine=False)
         outcome = await _execute(ctx, launch)
-    _raise_for_exit(outcome, launch)
+    raise_for_exit(outcome, launch.limits, confined=launch.confine)
     output = script_output(ctx.workspace, outcome.channel, outcome.stdout_tail)
     return output, outcome.stdout_tail.decode(errors="replace")
 
@@ -124,27 +128,6 @@ def _check_network(ctx: HandlerContext, config: ScriptConfig) -> None:
         if ANY_HOST not in patterns:
             detail = host_refusal(name, "any host a script with network access reaches", patterns)
             raise PermanentStepError("credential_host_not_allowed", detail)
-
-
-def _script_file(config: ScriptConfig) -> Path | None:
-    if config.file is None:
-        return None
-    path = Path(config.file)
-    if not path.is_absolute() or not path.is_file():
-        raise PermanentStepError("invalid_config", f"config.file: {config.file!r} is not an absolute path to a file")
-    return path
-
-
-async def _use_bwrap(ctx: HandlerContext) -> bool:
-    if ctx.sandbox == SandboxMode.NONE:
-        return False
-    problem = await bwrap_problem()
-    if problem is None:
-        return True
-    if ctx.sandbox == SandboxMode.BWRAP:
-        raise PermanentStepError("sandbox_unavailable", problem)
-    _warn(ctx, f"bubblewrap is unavailable ({problem}); running without a sandbox")
-    return False
 
 
 def _warn(ctx: HandlerContext, message: str) -> None:
@@ -169,36 +152,58 @@ def _scratch(data: bytes | None) -> Iterator[IO[bytes]]:
         yield scratch
 
 
-async def _execute(ctx: HandlerContext, launch: _Launch) -> _Outcome:
-    with (
-        _scratch(launch.job) as job,
-        _scratch(None) as out,
-        _scratch(launch.stdin) as stdin,
-        _scratch(_options(ctx.workspace, launch)) as options,
-    ):
-        fds = (job.fileno(), out.fileno(), options.fileno())
-        argv = _argv(launch, *fds)
-        started = time.monotonic()
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
+async def _execute(ctx: HandlerContext, launch: _Launch) -> Outcome:
+    cgroup = None
+    if launch.cgroups.where:
+        cgroup = AttemptCgroup(launch.cgroups, max_processes=launch.limits.max_processes,
+                               memory_bytes=launch.limits.memory_bytes)  # fmt: skip
+    if launch.drop_to_nobody:  # the workspace is where it writes
+        os.chown(ctx.workspace, NOBODY, NOBODY)
+    try:
+        with (
+            _scratch(launch.job) as job,
+            _scratch(None) as out,
+            _scratch(launch.stdin) as stdin,
+            _scratch(_options(ctx.workspace, launch)) as options,
+        ):
+            started = time.monotonic()
+            proc = await _spawn(ctx, launch, (job.fileno(), out.fileno(), options.fileno()), stdin, cgroup)
+            returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc, launch.timeout, cgroup)
+            out.seek(0)
+            return Outcome(
+                returncode=returncode,
+                stdout_tail=stdout_tail,
+                stderr_tail=stderr_tail,
+                channel=read_channel(out.read()),
+                elapsed=time.monotonic() - started,
+                oom_kills=cgroup.oom_kills() if cgroup is not None else 0,
+                processes_refused=cgroup.processes_refused() if cgroup is not None else 0,
+            )
+    finally:
+        if cgroup is not None:
+            await cgroup.kill()
+            await cgroup.remove()
+
+
+async def _spawn(
+    ctx: HandlerContext, launch: _Launch, fds: tuple[int, int, int], stdin: IO[bytes], cgroup: AttemptCgroup | None
+) -> asyncio.subprocess.Process:
+    join = cgroup.join_fds() if cgroup is not None else []
+    try:
+        return await asyncio.create_subprocess_exec(
+            *_argv(launch, *fds),
             stdin=stdin if launch.stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=ctx.workspace,
             env=launch.env,
             start_new_session=True,  # one process group to kill, whatever the script starts
-            preexec_fn=preexec(launch.limits),
+            preexec_fn=preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody),
             pass_fds=fds,
         )
-        returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc, launch.timeout)
-        out.seek(0)
-        return _Outcome(
-            returncode=returncode,
-            stdout_tail=stdout_tail,
-            stderr_tail=stderr_tail,
-            channel=read_channel(out.read()),
-            elapsed=time.monotonic() - started,
-        )
+    finally:
+        for fd in join:
+            os.close(fd)
 
 
 @functools.cache
@@ -209,7 +214,7 @@ def _runner_source() -> str:
 def _options(workspace: Path, launch: _Launch) -> bytes | None:
     if not launch.confine:
         return None
-    read_only = [p for p in (launch.script_file, launch.extends_dir) if p is not None]
+    read_only = [launch.extends_dir] if launch.extends_dir is not None else []
     return encode_options(bwrap_options(workspace, launch.env, network=launch.network, read_only=read_only))
 
 
@@ -222,7 +227,7 @@ def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int) -> list[st
 
 
 async def _supervise(
-    ctx: HandlerContext, proc: asyncio.subprocess.Process, limit: timedelta | None
+    ctx: HandlerContext, proc: asyncio.subprocess.Process, limit: timedelta | None, cgroup: AttemptCgroup | None
 ) -> tuple[int, bytes, bytes]:
     assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - both are PIPE
     stdout, stderr = bytearray(), bytearray()
@@ -234,16 +239,19 @@ async def _supervise(
         beats = asyncio.create_task(_heartbeats(ctx))
         timed_out = False
         try:
-            await asyncio.wait_for(proc.wait(), limit.total_seconds() if limit is not None else None)
+            await asyncio.wait_for(_exit(proc), limit.total_seconds() if limit is not None else None)
         except TimeoutError:
             timed_out = True
         finally:
             # On success, timeout and cancellation alike: nothing the script started outlives the step.
             beats.cancel()
-            await _kill_group(proc)
+            _kill_group(proc)
+            if cgroup is not None:  # also what left the process group (setsid, a double fork)
+                await cgroup.kill()
             await _drain(pumps)
+            await proc.wait()
     if timed_out:
-        raise RetryableStepError("timeout", f"the script ran longer than {limit}; {_excerpt(stderr)}")
+        raise RetryableStepError("timeout", f"the script ran longer than {limit}; {excerpt(stderr)}")
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)
 
 
@@ -272,11 +280,27 @@ async def _heartbeats(ctx: HandlerContext) -> None:
         await ctx.heartbeat()
 
 
-async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+async def _exit(proc: asyncio.subprocess.Process) -> None:
+    # Not proc.wait(): it also waits until no process holds the pipes, so children the script left running
+    # would hold the step until they end. A pidfd becomes readable when the process itself exits.
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except ProcessLookupError:  # exited and reaped already
+        return
+    loop = asyncio.get_running_loop()
+    exited = asyncio.Event()
+    loop.add_reader(pidfd, exited.set)
+    try:
+        await exited.wait()
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
     # Under bwrap this kills bwrap itself; --die-with-parent then tears down the whole sandbox.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    await proc.wait()
 
 
 async def _drain(pumps: list[asyncio.Task[None]]) -> None:
@@ -284,37 +308,6 @@ async def _drain(pumps: list[asyncio.Task[None]]) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)  # each writes its held-back tail before the log closes
-
-
-def _sandbox_failed(outcome: _Outcome) -> bool:
-    # The runner's first act is to say it started: without that, and with bwrap's own complaint
-    # on stderr, the user code never ran and the sandbox is to blame.
-    return not outcome.channel and outcome.stderr_tail.startswith(b"bwrap:")
-
-
-def _excerpt(stderr: bytes | bytearray) -> str:
-    text = bytes(stderr).decode(errors="replace").strip()
-    return f"stderr:\n{text}" if text else "no stderr"
-
-
-def _raise_for_exit(outcome: _Outcome, launch: _Launch) -> None:
-    code = outcome.returncode
-    if launch.confine and code > 128:  # bwrap reports a death by signal N as exit 128 + N
-        code = -(code - 128)
-    if code == 0:
-        return
-    excerpt = _excerpt(outcome.stderr_tail)
-    if code == _RETRY_EXIT:
-        raise RetryableStepError("script_retry", f"the script asked for a retry (exit 75); {excerpt}")
-    last_line = excerpt.rstrip().rsplit("\n", 1)[-1]
-    if code == MEMORY_EXIT or "MemoryError" in last_line:
-        raise PermanentStepError("memory_limit", f"the script ran out of memory ({launch.limits.memory_bytes} bytes)")
-    cpu = launch.limits.cpu_seconds
-    if code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu is not None and outcome.elapsed >= cpu):
-        raise PermanentStepError("cpu_limit", f"the script used more than {cpu}s of CPU time")
-    if code < 0:
-        raise PermanentStepError("script_exit", f"the script was killed by {signal.Signals(-code).name}; {excerpt}")
-    raise PermanentStepError("script_exit", f"the script exited with code {code}; {excerpt}")
 
 
 def _identity(ctx: HandlerContext) -> dict[str, str]:

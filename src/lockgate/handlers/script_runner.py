@@ -2,10 +2,12 @@
 
 It is passed to the interpreter with ``python -c`` so that nothing of Lockgate has to be
 readable inside the sandbox; hence the standard library only, and no Lockgate imports.
-Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code or file, inputs, feedback) arrives as
-JSON on ``JOB_FD``. ``OUT_FD`` is a side channel that the script's own stdout cannot corrupt,
-JSON lines: first ``{"started": true}`` (proof that the sandbox came up), then, if a
-variables-mode script set the global ``output``, ``{"output": …}`` or ``{"invalid": "why"}``.
+Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code, the file it came from, inputs, feedback) arrives
+as JSON on ``JOB_FD``: the server read a script file itself, inside the folders it allows, so this program never
+opens a path a node names (a non-Python file's first line would come back in a SyntaxError).
+``OUT_FD`` is a side channel that the script's own stdout cannot corrupt, JSON lines: first ``{"started": true}``
+(proof that the sandbox came up), then, if a variables-mode script set the global ``output``, ``{"output": …}``
+or ``{"invalid": "why"}``.
 """
 
 from __future__ import annotations
@@ -31,14 +33,11 @@ def _read_job(job_fd: int) -> dict[str, Any]:
 
 
 def _load_source(job: dict[str, Any]) -> tuple[str, str]:
-    if job["file"] is not None:
-        path = str(job["file"])
-        with open(path, encoding="utf-8") as source_file:  # noqa: PTH123 - stdlib only, keep it plain
-            return path, source_file.read()
+    filename = "<script>" if job["file"] is None else str(job["file"])
     source = str(job["code"])
-    # Inline code has no file: register it so tracebacks show its lines.
-    linecache.cache["<script>"] = (len(source), None, source.splitlines(keepends=True), "<script>")
-    return "<script>", source
+    # Registered so that tracebacks show its lines: inline code has no file, and a script file's is not here.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return filename, source
 
 
 def _globals(job: dict[str, Any], filename: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from lockgate.engine import (
 )
 from lockgate.errors import DefinitionErrors
 from lockgate.executors.local import LocalExecutor
+from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime.agents import StoreAgentServices
 from lockgate.runtime.applier import Applied, Applier
@@ -133,9 +134,12 @@ class Runtime:
             worker=self.worker,
             max_concurrency=self.settings.max_concurrency,
             sandbox=self.settings.sandbox,
+            script_policy=self.settings.script_policy,
             credentials=self.attempt_secrets,
             agent_services=lambda command, redactor: StoreAgentServices(self, command, redactor),
         )
+        if self.kind != "local":  # a server or worker says at start whether it can run script steps
+            await self._report_confinement()
         self.maintenance = Maintenance(self)
         self._tasks = [
             asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
@@ -144,6 +148,15 @@ class Runtime:
         ]
         if self.scheduler is not None:
             self._tasks.append(asyncio.create_task(self.scheduler.run(), name="lockgate-scheduler"))
+
+    async def _report_confinement(self) -> None:
+        decided = await confinement(self.settings.sandbox, self.settings.script_policy)
+        if decided.refusal is not None:
+            log.warning("script steps will fail (sandbox_unavailable): %s", decided.refusal)
+        elif decided.warning is not None:
+            log.warning("script steps are %s (allowed by %s)", decided.warning, ALLOW_SETTING)
+        else:
+            log.info("script steps: %s; processes: %s; memory: %s", decided.sandbox, decided.processes, decided.memory)
 
     @property
     def alive(self) -> bool:

@@ -58,7 +58,12 @@ def _keys(settings: Settings) -> dict[Role, str]:
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(home=tmp_path / "home", database_url=database_url, maintenance_interval=0.2)  # type: ignore[arg-type]
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        maintenance_interval=0.2,  # type: ignore[arg-type]
+        allow_unconfined_scripts=True,
+    )  # bubblewrap where it works, as these tests always ran
     keys = _keys(settings)
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

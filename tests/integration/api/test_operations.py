@@ -15,7 +15,13 @@ def test_health_ready_metrics_are_public(server: Server) -> None:
         assert anonymous.get("/health").json() == {"status": "ok"}
         ready = anonymous.get("/ready")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "runtime": "ok"}
+        checks = ready.json()["checks"]
+        assert {k: checks[k] for k in ("database", "migrations", "runtime")} == dict.fromkeys(
+            ("database", "migrations", "runtime"), "ok"
+        )
+        # how script steps run here: confinement (bubblewrap, or unconfined as these tests allow) and bounds
+        assert checks["sandbox"] == "bubblewrap" or checks["sandbox"].startswith("unconfined (allowed by")
+        assert set(ready.json()["bounds"]) == {"processes", "memory"}
         metrics = anonymous.get("/metrics").text
         assert 'lockgate_runs{status="running"}' in metrics
 

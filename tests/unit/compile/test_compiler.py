@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -290,3 +291,36 @@ def test_config_templates_are_collected_for_rendering_at_dispatch() -> None:
     templates = dict(plan.node("a").config_templates)
     assert templates["url"] == "https://e.org/{{ inputs.q }}"
     assert templates["headers"] == {"k": "v"}
+
+
+# ------------------------------------------------------------------------------------ script files (config.file)
+
+
+def _script_file_errors(file: str, script_dirs: list[str]) -> list[DefinitionError]:
+    spec = spec_from_data({"name": "p", "nodes": [node("run", "script", config={"file": file})]})
+    with pytest.raises(DefinitionErrors) as caught:
+        compile_pipeline(spec, script_dirs=[PurePosixPath(d) for d in script_dirs])
+    return caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("file", "script_dirs", "says"),
+    [
+        ("/srv/scripts/job.py", [], "script files are turned off on this server (LOCKGATE_SCRIPT_DIRS"),
+        ("/home/lockgate/.lockgate/secret.key", ["/srv/scripts"], "is not inside a folder LOCKGATE_SCRIPT_DIRS lists"),
+        ("/srv/scripts/../../etc/shadow", ["/srv/scripts"], "not an absolute path without '.' or '..'"),
+        ("scripts/job.py", ["/srv/scripts"], "not an absolute path"),
+        ("/srv/scripts", ["/srv/scripts"], "is not inside a folder"),
+        ("/srv/scripts-old/job.py", ["/srv/scripts"], "is not inside a folder"),
+    ],
+)
+def test_a_script_file_must_lie_in_a_listed_folder(file: str, script_dirs: list[str], says: str) -> None:
+    errors = _script_file_errors(file, script_dirs)
+    assert where(errors) == [("run", "config.file")]
+    assert says in errors[0].detail
+
+
+def test_a_script_file_in_a_listed_folder_compiles_and_none_given_checks_nothing() -> None:
+    spec = spec_from_data({"name": "p", "nodes": [node("run", "script", config={"file": "/srv/scripts/job.py"})]})
+    compile_pipeline(spec, script_dirs=[PurePosixPath("/srv/other"), PurePosixPath("/srv/scripts")])
+    compile_pipeline(spec)  # a stored version, compiled to run: its step checks when it runs

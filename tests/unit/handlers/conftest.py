@@ -13,7 +13,7 @@ from tests.unit.handlers.agent_services import MemoryAgentServices
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.artifacts.reader import LayoutArtifactReader
-from lockgate.handlers.context import HandlerContext, SandboxMode
+from lockgate.handlers.context import HandlerContext, SandboxMode, ScriptPolicy
 from lockgate.security.redaction import Redactor
 
 __all__ = ["FakeContext"]
@@ -40,6 +40,8 @@ class FakeContext:
     first_queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     timeout: timedelta | None = None
     sandbox: SandboxMode = SandboxMode.NONE
+    # These tests run scripts without bubblewrap too (``sandbox``): the administrator's consent to that.
+    script_policy: ScriptPolicy = field(default_factory=lambda: ScriptPolicy(allow_unconfined=True))
     heartbeats: list[JsonValue] = field(default_factory=list)
     artifacts: LayoutArtifactReader = field(
         default_factory=lambda: LayoutArtifactReader(ArtifactLayout(Path("/nonexistent")), "demo", 1)

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import anyio
 import pytest
 
 from lockgate.errors import PermanentStepError
-from lockgate.handlers import sandbox
+from lockgate.handlers import cgroups, confinement, sandbox
+from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.nodes import ScriptConfig
 
 
@@ -59,3 +62,61 @@ def test_options_cut_the_network_unless_asked(tmp_path: Path) -> None:
 
 def test_options_are_nul_separated() -> None:
     assert sandbox.encode_options(["--setenv", "A", "b c"]) == b"--setenv\0A\0b c\0"
+
+
+# ------------------------------------------------------------------------ confinement: what runs, what /ready says
+
+
+@pytest.fixture
+def no_cgroup(monkeypatch: pytest.MonkeyPatch) -> None:
+    none = dict.fromkeys(cgroups.Controller, "no such controller (test)")
+    monkeypatch.setitem(cgroups._support, "result", cgroups.CgroupSupport({}, none))
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("no_cgroup")
+async def test_root_without_a_cgroup_runs_scripts_as_nobody_or_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setitem(sandbox._probe, "nobody", None)
+    monkeypatch.setitem(sandbox._probe, "nobody-python", None)
+    dropped = await confinement.confinement(SandboxMode.BWRAP, ScriptPolicy())
+    assert (dropped.refusal, dropped.drop_to_nobody, dropped.bwrap) == (None, True, True)
+    assert dropped.processes.startswith("RLIMIT_NPROC = 256 as uid 65534")
+    assert dropped.memory.startswith("RLIMIT_AS = the node's memory_mb, per process")
+    # uid 65534 cannot run the interpreter (a private folder on its way): nothing bounds processes
+    monkeypatch.setitem(sandbox._probe, "nobody-python", "Permission denied")
+    monkeypatch.setitem(sandbox._probe, "result", None)
+    refused = await confinement.confinement(SandboxMode.BWRAP, ScriptPolicy())
+    assert refused.refusal is not None and "without a bound on their processes" in refused.refusal
+    assert refused.sandbox.startswith("unavailable: ") and "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS=true" in refused.sandbox
+    allowed = await confinement.confinement(SandboxMode.BWRAP, ScriptPolicy(allow_unconfined=True))
+    assert allowed.refusal is None and allowed.sandbox == "bubblewrap"
+    assert allowed.processes.startswith("none (allowed by LOCKGATE_ALLOW_UNCONFINED_SCRIPTS)")
+    assert allowed.warning is not None and "without a process bound" in allowed.warning
+
+
+@pytest.mark.anyio
+async def test_bubblewrap_required_is_never_waived(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sandbox._probe, "result", "bwrap is not installed")
+    monkeypatch.setitem(sandbox._probe, "nobody", "bwrap is not installed")
+    decided = await confinement.confinement(SandboxMode.BWRAP, ScriptPolicy(allow_unconfined=True))
+    assert decided.refusal == "bubblewrap is required (LOCKGATE_SANDBOX=bwrap) but cannot run: bwrap is not installed"
+    auto = await confinement.confinement(SandboxMode.AUTO, ScriptPolicy(allow_unconfined=True))
+    assert auto.refusal is None and not auto.bwrap
+    assert auto.sandbox == "unconfined (allowed by LOCKGATE_ALLOW_UNCONFINED_SCRIPTS): bwrap is not installed"
+
+
+def test_an_attempt_cgroup_holds_its_limits_and_is_removed() -> None:
+    support = cgroups.cgroup_support()
+    if not support.where:
+        pytest.skip(f"no cgroup here: {support.why}")
+    attempt = cgroups.AttemptCgroup(support, max_processes=33, memory_bytes=96 << 20)
+    folders = {h.parent for h in support.where.values()}
+    made = [f for parent in folders for f in parent.glob("attempt-*")]
+    assert made
+    if cgroups.Controller.PIDS in support.where:
+        assert any((f / "pids.max").read_text().strip() == "33" for f in made if (f / "pids.max").exists())
+    for fd in attempt.join_fds():
+        os.close(fd)
+    anyio.run(attempt.remove)
+    assert not [f for f in made if f.exists()]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import os
 import shutil
 import socket
 import time
@@ -16,7 +18,8 @@ import pytest
 
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.handlers import sandbox, script
-from lockgate.handlers.context import SandboxMode
+from lockgate.handlers.cgroups import Controller, cgroup_support
+from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.security.redaction import Redactor
 from lockgate.spec.nodes import ScriptConfig
 
@@ -134,6 +137,7 @@ async def test_a_script_file(sctx: FakeContext, tmp_path: Path) -> None:
     path = tmp_path / "scripts" / "job.py"
     path.parent.mkdir()
     path.write_text("output = {'double': n * 2, 'file': __file__}\n")
+    sctx.script_policy = dataclasses.replace(sctx.script_policy, script_dirs=(path.parent,))
     result = await script.run(sctx, ScriptConfig(file=str(path)), {"n": 21})
     assert result.output == {"double": 42, "file": str(path)}
 
@@ -180,8 +184,9 @@ async def test_exit_75_asks_for_a_retry(sctx: FakeContext) -> None:
     assert error.kind == "script_retry"
 
 
-async def test_invalid_config(ctx: FakeContext) -> None:
+async def test_invalid_config(ctx: FakeContext, tmp_path: Path) -> None:
     assert (await _fails(ctx, "pass", env={"BAD NAME": "x"})).kind == "invalid_config"
+    ctx.script_policy = dataclasses.replace(ctx.script_policy, script_dirs=(tmp_path,))
     with pytest.raises(PermanentStepError) as caught:
         await script.run(ctx, ScriptConfig(file="relative/job.py"), {})
     assert caught.value.kind == "invalid_config"
@@ -345,6 +350,7 @@ async def test_bwrap_hides_the_host_and_drops_to_nobody(ctx: FakeContext, tmp_pa
 
 async def test_auto_falls_back_when_bwrap_is_unavailable(ctx: FakeContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sandbox._probe, "result", "no user namespaces")
+    monkeypatch.setitem(sandbox._probe, "nobody", "no user namespaces")
     ctx.sandbox = SandboxMode.AUTO
     assert await _run(ctx, "output = 'ran'") == "ran"
     assert "no user namespaces" in ctx.log_text()
@@ -360,9 +366,13 @@ async def test_a_sandbox_that_fails_to_start(ctx: FakeContext, monkeypatch: pyte
 
     monkeypatch.setattr(script, "bwrap_options", broken_options)
     ctx.sandbox = SandboxMode(mode)
-    if ctx.sandbox == SandboxMode.AUTO:  # the script still runs, unconfined, and the log says so
+    if ctx.sandbox == SandboxMode.AUTO:  # the script still runs, unconfined (allowed here), and the log says so
         assert await _run(ctx, "output = 'ran'") == "ran"
         assert "/no/such/path" in ctx.log_text()
+        ctx.script_policy = ScriptPolicy(allow_unconfined=False)  # not allowed: refused, naming the setting
+        error = await _fails(ctx, "output = 'ran'")
+        assert error.kind == "sandbox_unavailable"
+        assert "/no/such/path" in error.detail and "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS=true" in error.detail
     else:
         assert (await _fails(ctx, "output = 'ran'")).kind == "sandbox_unavailable"
 
@@ -397,3 +407,201 @@ output = {"text": text, "wrote": wrote}
     if sctx.sandbox is SandboxMode.BWRAP:  # without a sandbox only the file's own permissions apply
         assert result["wrote"] is False
         assert (earlier / "draft" / "draft.md").read_text() == "# the first draft"
+
+
+# ------------------------------------------------------------------------------------- script files (config.file)
+
+
+@pytest.fixture
+def scripts(sctx: FakeContext, tmp_path: Path) -> Path:
+    """A folder the administrator lists in LOCKGATE_SCRIPT_DIRS."""
+    folder = tmp_path / "allowed"
+    folder.mkdir()
+    sctx.script_policy = dataclasses.replace(sctx.script_policy, script_dirs=(folder,))
+    return folder
+
+
+async def _file_fails(ctx: FakeContext, file: str) -> StepError:
+    with pytest.raises(StepError) as caught:
+        await script.run(ctx, ScriptConfig(file=file), {})
+    return caught.value
+
+
+async def test_a_file_is_refused_when_no_folder_is_listed(sctx: FakeContext, tmp_path: Path) -> None:
+    path = tmp_path / "job.py"
+    path.write_text("output = 1\n")
+    error = await _file_fails(sctx, str(path))
+    assert error.kind == "invalid_config"
+    assert error.detail.startswith("node 'step', config.file: script files are turned off")
+    assert "LOCKGATE_SCRIPT_DIRS" in error.detail
+
+
+@pytest.mark.parametrize("kind", ["outside", "dotdot", "link_out", "linked_folder"])
+async def test_a_file_out_of_the_listed_folders_is_refused_unread(
+    sctx: FakeContext, scripts: Path, tmp_path: Path, kind: str
+) -> None:
+    secret = tmp_path / "private" / "secret.key"
+    secret.parent.mkdir()
+    secret.write_text("Zm9vYmFyLXNlY3JldC1rZXktdmFsdWU=\n")  # not Python: a SyntaxError would quote it
+    (scripts / "to-secret.py").symlink_to(secret)
+    (scripts / "private").symlink_to(secret.parent)
+    file = {
+        "outside": str(secret),
+        "dotdot": f"{scripts}/../private/secret.key",
+        "link_out": str(scripts / "to-secret.py"),
+        "linked_folder": str(scripts / "private" / "secret.key"),
+    }[kind]
+    error = await _file_fails(sctx, file)
+    assert error.kind == "invalid_config"
+    assert error.detail.startswith("node 'step', config.file: ")
+    assert "Zm9vYmFy" not in error.detail
+    assert "Zm9vYmFy" not in sctx.log_text()
+
+
+async def test_a_link_inside_the_folder_to_a_file_inside_it_runs(sctx: FakeContext, scripts: Path) -> None:
+    (scripts / "real.py").write_text("output = 'via a link'\n")
+    (scripts / "alias.py").symlink_to(scripts / "real.py")
+    assert (await script.run(sctx, ScriptConfig(file=str(scripts / "alias.py")), {})).output == "via a link"
+
+
+async def test_a_folder_or_fifo_is_not_a_script(sctx: FakeContext, scripts: Path) -> None:
+    (scripts / "folder").mkdir()
+    os.mkfifo(scripts / "pipe")  # opened without blocking, then refused
+    for name in ("folder", "pipe", "absent.py"):
+        error = await _file_fails(sctx, str(scripts / name))
+        assert error.kind == "invalid_config"
+        assert error.detail.startswith("node 'step', config.file: ")
+
+
+async def test_a_syntax_error_in_an_allowed_file_says_where(sctx: FakeContext, scripts: Path) -> None:
+    path = scripts / "broken.py"
+    path.write_text("x = 1\ndef broken(:\n    pass\n")
+    error = await _file_fails(sctx, str(path))
+    assert error.kind == "script_exit"
+    assert f'File "{path}", line 2' in error.detail
+    assert "def broken(:" in error.detail and "SyntaxError" in error.detail
+
+
+async def test_the_sandbox_gets_the_text_not_the_file(ctx: FakeContext, scripts: Path) -> None:
+    ctx.sandbox = SandboxMode.BWRAP if shutil.which("bwrap") else SandboxMode.NONE
+    path = scripts / "job.py"
+    path.write_text("import os\noutput = {'file': __file__, 'visible': os.path.exists(__file__)}\n")
+    output = (await script.run(ctx, ScriptConfig(file=str(path)), {})).output
+    assert output == {"file": str(path), "visible": ctx.sandbox is SandboxMode.NONE}
+
+
+# ------------------------------------------------------------------------------------------ unconfined: refused
+
+
+async def test_no_sandbox_without_the_administrator_s_consent_is_refused(ctx: FakeContext) -> None:
+    ctx.sandbox = SandboxMode.NONE
+    ctx.script_policy = ScriptPolicy(allow_unconfined=False)
+    error = await _fails(ctx, "open('ran', 'w')")
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "sandbox_unavailable"
+    assert "LOCKGATE_SANDBOX=none" in error.detail and "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS=true" in error.detail
+    assert not (ctx.workspace / "ran").exists()
+
+
+async def test_auto_without_bubblewrap_is_refused_unless_allowed(
+    ctx: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sandbox._probe, "result", "bwrap is not installed")
+    monkeypatch.setitem(sandbox._probe, "nobody", "bwrap is not installed")
+    ctx.sandbox = SandboxMode.AUTO
+    ctx.script_policy = ScriptPolicy(allow_unconfined=False)
+    error = await _fails(ctx, "output = 'ran'")
+    assert error.kind == "sandbox_unavailable"
+    assert "bwrap is not installed" in error.detail and "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS" in error.detail
+
+
+# ------------------------------------------------------------------------------------ bounds on the whole tree
+
+
+def _needs_cgroups(*controllers: Controller) -> None:
+    missing = [c for c in controllers if c not in cgroup_support().where]
+    if missing:
+        pytest.skip(f"no cgroup for {missing}: {cgroup_support().why}")
+
+
+FORK_BOMB = """
+import os, time
+children = []
+for _ in range(300):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60)  # {marker}
+        os._exit(0)
+    children.append(pid)
+"""
+
+
+async def test_a_fork_bomb_stops_at_the_process_bound(sctx: FakeContext) -> None:
+    _needs_cgroups(Controller.PIDS)
+    marker = f"lockgate-test-{uuid.uuid4().hex}"
+    sctx.script_policy = dataclasses.replace(sctx.script_policy, max_processes=40)
+    error = await _fails(sctx, FORK_BOMB.replace("{marker}", marker))
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "process_limit"
+    assert "more than 40 processes" in error.detail
+    # the children were forked from this very program: the marker is in none of their command lines, but none
+    # of them may outlive the step: the attempt's cgroup is emptied and removed
+    assert not any(p.is_dir() for h in cgroup_support().where.values() for p in h.parent.glob("attempt-*"))
+
+
+TREE_HOG = """
+import os, sys, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        hog = bytearray(150 << 20)  # under memory_mb for one process, not for three
+        time.sleep(10)
+        os._exit(0)
+    children.append(pid)
+for _ in children:
+    if os.wait()[1] != 0:  # a child was killed: give up at once
+        sys.exit(1)
+"""
+
+
+async def test_memory_bounds_the_whole_tree(sctx: FakeContext) -> None:
+    _needs_cgroups(Controller.MEMORY)
+    started = time.monotonic()
+    error = await _fails(sctx, TREE_HOG, memory_mb=256)
+    assert isinstance(error, PermanentStepError)
+    assert error.kind == "memory_limit"
+    assert "processes together" in error.detail and "memory_mb: 256" in error.detail
+    assert time.monotonic() - started < 10  # stopped, not waited out
+
+
+DAEMON = """
+import os, subprocess, sys, pathlib
+# A double fork into a new session: out of the step's process group, as a daemon leaves it.
+child = subprocess.Popen([sys.executable, "-c", "# {marker}\\nimport time\\ntime.sleep(60)"], start_new_session=True)
+pathlib.Path("pids").write_text(str(child.pid))
+"""
+
+
+async def test_a_process_that_left_the_group_dies_with_the_step(ctx: FakeContext) -> None:
+    _needs_cgroups(Controller.PIDS)
+    marker = f"lockgate-test-{uuid.uuid4().hex}"
+    await _run(ctx, DAEMON.replace("{marker}", marker))
+    _assert_gone(marker, ctx)
+
+
+async def test_a_swap_between_check_and_open_is_caught(
+    ctx: FakeContext, scripts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race, made deterministic: the check sees the path as it was (realpath unchanged), the open sees it now.
+    secret = tmp_path / "private" / "secret.py"
+    secret.parent.mkdir()
+    secret.write_text("SECRET-4ab1 = not python\n")
+    (scripts / "swapped.py").symlink_to(secret)  # the file itself became a link
+    (scripts / "folder").symlink_to(secret.parent)  # a folder on the way became a link
+    monkeypatch.setattr(os.path, "realpath", lambda path, **_: str(path))
+    last = await _file_fails(ctx, str(scripts / "swapped.py"))
+    assert "was replaced by a symbolic link" in last.detail
+    on_the_way = await _file_fails(ctx, str(scripts / "folder" / "secret.py"))
+    assert "moved out of the allowed folders" in on_the_way.detail
+    assert "SECRET-4ab1" not in last.detail + on_the_way.detail + ctx.log_text()

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lockgate.api.deps import RuntimeDep
 from lockgate.api.metrics import refresh_metrics
+from lockgate.handlers.confinement import confinement
 from lockgate.store.migrate import current_revision, head_revision
 
 __all__ = ["router"]
@@ -22,6 +23,9 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", summary="The database answers, migrations are current, the runtime runs")
 async def ready(runtime: RuntimeDep) -> JSONResponse:
+    # 200 when the server can do its job; ``checks.sandbox`` and ``bounds`` say how script steps run. Script
+    # steps refused (no sandbox, unconfined scripts not allowed) leave it ready: every other kind runs, people
+    # review and answer, and the refusal is a setting to change, not a fault to wait out.
     checks: dict[str, str] = {}
     try:
         revision = await runtime.db_call(current_revision, runtime.db)
@@ -32,7 +36,11 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     checks["runtime"] = "ok" if runtime.alive else "stopped"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+    scripts = await confinement(runtime.settings.sandbox, runtime.settings.script_policy)
+    checks["sandbox"] = scripts.sandbox
+    body = {"status": "ready" if ok else "not ready", "checks": checks,
+            "bounds": {"processes": scripts.processes, "memory": scripts.memory}}  # fmt: skip
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -55,8 +55,11 @@ def _definition_body() -> dict[str, Any]:
     }
 
 
-async def _read_spec(request: Request) -> PipelineSpec:
-    """The definition in the body: JSON by default, YAML when the content type says so."""
+async def _read_spec(request: Request, store: StoreDep) -> PipelineSpec:
+    """The definition in the body: JSON by default, YAML when the content type says so.
+
+    Checked as this server would run it: a script's ``config.file`` must lie in a folder its settings allow.
+    """
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     raw = await request.body()
     try:
@@ -64,7 +67,7 @@ async def _read_spec(request: Request) -> PipelineSpec:
     except UnicodeDecodeError:
         raise DefinitionErrors([DefinitionError("the body is not UTF-8 text")]) from None
     spec = parse_spec(text, "yaml" if content_type in _YAML_TYPES else "json")
-    compile_pipeline(spec)
+    compile_pipeline(spec, script_dirs=store.runtime.settings.script_dirs)
     return spec
 
 
@@ -95,7 +98,7 @@ async def _save(store: StoreDep, spec: PipelineSpec, response: Response) -> Pipe
     responses={200: {"model": PipelineVersionRead, "description": "an identical version exists"}, **_ERRORS},
 )
 async def create_pipeline(request: Request, response: Response, store: StoreDep, _: Editor) -> PipelineVersionRead:
-    return await _save(store, await _read_spec(request), response)
+    return await _save(store, await _read_spec(request, store), response)
 
 
 @router.post(
@@ -106,7 +109,7 @@ async def create_pipeline(request: Request, response: Response, store: StoreDep,
 )
 async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
     """Also checks every agent step's model (a model profile, or LOCKGATE_MODEL) and every credential's grant."""
-    spec = await _read_spec(request)
+    spec = await _read_spec(request, store)
     problems = await store.read(store.runtime.check_models, spec)
     problems += await store.read(store.runtime.check_credentials, spec)
     if problems:
@@ -175,7 +178,7 @@ async def get_pipeline(name: str, store: StoreDep, _: Viewer) -> PipelineRead:
 async def update_pipeline(
     name: str, request: Request, response: Response, store: StoreDep, _: Editor
 ) -> PipelineVersionRead:
-    spec = await _read_spec(request)
+    spec = await _read_spec(request, store)
     if spec.name != name:
         raise DefinitionErrors([DefinitionError(f"the name {spec.name!r} does not match the URL's {name!r}",
                                                 field="name")])  # fmt: skip

@@ -18,7 +18,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from tests.local_http import QuietHandler, serving
 
 from lockgate.handlers.agent import run
-from lockgate.handlers.context import SandboxMode
+from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.agent import AgentConfig
 
 if TYPE_CHECKING:
@@ -145,3 +145,12 @@ async def test_run_python_is_stopped_at_its_time_limit(ctx: FakeContext, mode: S
     assert time.monotonic() - started < 15
     assert sleeper.startswith("error: the script ran longer than 0:00:01")
     assert spinner.startswith(("error: the script ran longer than 0:00:01", "error: the script used more than 1s"))
+
+
+async def test_run_python_without_a_sandbox_needs_the_administrator_s_consent(ctx: FakeContext) -> None:
+    ctx.sandbox = SandboxMode.NONE
+    ctx.script_policy = ScriptPolicy(allow_unconfined=False)
+    (answer,) = await _answers(ctx, {"tools": ["run_python"]}, ("run_python", {"code": "open('ran', 'w')"}))
+    assert answer.startswith("error: scripts would run without a sandbox (LOCKGATE_SANDBOX=none)")
+    assert "LOCKGATE_ALLOW_UNCONFINED_SCRIPTS=true" in answer
+    assert not (ctx.workspace / "ran").exists()
