@@ -163,6 +163,8 @@ class RunState:
     # Attempts and tasks already used by step keys a rollback removed: numbering goes on from here,
     # so attempt rows, logs and task ids of the earlier steps are never reused.
     floors: Mapping[str, tuple[int, int]] = field(default_factory=Map)
+    # Digests of templates that ran past the time budget (ExpressionTimedOut): they fail at once from then on.
+    refused: frozenset[str] = frozenset()
 
 
 def initial_state(run_id: str, pipeline: str, number: int, node_count: int) -> RunState:

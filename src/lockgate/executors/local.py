@@ -15,6 +15,7 @@ from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.executors.output import OUTPUT_TOO_LARGE, fits_cheaply, output_problem
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ class LocalExecutor:
         sandbox: SandboxMode,
         credentials: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
         agent_services: Callable[[DispatchStep], AgentServices] | None = None,
+        max_output_bytes: int = 1 << 20,
     ) -> None:
         # ``credentials`` maps names to the values of those that exist; the values live only in attempt contexts.
         self._registry = registry
@@ -62,6 +64,7 @@ class LocalExecutor:
         self._sandbox = sandbox
         self._credentials = credentials
         self._agent_services = agent_services
+        self._max_output_bytes = max_output_bytes
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
 
@@ -115,6 +118,7 @@ class LocalExecutor:
             handler = self._registry.get(command.kind)
             config = handler.config_type.model_validate(command.config)
             result: StepResult = await handler.run(ctx, config, command.inputs)
+            await self._check_output(result)
         except asyncio.CancelledError:
             self._keep_failed(ctx)
             raise
@@ -136,6 +140,14 @@ class LocalExecutor:
                 return StepFailed(step=command.step, attempt=command.attempt, error=error, started_at=started_at)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches, artifacts=artifacts, started_at=started_at)  # fmt: skip
+
+    async def _check_output(self, result: StepResult) -> None:
+        """Every kind's result passes here before it becomes an event: a huge output fails the step."""
+        if fits_cheaply(result.output, self._max_output_bytes):
+            return
+        problem = await asyncio.to_thread(output_problem, result.output, self._max_output_bytes)
+        if problem is not None:
+            raise PermanentStepError(OUTPUT_TOO_LARGE, problem)
 
     def _services(self, command: DispatchStep) -> AgentServices:
         if self._agent_services is None:
