@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode
+from lockgate.spec.fields import Duration
 
 __all__ = ["Settings"]
 
@@ -35,8 +36,9 @@ class Settings(BaseSettings):
     expression_max_bytes: int = Field(
         default=1 << 20, ge=1024, description="largest value, or rendered text, one template evaluation may build"
     )
-    expression_max_time: timedelta = Field(
+    expression_max_time: Duration = Field(
         default=timedelta(seconds=1),
+        gt=timedelta(0),
         description="wall-clock time the template evaluations of one transition may take together "
         "(they run inside the write transaction)",
     )

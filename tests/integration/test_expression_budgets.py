@@ -145,3 +145,29 @@ async def test_a_run_whose_templates_keep_running_out_of_time_fails(tmp_path: Pa
     assert "templates kept running past the time budget" in state.error.message
     recorded = select_rows(database_url, events, events.c.run_id == head.id, events.c.type == "expression_timed_out")
     assert [e["data"]["fail_run"] for e in recorded] == [False, False, True]
+
+
+async def test_a_run_keeps_the_budgets_it_started_with(tmp_path: Path, database_url: str) -> None:
+    """Changing the settings later changes nothing in how its events replay."""
+    strict = fast_settings(tmp_path / "home", database_url, expression_max_iterations=1000)
+    pipeline = spec(
+        "counted",
+        [
+            {"id": "first", "kind": "transform", "config": {"value": 1}},
+            {"id": "loop", "kind": "transform", "config": {"value": "{% for i in range(1500) %}.{% endfor %}"},
+             "on_error": "continue"},
+        ],
+        [("first", "loop")],
+    )  # fmt: skip
+    async with running(strict) as runtime:
+        head = await runtime.create_run(pipeline, {})
+        live = await wait_for(runtime, head.id)
+    error = live.steps["loop"].error
+    assert error is not None and error.kind == "expression_budget" and "1,000" in error.message
+
+    lenient = fast_settings(tmp_path / "home", database_url)  # the default: 100,000
+    async with running(lenient) as fresh:
+        replayed = await fresh.run_state(head.id)
+        again = await wait_for(fresh, (await fresh.create_run(pipeline, {})).id)
+    assert replayed == live
+    assert again.steps["loop"].output == "." * 1500

@@ -185,7 +185,7 @@ def test_the_cli_names_an_unknown_filter_without_a_traceback(server: Hostile, tm
 def patient(hostile_factory: Callable[..., Hostile]) -> Hostile:
     """A server whose iteration budget is out of reach: only the time budget (1 s) stops a long loop."""
     return hostile_factory(env={"LOCKGATE_EXPRESSION_MAX_ITERATIONS": "1000000000",
-                                "LOCKGATE_EXPRESSION_MAX_TIME": "PT1S"})  # fmt: skip
+                                "LOCKGATE_EXPRESSION_MAX_TIME": "1s"})  # fmt: skip
 
 
 def test_a_long_loop_never_holds_the_write_lock_past_the_time_budget(patient: Hostile) -> None:

@@ -97,7 +97,7 @@ def _run_started(d: Draft, event: RunStarted) -> None:
     d.status = RunStatus.RUNNING
     d.input = event.input
     d.started_at = d.now
-    d.base = replace(d.base, extends=event.extends, reuse=event.reuse)
+    d.base = replace(d.base, extends=event.extends, reuse=event.reuse, budgets=event.budgets)
     d.to_check.extend(d.plan.roots)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from lockgate.expressions import REFUSED
+from lockgate.expressions import BUDGETS, REFUSED
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -43,6 +43,7 @@ def expression_context(
     steps: Mapping[str, StepState],
     extends: int | None = None,
     refused: frozenset[str] = frozenset(),
+    budgets: tuple[int, int] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     run = {"id": run_id, "pipeline": pipeline, "number": number, "version": f"v{number}",
@@ -50,6 +51,8 @@ def expression_context(
     context = {"input": run_input, "nodes": NodesView(steps), "run": run, **extra}
     if refused:
         context[REFUSED] = refused
+    if budgets is not None:
+        context[BUDGETS] = budgets
     return context
 
 

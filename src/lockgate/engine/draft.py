@@ -101,6 +101,7 @@ class Draft:
             reuse=self.base.reuse,
             floors=self.floors,
             refused=self.refused,
+            budgets=self.base.budgets,
         )
 
     def is_status(self, key: str, *statuses: StepStatus) -> bool:

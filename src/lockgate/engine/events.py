@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
-from lockgate.engine.records import ArtifactRecord, ReusedStep, RunRef
+from lockgate.engine.records import ArtifactRecord, ExpressionBudgets, ReusedStep, RunRef
 from lockgate.engine.state import ErrorInfo
 
 __all__ = [
@@ -61,6 +61,7 @@ class RunStarted(BaseModel):
     input: dict[str, JsonValue] = Field(default_factory=dict)
     extends: RunRef | None = None
     reuse: dict[str, ReusedStep] = Field(default_factory=dict)  # node id → taken over from ``extends``
+    budgets: ExpressionBudgets | None = None  # None: runs started before budgets were recorded use the settings
 
 
 class StepStarted(BaseModel):

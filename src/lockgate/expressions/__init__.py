@@ -2,10 +2,11 @@
 
 from lockgate.expressions.budget import ExpressionLimits, Watch, expression_budget, template_digest
 from lockgate.expressions.errors import BudgetKind, ExpressionError
-from lockgate.expressions.evaluate import REFUSED, render, render_deep, truthy
+from lockgate.expressions.evaluate import BUDGETS, REFUSED, render, render_deep, truthy
 from lockgate.expressions.references import Reference, TemplateInfo, inspect_template, templates_in
 
 __all__ = [
+    "BUDGETS",
     "REFUSED",
     "BudgetKind",
     "ExpressionError",

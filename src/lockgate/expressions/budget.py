@@ -64,12 +64,12 @@ class Watch:
 class Meter:
     """What one evaluation has used so far."""
 
-    __slots__ = ("deadline", "iterations", "limits", "max_bytes", "max_produced", "produced", "watch")
+    __slots__ = ("deadline", "iterations", "max_bytes", "max_iterations", "max_produced", "produced", "watch")
 
-    def __init__(self, limits: ExpressionLimits, watch: Watch | None) -> None:
-        self.limits = limits
-        self.max_bytes = limits.max_bytes
-        self.max_produced = limits.max_bytes * PRODUCED_FACTOR
+    def __init__(self, max_iterations: int, max_bytes: int, watch: Watch | None) -> None:
+        self.max_iterations = max_iterations
+        self.max_bytes = max_bytes
+        self.max_produced = max_bytes * PRODUCED_FACTOR
         self.watch = watch
         self.deadline = watch.deadline if watch is not None else None
         self.iterations = 0
@@ -78,9 +78,9 @@ class Meter:
     def tick(self) -> None:
         """One loop iteration or macro call."""
         self.iterations += 1
-        if self.iterations > self.limits.max_iterations:
+        if self.iterations > self.max_iterations:
             raise ExpressionError(
-                f"more than {self.limits.max_iterations:,} loop iterations: over the iteration budget "
+                f"more than {self.max_iterations:,} loop iterations: over the iteration budget "
                 "(LOCKGATE_EXPRESSION_MAX_ITERATIONS)",
                 budget=BudgetKind.ITERATIONS,
             )
@@ -150,10 +150,15 @@ def expression_budget(limits: ExpressionLimits, *, timed: bool = False) -> Itera
         _SCOPE.reset(token)
 
 
-def open_meter() -> tuple[Meter, Token[Meter | None]]:
-    """A meter for one evaluation; the caller resets the token. Refuses at once once the watch has blamed someone."""
+def open_meter(budgets: tuple[int, int] | None = None) -> tuple[Meter, Token[Meter | None]]:
+    """A meter for one evaluation; the caller resets the token. Refuses at once once the watch has blamed someone.
+
+    ``budgets`` (iterations, bytes): the run's own, recorded when it started; else the scope's.
+    """
     limits, watch = _SCOPE.get()
-    meter = Meter(limits, watch)
+    if budgets is None:
+        budgets = (limits.max_iterations, limits.max_bytes)
+    meter = Meter(*budgets, watch)
     if watch is not None and watch.blamed is not None:
         raise meter.late()
     return meter, METER.set(meter)
@@ -166,7 +171,10 @@ def close_meter(token: Token[Meter | None]) -> None:
 def current_meter() -> Meter:
     """The evaluation's meter; outside one (Jinja folding constants while compiling) a fresh one."""
     meter = METER.get()
-    return meter if meter is not None else Meter(*_SCOPE.get())
+    if meter is not None:
+        return meter
+    limits, watch = _SCOPE.get()
+    return Meter(limits.max_iterations, limits.max_bytes, watch)
 
 
 def template_digest(source: str) -> str:

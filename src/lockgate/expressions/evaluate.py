@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
     from lockgate.expressions.budget import Meter
 
-__all__ = ["REFUSED", "ExpressionError", "render", "render_deep", "truthy"]
+__all__ = ["BUDGETS", "REFUSED", "ExpressionError", "render", "render_deep", "truthy"]
 
 _FALSE_WORDS = frozenset({"", "false", "0", "no", "none", "null", "off"})
 # A context key no template can name (it is not an identifier): digests of templates that ran past the time
 # budget earlier in the run. They fail at once instead of running again (and replays agree with the first run).
 REFUSED = "lockgate.refused"
+# Likewise: the (iterations, bytes) budgets the run started with, so that its replays count the same.
+BUDGETS = "lockgate.budgets"
 _ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError)
 
 
@@ -82,7 +84,7 @@ def render(source: str, context: Mapping[str, Any], field: str | None = None) ->
         message = "ran past the time budget (LOCKGATE_EXPRESSION_MAX_TIME): it is not evaluated again in this run"
         raise ExpressionError(message, field, BudgetKind.TIME)
     try:
-        meter, token = open_meter()
+        meter, token = open_meter(context.get(BUDGETS))
     except ExpressionError as exc:
         raise exc.at(field) from None
     try:

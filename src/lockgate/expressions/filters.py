@@ -41,7 +41,7 @@ def counted(iterable: Iterable[Any], literal: int = 0) -> Iterator[Any]:
     ``Meter.tick`` and ``Meter.charge`` inlined: this runs once per item of every loop, on the hot path.
     """
     meter = current_meter()
-    limit = meter.limits.max_iterations
+    limit = meter.max_iterations
     for item in iterable:
         meter.iterations += 1
         if meter.iterations > limit or not meter.iterations & 31:
@@ -145,9 +145,9 @@ def _batch(context: Context, value: Iterable[Any], linecount: Any, fill_with: An
 @pass_context
 def _slice(context: Context, value: Any, slices: Any, fill_with: Any = None) -> Iterator[list[Any]]:  # noqa: ARG001
     meter = current_meter()
-    if isinstance(slices, int) and slices > meter.limits.max_iterations:
+    if isinstance(slices, int) and slices > meter.max_iterations:
         raise ExpressionError(
-            f"slice({slices:,}) is more slices than the iteration budget of {meter.limits.max_iterations:,} "
+            f"slice({slices:,}) is more slices than the iteration budget of {meter.max_iterations:,} "
             "(LOCKGATE_EXPRESSION_MAX_ITERATIONS)",
             budget=BudgetKind.ITERATIONS,
         )
@@ -205,7 +205,7 @@ def _measured(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _range(*args: int) -> range:
     span = range(*args)
-    limit = current_meter().limits.max_iterations
+    limit = current_meter().max_iterations
     try:
         size = len(span)
     except OverflowError:

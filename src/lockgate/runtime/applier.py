@@ -17,6 +17,7 @@ from lockgate.engine import (
     DispatchStep,
     ErrorInfo,
     Event,
+    ExpressionBudgets,
     ExpressionTimedOut,
     RunMadeLatest,
     RunPaused,
@@ -101,6 +102,10 @@ class Applier:
         self._busy = False  # an event was applied in the current transaction (the first one always is)
         self._plans: dict[str, Plan] = {}
         self._states: OrderedDict[str, RunState] = OrderedDict()
+
+    def budgets(self) -> ExpressionBudgets:
+        """What a run starting now records: its templates are counted this way for good, replays included."""
+        return ExpressionBudgets(max_iterations=self.limits.max_iterations, max_bytes=self.limits.max_bytes)
 
     def _remember(self, run_id: str, state: RunState) -> None:
         self._states[run_id] = state
