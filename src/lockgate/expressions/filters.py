@@ -31,6 +31,8 @@ CHARGE = "lockgate_charge"
 CONCAT = "lockgate_concat"
 VALUE = "lockgate_value"
 
+# Characters copied (in C, fast) that count as one iteration of the budget.
+_COPIES_PER_ITERATION = 1000
 # Nondeterministic: a replayed transition must render what the first one did.
 _LEFT_OUT = frozenset({"random"})
 
@@ -104,7 +106,16 @@ def _wordwrap(context: Context, s: Any, width: Any = 79, break_long_words: bool 
     text = _text(s)
     wrap = wrapstring if wrapstring is not None else context.environment.newline_sequence
     lines = len(text) // max(width if isinstance(width, int) else 1, 1) + text.count("\n") + 1
-    current_meter().fits(len(text) + lines * len(str(wrap)), "the wrapped text")
+    meter = current_meter()
+    meter.fits(len(text) + lines * len(str(wrap)), "the wrapped text")
+    if break_long_words:  # textwrap copies the rest of a long word for every line it cuts off: quadratic
+        copies = sum(len(word) ** 2 for word in text.split() if len(word) > 64) // max(width, 1)
+        if copies > meter.max_iterations * _COPIES_PER_ITERATION:
+            raise ExpressionError(
+                f"wrapping words this long at width {width} would copy {copies:,} characters: over the iteration "
+                "budget (LOCKGATE_EXPRESSION_MAX_ITERATIONS)",
+                budget=BudgetKind.ITERATIONS,
+            )
     return jf.do_wordwrap(context.environment, text, width, break_long_words, wrapstring, break_on_hyphens)
 
 

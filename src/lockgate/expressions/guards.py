@@ -12,17 +12,19 @@ from string import Formatter
 from typing import TYPE_CHECKING, Any
 
 from lockgate.expressions.budget import weigh
+from lockgate.expressions.errors import BudgetKind, ExpressionError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from lockgate.expressions.budget import Meter
 
-__all__ = ["check_binop", "check_method", "check_percent", "check_result", "check_str_format"]
+__all__ = ["MAX_INT_BYTES", "check_binop", "check_method", "check_percent", "check_result", "check_str_format"]
 
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _DIGITS = re.compile(r"\d+")
 _TEXT = (str, bytes)
+MAX_INT_BYTES = 4096
 
 
 def _big(digits: str, limit: int) -> bool:
@@ -82,9 +84,20 @@ def _number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _int_fits(meter: Meter, size: int, what: str) -> None:
+    # Multiplying megabyte integers takes seconds in one uninterruptible step: integers stay far smaller.
+    if size > MAX_INT_BYTES:
+        raise ExpressionError(
+            f"{what} would be an integer of {size:,} bytes, more than the {MAX_INT_BYTES:,} bytes an integer may have "
+            "(a fixed limit: multiplying larger ones cannot be interrupted)",
+            budget=BudgetKind.SIZE,
+        )
+    meter.check_time()
+
+
 def _check_mul(meter: Meter, left: Any, right: Any) -> None:
     if _number(left) and _number(right):
-        meter.fits((left.bit_length() + right.bit_length()) // 8, "a product")
+        _int_fits(meter, (left.bit_length() + right.bit_length()) // 8, "a product")
     elif _number(right):
         _repeat(meter, left, right)
     elif _number(left):
@@ -104,7 +117,7 @@ def check_binop(meter: Meter, operator: str, left: Any, right: Any) -> None:
         _check_mul(meter, left, right)
     elif operator == "**":
         if _number(left) and _number(right) and right > 0 and abs(left) > 1:
-            meter.fits(int(min(math.log2(abs(left)) * right, 2.0**62)) // 8, "a power")
+            _int_fits(meter, int(min(math.log2(abs(left)) * right, 2.0**62)) // 8, "a power")
     elif operator == "+":
         _check_add(meter, left, right)
     elif operator == "%" and isinstance(left, _TEXT):

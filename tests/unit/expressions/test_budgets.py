@@ -47,10 +47,13 @@ def refused(source: str, context: dict[str, Any] | None = None) -> ExpressionErr
         ("{{ 'a' * 20000000 }}", SIZE, "a repeated text would be 20,000,000 bytes"),
         ("{{ 20000000 * 'a' }}", SIZE, "repeated text"),
         ("{{ [[range(100000)|list] * 100000]|tojson }}", SIZE, "repeated list"),
-        ("{{ 10 ** 10000000000 }}", SIZE, "a power"),
+        ("{{ 10 ** 10000000000 }}", SIZE, "a power would be an integer of"),
+        ("{{ 3 ** 5000000 }}", SIZE, "an integer of 990,601 bytes"),
+        ("{{ (2 ** 30000) * (2 ** 30000) }}", SIZE, "a product"),
         ("{{ 'x'|center(100000000) }}", SIZE, "the centred text would be 100,000,000 bytes"),
         ("{{ 'x'|indent(100000000) }}", SIZE, "indented"),
         ("{{ 'a b c'|wordwrap(1, wrapstring='-' * 1000000) }}", SIZE, "wrapped"),
+        ("{{ ('x' * 500000)|wordwrap(1) }}", ITERATIONS, "would copy 250,000,000,000 characters"),
         ("{{ '%100000000s'|format('x') }}", SIZE, "formatted field"),
         ("{{ ('x' * 1048000) ~ input.text }}", SIZE, "joined with ~"),
         ("{{ '%*d' % (1000000000, 1) }}", SIZE, "formatted field"),
@@ -84,7 +87,7 @@ def test_a_template_that_would_run_away_is_refused_naming_its_budget(
 
     assert error.budget is budget
     assert says in error.message
-    if budget is not None:  # the message names the setting that raises it
+    if budget is not None and "integer" not in error.message:  # names the setting that raises it
         assert "LOCKGATE_EXPRESSION_MAX_" in error.message
 
 
