@@ -2,11 +2,11 @@
 
 - every ``for`` draws its items through ``lockgate_loop`` (one iteration of the budget per item, the items a
   loop's ``if`` skips included), which also charges the literal text the loop's body writes;
-- a macro or a call block charges the literal text of its body when it runs;
+- a macro or a call block counts an iteration and charges the literal text of its body each time it runs;
 - ``{% set %}``, ``{% with %}`` and ``~`` weigh their value, so no value grows past the size budget by being
   built out of shared pieces (``[a, a]`` again and again).
 
-Macro calls and the ``loop(…)`` of a recursive loop are counted where every call goes: the sandbox's ``call``.
+The ``loop(…)`` of a recursive loop is counted where every call from a template goes: the sandbox's ``call``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
 
-from lockgate.expressions.filters import CHARGE, CONCAT, LOOP, VALUE
+from lockgate.expressions.filters import CONCAT, ENTER, LOOP, VALUE
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -51,9 +51,8 @@ class _Budgeted(NodeTransformer):
 
     def _charged(self, node: nodes.Macro | nodes.CallBlock) -> nodes.Node:
         self.generic_visit(node)
-        literal = _literal(node.body)
-        if literal:
-            node.body.insert(0, nodes.Output([_wrap(nodes.Const(""), CHARGE, nodes.Const(literal))]))
+        # Every run of the body, however it is called (``sorted(key=a_macro)`` calls it from C): an iteration.
+        node.body.insert(0, nodes.Output([_wrap(nodes.Const(""), ENTER, nodes.Const(_literal(node.body)))]))
         return node
 
     def visit_Macro(self, node: nodes.Macro) -> nodes.Node:  # noqa: N802 - named for Jinja's node classes

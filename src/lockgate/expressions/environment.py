@@ -75,8 +75,7 @@ class _DataEnvironment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
         meter = current_meter()
-        if isinstance(__obj, Macro):
-            meter.tick()
+        if isinstance(__obj, Macro):  # counted as it starts (codegen.py); its arguments weighed here
             meter.weigh((args, kwargs), "the arguments of a macro call")
         elif isinstance(__obj, LoopContext):  # ``loop(children)`` in a recursive loop
             meter.tick()

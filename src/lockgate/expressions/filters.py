@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
     from jinja2.runtime import Context
 
-__all__ = ["CHARGE", "CONCAT", "GLOBALS", "LOOP", "VALUE", "counted", "filters"]
+__all__ = ["CONCAT", "ENTER", "GLOBALS", "LOOP", "VALUE", "counted", "filters"]
 
 LOOP = "lockgate_loop"
-CHARGE = "lockgate_charge"
+ENTER = "lockgate_enter"
 CONCAT = "lockgate_concat"
 VALUE = "lockgate_value"
 
@@ -62,8 +62,11 @@ def _loop(context: Context, iterable: Iterable[Any], literal: int) -> Iterator[A
 
 
 @pass_context
-def _charge(context: Context, nothing: str, size: int) -> str:  # noqa: ARG001
-    current_meter().charge(size)
+def _enter(context: Context, nothing: str, literal: int) -> str:  # noqa: ARG001
+    """A macro's (or call block's) body starts: one iteration, and the literal text it writes."""
+    meter = current_meter()
+    meter.tick()
+    meter.charge(literal)
     return nothing
 
 
@@ -247,7 +250,7 @@ _GUARDED: dict[str, Callable[..., Any]] = {
     "tojson": _tojson,
     "json": _tojson,
     LOOP: _loop,
-    CHARGE: _charge,
+    ENTER: _enter,
     CONCAT: _concat,
     VALUE: _value,
 }

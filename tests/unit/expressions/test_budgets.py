@@ -41,6 +41,8 @@ def refused(source: str, context: dict[str, Any] | None = None) -> ExpressionErr
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", ITERATIONS, "100,000"),
         ("{% for i in range(99999) %}{% for j in range(99999) if false %}{% endfor %}{% endfor %}", ITERATIONS, ""),
         ("{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}", ITERATIONS, ""),
+        ("{% macro k(x) %}{{ x }}{% endmacro %}{% for i in range(99999) %}{{ sorted(range(99999), key=k)|first }}"
+         "{% endfor %}", ITERATIONS, ""),
         ("{% for x in [1] recursive %}{% if loop.depth < 60 %}{{ loop([1, 2]) }}{% endif %}{% endfor %}",
          ITERATIONS, ""),
         ("{{ [1]|slice(1000000000)|list }}", ITERATIONS, "slice"),
