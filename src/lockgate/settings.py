@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode, ScriptPolicy
+from lockgate.spec.fields import Duration
 
 __all__ = ["Settings"]
 
@@ -44,6 +46,21 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
     shutdown_grace: timedelta = timedelta(seconds=10)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="largest request body accepted")
+    expression_max_iterations: int = Field(
+        default=100_000, ge=1, description="loop iterations (and macro calls) one template evaluation may run"
+    )
+    expression_max_bytes: int = Field(
+        default=1 << 20, ge=1024, description="largest value, or rendered text, one template evaluation may build"
+    )
+    expression_max_time: Duration = Field(
+        default=timedelta(seconds=1),
+        gt=timedelta(0),
+        description="wall-clock time the template evaluations of one transition may take together "
+        "(they run inside the write transaction)",
+    )
+    max_output_bytes: int = Field(
+        default=1 << 20, ge=1024, description="largest step output, in bytes of JSON; a larger one fails the step"
+    )
     log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = 8080
@@ -111,6 +128,10 @@ class Settings(BaseSettings):
             script_dirs=self.script_dirs,
             max_processes=self.script_max_processes,
         )
+
+    @property
+    def expression_limits(self) -> ExpressionLimits:
+        return ExpressionLimits(self.expression_max_iterations, self.expression_max_bytes, self.expression_max_time)
 
     @property
     def db_url(self) -> str:

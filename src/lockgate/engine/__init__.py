@@ -22,6 +22,7 @@ from lockgate.engine.events import (
     ArtifactRecord,
     DeadlineNotificationAttempted,
     Event,
+    ExpressionTimedOut,
     HumanTaskAnswered,
     RunCancelled,
     RunMadeLatest,
@@ -39,7 +40,7 @@ from lockgate.engine.events import (
     TimerFired,
     TimerPurpose,
 )
-from lockgate.engine.records import ReusedStep, RunRef
+from lockgate.engine.records import ExpressionBudgets, ReusedStep, RunRef
 from lockgate.engine.recovery import pending_dispatches, pending_timers, replay, replay_transitions
 from lockgate.engine.state import (
     TERMINAL,
@@ -68,6 +69,8 @@ __all__ = [
     "DispatchStep",
     "ErrorInfo",
     "Event",
+    "ExpressionBudgets",
+    "ExpressionTimedOut",
     "HumanTaskAnswered",
     "KeepAttempt",
     "MapProgress",

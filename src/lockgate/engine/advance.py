@@ -11,6 +11,7 @@ from lockgate.engine.draft import Draft
 from lockgate.engine.events import (
     DeadlineNotificationAttempted,
     Event,
+    ExpressionTimedOut,
     HumanTaskAnswered,
     RunCancelled,
     RunMadeLatest,
@@ -34,6 +35,7 @@ from lockgate.engine.transitions import (
     cancel_active,
     dispatch,
     drain,
+    fail_run,
     on_failure,
     on_success,
     open_or_fail,
@@ -95,7 +97,7 @@ def _run_started(d: Draft, event: RunStarted) -> None:
     d.status = RunStatus.RUNNING
     d.input = event.input
     d.started_at = d.now
-    d.base = replace(d.base, extends=event.extends, reuse=event.reuse)
+    d.base = replace(d.base, extends=event.extends, reuse=event.reuse, budgets=event.budgets)
     d.to_check.extend(d.plan.roots)
 
 
@@ -257,6 +259,14 @@ def _step_retry_requested(d: Draft, event: StepRetryRequested) -> None:
     start_node(d, step.node_id)  # through the start approval again, if the node asks for one
 
 
+def _expression_timed_out(d: Draft, event: ExpressionTimedOut) -> None:
+    d.refused = d.refused | {event.template}
+    if event.fail_run:
+        message = (f"templates kept running past the time budget of {event.seconds:g} s "
+                   "(LOCKGATE_EXPRESSION_MAX_TIME) while the run advanced")  # fmt: skip
+        fail_run(d, ErrorInfo(kind="expression_budget", message=message, field=event.field))
+
+
 _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     RunStarted: _run_started,
     StepStarted: _step_started,
@@ -273,4 +283,5 @@ _HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
     DeadlineNotificationAttempted: notification_attempted,
     RunRolledBack: run_rolled_back,
     RunMadeLatest: run_made_latest,
+    ExpressionTimedOut: _expression_timed_out,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lockgate.expressions import BUDGETS, REFUSED
+
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
@@ -40,11 +42,18 @@ def expression_context(
     run_input: Mapping[str, JsonValue],
     steps: Mapping[str, StepState],
     extends: int | None = None,
+    refused: frozenset[str] = frozenset(),
+    budgets: tuple[int, int] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     run = {"id": run_id, "pipeline": pipeline, "number": number, "version": f"v{number}",
            "extends": f"v{extends}" if extends is not None else None}  # fmt: skip
-    return {"input": run_input, "nodes": NodesView(steps), "run": run, **extra}
+    context = {"input": run_input, "nodes": NodesView(steps), "run": run, **extra}
+    if refused:
+        context[REFUSED] = refused
+    if budgets is not None:
+        context[BUDGETS] = budgets
+    return context
 
 
 def set_path(target: dict[str, JsonValue], path: str, value: JsonValue) -> None:

@@ -30,7 +30,9 @@ def step_context(
         values = steps[step.node_id].item_values or ()
         extra = {"item": values[step.item_index], "item_index": step.item_index}
     extends = run.extends.number if run.extends is not None else None
-    return expression_context(run.run_id, run.pipeline, run.number, input_, steps, extends, **extra)
+    budgets = (run.budgets.max_iterations, run.budgets.max_bytes) if run.budgets is not None else None
+    return expression_context(run.run_id, run.pipeline, run.number, input_, steps, extends, run.refused, budgets,
+                              **extra)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

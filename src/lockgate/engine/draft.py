@@ -38,6 +38,7 @@ class Draft:
         self.unfinished = state.unfinished
         self.output: JsonValue = state.output
         self.error: ErrorInfo | None = state.error
+        self.refused = state.refused
         self.started_at = state.started_at
         self.finished_at = state.finished_at
         self.commands: list[Command] = []
@@ -99,6 +100,8 @@ class Draft:
             extends=self.base.extends,
             reuse=self.base.reuse,
             floors=self.floors,
+            refused=self.refused,
+            budgets=self.base.budgets,
         )
 
     def is_status(self, key: str, *statuses: StepStatus) -> bool:

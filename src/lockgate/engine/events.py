@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
-from lockgate.engine.records import ArtifactRecord, ReusedStep, RunRef
+from lockgate.engine.records import ArtifactRecord, ExpressionBudgets, ReusedStep, RunRef
 from lockgate.engine.state import ErrorInfo
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ArtifactRecord",
     "DeadlineNotificationAttempted",
     "Event",
+    "ExpressionTimedOut",
     "HumanTaskAnswered",
     "RunCancelled",
     "RunMadeLatest",
@@ -60,6 +61,7 @@ class RunStarted(BaseModel):
     input: dict[str, JsonValue] = Field(default_factory=dict)
     extends: RunRef | None = None
     reuse: dict[str, ReusedStep] = Field(default_factory=dict)  # node id → taken over from ``extends``
+    budgets: ExpressionBudgets | None = None  # None: runs started before budgets were recorded use the settings
 
 
 class StepStarted(BaseModel):
@@ -194,6 +196,21 @@ class RunMadeLatest(BaseModel):
     reason: str | None = None
 
 
+class ExpressionTimedOut(BaseModel):
+    """A template ran past the time budget while the run advanced: from here on it fails at once in this run.
+
+    The runtime records it before the event whose transition evaluated the template, so replays agree.
+    ``fail_run``: templates kept running out of time on one event; the run fails instead of trying again.
+    """
+
+    model_config = _FROZEN
+    type: Literal["expression_timed_out"] = "expression_timed_out"
+    template: str  # lockgate.expressions.template_digest of its source
+    field: str | None = None
+    seconds: float
+    fail_run: bool = False
+
+
 Event = Annotated[
     RunStarted
     | StepStarted
@@ -209,7 +226,8 @@ Event = Annotated[
     | HumanTaskAnswered
     | DeadlineNotificationAttempted
     | RunRolledBack
-    | RunMadeLatest,
+    | RunMadeLatest
+    | ExpressionTimedOut,
     Field(discriminator="type"),
 ]
 

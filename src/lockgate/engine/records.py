@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-__all__ = ["ArtifactRecord", "ReusedStep", "RunRef"]
+__all__ = ["ArtifactRecord", "ExpressionBudgets", "ReusedStep", "RunRef"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -37,3 +37,11 @@ class ReusedStep(BaseModel):
     next: list[str] | None = None
     branches: list[str] | None = None
     artifacts: list[ArtifactRecord] = Field(default_factory=list)  # linked into the new run's folder
+
+
+class ExpressionBudgets(BaseModel):
+    """The counted budgets of a run's templates, as they were when it started: its replays count the same."""
+
+    model_config = _FROZEN
+    max_iterations: int
+    max_bytes: int

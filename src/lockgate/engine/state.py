@@ -10,7 +10,7 @@ from enum import StrEnum
 from immutables import Map
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from lockgate.engine.records import ReusedStep, RunRef
+from lockgate.engine.records import ExpressionBudgets, ReusedStep, RunRef
 
 __all__ = [
     "ACTIVE",
@@ -163,6 +163,9 @@ class RunState:
     # Attempts and tasks already used by step keys a rollback removed: numbering goes on from here,
     # so attempt rows, logs and task ids of the earlier steps are never reused.
     floors: Mapping[str, tuple[int, int]] = field(default_factory=Map)
+    # Digests of templates that ran past the time budget (ExpressionTimedOut): they fail at once from then on.
+    refused: frozenset[str] = frozenset()
+    budgets: ExpressionBudgets | None = None  # the counted budgets of its templates (from RunStarted)
 
 
 def initial_state(run_id: str, pipeline: str, number: int, node_count: int) -> RunState:

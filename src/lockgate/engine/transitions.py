@@ -44,7 +44,9 @@ __all__ = [
 
 
 def _expression_error(exc: ExpressionError) -> ErrorInfo:
-    return ErrorInfo(kind="expression_error", message=exc.message, field=exc.field)
+    """A template that failed, or ran out of a budget (``expression_budget``: its message names which)."""
+    kind = "expression_budget" if exc.budget is not None else "expression_error"
+    return ErrorInfo(kind=kind, message=exc.message, field=exc.field)
 
 
 def open_or_fail(d: Draft, step: StepState, purpose: TaskPurpose) -> None:

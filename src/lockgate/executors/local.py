@@ -16,6 +16,7 @@ from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.executors.output import OUTPUT_TOO_LARGE, fits_cheaply, output_problem
 from lockgate.security.grants import AttemptSecrets
 from lockgate.security.redaction import Redactor, redact_tree
 
@@ -58,6 +59,7 @@ class LocalExecutor:
         script_policy: ScriptPolicy,
         credentials: Callable[[DispatchStep], Awaitable[AttemptSecrets]] | None = None,
         agent_services: Callable[[DispatchStep, Redactor], AgentServices] | None = None,
+        max_output_bytes: int = 1 << 20,
     ) -> None:
         # ``credentials`` gives an attempt the values of its node's credentials (checking the grants); the values
         # live only in attempt contexts and in the redactor that keeps them out of everything the attempt writes.
@@ -69,6 +71,7 @@ class LocalExecutor:
         self._script_policy = script_policy
         self._credentials = credentials
         self._agent_services = agent_services
+        self._max_output_bytes = max_output_bytes
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
 
@@ -132,6 +135,7 @@ class LocalExecutor:
             handler = self._registry.get(command.kind)
             config = handler.config_type.model_validate(command.config)
             result: StepResult = await handler.run(ctx, config, command.inputs)
+            await self._check_output(result)
         except asyncio.CancelledError:
             self._keep_failed(ctx)
             raise
@@ -166,6 +170,14 @@ class LocalExecutor:
             log.warning("%s: refused %d workspace entries (not regular files with one name)", where,
                         len(promoted.refused))  # fmt: skip
         return promoted.records
+
+    async def _check_output(self, result: StepResult) -> None:
+        """Every kind's result passes here before it becomes an event: a huge output fails the step."""
+        if fits_cheaply(result.output, self._max_output_bytes):
+            return
+        problem = await asyncio.to_thread(output_problem, result.output, self._max_output_bytes)
+        if problem is not None:
+            raise PermanentStepError(OUTPUT_TOO_LARGE, problem)
 
     def _services(self, command: DispatchStep, redactor: Redactor) -> AgentServices:
         if self._agent_services is None:

@@ -1,15 +1,24 @@
-"""Sandboxed Jinja2 expressions: one syntax everywhere, checked at compile time, evaluated purely."""
+"""Sandboxed Jinja2 expressions: one syntax everywhere, checked at compile time, evaluated purely within budgets."""
 
-from lockgate.expressions.evaluate import ExpressionError, render, render_deep, truthy
+from lockgate.expressions.budget import ExpressionLimits, Watch, expression_budget, template_digest
+from lockgate.expressions.errors import BudgetKind, ExpressionError
+from lockgate.expressions.evaluate import BUDGETS, REFUSED, render, render_deep, truthy
 from lockgate.expressions.references import Reference, TemplateInfo, inspect_template, templates_in
 
 __all__ = [
+    "BUDGETS",
+    "REFUSED",
+    "BudgetKind",
     "ExpressionError",
+    "ExpressionLimits",
     "Reference",
     "TemplateInfo",
+    "Watch",
+    "expression_budget",
     "inspect_template",
     "render",
     "render_deep",
+    "template_digest",
     "templates_in",
     "truthy",
 ]

@@ -7,54 +7,99 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError, Undefined, UndefinedError
 
+from lockgate.expressions.budget import close_meter, open_meter, template_digest
 from lockgate.expressions.environment import compiled_expression, compiled_template, single_expression
+from lockgate.expressions.errors import BudgetKind, ExpressionError
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-__all__ = ["ExpressionError", "render", "render_deep", "truthy"]
+    from lockgate.expressions.budget import Meter
+
+__all__ = ["BUDGETS", "REFUSED", "ExpressionError", "render", "render_deep", "truthy"]
 
 _FALSE_WORDS = frozenset({"", "false", "0", "no", "none", "null", "off"})
+# A context key no template can name (it is not an identifier): digests of templates that ran past the time
+# budget earlier in the run. They fail at once instead of running again (and replays agree with the first run).
+REFUSED = "lockgate.refused"
+# Likewise: the (iterations, bytes) budgets the run started with, so that its replays count the same.
+BUDGETS = "lockgate.budgets"
+_ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError)
 
 
-class ExpressionError(Exception):
-    """An expression failed to evaluate; ``field`` says where it was written."""
+class _Json:
+    """A rendered value as JSON, refusing one larger than the size budget before it is all converted."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.message = message
+    def __init__(self, meter: Meter, field: str | None) -> None:
+        self.meter = meter
         self.field = field
+        self.left = meter.max_bytes
+
+    def _spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise self.meter.too_large("the value")
+
+    def convert(self, value: Any) -> JsonValue:
+        if isinstance(value, Undefined):
+            try:
+                str(value)  # StrictUndefined raises here, naming what is missing
+            except UndefinedError as exc:
+                raise ExpressionError(f"UndefinedError: {exc.message}", self.field) from None
+            raise ExpressionError("the expression is undefined", self.field)
+        if isinstance(value, str):
+            self._spend(len(value) + 2)
+            return value
+        if value is None or isinstance(value, int | float | bool):
+            self._spend(8)
+            return value
+        if isinstance(value, Mapping):
+            self._spend(2 + 2 * len(value))
+            self.meter.check_time()
+            return {str(k): self.convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            self._spend(2 + len(value))
+            self.meter.check_time()
+            return [self.convert(v) for v in value]
+        self.meter.weigh(value, "the value")  # before str(): printing a namespace prints all it holds
+        text = str(value)
+        self._spend(len(text) + 2)
+        return text
 
 
-def _to_json(value: Any, field: str | None) -> JsonValue:
-    if isinstance(value, Undefined):
-        try:
-            str(value)  # StrictUndefined raises here, naming what is missing
-        except UndefinedError as exc:
-            raise ExpressionError(f"UndefinedError: {exc.message}", field) from None
-        raise ExpressionError("the expression is undefined", field)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _to_json(v, field) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(v, field) for v in value]
-    return str(value)
+def _refused(source: str, context: Mapping[str, Any]) -> bool:
+    refused: frozenset[str] | None = context.get(REFUSED)
+    return refused is not None and template_digest(source) in refused
 
 
 def render(source: str, context: Mapping[str, Any], field: str | None = None) -> JsonValue:
-    """Render one template string; ``"{{ x }}"`` alone returns x's value with its JSON type."""
+    """Render one template string; ``"{{ x }}"`` alone returns x's value with its JSON type.
+
+    Within the budgets of the current ``expression_budget`` (defaults outside one); running out of one raises
+    ExpressionError with its ``budget`` set.
+    """
     if "{" not in source:
         return source
+    if _refused(source, context):
+        message = "ran past the time budget (LOCKGATE_EXPRESSION_MAX_TIME): it is not evaluated again in this run"
+        raise ExpressionError(message, field, BudgetKind.TIME)
+    try:
+        meter, token = open_meter(context.get(BUDGETS))
+    except ExpressionError as exc:
+        raise exc.at(field) from None
     try:
         expr = single_expression(source)
         if expr is not None:
-            return _to_json(compiled_expression(expr)(**context), field)
+            return _Json(meter, field).convert(compiled_expression(expr)(**context))
         return str(compiled_template(source).render(**context))
-    except ExpressionError:
-        raise
-    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+    except ExpressionError as exc:
+        if exc.budget is BudgetKind.TIME and meter.watch is not None and meter.watch.blamed is None:
+            meter.watch.blamed = (template_digest(source), field)
+        raise (exc if exc.field else exc.at(field)) from None
+    except _ERRORS as exc:
         raise ExpressionError(f"{type(exc).__name__}: {exc}", field) from exc
+    finally:
+        close_meter(token)
 
 
 def render_deep(value: JsonValue, context: Mapping[str, Any], field: str | None = None) -> JsonValue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,19 @@ class TemplateInfo:
     roots: frozenset[str]
     references: frozenset[Reference]
     syntax_error: str | None = None
+    unknown: tuple[str, ...] = ()  # filters and tests the template uses that do not exist, as messages
+
+
+def _unknown(ast: nodes.Template) -> tuple[str, ...]:
+    problems = []
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        kind, known = ("filter", ENV.filters) if isinstance(node, nodes.Filter) else ("test", ENV.tests)
+        if node.name in known:
+            continue
+        close = difflib.get_close_matches(node.name, [k for k in known if not k.startswith("lockgate_")], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"unknown {kind} {node.name!r} (line {node.lineno}){hint}")
+    return tuple(dict.fromkeys(problems))
 
 
 def _attribute(node: nodes.Node) -> tuple[str, str] | None:
@@ -48,9 +62,13 @@ def _attribute(node: nodes.Node) -> tuple[str, str] | None:
 def inspect_template(source: str) -> TemplateInfo:
     try:
         ast = parse(source)
-    except TemplateSyntaxError as exc:
+        unknown = _unknown(ast)
+        if unknown:  # Jinja's own analysis would stop at the first of them with an exception
+            return TemplateInfo(frozenset(), frozenset(), unknown=unknown)
+        undeclared = meta.find_undeclared_variables(ast)
+    except TemplateSyntaxError as exc:  # TemplateAssertionError too: e.g. assigning to ``loop``
         return TemplateInfo(frozenset(), frozenset(), f"syntax error: {exc.message} (line {exc.lineno})")
-    roots = frozenset(meta.find_undeclared_variables(ast)) - frozenset(ENV.globals)
+    roots = frozenset(undeclared) - frozenset(ENV.globals)
     refs: set[Reference] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         pair = _attribute(node)

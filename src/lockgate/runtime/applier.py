@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from lockgate.engine import (
     DispatchStep,
     ErrorInfo,
     Event,
+    ExpressionBudgets,
+    ExpressionTimedOut,
     RunMadeLatest,
     RunPaused,
     RunResumed,
@@ -30,6 +33,8 @@ from lockgate.engine import (
     replay,
 )
 from lockgate.errors import LockgateError
+from lockgate.executors.output import OUTPUT_TOO_LARGE, output_problem
+from lockgate.expressions import ExpressionLimits, expression_budget
 from lockgate.store.journal import JournalBatch
 from lockgate.store.pipelines import get_version
 from lockgate.store.runs import RunHead, load_events, lock_run
@@ -43,7 +48,10 @@ if TYPE_CHECKING:
 __all__ = ["Applied", "Applier"]
 
 log = logging.getLogger(__name__)
-_RUN_EVENTS = (RunStarted, RunPaused, RunResumed, RunMadeLatest)
+_RUN_EVENTS = (RunStarted, RunPaused, RunResumed, RunMadeLatest, ExpressionTimedOut)
+# Templates of one run that may run past the time budget: the next one fails the run instead (each of them took
+# a transaction's whole time budget while the write lock was held).
+MAX_TIMEOUTS = 3
 # States kept in memory: the most recently applied runs. A run waiting days for a person costs a cache
 # miss (its events are replayed from the database) when it is answered, not memory until then.
 STATE_CACHE = 4096
@@ -60,6 +68,15 @@ class Applied:
     error: Exception | None = None
     commands: tuple[Command, ...] = ()  # what the runtime still has to do (inline dispatches are done)
     plan: Plan | None = None
+    deferred: bool = False  # not applied: the transaction had used its time; apply it next, before newer events
+
+
+@dataclass(frozen=True, slots=True)
+class _Advanced:
+    state: RunState  # what the event was advanced from (ExpressionTimedOut events may have come first)
+    transition: Transition | None
+    error: Exception | None = None
+    deferred: bool = False  # a template ran out of time (now recorded): the event goes to the next transaction
 
 
 class Applier:
@@ -70,14 +87,25 @@ class Applier:
         registry: HandlerRegistry,
         inline_budget: int = 50_000,
         cache_size: int = STATE_CACHE,
+        *,
+        limits: ExpressionLimits | None = None,
+        max_output_bytes: int = 1 << 20,
     ) -> None:
         self.db = db
         self.worker = worker
         self.registry = registry
         self.inline_budget = inline_budget
         self.cache_size = cache_size
+        self.limits = limits or ExpressionLimits()
+        self.max_output_bytes = max_output_bytes
+        self._until = 0.0  # when the current transaction has used its share of time (monotonic)
+        self._busy = False  # an event was applied in the current transaction (the first one always is)
         self._plans: dict[str, Plan] = {}
         self._states: OrderedDict[str, RunState] = OrderedDict()
+
+    def budgets(self) -> ExpressionBudgets:
+        """What a run starting now records: its templates are counted this way for good, replays included."""
+        return ExpressionBudgets(max_iterations=self.limits.max_iterations, max_bytes=self.limits.max_bytes)
 
     def _remember(self, run_id: str, state: RunState) -> None:
         self._states[run_id] = state
@@ -100,7 +128,8 @@ class Applier:
             return cached
         if cached is None or cached.seq > head.last_seq:
             cached = initial_state(head.id, head.pipeline, head.number, len(plan.nodes))
-        state = replay(plan, cached, load_events(conn, head.id, cached.seq))
+        with expression_budget(self.limits):  # untimed: time-outs were recorded as events, replays agree
+            state = replay(plan, cached, load_events(conn, head.id, cached.seq))
         self._remember(head.id, state)
         return state
 
@@ -116,6 +145,10 @@ class Applier:
         results: list[Applied] = []
         states: dict[str, RunState] = {}
         idempotent: dict[str, frozenset[str]] = {}
+        # Templates are evaluated inside this transaction: once it has taken the time budget, no more inline
+        # steps, and the events not reached yet wait for the next transaction (other writers get the lock between).
+        self._until = time.monotonic() + self.limits.max_time.total_seconds()
+        self._busy = False
         with self.db.write() as conn:
             for run_id in sorted(groups):  # a fixed lock order: no deadlocks between processes
                 self._apply_run(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
@@ -135,6 +168,9 @@ class Applier:
         states: dict[str, RunState],
         idempotent: dict[str, frozenset[str]],
     ) -> None:
+        if self._out_of_time():
+            results.extend(Applied(run_id, e, now, None, deferred=True) for e in events)
+            return
         try:
             head = lock_run(conn, run_id)
             plan, state = self.read_state(conn, head)
@@ -145,15 +181,20 @@ class Applier:
         queue = deque(events)
         budget = self.inline_budget
         while queue:
+            if self._out_of_time():  # this run's events stay in order: all the rest go to the next transaction
+                results.extend(Applied(run_id, e, now, None, deferred=True) for e in queue)
+                break
             event = queue.popleft()
-            try:
-                transition = advance(plan, state, event, now)
-            except LockgateError as exc:
-                results.append(Applied(run_id, event, now, None, exc))
+            self._busy = True
+            advanced = self._advance(run_id, plan, state, event, now, journal, results)
+            state = advanced.state
+            transition = advanced.transition
+            if advanced.deferred:
+                queue.appendleft(event)
+                self._until = 0.0  # nothing more in this transaction: its time went to that template
                 continue
-            except Exception as exc:  # a bug in the core must not take the other events of the batch down
-                log.exception("advance failed on %s for run %s", event.type, run_id)
-                results.append(Applied(run_id, event, now, None, exc))
+            if transition is None:
+                results.append(Applied(run_id, event, now, None, advanced.error))
                 continue
             if self._noop(state, transition, event):
                 if isinstance(event, TimerFired):
@@ -162,16 +203,61 @@ class Applier:
                 continue
             journal.add(run_id, event, now, transition)
             state = transition.state
-            commands = []
-            for command in transition.commands:
-                result = self._inline(command) if budget > 0 else None
-                if result is None:
-                    commands.append(command)
-                else:
-                    budget -= 1
-                    queue.appendleft(result)
-            results.append(Applied(run_id, event, now, transition, commands=tuple(commands), plan=plan))
+            commands, inlined = self._inline_all(transition.commands, budget)
+            budget -= len(inlined)
+            queue.extendleft(inlined)  # each one first, as appendleft did: the last dispatched is applied first
+            results.append(Applied(run_id, event, now, transition, commands=commands, plan=plan))
         states[run_id] = state
+
+    def _inline_all(self, commands: tuple[Command, ...], budget: int) -> tuple[tuple[Command, ...], list[Event]]:
+        """The commands left for the runtime, and the results of those evaluated here."""
+        left: list[Command] = []
+        results: list[Event] = []
+        for command in commands:
+            in_time = len(results) < budget and not self._out_of_time()  # else the executor runs it, outside
+            result = self._inline(command) if in_time else None
+            if result is None:
+                left.append(command)
+            else:
+                results.append(result)
+        return tuple(left), results
+
+    def _out_of_time(self) -> bool:
+        return self._busy and time.monotonic() > self._until
+
+    def _advance(
+        self,
+        run_id: str,
+        plan: Plan,
+        state: RunState,
+        event: Event,
+        now: datetime,
+        journal: JournalBatch,
+        results: list[Applied],
+    ) -> _Advanced:
+        """``advance`` with its evaluations' deadline; an error refuses the event, as data.
+
+        A template caught running past the deadline is recorded (ExpressionTimedOut) and the event waits for the
+        next transaction: there, that template fails at once, as it will when the events are replayed.
+        """
+        try:
+            with expression_budget(self.limits, timed=True) as watch:
+                transition = advance(plan, state, event, now)
+            if watch is None or watch.blamed is None:
+                return _Advanced(state, transition)
+            fail = len(state.refused) + 1 >= MAX_TIMEOUTS
+            marker = ExpressionTimedOut(template=watch.blamed[0], field=watch.blamed[1], seconds=watch.seconds,
+                                        fail_run=fail)  # fmt: skip
+            marked = advance(plan, state, marker, now)
+        except LockgateError as exc:
+            return _Advanced(state, None, exc)
+        except Exception as exc:  # a bug in the core must not take the other events of the batch down
+            log.exception("advance failed on %s for run %s", event.type, run_id)
+            return _Advanced(state, None, exc)
+        journal.add(run_id, marker, now, marked)
+        results.append(Applied(run_id, marker, now, marked, commands=marked.commands, plan=plan))
+        # Failed: the event is not applied, and not refused either (its sender sees the run failed, with why).
+        return _Advanced(marked.state, None, deferred=not fail)
 
     def _inline(self, command: Command) -> Event | None:
         """Evaluate a pure kind in this transaction (Temporal's local-activity idea): no executor round trip.
@@ -187,6 +273,10 @@ class Applier:
             result = handler.inline(handler.config_type.model_validate(command.config), command.inputs)
         except ValidationError as exc:
             error = ErrorInfo(kind="invalid_config", message=str(exc))
+            return StepFailed(step=command.step, attempt=command.attempt, error=error)
+        problem = output_problem(result.output, self.max_output_bytes)
+        if problem is not None:
+            error = ErrorInfo(kind=OUTPUT_TOO_LARGE, message=problem)
             return StepFailed(step=command.step, attempt=command.attempt, error=error)
         return StepSucceeded(step=command.step, attempt=command.attempt, output=result.output, next=result.next,
                              branches=result.branches)  # fmt: skip

@@ -65,8 +65,9 @@ def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_
     """
     record = get_run(conn, run_id)
     row = conn.execute(select(runs.c.extends_run_id, runs.c.start_at).where(runs.c.id == run_id)).one()
+    budgets = applier.budgets()
     if row.extends_run_id is None:
-        return RunStarted(input=record.input)
+        return RunStarted(input=record.input, budgets=budgets)
     plan = applier.plan(conn, record.version_id)
     source = find_run(conn, row.extends_run_id)
     _, state = applier.read_state(conn, source)
@@ -84,4 +85,5 @@ def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_
             branches=list(step.branches) if step.branches is not None else None,
             artifacts=records,
         )
-    return RunStarted(input=record.input, extends=RunRef(run_id=source.id, number=source.number), reuse=reuse)
+    extends = RunRef(run_id=source.id, number=source.number)
+    return RunStarted(input=record.input, extends=extends, reuse=reuse, budgets=budgets)

@@ -101,6 +101,7 @@ class Runtime:
         self._registry = registry or default_registry()
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lockgate-db")
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._deferred: list[_Item] = []  # not applied by the last transaction (out of time): applied first next
         self._listeners: list[Listener] = []
         self._finished: dict[str, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -125,7 +126,8 @@ class Runtime:
         secret = self.settings.secret_key
         self.cipher = load_cipher(secret.get_secret_value() if secret else None, self.settings.home)
         self.worker = await self.db_call(self._register)
-        self.applier = Applier(self.db, self.worker, self._registry)
+        self.applier = Applier(self.db, self.worker, self._registry, limits=self.settings.expression_limits,
+                               max_output_bytes=self.settings.max_output_bytes)  # fmt: skip
         await self.db_call(self.archiving.heal)  # before anything is dispatched: folders where the rows say
         self.executor = LocalExecutor(
             self._registry,
@@ -137,6 +139,7 @@ class Runtime:
             script_policy=self.settings.script_policy,
             credentials=self.attempt_secrets,
             agent_services=lambda command, redactor: StoreAgentServices(self, command, redactor),
+            max_output_bytes=self.settings.max_output_bytes,
         )
         if self.kind != "local":  # a server or worker says at start whether it can run script steps
             await self._report_confinement()
@@ -187,7 +190,7 @@ class Runtime:
 
     async def _drain(self) -> None:
         for _ in range(100):
-            if self._queue.empty():
+            if self._queue.empty() and not self._deferred:
                 return
             await asyncio.sleep(0.01)
 
@@ -212,7 +215,10 @@ class Runtime:
 
     async def _commit_loop(self) -> None:
         while True:
-            items = [await self._queue.get()]
+            if self._deferred:  # before anything newer: each run's events stay in order
+                items, self._deferred = self._deferred, []
+            else:
+                items = [await self._queue.get()]
             while len(items) < self.settings.batch_size and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             try:
@@ -229,8 +235,16 @@ class Runtime:
             self._after_commit(items, results)
 
     def _after_commit(self, items: list[_Item], results: list[Applied]) -> None:
-        by_event = {id(a.event): a for a in results}
+        # Deferred events (the transaction ran out of time) are applied first next time, in the order given,
+        # with their futures; inline steps' results among them were never in the queue.
+        waiting = {id(event): (run_id, event, future) for run_id, event, future in items}
+        deferred = [a for a in results if a.deferred]
+        self._deferred.extend(waiting.get(id(a.event), (a.run_id, a.event, None)) for a in deferred)
+        later = {id(a.event) for a in deferred}
+        by_event = {id(a.event): a for a in results if not a.deferred}
         for _, event, future in items:
+            if id(event) in later:
+                continue
             applied = by_event.get(id(event))
             if future is not None and not future.done():
                 if applied is None:  # a no-op: nothing recorded, nothing to do

@@ -58,7 +58,7 @@ class Scheduler:
         """Fire what is due now; return the next slot of any schedule (to wake for it)."""
         started: list[_Started] = await self.runtime.db_call(self._fire_due)
         for head, input_ in started:
-            await self.runtime.apply(head.id, RunStarted(input=input_))
+            await self.runtime.apply(head.id, RunStarted(input=input_, budgets=self.runtime.applier.budgets()))
         return await self.runtime.db_call(self._next_wake)
 
     def _fire_due(self) -> list[_Started]:

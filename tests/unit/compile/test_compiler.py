@@ -190,6 +190,28 @@ def test_a_syntax_error_is_reported_on_its_field() -> None:
     assert errors[0].detail.startswith("syntax error")
 
 
+def test_an_unknown_filter_or_test_is_an_error_on_its_field() -> None:
+    errors = errors_of(
+        [
+            node("a", "transform", config={"value": "{{ input.x | nosuchfilter }}"}),
+            node("b", inputs={"y": "{% if input.x is nosuchtest %}1{% endif %}"}),
+            node("c", "transform", config={"value": "{{ input.x | uper }}"}),
+        ]
+    )
+
+    assert where(errors) == [("a", "config.value"), ("b", "inputs.y"), ("c", "config.value")]
+    assert errors[0].detail == "unknown filter 'nosuchfilter' (line 1)"
+    assert errors[1].detail == "unknown test 'nosuchtest' (line 1)"
+    assert errors[2].detail == "unknown filter 'uper' (line 1) (did you mean 'upper'?)"
+
+
+def test_a_template_jinja_cannot_compile_is_a_syntax_error_not_a_crash() -> None:
+    errors = errors_of([node("a", "transform", config={"value": "{% for loop in input.x %}{% endfor %}"})])
+
+    assert where(errors) == [("a", "config.value")]
+    assert errors[0].detail.startswith("syntax error")
+
+
 def test_edge_conditions_see_their_source_and_its_ancestors_only() -> None:
     compile_data(
         [node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c", when="{{ nodes.b.output and nodes.a }}")]

@@ -8,6 +8,7 @@ from tests.unit.engine.driver import Driver, edge, node, plan_of, statuses
 from lockgate.engine import (
     CancelStep,
     DispatchStep,
+    ExpressionTimedOut,
     RunCancelled,
     RunFinished,
     RunPaused,
@@ -16,8 +17,11 @@ from lockgate.engine import (
     StepLost,
     StepStatus,
     StepSucceeded,
+    initial_state,
+    replay,
 )
 from lockgate.errors import InvalidTransitionError
+from lockgate.expressions import template_digest
 
 
 def test_on_error_continue_runs_successors_which_see_the_failure() -> None:
@@ -222,3 +226,45 @@ def test_step_events_addressed_to_a_map_parent_are_ignored() -> None:
         assert driver.send(event).commands == ()
     assert driver.state.steps["m"] == parent
     assert driver.run().steps["m"].output == [None, None]
+
+
+def test_a_template_over_a_budget_fails_its_step_as_an_expression_budget_error() -> None:
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    plan = plan_of([node("a"), node("b", inputs={"x": loop})], [edge("a", "b")])
+    driver = Driver.start(plan)
+    driver.succeed("a", 1)
+    step = driver.state.steps["b"]
+    assert step.error is not None
+    assert (step.error.kind, step.error.field) == ("expression_budget", "inputs.x")
+    assert "iteration budget" in step.error.message
+    assert driver.state.status is RunStatus.FAILED
+
+
+def test_a_template_that_timed_out_fails_at_once_from_then_on_and_replays_agree() -> None:
+    slow = "{{ nodes.a.output }} slow"
+    nodes = [
+        node("a"),
+        node("b", inputs={"x": slow}, on_error="continue"),
+        node("c", inputs={"y": "{{ nodes.a.output }}"}),
+    ]
+    plan = plan_of(nodes, [edge("a", "b"), edge("a", "c")])
+    driver = Driver.start(plan)
+    driver.send(ExpressionTimedOut(template=template_digest(slow), field="inputs.x", seconds=1.0))
+    driver.succeed("a", 1)
+
+    step = driver.state.steps["b"]
+    assert step.error is not None
+    assert (step.error.kind, step.error.field) == ("expression_budget", "inputs.x")
+    assert "time budget" in step.error.message
+    assert driver.inflight["c"].inputs == {"y": 1}  # other templates still render
+    assert replay(plan, initial_state("r1", plan.name, 1, len(plan.nodes)), driver.log) == driver.state
+
+
+def test_templates_that_keep_timing_out_fail_the_run() -> None:
+    plan = plan_of([node("a"), node("b")], [edge("a", "b")])
+    driver = Driver.start(plan)
+    transition = driver.send(ExpressionTimedOut(template="0" * 16, field="inputs.x", seconds=1.0, fail_run=True))
+
+    assert driver.state.status is RunStatus.FAILED
+    assert driver.state.error is not None and driver.state.error.kind == "expression_budget"
+    assert any(isinstance(c, RunFinished) for c in transition.commands)

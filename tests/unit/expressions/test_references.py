@@ -33,6 +33,17 @@ def test_a_syntax_error_is_reported_with_its_line() -> None:
     assert "line 2" in info.syntax_error
 
 
+def test_unknown_filters_and_tests_are_named_not_raised() -> None:
+    info = inspect_template("{{ a | nosuchfilter }}\n{% if a is nosuchtest %}{{ a | lengthh }}{% endif %}")
+
+    assert info.syntax_error is None
+    assert info.unknown == (
+        "unknown filter 'nosuchfilter' (line 1)",
+        "unknown test 'nosuchtest' (line 2)",
+        "unknown filter 'lengthh' (line 2) (did you mean 'length'?)",
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "found"),
     [
