@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from lockgate.api.bodies import JsonBodyCheck
 from lockgate.api.errors import install_error_handlers
 from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_middleware(JsonBodyCheck)  # inside the size limit (the last added is the outermost)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
     install_error_handlers(app)
     install_openapi(app)

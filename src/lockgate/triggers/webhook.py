@@ -20,6 +20,9 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from lockgate.errors import InvalidInputError
+from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -65,13 +68,19 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 
 
 def parse_body(raw: bytes) -> JsonValue:
+    """The body as JSON, else as text; InvalidInputError when it holds what cannot be kept (spec/bounds.py)."""
     if not raw.strip():
         return None
     text = raw.decode("utf-8", errors="replace")
     try:
         value: JsonValue = json.loads(text)
+    except RecursionError:
+        raise InvalidInputError([f"body: nested deeper than {MAX_NESTING} levels of objects and arrays"]) from None
     except ValueError:
-        return text
+        value = text
+    flaw = find_flaw(value)
+    if flaw is not None:
+        raise InvalidInputError([f"{format_path(flaw.path, 'body')}: {flaw.message}"])
     return value
 
 
