@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, StrictInt, model_validator
 
 from lockgate.spec.fields import Duration, Identifier, Template
 
@@ -36,9 +36,9 @@ class Budget(BaseModel):
 
     model_config = _FROZEN
 
-    max_cost: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, ge=1, le=10**12)
-    max_requests: int | None = Field(default=None, ge=1, le=10**9)
+    max_cost: StrictFloat | None = Field(default=None, gt=0)
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10**12)
+    max_requests: StrictInt | None = Field(default=None, ge=1, le=10**9)
 
     @model_validator(mode="after")
     def _one_limit(self) -> Budget:
@@ -87,10 +87,10 @@ class ContextArtifact(BaseModel):
 
     step: str = Field(min_length=1, max_length=200, description="the step key, e.g. draft or fan[2]")
     name: str = Field(min_length=1, description="the file's path inside the step's folder (a glob: every match)")
-    run: int | None = Field(
+    run: StrictInt | None = Field(
         default=None, ge=1, le=2**31 - 1, description="an earlier run number of this pipeline; default: this run"
     )
-    max_chars: int | None = Field(
+    max_chars: StrictInt | None = Field(
         default=None, ge=1, le=2_000_000, description="cap for this artifact (within the node's cap)"
     )
 
@@ -114,7 +114,7 @@ class TeamMember(BaseModel):
     profile: str | None = Field(default=None, description="an agent profile (lockgate agents add)")
     model: str | None = Field(default=None, description="a model profile; default: the profile's, else the node's")
     instructions: Template | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
 
 
 class TeamConfig(BaseModel):
@@ -127,8 +127,8 @@ class TeamConfig(BaseModel):
     chair: TeamMember | None = None
     judge: TeamMember | None = None
     planner: TeamMember | None = None
-    rounds: int = Field(default=1, ge=0, le=10, description="debate: rounds of rebuttal after the first answers")
-    max_members: int = Field(default=4, ge=1, le=12, description="meta: the largest team the planner may design")
+    rounds: StrictInt = Field(default=1, ge=0, le=10, description="debate: rounds of rebuttal after the first answers")
+    max_members: StrictInt = Field(default=4, ge=1, le=12, description="meta: the largest team the planner may design")
 
     @model_validator(mode="after")
     def _members(self) -> TeamConfig:
@@ -165,17 +165,17 @@ class AgentConfig(BaseModel):
     instructions: Template | None = None
     prompt: Template
     output_schema: dict[str, JsonValue] | None = None
-    output_retries: int = Field(default=2, ge=0, le=10)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
+    output_retries: StrictInt = Field(default=2, ge=0, le=10)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
     tools: list[BuiltinTool] = Field(default_factory=list)
     mcp_servers: list[McpServer] = Field(default_factory=list)
-    max_tool_calls: int = Field(default=20, ge=0, le=1000)
+    max_tool_calls: StrictInt = Field(default=20, ge=0, le=1000)
     context: list[ContextArtifact] = Field(default_factory=list)
-    context_max_chars: int = Field(default=20_000, ge=100, le=2_000_000)
+    context_max_chars: StrictInt = Field(default=20_000, ge=100, le=2_000_000)
     budget: Budget | None = None
     team: TeamConfig | None = None
-    stream: bool = True
+    stream: StrictBool = True
     http_allow: list[str] = Field(
         default_factory=list, description="http tools: URL prefixes allowed (empty: any http(s) URL)"
     )

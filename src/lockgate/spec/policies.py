@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
 from lockgate.spec.fields import Duration, Identifier, Template
 
@@ -46,11 +46,11 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: int = Field(default=1, ge=1, le=100)
+    max_attempts: StrictInt = Field(default=1, ge=1, le=100)
     initial_delay: Duration = timedelta(seconds=1)
-    factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    factor: StrictFloat = Field(default=2.0, ge=1.0, le=10.0)
     max_delay: Duration = timedelta(minutes=5)
-    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    jitter: StrictFloat = Field(default=0.1, ge=0.0, le=1.0)
     retry_on: tuple[str, ...] = ()
 
 
@@ -86,15 +86,15 @@ class ReviewPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    approve_start: bool = False
-    approve_complete: bool = False
-    max_revisions: int = Field(default=3, ge=0, le=100)
+    approve_start: StrictBool = False
+    approve_complete: StrictBool = False
+    max_revisions: StrictInt = Field(default=3, ge=0, le=100)
     assignees: list[str] = Field(default_factory=list, examples=[["alice", "role:editor"]])
     instructions: Template | None = Field(default=None, json_schema_extra={"format": "markdown"})
     deadline: Duration | None = None
     on_deadline: DeadlineAction = DeadlineAction.REJECT
     notify_url: str | None = Field(default=None, pattern=r"^https?://")
-    notify_attempts: int = Field(default=5, ge=1, le=20)
+    notify_attempts: StrictInt = Field(default=5, ge=1, le=20)
     notify_backoff: Duration = timedelta(seconds=30)
     notify_secret: Identifier | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
 from lockgate.handlers.agent.services import Provider
 from lockgate.spec.agent import BuiltinTool
@@ -34,12 +34,12 @@ class ModelProfileCreate(BaseModel):
         default=None, max_length=2000, description="the API's base URL, e.g. http://h:11434/v1"
     )
     credential: Identifier | None = Field(default=None, description="the credential holding the API key")
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(
         default=None, ge=1, le=10_000_000, description="output tokens per request (makes budgets exact)"
     )
-    input_price: float = _Price
-    output_price: float = _Price
+    input_price: StrictFloat = _Price
+    output_price: StrictFloat = _Price
     description: str | None = Field(default=None, max_length=1000)
 
 
@@ -51,10 +51,10 @@ class ModelProfileUpdate(BaseModel):
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=2000)
     credential: Identifier | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
-    input_price: float | None = Field(default=None, ge=0)
-    output_price: float | None = Field(default=None, ge=0)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    input_price: StrictFloat | None = Field(default=None, ge=0)
+    output_price: StrictFloat | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
@@ -92,7 +92,7 @@ class AgentProfileCreate(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
     model: str | None = Field(default=None, max_length=100, description="a model profile; default: the node's")
     instructions: str | None = Field(default=None, max_length=100_000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
     tools: list[BuiltinTool] | None = Field(default=None, description="built-in tools; default: the node's")
 
 
@@ -103,7 +103,7 @@ class AgentProfileUpdate(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
     model: str | None = Field(default=None, max_length=100)
     instructions: str | None = Field(default=None, max_length=100_000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
     tools: list[BuiltinTool] | None = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.spec.agent import Budget
@@ -29,7 +29,9 @@ _READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest")
+    version: StrictInt | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest"
+    )
     extend: str | None = Field(
         default=None,
         max_length=100,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, field_validator
 
 from lockgate.triggers.schedule import MissedPolicy, parse_timezone, validate_cron
 
@@ -24,8 +24,8 @@ _READ = ConfigDict(frozen=True, extra="forbid")
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    secret: bool = Field(default=False, description="generate an HMAC secret: requests must then be signed")
-    enabled: bool = True
+    secret: StrictBool = Field(default=False, description="generate an HMAC secret: requests must then be signed")
+    enabled: StrictBool = True
 
 
 class WebhookRead(BaseModel):
@@ -70,7 +70,7 @@ class ScheduleCreate(BaseModel):
     missed: MissedPolicy = Field(
         default=MissedPolicy.SKIP, description="after downtime: skip the missed slots, or catch_up with one run"
     )
-    enabled: bool = True
+    enabled: StrictBool = True
 
     @field_validator("cron")
     @classmethod
@@ -89,7 +89,7 @@ class ScheduleUpdate(BaseModel):
     timezone: str | None = None
     input: dict[str, JsonValue] | None = None
     missed: MissedPolicy | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     @field_validator("cron")
     @classmethod
