@@ -6,10 +6,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.agent import AgentConfig
-from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
+from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
@@ -84,7 +84,7 @@ class NodeBase(BaseModel):
     on_error: OnError = OnError.FAIL
     join: Join = Join.ALL
     for_each: Template | None = None
-    max_parallel: StrictInt | None = Field(default=None, ge=1, le=1_000_000)
+    max_parallel: Annotated[int, Field(ge=1, le=1_000_000), JSON_INTEGER] | None = None
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None
@@ -111,7 +111,7 @@ class ScriptConfig(BaseModel):
     input_mode: ScriptInputMode = ScriptInputMode.VARIABLES
     env: dict[str, Template] = Field(default_factory=dict)
     cpu_time: Duration | None = timedelta(seconds=300)
-    memory_mb: StrictInt | None = Field(default=2048, ge=16, le=1_048_576)
+    memory_mb: Annotated[int, Field(ge=16, le=1_048_576), JSON_INTEGER] | None = 2048
     network: StrictBool = False
 
     @model_validator(mode="after")
@@ -139,7 +139,7 @@ class HttpConfig(BaseModel):
     query: dict[str, Template] = Field(default_factory=dict)
     json_body: TemplatedJson = None
     body: Template | None = None
-    expect_status: list[Annotated[StrictInt, Field(ge=100, le=599)]] = Field(
+    expect_status: list[Annotated[int, Field(ge=100, le=599), JSON_INTEGER]] = Field(
         default_factory=list, description="empty: any 2xx"
     )
     request_timeout: Duration = timedelta(seconds=30)

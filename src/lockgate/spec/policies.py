@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, model_validator
 
-from lockgate.spec.fields import Duration, Identifier, Template
+from lockgate.spec.fields import JSON_INTEGER, Duration, Identifier, Template
 
 __all__ = ["ASSIGNEE_ROLES", "DeadlineAction", "Join", "OnError", "RetryPolicy", "ReviewPolicy"]
 
@@ -46,7 +47,7 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: StrictInt = Field(default=1, ge=1, le=100)
+    max_attempts: Annotated[int, Field(ge=1, le=100), JSON_INTEGER] = 1
     initial_delay: Duration = timedelta(seconds=1)
     factor: StrictFloat = Field(default=2.0, ge=1.0, le=10.0)
     max_delay: Duration = timedelta(minutes=5)
@@ -88,13 +89,13 @@ class ReviewPolicy(BaseModel):
 
     approve_start: StrictBool = False
     approve_complete: StrictBool = False
-    max_revisions: StrictInt = Field(default=3, ge=0, le=100)
+    max_revisions: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 3
     assignees: list[str] = Field(default_factory=list, examples=[["alice", "role:editor"]])
     instructions: Template | None = Field(default=None, json_schema_extra={"format": "markdown"})
     deadline: Duration | None = None
     on_deadline: DeadlineAction = DeadlineAction.REJECT
     notify_url: str | None = Field(default=None, pattern=r"^https?://")
-    notify_attempts: StrictInt = Field(default=5, ge=1, le=20)
+    notify_attempts: Annotated[int, Field(ge=1, le=20), JSON_INTEGER] = 5
     notify_backoff: Duration = timedelta(seconds=30)
     notify_secret: Identifier | None = None
 

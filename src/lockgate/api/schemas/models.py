@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 from lockgate.handlers.agent.services import Provider
 from lockgate.spec.agent import BuiltinTool
-from lockgate.spec.fields import Identifier
+from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
     "AgentProfileCreate",
@@ -35,8 +36,8 @@ class ModelProfileCreate(BaseModel):
     )
     credential: Identifier | None = Field(default=None, description="the credential holding the API key")
     temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
-    max_tokens: StrictInt | None = Field(
-        default=None, ge=1, le=10_000_000, description="output tokens per request (makes budgets exact)"
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = Field(
+        default=None, description="output tokens per request (makes budgets exact)"
     )
     input_price: StrictFloat = _Price
     output_price: StrictFloat = _Price
@@ -52,7 +53,7 @@ class ModelProfileUpdate(BaseModel):
     base_url: str | None = Field(default=None, max_length=2000)
     credential: Identifier | None = None
     temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
-    max_tokens: StrictInt | None = Field(default=None, ge=1, le=10_000_000)
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = None
     input_price: StrictFloat | None = Field(default=None, ge=0)
     output_price: StrictFloat | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=1000)

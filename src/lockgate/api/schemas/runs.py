@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.spec.agent import Budget
+from lockgate.spec.fields import JSON_INTEGER
 
 __all__ = [
     "AttemptRead",
@@ -29,8 +31,8 @@ _READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
-    version: StrictInt | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest"
+    version: Annotated[int, Field(ge=1, le=2**31 - 1), JSON_INTEGER] | None = Field(
+        default=None, description="a version number; default: the latest"
     )
     extend: str | None = Field(
         default=None,
