@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
@@ -44,10 +44,19 @@ class ModelProfileCreate(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
 
 
+def _required_not_null(schema: dict[str, Any]) -> None:
+    """In the JSON Schema, the fields a profile must keep take no null (the validator below refuses it)."""
+    for name in _REQUIRED:
+        field = schema["properties"][name]
+        (kept,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
+        field.pop("default", None)
+        field.update(kept)
+
+
 class ModelProfileUpdate(BaseModel):
     """Fields to change; absent fields stay as they are (send null to clear an optional one)."""
 
-    model_config = _IN
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_required_not_null)
     provider: Provider | None = None
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=2000)
