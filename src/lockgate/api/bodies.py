@@ -13,14 +13,21 @@ import json
 from email.message import Message as MimeHeader
 from typing import TYPE_CHECKING
 
-from lockgate.spec.bounds import MAX_NESTING, Flaw, find_flaw, format_path
+from lockgate.spec.bounds import MAX_NESTING, Flaw, find_flaw, format_path, read_json
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["JsonBodyCheck", "body_flaw"]
+__all__ = ["INPUT_RULES", "JsonBodyCheck", "body_flaw"]
 
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+# The OpenAPI document's description: what its schemas cannot say of free JSON values.
+INPUT_RULES = (
+    f"Every JSON body, and a pipeline definition in YAML, holds at most {MAX_NESTING} levels of objects and "
+    "arrays, no NUL character and no lone UTF-16 surrogate in any key or string, finite numbers only (no NaN, "
+    "Infinity or 1e400) and integers of at most 4,300 digits; a URL holds no NUL. Numbers and booleans are "
+    'JSON\'s own: `true` is not 1 and `"3"` is not 3. Anything else is refused with 422, naming the field.'
+)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -39,12 +46,10 @@ def body_flaw(raw: bytes) -> Flaw | None:
     if not raw.strip():
         return None
     try:
-        value = json.loads(raw)
-    except RecursionError:
+        value = read_json(raw)
+    except RecursionError:  # far deeper than MAX_NESTING: the reader gave up before a place could be named
         return Flaw((), f"nested deeper than {MAX_NESTING} levels of objects and arrays")
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too: left to the route
-        if "integer string conversion" in str(exc):  # more than sys.get_int_max_str_digits() digits
-            return Flaw((), "holds an integer with too many digits (at most 4,300)")
+    except ValueError:  # not JSON (JSONDecodeError, UnicodeDecodeError): left to the route, which says so
         return None
     return find_flaw(value)
 

@@ -35,7 +35,11 @@ class Budget(BaseModel):
         max_requests: model requests.
     """
 
-    model_config = _FROZEN
+    # "at least one limit", as JSON Schema says it: one of the three is present and not null
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("max_cost", "max_tokens", "max_requests")
+    ]})  # fmt: skip
 
     max_cost: StrictFloat | None = Field(default=None, gt=0)
     max_tokens: Annotated[int, Field(ge=1, le=10**12), JSON_INTEGER] | None = None

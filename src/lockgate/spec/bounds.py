@@ -11,11 +11,13 @@ the place named.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 
-__all__ = ["MAX_NESTING", "Flaw", "find_flaw", "format_path"]
+__all__ = ["MAX_NESTING", "Flaw", "find_flaw", "format_path", "read_json"]
 
 # Containers within containers, the outermost counted: a pipeline definition needs about 10, a run's input
 # a few more. Far below Python's recursion limit (1000), which readers of a stored value must stay under.
@@ -55,7 +57,33 @@ def _string_flaw(text: str) -> str | None:
     return f"a lone UTF-16 surrogate (\\u{code:04x}) at position {found.start()}, which is not Unicode text"
 
 
+class _LongInteger(str):
+    """An integer's digits, beyond what Python converts (``sys.get_int_max_str_digits``)."""
+
+    __slots__ = ()
+
+
+def _integer(digits: str) -> int | _LongInteger:
+    return _LongInteger(digits) if len(digits.lstrip("-")) > sys.get_int_max_str_digits() else int(digits)
+
+
+def read_json(text: str | bytes) -> object:
+    """``json.loads``, except that an integer too long for Python is kept as its digits, for find_flaw to name.
+
+    RecursionError and JSONDecodeError go to the caller.
+    """
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+    return json.loads(text, parse_int=_integer)  # again, slower, only for such bodies
+
+
 def _scalar_flaw(value: object) -> str | None:
+    if isinstance(value, _LongInteger):
+        limit = sys.get_int_max_str_digits()
+        return f"an integer of {len(value.lstrip('-')):,} digits is too long (at most {limit:,})"
     if isinstance(value, str):
         problem = _string_flaw(value)
         return None if problem is None else f"contains {problem}"

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
-from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path
+from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 from lockgate.spec.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
@@ -151,12 +151,12 @@ def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> Pi
         DefinitionErrors: the text is not valid YAML/JSON, or the definition has problems.
     """
     try:
-        data = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - safe
+        data = read_json(text) if fmt == "json" else yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - safe
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
     except RecursionError:  # the readers recurse per level: far deeper than MAX_NESTING
         raise DefinitionErrors([DefinitionError(f"nested deeper than {MAX_NESTING} levels")]) from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
+    except ValueError as exc:  # YAML: an integer of more than 4,300 digits (JSON keeps it for find_flaw)
         raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
     # A text holds at most about one value per character, unless YAML aliases repeat parts of it.
     return spec_from_data(data, base_dir, max_values=len(text) + 16)

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from typing import TYPE_CHECKING
 
 from lockgate.errors import InvalidInputError
-from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path
+from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -73,7 +72,7 @@ def parse_body(raw: bytes) -> JsonValue:
         return None
     text = raw.decode("utf-8", errors="replace")
     try:
-        value: JsonValue = json.loads(text)
+        value: JsonValue = read_json(text)  # type: ignore[assignment]  # checked by find_flaw below
     except RecursionError:
         raise InvalidInputError([f"body: nested deeper than {MAX_NESTING} levels of objects and arrays"]) from None
     except ValueError:

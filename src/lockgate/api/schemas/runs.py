@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.spec.agent import Budget
-from lockgate.spec.fields import JSON_INTEGER
+from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
     "AttemptRead",
@@ -41,9 +41,8 @@ class RunCreate(BaseModel):
         "artifacts, and the steps before start_at are taken over from it",
         examples=["v1"],
     )
-    start_at: str | None = Field(
+    start_at: Identifier | None = Field(
         default=None,
-        max_length=63,
         description="with extend: the node this run starts at; the succeeded steps upstream of it are reused "
         "(output and artifacts, recorded as reused), not run again",
     )
@@ -53,7 +52,9 @@ class RunCreate(BaseModel):
         description="a run of the same pipeline (id or pipeline/vN) whose recorded model answers "
         "answer this run's agent steps: no model is called",
     )
-    replay_steps: list[str] | None = Field(default=None, description="only these nodes replay; default: every agent")
+    replay_steps: list[Identifier] | None = Field(
+        default=None, description="only these nodes replay; default: every agent"
+    )
 
 
 class RunCancel(BaseModel):
