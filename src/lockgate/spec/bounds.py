@@ -16,8 +16,14 @@ import math
 import re
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MAX_NESTING", "Flaw", "find_flaw", "format_path", "read_json"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_Container = dict[Any, Any] | list[Any] | tuple[Any, ...]
+
+__all__ = ["MAX_NESTING", "Flaw", "find_flaw", "format_path", "read_json", "surely_sound"]
 
 # Containers within containers, the outermost counted: a pipeline definition needs about 10, a run's input
 # a few more. Far below Python's recursion limit (1000), which readers of a stored value must stay under.
@@ -94,38 +100,95 @@ def _scalar_flaw(value: object) -> str | None:
     return None
 
 
-def _children(value: dict[object, object] | list[object] | tuple[object, ...]) -> list[tuple[str | int, object]]:
-    if isinstance(value, dict):
-        return [(key if isinstance(key, str | int) else repr(key), child) for key, child in value.items()]
-    return list(enumerate(value))
+def _own_flaw(place: object, child: object) -> str | None:
+    """A flaw of a key, or of a value that is not a container (those are walked in their turn)."""
+    if type(place) is str and not (place.isascii() and "\x00" not in place):
+        problem = _string_flaw(place)
+        if problem is not None:
+            return f"the key contains {problem}"
+    if child is None or type(child) is int or type(child) is bool or isinstance(child, dict | list | tuple):
+        return None
+    if type(child) is str and child.isascii() and "\x00" not in child:
+        return None
+    return _scalar_flaw(child)
 
 
 def find_flaw(value: object, *, max_values: int | None = None) -> Flaw | None:
-    """The first flaw found in ``value``, or None when it may be kept.
+    """A flaw of ``value`` (the first one met), or None when it may be kept.
 
     Args:
         value: what ``json.loads`` or ``yaml.safe_load`` returned.
         max_values: how many values (containers and scalars) the document may hold once YAML aliases are
             expanded; None: no limit (JSON text cannot hold more values than it has characters).
     """
-    # Iterative on purpose: the point is to refuse what would exhaust a recursive reader.
-    stack: list[tuple[tuple[str | int, ...], object, int]] = [((), value, 0)]
-    seen = 0
+    if not isinstance(value, dict | list | tuple):
+        message = _scalar_flaw(value)
+        return None if message is None else Flaw((), message)
+    # Iterative on purpose: the point is to refuse what would exhaust a recursive reader. Only containers
+    # go on the stack, and a place is built only for a flaw.
+    stack: list[tuple[tuple[str | int, ...], _Container, int]] = [((), value, 1)]
+    seen = 1
     while stack:
-        path, current, depth = stack.pop()
-        seen += 1
+        path, container, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return Flaw(path, f"nested deeper than {MAX_NESTING} levels of objects and arrays")
+        seen += len(container)
         if max_values is not None and seen > max_values:
             return Flaw(path, f"the document expands to more than {max_values:,} values (YAML aliases?)")
-        if not isinstance(current, dict | list | tuple):
-            message = _scalar_flaw(current)
+        places: Iterable[tuple[object, object]] = (
+            container.items() if isinstance(container, dict) else enumerate(container)
+        )
+        nested = []
+        for place, child in places:
+            message = _own_flaw(place, child)
             if message is not None:
-                return Flaw(path, message)
-            continue
-        if depth >= MAX_NESTING:
-            return Flaw(path, f"nested deeper than {MAX_NESTING} levels of objects and arrays")
-        children = _children(current)
-        for place, _ in children:
-            if isinstance(place, str) and (problem := _string_flaw(place)) is not None:
-                return Flaw((*path, place), f"the key contains {problem}")
-        stack.extend(((*path, place), child, depth + 1) for place, child in reversed(children))
+                return Flaw((*path, _place(place)), message)
+            if isinstance(child, dict | list | tuple):
+                nested.append(((*path, _place(place)), child, depth + 1))
+        stack.extend(reversed(nested))
     return None
+
+
+def _place(key: object) -> str | int:
+    return key if isinstance(key, str | int) else repr(key)  # YAML keys may be anything hashable
+
+
+# What JSON text must contain for find_flaw to find anything in it: the escape or the bytes of a surrogate
+# (json.loads reads bytes with surrogatepass), an escaped NUL, NaN or Infinity, and for a number that reads
+# as infinity or exceeds Python's int conversion an exponent of 3 digits or a run of 300 digits.
+_MARKS = (b"\\ud", b"\\uD", b"\\u0000", b"NaN", b"Infinity")
+_SURROGATE_BYTES = re.compile(rb"\xed[\xa0-\xbf]")  # Hangul is \xed[\x80-\x9f]: fine
+_NUMBERS = bytes.maketrans(b"0123456789Ee-", b"0000000000ee+")
+_NUMBER_MARKS = (b"e000", b"e+000", b"0" * 300)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_INNERMOST = re.compile(rb"\[\]|\{\}")  # one level per pass: what a pass uncovers waits for the next
+
+
+def _nesting_at_most(raw: bytes, levels: int) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= levels:
+        return True
+    # Brackets inside strings do not count: drop escaped backslashes and quotes, then what is between quotes.
+    structure = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = b"".join(structure.split(b'"')[::2])
+    for _ in range(levels):
+        if not brackets:
+            return True
+        peeled = _INNERMOST.sub(b"", brackets)
+        if peeled == brackets:  # unbalanced: not JSON
+            return False
+        brackets = peeled
+    return not brackets
+
+
+def surely_sound(raw: bytes) -> bool:
+    """Whether JSON text cannot hold a flaw, judged without reading it (searches and translations, in C).
+
+    False means "read and walk it" (it may still be fine): every flaw leaves a mark in the text, and nesting
+    is measured on the brackets outside strings, peeled one level per pass.
+    """
+    if any(mark in raw for mark in _MARKS) or _SURROGATE_BYTES.search(raw):
+        return False
+    digits = raw.translate(_NUMBERS)
+    if any(mark in digits for mark in _NUMBER_MARKS):
+        return False
+    return _nesting_at_most(raw, MAX_NESTING)
