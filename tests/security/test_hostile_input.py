@@ -11,26 +11,20 @@ app in process, on SQLite and on PostgreSQL; the surrogate and depth cases are a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.security.inprocess import API, JSON, METHODS, YAML, InProcess, admin_key, body_operations, path_name, seed
 
-from lockgate.api.app import create_app
-from lockgate.runtime.clock import SystemClock
-from lockgate.security.api_keys import Role
 from lockgate.settings import Settings
 from lockgate.spec.bounds import MAX_NESTING
-from lockgate.store import auth as auth_store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -38,145 +32,11 @@ if TYPE_CHECKING:
 
     from tests.security.hostile import Hostile
 
-API = "/api/v1"
-JSON = "application/json"
-YAML = "application/yaml"
-_METHODS = ("get", "put", "post", "patch", "delete")
-
-# ------------------------------------------------------------------------------------------ the app in process
-
-
-class InProcess:
-    """``create_app()`` with its lifespan entered, called through httpx's ASGI transport (no socket)."""
-
-    def __init__(self, settings: Settings, key: str) -> None:
-        self.runner = asyncio.Runner()
-        self.app = create_app(settings)
-        self.key = key
-        self._lifespan = self.app.router.lifespan_context(self.app)
-        self.runner.run(self._lifespan.__aenter__())
-        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
-        headers = {"Authorization": f"Bearer {key}"}
-        self.client = httpx.AsyncClient(transport=transport, base_url="http://lockgate", headers=headers, timeout=60)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.runner.run(self.client.request(method, path, **kwargs))
-
-    def close(self) -> None:
-        self.runner.run(self.client.aclose())
-        self.runner.run(self._lifespan.__aexit__(None, None, None))
-        self.runner.close()
-
-
-def _admin_key(settings: Settings) -> str:
-    db = Database(settings.db_url)
-    upgrade(db)
-    now = SystemClock().now()
-    with db.write() as conn:
-        auth_store.create_user(conn, "viewer", Role.VIEWER, now)  # for the fuzzed users/{name} (never the admin)
-        admin = auth_store.create_user(conn, "admin", Role.ADMIN, now)
-        key = auth_store.create_key(conn, admin, "test", now)[1].plaintext
-    db.dispose()
-    return key
-
-
-_TARGET = {
-    "name": "target",
-    "input": {"n": {"type": "integer", "default": 2}},
-    "nodes": [
-        {"id": "double", "kind": "transform", "config": {"value": "{{ input.n * 2 }}"}},
-        {"id": "form", "kind": "human", "config": {"fields": [{"name": "ok", "type": "boolean"}]}},
-    ],
-    "edges": [{"source": "double", "target": "form"}],
-}
-
-
-@dataclass
-class Seeded:
-    """Things that exist, so that a request reaches past the 404s: path parameter → value."""
-
-    values: dict[str, str] = field(default_factory=dict)
-
-    def fill(self, path: str) -> str:
-        for name, value in self.values.items():
-            path = path.replace("{" + name + "}", value)
-        return path
-
-
-def _seed(api: InProcess) -> Seeded:
-    assert api.request("POST", f"{API}/pipelines", json=_TARGET).status_code == 201
-    run = api.request("POST", f"{API}/pipelines/target/runs", json={"input": {"n": 3}}).json()
-    task_id = ""
-    for _ in range(200):
-        tasks = api.request("GET", f"{API}/tasks", params={"assigned": "any"}).json()["items"]
-        if tasks:
-            task_id = tasks[0]["id"]
-            break
-        api.runner.run(asyncio.sleep(0.02))
-    assert task_id, "the run did not reach its form"
-    assert api.request("POST", f"{API}/credentials", json={"name": "token", "value": "s3cret"}).status_code == 201
-    assert api.request("POST", f"{API}/models", json={"name": "m", "provider": "openai", "model_id": "x"}).is_success
-    assert api.request("POST", f"{API}/agent-profiles", json={"name": "a"}).is_success
-    schedule = api.request("POST", f"{API}/pipelines/target/schedules", json={"cron": "0 9 * * *"}).json()
-    hook = api.request("POST", f"{API}/pipelines/target/webhooks", json={}).json()
-    values = {"run": run["id"], "task_id": task_id, "schedule_id": schedule["id"], "webhook_id": hook["id"],
-              "token": hook["token"], "step": "form"}  # fmt: skip
-    return Seeded(values)
-
-
-def _path_name(path: str) -> str:
-    """What ``{name}`` means in this path."""
-    if path.startswith(f"{API}/credentials"):
-        return "token"
-    if path.startswith(f"{API}/models"):
-        return "m"
-    if path.startswith(f"{API}/agent-profiles"):
-        return "a"
-    if path.startswith(f"{API}/users"):
-        return "viewer"
-    return "target"
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str  # filled in
-    properties: tuple[str, ...]  # the JSON body's top-level property names
-    yaml: bool  # takes a YAML definition too
-
-    @property
-    def label(self) -> str:
-        return f"{self.method.upper()} {self.path}"
-
-
-def _properties(document: dict[str, Any], schema: dict[str, Any]) -> tuple[str, ...]:
-    for option in schema.get("anyOf", [schema]):
-        ref = option.get("$ref", "")
-        if ref.startswith("#/components/schemas/"):
-            resolved = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
-            return tuple(resolved.get("properties", {}))
-        if "properties" in option:
-            return tuple(option["properties"])
-    return ()
-
-
-def _operations(api: InProcess, seeded: Seeded) -> list[Operation]:
-    document = api.request("GET", f"{API}/openapi.json").json()
-    found = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            content = operation.get("requestBody", {}).get("content", {}) if method in _METHODS else {}
-            if JSON not in content:
-                continue
-            filled = seeded.fill(path).replace("{name}", _path_name(path))
-            found.append(Operation(method, filled, _properties(document, content[JSON]["schema"]), YAML in content))
-    return found
-
 
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[InProcess]:
     settings = Settings(home=tmp_path / "home", database_url=database_url, sandbox="none")  # type: ignore[arg-type]
-    app = InProcess(settings, _admin_key(settings))
+    app = InProcess(settings, admin_key(settings))
     try:
         yield app
     finally:
@@ -273,7 +133,7 @@ def _bodies(properties: tuple[str, ...]) -> st.SearchStrategy[object]:
 
 
 def test_every_body_taking_operation_answers_arbitrary_json_with_a_4xx_at_worst(api: InProcess) -> None:
-    operations = _operations(api, _seed(api))
+    operations = body_operations(api, seed(api))
     assert len(operations) >= 20, [o.label for o in operations]
     content_types = st.sampled_from([JSON, "application/merge-patch+json", None])
 
@@ -294,7 +154,7 @@ def test_every_body_taking_operation_answers_arbitrary_json_with_a_4xx_at_worst(
 
 
 def test_each_attack_on_each_operation_is_refused_naming_the_place(api: InProcess) -> None:
-    operations = _operations(api, _seed(api))
+    operations = body_operations(api, seed(api))
     for operation in operations:
         first = operation.properties[0] if operation.properties else "x"
         attacks: dict[str, object] = {
@@ -381,7 +241,7 @@ def test_definitions_deeper_than_the_limit_in_input_or_config_are_refused_and_th
 
 
 def test_urls_with_nul_or_undecodable_bytes_are_a_4xx(api: InProcess) -> None:
-    _seed(api)
+    seed(api)
     refused = api.request("GET", f"{API}/pipelines", params={"q": "a\x00b"})
     assert_refused(refused, "query", field_prefix="url")
     assert_refused(api.request("GET", f"{API}/pipelines/a%00b"), "path", field_prefix="url")
@@ -426,7 +286,7 @@ _TYPED = (
 
 @pytest.mark.parametrize("case", _TYPED, ids=lambda c: f"{c.method} {c.path} {c.field}")
 def test_booleans_are_not_numbers_nor_numbers_booleans(api: InProcess, case: Typed) -> None:
-    path = _seed(api).fill(case.path)
+    path = seed(api).fill(case.path)
     for wrong in case.wrong:
         response = api.request(case.method, f"{API}{path}", json={**case.body, case.field: wrong})
         body = assert_refused(response, f"{case.field}={wrong!r}")
@@ -463,14 +323,14 @@ def test_a_definition_takes_numbers_and_booleans_as_json_types_only(api: InProce
 
 
 def test_405_lists_every_method_the_path_serves(api: InProcess) -> None:
-    seeded = _seed(api)
+    seeded = seed(api)
     document = api.request("GET", f"{API}/openapi.json").json()
     templates = {re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$"): ops for p, ops in document["paths"].items()}
     checked = 0
     for path in document["paths"]:
-        filled = seeded.fill(path).replace("{name}", _path_name(path))
+        filled = seeded.fill(path).replace("{name}", path_name(path))
         # /pipelines/validate is also /pipelines/{name}: every template the path matches serves it
-        served = {m.upper() for t, ops in templates.items() if t.match(filled) for m in ops if m in _METHODS}
+        served = {m.upper() for t, ops in templates.items() if t.match(filled) for m in ops if m in METHODS}
         for method in sorted({"GET", "PUT", "POST", "PATCH", "DELETE"} - served):
             response = api.request(method, filled)
             assert response.status_code == 405, (method, path, response.status_code)
