@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from lockgate.api.bodies import INPUT_RULES, JsonBodyCheck
 from lockgate.api.errors import install_error_handlers
 from lockgate.api.limits import BodySizeLimit
 from lockgate.api.metrics import observe
@@ -63,11 +64,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="Lockgate",
         version="0.1.0",
         summary="Durable agentic pipelines that people supervise.",
+        description=INPUT_RULES,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_middleware(JsonBodyCheck)  # inside the size limit (the last added is the outermost)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
     install_error_handlers(app)
     install_openapi(app)

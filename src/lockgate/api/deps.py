@@ -17,7 +17,6 @@ from lockgate.security.api_keys import Role
 from lockgate.store.auth import Principal, authenticate
 
 __all__ = [
-    "CURSOR_PATTERN",
     "MAX_BIGINT",
     "MAX_INT",
     "Admin",
@@ -34,8 +33,6 @@ T = TypeVar("T")
 # Bounds of the columns numbers are looked up in: beyond them a request is invalid (422), not a crash.
 MAX_INT = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
-# Page cursors are URL-safe base64 of what the previous page ended on: opaque, but of a known alphabet.
-CURSOR_PATTERN = r"^[A-Za-z0-9_=-]+$"
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer lg_…`")
 
 

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from lockgate.errors import (
     ConflictError,
@@ -70,11 +71,29 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"code": "invalid_request", "detail": "the request is not valid", "errors": errors}, 422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path.
+
+    Starlette answers 405 with the methods of the first route whose path matched, but a path such as
+    ``/pipelines/{name}`` is served by several routes, one per method. Each method is tried against every
+    route (routers included by FastAPI match as one); the UI's static mount would take any method, so not it.
+    """
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [m for m in _METHODS if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)]
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """Errors raised by the framework itself (unparsable body, unknown path, wrong method): the same body shape."""
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
-    return JSONResponse({"code": code, "detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return JSONResponse({"code": code, "detail": str(exc.detail)}, exc.status_code, headers=headers)
 
 
 async def _unstorable(_: Request, exc: Exception) -> JSONResponse:

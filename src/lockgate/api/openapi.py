@@ -22,6 +22,13 @@ __all__ = ["DEFINITION_SCHEMA", "ErrorDetailRead", "ErrorRead", "install_openapi
 DEFINITION_SCHEMA = "PipelineDefinition"
 _METHODS = {"get", "put", "post", "patch", "delete"}
 _DEFS_REF = re.compile(r"^#/\$defs/(?P<name>.+)$")
+_COMPONENT = "#/components/schemas/"
+# No NUL (PostgreSQL refuses it in text and JSON, so both stores refuse it); a string already constrained
+# by a pattern, a list of values or a format that validates refuses it anyway (password, python: hints).
+_NO_NUL = r"^[^\x00]*$"
+_CONSTRAINED = frozenset({"pattern", "enum", "const"})
+_VALIDATING_FORMATS = frozenset({"date-time", "date", "time", "duration", "uuid", "email", "uri", "cron", "timezone"})
+_DATA = frozenset({"default", "examples", "example", "enum", "const"})
 
 
 class ErrorDetailRead(BaseModel):
@@ -118,6 +125,60 @@ def _hoist_definition(document: dict[str, Any]) -> None:
                     media["schema"] = hoisted
 
 
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_COMPONENT):
+            found.add(ref.removeprefix(_COMPONENT))
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _refs(item, found)
+
+
+def _forbid_nul(node: Any) -> None:
+    """Say in every free string of a request what api/bodies.py refuses: a NUL character (spec/bounds.py)."""
+    if isinstance(node, list):
+        for item in node:
+            _forbid_nul(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if (
+        node.get("type") == "string"
+        and not _CONSTRAINED.intersection(node)
+        and node.get("format") not in _VALIDATING_FORMATS
+    ):
+        node["pattern"] = _NO_NUL
+    if node.get("type") == "object" and node.get("additionalProperties") not in (None, False):
+        node.setdefault("propertyNames", {"pattern": _NO_NUL})
+    for key, value in node.items():
+        if key not in _DATA:  # values, not schemas
+            _forbid_nul(value)
+
+
+def _forbid_nul_in_requests(document: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    inline: list[Any] = []
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in _METHODS:
+                inline += [p.get("schema") for p in operation.get("parameters", []) if p.get("in") != "header"]
+                inline += [m.get("schema") for m in operation.get("requestBody", {}).get("content", {}).values()]
+    names: set[str] = set()
+    _refs(inline, names)
+    pending = list(names)
+    while pending:  # what those components refer to, in turn
+        found: set[str] = set()
+        _refs(schemas.get(pending.pop()), found)
+        pending += sorted(found - names)
+        names |= found
+    _forbid_nul(inline)
+    for name in sorted(names):
+        _forbid_nul(schemas.get(name))
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
@@ -134,6 +195,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 _complete_operation(operation)
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    _forbid_nul_in_requests(document)
     return document
 
 

@@ -261,8 +261,9 @@ async def _pump(
     # Redacted as read: a value split across reads is caught (the redactor holds back a possible start), and the
     # tail (the output's last line, an error's excerpt) is cut from redacted bytes, never through a value.
     def keep_tail(data: bytes) -> None:
-        log.write(data)
-        log.flush()
+        if not log.closed:  # a pump cancelled with its attempt may finish after the log is closed
+            log.write(data)
+            log.flush()
         tail.extend(data)
         if len(tail) > keep:
             del tail[: len(tail) - keep]

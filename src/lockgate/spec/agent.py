@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
-from lockgate.spec.fields import Duration, Identifier, Template
+from lockgate.spec.fields import JSON_INTEGER, Duration, Identifier, Template
 
 __all__ = [
     "AgentConfig",
@@ -34,11 +35,15 @@ class Budget(BaseModel):
         max_requests: model requests.
     """
 
-    model_config = _FROZEN
+    # "at least one limit", as JSON Schema says it: one of the three is present and not null
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("max_cost", "max_tokens", "max_requests")
+    ]})  # fmt: skip
 
-    max_cost: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, ge=1, le=10**12)
-    max_requests: int | None = Field(default=None, ge=1, le=10**9)
+    max_cost: StrictFloat | None = Field(default=None, gt=0)
+    max_tokens: Annotated[int, Field(ge=1, le=10**12), JSON_INTEGER] | None = None
+    max_requests: Annotated[int, Field(ge=1, le=10**9), JSON_INTEGER] | None = None
 
     @model_validator(mode="after")
     def _one_limit(self) -> Budget:
@@ -87,11 +92,11 @@ class ContextArtifact(BaseModel):
 
     step: str = Field(min_length=1, max_length=200, description="the step key, e.g. draft or fan[2]")
     name: str = Field(min_length=1, description="the file's path inside the step's folder (a glob: every match)")
-    run: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="an earlier run number of this pipeline; default: this run"
+    run: Annotated[int, Field(ge=1, le=2**31 - 1), JSON_INTEGER] | None = Field(
+        default=None, description="an earlier run number of this pipeline; default: this run"
     )
-    max_chars: int | None = Field(
-        default=None, ge=1, le=2_000_000, description="cap for this artifact (within the node's cap)"
+    max_chars: Annotated[int, Field(ge=1, le=2_000_000), JSON_INTEGER] | None = Field(
+        default=None, description="cap for this artifact (within the node's cap)"
     )
 
 
@@ -114,7 +119,7 @@ class TeamMember(BaseModel):
     profile: str | None = Field(default=None, description="an agent profile (lockgate agents add)")
     model: str | None = Field(default=None, description="a model profile; default: the profile's, else the node's")
     instructions: Template | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
 
 
 class TeamConfig(BaseModel):
@@ -127,8 +132,12 @@ class TeamConfig(BaseModel):
     chair: TeamMember | None = None
     judge: TeamMember | None = None
     planner: TeamMember | None = None
-    rounds: int = Field(default=1, ge=0, le=10, description="debate: rounds of rebuttal after the first answers")
-    max_members: int = Field(default=4, ge=1, le=12, description="meta: the largest team the planner may design")
+    rounds: Annotated[int, Field(ge=0, le=10), JSON_INTEGER] = Field(
+        default=1, description="debate: rounds of rebuttal after the first answers"
+    )
+    max_members: Annotated[int, Field(ge=1, le=12), JSON_INTEGER] = Field(
+        default=4, description="meta: the largest team the planner may design"
+    )
 
     @model_validator(mode="after")
     def _members(self) -> TeamConfig:
@@ -165,17 +174,17 @@ class AgentConfig(BaseModel):
     instructions: Template | None = None
     prompt: Template
     output_schema: dict[str, JsonValue] | None = None
-    output_retries: int = Field(default=2, ge=0, le=10)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
+    output_retries: Annotated[int, Field(ge=0, le=10), JSON_INTEGER] = 2
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = None
     tools: list[BuiltinTool] = Field(default_factory=list)
     mcp_servers: list[McpServer] = Field(default_factory=list)
-    max_tool_calls: int = Field(default=20, ge=0, le=1000)
+    max_tool_calls: Annotated[int, Field(ge=0, le=1000), JSON_INTEGER] = 20
     context: list[ContextArtifact] = Field(default_factory=list)
-    context_max_chars: int = Field(default=20_000, ge=100, le=2_000_000)
+    context_max_chars: Annotated[int, Field(ge=100, le=2_000_000), JSON_INTEGER] = 20_000
     budget: Budget | None = None
     team: TeamConfig | None = None
-    stream: bool = True
+    stream: StrictBool = True
     http_allow: list[str] = Field(
         default_factory=list, description="http tools: URL prefixes allowed (empty: any http(s) URL)"
     )

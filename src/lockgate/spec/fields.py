@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
 
-__all__ = ["Duration", "Identifier", "Template", "Templated", "is_templated", "parse_duration"]
+__all__ = ["JSON_INTEGER", "Duration", "Identifier", "Template", "Templated", "is_templated", "parse_duration"]
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*(ms|s|m|h|d))+\s*$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
@@ -96,3 +97,17 @@ Identifier = Annotated[
 def is_templated(metadata: list[Any]) -> bool:
     """Whether a field's annotation metadata carries the ``Templated`` marker."""
     return any(isinstance(m, Templated) for m in metadata)
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integers: 3, and 3.0 (a whole number); not true, nor "3" (pydantic's lax mode takes both)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An int as JSON means it: ``Annotated[int, Field(ge=…, le=…), JSON_INTEGER]``. StrictInt would refuse 3.0,
+# which JSON Schema (and so the OpenAPI document) calls an integer; pydantic's own int takes true and "3".
+# The bounds go before it: after it, pydantic writes them into the JSON Schema as `ge`/`le`, not
+# `minimum`/`maximum`. Floats and booleans are StrictFloat and StrictBool (they refuse nothing JSON allows).
+JSON_INTEGER = BeforeValidator(_json_integer)

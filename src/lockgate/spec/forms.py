@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.fields import TEMPLATED, Identifier, Template
 
@@ -68,13 +68,13 @@ class FormField(BaseModel):
     type: FieldType = FieldType.TEXT
     label: str | None = None
     description: str | None = None
-    required: bool = False
+    required: StrictBool = False
     default: Annotated[JsonValue, TEMPLATED] = None
-    min: float | date | None = None
-    max: float | date | None = None
+    min: StrictFloat | date | None = None
+    max: StrictFloat | date | None = None
     pattern: str | None = None
     options: list[SelectOption] | None = None
-    multiple: bool = False
+    multiple: StrictBool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
+from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 from lockgate.spec.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
@@ -17,6 +18,31 @@ if TYPE_CHECKING:
 __all__ = ["load_spec", "parse_spec", "spec_from_data"]
 
 _KIND_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
+_TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """YAML's safe loader, stopped at MAX_NESTING levels: in flow style while scanning, in any style while composing.
+
+    PyYAML recurses once per level, and its scanner rescans every open flow level for each token it reads
+    ahead (up to 1,024 characters): a few kilobytes of ``[`` would cost a second of CPU before failing.
+    """
+
+    _depth = 0
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML's name
+        if self.flow_level >= MAX_NESTING:
+            raise yaml.scanner.ScannerError(None, None, _TOO_DEEP, self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING + 1:  # +1: a scalar inside MAX_NESTING containers
+                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.get_mark())
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _where(data: Any, loc: tuple[int | str, ...], error_type: str = "") -> tuple[str | None, str]:
@@ -42,18 +68,20 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
+def spec_from_data(data: Any, base_dir: Path | None = None, max_values: int | None = None) -> PipelineSpec:
     """Validate already-parsed data (a mapping) as a pipeline definition.
 
     Args:
         data: the parsed YAML or JSON document.
         base_dir: the folder script ``file`` paths are relative to; None leaves them unresolved.
+        max_values: how many values the data may hold (YAML aliases expand a short text); None: no limit.
 
     Raises:
         DefinitionErrors: every problem found, each with its node id and field.
     """
     if not isinstance(data, dict):
         raise DefinitionErrors([DefinitionError("a pipeline definition must be a mapping")])
+    _check_bounds(data, max_values)
     errors: list[DefinitionError] = []
     if base_dir is not None:
         data = _resolve_files(data, base_dir, errors)
@@ -67,6 +95,18 @@ def spec_from_data(data: Any, base_dir: Path | None = None) -> PipelineSpec:
     if errors:
         raise DefinitionErrors(errors)
     return spec
+
+
+def _check_bounds(data: dict[str, Any], max_values: int | None) -> None:
+    """Refuse what no store or reader could keep (see spec/bounds.py), naming the node and field."""
+    flaw = find_flaw(data, max_values=max_values)
+    if flaw is None:
+        return
+    # the place itself may hold the unprintable character: named escaped
+    path = tuple(p if isinstance(p, int) else format_path((p,)) for p in flaw.path)
+    node_id, field = _where(data, path)
+    node_id = None if node_id is None else format_path((node_id,))
+    raise DefinitionErrors([DefinitionError(flaw.message, node_id=node_id, field=field or None)])
 
 
 def _resolve_files(data: dict[str, Any], base_dir: Path, errors: list[DefinitionError]) -> dict[str, Any]:
@@ -111,10 +151,15 @@ def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> Pi
         DefinitionErrors: the text is not valid YAML/JSON, or the definition has problems.
     """
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        data = read_json(text) if fmt == "json" else yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - safe
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
-    return spec_from_data(data, base_dir)
+    except RecursionError:  # the readers recurse per level: far deeper than MAX_NESTING
+        raise DefinitionErrors([DefinitionError(f"nested deeper than {MAX_NESTING} levels")]) from None
+    except ValueError as exc:  # YAML: an integer of more than 4,300 digits (JSON keeps it for find_flaw)
+        raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
+    # A text holds at most about one value per character, unless YAML aliases repeat parts of it.
+    return spec_from_data(data, base_dir, max_values=len(text) + 16)
 
 
 def load_spec(path: Path) -> PipelineSpec:

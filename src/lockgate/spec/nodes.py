@@ -6,10 +6,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.agent import AgentConfig
-from lockgate.spec.fields import TEMPLATED, Duration, Identifier, Template
+from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
@@ -46,8 +46,8 @@ class Position(BaseModel):
     """Where the editor draws the node; no effect on runs."""
 
     model_config = _FROZEN
-    x: float
-    y: float
+    x: StrictFloat
+    y: StrictFloat
 
 
 class NodeBase(BaseModel):
@@ -84,7 +84,7 @@ class NodeBase(BaseModel):
     on_error: OnError = OnError.FAIL
     join: Join = Join.ALL
     for_each: Template | None = None
-    max_parallel: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_parallel: Annotated[int, Field(ge=1, le=1_000_000), JSON_INTEGER] | None = None
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None
@@ -111,8 +111,8 @@ class ScriptConfig(BaseModel):
     input_mode: ScriptInputMode = ScriptInputMode.VARIABLES
     env: dict[str, Template] = Field(default_factory=dict)
     cpu_time: Duration | None = timedelta(seconds=300)
-    memory_mb: int | None = Field(default=2048, ge=16, le=1_048_576)
-    network: bool = False
+    memory_mb: Annotated[int, Field(ge=16, le=1_048_576), JSON_INTEGER] | None = 2048
+    network: StrictBool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> ScriptConfig:
@@ -139,11 +139,11 @@ class HttpConfig(BaseModel):
     query: dict[str, Template] = Field(default_factory=dict)
     json_body: TemplatedJson = None
     body: Template | None = None
-    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+    expect_status: list[Annotated[int, Field(ge=100, le=599), JSON_INTEGER]] = Field(
         default_factory=list, description="empty: any 2xx"
     )
     request_timeout: Duration = timedelta(seconds=30)
-    follow_redirects: bool = True
+    follow_redirects: StrictBool = True
 
 
 class HttpNode(NodeBase):
@@ -172,7 +172,7 @@ class ConditionBranch(BaseModel):
 
     model_config = _FROZEN
     name: Identifier
-    when: Template | bool
+    when: Template | StrictBool
 
 
 class ConditionConfig(BaseModel):

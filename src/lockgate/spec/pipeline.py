@@ -6,7 +6,7 @@ import hashlib
 import json
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 from lockgate.spec.agent import Budget
 from lockgate.spec.fields import Identifier, Template
@@ -46,7 +46,7 @@ class InputField(BaseModel):
 
     type: InputType = InputType.STRING
     description: str | None = None
-    required: bool = False
+    required: StrictBool = False
     default: JsonValue = None
     enum: list[JsonValue] | None = None
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, model_validator
 
-from lockgate.spec.fields import Duration, Identifier, Template
+from lockgate.spec.fields import JSON_INTEGER, Duration, Identifier, Template
 
 __all__ = ["ASSIGNEE_ROLES", "DeadlineAction", "Join", "OnError", "RetryPolicy", "ReviewPolicy"]
 
@@ -46,11 +47,11 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: int = Field(default=1, ge=1, le=100)
+    max_attempts: Annotated[int, Field(ge=1, le=100), JSON_INTEGER] = 1
     initial_delay: Duration = timedelta(seconds=1)
-    factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    factor: StrictFloat = Field(default=2.0, ge=1.0, le=10.0)
     max_delay: Duration = timedelta(minutes=5)
-    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+    jitter: StrictFloat = Field(default=0.1, ge=0.0, le=1.0)
     retry_on: tuple[str, ...] = ()
 
 
@@ -86,15 +87,15 @@ class ReviewPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    approve_start: bool = False
-    approve_complete: bool = False
-    max_revisions: int = Field(default=3, ge=0, le=100)
+    approve_start: StrictBool = False
+    approve_complete: StrictBool = False
+    max_revisions: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 3
     assignees: list[str] = Field(default_factory=list, examples=[["alice", "role:editor"]])
     instructions: Template | None = Field(default=None, json_schema_extra={"format": "markdown"})
     deadline: Duration | None = None
     on_deadline: DeadlineAction = DeadlineAction.REJECT
     notify_url: str | None = Field(default=None, pattern=r"^https?://")
-    notify_attempts: int = Field(default=5, ge=1, le=20)
+    notify_attempts: Annotated[int, Field(ge=1, le=20), JSON_INTEGER] = 5
     notify_backoff: Duration = timedelta(seconds=30)
     notify_secret: Identifier | None = None
 

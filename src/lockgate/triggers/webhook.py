@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from lockgate.errors import InvalidInputError
+from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -170,13 +172,19 @@ def delivery_problem(delivery: str) -> str | None:
 
 
 def parse_body(raw: bytes) -> JsonValue:
+    """The body as JSON, else as text; InvalidInputError when it holds what cannot be kept (spec/bounds.py)."""
     if not raw.strip():
         return None
     text = raw.decode("utf-8", errors="replace")
     try:
-        value: JsonValue = json.loads(text)
+        value: JsonValue = read_json(text)  # type: ignore[assignment]  # checked by find_flaw below
+    except RecursionError:
+        raise InvalidInputError([f"body: nested deeper than {MAX_NESTING} levels of objects and arrays"]) from None
     except ValueError:
-        return text
+        value = text
+    flaw = find_flaw(value)
+    if flaw is not None:
+        raise InvalidInputError([f"{format_path(flaw.path, 'body')}: {flaw.message}"])
     return value
 
 

@@ -1455,6 +1455,12 @@ export interface components {
             max_tokens?: number | null;
             /** Max Requests */
             max_requests?: number | null;
+        } | {
+            max_cost: unknown;
+        } | {
+            max_tokens: unknown;
+        } | {
+            max_requests: unknown;
         };
         /**
          * BuiltinTool
@@ -1980,9 +1986,9 @@ export interface components {
          * @description Fields to change; absent fields stay as they are (send null to clear an optional one).
          */
         ModelProfileUpdate: {
-            provider?: components["schemas"]["Provider"] | null;
+            provider?: components["schemas"]["Provider"];
             /** Model Id */
-            model_id?: string | null;
+            model_id?: string;
             /** Base Url */
             base_url?: string | null;
             /** Credential */
@@ -1992,9 +1998,9 @@ export interface components {
             /** Max Tokens */
             max_tokens?: number | null;
             /** Input Price */
-            input_price?: number | null;
+            input_price?: number;
             /** Output Price */
-            output_price?: number | null;
+            output_price?: number;
             /** Description */
             description?: string | null;
         };
@@ -2495,13 +2501,15 @@ export interface components {
         ScheduleCreate: {
             /**
              * Cron
+             * Format: cron
              * @description 5 fields (minute hour day month weekday), or 6 with seconds last
              * @example 0 9 * * 1-5
              */
             cron: string;
             /**
              * Timezone
-             * @description IANA zone the cron is read in (DST-correct)
+             * Format: timezone
+             * @description an IANA time zone (Europe/Paris, UTC): the cron is read in it (DST-aware)
              * @default UTC
              */
             timezone?: string;

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -13,7 +11,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import JsonValue
 from sqlalchemy import Connection
 
-from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Editor, StoreDep, Viewer
+from lockgate.api.cursors import NameCursor
+from lockgate.api.deps import MAX_INT, Editor, StoreDep, Viewer
 from lockgate.api.openapi import DEFINITION_SCHEMA
 from lockgate.api.schemas.pipelines import (
     EdgeRef,
@@ -26,7 +25,7 @@ from lockgate.api.schemas.pipelines import (
     PipelineVersionRead,
 )
 from lockgate.compile import compile_pipeline
-from lockgate.errors import DefinitionError, DefinitionErrors, InvalidInputError
+from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec import PipelineSpec, parse_spec, pipeline_json_schema
 from lockgate.store import listing
 from lockgate.store import triggers as trigger_store
@@ -117,17 +116,6 @@ async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> Pip
     return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))
 
 
-def _encode(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode()
-
-
-def _decode(cursor: str) -> str:
-    try:
-        return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
-
-
 def _pipeline_read(s: listing.PipelineSummary, next_run_at: dict[str, datetime]) -> PipelineRead:
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
@@ -150,16 +138,13 @@ async def list_pipelines(
     store: StoreDep,
     _: Viewer,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[
-        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
-    ] = None,
+    cursor: NameCursor = None,
     q: Annotated[str | None, Query(max_length=63, description="part of the name")] = None,
 ) -> PipelinePage:
-    after = _decode(cursor) if cursor else None
-    rows = await store.read(listing.page_pipelines, q, after, limit + 1)
+    rows = await store.read(listing.page_pipelines, q, cursor, limit + 1)
     next_runs = await store.read(_next_runs, store.runtime.clock.now())
     items = [_pipeline_read(r, next_runs) for r in rows[:limit]]
-    return PipelinePage(items=items, next_cursor=_encode(items[-1].name) if len(rows) > limit else None)
+    return PipelinePage(items=items, next_cursor=items[-1].name if len(rows) > limit else None)
 
 
 @router.get("/{name}", summary="One pipeline", responses=_NOT_FOUND)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +11,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
-from lockgate.api.deps import CURSOR_PATTERN, MAX_INT, Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.cursors import PositionCursor, decode_position, encode_position
+from lockgate.api.deps import MAX_INT, Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.schemas.runs import (
     AttemptRead,
     RunCancel,
@@ -147,18 +145,6 @@ def _replay_source(conn: Connection, pipeline: str, ref: str | None) -> str | No
     return head.id
 
 
-def _encode(run: RunRead) -> str:
-    return base64.urlsafe_b64encode(json.dumps([run.created_at.isoformat(), run.id]).encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, run_id = json.loads(base64.b64decode(cursor.encode(), altchars=b"-_", validate=True))
-        return datetime.fromisoformat(at), str(run_id)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
-
-
 @router.get("/runs", summary="Runs, newest first, a page at a time")
 async def list_runs(
     store: StoreDep,
@@ -166,14 +152,14 @@ async def list_runs(
     pipeline: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[
-        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
-    ] = None,
+    cursor: PositionCursor = None,
 ) -> RunPage:
-    after = _decode(cursor) if cursor else None
+    after = decode_position(cursor) if cursor else None
     rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
     items = [run_read(r) for r in rows[:limit]]
-    return RunPage(items=items, next_cursor=_encode(items[-1]) if len(rows) > limit else None)
+    return RunPage(
+        items=items, next_cursor=encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    )
 
 
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:

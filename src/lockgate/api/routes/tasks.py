@@ -7,16 +7,13 @@ any task. Every answer is applied as a ``human_task_answered`` event and recorde
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from lockgate.api.deps import CURSOR_PATTERN, Operator, RuntimeDep, StoreDep, Viewer
+from lockgate.api.cursors import PositionCursor, decode_position, encode_position
+from lockgate.api.deps import Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.routes.artifacts import artifact_read
 from lockgate.api.routes.runs import RUN, run_id_of, step_fields
 from lockgate.api.schemas.runs import StepRead
@@ -34,7 +31,7 @@ from lockgate.api.schemas.tasks import (
 from lockgate.api.uploads import stage_uploads
 from lockgate.engine import HumanTaskAnswered, TaskAction, TaskPurpose
 from lockgate.engine.tasks import refused_answer
-from lockgate.errors import InvalidInputError, NotFoundError, PermissionDeniedError, TaskAnswerError, TaskClosedError
+from lockgate.errors import NotFoundError, PermissionDeniedError, TaskAnswerError, TaskClosedError
 from lockgate.security.api_keys import Role
 from lockgate.spec.forms import FormField
 from lockgate.spec.policies import ASSIGNEE_ROLES
@@ -88,18 +85,6 @@ def _interaction(r: Row[Any]) -> InteractionRead:
                            by=r.by, at=r.at, values=r.values, feedback=r.feedback)  # fmt: skip
 
 
-def _encode(row: TaskRead) -> str:
-    return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.id]).encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, task = json.loads(base64.b64decode(cursor.encode(), altchars=b"-_", validate=True))
-        return datetime.fromisoformat(at), str(task)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInputError(["cursor: not a cursor this API gave"]) from None
-
-
 @router.get(
     "/tasks",
     summary="The inbox: human tasks, oldest first, a page at a time",
@@ -117,11 +102,9 @@ async def list_tasks(
     step: Annotated[str | None, Query(max_length=200, description="a step (and its map items)")] = None,
     purpose: Annotated[TaskPurpose | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[
-        str | None, Query(description="next_cursor of the previous page", pattern=CURSOR_PATTERN, max_length=1000)
-    ] = None,
+    cursor: PositionCursor = None,
 ) -> TaskPage:
-    after = _decode(cursor) if cursor else None
+    after = decode_position(cursor) if cursor else None
     principals = _principals(who) if assigned == "me" else None
 
     def read(conn: Connection) -> list[Row[Any]]:
@@ -132,7 +115,9 @@ async def list_tasks(
 
     rows = [] if principals == [] else await store.read(read)
     items = [TaskRead(**_read(r, who)) for r in rows[:limit]]
-    return TaskPage(items=items, next_cursor=_encode(items[-1]) if len(rows) > limit else None)
+    return TaskPage(
+        items=items, next_cursor=encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    )
 
 
 def _detail(conn: Connection, task_id: str, who: Principal) -> TaskDetail:

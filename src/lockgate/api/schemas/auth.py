@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from lockgate.security.api_keys import Role
+from lockgate.spec.fields import JSON_INTEGER
 
 __all__ = ["KeyCreate", "KeyCreated", "KeyRead", "MeRead", "UserCreate", "UserRead", "UserUpdate"]
 
@@ -29,7 +31,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = _CONFIG
     role: Role | None = None
-    disabled: bool | None = Field(default=None, description="true disables the user (every key stops working)")
+    disabled: StrictBool | None = Field(default=None, description="true disables the user (every key stops working)")
 
 
 class UserRead(BaseModel):
@@ -45,7 +47,7 @@ class KeyCreate(BaseModel):
     model_config = _CONFIG
     user: str = Field(min_length=1, description="the user's name or id")
     name: str = Field(min_length=1, max_length=200, description="what the key is for")
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), JSON_INTEGER] | None = None
 
 
 class KeyRead(BaseModel):

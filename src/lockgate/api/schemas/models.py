@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
 
 from lockgate.handlers.agent.services import Provider
 from lockgate.spec.agent import BuiltinTool
-from lockgate.spec.fields import Identifier
+from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
     "AgentProfileCreate",
@@ -34,27 +35,36 @@ class ModelProfileCreate(BaseModel):
         default=None, max_length=2000, description="the API's base URL, e.g. http://h:11434/v1"
     )
     credential: Identifier | None = Field(default=None, description="the credential holding the API key")
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(
-        default=None, ge=1, le=10_000_000, description="output tokens per request (makes budgets exact)"
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = Field(
+        default=None, description="output tokens per request (makes budgets exact)"
     )
-    input_price: float = _Price
-    output_price: float = _Price
+    input_price: StrictFloat = _Price
+    output_price: StrictFloat = _Price
     description: str | None = Field(default=None, max_length=1000)
+
+
+def _required_not_null(schema: dict[str, Any]) -> None:
+    """In the JSON Schema, the fields a profile must keep take no null (the validator below refuses it)."""
+    for name in _REQUIRED:
+        field = schema["properties"][name]
+        (kept,) = [s for s in field.pop("anyOf") if s.get("type") != "null"]
+        field.pop("default", None)
+        field.update(kept)
 
 
 class ModelProfileUpdate(BaseModel):
     """Fields to change; absent fields stay as they are (send null to clear an optional one)."""
 
-    model_config = _IN
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_required_not_null)
     provider: Provider | None = None
     model_id: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, max_length=2000)
     credential: Identifier | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
-    input_price: float | None = Field(default=None, ge=0)
-    output_price: float | None = Field(default=None, ge=0)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
+    max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = None
+    input_price: StrictFloat | None = Field(default=None, ge=0)
+    output_price: StrictFloat | None = Field(default=None, ge=0)
     description: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
@@ -92,7 +102,7 @@ class AgentProfileCreate(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
     model: str | None = Field(default=None, max_length=100, description="a model profile; default: the node's")
     instructions: str | None = Field(default=None, max_length=100_000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
     tools: list[BuiltinTool] | None = Field(default=None, description="built-in tools; default: the node's")
 
 
@@ -103,7 +113,7 @@ class AgentProfileUpdate(BaseModel):
     description: str | None = Field(default=None, max_length=1000)
     model: str | None = Field(default=None, max_length=100)
     instructions: str | None = Field(default=None, max_length=100_000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
+    temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
     tools: list[BuiltinTool] | None = None
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.spec.agent import Budget
+from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
     "AttemptRead",
@@ -29,7 +31,9 @@ _READ = ConfigDict(frozen=True, extra="forbid", ser_json_timedelta="float")
 class RunCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     input: dict[str, JsonValue] = Field(default_factory=dict, description="checked against the pipeline's input")
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="a version number; default: the latest")
+    version: Annotated[int, Field(ge=1, le=2**31 - 1), JSON_INTEGER] | None = Field(
+        default=None, description="a version number; default: the latest"
+    )
     extend: str | None = Field(
         default=None,
         max_length=100,
@@ -37,9 +41,8 @@ class RunCreate(BaseModel):
         "artifacts, and the steps before start_at are taken over from it",
         examples=["v1"],
     )
-    start_at: str | None = Field(
+    start_at: Identifier | None = Field(
         default=None,
-        max_length=63,
         description="with extend: the node this run starts at; the succeeded steps upstream of it are reused "
         "(output and artifacts, recorded as reused), not run again",
     )
@@ -49,7 +52,9 @@ class RunCreate(BaseModel):
         description="a run of the same pipeline (id or pipeline/vN) whose recorded model answers "
         "answer this run's agent steps: no model is called",
     )
-    replay_steps: list[str] | None = Field(default=None, description="only these nodes replay; default: every agent")
+    replay_steps: list[Identifier] | None = Field(
+        default=None, description="only these nodes replay; default: every agent"
+    )
 
 
 class RunCancel(BaseModel):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, field_validator
 
 from lockgate.triggers.schedule import MissedPolicy, parse_timezone, validate_cron
 
@@ -21,12 +22,17 @@ __all__ = [
 ]
 
 _READ = ConfigDict(frozen=True, extra="forbid")
+# What a JSON Schema cannot spell out (a cron grammar, the tz database) is named by a format.
+Cron = Annotated[str, Field(description="5 fields (minute hour day month weekday), or 6 with seconds last",
+                            json_schema_extra={"format": "cron"})]  # fmt: skip
+TimeZone = Annotated[str, Field(description="an IANA time zone (Europe/Paris, UTC): the cron is read in it (DST-aware)",
+                                json_schema_extra={"format": "timezone"})]  # fmt: skip
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    secret: bool = Field(default=False, description="generate an HMAC secret: requests must then be signed")
-    enabled: bool = True
+    secret: StrictBool = Field(default=False, description="generate an HMAC secret: requests must then be signed")
+    enabled: StrictBool = True
 
 
 class WebhookRead(BaseModel):
@@ -79,14 +85,13 @@ def _timezone(value: str) -> str:
 
 class ScheduleCreate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    cron: str = Field(description="5 fields (minute hour day month weekday), or 6 with seconds last",
-                      examples=["0 9 * * 1-5"])  # fmt: skip
-    timezone: str = Field(default="UTC", description="IANA zone the cron is read in (DST-correct)")
+    cron: Cron = Field(examples=["0 9 * * 1-5"])
+    timezone: TimeZone = "UTC"
     input: dict[str, JsonValue] = Field(default_factory=dict, description="the input of every run")
     missed: MissedPolicy = Field(
         default=MissedPolicy.SKIP, description="after downtime: skip the missed slots, or catch_up with one run"
     )
-    enabled: bool = True
+    enabled: StrictBool = True
 
     @field_validator("cron")
     @classmethod
@@ -101,11 +106,11 @@ class ScheduleCreate(BaseModel):
 
 class ScheduleUpdate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    cron: str | None = None
-    timezone: str | None = None
+    cron: Cron | None = None
+    timezone: TimeZone | None = None
     input: dict[str, JsonValue] | None = None
     missed: MissedPolicy | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     @field_validator("cron")
     @classmethod
