@@ -16,7 +16,7 @@ from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
-from lockgate.executors.output import OUTPUT_TOO_LARGE, fits_cheaply, output_problem
+from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, fits_cheaply, output_flaw, output_problem
 from lockgate.security.grants import AttemptSecrets
 from lockgate.security.redaction import Redactor, redact_tree
 
@@ -172,7 +172,10 @@ class LocalExecutor:
         return promoted.records
 
     async def _check_output(self, result: StepResult) -> None:
-        """Every kind's result passes here before it becomes an event: a huge output fails the step."""
+        """Every kind's result passes here before it becomes an event: a huge or unstorable output fails the step."""
+        flaw = output_flaw(result.output)
+        if flaw is not None:
+            raise PermanentStepError(INVALID_OUTPUT, flaw)
         if fits_cheaply(result.output, self._max_output_bytes):
             return
         problem = await asyncio.to_thread(output_problem, result.output, self._max_output_bytes)

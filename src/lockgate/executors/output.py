@@ -6,13 +6,15 @@ import json
 from typing import TYPE_CHECKING
 
 from lockgate.expressions.budget import weigh
+from lockgate.spec.bounds import find_flaw, format_path
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-__all__ = ["OUTPUT_TOO_LARGE", "fits_cheaply", "output_problem"]
+__all__ = ["INVALID_OUTPUT", "OUTPUT_TOO_LARGE", "fits_cheaply", "output_flaw", "output_problem"]
 
 OUTPUT_TOO_LARGE = "output_too_large"
+INVALID_OUTPUT = "invalid_output"
 # JSON is at most about this many times what ``weigh`` counts (a control character becomes \u0000), so an
 # output weighing under limit / _SLACK fits without being serialised: the common case costs one bounded walk.
 _SLACK = 8
@@ -34,3 +36,14 @@ def output_problem(output: JsonValue, limit: int) -> str | None:
         f"the step's output is {size:,} bytes of JSON, more than the limit of {limit:,} (LOCKGATE_MAX_OUTPUT_BYTES); "
         "write a large result to a file in the step's workspace instead: it becomes an artifact"
     )
+
+
+def output_flaw(output: JsonValue) -> str | None:
+    """What no database can keep in an output (a lone surrogate, NUL, NaN, nesting past the limit), or None.
+
+    SQLite would store it and every later read of the run would fail; PostgreSQL refuses the write.
+    """
+    flaw = find_flaw(output)
+    if flaw is None:
+        return None
+    return f"the step's output cannot be stored: {format_path(flaw.path, 'output')}: {flaw.message}"

@@ -33,7 +33,7 @@ from lockgate.engine import (
     replay,
 )
 from lockgate.errors import LockgateError
-from lockgate.executors.output import OUTPUT_TOO_LARGE, output_problem
+from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, output_flaw, output_problem
 from lockgate.expressions import ExpressionLimits, expression_budget
 from lockgate.store.journal import JournalBatch
 from lockgate.store.pipelines import get_version
@@ -273,6 +273,10 @@ class Applier:
             result = handler.inline(handler.config_type.model_validate(command.config), command.inputs)
         except ValidationError as exc:
             error = ErrorInfo(kind="invalid_config", message=str(exc))
+            return StepFailed(step=command.step, attempt=command.attempt, error=error)
+        flaw = output_flaw(result.output)
+        if flaw is not None:
+            error = ErrorInfo(kind=INVALID_OUTPUT, message=flaw)
             return StepFailed(step=command.step, attempt=command.attempt, error=error)
         problem = output_problem(result.output, self.max_output_bytes)
         if problem is not None:
