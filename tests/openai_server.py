@@ -4,6 +4,11 @@ It replaces an LLM provider at its HTTP boundary: the real client (pydantic-ai's
 ``openai`` SDK and httpx) sends real requests to it. Replies are plain text or tool calls, sent whole or as a
 server-sent event stream (``"stream": true``) with a final usage chunk, as OpenAI does. Every request body is
 kept, so a test can count the requests that reached "the model" and read what was sent.
+
+``Behaviour`` makes it behave as real local servers do instead (``MODES`` names each way, ``llama`` all of
+them at once, as llama-cpp-python's server): no usage in streams, only ``max_tokens`` honoured as the output
+cap, ``tool_choice: "required"`` ignored, one request at a time (a new one interrupts the stream being
+answered), a small context window, and errors sent inside a 200 stream.
 """
 
 from __future__ import annotations
@@ -14,15 +19,25 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from tests.local_http import serving
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
-__all__ = ["ChatServer", "Reply", "ToolCall", "chat_server", "last_user_text", "tool_results"]
+__all__ = [
+    "MODES",
+    "Behaviour",
+    "ChatServer",
+    "Reply",
+    "ToolCall",
+    "chat_server",
+    "last_user_text",
+    "prompt_tokens",
+    "tool_results",
+]
 
 
 @dataclass(frozen=True)
@@ -42,9 +57,42 @@ class Reply:
     status: int = 200
     chunk: int = 4  # characters per streamed content delta
     pause: float = 0.0  # seconds between streamed chunks: a slow model, to watch its tokens arrive
+    finish: str | None = None  # the finish_reason; default: tool_calls or stop
 
 
 Responder = "Callable[[dict[str, Any]], Reply]"
+
+CAP_FIELDS = frozenset({"max_completion_tokens", "max_tokens"})
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the server departs from OpenAI's protocol (the defaults: it does not)."""
+
+    stream_usage: bool = True  # a usage chunk ends a stream that asked for one
+    cap_fields: frozenset[str] = CAP_FIELDS  # the request fields honoured as the output cap
+    tool_choice_required: bool = True  # False: ``tool_choice: "required"`` is dropped before the model sees it
+    one_at_a_time: bool = False  # a new request ends the stream being answered ([DONE], no finish_reason)
+    context_window: int | None = None  # prompt and answer, in prompt_tokens()
+    overflow: Literal["http", "empty", "error_event"] = "http"  # how a prompt too large for the window is refused
+
+
+MODES: dict[str, Behaviour] = {
+    "openai": Behaviour(),
+    "no_stream_usage": Behaviour(stream_usage=False),
+    "max_tokens_only": Behaviour(cap_fields=frozenset({"max_tokens"})),
+    "ignores_required": Behaviour(tool_choice_required=False),
+    "one_slot": Behaviour(one_at_a_time=True),
+    "small_context": Behaviour(context_window=4000, overflow="empty"),
+    "stream_errors": Behaviour(context_window=4000, overflow="error_event"),
+    "llama": Behaviour(stream_usage=False, cap_fields=frozenset({"max_tokens"}), tool_choice_required=False,
+                       one_at_a_time=True, context_window=4000, overflow="empty"),
+}  # fmt: skip
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The size of a request's prompt as the server counts it against its context window."""
+    return len(json.dumps(body.get("messages", []))) // 4 + len(json.dumps(body.get("tools", []))) // 4
 
 
 def last_user_text(body: dict[str, Any]) -> str:
@@ -68,9 +116,13 @@ class ChatServer:
     """The running server: ``base_url`` for the client, ``requests`` (bodies) for the test."""
 
     respond: Callable[[dict[str, Any]], Reply]
+    behaviour: Behaviour = field(default_factory=Behaviour)
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    interrupted: int = 0  # streams a newer request ended (one_at_a_time)
+    slot: threading.Lock = field(default_factory=threading.Lock)  # one_at_a_time: the one request served
+    _current: threading.Event | None = None  # one_at_a_time: set to end the stream being served
 
     @property
     def count(self) -> int:
@@ -80,7 +132,40 @@ class ChatServer:
     def handle(self, body: dict[str, Any]) -> Reply:
         with self.lock:
             self.requests.append(body)
-        return self.respond(body)
+        seen = dict(body)
+        if not self.behaviour.tool_choice_required and seen.get("tool_choice") == "required":
+            del seen["tool_choice"]
+        return self._capped(body, self.respond(seen))
+
+    def _capped(self, body: dict[str, Any], reply: Reply) -> Reply:
+        caps = [body[f] for f in self.behaviour.cap_fields if isinstance(body.get(f), int)]
+        if caps and reply.status == 200 and not reply.tool_calls and reply.completion_tokens > min(caps):
+            cap, text = min(caps), reply.text or ""
+            return replace(reply, text=text[: len(text) * cap // reply.completion_tokens], completion_tokens=cap,
+                           finish="length")  # fmt: skip
+        return reply
+
+    def overflows(self, body: dict[str, Any]) -> bool:
+        window = self.behaviour.context_window
+        return window is not None and prompt_tokens(body) > window
+
+    def take_slot(self) -> threading.Event:
+        """one_at_a_time: end the stream being served, then serve this request alone."""
+        with self.lock:
+            if self._current is not None:
+                self._current.set()
+                self.interrupted += 1
+        self.slot.acquire()
+        stop = threading.Event()
+        with self.lock:
+            self._current = stop
+        return stop
+
+    def free_slot(self, stop: threading.Event) -> None:
+        with self.lock:
+            if self._current is stop:
+                self._current = None
+        self.slot.release()
 
 
 def _message(reply: Reply) -> dict[str, Any]:
@@ -98,15 +183,19 @@ def _usage(reply: Reply) -> dict[str, int]:
     return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens, "total_tokens": total}
 
 
+def _finish(reply: Reply) -> str:
+    return reply.finish or ("tool_calls" if reply.tool_calls else "stop")
+
+
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
-    finish = "tool_calls" if reply.tool_calls else "stop"
+    finish = _finish(reply)
     return {
         "id": "chatcmpl-local", "object": "chat.completion", "created": 1_700_000_000, "model": body.get("model", "m"),
         "choices": [{"index": 0, "message": _message(reply), "finish_reason": finish}], "usage": _usage(reply),
     }  # fmt: skip
 
 
-def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
+def _chunks(body: dict[str, Any], reply: Reply, usage: bool) -> Iterator[dict[str, Any]]:
     base = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 1_700_000_000,
             "model": body.get("model", "m")}  # fmt: skip
     yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
@@ -118,9 +207,8 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         function = {"name": call.name, "arguments": json.dumps(call.arguments)}
         calls = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function", "function": function}]}
         yield {**base, "choices": [{"index": 0, "delta": calls, "finish_reason": None}]}
-    finish = "tool_calls" if reply.tool_calls else "stop"
-    yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
-    if (body.get("stream_options") or {}).get("include_usage"):
+    yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": _finish(reply)}]}
+    if usage and (body.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": _usage(reply)}
 
 
@@ -144,11 +232,39 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
             return
-        reply = self.chat.handle(body)
+        chat = self.chat
+        stop = chat.take_slot() if chat.behaviour.one_at_a_time else None
+        try:
+            self._answer(body, stop)
+        finally:
+            if stop is not None:
+                chat.free_slot(stop)
+
+    def _answer(self, body: dict[str, Any], stop: threading.Event | None) -> None:
+        chat = self.chat
+        if chat.overflows(body):
+            with chat.lock:  # it reached the server all the same
+                chat.requests.append(body)
+            window, size = chat.behaviour.context_window, prompt_tokens(body)
+            message = f"Requested tokens ({size}) exceed context window of {window}"
+            if chat.behaviour.overflow == "http" or not body.get("stream"):
+                self._json(400, {"error": {"message": message, "type": "invalid_request_error",
+                                           "code": "context_length_exceeded"}})  # fmt: skip
+            else:
+                self._sse([{"error": {"message": message, "type": "invalid_request_error"}}]
+                          if chat.behaviour.overflow == "error_event" else [])  # fmt: skip
+            return
+        reply = chat.handle(body)
+        window = chat.behaviour.context_window
+        if window is not None and not reply.tool_calls and prompt_tokens(body) + reply.completion_tokens > window:
+            room = max(window - prompt_tokens(body), 1)  # the window ends the answer, whatever the cap
+            text = reply.text or ""
+            reply = replace(reply, text=text[: len(text) * room // reply.completion_tokens], completion_tokens=room,
+                            finish="length")  # fmt: skip
         if reply.status != 200:
             self._json(reply.status, {"error": {"message": reply.text or "error", "type": "server_error"}})
         elif body.get("stream"):
-            self._stream(body, reply)
+            self._stream(body, reply, stop)
         else:
             self._json(200, _completion(body, reply))
 
@@ -160,26 +276,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, body: dict[str, Any], reply: Reply) -> None:
+    def _stream(self, body: dict[str, Any], reply: Reply, stop: threading.Event | None) -> None:
+        chunks = _chunks(body, reply, self.chat.behaviour.stream_usage)
+        self._sse(chunks, reply.pause, stop)
+
+    def _sse(self, chunks: Iterable[dict[str, Any]], pause: float = 0.0, stop: threading.Event | None = None) -> None:
+        """Server-sent events, then [DONE]; ``stop`` set: [DONE] at once, as llama.cpp's server does."""
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
         self.send_header("connection", "close")
         self.end_headers()
-        for chunk in _chunks(body, reply):
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        try:
+            for chunk in chunks:
+                if stop is not None and stop.is_set():
+                    break
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+            self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
-            if reply.pause:
-                time.sleep(reply.pause)
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading (it cut the answer)
+            pass
         self.close_connection = True
 
 
 @contextlib.contextmanager
-def chat_server(respond: Callable[[dict[str, Any]], Reply]) -> Iterator[ChatServer]:
+def chat_server(respond: Callable[[dict[str, Any]], Reply], behaviour: Behaviour | None = None) -> Iterator[ChatServer]:
     """Serve on a free loopback port until the block ends; ``base_url`` ends in ``/v1``."""
-    chat = ChatServer(respond)
+    chat = ChatServer(respond, behaviour or Behaviour())
     with serving(type("Handler", (_Handler,), {"chat": chat}), "openai-server") as url:
         chat.base_url = f"{url}/v1"
         yield chat

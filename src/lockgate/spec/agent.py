@@ -17,6 +17,7 @@ __all__ = [
     "BuiltinTool",
     "ContextArtifact",
     "McpServer",
+    "OutputMode",
     "TeamConfig",
     "TeamMember",
     "TeamMode",
@@ -45,6 +46,14 @@ class Budget(BaseModel):
         if self.max_cost is None and self.max_tokens is None and self.max_requests is None:
             raise ValueError("give at least one of max_cost, max_tokens, max_requests")
         return self
+
+
+class OutputMode(StrEnum):
+    """How a structured answer is asked for: servers honour some of these and ignore others."""
+
+    TOOL = "tool"  # an output tool the model must call (tool_choice: required)
+    NATIVE = "native"  # response_format: json_schema (the server constrains the answer)
+    PROMPTED = "prompted"  # the schema in the instructions, the answer parsed from text
 
 
 class BuiltinTool(StrEnum):
@@ -150,6 +159,7 @@ class AgentConfig(BaseModel):
         prompt: the task (a template over the step's inputs).
         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
+        output_mode: how the schema is asked for (tool, native, prompted); default: the model profile's.
         tools: built-in tools the agent may call.
         mcp_servers: MCP servers whose tools the agent may call.
         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).
@@ -166,6 +176,9 @@ class AgentConfig(BaseModel):
     prompt: Template
     output_schema: dict[str, JsonValue] | None = None
     output_retries: int = Field(default=2, ge=0, le=10)
+    output_mode: OutputMode | None = Field(
+        default=None, description="how output_schema is asked for; default: what the model profile found works"
+    )
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
     tools: list[BuiltinTool] = Field(default_factory=list)

@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, case, delete, func, or_, select
 
+from lockgate.store.budget_tables import budget_holds, run_options
 from lockgate.store.ids import new_id
-from lockgate.store.tables import (
-    agent_exchanges,
-    agent_turns,
-    attempts,
-    budget_holds,
-    pipelines,
-    run_options,
-    runs,
-    steps,
-)
+from lockgate.store.tables import agent_exchanges, agent_turns, attempts, pipelines, runs, steps
 
 if TYPE_CHECKING:
     from datetime import datetime
