@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ __all__ = [
     "ToolCall",
     "chat_server",
     "last_user_text",
+    "model_like",
     "prompt_tokens",
     "tool_results",
 ]
@@ -222,7 +224,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": "local-model", "object": "model"}]})
+            model: dict[str, Any] = {"id": "local-model", "object": "model"}
+            if self.chat.behaviour.context_window is not None:  # as vLLM says it
+                model["max_model_len"] = self.chat.behaviour.context_window
+            self._json(200, {"object": "list", "data": [model]})
         else:
             self._json(404, {"error": {"message": "not found"}})
 
@@ -309,3 +314,57 @@ def chat_server(respond: Callable[[dict[str, Any]], Reply], behaviour: Behaviour
     with serving(type("Handler", (_Handler,), {"chat": chat}), "openai-server") as url:
         chat.base_url = f"{url}/v1"
         yield chat
+
+
+def _instance(schema: dict[str, Any]) -> Any:
+    """The smallest value a JSON Schema accepts (what a compliant model fills in)."""
+    match schema.get("type"):
+        case "object":
+            properties = schema.get("properties", {})
+            return {k: _instance(properties.get(k, {})) for k in schema.get("required", list(properties))}
+        case "array":
+            return []
+        case "integer":
+            return 1
+        case "number":
+            return 1.5
+        case "boolean":
+            return True
+        case _:
+            return schema.get("enum", ["hello"])[0]
+
+
+def _prompted_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema a prompted-output request puts in its instructions, if any."""
+    for message in body["messages"]:
+        content = message.get("content")
+        if message["role"] == "system" and isinstance(content, str) and "JSON" in content and "{" in content:
+            with contextlib.suppress(json.JSONDecodeError):
+                found, _ = json.JSONDecoder().raw_decode(content[content.index("{") :])
+                return found if isinstance(found, dict) else None
+    return None
+
+
+def model_like(body: dict[str, Any], words: int = 40) -> Reply:
+    """A compliant model, its usage the server's own count.
+
+    It calls the tool it is made to, fills a response format, follows a prompted schema, or writes ``words``
+    words (counting, when asked to count).
+    """
+    prompt_size = prompt_tokens(body)
+    tools = {t["function"]["name"]: t["function"] for t in body.get("tools", [])}
+    forced = body.get("tool_choice")
+    if tools and (forced == "required" or isinstance(forced, dict)):
+        name = forced["function"]["name"] if isinstance(forced, dict) else next(iter(tools))
+        call = ToolCall(name, _instance(tools[name].get("parameters", {})))
+        return Reply(tool_calls=(call,), prompt_tokens=prompt_size, completion_tokens=12)
+    response_format = body.get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema") or _prompted_schema(body)
+    if schema is not None:
+        text = json.dumps(_instance(schema))
+        return Reply(text=text, prompt_tokens=prompt_size, completion_tokens=len(text) // 3 + 1, pause=0.002)
+    asked = last_user_text(body)
+    count = re.search(r"Count from 1 to (\d+)", asked)
+    pieces = [str(n) for n in range(1, int(count.group(1)) + 1)] if count else ["word"] * words
+    text = " ".join(pieces)
+    return Reply(text=text, prompt_tokens=prompt_size, completion_tokens=len(pieces), pause=0.002)

@@ -174,6 +174,17 @@ def _settings_with(settings: ModelSettings | None, reservation: Reservation) -> 
     return cast("ModelSettings", merged)  # a ModelSettings TypedDict with one key changed
 
 
+def _cut_at(profile: ModelProfileData, cap: int | None, *, budgeted: bool) -> int | None:
+    """Where Lockgate ends a stream, counting tokens itself (a cautious count: it errs high).
+
+    A budget holds ASSUMED_OUTPUT for a request sent without a cap: the stream may not pass it. A server
+    known to honour the cap ends the answer there itself; the cut is only a safety net at twice the cap.
+    """
+    if cap is None:
+        return ASSUMED_OUTPUT if budgeted else None
+    return cap * 2 if profile.cap_field in {CapField.MAX_COMPLETION_TOKENS, CapField.MAX_TOKENS} else cap
+
+
 class LedgerModel(WrapperModel):
     """Every request: wait for a server slot, hold room in the budgets, send, record what it cost."""
 
@@ -241,9 +252,7 @@ class LedgerModel(WrapperModel):
             settings = _settings_with(model_settings, reservation)
             sent = Sent(messages, model_request_parameters, held_input, settings.get("max_tokens"))
             ledger.last_sent = sent
-            # a budget holds ASSUMED_OUTPUT for a request sent without a cap: the stream may not pass it
-            meter = Meter(sent.cap if sent.cap is not None or reservation.id is None else ASSUMED_OUTPUT,
-                          ledger.member)  # fmt: skip
+            meter = Meter(_cut_at(ledger.profile, sent.cap, budgeted=reservation.id is not None), ledger.member)
             opened: StreamedResponse | None = None
             try:
                 async with self.wrapped.request_stream(messages, settings, model_request_parameters,
