@@ -62,10 +62,15 @@ async def test_the_probe_finds_what_the_server_does(mode: str) -> None:
     assert len(report.notes) >= 6
 
 
+def _single(name: str, node: str = "write", **config: Any) -> PipelineSpec:
+    return PipelineSpec.model_validate({"name": name, "nodes": [{"id": node, "kind": "agent",
+                                                                 "config": {"model": "local", **config}}]})  # fmt: skip
+
+
 def _pipeline(name: str) -> PipelineSpec:
     team = {"mode": "council", "members": [{"name": n, "instructions": f"You are {n}."} for n in ("ann", "bob", "cy")]}
     nodes = [
-        {"id": "plain", "kind": "agent", "config": {"model": "local", "prompt": "Write a short poem.", "max_tokens": 64}},
+        {"id": "plain", "kind": "agent", "config": {"model": "local", "prompt": "Write a poem.", "max_tokens": 64}},
         {"id": "shaped", "kind": "agent", "config": {"model": "local", "prompt": "Rate the poem.",
                                                      "output_schema": SCHEMA}},
         {"id": "council", "kind": "agent", "config": {"model": "local", "prompt": "Name the release.", "team": team,
@@ -108,8 +113,7 @@ async def test_the_output_cap_holds_when_the_server_ignores_the_field_sent(setti
     # the profile says nothing of the server: max_completion_tokens is sent; Lockgate cuts the stream itself
     with chat_server(_long, MODES[mode]) as server:
         add_model(settings, server.base_url, max_tokens=40)
-        spec = PipelineSpec.model_validate({"name": "capped", "nodes": [
-            {"id": "write", "kind": "agent", "config": {"model": "local", "prompt": "Write."}}]})  # fmt: skip
+        spec = _single("capped", prompt="Write.")
         async with running(settings) as runtime:
             head = await runtime.create_run(spec, {}, RunOptions(budget={"max_tokens": 1000}))
             state = await asyncio.wait_for(runtime.wait(head.id), 60)
@@ -125,8 +129,7 @@ async def test_the_output_cap_holds_when_the_server_ignores_the_field_sent(setti
 async def test_a_model_profile_sends_the_cap_its_server_honours(settings: Settings) -> None:
     with chat_server(_long, MODES["max_tokens_only"]) as server:
         add_model(settings, server.base_url, max_tokens=40, cap_field="max_tokens")
-        spec = PipelineSpec.model_validate({"name": "capped", "nodes": [
-            {"id": "write", "kind": "agent", "config": {"model": "local", "prompt": "Write.", "stream": False}}]})  # fmt: skip
+        spec = _single("capped", prompt="Write.", stream=False)
         async with running(settings) as runtime:
             state = await asyncio.wait_for(runtime.wait((await runtime.create_run(spec, {})).id), 60)
         [sent] = server.requests
@@ -143,8 +146,7 @@ def _ignore_cap(behaviour: Behaviour) -> Behaviour:
 async def test_a_server_that_ignores_every_cap_is_streamed_and_cut(settings: Settings) -> None:
     with chat_server(_long, _ignore_cap(MODES["llama"])) as server:
         add_model(settings, server.base_url, max_tokens=40, cap_field="none")
-        spec = PipelineSpec.model_validate({"name": "capped", "nodes": [
-            {"id": "write", "kind": "agent", "config": {"model": "local", "prompt": "Write.", "stream": False}}]})  # fmt: skip
+        spec = _single("capped", prompt="Write.", stream=False)
         async with running(settings) as runtime:
             state = await asyncio.wait_for(runtime.wait((await runtime.create_run(spec, {})).id), 60)
         [sent] = server.requests
