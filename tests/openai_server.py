@@ -59,7 +59,7 @@ class Reply:
     status: int = 200
     chunk: int = 4  # characters per streamed content delta
     pause: float = 0.0  # seconds between streamed chunks: a slow model, to watch its tokens arrive
-    finish: str | None = None  # the finish_reason; default: tool_calls or stop
+    finish: str | None = None  # the finish_reason; default: tool_calls or stop; "": none (and no usage)
 
 
 Responder = "Callable[[dict[str, Any]], Reply]"
@@ -209,6 +209,8 @@ def _chunks(body: dict[str, Any], reply: Reply, usage: bool) -> Iterator[dict[st
         function = {"name": call.name, "arguments": json.dumps(call.arguments)}
         calls = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function", "function": function}]}
         yield {**base, "choices": [{"index": 0, "delta": calls, "finish_reason": None}]}
+    if reply.finish == "":  # the server ended the answer without saying why (an interrupted stream)
+        return
     yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": _finish(reply)}]}
     if usage and (body.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": _usage(reply)}
