@@ -281,7 +281,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (it was cancelled)
+            self.wfile.write(data)
 
     def _stream(self, body: dict[str, Any], reply: Reply, stop: threading.Event | None) -> None:
         chunks = _chunks(body, reply, self.chat.behaviour.stream_usage)

@@ -24,7 +24,7 @@ from lockgate.handlers.agent.failures import step_error
 from lockgate.handlers.agent.modeling import LedgerModel, MemberLedger, provider_model
 from lockgate.handlers.agent.prompting import output_type, schema_validator
 from lockgate.handlers.agent.replaying import RecordedTools, recorded_answers
-from lockgate.handlers.agent.services import CapField, TurnRecord, TurnRole, cost_of
+from lockgate.handlers.agent.services import CapField, Provider, TurnRecord, TurnRole, cost_of
 from lockgate.handlers.agent.tools import builtin_tools, mcp_toolsets
 from lockgate.handlers.context import HandlerContext
 from lockgate.spec.agent import AgentConfig, BuiltinTool, OutputMode
@@ -135,8 +135,14 @@ class Conversation:
                 elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
                     publish(member, event.delta.content_delta)
 
-        # a server that ignores every output cap is streamed all the same: only a stream can be cut at the cap
-        return handle if self.config.stream or profile.cap_field is CapField.NONE else None
+        # an OpenAI-compatible server's answer is streamed all the same: only a stream can be cut at the cap
+        # (budgets rely on it, and a profile may be wrong about its server); Anthropic's API enforces max_tokens,
+        # and a test double is streamed only when asked to
+        if self.config.stream or profile.provider is Provider.ANTHROPIC:
+            return handle if self.config.stream else None
+        double = self.ctx.agent.custom_model(profile) is not None
+        honoured = profile.cap_field in {CapField.MAX_COMPLETION_TOKENS, CapField.MAX_TOKENS}
+        return None if double and honoured else handle
 
     async def turn(self, spec: TurnSpec, prompt: str, history: list[ModelMessage] | None = None,
                    round_: int = 0) -> Turn:  # fmt: skip

@@ -178,11 +178,12 @@ def _cut_at(profile: ModelProfileData, cap: int | None, *, budgeted: bool) -> in
     """Where Lockgate ends a stream, counting tokens itself (a cautious count: it errs high).
 
     A budget holds ASSUMED_OUTPUT for a request sent without a cap: the stream may not pass it. A server
-    known to honour the cap ends the answer there itself; the cut is only a safety net at twice the cap.
+    known to honour the cap ends the answer there itself; the cut is only a safety net past twice the cap (the
+    local count errs high).
     """
     if cap is None:
         return ASSUMED_OUTPUT if budgeted else None
-    return cap * 2 if profile.cap_field in {CapField.MAX_COMPLETION_TOKENS, CapField.MAX_TOKENS} else cap
+    return cap * 2 + 16 if profile.cap_field in {CapField.MAX_COMPLETION_TOKENS, CapField.MAX_TOKENS} else cap
 
 
 class LedgerModel(WrapperModel):
@@ -201,6 +202,17 @@ class LedgerModel(WrapperModel):
     async def _settle(self, reservation: Reservation, index: int, response: ModelResponse, sent: Sent) -> None:
         # shielded: a step cancelled while it records (a sibling failed) still records what it spent
         await asyncio.shield(self.ledger.services.settle(reservation, self.ledger.record(index, response, sent)))
+
+    async def _unanswered(self, reservation: Reservation, index: int, sent: Sent, exc: BaseException) -> None:
+        """A request that got no answer: refused or failed, it cost nothing.
+
+        Cancelled (a sibling failed) while the server was reading it, its prompt is charged.
+        """
+        if isinstance(exc, asyncio.CancelledError):
+            response = ModelResponse(parts=[], model_name=self.model_name, state="interrupted")
+            await self._settle(reservation, index, response, sent)
+        else:
+            await asyncio.shield(self.ledger.services.release(reservation))
 
     async def request(
         self,
@@ -223,8 +235,8 @@ class LedgerModel(WrapperModel):
             ledger.last_sent = sent
             try:
                 response = await super().request(messages, settings, model_request_parameters)
-            except BaseException:
-                await asyncio.shield(ledger.services.release(reservation))
+            except BaseException as exc:
+                await self._unanswered(reservation, index, sent, exc)
                 raise
             await self._settle(reservation, index, response, sent)
             return response
@@ -260,10 +272,10 @@ class LedgerModel(WrapperModel):
                     opened = stream
                     meter.watch(stream)
                     yield stream
-            except BaseException:
-                if opened is None:  # nothing was served: the request costs nothing and is not counted
-                    await asyncio.shield(ledger.services.release(reservation))
-                else:  # served in part (cut off, interrupted, cancelled): what arrived was spent
+            except BaseException as exc:
+                if opened is not None:  # served in part (cut off, interrupted, cancelled): what arrived was spent
                     await self._settle(reservation, index, opened.get(), sent)
+                else:
+                    await self._unanswered(reservation, index, sent, exc)
                 raise
             await self._settle(reservation, index, stream.get(), sent)
