@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection
 
-    from lockgate.handlers.agent.probing import ProbeReport
+    from lockgate.handlers.agent.findings import ProbeReport
     from lockgate.security.credentials import CredentialCipher
     from lockgate.settings import Settings
     from lockgate.spec.agent import TeamMember

@@ -26,7 +26,8 @@ from tests.integration.agents.conftest import add_model
 from tests.integration.helpers import cli, cli_env, fast_settings, running, select_rows
 
 from lockgate.engine import RunStatus
-from lockgate.handlers.agent.probing import ProbeReport, probe
+from lockgate.handlers.agent.findings import ProbeReport
+from lockgate.handlers.agent.probing import probe
 from lockgate.handlers.agent.services import ModelProfileData, Provider
 from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store.conversations import RunOptions

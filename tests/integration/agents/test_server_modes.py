@@ -15,7 +15,7 @@ from tests.integration.helpers import running, select_rows
 from tests.openai_server import MODES, Behaviour, ChatServer, Reply, ToolCall, chat_server, model_like
 
 from lockgate.engine import RunStatus
-from lockgate.handlers.agent.probing import ProbeReport, probe
+from lockgate.handlers.agent.probing import probe
 from lockgate.handlers.agent.services import CapField, ModelProfileData, Provider
 from lockgate.spec.agent import OutputMode
 from lockgate.spec.pipeline import PipelineSpec
@@ -23,6 +23,7 @@ from lockgate.store.conversations import RunOptions
 from lockgate.store.tables import agent_exchanges, agent_turns
 
 if TYPE_CHECKING:
+    from lockgate.handlers.agent.findings import ProbeReport
     from lockgate.settings import Settings
 
 pytestmark = pytest.mark.anyio

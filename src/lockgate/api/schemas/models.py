@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lockgate.handlers.agent.probing import ProbeReport
+from lockgate.handlers.agent.findings import ProbeReport
 from lockgate.handlers.agent.services import CapField, Provider
 from lockgate.spec.agent import BuiltinTool, OutputMode
 from lockgate.spec.fields import Identifier
