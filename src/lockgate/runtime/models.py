@@ -197,7 +197,8 @@ async def probe_model(
         raise InvalidInputError([f"model profile {name!r}: {exc.detail}"]) from None
     try:
         report = await probe(profile)
-    except httpx.HTTPError as exc:
+    # unreachable, a base URL that is not one, or answers that are not OpenAI's shape: the server's fault
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnavailableError(f"model profile {name!r}: the server at {profile.base_url or 'OpenAI'} could not be "
                                f"probed: {exc.__class__.__name__}: {exc}") from None  # fmt: skip
     record: profile_store.ModelProfileRecord = await write(profile_store.update_model_profile, name,

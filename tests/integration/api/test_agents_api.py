@@ -91,6 +91,9 @@ def test_an_unreachable_model_server_is_a_503_naming_it(admin: httpx.Client) -> 
     assert admin.post(f"{API}/models", json=model).status_code == 201
     probed = admin.post(f"{API}/models/gone/test")
     assert probed.status_code == 503 and "http://127.0.0.1:9/v1 could not be probed" in probed.text
+    assert admin.patch(f"{API}/models/gone", json={"base_url": "http://[::1"}).status_code == 200
+    probed = admin.post(f"{API}/models/gone/test")
+    assert probed.status_code == 503 and "InvalidURL" in probed.text
 
 
 def test_validation_and_run_creation_name_the_missing_model(admin: httpx.Client) -> None:
