@@ -74,6 +74,7 @@ class Behaviour:
     stream_usage: bool = True  # a usage chunk ends a stream that asked for one
     cap_fields: frozenset[str] = CAP_FIELDS  # the request fields honoured as the output cap
     tool_choice_required: bool = True  # False: ``tool_choice: "required"`` is dropped before the model sees it
+    json_schema: bool = True  # False: ``response_format: json_schema`` is refused (HTTP 500, as llama-cpp-python)
     one_at_a_time: bool = False  # a new request ends the stream being answered ([DONE], no finish_reason)
     context_window: int | None = None  # prompt and answer, in prompt_tokens()
     overflow: Literal["http", "empty", "error_event"] = "http"  # how a prompt too large for the window is refused
@@ -88,7 +89,7 @@ MODES: dict[str, Behaviour] = {
     "small_context": Behaviour(context_window=4000, overflow="empty"),
     "stream_errors": Behaviour(context_window=4000, overflow="error_event"),
     "llama": Behaviour(stream_usage=False, cap_fields=frozenset({"max_tokens"}), tool_choice_required=False,
-                       one_at_a_time=True, context_window=4000, overflow="empty"),
+                       json_schema=False, one_at_a_time=True, context_window=4000, overflow="empty"),
 }  # fmt: skip
 
 
@@ -249,6 +250,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, body: dict[str, Any], stop: threading.Event | None) -> None:
         chat = self.chat
+        if not chat.behaviour.json_schema and (body.get("response_format") or {}).get("type") == "json_schema":
+            with chat.lock:
+                chat.requests.append(body)
+            message = "response_format.type: Input should be 'text' or 'json_object'"
+            self._json(500, {"error": {"message": message, "type": "internal_server_error"}})
+            return
         if chat.overflows(body):
             with chat.lock:  # it reached the server all the same
                 chat.requests.append(body)

@@ -43,7 +43,7 @@ CapFieldOption = Annotated[
     CapField | None, typer.Option(help="the output-cap field the server honours (none: Lockgate cuts the stream)")
 ]
 OutputModeOption = Annotated[
-    OutputMode | None, typer.Option(help="structured output that works: tool, native (json_schema), prompted")
+    OutputMode | None, typer.Option(help="structured output that works: tool, named_tool, native, prompted")
 ]
 ConcurrencyOption = Annotated[
     int | None, typer.Option(min=1, help="requests the server serves at once; more wait in a queue")

@@ -52,6 +52,7 @@ class OutputMode(StrEnum):
     """How a structured answer is asked for: servers honour some of these and ignore others."""
 
     TOOL = "tool"  # an output tool the model must call (tool_choice: required)
+    NAMED_TOOL = "named_tool"  # the output tool named in tool_choice (servers that ignore required: llama.cpp)
     NATIVE = "native"  # response_format: json_schema (the server constrains the answer)
     PROMPTED = "prompted"  # the schema in the instructions, the answer parsed from text
 
@@ -159,7 +160,7 @@ class AgentConfig(BaseModel):
         prompt: the task (a template over the step's inputs).
         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
-        output_mode: how the schema is asked for (tool, native, prompted); default: the model profile's.
+        output_mode: how the schema is asked for (tool, named_tool, native, prompted); default: the profile's.
         tools: built-in tools the agent may call.
         mcp_servers: MCP servers whose tools the agent may call.
         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).

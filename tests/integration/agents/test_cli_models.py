@@ -35,8 +35,9 @@ def test_models_test_stores_what_the_server_does_and_each_finding_can_be_set_by_
     notes = "\n".join(profile["probe"]["notes"])
     assert "stream usage: not reported" in notes and "max_tokens=8: the answer had 8 tokens" in notes
     assert "tool_choice required: answered without calling the tool" in notes
+    assert "response_format json_schema: ignored" in notes and "HTTP 500" in notes
     found = {k: profile[k] for k in ("stream_usage", "cap_field", "output_mode", "max_concurrency", "context_window")}
-    assert found == {"stream_usage": False, "cap_field": "max_tokens", "output_mode": "native", "max_concurrency": 1,
+    assert found == {"stream_usage": False, "cap_field": "max_tokens", "output_mode": "named_tool", "max_concurrency": 1,
                      "context_window": 4000}  # fmt: skip
     assert profile["probe"]["requests"] == server.count and profile["probed_at"] is not None
 

@@ -56,8 +56,9 @@ async def test_the_probe_finds_what_the_server_does(mode: str) -> None:
     expected_cap = CapField.MAX_COMPLETION_TOKENS if "max_completion_tokens" in behaviour.cap_fields else None
     assert report.cap_field is (expected_cap or CapField.MAX_TOKENS)
     assert report.tool_choice_required is behaviour.tool_choice_required and report.tool_choice_named
-    assert report.json_schema
-    assert report.output_mode is (OutputMode.TOOL if behaviour.tool_choice_required else OutputMode.NATIVE)
+    assert report.json_schema is behaviour.json_schema
+    fallback = OutputMode.NATIVE if behaviour.json_schema else OutputMode.NAMED_TOOL
+    assert report.output_mode is (OutputMode.TOOL if behaviour.tool_choice_required else fallback)
     assert report.max_concurrency == (1 if behaviour.one_at_a_time else None), report.notes
     assert report.context_window == behaviour.context_window
     assert len(report.notes) >= 6

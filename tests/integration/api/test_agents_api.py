@@ -72,7 +72,7 @@ def test_a_model_profile_is_probed_by_an_admin_and_its_findings_drive_agent_step
         assert probed.status_code == 200, probed.text
         profile = probed.json()
         assert (profile["stream_usage"], profile["cap_field"], profile["output_mode"], profile["max_concurrency"]) == (
-            False, "max_tokens", "native", 1)  # fmt: skip
+            False, "max_tokens", "named_tool", 1)  # fmt: skip
         assert profile["probe"]["requests"] == llm.count and profile["probe"]["tool_choice_named"] is True
         assert admin.post(f"{API}/pipelines", json=_pipeline()).status_code == 201
         run = admin.post(f"{API}/pipelines/review/runs", json={"input": {"doc": "the plan"}}).json()

@@ -1806,7 +1806,7 @@ export interface components {
             stream_usage?: boolean | null;
             /** @description the output-cap field the server honours (none: Lockgate cuts the stream) */
             cap_field?: components["schemas"]["CapField"] | null;
-            /** @description structured output that works: tool, native (json_schema) or prompted */
+            /** @description structured output that works: tool, named_tool, native (json_schema) or prompted */
             output_mode?: components["schemas"]["OutputMode"] | null;
             /**
              * Max Concurrency
@@ -1921,7 +1921,7 @@ export interface components {
             stream_usage?: boolean | null;
             /** @description the output-cap field the server honours (none: Lockgate cuts the stream) */
             cap_field?: components["schemas"]["CapField"] | null;
-            /** @description structured output that works: tool, native (json_schema) or prompted */
+            /** @description structured output that works: tool, named_tool, native (json_schema) or prompted */
             output_mode?: components["schemas"]["OutputMode"] | null;
             /**
              * Max Concurrency
@@ -1994,7 +1994,7 @@ export interface components {
          * @description How a structured answer is asked for: servers honour some of these and ignore others.
          * @enum {string}
          */
-        OutputMode: "tool" | "native" | "prompted";
+        OutputMode: "tool" | "named_tool" | "native" | "prompted";
         /** PipelineCostRead */
         PipelineCostRead: {
             /** Pipeline */
@@ -3191,7 +3191,7 @@ export interface components {
          *         prompt: the task (a template over the step's inputs).
          *         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
          *         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
-         *         output_mode: how the schema is asked for (tool, native, prompted); default: the model profile's.
+         *         output_mode: how the schema is asked for (tool, named_tool, native, prompted); default: the profile's.
          *         tools: built-in tools the agent may call.
          *         mcp_servers: MCP servers whose tools the agent may call.
          *         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).

@@ -37,7 +37,7 @@ class ServerBehaviour(BaseModel):
         default=None, description="the output-cap field the server honours (none: Lockgate cuts the stream)"
     )
     output_mode: OutputMode | None = Field(
-        default=None, description="structured output that works: tool, native (json_schema) or prompted"
+        default=None, description="structured output that works: tool, named_tool, native (json_schema) or prompted"
     )
     max_concurrency: int | None = Field(
         default=None, ge=1, le=1000, description="requests the server serves at once; more wait in a queue"

@@ -41,6 +41,8 @@ class ProbeReport(BaseModel):
             return OutputMode.TOOL
         if self.json_schema:
             return OutputMode.NATIVE
-        if self.tool_choice_required is False and self.json_schema is False:
+        if self.tool_choice_named:
+            return OutputMode.NAMED_TOOL
+        if self.tool_choice_required is False and self.json_schema is False and self.tool_choice_named is False:
             return OutputMode.PROMPTED
         return None

@@ -88,7 +88,7 @@ def output_type(schema: dict[str, Any] | None, mode: OutputMode = OutputMode.TOO
         return str
     answer = StructuredDict(schema, name="answer", description=schema.get("description") or "the final answer")
     match mode:
-        case OutputMode.TOOL:
+        case OutputMode.TOOL | OutputMode.NAMED_TOOL:
             return answer
         case OutputMode.NATIVE:
             return NativeOutput(answer, name="answer")
