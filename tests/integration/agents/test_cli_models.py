@@ -37,8 +37,8 @@ def test_models_test_stores_what_the_server_does_and_each_finding_can_be_set_by_
     assert "tool_choice required: answered without calling the tool" in notes
     assert "response_format json_schema: ignored" in notes and "HTTP 500" in notes
     found = {k: profile[k] for k in ("stream_usage", "cap_field", "output_mode", "max_concurrency", "context_window")}
-    assert found == {"stream_usage": False, "cap_field": "max_tokens", "output_mode": "named_tool", "max_concurrency": 1,
-                     "context_window": 4000}  # fmt: skip
+    assert found == {"stream_usage": False, "cap_field": "max_tokens", "output_mode": "named_tool",
+                     "max_concurrency": 1, "context_window": 4000}  # fmt: skip
     assert profile["probe"]["requests"] == server.count and profile["probed_at"] is not None
 
     profile = _json(cli(home, database_url, "models", "update", "local", "--output-mode", "prompted",
