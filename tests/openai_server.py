@@ -75,6 +75,8 @@ class Behaviour:
     cap_fields: frozenset[str] = CAP_FIELDS  # the request fields honoured as the output cap
     tool_choice_required: bool = True  # False: ``tool_choice: "required"`` is dropped before the model sees it
     json_schema: bool = True  # False: ``response_format: json_schema`` is refused (HTTP 500, as llama-cpp-python)
+    null_content: bool = True  # False: an assistant message with ``content: null`` is refused (HTTP 500)
+    repeat_tool_name: bool = False  # every chunk of a streamed tool call repeats the tool's name
     one_at_a_time: bool = False  # a new request ends the stream being answered ([DONE], no finish_reason)
     context_window: int | None = None  # prompt and answer, in prompt_tokens()
     overflow: Literal["http", "empty", "error_event"] = "http"  # how a prompt too large for the window is refused
@@ -89,7 +91,8 @@ MODES: dict[str, Behaviour] = {
     "small_context": Behaviour(context_window=4000, overflow="empty"),
     "stream_errors": Behaviour(context_window=4000, overflow="error_event"),
     "llama": Behaviour(stream_usage=False, cap_fields=frozenset({"max_tokens"}), tool_choice_required=False,
-                       json_schema=False, one_at_a_time=True, context_window=4000, overflow="empty"),
+                       json_schema=False, null_content=False, repeat_tool_name=True, one_at_a_time=True,
+                       context_window=4000, overflow="empty"),
 }  # fmt: skip
 
 
@@ -198,7 +201,7 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _chunks(body: dict[str, Any], reply: Reply, usage: bool) -> Iterator[dict[str, Any]]:
+def _chunks(body: dict[str, Any], reply: Reply, usage: bool, repeat_name: bool = False) -> Iterator[dict[str, Any]]:
     base = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 1_700_000_000,
             "model": body.get("model", "m")}  # fmt: skip
     yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
@@ -207,9 +210,16 @@ def _chunks(body: dict[str, Any], reply: Reply, usage: bool) -> Iterator[dict[st
         delta = {"content": text[start : start + reply.chunk]}
         yield {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
     for i, call in enumerate(reply.tool_calls):
-        function = {"name": call.name, "arguments": json.dumps(call.arguments)}
-        calls = {"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function", "function": function}]}
-        yield {**base, "choices": [{"index": 0, "delta": calls, "finish_reason": None}]}
+        arguments = json.dumps(call.arguments)
+        # in pieces; a server that repeats the name sends it (and the id) with every piece
+        pieces = [arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]]
+        for n, piece in enumerate(pieces):
+            function: dict[str, Any] = {"arguments": piece}
+            piece_delta: dict[str, Any] = {"index": i, "function": function}
+            if n == 0 or repeat_name:
+                function["name"] = call.name
+                piece_delta.update(id=f"call_{i}", type="function")
+            yield {**base, "choices": [{"index": 0, "delta": {"tool_calls": [piece_delta]}, "finish_reason": None}]}
     if reply.finish == "":  # the server ended the answer without saying why (an interrupted stream)
         return
     yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": _finish(reply)}]}
@@ -250,11 +260,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, body: dict[str, Any], stop: threading.Event | None) -> None:
         chat = self.chat
+        refused = None
         if not chat.behaviour.json_schema and (body.get("response_format") or {}).get("type") == "json_schema":
+            refused = "response_format.type: Input should be 'text' or 'json_object'"
+        nulls = [m for m in body["messages"] if m["role"] == "assistant" and m.get("content") is None]
+        if not chat.behaviour.null_content and nulls:
+            refused = "messages.content: Input should be a valid string"
+        if refused is not None:
             with chat.lock:
                 chat.requests.append(body)
-            message = "response_format.type: Input should be 'text' or 'json_object'"
-            self._json(500, {"error": {"message": message, "type": "internal_server_error"}})
+            self._json(500, {"error": {"message": refused, "type": "internal_server_error"}})
             return
         if chat.overflows(body):
             with chat.lock:  # it reached the server all the same
@@ -292,7 +307,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _stream(self, body: dict[str, Any], reply: Reply, stop: threading.Event | None) -> None:
-        chunks = _chunks(body, reply, self.chat.behaviour.stream_usage)
+        chunks = _chunks(body, reply, self.chat.behaviour.stream_usage, self.chat.behaviour.repeat_tool_name)
         self._sse(chunks, reply.pause, stop)
 
     def _sse(self, chunks: Iterable[dict[str, Any]], pause: float = 0.0, stop: threading.Event | None = None) -> None:

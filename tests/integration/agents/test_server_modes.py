@@ -166,7 +166,7 @@ def _endless(body: dict[str, Any]) -> Reply:
 @pytest.mark.parametrize("mode", ["openai", "no_stream_usage", "llama"])
 async def test_refused_requests_are_not_counted_and_the_budget_holds(settings: Settings, mode: str) -> None:
     with chat_server(_endless, MODES[mode]) as server:
-        add_model(settings, server.base_url, max_tokens=50)
+        add_model(settings, server.base_url, max_tokens=200)
         config = {"model": "local", "prompt": "Take notes", "tools": ["write_artifact"], "max_tool_calls": 100,
                   "budget": {"max_tokens": 3000}}  # fmt: skip
         spec = PipelineSpec.model_validate({"name": "notes", "nodes": [{"id": "take", "kind": "agent",

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
     from pydantic_ai import RunContext
     from pydantic_ai.models import StreamedResponse
-    from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.profiles import ModelProfile
     from pydantic_ai.settings import ModelSettings
 
@@ -58,25 +57,6 @@ def _wire_profile(profile: ModelProfileData) -> dict[str, Any]:
     return wire
 
 
-def _named_tool_choice() -> type[OpenAIChatModel]:
-    from pydantic_ai.models.openai import OpenAIChatModel
-
-    class NamedToolChoice(OpenAIChatModel):
-        """Sends ``tool_choice: required`` with one tool as that tool's name.
-
-        Servers that ignore ``required`` (llama.cpp's) honour a named choice; pydantic-ai decides the choice in
-        ``_get_tool_choice`` (pydantic-ai-slim is pinned).
-        """
-
-        def _get_tool_choice(self, model_settings: Any, model_request_parameters: ModelRequestParameters) -> Any:
-            tools, choice = super()._get_tool_choice(model_settings, model_request_parameters)
-            if choice == "required" and len(tools) == 1:
-                return tools, {"type": "function", "function": {"name": tools[0]["function"]["name"]}}
-            return tools, choice
-
-    return NamedToolChoice
-
-
 def provider_model(profile: ModelProfileData, output_mode: OutputMode | None = None) -> Model:
     """The pydantic-ai model for a profile, over the provider's own SDK, sending what the server honours."""
     if profile.provider is Provider.ANTHROPIC:
@@ -88,13 +68,17 @@ def provider_model(profile: ModelProfileData, output_mode: OutputMode | None = N
     from pydantic_ai.models.openai import OpenAIChatModel
     from pydantic_ai.providers.openai import OpenAIProvider
 
+    from lockgate.handlers.agent.wire import CompatibleChatModel
+
     # a local server needs no key, but the client insists on one
     key = profile.api_key or ("not-needed" if profile.base_url else None)
     mode = output_mode or profile.output_mode
-    wire = _wire_profile(dataclasses.replace(profile, output_mode=mode))
-    model = _named_tool_choice() if mode is OutputMode.NAMED_TOOL else OpenAIChatModel
-    return model(profile.model_id, provider=OpenAIProvider(base_url=profile.base_url, api_key=key),
-                 profile=cast("ModelProfile", wire))  # fmt: skip
+    provider = OpenAIProvider(base_url=profile.base_url, api_key=key)
+    wire = cast("ModelProfile", _wire_profile(dataclasses.replace(profile, output_mode=mode)))
+    if profile.provider is Provider.OPENAI and mode is not OutputMode.NAMED_TOOL:
+        return OpenAIChatModel(profile.model_id, provider=provider, profile=wire)
+    return CompatibleChatModel(profile.model_id, provider=provider, profile=wire,
+                               named_tool=mode is OutputMode.NAMED_TOOL)  # fmt: skip
 
 
 def dump_response(response: ModelResponse) -> JsonValue:
