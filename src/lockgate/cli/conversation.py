@@ -51,8 +51,9 @@ def _messages(messages: Any, width: int | None) -> None:
 
 
 def _sums(totals: CostTotals | TurnRead) -> str:
+    estimated = " (estimated: the server reported no usage)" if totals.estimated else ""
     return (f"{totals.requests} request(s), {totals.input_tokens:,} in / {totals.output_tokens:,} out tokens, "
-            f"${totals.cost:.6f}")  # fmt: skip
+            f"${totals.cost:.6f}{estimated}")  # fmt: skip
 
 
 def conversation(

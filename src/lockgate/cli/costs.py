@@ -36,6 +36,7 @@ def _add(into: dict[str, Any], row: Any) -> None:
     into["input_tokens"] = into.get("input_tokens", 0) + int(row[-4])
     into["output_tokens"] = into.get("output_tokens", 0) + int(row[-3])
     into["cost"] = into.get("cost", 0.0) + float(row[-1])
+    into["estimated"] = into.get("estimated", 0) + int(row.estimated)
 
 
 def _grouped(rows: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -84,6 +85,7 @@ def _money(value: float) -> str:
 
 def _row(item: dict[str, Any]) -> list[str]:
     replayed = f" ({item['replayed']} replayed)" if item["replayed"] else ""
+    replayed += f" ({item['estimated']} estimated)" if item.get("estimated") else ""
     return [f"{item['requests']}{replayed}", f"{item['input_tokens']:,}", f"{item['output_tokens']:,}",
             _money(item["cost"])]  # fmt: skip
 

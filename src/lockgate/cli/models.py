@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -16,9 +17,11 @@ from rich.table import Table
 from lockgate.api.schemas.models import AgentProfileRead, AgentProfileUpdate, ModelProfileRead, ModelProfileUpdate
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import InvalidInputError
-from lockgate.handlers.agent.services import Provider
+from lockgate.handlers.agent.services import CapField, Provider
 from lockgate.runtime.clock import SystemClock
-from lockgate.spec.agent import BuiltinTool
+from lockgate.runtime.models import probe_model
+from lockgate.security.credentials import load_cipher
+from lockgate.spec.agent import BuiltinTool, OutputMode
 from lockgate.store import profiles as store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
@@ -32,6 +35,20 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print the profile(s) a
 ClearOption = Annotated[
     list[str] | None, typer.Option("--clear", help="set an optional field back to none (repeat), e.g. base-url")
 ]
+# what the server does: `models test` finds it out, these set it by hand
+StreamUsageOption = Annotated[
+    bool | None, typer.Option("--stream-usage/--no-stream-usage", help="the server reports usage in streams")
+]
+CapFieldOption = Annotated[
+    CapField | None, typer.Option(help="the output-cap field the server honours (none: Lockgate cuts the stream)")
+]
+OutputModeOption = Annotated[
+    OutputMode | None, typer.Option(help="structured output that works: tool, named_tool, native, prompted")
+]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option(min=1, help="requests the server serves at once; more wait in a queue")
+]
+WindowOption = Annotated[int | None, typer.Option(min=1, help="the model's context window, in tokens")]
 
 
 @contextlib.contextmanager
@@ -96,9 +113,17 @@ def add_model(
     input_price: Annotated[float, typer.Option(min=0, help="US$ per million input tokens")] = 0.0,
     output_price: Annotated[float, typer.Option(min=0, help="US$ per million output tokens")] = 0.0,
     description: Annotated[str | None, typer.Option()] = None,
+    stream_usage: StreamUsageOption = None,
+    cap_field: CapFieldOption = None,
+    output_mode: OutputModeOption = None,
+    max_concurrency: ConcurrencyOption = None,
+    context_window: WindowOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Add a model profile (its API key: `lockgate credentials set NAME`, then --credential NAME)."""
+    """Add a model profile (its API key: `lockgate credentials set NAME`, then --credential NAME).
+
+    `lockgate models test NAME` then finds out what its server does (or set --cap-field and the rest by hand).
+    """
     values: dict[str, Any] = {
         "name": name,
         "provider": provider.value,
@@ -110,6 +135,11 @@ def add_model(
         "input_price": input_price,
         "output_price": output_price,
         "description": description,
+        "stream_usage": stream_usage,
+        "cap_field": cap_field.value if cap_field else None,
+        "output_mode": output_mode.value if output_mode else None,
+        "max_concurrency": max_concurrency,
+        "context_window": context_window,
     }
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         record = store.create_model_profile(conn, values, SystemClock().now())
@@ -159,13 +189,21 @@ def update_model(
     input_price: Annotated[float | None, typer.Option(min=0, help="US$ per million input tokens")] = None,
     output_price: Annotated[float | None, typer.Option(min=0, help="US$ per million output tokens")] = None,
     description: Annotated[str | None, typer.Option()] = None,
+    stream_usage: StreamUsageOption = None,
+    cap_field: CapFieldOption = None,
+    output_mode: OutputModeOption = None,
+    max_concurrency: ConcurrencyOption = None,
+    context_window: WindowOption = None,
     clear: ClearOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Change some fields of a model profile; --clear FIELD empties an optional one (required ones cannot be)."""
     given = {"provider": provider.value if provider else None, "model_id": model_id, "base_url": base_url,
              "credential": credential, "temperature": temperature, "max_tokens": max_tokens,
-             "input_price": input_price, "output_price": output_price, "description": description}  # fmt: skip
+             "input_price": input_price, "output_price": output_price, "description": description,
+             "stream_usage": stream_usage, "cap_field": cap_field.value if cap_field else None,
+             "output_mode": output_mode.value if output_mode else None, "max_concurrency": max_concurrency,
+             "context_window": context_window}  # fmt: skip
     with exit_on_errors():
         values = _changes(ModelProfileUpdate, given, clear)
         with _db(ctx) as db, db.write() as conn:
@@ -175,6 +213,34 @@ def update_model(
         _echo(after)
         return
     _report("model profile", before, after)
+
+
+@models_app.command("test")
+def test_model(ctx: typer.Context, name: Annotated[str, typer.Argument()], json_output: JsonOption = False) -> None:
+    """Probe the profile's server (about nine small requests) and store what it does; prints each finding."""
+    cfg = settings(ctx)
+    with exit_on_errors(), _db(ctx) as db:
+
+        async def read(fn: Any, *args: Any) -> Any:
+            with db.read() as conn:
+                return fn(conn, *args)
+
+        async def write(fn: Any, *args: Any) -> Any:
+            with db.write() as conn:
+                return fn(conn, *args)
+
+        cipher = load_cipher(cfg.secret_key.get_secret_value() if cfg.secret_key else None, cfg.home)
+        record = asyncio.run(probe_model(read, write, cipher, cfg, name, SystemClock().now()))
+    if json_output:
+        _echo(record)
+        return
+    report = record.probe or {}
+    console.print(f"probed model profile {name} ({report.get('requests', 0)} requests):", highlight=False)
+    for note in report.get("notes", []):
+        console.print(f"  {note}", highlight=False, markup=False)
+    for key in ("stream_usage", "cap_field", "output_mode", "max_concurrency", "context_window"):
+        value = getattr(record, key)
+        console.print(f"{key:<16} {'not known' if value is None else value}", highlight=False)
 
 
 @models_app.command("delete")

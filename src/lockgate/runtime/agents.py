@@ -47,7 +47,7 @@ def _turn(row: Any) -> TurnRecord:
     return TurnRecord(member=row.member, role=TurnRole(row.role), position=row.position, round=row.round,
                       messages=row.messages, output=row.output, input_tokens=row.input_tokens,
                       output_tokens=row.output_tokens, requests=row.requests, tool_calls=row.tool_calls,
-                      cost=row.cost, error=row.error)  # fmt: skip
+                      cost=row.cost, error=row.error, estimated=row.estimated)  # fmt: skip
 
 
 class StoreAgentServices:
@@ -148,7 +148,8 @@ class StoreAgentServices:
         values = {"run_id": command.run_id, "step_key": command.step, "node_id": command.node_id,
                   "attempt": command.attempt, "member": record.member, "number": record.index, "model": record.model,
                   "response": self._redactor.json(record.response), "input_tokens": record.input_tokens,
-                  "output_tokens": record.output_tokens, "cost": record.cost, "replayed": record.replayed}  # fmt: skip
+                  "output_tokens": record.output_tokens, "cost": record.cost, "replayed": record.replayed,
+                  "estimated": record.estimated}  # fmt: skip
 
         def write(conn: Connection) -> None:
             if reservation.id is not None:
@@ -191,7 +192,8 @@ class StoreAgentServices:
                   "messages": self._redactor.json(turn.messages), "output": self._redactor.json(turn.output),
                   "input_tokens": turn.input_tokens, "output_tokens": turn.output_tokens, "requests": turn.requests,
                   "tool_calls": turn.tool_calls, "cost": turn.cost,
-                  "error": self._redactor.text(turn.error) if turn.error is not None else None}  # fmt: skip
+                  "error": self._redactor.text(turn.error) if turn.error is not None else None,
+                  "estimated": turn.estimated}  # fmt: skip
         await self._write(store.add_turn, values, self._runtime.clock.now())
 
     def custom_model(self, profile: ModelProfileData) -> Model | None:  # noqa: ARG002 - the provider's model, always

@@ -7,23 +7,30 @@ a missing profile, credential or key is a definition error naming the setting), 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lockgate.errors import DefinitionError, NotFoundError, PermanentStepError
-from lockgate.handlers.agent.services import ModelProfileData, Provider
+import httpx
+
+from lockgate.errors import DefinitionError, InvalidInputError, NotFoundError, PermanentStepError, UnavailableError
+from lockgate.handlers.agent.services import CapField, ModelProfileData, Provider
+from lockgate.spec.agent import OutputMode
 from lockgate.spec.nodes import AgentNode
 from lockgate.store import credentials as credential_store
 from lockgate.store import profiles as profile_store
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from datetime import datetime
+
     from sqlalchemy import Connection
 
+    from lockgate.handlers.agent.findings import ProbeReport
     from lockgate.security.credentials import CredentialCipher
     from lockgate.settings import Settings
     from lockgate.spec.agent import TeamMember
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["ModelProblem", "model_credential", "model_problems", "resolve_model"]
+__all__ = ["ModelProblem", "model_credential", "model_problems", "probe_model", "resolve_model"]
 
 _ADD = "add one with `lockgate models add` or POST /api/v1/models"
 
@@ -32,9 +39,13 @@ class ModelProblem(Exception):  # noqa: N818 - a message on its way to a Definit
     pass
 
 
+_PROVIDERS = {p.value for p in Provider}
+
+
 def _env_profile(settings: Settings, spec: str) -> ModelProfileData:
+    # ``x:y`` names a provider only when x is one: ``llama3.2:3b`` is an Ollama model id, whole
     provider_name, sep, model_id = spec.partition(":")
-    if not sep:
+    if not sep or provider_name not in _PROVIDERS:
         provider_name, model_id = "", spec
     base_url = settings.openai_base_url
     if provider_name == "anthropic":
@@ -42,14 +53,11 @@ def _env_profile(settings: Settings, spec: str) -> ModelProfileData:
         if key is None:
             raise ModelProblem(f"LOCKGATE_MODEL is {spec!r} but ANTHROPIC_API_KEY is not set")
         provider, base_url = Provider.ANTHROPIC, None
-    elif provider_name in {"", "openai", "openai_compatible"}:
+    else:
         key = settings.openai_api_key
         provider = Provider.OPENAI_COMPATIBLE if base_url else Provider.OPENAI
         if provider is Provider.OPENAI and key is None:
             raise ModelProblem(f"LOCKGATE_MODEL is {spec!r} but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set")
-    else:
-        raise ModelProblem(f"LOCKGATE_MODEL {spec!r}: unknown provider {provider_name!r} "
-                           "(openai, anthropic, openai_compatible)")  # fmt: skip
     return ModelProfileData(
         name="default", provider=provider, model_id=model_id, base_url=base_url,
         api_key=key.get_secret_value() if key else None,
@@ -80,9 +88,14 @@ def _stored(conn: Connection, cipher: CredentialCipher | None, settings: Setting
             raise ModelProblem(f"model profile {record.name!r} (anthropic) names no credential and "
                                "ANTHROPIC_API_KEY is not set")  # fmt: skip
         key = secret.get_secret_value()
-    return ModelProfileData(name=record.name, provider=provider, model_id=record.model_id, base_url=record.base_url,
-                            api_key=key, temperature=record.temperature, max_tokens=record.max_tokens,
-                            input_price=record.input_price, output_price=record.output_price)  # fmt: skip
+    return ModelProfileData(
+        name=record.name, provider=provider, model_id=record.model_id, base_url=record.base_url, api_key=key,
+        temperature=record.temperature, max_tokens=record.max_tokens, input_price=record.input_price,
+        output_price=record.output_price, stream_usage=record.stream_usage,
+        cap_field=CapField(record.cap_field) if record.cap_field else None,
+        output_mode=OutputMode(record.output_mode) if record.output_mode else None,
+        max_concurrency=record.max_concurrency, context_window=record.context_window,
+    )  # fmt: skip
 
 
 def _lookup(
@@ -160,3 +173,42 @@ def model_problems(conn: Connection, settings: Settings, spec: PipelineSpec) -> 
         if isinstance(node, AgentNode):
             problems += _node_problems(conn, settings, node)
     return problems
+
+
+def _probed(report: ProbeReport, now: datetime) -> dict[str, object]:
+    return {
+        "stream_usage": report.stream_usage, "cap_field": report.cap_field, "output_mode": report.output_mode,
+        "max_concurrency": report.max_concurrency, "context_window": report.context_window,
+        "probe": report.model_dump(mode="json"), "probed_at": now,
+    }  # fmt: skip
+
+
+async def probe_model(
+    read: Callable[..., Awaitable[Any]],
+    write: Callable[..., Awaitable[Any]],
+    cipher: CredentialCipher,
+    settings: Settings,
+    name: str,
+    now: datetime,
+) -> profile_store.ModelProfileRecord:
+    """Probe a stored profile's server and store what it does (``read``/``write`` run a function on a connection).
+
+    Raises NotFoundError (no such profile), PermanentStepError('model_not_configured'), UnavailableError (the
+    server cannot be reached).
+    """
+    from lockgate.handlers.agent.probing import probe
+
+    await read(profile_store.get_model_profile, name)
+    try:
+        profile: ModelProfileData = await read(resolve_model, cipher, settings, name)
+    except PermanentStepError as exc:
+        raise InvalidInputError([f"model profile {name!r}: {exc.detail}"]) from None
+    try:
+        report = await probe(profile)
+    # unreachable, a base URL that is not one, or answers that are not OpenAI's shape: the server's fault
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnavailableError(f"model profile {name!r}: the server at {profile.base_url or 'OpenAI'} could not be "
+                               f"probed: {exc.__class__.__name__}: {exc}") from None  # fmt: skip
+    record: profile_store.ModelProfileRecord = await write(profile_store.update_model_profile, name,
+                                                           _probed(report, now), now)  # fmt: skip
+    return record

@@ -18,6 +18,7 @@ __all__ = [
     "BuiltinTool",
     "ContextArtifact",
     "McpServer",
+    "OutputMode",
     "TeamConfig",
     "TeamMember",
     "TeamMode",
@@ -50,6 +51,15 @@ class Budget(BaseModel):
         if self.max_cost is None and self.max_tokens is None and self.max_requests is None:
             raise ValueError("give at least one of max_cost, max_tokens, max_requests")
         return self
+
+
+class OutputMode(StrEnum):
+    """How a structured answer is asked for: servers honour some of these and ignore others."""
+
+    TOOL = "tool"  # an output tool the model must call (tool_choice: required)
+    NAMED_TOOL = "named_tool"  # the output tool named in tool_choice (servers that ignore required: llama.cpp)
+    NATIVE = "native"  # response_format: json_schema (the server constrains the answer)
+    PROMPTED = "prompted"  # the schema in the instructions, the answer parsed from text
 
 
 class BuiltinTool(StrEnum):
@@ -159,6 +169,7 @@ class AgentConfig(BaseModel):
         prompt: the task (a template over the step's inputs).
         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
+        output_mode: how the schema is asked for (tool, named_tool, native, prompted); default: the profile's.
         tools: built-in tools the agent may call.
         mcp_servers: MCP servers whose tools the agent may call.
         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).
@@ -175,6 +186,9 @@ class AgentConfig(BaseModel):
     prompt: Template
     output_schema: dict[str, JsonValue] | None = None
     output_retries: Annotated[int, Field(ge=0, le=10), JSON_INTEGER] = 2
+    output_mode: OutputMode | None = Field(
+        default=None, description="how output_schema is asked for; default: what the model profile found works"
+    )
     temperature: StrictFloat | None = Field(default=None, ge=0, le=2)
     max_tokens: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = None
     tools: list[BuiltinTool] = Field(default_factory=list)

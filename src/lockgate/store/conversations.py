@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, case, delete, func, or_, select
 
+from lockgate.store.budget_tables import budget_holds, run_options
 from lockgate.store.ids import new_id
-from lockgate.store.tables import (
-    agent_exchanges,
-    agent_turns,
-    attempts,
-    budget_holds,
-    pipelines,
-    run_options,
-    runs,
-    steps,
-)
+from lockgate.store.tables import agent_exchanges, agent_turns, attempts, pipelines, runs, steps
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -105,6 +97,9 @@ _SUMS = (
 )
 
 
+_ESTIMATED = func.coalesce(func.sum(case((agent_exchanges.c.estimated, 1), else_=0)), 0).label("estimated")
+
+
 def spent(conn: Connection, run_id: str, node_id: str | None = None) -> Totals:
     """What the run's (or one node's) model requests cost; replayed answers cost nothing."""
     stmt = select(*_SUMS).where(agent_exchanges.c.run_id == run_id, agent_exchanges.c.replayed.is_(False))
@@ -179,8 +174,8 @@ def latest_turns_before(conn: Connection, run_id: str, step_key: str, attempt: i
 def step_totals(conn: Connection, run_id: str) -> list[Row[Any]]:
     """Per step and attempt: tokens, requests and cost (what the run spent, attempt by attempt)."""
     stmt = (
-        select(agent_exchanges.c.step_key, agent_exchanges.c.node_id, agent_exchanges.c.attempt, *_SUMS,
-               func.sum(case((agent_exchanges.c.replayed, 1), else_=0)).label("replayed"))
+        select(agent_exchanges.c.step_key, agent_exchanges.c.node_id, agent_exchanges.c.attempt, _ESTIMATED,
+               func.sum(case((agent_exchanges.c.replayed, 1), else_=0)).label("replayed"), *_SUMS)
         .where(agent_exchanges.c.run_id == run_id)
         .group_by(agent_exchanges.c.step_key, agent_exchanges.c.node_id, agent_exchanges.c.attempt)
         .order_by(agent_exchanges.c.step_key, agent_exchanges.c.attempt)
@@ -192,7 +187,7 @@ def usage_breakdown(conn: Connection, run_id: str) -> list[Row[Any]]:
     """Per step, member, model and whether replayed: tokens, requests and cost (every attempt together)."""
     ex = agent_exchanges.c
     stmt = (
-        select(ex.step_key, ex.node_id, ex.member, ex.model, ex.replayed, *_SUMS)
+        select(ex.step_key, ex.node_id, ex.member, ex.model, ex.replayed, _ESTIMATED, *_SUMS)
         .where(ex.run_id == run_id)
         .group_by(ex.step_key, ex.node_id, ex.member, ex.model, ex.replayed)
         .order_by(ex.step_key, ex.member, ex.model)
@@ -203,7 +198,7 @@ def usage_breakdown(conn: Connection, run_id: str) -> list[Row[Any]]:
 def pipeline_totals(conn: Connection, pipeline: str) -> list[Row[Any]]:
     """Per run of a pipeline: its number and what its agents spent (replayed answers excluded)."""
     stmt = (
-        select(runs.c.id, runs.c.number, *_SUMS)
+        select(runs.c.id, runs.c.number, _ESTIMATED, *_SUMS)
         .select_from(agent_exchanges.join(runs, runs.c.id == agent_exchanges.c.run_id)
                      .join(pipelines, pipelines.c.id == runs.c.pipeline_id))
         .where(pipelines.c.name == pipeline, agent_exchanges.c.replayed.is_(False))

@@ -1,4 +1,4 @@
-"""Model profiles (provider, model id, endpoint, credential name, defaults, prices) and agent profiles."""
+"""Model profiles (provider, model id, endpoint, credential, defaults, prices, what the server does), agent profiles."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ class ModelProfileRecord:
     input_price: float
     output_price: float
     description: str | None
+    stream_usage: bool | None
+    cap_field: str | None
+    output_mode: str | None
+    max_concurrency: int | None
+    context_window: int | None
+    probe: dict[str, Any] | None
+    probed_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -32,7 +32,6 @@ __all__ = [
     "artifact_moves",
     "artifacts",
     "attempts",
-    "budget_holds",
     "events",
     "human_interactions",
     "human_task_assignees",
@@ -43,7 +42,6 @@ __all__ = [
     "pipeline_versions",
     "pipelines",
     "rollbacks",
-    "run_options",
     "runs",
     "schedule_firings",
     "schedules",
@@ -414,6 +412,14 @@ model_profiles = Table(
     Column("input_price", Float, nullable=False),  # US dollars per million tokens
     Column("output_price", Float, nullable=False),
     Column("description", Text),
+    # what the server does (probed by `lockgate models test`, or set by hand); null: not known
+    Column("stream_usage", Boolean),  # reports usage in streams
+    Column("cap_field", String(32)),  # the output-cap field it honours: max_completion_tokens | max_tokens | none
+    Column("output_mode", String(16)),  # structured output that works: tool | native | prompted
+    Column("max_concurrency", Integer),  # requests it serves at once; more wait in a queue
+    Column("context_window", Integer),  # tokens, prompt and answer together
+    Column("probe", JSON),  # the last probe's findings, as reported
+    _ts("probed_at"),
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
 )
@@ -430,15 +436,6 @@ agent_profiles = Table(
     Column("tools", JSON),  # built-in tool names; null: the node's tools
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
-)
-
-run_options = Table(
-    "run_options",
-    metadata,
-    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
-    Column("budget", JSON),  # the run's budget: {max_cost, max_tokens, max_requests}
-    Column("replay_from", String(32)),  # a run whose recorded model responses answer this run's agent steps
-    Column("replay_steps", JSON),  # node ids replayed; null: every agent step
 )
 
 agent_turns = Table(
@@ -460,6 +457,7 @@ agent_turns = Table(
     Column("tool_calls", Integer, nullable=False),
     Column("cost", Float, nullable=False),
     Column("error", Text),
+    Column("estimated", Boolean, nullable=False, default=False, server_default=false()),  # some usage estimated
     _ts("created_at", nullable=False),
     Index("ix_agent_turns_step", "run_id", "step_key", "attempt"),
 )
@@ -480,20 +478,8 @@ agent_exchanges = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("cost", Float, nullable=False),
     Column("replayed", Boolean, nullable=False),
+    Column("estimated", Boolean, nullable=False, default=False, server_default=false()),  # usage not reported
     _ts("created_at", nullable=False),
     Index("ix_agent_exchanges_step", "run_id", "step_key", "attempt", "member", "number"),
     Index("ix_agent_exchanges_node", "run_id", "node_id"),
-)
-
-budget_holds = Table(
-    "budget_holds",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
-    Column("step_key", String(200), nullable=False),
-    Column("node_id", String(63), nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("tokens", Integer, nullable=False),
-    Column("cost", Float, nullable=False),
-    _ts("created_at", nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lockgate.settings import Settings
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests against a real model server run only when ``make test-real-llm`` provides one."""
+    if os.environ.get("LOCKGATE_REAL_LLM_PYTHON"):
+        return
+    dropped = [item for item in items if item.get_closest_marker("real_llm") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item.get_closest_marker("real_llm") is None]
+
 
 PRICES = {"input_price": 1.0, "output_price": 2.0}  # US$ per million tokens: 10 in + 5 out = $0.00002 a request
 

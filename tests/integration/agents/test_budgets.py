@@ -12,8 +12,9 @@ from tests.openai_server import Reply, ToolCall, chat_server
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store.budget_tables import budget_holds
 from lockgate.store.conversations import RunOptions
-from lockgate.store.tables import agent_exchanges, budget_holds
+from lockgate.store.tables import agent_exchanges
 
 if TYPE_CHECKING:
     from lockgate.settings import Settings

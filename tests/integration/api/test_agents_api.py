@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from tests.integration.api.test_runs import TERMINAL, wait_for
-from tests.openai_server import Reply, ToolCall, chat_server, last_user_text, tool_results
+from tests.openai_server import MODES, Reply, ToolCall, chat_server, last_user_text, model_like, tool_results
 
 from lockgate.security.api_keys import Role
 
@@ -57,6 +57,43 @@ def test_model_profiles_are_managed_and_never_show_a_credential_value(admin: htt
         assert viewer.post(f"{API}/models", json={**body, "name": "other"}).status_code == 403
     assert admin.delete(f"{API}/models/local").status_code == 204
     assert admin.get(f"{API}/models/local").status_code == 404
+
+
+def test_a_model_profile_is_probed_by_an_admin_and_its_findings_drive_agent_steps(
+    admin: httpx.Client, server: Server
+) -> None:
+    with chat_server(model_like, MODES["llama"]) as llm:
+        model = {"name": "local", "provider": "openai_compatible", "model_id": "m", "base_url": llm.base_url}
+        assert admin.post(f"{API}/models", json=model).status_code == 201
+        with server.client(Role.EDITOR) as editor:
+            assert editor.post(f"{API}/models/local/test").status_code == 403
+        assert admin.post(f"{API}/models/nowhere/test").status_code == 404
+        probed = admin.post(f"{API}/models/local/test")
+        assert probed.status_code == 200, probed.text
+        profile = probed.json()
+        assert (profile["stream_usage"], profile["cap_field"], profile["output_mode"], profile["max_concurrency"]) == (
+            False, "max_tokens", "named_tool", 1)  # fmt: skip
+        assert profile["probe"]["requests"] == llm.count and profile["probe"]["tool_choice_named"] is True
+        assert admin.post(f"{API}/pipelines", json=_pipeline()).status_code == 201
+        run = admin.post(f"{API}/pipelines/review/runs", json={"input": {"doc": "the plan"}}).json()
+        assert wait_for(admin, run["id"], TERMINAL)["status"] == "succeeded"
+    costs = admin.get(f"{API}/runs/review/v1/costs").json()["totals"]
+    assert costs["estimated"] == costs["requests"] >= 1 and costs["output_tokens"] > 0
+    [attempt] = admin.get(f"{API}/runs/review/v1/steps/check/conversation").json()["attempts"]
+    assert attempt["turns"][0]["estimated"] is True and attempt["totals"]["estimated"] == 1
+    bad = admin.patch(f"{API}/models/local", json={"cap_field": "max_length", "max_concurrency": 0})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"body.cap_field", "body.max_concurrency"}
+
+
+def test_an_unreachable_model_server_is_a_503_naming_it(admin: httpx.Client) -> None:
+    model = {"name": "gone", "provider": "openai_compatible", "model_id": "m", "base_url": "http://127.0.0.1:9/v1"}
+    assert admin.post(f"{API}/models", json=model).status_code == 201
+    probed = admin.post(f"{API}/models/gone/test")
+    assert probed.status_code == 503 and "http://127.0.0.1:9/v1 could not be probed" in probed.text
+    assert admin.patch(f"{API}/models/gone", json={"base_url": "http://[::1"}).status_code == 200
+    probed = admin.post(f"{API}/models/gone/test")
+    assert probed.status_code == 503 and "InvalidURL" in probed.text
 
 
 def test_validation_and_run_creation_name_the_missing_model(admin: httpx.Client) -> None:
@@ -117,7 +154,7 @@ def test_an_agent_run_shows_its_conversation_costs_and_replays(admin: httpx.Clie
     assert kinds == ["user-prompt", "tool-call", "tool-return", "text"]
     costs = admin.get(f"{API}/runs/review/v1/costs").json()
     assert costs["totals"] == {"input_tokens": 110, "output_tokens": 25, "requests": 2, "replayed": 0,
-                               "cost": costs["totals"]["cost"]}  # fmt: skip
+                               "estimated": 0, "cost": costs["totals"]["cost"]}  # fmt: skip
     assert abs(costs["totals"]["cost"] - (110 * 1.0 + 25 * 2.0) / 1e6) < 1e-12
     assert costs["steps"][0]["attempts"][0]["attempt"] == 1
     replayed = admin.get(f"{API}/runs/review/v2/costs").json()["totals"]

@@ -39,8 +39,9 @@ _CHECKS = (
     "valid_data_is_refused_for_stored_data_only",  # fuzz_hooks.py
 )
 _HERE = Path(__file__).parent
-# Streams never end by design; revoking keys or disabling users would lock the fuzzer out of the rest.
-_EXCLUDED = r"(/stream$|/ws$|^/api/v1/keys/\{key_id\}$|^/api/v1/users/\{name\}$)"
+# Streams never end by design; revoking keys or disabling users would lock the fuzzer out of the rest; probing
+# a model profile's server would send requests to whatever base URL the fuzzer gave it.
+_EXCLUDED = r"(/stream$|/ws$|^/api/v1/keys/\{key_id\}$|^/api/v1/users/\{name\}$|^/api/v1/models/\{name\}/test$)"
 
 _PIPELINE = """
 name: fuzzed

@@ -17,6 +17,7 @@ from lockgate.errors import PermanentStepError
 from lockgate.handlers.agent.budgets import Spend, admit
 from lockgate.handlers.agent.services import (
     AgentProfileData,
+    CapField,
     ExchangeRecord,
     ModelProfileData,
     Provider,
@@ -27,8 +28,9 @@ from lockgate.spec.agent import Budget
 
 __all__ = ["PROFILE", "MemoryAgentServices"]
 
+# a test model honours the output cap it is sent (a profile that does not say so is streamed, to be cut)
 PROFILE = ModelProfileData(name="test", provider=Provider.OPENAI_COMPATIBLE, model_id="test-model",
-                           input_price=1.0, output_price=2.0)  # fmt: skip
+                           input_price=1.0, output_price=2.0, cap_field=CapField.MAX_COMPLETION_TOKENS)  # fmt: skip
 
 
 @dataclass

@@ -1067,6 +1067,26 @@ export interface paths {
         patch: operations["update_model_api_v1_models__name__patch"];
         trace?: never;
     };
+    "/api/v1/models/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Probe the model's server and store what it does
+         * @description About nine small requests: usage in streams, the output-cap field, tool_choice, json_schema, concurrency.
+         */
+        post: operations["test_model_api_v1_models__name__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agent-profiles": {
         parameters: {
             query?: never;
@@ -1399,6 +1419,12 @@ export interface components {
              * @default 0
              */
             cost?: number;
+            /**
+             * Estimated
+             * @description requests whose server reported no usage: their tokens were counted locally (turns, in a conversation's totals)
+             * @default 0
+             */
+            estimated?: number;
             /** Attempt */
             attempt: number;
         };
@@ -1468,6 +1494,12 @@ export interface components {
          * @enum {string}
          */
         BuiltinTool: "http_get" | "http_post" | "read_artifact" | "write_artifact" | "run_python";
+        /**
+         * CapField
+         * @description The request field a server honours as the output cap.
+         * @enum {string}
+         */
+        CapField: "max_completion_tokens" | "max_tokens" | "none";
         /** CostTotals */
         CostTotals: {
             /**
@@ -1498,6 +1530,12 @@ export interface components {
              * @default 0
              */
             cost?: number;
+            /**
+             * Estimated
+             * @description requests whose server reported no usage: their tokens were counted locally (turns, in a conversation's totals)
+             * @default 0
+             */
+            estimated?: number;
         };
         /** CredentialCreate */
         CredentialCreate: {
@@ -1903,6 +1941,25 @@ export interface components {
          */
         ModelProfileCreate: {
             /**
+             * Stream Usage
+             * @description streams carry usage (else it is estimated)
+             */
+            stream_usage?: boolean | null;
+            /** @description the output-cap field the server honours (none: Lockgate cuts the stream) */
+            cap_field?: components["schemas"]["CapField"] | null;
+            /** @description structured output that works: tool, named_tool, native (json_schema) or prompted */
+            output_mode?: components["schemas"]["OutputMode"] | null;
+            /**
+             * Max Concurrency
+             * @description requests the server serves at once; more wait in a queue
+             */
+            max_concurrency?: number | null;
+            /**
+             * Context Window
+             * @description tokens, prompt and answer
+             */
+            context_window?: number | null;
+            /**
              * Name
              * @description lowercase slug: letters, digits, _ and -
              */
@@ -1970,6 +2027,18 @@ export interface components {
             output_price: number;
             /** Description */
             description: string | null;
+            /** Stream Usage */
+            stream_usage: boolean | null;
+            cap_field: components["schemas"]["CapField"] | null;
+            output_mode: components["schemas"]["OutputMode"] | null;
+            /** Max Concurrency */
+            max_concurrency: number | null;
+            /** Context Window */
+            context_window: number | null;
+            /** @description what the last probe found, with what it saw */
+            probe: components["schemas"]["ProbeReport"] | null;
+            /** Probed At */
+            probed_at: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1986,6 +2055,25 @@ export interface components {
          * @description Fields to change; absent fields stay as they are (send null to clear an optional one).
          */
         ModelProfileUpdate: {
+            /**
+             * Stream Usage
+             * @description streams carry usage (else it is estimated)
+             */
+            stream_usage?: boolean | null;
+            /** @description the output-cap field the server honours (none: Lockgate cuts the stream) */
+            cap_field?: components["schemas"]["CapField"] | null;
+            /** @description structured output that works: tool, named_tool, native (json_schema) or prompted */
+            output_mode?: components["schemas"]["OutputMode"] | null;
+            /**
+             * Max Concurrency
+             * @description requests the server serves at once; more wait in a queue
+             */
+            max_concurrency?: number | null;
+            /**
+             * Context Window
+             * @description tokens, prompt and answer
+             */
+            context_window?: number | null;
             provider?: components["schemas"]["Provider"];
             /** Model Id */
             model_id?: string;
@@ -2042,6 +2130,12 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
         };
+        /**
+         * OutputMode
+         * @description How a structured answer is asked for: servers honour some of these and ignore others.
+         * @enum {string}
+         */
+        OutputMode: "tool" | "named_tool" | "native" | "prompted";
         /** PipelineCostRead */
         PipelineCostRead: {
             /** Pipeline */
@@ -2182,6 +2276,63 @@ export interface components {
             created?: boolean;
         };
         /**
+         * ProbeReport
+         * @description What the server did; None: not found out (the server failed, or the provider is not probed).
+         */
+        ProbeReport: {
+            /**
+             * Stream Usage
+             * @description a stream asked for usage ends with it
+             */
+            stream_usage?: boolean | null;
+            /**
+             * Max Completion Tokens
+             * @description honours max_completion_tokens
+             */
+            max_completion_tokens?: boolean | null;
+            /**
+             * Max Tokens
+             * @description honours max_tokens
+             */
+            max_tokens?: boolean | null;
+            /**
+             * Tool Choice Required
+             * @description honours tool_choice: required
+             */
+            tool_choice_required?: boolean | null;
+            /**
+             * Tool Choice Named
+             * @description honours a tool_choice naming a tool
+             */
+            tool_choice_named?: boolean | null;
+            /**
+             * Json Schema
+             * @description honours response_format: json_schema
+             */
+            json_schema?: boolean | null;
+            /**
+             * Max Concurrency
+             * @description 1: serves one request at a time
+             */
+            max_concurrency?: number | null;
+            /**
+             * Context Window
+             * @description tokens, if the server says
+             */
+            context_window?: number | null;
+            /**
+             * Requests
+             * @description requests the probe sent
+             * @default 0
+             */
+            requests?: number;
+            /**
+             * Notes
+             * @description what the probe saw, one line a finding
+             */
+            notes?: string[];
+        };
+        /**
          * Provider
          * @enum {string}
          */
@@ -2307,6 +2458,12 @@ export interface components {
              * @default 0
              */
             cost?: number;
+            /**
+             * Estimated
+             * @description requests whose server reported no usage: their tokens were counted locally (turns, in a conversation's totals)
+             * @default 0
+             */
+            estimated?: number;
             /** Run Id */
             run_id: string;
             /** Number */
@@ -3016,6 +3173,12 @@ export interface components {
             /** Error */
             error?: string | null;
             /**
+             * Estimated
+             * @description some of its usage was counted locally (not reported)
+             * @default false
+             */
+            estimated?: boolean;
+            /**
              * Created At
              * Format: date-time
              */
@@ -3171,6 +3334,7 @@ export interface components {
          *         prompt: the task (a template over the step's inputs).
          *         output_schema: a JSON Schema (an object) the answer must satisfy; without it the answer is text.
          *         output_retries: how often an answer that does not satisfy the schema is sent back, within the attempt.
+         *         output_mode: how the schema is asked for (tool, named_tool, native, prompted); default: the profile's.
          *         tools: built-in tools the agent may call.
          *         mcp_servers: MCP servers whose tools the agent may call.
          *         max_tool_calls: tool calls allowed in one attempt (each member of a team counts on its own).
@@ -3195,6 +3359,8 @@ export interface components {
              * @default 2
              */
             output_retries?: number;
+            /** @description how output_schema is asked for; default: what the model profile found works */
+            output_mode?: components["schemas"]["OutputMode"] | null;
             /** Temperature */
             temperature?: number | null;
             /** Max Tokens */
@@ -8995,6 +9161,73 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    test_model_api_v1_models__name__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelProfileRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such profile */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the server could not be reached */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -38,7 +38,7 @@ def _turn(row: Row[Any]) -> TurnRead:
     return TurnRead(position=row.position, member=row.member, role=row.role, round=row.round, messages=row.messages,
                     output=row.output, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
                     requests=row.requests, tool_calls=row.tool_calls, cost=row.cost, error=row.error,
-                    created_at=row.created_at)  # fmt: skip
+                    estimated=row.estimated, created_at=row.created_at)  # fmt: skip
 
 
 def _sum(turns: list[TurnRead]) -> CostTotals:
@@ -47,6 +47,7 @@ def _sum(turns: list[TurnRead]) -> CostTotals:
         output_tokens=sum(t.output_tokens for t in turns),
         requests=sum(t.requests for t in turns),
         cost=sum(t.cost for t in turns),
+        estimated=sum(1 for t in turns if t.estimated),
     )
 
 
@@ -75,7 +76,7 @@ async def get_conversation(
 
 def _totals(row: Any, replayed: int = 0) -> dict[str, Any]:
     return {"input_tokens": int(row[-4]), "output_tokens": int(row[-3]), "requests": int(row[-2]),
-            "cost": float(row[-1]), "replayed": replayed}  # fmt: skip
+            "cost": float(row[-1]), "replayed": replayed, "estimated": int(row.estimated)}  # fmt: skip
 
 
 def run_costs(conn: Connection, ref: str) -> RunCostRead:
@@ -83,7 +84,7 @@ def run_costs(conn: Connection, ref: str) -> RunCostRead:
     head = find_run(conn, ref)
     steps: dict[str, StepCostRead] = {}
     for row in store.step_totals(conn, head.id):
-        cost = AttemptCostRead(attempt=row.attempt, **_totals(row[:-1], int(row.replayed or 0)))
+        cost = AttemptCostRead(attempt=row.attempt, **_totals(row, int(row.replayed or 0)))
         previous = steps.get(row.step_key)
         attempts = [*(previous.attempts if previous else []), cost]
         totals = CostTotals(**{k: sum(getattr(a, k) for a in attempts) for k in CostTotals.model_fields})

@@ -20,6 +20,7 @@ from lockgate.api.schemas.models import (
     ModelProfileRead,
     ModelProfileUpdate,
 )
+from lockgate.runtime.models import probe_model
 from lockgate.store import profiles as store
 
 __all__ = ["router"]
@@ -57,6 +58,18 @@ async def get_model(_: Viewer, name: str, store_: StoreDep) -> ModelProfileRead:
 async def update_model(_: Admin, name: str, body: ModelProfileUpdate, store_: StoreDep) -> ModelProfileRead:
     values = body.model_dump(mode="json", exclude_unset=True)
     return _model(await store_.write(store.update_model_profile, name, values, store_.runtime.clock.now()))
+
+
+@router.post(
+    "/models/{name}/test",
+    summary="Probe the model's server and store what it does",
+    responses={**_NOT_FOUND, 503: {"description": "the server could not be reached"}},
+)
+async def test_model(_: Admin, name: str, store_: StoreDep) -> ModelProfileRead:
+    """About nine small requests: usage in streams, the output-cap field, tool_choice, json_schema, concurrency."""
+    runtime = store_.runtime
+    record = await probe_model(store_.read, store_.write, runtime.cipher, runtime.settings, name, runtime.clock.now())
+    return _model(record)
 
 
 @router.delete("/models/{name}", status_code=204, summary="Delete a model profile", responses=_NOT_FOUND)

@@ -32,6 +32,11 @@ class CostTotals(BaseModel):
     requests: int = Field(default=0, description="model requests (replayed answers included)")
     replayed: int = Field(default=0, description="requests answered from a recording (free)")
     cost: float = Field(default=0.0, description="US dollars, at the model profiles' prices when they were made")
+    estimated: int = Field(
+        default=0,
+        description="requests whose server reported no usage: their tokens were counted locally (turns, in a "
+        "conversation's totals)",
+    )
 
 
 class TurnRead(BaseModel):
@@ -51,6 +56,7 @@ class TurnRead(BaseModel):
     tool_calls: int
     cost: float
     error: str | None = None
+    estimated: bool = Field(default=False, description="some of its usage was counted locally (not reported)")
     created_at: datetime
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, model_validator
 
-from lockgate.handlers.agent.services import Provider
-from lockgate.spec.agent import BuiltinTool
+from lockgate.handlers.agent.findings import ProbeReport
+from lockgate.handlers.agent.services import CapField, Provider
+from lockgate.spec.agent import BuiltinTool, OutputMode
 from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
@@ -18,13 +19,36 @@ __all__ = [
     "ModelProfileCreate",
     "ModelProfileRead",
     "ModelProfileUpdate",
+    "ServerBehaviour",
 ]
 
 _IN = ConfigDict(frozen=True, extra="forbid")
 _Price = Field(default=0.0, ge=0, description="US dollars per million tokens")
 
 
-class ModelProfileCreate(BaseModel):
+class ServerBehaviour(BaseModel):
+    """What the model's server does: found by ``lockgate models test`` (POST /models/{name}/test) or set by hand.
+
+    Null: not known (OpenAI's behaviour is assumed).
+    """
+
+    model_config = _IN
+    stream_usage: StrictBool | None = Field(default=None, description="streams carry usage (else it is estimated)")
+    cap_field: CapField | None = Field(
+        default=None, description="the output-cap field the server honours (none: Lockgate cuts the stream)"
+    )
+    output_mode: OutputMode | None = Field(
+        default=None, description="structured output that works: tool, named_tool, native (json_schema) or prompted"
+    )
+    max_concurrency: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = Field(
+        default=None, description="requests the server serves at once; more wait in a queue"
+    )
+    context_window: Annotated[int, Field(ge=1, le=100_000_000), JSON_INTEGER] | None = Field(
+        default=None, description="tokens, prompt and answer"
+    )
+
+
+class ModelProfileCreate(ServerBehaviour):
     """A model agents may name in ``config.model``; its API key lives in a credential, never here."""
 
     model_config = _IN
@@ -53,7 +77,7 @@ def _required_not_null(schema: dict[str, Any]) -> None:
         field.update(kept)
 
 
-class ModelProfileUpdate(BaseModel):
+class ModelProfileUpdate(ServerBehaviour):
     """Fields to change; absent fields stay as they are (send null to clear an optional one)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_required_not_null)
@@ -90,6 +114,13 @@ class ModelProfileRead(BaseModel):
     input_price: float
     output_price: float
     description: str | None
+    stream_usage: bool | None
+    cap_field: CapField | None
+    output_mode: OutputMode | None
+    max_concurrency: int | None
+    context_window: int | None
+    probe: ProbeReport | None = Field(description="what the last probe found, with what it saw")
+    probed_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import JsonValue
 from pydantic_ai import Agent, capture_run_messages
-from pydantic_ai.exceptions import (
-    ModelAPIError,
-    ModelHTTPError,
-    UnexpectedModelBehavior,
-    UsageLimitExceeded,
-    UserError,
-)
 from pydantic_ai.messages import (
     ModelMessage,
     ModelMessagesTypeAdapter,
@@ -26,14 +20,14 @@ from pydantic_ai.messages import (
 from pydantic_ai.toolsets import AbstractToolset, CombinedToolset, FunctionToolset
 from pydantic_ai.usage import UsageLimits
 
-from lockgate.errors import PermanentStepError, RetryableStepError, StepError
+from lockgate.handlers.agent.failures import step_error
 from lockgate.handlers.agent.modeling import LedgerModel, MemberLedger, provider_model
 from lockgate.handlers.agent.prompting import output_type, schema_validator
 from lockgate.handlers.agent.replaying import RecordedTools, recorded_answers
-from lockgate.handlers.agent.services import TurnRecord, TurnRole, cost_of
+from lockgate.handlers.agent.services import CapField, Provider, TurnRecord, TurnRole, cost_of
 from lockgate.handlers.agent.tools import builtin_tools, mcp_toolsets
 from lockgate.handlers.context import HandlerContext
-from lockgate.spec.agent import AgentConfig, BuiltinTool
+from lockgate.spec.agent import AgentConfig, BuiltinTool, OutputMode
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -76,24 +70,6 @@ def _dump(messages: list[ModelMessage]) -> JsonValue:
     return dumped
 
 
-def step_error(exc: Exception, member: str) -> StepError:
-    """pydantic-ai's failures as step errors: the provider's outages may be retried, the rest may not."""
-    who = f"agent {member!r}"
-    if isinstance(exc, StepError):
-        return exc
-    if isinstance(exc, UsageLimitExceeded):
-        return PermanentStepError("tool_call_limit", f"{who}: {exc.message} (config.max_tool_calls)")
-    if isinstance(exc, ModelHTTPError) and exc.status_code != 429 and exc.status_code < 500:
-        return PermanentStepError("model_error", f"{who}: the model server refused the request: {exc.message}")
-    if isinstance(exc, ModelAPIError):
-        return RetryableStepError("model_unavailable", f"{who}: the model server failed: {exc.message}")
-    if isinstance(exc, UnexpectedModelBehavior):
-        return PermanentStepError("invalid_output", f"{who}: {exc.message}")
-    if isinstance(exc, UserError):
-        return PermanentStepError("agent_error", f"{who}: {exc}")
-    raise exc
-
-
 @dataclass
 class Conversation:
     """Turns of one attempt, numbered in the order they start; each member keeps one ledger across its turns."""
@@ -115,15 +91,20 @@ class Conversation:
             self._ledgers[spec.member] = ledger
         return ledger
 
+    def _output_mode(self, profile: ModelProfileData) -> OutputMode:
+        """The node's choice, else what the model profile found works, else an output tool (OpenAI's way)."""
+        return self.config.output_mode or profile.output_mode or OutputMode.TOOL
+
     def _agent(self, spec: TurnSpec, ledger: MemberLedger) -> Agent[None, Any]:
-        model = self.ctx.agent.custom_model(ledger.profile) or provider_model(ledger.profile)
+        mode = self._output_mode(ledger.profile)
+        model = self.ctx.agent.custom_model(ledger.profile) or provider_model(ledger.profile, mode)
         toolsets: list[AbstractToolset[None]] = [FunctionToolset(builtin_tools(self.ctx, self.config, spec.tools))]
         if spec.mcp:
             toolsets += mcp_toolsets(self.ctx, self.config)
         if ledger.recording is not None:  # a replay: tools with effects answer from the recording
             toolsets = [RecordedTools(CombinedToolset(toolsets), answers=ledger.current_answers, member=spec.member)]
         agent: Agent[None, Any] = Agent(
-            LedgerModel(model, ledger), output_type=output_type(spec.schema), instructions=spec.instructions,
+            LedgerModel(model, ledger), output_type=output_type(spec.schema, mode), instructions=spec.instructions,
             toolsets=toolsets,
             retries={"output": self.config.output_retries, "tools": 2}, name=spec.member,
         )  # fmt: skip
@@ -142,17 +123,26 @@ class Conversation:
             settings["max_tokens"] = max_tokens
         return settings
 
-    def _stream_handler(self, member: str) -> Any:
-        publish = self.ctx.agent.publish
+    def _stream_handler(self, member: str, profile: ModelProfileData) -> Any:
+        publish = self.ctx.agent.publish if self.config.stream else None
 
         async def handle(_ctx: RunContext[None], events: AsyncIterable[AgentStreamEvent]) -> None:
             async for event in events:
+                if publish is None:
+                    continue
                 if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart) and event.part.content:
                     publish(member, event.part.content)
                 elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
                     publish(member, event.delta.content_delta)
 
-        return handle if self.config.stream else None
+        # an OpenAI-compatible server's answer is streamed all the same: only a stream can be cut at the cap
+        # (budgets rely on it, and a profile may be wrong about its server); Anthropic's API enforces max_tokens,
+        # and a test double is streamed only when asked to
+        if self.config.stream or profile.provider is Provider.ANTHROPIC:
+            return handle if self.config.stream else None
+        double = self.ctx.agent.custom_model(profile) is not None
+        honoured = profile.cap_field in {CapField.MAX_COMPLETION_TOKENS, CapField.MAX_TOKENS}
+        return None if double and honoured else handle
 
     async def turn(self, spec: TurnSpec, prompt: str, history: list[ModelMessage] | None = None,
                    round_: int = 0) -> Turn:  # fmt: skip
@@ -160,7 +150,7 @@ class Conversation:
         position = next(self._positions)
         ledger = await self._ledger(spec)
         agent = self._agent(spec, ledger)
-        before = (ledger.spent_in, ledger.spent_out, ledger.count)
+        before = (ledger.spent_in, ledger.spent_out, ledger.count, ledger.estimated)
         limits = UsageLimits(request_limit=None, tool_calls_limit=self.config.max_tool_calls)
         # ``async with agent``: the provider's own HTTP client is closed when the turn ends, not left to the GC
         with capture_run_messages() as captured:
@@ -171,12 +161,16 @@ class Conversation:
                         message_history=history,
                         model_settings=cast("ModelSettings", self._settings(spec, ledger.profile)),
                         usage_limits=limits,
-                        event_stream_handler=self._stream_handler(spec.member),
+                        event_stream_handler=self._stream_handler(spec.member, ledger.profile),
                     )
             except Exception as exc:
-                error = step_error(exc, spec.member)
+                error = step_error(exc, ledger, captured)
                 await self._save(spec, position, round_, captured, None, ledger, before, 0, error.detail)
                 raise error from exc
+            except asyncio.CancelledError:  # a sibling failed: the turn is recorded with what it spent
+                await asyncio.shield(self._save(spec, position, round_, captured, None, ledger, before, 0,
+                                                "cancelled: another member's turn failed"))  # fmt: skip
+                raise
         messages = result.all_messages()
         output: JsonValue = result.output
         await self._save(spec, position, round_, messages, output, ledger, before, result.usage.tool_calls, None)
@@ -190,7 +184,7 @@ class Conversation:
         messages: list[ModelMessage],
         output: JsonValue,
         ledger: MemberLedger,
-        before: tuple[int, int, int],
+        before: tuple[int, int, int, int],
         tool_calls: int,
         error: str | None,
     ) -> None:
@@ -199,4 +193,5 @@ class Conversation:
             member=spec.member, role=spec.role, position=position, round=round_, messages=_dump(messages),
             output=output, input_tokens=tokens_in, output_tokens=tokens_out, requests=ledger.count - before[2],
             tool_calls=tool_calls, cost=cost_of(ledger.profile, tokens_in, tokens_out), error=error,
+            estimated=ledger.estimated > before[3],
         ))  # fmt: skip

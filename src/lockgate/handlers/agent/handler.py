@@ -7,7 +7,6 @@ feedback as a user message, with its whole history.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from pydantic_ai.messages import ModelRequest
 from lockgate.handlers.agent.conversation import Conversation, TurnSpec, load_messages
 from lockgate.handlers.agent.prompting import as_text, context_block, revision_prompt
 from lockgate.handlers.agent.services import TurnRecord, TurnRole
-from lockgate.handlers.agent.team import CHAIR, JUDGE, Team, member_spec
+from lockgate.handlers.agent.team import CHAIR, JUDGE, Team, member_spec, together
 from lockgate.handlers.context import HandlerContext, StepResult
 from lockgate.spec.agent import AgentConfig, TeamMember, TeamMode
 
@@ -83,7 +82,7 @@ async def _continue(conversation: Conversation, config: AgentConfig, finalists: 
             spec = dataclasses.replace(spec, instructions=_instructions(history))
         return (await conversation.turn(spec, revision_prompt(feedback), history, turn.round)).output
 
-    outputs = await asyncio.gather(*(go(t) for t in finalists))
+    outputs = await together([go(t) for t in finalists])
     if config.team is not None and config.team.mode is TeamMode.PARALLEL:
         return {t.member: o for t, o in zip(finalists, outputs, strict=True)}
     return outputs[0]

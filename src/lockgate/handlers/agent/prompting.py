@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from jsonschema import Draft202012Validator
-from pydantic_ai import ModelRetry, StructuredDict
+from pydantic_ai import ModelRetry, NativeOutput, PromptedOutput, StructuredDict
 
 from lockgate.errors import PermanentStepError
+from lockgate.spec.agent import OutputMode
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -77,8 +78,21 @@ def schema_validator(schema: dict[str, Any]) -> Any:
     return validate
 
 
-def output_type(schema: dict[str, Any] | None) -> Any:
-    """``str`` for text, else a dict with the node's JSON Schema (validated again by ``schema_validator``)."""
+def output_type(schema: dict[str, Any] | None, mode: OutputMode = OutputMode.TOOL) -> Any:
+    """``str`` for text, else a dict with the node's JSON Schema (validated again by ``schema_validator``).
+
+    ``mode`` says how it is asked for: an output tool, the server's JSON-schema response format, or in the
+    instructions.
+    """
     if schema is None:
         return str
-    return StructuredDict(schema, name="answer", description=schema.get("description") or "the final answer")
+    answer = StructuredDict(schema, name="answer", description=schema.get("description") or "the final answer")
+    match mode:
+        case OutputMode.TOOL | OutputMode.NAMED_TOOL:
+            return answer
+        case OutputMode.NATIVE:
+            return NativeOutput(answer, name="answer")
+        case OutputMode.PROMPTED:
+            return PromptedOutput(answer, name="answer")
+        case _:
+            assert_never(mode)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import JsonValue
 
-from lockgate.spec.agent import BuiltinTool
+from lockgate.spec.agent import BuiltinTool, OutputMode
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentProfileData",
     "AgentServices",
+    "CapField",
     "ExchangeRecord",
     "ModelProfileData",
     "Provider",
@@ -38,6 +39,14 @@ class Provider(StrEnum):
     OPENAI_COMPATIBLE = "openai_compatible"  # Ollama, vLLM, llama.cpp server, LiteLLM proxy…
 
 
+class CapField(StrEnum):
+    """The request field a server honours as the output cap."""
+
+    MAX_COMPLETION_TOKENS = "max_completion_tokens"  # OpenAI's
+    MAX_TOKENS = "max_tokens"  # the older field most local servers honour
+    NONE = "none"  # neither: Lockgate sends max_tokens and cuts the stream at the cap itself
+
+
 @dataclass(frozen=True, slots=True)
 class ModelProfileData:
     """A model profile resolved for one attempt: its API key included (never logged, never stored here)."""
@@ -51,6 +60,12 @@ class ModelProfileData:
     max_tokens: int | None = None
     input_price: float = 0.0  # US dollars per million input tokens
     output_price: float = 0.0  # US dollars per million output tokens
+    # what the server does (probed, or set by hand); None: not known, OpenAI's behaviour is assumed
+    stream_usage: bool | None = None
+    cap_field: CapField | None = None
+    output_mode: OutputMode | None = None
+    max_concurrency: int | None = None
+    context_window: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +107,7 @@ class ExchangeRecord:
     output_tokens: int
     cost: float
     replayed: bool = False
+    estimated: bool = False  # the server reported no usage: the tokens were counted locally
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +126,7 @@ class TurnRecord:
     tool_calls: int
     cost: float
     error: str | None = None
+    estimated: bool = False
 
 
 def cost_of(model: ModelProfileData, input_tokens: int, output_tokens: int) -> float:

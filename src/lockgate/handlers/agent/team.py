@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lockgate.errors import PermanentStepError
 from lockgate.handlers.agent.conversation import Conversation, Turn, TurnSpec
@@ -20,10 +20,14 @@ from lockgate.handlers.agent.services import TurnRole
 from lockgate.spec.agent import TeamConfig, TeamMember, TeamMode
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from pydantic import JsonValue
 
 
-__all__ = ["PLAN_SCHEMA", "Team", "member_spec"]
+__all__ = ["PLAN_SCHEMA", "Team", "member_spec", "together"]
+
+T = TypeVar("T")
 
 CHAIR = TeamMember(name="chair", instructions="You chair a council. Weigh the members' answers, settle their "
                    "disagreements and give the one best answer.")  # fmt: skip
@@ -57,6 +61,16 @@ async def member_spec(conversation: Conversation, member: TeamMember, role: Turn
         instructions=member.instructions or (profile.instructions if profile else None),
         temperature=temperature, tools=frozenset(tools), schema=schema,
     )  # fmt: skip
+
+
+async def together(turns: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Turns at once; the first to fail cancels the others at once (they record what they spent) and is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(t) for t in turns]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [t.result() for t in tasks]
 
 
 def _answers(turns: list[tuple[str, JsonValue]]) -> str:
@@ -104,7 +118,7 @@ class Team:
         return await self.conversation.turn(spec, prompt, history.messages if history else None, round_)
 
     async def _all(self, members: list[TeamMember], schema: dict[str, Any] | None) -> list[tuple[str, JsonValue]]:
-        turns = await asyncio.gather(*(self._turn(m, TurnRole.MEMBER, self.prompt, schema) for m in members))
+        turns = await together([self._turn(m, TurnRole.MEMBER, self.prompt, schema) for m in members])
         return [(m.name, t.output) for m, t in zip(members, turns, strict=True)]
 
     async def _sequential(self, members: list[TeamMember]) -> JsonValue:
@@ -124,7 +138,7 @@ class Team:
         return (await self._turn(self.team.chair or CHAIR, TurnRole.CHAIR, prompt, self.schema)).output
 
     async def _debate(self, members: list[TeamMember]) -> JsonValue:
-        turns = list(await asyncio.gather(*(self._turn(m, TurnRole.MEMBER, self.prompt, None) for m in members)))
+        turns = await together([self._turn(m, TurnRole.MEMBER, self.prompt, None) for m in members])
         transcript = [
             f"## Opening answers\n\n{_answers([(m.name, t.output) for m, t in zip(members, turns, strict=True)])}"
         ]
@@ -136,10 +150,10 @@ class Team:
                 return (f"Round {round_} of the debate. The others answered:\n\n{others}\n\n"
                         "Rebut what is wrong, concede what is right, and give your revised answer.")  # fmt: skip
 
-            turns = list(await asyncio.gather(*(
+            turns = await together([
                 self._turn(m, TurnRole.MEMBER, rebuttal(m.name), None, round_, t)
                 for m, t in zip(members, turns, strict=True)
-            )))  # fmt: skip
+            ])  # fmt: skip
             transcript.append(
                 f"## Round {round_}\n\n{_answers([(m.name, t.output) for m, t in zip(members, turns, strict=True)])}"
             )

@@ -76,15 +76,16 @@ export function Conversation({
       {attempts.map((a) => (
         <section key={a.attempt} aria-label={`Attempt ${a.attempt}`}>
           <h4>
-            Attempt {a.attempt} · {(a.totals.input_tokens ?? 0) + (a.totals.output_tokens ?? 0)} tokens ·{" "}
-            {a.totals.requests ?? 0} requests · {money(a.totals.cost ?? 0)}
+            Attempt {a.attempt} · {(a.totals.input_tokens ?? 0) + (a.totals.output_tokens ?? 0)} tokens
+            {(a.totals.estimated ?? 0) > 0 ? " (estimated)" : ""} · {a.totals.requests ?? 0} requests ·{" "}
+            {money(a.totals.cost ?? 0)}
           </h4>
           {a.turns.map((t) => (
             <div key={t.position} className="turn">
               <p className="small">
                 <strong>{t.member}</strong> ({t.role}
-                {t.round ? `, round ${t.round}` : ""}) · {t.input_tokens + t.output_tokens} tokens ·{" "}
-                {money(t.cost)}
+                {t.round ? `, round ${t.round}` : ""}) · {t.input_tokens + t.output_tokens} tokens
+                {t.estimated ? " (estimated)" : ""} · {money(t.cost)}
                 {t.error && <span className="field-error"> · {t.error}</span>}
               </p>
               <ol className="messages">

@@ -191,6 +191,12 @@ export function RunPage() {
                   (costs.data?.totals.input_tokens ?? 0) + (costs.data?.totals.output_tokens ?? 0)
                 ).toLocaleString()}{" "}
                 tokens
+                {(costs.data?.totals.estimated ?? 0) > 0 && (
+                  <span title="the model server reported no usage for these requests: their tokens were counted by Lockgate">
+                    {" "}
+                    ({costs.data?.totals.estimated} requests estimated)
+                  </span>
+                )}
               </>
             )}{" "}
             · started {when(run.started_at ?? run.created_at)} · took{" "}

@@ -5,6 +5,7 @@ import { api, ok } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Button, Empty, ErrorNote, Field, Loading, SubForm, useToast } from "../../lib/controls";
 import { useSession } from "../../lib/session";
+import { serverSummary } from "./modelProfile";
 
 type Provider = components["schemas"]["Provider"];
 const PROVIDERS: Provider[] = ["openai", "anthropic", "openai_compatible"];
@@ -49,6 +50,13 @@ export function ModelProfiles() {
       void refresh();
     },
   });
+  const test = useMutation({
+    mutationFn: (n: string) => ok(api.POST("/api/v1/models/{name}/test", { params: { path: { name: n } } })),
+    onSuccess: (m) => {
+      toast(`Tested ${m.name}: ${serverSummary(m)}`);
+      void refresh();
+    },
+  });
   const remove = useMutation({
     mutationFn: (n: string) => ok(api.DELETE("/api/v1/models/{name}", { params: { path: { name: n } } })),
     onSuccess: () => void refresh(),
@@ -59,7 +67,7 @@ export function ModelProfiles() {
       <p className="muted">
         An agent node names a profile; its key comes from a credential, never shown here.
       </p>
-      <ErrorNote error={models.error ?? remove.error} />
+      <ErrorNote error={models.error ?? remove.error ?? test.error} />
       {!models.data ? (
         <Loading />
       ) : models.data.length === 0 ? (
@@ -74,6 +82,7 @@ export function ModelProfiles() {
               <th scope="col">Base URL</th>
               <th scope="col">Credential</th>
               <th scope="col">Price in / out (per 1M tokens)</th>
+              <th scope="col">Server</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -92,7 +101,15 @@ export function ModelProfiles() {
                 <td>
                   ${m.input_price} / ${m.output_price}
                 </td>
+                <td className="small" title={(m.probe?.notes ?? []).join("\n")}>
+                  {serverSummary(m)}
+                </td>
                 <td>
+                  {can("admin") && (
+                    <Button disabled={test.isPending} onClick={() => test.mutate(m.name)}>
+                      {test.isPending && test.variables === m.name ? "Testing…" : "Test server"}
+                    </Button>
+                  )}{" "}
                   {can("admin") && (
                     <Button
                       variant="danger"
