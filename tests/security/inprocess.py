@@ -112,7 +112,7 @@ def seed(api: InProcess) -> Seeded:
             break
         api.runner.run(asyncio.sleep(0.02))
     assert task_id, "the run did not reach its form"
-    assert api.request("POST", f"{API}/credentials", json={"name": "token", "value": "s3cret"}).status_code == 201
+    assert api.request("POST", f"{API}/credentials", json={"name": "token", "value": "s3cret-value"}).status_code == 201
     assert api.request("POST", f"{API}/models", json={"name": "m", "provider": "openai", "model_id": "x"}).is_success
     assert api.request("POST", f"{API}/agent-profiles", json={"name": "a"}).is_success
     schedule = api.request("POST", f"{API}/pipelines/target/schedules", json={"cron": "0 9 * * *"}).json()

@@ -1,6 +1,6 @@
 """Schemathesis extensions for the fuzz test (test_fuzz.py loads them with ``SCHEMATHESIS_HOOKS``).
 
-Values of the document's own formats (``cron``, ``timezone``: a grammar and a database no JSON Schema
+Values of the document's own formats (``cron``, ``timezone``, ``host-pattern``: a grammar and a database no JSON Schema
 spells out), and a check that keeps ``positive_data_acceptance`` honest where schemathesis.toml lets it
 take a 422: a valid request may be refused for what the stored data says (``invalid_input``,
 ``definition_errors``), never by the request model (``invalid_request``: the document and the model differ).
@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from schemathesis import Case, CheckContext, Response
 
 _CRONS = ("0 9 * * 1-5", "*/5 * * * *", "30 2 1 * *", "0 0 * * 0", "15 14 1 1 *", "0 12 * * * 30", "0 0 29 2 *")
+_HOSTS = ("api.example.com", "*.example.org", "127.0.0.1", "::1", "*", "a-b.c.d.example.net")
 _ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham")
 
 schemathesis.openapi.format("cron", st.sampled_from(_CRONS))
 schemathesis.openapi.format("timezone", st.sampled_from(_ZONES))
+schemathesis.openapi.format("host-pattern", st.sampled_from(_HOSTS))
 
 
 @schemathesis.check

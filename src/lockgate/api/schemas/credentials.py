@@ -27,7 +27,8 @@ _CONFIG = ConfigDict(frozen=True, extra="forbid")
 
 HostPattern = Annotated[
     str,
-    Field(max_length=255, examples=["api.example.com", "*.example.org", "127.0.0.1", "*"]),
+    Field(max_length=255, examples=["api.example.com", "*.example.org", "127.0.0.1", "*"],
+          json_schema_extra={"format": "host-pattern"}),  # a grammar the document names, not spells out
     AfterValidator(normalise_host_pattern),  # its ValueError becomes a 422 naming the item
 ]
 _PIPELINES: Any = Field(default_factory=list, max_length=1000, description="the pipelines whose nodes may use it")
@@ -39,7 +40,7 @@ _HOSTS: Any = Field(default_factory=list, max_length=100,
 class CredentialCreate(BaseModel):
     model_config = _CONFIG
     name: Identifier
-    value: SecretStr = Field(min_length=1, description=f"at least {MIN_SECRET_LENGTH} characters")
+    value: SecretStr = Field(min_length=MIN_SECRET_LENGTH, description=f"at least {MIN_SECRET_LENGTH} characters")
     description: str | None = Field(default=None, max_length=1000)
     pipelines: list[Identifier] = _PIPELINES
     allowed_hosts: list[HostPattern] = _HOSTS
@@ -47,7 +48,7 @@ class CredentialCreate(BaseModel):
 
 class CredentialUpdate(BaseModel):
     model_config = _CONFIG
-    value: SecretStr = Field(min_length=1, description=f"at least {MIN_SECRET_LENGTH} characters")
+    value: SecretStr = Field(min_length=MIN_SECRET_LENGTH, description=f"at least {MIN_SECRET_LENGTH} characters")
     description: str | None = Field(default=None, max_length=1000, description="unchanged when absent")
 
 
