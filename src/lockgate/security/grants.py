@@ -28,6 +28,7 @@ __all__ = [
 ANY_HOST = "*"
 _LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
+_MAX_HOST_LENGTH = 253  # DNS's own limit on a name
 _IPV6 = re.compile(r"^[0-9a-f:.]{2,45}$")
 
 
@@ -65,6 +66,8 @@ def credential_uses(spec: PipelineSpec) -> list[CredentialUse]:
 def normalise_host_pattern(pattern: str) -> str:
     """Lower case, no brackets around an IPv6 address, no trailing dot; raises HostPatternError."""
     text = pattern.strip().lower().removesuffix(".")
+    if len(text) > _MAX_HOST_LENGTH:
+        raise HostPatternError(f"a host pattern has at most {_MAX_HOST_LENGTH} characters, not {len(text)}")
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if text == ANY_HOST or _HOST.match(text) or (":" in text and _IPV6.match(text)):

@@ -27,8 +27,11 @@ _CONFIG = ConfigDict(frozen=True, extra="forbid")
 
 HostPattern = Annotated[
     str,
-    Field(max_length=255, examples=["api.example.com", "*.example.org", "127.0.0.1", "*"],
-          json_schema_extra={"format": "host-pattern"}),  # a grammar the document names, not spells out
+    # A grammar the document names rather than spells out (its length is the validator's: a maxLength here
+    # would let clients build a 255-character single label, which no host has).
+    Field(
+        examples=["api.example.com", "*.example.org", "127.0.0.1", "*"], json_schema_extra={"format": "host-pattern"}
+    ),
     AfterValidator(normalise_host_pattern),  # its ValueError becomes a 422 naming the item
 ]
 _PIPELINES: Any = Field(default_factory=list, max_length=1000, description="the pipelines whose nodes may use it")
