@@ -104,9 +104,12 @@ def _model_behavior(who: str, exc: UnexpectedModelBehavior, ledger: MemberLedger
             return PermanentStepError("context_overflow", f"{who}: the model server sent an empty answer: the "
                                                           f"conversation does not fit its context window "
                                                           f"({_fit(ledger)})")  # fmt: skip
-        return RetryableStepError(
-            "stream_interrupted", f"{who}: the model server sent an empty answer ({_fit(ledger)})"
-        )
+        # Not known to overflow: the likelier cause is a server serving one request at a time, which ends an
+        # answer (before its first token, under load) when another request arrives.
+        return RetryableStepError("stream_interrupted", f"{who}: the model server sent an empty answer "
+                                                        f"({_fit(ledger)}); servers that serve one request at a "
+                                                        "time do this when another arrives: set the model "
+                                                        "profile's max_concurrency")  # fmt: skip
     reason = _rejection(messages)
     if exc.message.startswith(_RETRIES) and reason is not None:
         return PermanentStepError("schema_rejected", f"{who}: {exc.message}; the last answer was rejected: {reason}")
