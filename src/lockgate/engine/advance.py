@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, assert_never
 
 from lockgate.engine.answers import deadline_fired, task_answered
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
@@ -45,7 +45,6 @@ from lockgate.engine.transitions import (
 from lockgate.errors import InvalidTransitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from lockgate.compile.plan import Plan
@@ -69,7 +68,7 @@ def advance(plan: Plan, state: RunState, event: Event, now: datetime) -> Transit
     InvalidTransitionError.
     """
     draft = Draft(plan, state, now)
-    _HANDLERS[type(event)](draft, event)
+    _fold(draft, event)
     drain(draft)
     return Transition(draft.freeze(), tuple(draft.commands), frozenset(draft.changed), frozenset(draft.removed))
 
@@ -267,21 +266,39 @@ def _expression_timed_out(d: Draft, event: ExpressionTimedOut) -> None:
         fail_run(d, ErrorInfo(kind="expression_budget", message=message, field=event.field))
 
 
-_HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
-    RunStarted: _run_started,
-    StepStarted: _step_started,
-    StepHeartbeat: _step_heartbeat,
-    StepSucceeded: _step_succeeded,
-    StepFailed: _step_failed,
-    StepLost: _step_lost,
-    TimerFired: _timer_fired,
-    RunPaused: _run_paused,
-    RunResumed: _run_resumed,
-    RunCancelled: _run_cancelled,
-    StepRetryRequested: _step_retry_requested,
-    HumanTaskAnswered: task_answered,
-    DeadlineNotificationAttempted: notification_attempted,
-    RunRolledBack: run_rolled_back,
-    RunMadeLatest: run_made_latest,
-    ExpressionTimedOut: _expression_timed_out,
-}
+def _fold(d: Draft, event: Event) -> None:  # noqa: C901 - one case per event: mypy checks the match is exhaustive
+    match event:
+        case RunStarted():
+            _run_started(d, event)
+        case StepStarted():
+            _step_started(d, event)
+        case StepHeartbeat():
+            _step_heartbeat(d, event)
+        case StepSucceeded():
+            _step_succeeded(d, event)
+        case StepFailed():
+            _step_failed(d, event)
+        case StepLost():
+            _step_lost(d, event)
+        case TimerFired():
+            _timer_fired(d, event)
+        case RunPaused():
+            _run_paused(d, event)
+        case RunResumed():
+            _run_resumed(d, event)
+        case RunCancelled():
+            _run_cancelled(d, event)
+        case StepRetryRequested():
+            _step_retry_requested(d, event)
+        case HumanTaskAnswered():
+            task_answered(d, event)
+        case DeadlineNotificationAttempted():
+            notification_attempted(d, event)
+        case RunRolledBack():
+            run_rolled_back(d, event)
+        case RunMadeLatest():
+            run_made_latest(d, event)
+        case ExpressionTimedOut():
+            _expression_timed_out(d, event)
+        case _:
+            assert_never(event)
