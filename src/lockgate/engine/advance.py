@@ -42,10 +42,13 @@ from lockgate.engine.transitions import (
     route_problem,
     start_node,
 )
+from lockgate.engine.waits import woke_output
 from lockgate.errors import InvalidTransitionError
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from pydantic import JsonValue
 
     from lockgate.compile.plan import Plan
 
@@ -129,14 +132,26 @@ def _step_succeeded(d: Draft, event: StepSucceeded) -> None:
         return
     if step.started_at is None:
         step = d.update(step, started_at=event.started_at or d.now)
+    _succeed(d, step, event.output, event.next, event.branches)
+
+
+def _succeed(d: Draft, step: StepState, output: JsonValue, next_: list[str] | None, branches: list[str] | None) -> None:
     review = d.node(step.node_id).node.review
-    if review is not None and review.approve_complete and route_problem(d, step, event.next, event.branches) is None:
+    if review is not None and review.approve_complete and route_problem(d, step, next_, branches) is None:
         # Done only once a person approves: the output waits with the step, visible to the reviewer.
-        step = d.update(step, output=event.output, next=tuple(event.next) if event.next is not None else None,
-                        branches=tuple(event.branches) if event.branches is not None else None)  # fmt: skip
+        step = d.update(step, output=output, next=tuple(next_) if next_ is not None else None,
+                        branches=tuple(branches) if branches is not None else None)  # fmt: skip
         open_or_fail(d, step, TaskPurpose.APPROVE_COMPLETE)
         return
-    on_success(d, step, event.output, event.next, event.branches)
+    on_success(d, step, output, next_, branches)
+
+
+def _woke(d: Draft, event: TimerFired) -> None:
+    step = _current(d, event.step, event.attempt, StepStatus.WAITING)
+    if step is None or step.wake_at is None:  # fired twice, or the step was cancelled or rolled back meanwhile
+        return
+    wake_at = step.wake_at
+    _succeed(d, d.update(step, wake_at=None), woke_output(wake_at), None, None)
 
 
 def _step_failed(d: Draft, event: StepFailed) -> None:
@@ -162,6 +177,9 @@ def _timer_fired(d: Draft, event: TimerFired) -> None:
         return
     if event.purpose is TimerPurpose.NOTIFY:
         notify_timer_fired(d, event)
+        return
+    if event.purpose is TimerPurpose.WAKE:
+        _woke(d, event)
         return
     if event.purpose is TimerPurpose.RETRY:
         step = _current(d, event.step, event.attempt, StepStatus.RETRYING)
@@ -230,7 +248,7 @@ def _reset(d: Draft, step: StepState) -> StepState:
     # A fresh try: a form opens again, revisions count from zero; an approval to start once given stands.
     fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
                     next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
-                    item_values=None, answer=None, feedback=None, revisions=0)  # fmt: skip
+                    item_values=None, answer=None, feedback=None, revisions=0, wake_at=None)  # fmt: skip
     d.steps = d.steps.set(step.key, fresh)
     d.changed.add(step.key)
     # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).

@@ -99,7 +99,9 @@ def check_tasks(open_before: dict[str, str], transition: Transition) -> None:
             assert command.step not in open_now, f"{command.step} has two open tasks"
             open_now[command.step] = command.task
     for key, step in transition.state.steps.items():
-        assert (step.status is StepStatus.WAITING) == (step.task is not None) == (step.waiting is not None), key
+        for_person = step.status is StepStatus.WAITING and step.wake_at is None
+        assert for_person == (step.task is not None) == (step.waiting is not None), key
+        assert step.wake_at is None or step.status is StepStatus.WAITING, key
         if step.task is not None:
             assert open_now.get(key) == step.task
 

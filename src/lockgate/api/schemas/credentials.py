@@ -27,8 +27,11 @@ _CONFIG = ConfigDict(frozen=True, extra="forbid")
 
 HostPattern = Annotated[
     str,
-    Field(max_length=255, examples=["api.example.com", "*.example.org", "127.0.0.1", "*"],
-          json_schema_extra={"format": "host-pattern"}),  # a grammar the document names, not spells out
+    Field(
+        max_length=255,
+        examples=["api.example.com", "*.example.org", "127.0.0.1", "*"],
+        json_schema_extra={"format": "host-pattern"},
+    ),  # a grammar the document names, not spells out
     AfterValidator(normalise_host_pattern),  # its ValueError becomes a 422 naming the item
 ]
 _PIPELINES: Any = Field(default_factory=list, max_length=1000, description="the pipelines whose nodes may use it")
