@@ -27,6 +27,7 @@ __all__ = [
     "NoopNode",
     "Position",
     "ScriptConfig",
+    "ScriptHeartbeat",
     "ScriptInputMode",
     "ScriptNode",
     "TemplatedJson",
@@ -98,10 +99,19 @@ class ScriptInputMode(StrEnum):
     STDIN = "stdin"  # the inputs arrive as one JSON document on standard input
 
 
+class ScriptHeartbeat(StrEnum):
+    """What keeps a script step alive against the node's ``heartbeat_timeout``."""
+
+    AUTO = "auto"  # Lockgate heartbeats while the process runs, at a third of the timeout
+    SCRIPT = "script"  # only the script's own ``lockgate_step.heartbeat()`` calls: a hung script is found
+
+
 class ScriptConfig(BaseModel):
     """A Python script run in a confined subprocess whose cwd is the attempt's workspace.
 
-    The output is ``output.json`` if the script writes it, else the JSON it prints last.
+    The output is ``output.json`` if the script writes it, else the JSON it prints last. Inside, the script
+    may ``import lockgate_step`` and call ``lockgate_step.heartbeat(details)`` (JSON details, at most 1 KiB,
+    at most one recorded a second); with ``heartbeat: script`` only those calls keep the step alive.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
@@ -113,6 +123,7 @@ class ScriptConfig(BaseModel):
     cpu_time: Duration | None = timedelta(seconds=300)
     memory_mb: Annotated[int, Field(ge=16, le=1_048_576), JSON_INTEGER] | None = 2048
     network: StrictBool = False
+    heartbeat: ScriptHeartbeat = ScriptHeartbeat.AUTO
 
     @model_validator(mode="after")
     def _one_source(self) -> ScriptConfig:
