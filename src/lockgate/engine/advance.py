@@ -35,6 +35,7 @@ from lockgate.engine.transitions import (
     cancel_active,
     dispatch,
     drain,
+    fail_final,
     fail_run,
     on_failure,
     on_success,
@@ -168,6 +169,13 @@ def _step_lost(d: Draft, event: StepLost) -> None:
     if step is None:
         return
     d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    step = d.update(step, lost=step.lost + 1)
+    limit = d.node(step.node_id).node.max_lost_attempts
+    if step.lost >= limit:  # a step that kills its worker (or never answers) must not loop for ever
+        message = (f"node {step.node_id!r}: {step.lost} attempts of step {step.key!r} were lost (the worker died "
+                   f"or stopped answering; the last: {event.reason}); max_lost_attempts is {limit}")  # fmt: skip
+        fail_final(d, step, ErrorInfo(kind="lost", message=message))
+        return
     dispatch(d, step)  # a lost attempt does not count against the retry policy
 
 
@@ -246,9 +254,9 @@ def _retryable(d: Draft, event: StepRetryRequested) -> StepState:
 def _reset(d: Draft, step: StepState) -> StepState:
     """Back to an untried step (keeping its attempt count): deliberately outside ALLOWED, which governs progress."""
     # A fresh try: a form opens again, revisions count from zero; an approval to start once given stands.
-    fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
-                    next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
-                    item_values=None, answer=None, feedback=None, revisions=0, wake_at=None)  # fmt: skip
+    fresh = replace(step, status=StepStatus.PENDING, failures=0, lost=0, held=False, output=None, error=None,
+                    branches=None, next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None,
+                    items=None, item_values=None, answer=None, feedback=None, revisions=0, wake_at=None)  # fmt: skip
     d.steps = d.steps.set(step.key, fresh)
     d.changed.add(step.key)
     # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).

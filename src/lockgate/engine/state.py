@@ -113,6 +113,7 @@ class StepState:
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0  # number of the latest attempt; 0 before the first dispatch
     failures: int = 0  # failed attempts counted by the retry policy (a lost attempt is not)
+    lost: int = 0  # lost attempts (worker gone), bounded by the node's max_lost_attempts
     held: bool = False  # ready, but the run is paused
     output: JsonValue = None
     error: ErrorInfo | None = None

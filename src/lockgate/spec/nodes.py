@@ -60,7 +60,10 @@ class NodeBase(BaseModel):
         inputs: values handed to the handler, each may be a template.
         retry: the retry policy of each step of this node.
         timeout: the longest one attempt may take.
-        heartbeat_timeout: a running attempt that does not heartbeat within this is lost.
+        heartbeat_timeout: a running attempt that does not heartbeat within this fails (``heartbeat_timeout``,
+            retryable); heartbeats are sent at a third of it.
+        max_lost_attempts: how many attempts of one step may be lost (their worker died or stopped answering)
+            before the step fails with ``lost``; a lost attempt does not count against ``retry``.
         on_error: fail the run, continue to successors, or take the ``error`` branch.
         join: wait for every taken incoming edge (``all``) or fire on the first (``any``).
         for_each: an expression giving a list; one step per item (``item``, ``item_index``).
@@ -82,6 +85,7 @@ class NodeBase(BaseModel):
     retry: RetryPolicy = RetryPolicy()
     timeout: Duration | None = None
     heartbeat_timeout: Duration | None = None
+    max_lost_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] = 3
     on_error: OnError = OnError.FAIL
     join: Join = Join.ALL
     for_each: Template | None = None
