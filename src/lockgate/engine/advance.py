@@ -169,11 +169,13 @@ def _step_lost(d: Draft, event: StepLost) -> None:
     if step is None:
         return
     d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    # Counted queued or running: a step that brings its worker down may do so before its start is committed.
     step = d.update(step, lost=step.lost + 1)
     limit = d.node(step.node_id).node.max_lost_attempts
     if step.lost >= limit:  # a step that kills its worker (or never answers) must not loop for ever
-        message = (f"node {step.node_id!r}: {step.lost} attempts of step {step.key!r} were lost (the worker died "
-                   f"or stopped answering; the last: {event.reason}); max_lost_attempts is {limit}")  # fmt: skip
+        message = (f"node {step.node_id!r}: {step.lost} attempts of step {step.key!r} were lost "
+                   f"(the worker died or stopped answering; the last: {event.reason}); "
+                   f"max_lost_attempts is {limit}")  # fmt: skip
         fail_final(d, step, ErrorInfo(kind="lost", message=message))
         return
     dispatch(d, step)  # a lost attempt does not count against the retry policy

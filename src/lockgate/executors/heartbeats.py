@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["heartbeat_every", "keep_alive"]
 
+_FLOOR = 0.25  # seconds: a timeout of a few milliseconds must not turn into a stream of events
+
 
 def heartbeat_every(heartbeat_timeout: timedelta) -> float:
     """Seconds between two heartbeats."""
-    return heartbeat_timeout.total_seconds() / 3
+    return max(heartbeat_timeout.total_seconds() / 3, _FLOOR)
 
 
 async def keep_alive(ctx: AttemptContext) -> None:
