@@ -176,6 +176,7 @@ def check_state(driver: CheckedDriver) -> None:
         node = plan_node.node
         if step is not None:
             assert step.failures <= node.retry.max_attempts
+            assert step.lost <= node.max_lost_attempts
             assert step.revisions <= (node.review.max_revisions if node.review else 0)
         items = [s for s in state.steps.values() if s.node_id == node_id and s.item_index is not None]
         if node.max_parallel is not None and live:
