@@ -1,6 +1,6 @@
 """Heartbeats at a third of the node's heartbeat_timeout.
 
-A healthy step outlives a timeout of a second and a half; with ``heartbeat: script`` only the script's own
+A healthy step outlives a timeout of two seconds; with ``heartbeat: script`` only the script's own
 heartbeats count, so a silent one is found.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.anyio
 
-TIMEOUT = "1500ms"
+TIMEOUT = "2s"
 # Runs until the test drops a release file: the test decides how long, by what it has seen.
 HOLD = """
 import time
@@ -68,7 +68,7 @@ def _beats(database_url: str, run_id: str) -> list[dict[str, Any]]:
 
 async def _run_until_beats(runtime: Runtime, database_url: str, spec: PipelineSpec, work: Path, beats: int) -> Any:
     head = await runtime.create_run(spec, {"work": str(work)})
-    # Six heartbeats at 0.5 s apart: the step has run twice its heartbeat_timeout, and is alive.
+    # Seven heartbeats two thirds of a second apart: the step has run twice its heartbeat_timeout, and is alive.
     await poll_async(lambda: len(_beats(database_url, head.id)) >= beats, what=f"{beats} heartbeats")
     (work / "release").touch()
     return head, await asyncio.wait_for(runtime.wait(head.id), 30)
@@ -80,14 +80,14 @@ async def test_a_healthy_script_outlives_a_short_heartbeat_timeout(
     runtime = Runtime(settings)
     await runtime.start()
     try:
-        head, state = await _run_until_beats(runtime, database_url, _spec("healthy", HOLD), tmp_path, 6)
+        head, state = await _run_until_beats(runtime, database_url, _spec("healthy", HOLD), tmp_path, 7)
     finally:
         await runtime.stop(grace=5)
     assert state.status is RunStatus.SUCCEEDED, state.error
     step = state.steps["long"]
     assert (step.output, step.attempt) == ("healthy", 1)
     assert step.finished_at is not None and step.started_at is not None
-    assert (step.finished_at - step.started_at).total_seconds() > 3  # twice its heartbeat_timeout
+    assert (step.finished_at - step.started_at).total_seconds() > 4  # twice its heartbeat_timeout
     assert [r["status"] for r in select_rows(database_url, attempts, attempts.c.run_id == head.id)] == ["succeeded"]
 
 
