@@ -7,7 +7,7 @@ whose first step waits for an editor's approval, then measures, in the same run:
   attempts in flight (a waiting run holds no thread, process, attempt or lease: expect 0);
 - the time to list the inbox (first page of 50, as an editor, and as an admin), against ``GET /health``
   and ``GET /runs?limit=50`` measured alongside;
-- the time from an approval POST to the next step's start (its ``step_started`` event), against
+- the time from an approval POST to the next step's start (a ``wait`` of 0 s: its ``timer_fired`` event), against
   ``GET /health`` and a ``POST …/pause`` (another write that applies an event).
 
 Figures, never a gate: targets are marked PASS or MISS and the exit status stays 0.
@@ -100,7 +100,7 @@ def _open_tasks(home: Path, count: int) -> list[tuple[str, str]]:
 
 
 def _approval_ms(editor: httpx.Client, task: str, run: str) -> tuple[float, float]:
-    """(POST round trip, POST sent → the next step's step_started event), in milliseconds."""
+    """(POST round trip, POST sent → the next step woke: the timer_fired of its 0 s wait), in milliseconds."""
     sent = datetime.now(UTC)
     started = time.perf_counter()
     editor.post(f"{API}/tasks/{task}/approve").raise_for_status()
@@ -108,7 +108,7 @@ def _approval_ms(editor: httpx.Client, task: str, run: str) -> tuple[float, floa
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         for event in editor.get(f"{API}/runs/{run}/events", params={"limit": 1000}).json()["items"]:
-            if event["type"] == "step_started" and event["data"]["step"] == "after":
+            if event["type"] == "timer_fired" and event["data"]["step"] == "after":
                 return round_trip, (datetime.fromisoformat(event["at"]) - sent).total_seconds() * 1000
         time.sleep(0.002)
     raise RuntimeError(f"the step after task {task} never started")

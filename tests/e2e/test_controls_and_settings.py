@@ -79,7 +79,7 @@ def test_pause_resume_and_cancel_a_run(page: Page, live_server: LiveServer) -> N
         assert api.post("/api/v1/pipelines", json=SLOW).status_code == 201
         run = api.post("/api/v1/pipelines/slow/runs", json={}).json()
     sign_in(page, live_server, Role.OPERATOR, f"/runs/{run['id']}")
-    expect(page.locator('[data-node-id="pause-here"][data-status="running"]')).to_be_visible(timeout=20_000)
+    expect(page.locator('[data-node-id="pause-here"][data-status="waiting"]')).to_be_visible(timeout=20_000)
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.locator("h1 [data-status]")).to_have_text("paused")
     page.get_by_role("button", name="Resume").click()

@@ -208,6 +208,8 @@ def people_only(state: RunState) -> bool:
         return False
     waiting = False
     for step in state.steps.values():
+        if step.status is StepStatus.WAITING and step.wake_at is not None:
+            return False  # a wait node's step: it wakes by itself
         if step.status is StepStatus.WAITING:
             waiting = True
         elif step.status in {StepStatus.QUEUED, StepStatus.RETRYING} or (

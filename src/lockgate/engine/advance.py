@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, assert_never
 
 from lockgate.engine.answers import deadline_fired, task_answered
 from lockgate.engine.commands import CancelStep, Command, RunFinished, StartTimer
@@ -35,6 +35,7 @@ from lockgate.engine.transitions import (
     cancel_active,
     dispatch,
     drain,
+    fail_final,
     fail_run,
     on_failure,
     on_success,
@@ -42,11 +43,13 @@ from lockgate.engine.transitions import (
     route_problem,
     start_node,
 )
+from lockgate.engine.waits import woke_output
 from lockgate.errors import InvalidTransitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
+
+    from pydantic import JsonValue
 
     from lockgate.compile.plan import Plan
 
@@ -69,7 +72,7 @@ def advance(plan: Plan, state: RunState, event: Event, now: datetime) -> Transit
     InvalidTransitionError.
     """
     draft = Draft(plan, state, now)
-    _HANDLERS[type(event)](draft, event)
+    _fold(draft, event)
     drain(draft)
     return Transition(draft.freeze(), tuple(draft.commands), frozenset(draft.changed), frozenset(draft.removed))
 
@@ -130,14 +133,26 @@ def _step_succeeded(d: Draft, event: StepSucceeded) -> None:
         return
     if step.started_at is None:
         step = d.update(step, started_at=event.started_at or d.now)
+    _succeed(d, step, event.output, event.next, event.branches)
+
+
+def _succeed(d: Draft, step: StepState, output: JsonValue, next_: list[str] | None, branches: list[str] | None) -> None:
     review = d.node(step.node_id).node.review
-    if review is not None and review.approve_complete and route_problem(d, step, event.next, event.branches) is None:
+    if review is not None and review.approve_complete and route_problem(d, step, next_, branches) is None:
         # Done only once a person approves: the output waits with the step, visible to the reviewer.
-        step = d.update(step, output=event.output, next=tuple(event.next) if event.next is not None else None,
-                        branches=tuple(event.branches) if event.branches is not None else None)  # fmt: skip
+        step = d.update(step, output=output, next=tuple(next_) if next_ is not None else None,
+                        branches=tuple(branches) if branches is not None else None)  # fmt: skip
         open_or_fail(d, step, TaskPurpose.APPROVE_COMPLETE)
         return
-    on_success(d, step, event.output, event.next, event.branches)
+    on_success(d, step, output, next_, branches)
+
+
+def _woke(d: Draft, event: TimerFired) -> None:
+    step = _current(d, event.step, event.attempt, StepStatus.WAITING)
+    if step is None or step.wake_at is None:  # fired twice, or the step was cancelled or rolled back meanwhile
+        return
+    wake_at = step.wake_at
+    _succeed(d, d.update(step, wake_at=None), woke_output(wake_at), None, None)
 
 
 def _step_failed(d: Draft, event: StepFailed) -> None:
@@ -154,6 +169,15 @@ def _step_lost(d: Draft, event: StepLost) -> None:
     if step is None:
         return
     d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
+    # Counted queued or running: a step that brings its worker down may do so before its start is committed.
+    step = d.update(step, lost=step.lost + 1)
+    limit = d.node(step.node_id).node.max_lost_attempts
+    if step.lost >= limit:  # a step that kills its worker (or never answers) must not loop for ever
+        message = (f"node {step.node_id!r}: {step.lost} attempts of step {step.key!r} were lost "
+                   f"(the worker died or stopped answering; the last: {event.reason}); "
+                   f"max_lost_attempts is {limit}")  # fmt: skip
+        fail_final(d, step, ErrorInfo(kind="lost", message=message))
+        return
     dispatch(d, step)  # a lost attempt does not count against the retry policy
 
 
@@ -163,6 +187,9 @@ def _timer_fired(d: Draft, event: TimerFired) -> None:
         return
     if event.purpose is TimerPurpose.NOTIFY:
         notify_timer_fired(d, event)
+        return
+    if event.purpose is TimerPurpose.WAKE:
+        _woke(d, event)
         return
     if event.purpose is TimerPurpose.RETRY:
         step = _current(d, event.step, event.attempt, StepStatus.RETRYING)
@@ -229,9 +256,9 @@ def _retryable(d: Draft, event: StepRetryRequested) -> StepState:
 def _reset(d: Draft, step: StepState) -> StepState:
     """Back to an untried step (keeping its attempt count): deliberately outside ALLOWED, which governs progress."""
     # A fresh try: a form opens again, revisions count from zero; an approval to start once given stands.
-    fresh = replace(step, status=StepStatus.PENDING, failures=0, held=False, output=None, error=None, branches=None,
-                    next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None, items=None,
-                    item_values=None, answer=None, feedback=None, revisions=0)  # fmt: skip
+    fresh = replace(step, status=StepStatus.PENDING, failures=0, lost=0, held=False, output=None, error=None,
+                    branches=None, next=None, started_at=None, heartbeat_at=None, finished_at=None, retry_at=None,
+                    items=None, item_values=None, answer=None, feedback=None, revisions=0, wake_at=None)  # fmt: skip
     d.steps = d.steps.set(step.key, fresh)
     d.changed.add(step.key)
     # A cancelled step was never counted out of ``unfinished`` (a run's end cancels without counting).
@@ -267,21 +294,39 @@ def _expression_timed_out(d: Draft, event: ExpressionTimedOut) -> None:
         fail_run(d, ErrorInfo(kind="expression_budget", message=message, field=event.field))
 
 
-_HANDLERS: dict[type[Any], Callable[[Draft, Any], None]] = {
-    RunStarted: _run_started,
-    StepStarted: _step_started,
-    StepHeartbeat: _step_heartbeat,
-    StepSucceeded: _step_succeeded,
-    StepFailed: _step_failed,
-    StepLost: _step_lost,
-    TimerFired: _timer_fired,
-    RunPaused: _run_paused,
-    RunResumed: _run_resumed,
-    RunCancelled: _run_cancelled,
-    StepRetryRequested: _step_retry_requested,
-    HumanTaskAnswered: task_answered,
-    DeadlineNotificationAttempted: notification_attempted,
-    RunRolledBack: run_rolled_back,
-    RunMadeLatest: run_made_latest,
-    ExpressionTimedOut: _expression_timed_out,
-}
+def _fold(d: Draft, event: Event) -> None:  # noqa: C901 - one case per event: mypy checks the match is exhaustive
+    match event:
+        case RunStarted():
+            _run_started(d, event)
+        case StepStarted():
+            _step_started(d, event)
+        case StepHeartbeat():
+            _step_heartbeat(d, event)
+        case StepSucceeded():
+            _step_succeeded(d, event)
+        case StepFailed():
+            _step_failed(d, event)
+        case StepLost():
+            _step_lost(d, event)
+        case TimerFired():
+            _timer_fired(d, event)
+        case RunPaused():
+            _run_paused(d, event)
+        case RunResumed():
+            _run_resumed(d, event)
+        case RunCancelled():
+            _run_cancelled(d, event)
+        case StepRetryRequested():
+            _step_retry_requested(d, event)
+        case HumanTaskAnswered():
+            task_answered(d, event)
+        case DeadlineNotificationAttempted():
+            notification_attempted(d, event)
+        case RunRolledBack():
+            run_rolled_back(d, event)
+        case RunMadeLatest():
+            run_made_latest(d, event)
+        case ExpressionTimedOut():
+            _expression_timed_out(d, event)
+        case _:
+            assert_never(event)

@@ -44,6 +44,7 @@ class TimerPurpose(StrEnum):
     HEARTBEAT = "heartbeat"
     DEADLINE = "deadline"  # of a human task; its ``attempt`` is the task's number within the step
     NOTIFY = "notify"  # the next delivery of a deadline notification; its ``attempt`` is that delivery's number
+    WAKE = "wake"  # a wait node's instant came: its step succeeds
 
 
 class TaskAction(StrEnum):

@@ -50,7 +50,7 @@ def pending_dispatches(plan: Plan, state: RunState) -> list[DispatchStep]:
 
 
 def pending_timers(plan: Plan, state: RunState) -> list[StartTimer]:
-    """Every timer the run is waiting on: retries, attempt timeouts, heartbeat deadlines, human task deadlines."""
+    """Every timer the run is waiting on: retries, waits, attempt timeouts, heartbeats, human task deadlines."""
     out: list[StartTimer] = []
     if state.status.terminal:
         return out
@@ -66,6 +66,8 @@ def pending_timers(plan: Plan, state: RunState) -> list[StartTimer]:
                                       purpose=TimerPurpose.NOTIFY, fire_at=step.notify_next_at))  # fmt: skip
             continue
         timers: list[tuple[TimerPurpose, datetime]] = []
+        if step.status is StepStatus.WAITING and step.wake_at is not None:
+            timers.append((TimerPurpose.WAKE, step.wake_at))
         if step.status is StepStatus.RETRYING and step.retry_at is not None:
             timers.append((TimerPurpose.RETRY, step.retry_at))
         if step.status is StepStatus.RUNNING and step.items is None and step.started_at is not None:

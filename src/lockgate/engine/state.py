@@ -33,7 +33,7 @@ class StepStatus(StrEnum):
     QUEUED = "queued"  # dispatched, not yet started
     RUNNING = "running"
     RETRYING = "retrying"  # failed, waiting for its backoff timer
-    WAITING = "waiting"  # waiting for a person (a human task); holds no worker, thread or lease
+    WAITING = "waiting"  # for a person (a human task) or for a wait node's instant; holds no worker, thread or lease
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -113,6 +113,7 @@ class StepState:
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0  # number of the latest attempt; 0 before the first dispatch
     failures: int = 0  # failed attempts counted by the retry policy (a lost attempt is not)
+    lost: int = 0  # lost attempts (worker gone), bounded by the node's max_lost_attempts
     held: bool = False  # ready, but the run is paused
     output: JsonValue = None
     error: ErrorInfo | None = None
@@ -138,6 +139,7 @@ class StepState:
     revisions: int = 0  # revision requests answered by a new attempt
     feedback: str | None = None  # of the latest revision request: attempts after it see it
     answer: JsonValue = None  # a human node's submitted values, until its handler has recorded them
+    wake_at: datetime | None = None  # a wait node's step, WAITING until then (a ``wake`` timer)
 
     @property
     def terminal(self) -> bool:

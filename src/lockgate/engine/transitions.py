@@ -21,6 +21,7 @@ from lockgate.engine.state import (
     item_key,
 )
 from lockgate.engine.tasks import close_task, needs_start_approval, open_task
+from lockgate.engine.waits import start_wait, wait_config
 from lockgate.expressions import ExpressionError, render_deep
 from lockgate.spec.policies import OnError
 
@@ -67,6 +68,15 @@ def dispatch(d: Draft, step: StepState) -> None:
         return
     if d.node(step.node_id).node.kind == "human" and step.answer is None:
         open_or_fail(d, step, TaskPurpose.FORM)
+        return
+    wait = wait_config(d, step)
+    if wait is not None:  # no attempt runs anywhere: the engine's timer wakes the step
+        try:
+            problem = start_wait(d, step, wait)
+        except ExpressionError as exc:
+            step, problem = d.update(step, attempt=step.attempt + 1), _expression_error(exc)
+        if problem is not None:
+            fail_final(d, d.steps[step.key], problem)
         return
     try:
         command = build_dispatch(d.plan, d.base, d.steps, d.input, step, step.attempt + 1, d.now)
@@ -300,7 +310,7 @@ def _cancel_step(d: Draft, step: StepState) -> None:
         d.commands.append(CancelStep(run_id=d.base.run_id, step=step.key, attempt=step.attempt))
     if step.status is StepStatus.WAITING:
         step = close_task(d, step, TaskOutcome.CANCELLED)
-    d.update(step, status=StepStatus.CANCELLED, finished_at=d.now, held=False)
+    d.update(step, status=StepStatus.CANCELLED, finished_at=d.now, held=False, wake_at=None)
 
 
 def cancel_active(d: Draft) -> None:

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
+from lockgate.expressions.budget import weigh
 from lockgate.handlers.agent.services import AgentServices
 from lockgate.handlers.context import ArtifactReader, SandboxMode, ScriptPolicy
 from lockgate.security.redaction import Redactor
+from lockgate.spec.bounds import find_flaw
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
 
 
-__all__ = ["AttemptContext", "attempt_logger"]
+__all__ = ["HEARTBEAT_DETAILS_MAX", "AttemptContext", "attempt_logger"]
+
+HEARTBEAT_DETAILS_MAX = 4096  # what ``weigh`` counts of a heartbeat's details; larger ones are recorded without
 
 
 class _LogFile(logging.FileHandler):
@@ -69,6 +73,7 @@ class AttemptContext:
     script_policy: ScriptPolicy = field(default_factory=ScriptPolicy)
     feedback: str | None = None  # copied from the command: the revision request this attempt answers
     extends_dir: Path | None = None
+    own_heartbeats: bool = False  # the handler sends them itself: the executor's keep-alive stays quiet
     _workspace: Path | None = None
     _agent: AgentServices | None = None
 
@@ -128,7 +133,17 @@ class AttemptContext:
     def timeout(self) -> timedelta | None:
         return self.command.timeout
 
+    @property
+    def heartbeat_timeout(self) -> timedelta | None:
+        return self.command.heartbeat_timeout
+
+    def take_heartbeats(self) -> None:
+        self.own_heartbeats = True
+
     async def heartbeat(self, details: JsonValue = None) -> None:
+        # Details become an event every viewer reads: small, storable, and without the attempt's secrets.
+        if find_flaw(details) is not None or weigh(details, HEARTBEAT_DETAILS_MAX) > HEARTBEAT_DETAILS_MAX:
+            details = None
         details = self.redactor.json(details)
         self.report(self.run_id, StepHeartbeat(step=self.step_key, attempt=self.attempt, details=details))
 

@@ -16,6 +16,7 @@ from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
 from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.executors.heartbeats import keep_alive
 from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, fits_cheaply, output_flaw, output_problem
 from lockgate.security.grants import AttemptSecrets
 from lockgate.security.redaction import Redactor, redact_tree
@@ -120,9 +121,11 @@ class LocalExecutor:
                              feedback=command.feedback, script_policy=self._script_policy)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
+        beats = asyncio.create_task(keep_alive(ctx), name=f"heartbeats {command.step}#{command.attempt}")
         try:  # the log stays open until promotion: its warnings go there too
             return await self._attempt(ctx, started_at)
         finally:
+            beats.cancel()
             ctx.close()
 
     async def _attempt(self, ctx: AttemptContext, started_at: datetime) -> Event:

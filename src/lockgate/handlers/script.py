@@ -34,9 +34,10 @@ from lockgate.handlers.sandbox import (
 )
 from lockgate.handlers.script_exit import Outcome, excerpt, raise_for_exit, sandbox_failed
 from lockgate.handlers.script_file import read_script_file
+from lockgate.handlers.script_heartbeat import heartbeat_pipe, relay
 from lockgate.handlers.script_output import read_channel, script_output
 from lockgate.security.grants import ANY_HOST, host_refusal
-from lockgate.spec.nodes import ScriptConfig, ScriptInputMode
+from lockgate.spec.nodes import ScriptConfig, ScriptHeartbeat, ScriptInputMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,7 +51,6 @@ __all__ = ["run", "run_code"]
 _STDOUT_KEEP = 1 << 20  # the last stdout line may carry the output: keep enough of it
 _STDERR_KEEP = 4096
 _DRAIN_GRACE = 2.0  # a process that escaped the group may hold the pipes open: stop reading then
-_HEARTBEAT_EVERY = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,8 @@ async def run_code(
     _check_network(ctx, config)
     # Read here, by the server, inside the allowed folders only; the sandbox gets the text, never the path.
     source = None if config.file is None else read_script_file(ctx.node_id, config.file, ctx.script_policy.script_dirs)
+    if config.heartbeat is ScriptHeartbeat.SCRIPT:  # only the script's own heartbeats prove it alive
+        ctx.take_heartbeats()
     decided = await confinement(ctx.sandbox, ctx.script_policy)
     if decided.refusal is not None:
         raise PermanentStepError("sandbox_unavailable", decided.refusal)
@@ -165,10 +167,15 @@ async def _execute(ctx: HandlerContext, launch: _Launch) -> Outcome:
             _scratch(None) as out,
             _scratch(launch.stdin) as stdin,
             _scratch(_options(ctx.workspace, launch)) as options,
+            heartbeat_pipe() as beats,
         ):
             started = time.monotonic()
-            proc = await _spawn(ctx, launch, (job.fileno(), out.fileno(), options.fileno()), stdin, cgroup)
-            returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc, launch.timeout, cgroup)
+            fds = (job.fileno(), out.fileno(), options.fileno(), beats.write_fd)
+            try:
+                proc = await _spawn(ctx, launch, fds, stdin, cgroup)
+            finally:
+                beats.handed_over()
+            returncode, stdout_tail, stderr_tail = await _supervise(ctx, proc, launch.timeout, cgroup, beats.read_fd)
             out.seek(0)
             return Outcome(
                 returncode=returncode,
@@ -186,7 +193,11 @@ async def _execute(ctx: HandlerContext, launch: _Launch) -> Outcome:
 
 
 async def _spawn(
-    ctx: HandlerContext, launch: _Launch, fds: tuple[int, int, int], stdin: IO[bytes], cgroup: AttemptCgroup | None
+    ctx: HandlerContext,
+    launch: _Launch,
+    fds: tuple[int, int, int, int],
+    stdin: IO[bytes],
+    cgroup: AttemptCgroup | None,
 ) -> asyncio.subprocess.Process:
     join = cgroup.join_fds() if cgroup is not None else []
     try:
@@ -218,16 +229,20 @@ def _options(workspace: Path, launch: _Launch) -> bytes | None:
     return encode_options(bwrap_options(workspace, launch.env, network=launch.network, read_only=read_only))
 
 
-def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int) -> list[str]:
+def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int, beat_fd: int) -> list[str]:
     # Passed with -c so that the runner needs no bind and no Lockgate install inside the sandbox.
-    command = [sys.executable, "-c", _runner_source(), str(job_fd), str(out_fd)]
+    command = [sys.executable, "-c", _runner_source(), str(job_fd), str(out_fd), str(beat_fd)]
     if not launch.confine:
         return command
     return [*bwrap_command(options_fd), *command]
 
 
 async def _supervise(
-    ctx: HandlerContext, proc: asyncio.subprocess.Process, limit: timedelta | None, cgroup: AttemptCgroup | None
+    ctx: HandlerContext,
+    proc: asyncio.subprocess.Process,
+    limit: timedelta | None,
+    cgroup: AttemptCgroup | None,
+    beat_fd: int,
 ) -> tuple[int, bytes, bytes]:
     assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - both are PIPE
     stdout, stderr = bytearray(), bytearray()
@@ -236,7 +251,7 @@ async def _supervise(
             asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
             asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
         ]
-        beats = asyncio.create_task(_heartbeats(ctx))
+        beats = asyncio.create_task(relay(ctx, beat_fd))  # the script's own heartbeats
         timed_out = False
         try:
             await asyncio.wait_for(_exit(proc), limit.total_seconds() if limit is not None else None)
@@ -244,11 +259,10 @@ async def _supervise(
             timed_out = True
         finally:
             # On success, timeout and cancellation alike: nothing the script started outlives the step.
-            beats.cancel()
             _kill_group(proc)
             if cgroup is not None:  # also what left the process group (setsid, a double fork)
                 await cgroup.kill()
-            await _drain(pumps)
+            await _drain([*pumps, beats])  # the heartbeat pipe closes with the last process that held it
             await proc.wait()
     if timed_out:
         raise RetryableStepError("timeout", f"the script ran longer than {limit}; {excerpt(stderr)}")
@@ -275,12 +289,6 @@ async def _pump(
         keep_tail(redact.close())
 
 
-async def _heartbeats(ctx: HandlerContext) -> None:
-    while True:
-        await asyncio.sleep(_HEARTBEAT_EVERY)
-        await ctx.heartbeat()
-
-
 async def _exit(proc: asyncio.subprocess.Process) -> None:
     # Not proc.wait(): it also waits until no process holds the pipes, so children the script left running
     # would hold the step until they end. A pidfd becomes readable when the process itself exits.
@@ -304,7 +312,7 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-async def _drain(pumps: list[asyncio.Task[None]]) -> None:
+async def _drain(pumps: list[asyncio.Task[None]]) -> None:  # the pumps, and the heartbeat relay
     _, pending = await asyncio.wait(pumps, timeout=_DRAIN_GRACE)
     for task in pending:
         task.cancel()

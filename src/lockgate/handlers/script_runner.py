@@ -2,12 +2,14 @@
 
 It is passed to the interpreter with ``python -c`` so that nothing of Lockgate has to be
 readable inside the sandbox; hence the standard library only, and no Lockgate imports.
-Usage: ``python -c SOURCE JOB_FD OUT_FD``. The job (mode, code, the file it came from, inputs, feedback) arrives
+Usage: ``python -c SOURCE JOB_FD OUT_FD BEAT_FD``. The job (mode, code, the file it came from, inputs, feedback) arrives
 as JSON on ``JOB_FD``: the server read a script file itself, inside the folders it allows, so this program never
 opens a path a node names (a non-Python file's first line would come back in a SyntaxError).
 ``OUT_FD`` is a side channel that the script's own stdout cannot corrupt, JSON lines: first ``{"started": true}``
 (proof that the sandbox came up), then, if a variables-mode script set the global ``output``, ``{"output": …}``
 or ``{"invalid": "why"}``.
+``BEAT_FD`` is the write end of a pipe: ``import lockgate_step; lockgate_step.heartbeat(details)`` writes one JSON
+line there (script_heartbeat.py reads it). It is the only thing the module can do.
 """
 
 from __future__ import annotations
@@ -18,12 +20,36 @@ import linecache
 import os
 import sys
 import traceback
+import types
 from typing import Any
 
 __all__ = ["MEMORY_EXIT", "main"]
 
 # Exit status meaning "the script raised MemoryError", i.e. it hit RLIMIT_AS.
 MEMORY_EXIT = 213
+HEARTBEAT_MAX = 1024  # bytes of JSON; the same bound as script_heartbeat.MAX_LINE
+
+
+def _heartbeat_module(beat_fd: int) -> types.ModuleType:
+    os.set_inheritable(beat_fd, False)  # processes the script starts do not get it
+    os.set_blocking(beat_fd, False)  # a full pipe drops a heartbeat, never stalls the script
+
+    def heartbeat(details: Any = None) -> bool:
+        """Tell Lockgate the step is alive; ``details`` (JSON, at most 1 KiB) are recorded with the heartbeat.
+
+        Returns False when the heartbeat was dropped (sent too fast). At most one a second is recorded.
+        """
+        line = json.dumps(details, allow_nan=False, separators=(",", ":"))
+        if len(line.encode()) > HEARTBEAT_MAX:
+            raise ValueError(f"heartbeat details are {len(line.encode())} bytes of JSON, more than {HEARTBEAT_MAX}")
+        try:  # under PIPE_BUF: written whole or not at all
+            return os.write(beat_fd, line.encode() + b"\n") > 0
+        except (BlockingIOError, BrokenPipeError):
+            return False
+
+    module = types.ModuleType("lockgate_step", "What a script step can tell Lockgate while it runs.")
+    module.heartbeat = heartbeat  # type: ignore[attr-defined]  # a module made here, not a file
+    return module
 
 
 def _read_job(job_fd: int) -> dict[str, Any]:
@@ -77,6 +103,7 @@ def main() -> int:
     out_fd = int(sys.argv[2])
     os.set_inheritable(out_fd, False)  # processes the script starts must not write the channel
     _send(out_fd, '{"started": true}')
+    sys.modules["lockgate_step"] = _heartbeat_module(int(sys.argv[3]))
     job = _read_job(int(sys.argv[1]))
     filename, source = _load_source(job)
     sys.argv = [filename]

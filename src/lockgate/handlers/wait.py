@@ -1,4 +1,8 @@
-"""The ``wait`` kind: sleeps until an instant, counted from the step's first dispatch or given outright."""
+"""The ``wait`` kind: sleeps until an instant, counted from the step's first dispatch or given outright.
+
+Runs never dispatch it: the engine turns a wait step into a timer (engine/waits.py), so that a waiting step holds
+no worker slot and no process. This handler stays for whoever invokes the kind's handler directly.
+"""
 
 from __future__ import annotations
 

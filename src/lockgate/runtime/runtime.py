@@ -9,17 +9,21 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
     ArchiveOutputs,
     CancelStep,
+    CloseHumanTask,
+    Command,
     DispatchStep,
     Event,
     KeepAttempt,
     NotifyDeadline,
+    OpenHumanTask,
     PointLatest,
+    RecordReuse,
     RunFinished,
     RunStarted,
     RunState,
@@ -261,23 +265,27 @@ class Runtime:
 
     # ---- commands out ----------------------------------------------------------------------------
 
-    def _run_command(self, command: object, state: RunState) -> None:
-        if isinstance(command, DispatchStep):
-            self._dispatch(command)
-        elif isinstance(command, StartTimer):
-            self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
-        elif isinstance(command, CancelStep):
-            self.executor.cancel(command.run_id, command.step, command.attempt)
-        elif isinstance(command, RunFinished):
-            self._run_finished(command, state)
-        elif isinstance(command, KeepAttempt | ArchiveOutputs):
-            self.archiving.moved(command)
-        elif isinstance(command, PointLatest):
-            with contextlib.suppress(OSError):
-                self.layout.point_latest(command.pipeline, command.run_number)
-        elif isinstance(command, NotifyDeadline):
-            self.notifier.notify(command)
-        # OpenHumanTask, CloseHumanTask, RecordReuse: rows only, written with the transition
+    def _run_command(self, command: Command, state: RunState) -> None:
+        match command:
+            case DispatchStep():
+                self._dispatch(command)
+            case StartTimer():
+                self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
+            case CancelStep():
+                self.executor.cancel(command.run_id, command.step, command.attempt)
+            case RunFinished():
+                self._run_finished(command, state)
+            case KeepAttempt() | ArchiveOutputs():
+                self.archiving.moved(command)
+            case PointLatest():
+                with contextlib.suppress(OSError):
+                    self.layout.point_latest(command.pipeline, command.run_number)
+            case NotifyDeadline():
+                self.notifier.notify(command)
+            case OpenHumanTask() | CloseHumanTask() | RecordReuse():
+                pass  # rows only, written with the transition
+            case _:
+                assert_never(command)
 
     def _dispatch(self, command: DispatchStep) -> None:
         if command.idempotency_key is None:

@@ -27,6 +27,7 @@ __all__ = [
     "NoopNode",
     "Position",
     "ScriptConfig",
+    "ScriptHeartbeat",
     "ScriptInputMode",
     "ScriptNode",
     "TemplatedJson",
@@ -59,7 +60,10 @@ class NodeBase(BaseModel):
         inputs: values handed to the handler, each may be a template.
         retry: the retry policy of each step of this node.
         timeout: the longest one attempt may take.
-        heartbeat_timeout: a running attempt that does not heartbeat within this is lost.
+        heartbeat_timeout: a running attempt that does not heartbeat within this fails (``heartbeat_timeout``,
+            retryable); heartbeats are sent at a third of it.
+        max_lost_attempts: how many attempts of one step may be lost (their worker died or stopped answering)
+            before the step fails with ``lost``; a lost attempt does not count against ``retry``.
         on_error: fail the run, continue to successors, or take the ``error`` branch.
         join: wait for every taken incoming edge (``all``) or fire on the first (``any``).
         for_each: an expression giving a list; one step per item (``item``, ``item_index``).
@@ -81,6 +85,7 @@ class NodeBase(BaseModel):
     retry: RetryPolicy = RetryPolicy()
     timeout: Duration | None = None
     heartbeat_timeout: Duration | None = None
+    max_lost_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] = 3
     on_error: OnError = OnError.FAIL
     join: Join = Join.ALL
     for_each: Template | None = None
@@ -98,10 +103,19 @@ class ScriptInputMode(StrEnum):
     STDIN = "stdin"  # the inputs arrive as one JSON document on standard input
 
 
+class ScriptHeartbeat(StrEnum):
+    """What keeps a script step alive against the node's ``heartbeat_timeout``."""
+
+    AUTO = "auto"  # Lockgate heartbeats while the process runs, at a third of the timeout
+    SCRIPT = "script"  # only the script's own ``lockgate_step.heartbeat()`` calls: a hung script is found
+
+
 class ScriptConfig(BaseModel):
     """A Python script run in a confined subprocess whose cwd is the attempt's workspace.
 
-    The output is ``output.json`` if the script writes it, else the JSON it prints last.
+    The output is ``output.json`` if the script writes it, else the JSON it prints last. Inside, the script
+    may ``import lockgate_step`` and call ``lockgate_step.heartbeat(details)`` (JSON details, at most 1 KiB,
+    at most one recorded a second); with ``heartbeat: script`` only those calls keep the step alive.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
@@ -113,6 +127,7 @@ class ScriptConfig(BaseModel):
     cpu_time: Duration | None = timedelta(seconds=300)
     memory_mb: Annotated[int, Field(ge=16, le=1_048_576), JSON_INTEGER] | None = 2048
     network: StrictBool = False
+    heartbeat: ScriptHeartbeat = ScriptHeartbeat.AUTO
 
     @model_validator(mode="after")
     def _one_source(self) -> ScriptConfig:

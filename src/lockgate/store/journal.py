@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
@@ -11,15 +11,35 @@ from lockgate.engine.commands import (
     ArchiveOutputs,
     CancelStep,
     CloseHumanTask,
+    Command,
     DispatchStep,
     KeepAttempt,
+    NotifyDeadline,
     OpenHumanTask,
     PointLatest,
     RecordReuse,
     RunFinished,
     StartTimer,
 )
-from lockgate.engine.events import Event, StepFailed, StepLost, StepStarted, StepSucceeded, TimerFired
+from lockgate.engine.events import (
+    DeadlineNotificationAttempted,
+    Event,
+    ExpressionTimedOut,
+    HumanTaskAnswered,
+    RunCancelled,
+    RunMadeLatest,
+    RunPaused,
+    RunResumed,
+    RunRolledBack,
+    RunStarted,
+    StepFailed,
+    StepHeartbeat,
+    StepLost,
+    StepRetryRequested,
+    StepStarted,
+    StepSucceeded,
+    TimerFired,
+)
 from lockgate.engine.state import RunStatus
 from lockgate.store.archives import ArchiveWrites
 from lockgate.store.ids import new_id
@@ -113,56 +133,86 @@ class JournalBatch:
         self.attempt_updates.append((kind, {"b_run": run_id, "b_step": step, "b_number": attempt, **values}))
 
     def _attempt_effects(self, run_id: str, event: Event, at: datetime) -> None:
-        if isinstance(event, StepStarted):
-            self._attempt("started", run_id, event.step, event.attempt, status="running", started_at=at)
-        elif isinstance(event, StepSucceeded):
-            self._attempt("finished", run_id, event.step, event.attempt, status="succeeded", error=None,
-                          finished_at=at, output=event.output)  # fmt: skip
-            self.artifacts.extend(
-                {"id": new_id(), "run_id": run_id, "step_key": event.step, "attempt": event.attempt, "name": a.name,
-                 "path": a.path, "size": a.size, "sha256": a.sha256, "media_type": a.media_type, "archived": False,
-                 "created_at": at}
-                for a in event.artifacts
-            )  # fmt: skip
-            if not event.reused:
-                self.remember.append((run_id, event.step, event.attempt, event.output))
-        elif isinstance(event, StepFailed):
-            self._attempt("finished", run_id, event.step, event.attempt, status="failed",
-                          error=event.error.model_dump(mode="json"), finished_at=at)  # fmt: skip
-        elif isinstance(event, StepLost):
-            error = {"kind": "lost", "message": event.reason, "retryable": True}
-            self._attempt("finished", run_id, event.step, event.attempt, status="lost", error=error, finished_at=at)
-        if isinstance(event, TimerFired):
-            self.fired_timers.append({"b_run": run_id, "b_step": event.step, "b_number": event.attempt,
-                                      "b_purpose": event.purpose.value})  # fmt: skip
+        match event:
+            case StepStarted():
+                self._attempt("started", run_id, event.step, event.attempt, status="running", started_at=at)
+            case StepSucceeded():
+                self._succeeded(run_id, event, at)
+            case StepFailed():
+                self._attempt("finished", run_id, event.step, event.attempt, status="failed",
+                              error=event.error.model_dump(mode="json"), finished_at=at)  # fmt: skip
+            case StepLost():
+                error = {"kind": "lost", "message": event.reason, "retryable": True}
+                self._attempt("finished", run_id, event.step, event.attempt, status="lost", error=error,
+                              finished_at=at)  # fmt: skip
+            case TimerFired():
+                self.fired_timers.append({"b_run": run_id, "b_step": event.step, "b_number": event.attempt,
+                                          "b_purpose": event.purpose.value})  # fmt: skip
+            case (
+                RunStarted()
+                | StepHeartbeat()
+                | RunPaused()
+                | RunResumed()
+                | RunCancelled()
+                | StepRetryRequested()
+                | HumanTaskAnswered()
+                | DeadlineNotificationAttempted()
+                | RunRolledBack()
+                | RunMadeLatest()
+                | ExpressionTimedOut()
+            ):
+                pass  # no attempt row changes: the transition's commands say what else is written
+            case _:
+                assert_never(event)
 
-    def _command_effects(self, command: object, state: RunState, at: datetime) -> None:
-        if isinstance(command, DispatchStep):
-            self.new_attempts[(command.run_id, command.step, command.attempt)] = {
-                "run_id": command.run_id, "step_key": command.step, "number": command.attempt, "status": "queued",
-                "worker": self.worker, "idempotency_key": command.idempotency_key, "queued_at": command.queued_at,
-                "started_at": None, "finished_at": None, "error": None, "output": None,
-                "feedback": command.feedback, "archived": False,
-            }  # fmt: skip
-        elif isinstance(command, StartTimer):
-            self.new_timers.append({"run_id": command.run_id, "step_key": command.step, "attempt": command.attempt,
-                                    "purpose": command.purpose.value, "fire_at": command.fire_at})  # fmt: skip
-        elif isinstance(command, CancelStep):
-            step = state.steps.get(command.step)
-            error = step.error if step is not None and step.attempt == command.attempt else None
-            status = "failed" if error is not None and error.kind in {"timeout", "heartbeat_timeout"} else "cancelled"
-            self._attempt("cancelled", command.run_id, command.step, command.attempt, status=status,
-                          error=error.model_dump(mode="json") if error else None, finished_at=at)  # fmt: skip
-        elif isinstance(command, RunFinished):
-            self.finished_runs.append(command.run_id)
-            if command.status is RunStatus.SUCCEEDED:  # runs/latest follows the newest succeeded run
-                self.archives.latest.append((command.run_id, state.number))
-        elif isinstance(command, OpenHumanTask):
-            self.tasks.open(command)
-        elif isinstance(command, CloseHumanTask):
-            self.tasks.close(command, at)
-        elif isinstance(command, KeepAttempt | ArchiveOutputs | RecordReuse | PointLatest):
-            self.archives.add(command, at)
+    def _succeeded(self, run_id: str, event: StepSucceeded, at: datetime) -> None:
+        self._attempt("finished", run_id, event.step, event.attempt, status="succeeded", error=None,
+                      finished_at=at, output=event.output)  # fmt: skip
+        self.artifacts.extend(
+            {"id": new_id(), "run_id": run_id, "step_key": event.step, "attempt": event.attempt, "name": a.name,
+             "path": a.path, "size": a.size, "sha256": a.sha256, "media_type": a.media_type, "archived": False,
+             "created_at": at}
+            for a in event.artifacts
+        )  # fmt: skip
+        if not event.reused:
+            self.remember.append((run_id, event.step, event.attempt, event.output))
+
+    def _command_effects(self, command: Command, state: RunState, at: datetime) -> None:
+        match command:
+            case DispatchStep():
+                self.new_attempts[(command.run_id, command.step, command.attempt)] = {
+                    "run_id": command.run_id, "step_key": command.step, "number": command.attempt,
+                    "status": "queued", "worker": self.worker, "idempotency_key": command.idempotency_key,
+                    "queued_at": command.queued_at, "started_at": None, "finished_at": None, "error": None,
+                    "output": None, "feedback": command.feedback, "archived": False,
+                }  # fmt: skip
+            case StartTimer():
+                self.new_timers.append({"run_id": command.run_id, "step_key": command.step,
+                                        "attempt": command.attempt, "purpose": command.purpose.value,
+                                        "fire_at": command.fire_at})  # fmt: skip
+            case CancelStep():
+                self._cancelled(command, state, at)
+            case RunFinished():
+                self.finished_runs.append(command.run_id)
+                if command.status is RunStatus.SUCCEEDED:  # runs/latest follows the newest succeeded run
+                    self.archives.latest.append((command.run_id, state.number))
+            case OpenHumanTask():
+                self.tasks.open(command)
+            case CloseHumanTask():
+                self.tasks.close(command, at)
+            case KeepAttempt() | ArchiveOutputs() | RecordReuse() | PointLatest():
+                self.archives.add(command, at)
+            case NotifyDeadline():
+                pass  # sent after commit; its outcome comes back as an event
+            case _:
+                assert_never(command)
+
+    def _cancelled(self, command: CancelStep, state: RunState, at: datetime) -> None:
+        step = state.steps.get(command.step)
+        error = step.error if step is not None and step.attempt == command.attempt else None
+        status = "failed" if error is not None and error.kind in {"timeout", "heartbeat_timeout"} else "cancelled"
+        self._attempt("cancelled", command.run_id, command.step, command.attempt, status=status,
+                      error=error.model_dump(mode="json") if error else None, finished_at=at)  # fmt: skip
 
     def flush(self, conn: Connection, idempotent_nodes: Mapping[str, frozenset[str]]) -> None:
         """Write everything; ``idempotent_nodes`` maps run id → node ids that declare an idempotency key."""

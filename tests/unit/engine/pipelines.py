@@ -36,9 +36,11 @@ def _review(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def _node(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["noop", "noop", "condition", "human"]))
+    kind = draw(st.sampled_from(["noop", "noop", "condition", "human", "wait"]))
     out: dict[str, Any] = {"id": f"n{index}", "kind": kind}
-    if kind == "condition":
+    if kind == "wait":  # an engine timer: never dispatched, woken by its ``wake`` timer
+        out["config"] = {"duration": f"{draw(st.integers(0, 30))}s"}
+    elif kind == "condition":
         out["config"] = {"branches": [{"name": "p", "when": True}, {"name": "q", "when": False}], "default": "r"}
     elif kind == "human":
         out["config"] = {"fields": [{"name": "ok", "type": "boolean", "default": True}]}
@@ -54,7 +56,8 @@ def _node(draw: st.DrawFn, index: int) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         out["timeout"] = f"{draw(st.integers(2, 40))}s"
-    if kind in {"noop", "human"} and draw(st.integers(0, 2)) == 0:
+    out["max_lost_attempts"] = draw(st.integers(1, 3))
+    if kind in {"noop", "human", "wait"} and draw(st.integers(0, 2)) == 0:
         out["for_each"] = f"{{{{ {list(range(draw(st.integers(0, 3))))} }}}}"
         out["max_parallel"] = draw(st.sampled_from([None, 1, 2]))
     return out

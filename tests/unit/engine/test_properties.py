@@ -99,7 +99,9 @@ def check_tasks(open_before: dict[str, str], transition: Transition) -> None:
             assert command.step not in open_now, f"{command.step} has two open tasks"
             open_now[command.step] = command.task
     for key, step in transition.state.steps.items():
-        assert (step.status is StepStatus.WAITING) == (step.task is not None) == (step.waiting is not None), key
+        for_person = step.status is StepStatus.WAITING and step.wake_at is None
+        assert for_person == (step.task is not None) == (step.waiting is not None), key
+        assert step.wake_at is None or step.status is StepStatus.WAITING, key
         if step.task is not None:
             assert open_now.get(key) == step.task
 
@@ -174,6 +176,7 @@ def check_state(driver: CheckedDriver) -> None:
         node = plan_node.node
         if step is not None:
             assert step.failures <= node.retry.max_attempts
+            assert step.lost <= node.max_lost_attempts
             assert step.revisions <= (node.review.max_revisions if node.review else 0)
         items = [s for s in state.steps.values() if s.node_id == node_id and s.item_index is not None]
         if node.max_parallel is not None and live:

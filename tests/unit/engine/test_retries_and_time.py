@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.engine.driver import Driver, edge, node, plan_of
 
-from lockgate.engine import CancelStep, RunStatus, StepHeartbeat, StepStatus, StepSucceeded, TimerFired, TimerPurpose
+from lockgate.engine import (
+    CancelStep,
+    RunStatus,
+    StepHeartbeat,
+    StepRetryRequested,
+    StepStatus,
+    StepSucceeded,
+    TimerFired,
+    TimerPurpose,
+)
 from lockgate.engine.backoff import retry_delay
 from lockgate.spec import RetryPolicy
 
@@ -184,7 +193,7 @@ def test_heartbeats_keep_a_long_step_alive_and_silence_times_it_out() -> None:
 
 @pytest.mark.parametrize("started", [False, True])
 def test_a_lost_step_is_dispatched_again_without_using_up_an_attempt(started: bool) -> None:
-    driver = Driver.start(plan_of([node("a", retry={"max_attempts": 2})]))
+    driver = Driver.start(plan_of([node("a", retry={"max_attempts": 2}, max_lost_attempts=4)]))
     for _ in range(3):
         if started:
             driver.started("a")
@@ -198,3 +207,34 @@ def test_a_lost_step_is_dispatched_again_without_using_up_an_attempt(started: bo
     driver.fire_next_timer()
     driver.fail("a", retryable=True)
     assert driver.status("a") is StepStatus.FAILED
+
+
+def test_a_step_lost_three_times_fails_naming_its_node_and_the_count() -> None:
+    driver = Driver.start(plan_of([node("a", retry={"max_attempts": 5}), node("b")], [edge("a", "b")]))
+    for _ in range(2):
+        driver.started("a")
+        driver.lost("a")
+    assert driver.status("a") is StepStatus.QUEUED
+    driver.started("a")
+    transition = driver.lost("a")
+    step = driver.state.steps["a"]
+    assert step.status is StepStatus.FAILED and step.error is not None
+    assert step.error.kind == "lost" and not step.error.retryable  # retries would only lose it again
+    assert "node 'a'" in step.error.message and "3 attempts" in step.error.message
+    assert "max_lost_attempts is 3" in step.error.message
+    assert [d.attempt for d in driver.dispatches("a")] == [1, 2, 3]
+    assert any(isinstance(c, CancelStep) for c in transition.commands)
+    assert driver.state.status is RunStatus.FAILED and driver.state.error is not None
+    assert "3 attempts of step 'a' were lost" in driver.state.error.message
+
+
+def test_max_lost_attempts_is_the_nodes_and_a_retry_request_starts_counting_again() -> None:
+    driver = Driver.start(plan_of([node("a", max_lost_attempts=1)]))
+    driver.started("a")
+    driver.lost("a")
+    assert driver.status("a") is StepStatus.FAILED
+    driver.send(StepRetryRequested(step="a"))
+    step = driver.state.steps["a"]
+    assert (step.status, step.lost) == (StepStatus.QUEUED, 0)
+    driver.succeed("a")
+    assert driver.state.status is RunStatus.SUCCEEDED

@@ -39,6 +39,8 @@ class FakeContext:
     extends_dir: Path | None = None
     first_queued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     timeout: timedelta | None = None
+    heartbeat_timeout: timedelta | None = None
+    heartbeats_taken: bool = False
     sandbox: SandboxMode = SandboxMode.NONE
     # These tests run scripts without bubblewrap too (``sandbox``): the administrator's consent to that.
     script_policy: ScriptPolicy = field(default_factory=lambda: ScriptPolicy(allow_unconfined=True))
@@ -50,6 +52,9 @@ class FakeContext:
 
     async def heartbeat(self, details: JsonValue = None) -> None:
         self.heartbeats.append(details)
+
+    def take_heartbeats(self) -> None:
+        self.heartbeats_taken = True
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""

@@ -295,10 +295,30 @@ async def test_memory_limit(sctx: FakeContext) -> None:
     assert error.kind == "memory_limit"
 
 
-async def test_long_scripts_heartbeat(ctx: FakeContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(script, "_HEARTBEAT_EVERY", 0.05)  # the 30 s cadence, shrunk
-    await _run(ctx, "import time\ntime.sleep(0.3)")
-    assert len(ctx.heartbeats) >= 2
+async def test_a_script_sends_its_own_heartbeats_with_details(sctx: FakeContext) -> None:
+    code = """
+import time, lockgate_step
+assert lockgate_step.heartbeat({"done": 1})
+lockgate_step.heartbeat({"done": "dropped: within a second of the first"})
+time.sleep(1.05)
+assert lockgate_step.heartbeat({"done": 2})
+output = "ok"
+"""
+    assert await _run(sctx, code) == "ok"
+    assert sctx.heartbeats == [{"done": 1}, {"done": 2}]
+    assert not sctx.heartbeats_taken  # Lockgate's own heartbeats go on too
+
+
+async def test_heartbeat_details_past_1_kib_are_refused_to_the_script(ctx: FakeContext) -> None:
+    code = "import lockgate_step\nlockgate_step.heartbeat('x' * 2000)"
+    error = await _fails(ctx, code)
+    assert "more than 1024" in error.detail
+    assert ctx.heartbeats == []
+
+
+async def test_heartbeat_script_leaves_liveness_to_the_script(ctx: FakeContext) -> None:
+    assert await _run(ctx, "output = 1", heartbeat="script") == 1
+    assert ctx.heartbeats_taken
 
 
 # -------------------------------------------------------------------------------------------------- sandbox

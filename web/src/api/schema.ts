@@ -3436,6 +3436,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -3519,6 +3524,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -3672,6 +3682,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -3751,6 +3766,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -3872,6 +3892,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -4040,7 +4065,9 @@ export interface components {
          * ScriptConfig
          * @description A Python script run in a confined subprocess whose cwd is the attempt's workspace.
          *
-         *     The output is ``output.json`` if the script writes it, else the JSON it prints last.
+         *     The output is ``output.json`` if the script writes it, else the JSON it prints last. Inside, the script
+         *     may ``import lockgate_step`` and call ``lockgate_step.heartbeat(details)`` (JSON details, at most 1 KiB,
+         *     at most one recorded a second); with ``heartbeat: script`` only those calls keep the step alive.
          */
         ScriptConfig: {
             /**
@@ -4071,7 +4098,15 @@ export interface components {
              * @default false
              */
             network?: boolean;
+            /** @default auto */
+            heartbeat?: components["schemas"]["ScriptHeartbeat"];
         };
+        /**
+         * ScriptHeartbeat
+         * @description What keeps a script step alive against the node's ``heartbeat_timeout``.
+         * @enum {string}
+         */
+        ScriptHeartbeat: "auto" | "script";
         /**
          * ScriptInputMode
          * @description How a script receives its inputs.
@@ -4111,6 +4146,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -4227,6 +4267,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
@@ -4291,6 +4336,11 @@ export interface components {
             timeout?: (string | number) | null;
             /** Heartbeat Timeout */
             heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
             /** @default fail */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
