@@ -7,18 +7,14 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
-    ArchiveOutputs,
     CancelStep,
     DispatchStep,
     Event,
-    KeepAttempt,
-    NotifyDeadline,
     PointLatest,
     RunFinished,
     RunStarted,
@@ -27,20 +23,23 @@ from lockgate.engine import (
     StepSucceeded,
 )
 from lockgate.errors import DefinitionErrors
-from lockgate.executors.local import LocalExecutor
+from lockgate.executors.base import ExecutorLink
+from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
-from lockgate.runtime.agents import StoreAgentServices
+from lockgate.runtime.agents import AgentPlatform
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.credentials import attempt_secrets, credential_problems
 from lockgate.runtime.extend import resolve_extend, start_event
+from lockgate.runtime.hooks import Boot, Hook, Hooks
 from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
+from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
 from lockgate.security.redaction import Redactor
@@ -53,10 +52,13 @@ from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
     from lockgate.errors import DefinitionError
+    from lockgate.executors.base import Executor
     from lockgate.security.grants import AttemptSecrets
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
@@ -79,12 +81,18 @@ class ExtendRequest:
 
 
 class Runtime:
-    """One per process. Any number of processes may share a database (DESIGN rule 3)."""
+    """One per process. Any number of processes may share a database (DESIGN rule 3).
+
+    The executor is injected (``executor``; default: the one ``LOCKGATE_EXECUTOR`` names, built by
+    ``executors.factory.build_executor``). Services attach as hooks (``add_hook``): told when the runtime has
+    started, after every commit and when it stops; none of them holds the runtime.
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        executor: Executor | None = None,
         registry: HandlerRegistry | None = None,
         clock: Clock | None = None,
         kind: str = "local",
@@ -93,13 +101,13 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
+        self.storage = Storage(Database(settings.db_url, synchronous=settings.sqlite_synchronous))
+        self.db = self.storage.db
         self.layout = ArtifactLayout(settings.home)
         self.kind = kind
         self.scope = scope  # recover only these runs (None: every run)
-        self.scheduler = Scheduler(self) if scheduler else None  # fires cron schedules (servers)
         self._registry = registry or default_registry()
-        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lockgate-db")
+        self.executor: Executor = executor or build_executor(settings, self._registry, self.layout)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._deferred: list[_Item] = []  # not applied by the last transaction (out of time): applied first next
         self._listeners: list[Listener] = []
@@ -107,18 +115,29 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.worker = ""
-        self.applier: Applier
-        self.executor: LocalExecutor
+        self.applier = Applier(self.db, self.worker, self._registry, limits=settings.expression_limits,
+                               max_output_bytes=settings.max_output_bytes)  # fmt: skip
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
         self.live = LiveBus()  # agents' tokens as they stream: never stored
-        self.maintenance: Maintenance
-        self.archiving = Archiving(self)
-        self.notifier = Notifier(self)
+        self.hooks = Hooks()
+        self.archiving = Archiving(self.storage, self.layout)
+        self.notifier = Notifier(self.storage, self.clock, self.report)
+        self.maintenance = Maintenance(self.storage, self.layout, self.clock, settings, self.report, self.timers,
+                                       self._restart, scope)  # fmt: skip
+        # fires cron schedules (servers)
+        self.scheduler = Scheduler(self.storage, self.clock, self.apply, self.applier.budgets) if scheduler else None
+        for hook in (self.archiving, self.notifier, self.maintenance, self.scheduler):
+            if hook is not None:
+                self.add_hook(hook)
+
+    def add_hook(self, hook: Hook) -> None:
+        """Attach a service (before ``start``): hooks are told in the order they were added."""
+        self.hooks.add(hook)
 
     async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run store work on the one database thread (SQLite likes a single writer per process)."""
-        return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
+        return await self.storage.call(fn, *args)
 
     async def start(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -126,31 +145,18 @@ class Runtime:
         secret = self.settings.secret_key
         self.cipher = load_cipher(secret.get_secret_value() if secret else None, self.settings.home)
         self.worker = await self.db_call(self._register)
-        self.applier = Applier(self.db, self.worker, self._registry, limits=self.settings.expression_limits,
-                               max_output_bytes=self.settings.max_output_bytes)  # fmt: skip
-        await self.db_call(self.archiving.heal)  # before anything is dispatched: folders where the rows say
-        self.executor = LocalExecutor(
-            self._registry,
-            self.layout,
-            self.report,
-            worker=self.worker,
-            max_concurrency=self.settings.max_concurrency,
-            sandbox=self.settings.sandbox,
-            script_policy=self.settings.script_policy,
-            credentials=self.attempt_secrets,
-            agent_services=lambda command, redactor: StoreAgentServices(self, command, redactor),
-            max_output_bytes=self.settings.max_output_bytes,
-        )
+        self.applier.worker = self.worker
+        self._tasks = [asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
+                       asyncio.create_task(self.timers.run(), name="lockgate-timers")]  # fmt: skip
+        # archiving heals first: folders where the rows say before anything is dispatched
+        await self.hooks.emit_start(Boot(self.worker, self.cipher, self._spawn))
+        agents = AgentPlatform(self.storage, self.settings, self.clock, self.cipher, self.live)
+        await self.executor.start(ExecutorLink(self.worker, self.report, self.attempt_secrets, agents.services))
         if self.kind != "local":  # a server or worker says at start whether it can run script steps
             await self._report_confinement()
-        self.maintenance = Maintenance(self)
-        self._tasks = [
-            asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
-            asyncio.create_task(self.timers.run(), name="lockgate-timers"),
-            asyncio.create_task(self.maintenance.run(), name="lockgate-maintenance"),
-        ]
-        if self.scheduler is not None:
-            self._tasks.append(asyncio.create_task(self.scheduler.run(), name="lockgate-scheduler"))
+
+    def _spawn(self, loop: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(loop, name=name))
 
     async def _report_confinement(self) -> None:
         decided = await confinement(self.settings.sandbox, self.settings.script_policy)
@@ -174,15 +180,13 @@ class Runtime:
         wait = self.settings.shutdown_grace.total_seconds() if grace is None else grace
         await self.executor.stop(wait)
         await self._drain()
-        await self.archiving.stop()
-        await self.notifier.stop()
+        await self.hooks.emit_stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.db_call(self._unregister)
-        self._db_thread.shutdown(wait=True)
-        self.db.dispose()
+        self.storage.close()
 
     def _unregister(self) -> None:
         with self.db.write() as conn:
@@ -254,6 +258,7 @@ class Runtime:
         for applied in results:
             if applied.transition is None:
                 continue
+            self.hooks.emit_after_commit(applied)  # before dispatching: a revision's folders move first
             for command in applied.commands:
                 self._run_command(command, applied.transition.state)
             for listener in list(self._listeners):
@@ -270,13 +275,10 @@ class Runtime:
             self.executor.cancel(command.run_id, command.step, command.attempt)
         elif isinstance(command, RunFinished):
             self._run_finished(command, state)
-        elif isinstance(command, KeepAttempt | ArchiveOutputs):
-            self.archiving.moved(command)
         elif isinstance(command, PointLatest):
             with contextlib.suppress(OSError):
                 self.layout.point_latest(command.pipeline, command.run_number)
-        elif isinstance(command, NotifyDeadline):
-            self.notifier.notify(command)
+        # KeepAttempt, ArchiveOutputs: archiving; NotifyDeadline: notifier (hooks, after the commit)
         # OpenHumanTask, CloseHumanTask, RecordReuse: rows only, written with the transition
 
     def _dispatch(self, command: DispatchStep) -> None:
@@ -388,6 +390,10 @@ class Runtime:
     def start_event(self, conn: Any, run_id: str) -> RunStarted:
         """The RunStarted of a created run (recovery starts a run whose creator died with the same)."""
         return start_event(conn, self.applier, self.layout, run_id)
+
+    def _restart(self, run_id: str) -> RunStarted:
+        with self.db.write() as conn:
+            return self.start_event(conn, run_id)
 
     def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
         """Every agent step's model is configured (validation, before a run is created)."""

@@ -15,15 +15,21 @@ from typing import TYPE_CHECKING
 from lockgate.compile import validate_input
 from lockgate.engine import RunStarted
 from lockgate.errors import DefinitionError, InvalidInputError, NotFoundError
+from lockgate.runtime.hooks import Boot, Hook
 from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import get_pipeline
 from lockgate.triggers.schedule import MissedPolicy, due_firings, next_fire_time, parse_timezone
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
-    from lockgate.runtime.runtime import Runtime
+    from lockgate.engine import Event, ExpressionBudgets
+    from lockgate.runtime.applier import Applied
+    from lockgate.runtime.clock import Clock
+    from lockgate.runtime.storage import Storage
     from lockgate.store.runs import RunHead
 
 __all__ = ["Scheduler"]
@@ -34,10 +40,23 @@ _MIN_SLEEP = 0.01
 _Started = tuple["RunHead", "dict[str, JsonValue]"]
 
 
-class Scheduler:
-    def __init__(self, runtime: Runtime, interval: timedelta = INTERVAL) -> None:
-        self.runtime = runtime
+class Scheduler(Hook):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        apply: Callable[[str, Event], Awaitable[Applied]],
+        budgets: Callable[[], ExpressionBudgets],
+        interval: timedelta = INTERVAL,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._apply = apply
+        self._budgets = budgets
         self.interval = interval
+
+    async def on_start(self, boot: Boot) -> None:
+        boot.spawn(self.run(), "lockgate-scheduler")
 
     async def run(self) -> None:
         while True:
@@ -51,19 +70,19 @@ class Scheduler:
     def _delay(self, wake: datetime | None) -> float:
         delay = self.interval.total_seconds()
         if wake is not None:
-            delay = min(delay, (wake - self.runtime.clock.now()).total_seconds())
+            delay = min(delay, (wake - self._clock.now()).total_seconds())
         return max(delay, _MIN_SLEEP)
 
     async def tick(self) -> datetime | None:
         """Fire what is due now; return the next slot of any schedule (to wake for it)."""
-        started: list[_Started] = await self.runtime.db_call(self._fire_due)
+        started: list[_Started] = await self._storage.call(self._fire_due)
         for head, input_ in started:
-            await self.runtime.apply(head.id, RunStarted(input=input_, budgets=self.runtime.applier.budgets()))
-        return await self.runtime.db_call(self._next_wake)
+            await self._apply(head.id, RunStarted(input=input_, budgets=self._budgets()))
+        return await self._storage.call(self._next_wake)
 
     def _fire_due(self) -> list[_Started]:
-        now = self.runtime.clock.now()
-        with self.runtime.db.read() as conn:
+        now = self._clock.now()
+        with self._storage.db.read() as conn:
             items = trigger_store.enabled_schedules(conn)
         started: list[_Started] = []
         for schedule in items:
@@ -77,7 +96,7 @@ class Scheduler:
             if due.last is None:
                 continue
             try:
-                with self.runtime.db.write() as conn:
+                with self._storage.db.write() as conn:
                     started.extend(self._fire(conn, schedule, due.fire, now))
                     trigger_store.mark_considered(conn, schedule.id, due.last)
             except (NotFoundError, DefinitionError) as exc:  # one broken schedule does not stop the others
@@ -101,8 +120,8 @@ class Scheduler:
         return [(h, input_ or {}) for h in heads if h is not None]
 
     def _next_wake(self) -> datetime | None:
-        now = self.runtime.clock.now()
-        with self.runtime.db.read() as conn:
+        now = self._clock.now()
+        with self._storage.db.read() as conn:
             items = trigger_store.enabled_schedules(conn)
         wakes = []
         for schedule in items:
