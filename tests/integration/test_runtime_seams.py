@@ -6,23 +6,28 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.integration.helpers import fast_settings
+from tests.integration.helpers import fast_settings, running, select_rows
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import RunStatus
+from lockgate.errors import ConflictError, InvalidInputError, NotFoundError
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.registry import default_registry
 from lockgate.runtime import Runtime
 from lockgate.runtime.hooks import Boot, Hook
 from lockgate.spec.pipeline import PipelineSpec
+from lockgate.store.tables import attempts, events, runs
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from sqlalchemy import Connection
 
     from lockgate.engine.commands import DispatchStep
     from lockgate.executors.base import Executor, ExecutorLink
     from lockgate.runtime.applier import Applied
     from lockgate.settings import Settings
+    from lockgate.store.runs import RunHead
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +123,45 @@ async def test_a_runtime_runs_its_steps_on_the_executor_it_is_given(settings: Se
     committed = witness.heard[1:-1]
     assert committed[0] == "run_started"
     assert committed.count("step_succeeded") == 3 and committed.count("step_started") == 2
+
+
+def _written(database_url: str) -> tuple[int, int, int]:
+    return (
+        len(select_rows(database_url, runs)),
+        len(select_rows(database_url, events)),
+        len(select_rows(database_url, attempts)),
+    )
+
+
+async def test_a_run_refused_at_start_leaves_nothing_behind(settings: Settings, database_url: str) -> None:
+    def seen_before(conn: Connection, head: RunHead) -> None:
+        raise ConflictError(f"delivery seen before (run {head.number} is undone)")
+
+    async with running(settings) as runtime:
+        with pytest.raises(InvalidInputError) as refused:
+            await runtime.start_run(PIPELINE, None, {"n": "three", "colour": "red"})
+        assert refused.value.problems == ["input.colour: not a declared input field",
+                                          "input.n: expected integer, got str"]  # fmt: skip
+        with pytest.raises(ConflictError):  # raised after the insert: the transaction undoes the run
+            await runtime.start_run(PIPELINE, None, {"n": 1}, claim=seen_before)
+        assert _written(database_url) == (0, 0, 0)
+
+        head = await runtime.start_run(PIPELINE, None, {"n": 1})
+        # started in the transaction that created it: no pending run for recovery to find
+        (row,) = select_rows(database_url, runs)
+        assert (row["status"], row["last_seq"], row["input"]) == ("running", 1, {"n": 1})
+        assert head.number == 1  # the refused ones took no number
+        await asyncio.wait_for(runtime.wait(head.id), 60)
+
+
+async def test_a_stored_pipeline_starts_by_name_and_version(settings: Settings) -> None:
+    async with running(settings) as runtime:
+        first = await runtime.start_run(PIPELINE, None, {"n": 1})
+        again = await runtime.start_run("relay", 1, {"n": 2})
+        latest = await runtime.start_run("relay", None, {"n": 3})
+        with pytest.raises(NotFoundError):
+            await runtime.start_run("relay", 7, {"n": 1})
+        with pytest.raises(InvalidInputError, match=r"input\.n: required"):
+            await runtime.start_run("relay", None, {})
+        states = [await asyncio.wait_for(runtime.wait(h.id), 60) for h in (first, again, latest)]
+    assert [(s.number, s.steps["square"].output) for s in states] == [(1, 4), (2, 16), (3, 36)]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lockgate.artifacts.layout import ArtifactLayout
@@ -17,12 +15,10 @@ from lockgate.engine import (
     Event,
     PointLatest,
     RunFinished,
-    RunStarted,
     RunState,
     StartTimer,
     StepSucceeded,
 )
-from lockgate.errors import DefinitionErrors
 from lockgate.executors.base import ExecutorLink
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
@@ -32,27 +28,26 @@ from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.credentials import attempt_secrets, credential_problems
-from lockgate.runtime.extend import resolve_extend, start_event
 from lockgate.runtime.hooks import Boot, Hook, Hooks
 from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
+from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
 from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
 from lockgate.security.redaction import Redactor
 from lockgate.store import credentials as credential_store
-from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
-from lockgate.store.conversations import RunOptions, save_run_options
+from lockgate.store.conversations import RunOptions
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Coroutine, Mapping
 
     from pydantic import JsonValue
     from sqlalchemy import Connection
@@ -68,16 +63,7 @@ __all__ = ["Claim", "ExtendRequest", "Listener", "Runtime"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Listener = Callable[[Applied], None]
-Claim = Callable[["Connection", run_store.RunHead], None]  # written with the run it creates, or undoes it by raising
 _Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class ExtendRequest:
-    """Start a run that extends an earlier one: reuse its steps before ``start_at``, read its artifacts."""
-
-    run: str  # vN, pipeline/vN or a run id
-    start_at: str | None = None
 
 
 class Runtime:
@@ -123,10 +109,11 @@ class Runtime:
         self.hooks = Hooks()
         self.archiving = Archiving(self.storage, self.layout)
         self.notifier = Notifier(self.storage, self.clock, self.report)
+        self.starter = RunStarter(self.applier, self.layout, settings)
         self.maintenance = Maintenance(self.storage, self.layout, self.clock, settings, self.report, self.timers,
-                                       self._restart, scope)  # fmt: skip
+                                       self.starter.restart, scope)  # fmt: skip
         # fires cron schedules (servers)
-        self.scheduler = Scheduler(self.storage, self.clock, self.apply, self.applier.budgets) if scheduler else None
+        self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
         for hook in (self.archiving, self.notifier, self.maintenance, self.scheduler):
             if hook is not None:
                 self.add_hook(hook)
@@ -338,62 +325,60 @@ class Runtime:
 
     # ---- runs ------------------------------------------------------------------------------------
 
+    async def start_run(
+        self,
+        pipeline: PipelineSpec | str,
+        version: int | None = None,
+        input_: Mapping[str, JsonValue] | None = None,
+        options: RunOptions | None = None,
+        extend: ExtendRequest | None = None,
+        *,
+        claim: Claim | None = None,
+    ) -> run_store.RunHead:
+        """Check the input, create the run (vN) and start it, in one transaction; then act on what it decided.
+
+        ``pipeline`` is a definition (saved as a version if new) or a stored pipeline's name with its
+        ``version`` number (None: the latest). With ``extend``, the run reuses the steps of an earlier run before
+        ``extend.start_at``. Raises InvalidInputError (input, extend) or DefinitionErrors (an agent step's model
+        is not configured) and then nothing is created. ``claim`` writes in the transaction that creates the
+        run; what it raises undoes the run (a webhook delivery seen before).
+        """
+        request = RunRequest(pipeline, version, input_ or {}, options or RunOptions(), extend, claim)
+        started = await self.db_call(self.starter.start_alone, request, self.clock.now())
+        await self.started(started)
+        return started.head
+
     async def create_run(
         self,
         spec: PipelineSpec,
-        input_: dict[str, JsonValue],
+        input_: Mapping[str, JsonValue],
         options: RunOptions | None = None,
         extend: ExtendRequest | None = None,
         claim: Claim | None = None,
     ) -> run_store.RunHead:
-        """Save the definition as a version (if new), create the run (vN) and start it.
+        """``start_run`` of a definition (the spelling the tests and examples use)."""
+        return await self.start_run(spec, None, input_, options, extend, claim=claim)
 
-        With ``extend``, the run reuses the steps of an earlier run before ``extend.start_at``.
-        Raises DefinitionErrors when an agent step's model is not configured (nothing is created then).
-        ``claim`` writes in the transaction that creates the run; what it raises undoes the run (a webhook
-        delivery seen before).
-        """
-        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend, claim)
-        await self.apply(head.id, started)
-        return head
+    async def started(self, started: StartedRun) -> None:
+        """Act on a committed start (dispatch its first steps, tell hooks and listeners) as on any transition."""
+        waiter: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self._act(started, waiter)
+        applied = await waiter  # at once, unless the start ran out of time and went to the committer
+        if applied.error is not None:
+            raise applied.error
 
-    def _create(
-        self,
-        spec: PipelineSpec,
-        input_: dict[str, JsonValue],
-        options: RunOptions,
-        extend: ExtendRequest | None,
-        claim: Claim | None,
-    ) -> tuple[run_store.RunHead, RunStarted]:
-        now = self.clock.now()
-        with self.db.write() as conn:
-            problems = model_problems(conn, self.settings, spec)
-            if problems:
-                raise DefinitionErrors(problems)
-            version = pipeline_store.save_version(conn, spec, now)
-            source, start_at = None, None
-            if extend is not None:
-                plan = self.applier.plan(conn, version.id)
-                source, start_at = (
-                    resolve_extend(conn, spec.name, plan, extend.run, extend.start_at).id,
-                    extend.start_at,
-                )
-            head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now, source, start_at)
-            if claim is not None:
-                claim(conn, head)
-            if options.budget is None and spec.budget is not None:
-                options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
-            if options != RunOptions():
-                save_run_options(conn, head.id, options)
-            return head, self.start_event(conn, head.id)
+    def _started_later(self, started: StartedRun) -> None:
+        # From a service (the scheduler) that started runs in its own transaction: act, without waiting.
+        self._act(started, None)
 
-    def start_event(self, conn: Any, run_id: str) -> RunStarted:
-        """The RunStarted of a created run (recovery starts a run whose creator died with the same)."""
-        return start_event(conn, self.applier, self.layout, run_id)
-
-    def _restart(self, run_id: str) -> RunStarted:
-        with self.db.write() as conn:
-            return self.start_event(conn, run_id)
+    def _act(self, started: StartedRun, waiter: asyncio.Future[Applied] | None) -> None:
+        done = [a for a in started.results if not a.deferred]
+        later = [a for a in started.results if a.deferred]  # the transaction ran out of time: the committer's now
+        deferred_start = any(a.event is started.event for a in later)
+        self._after_commit([] if deferred_start else [(started.head.id, started.event, waiter)], done)
+        # Queued now, before this run can have any newer event (its commands act later, on the event loop).
+        for applied in later:
+            self._queue.put_nowait((applied.run_id, applied.event, waiter if applied.event is started.event else None))
 
     def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
         """Every agent step's model is configured (validation, before a run is created)."""
