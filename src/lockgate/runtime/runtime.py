@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["Claim", "ExtendRequest", "Listener", "Runtime"]
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 T = TypeVar("T")
 Listener = Callable[[Applied], None]
 _Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
@@ -122,9 +123,9 @@ class Runtime:
         """Attach a service (before ``start``): hooks are told in the order they were added."""
         self.hooks.add(hook)
 
-    async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
+    async def db_call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run store work on the one database thread (SQLite likes a single writer per process)."""
-        return await self.storage.call(fn, *args)
+        return await self.storage.call(fn, *args, **kwargs)
 
     async def start(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -135,10 +136,11 @@ class Runtime:
         self.applier.worker = self.worker
         self._tasks = [asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
                        asyncio.create_task(self.timers.run(), name="lockgate-timers")]  # fmt: skip
-        # archiving heals first: folders where the rows say before anything is dispatched
-        await self.hooks.emit_start(Boot(self.worker, self.cipher, self._spawn))
         agents = AgentPlatform(self.storage, self.settings, self.clock, self.cipher, self.live)
         await self.executor.start(ExecutorLink(self.worker, self.report, self.attempt_secrets, agents.services))
+        # Nothing is dispatched before a hook reports something: archiving heals first (folders where the rows
+        # say), then recovery and the scheduler start their loops.
+        await self.hooks.emit_start(Boot(self.worker, self.cipher, self._spawn))
         if self.kind != "local":  # a server or worker says at start whether it can run script steps
             await self._report_confinement()
 
