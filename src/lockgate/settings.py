@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,7 +15,13 @@ from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.fields import Duration
 
-__all__ = ["Settings"]
+__all__ = ["ExecutorKind", "Settings"]
+
+
+class ExecutorKind(StrEnum):
+    """Where steps run (``executors/factory.py`` builds it)."""
+
+    LOCAL = "local"  # asyncio tasks in this process, scripts as confined subprocesses
 
 
 class Settings(BaseSettings):
@@ -23,6 +30,9 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".lockgate"), description="where the SQLite database and artifacts live")
     database_url: str | None = Field(  # both env names are accepted
         default=None, validation_alias=AliasChoices("LOCKGATE_DATABASE_URL", "DATABASE_URL")
+    )
+    executor: ExecutorKind = Field(
+        default=ExecutorKind.LOCAL, description="where steps run: local (in this process; the only one for now)"
     )
     max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")
     sandbox: SandboxMode = Field(

@@ -31,7 +31,7 @@ from tests.integration.helpers import (
     write_pipeline,
 )
 
-from lockgate.store.tables import artifacts, attempts, steps, timers, workers
+from lockgate.store.tables import artifacts, attempts, runs, steps, timers, workers
 
 if TYPE_CHECKING:
     import subprocess
@@ -172,6 +172,11 @@ def _ready(crash: Crash, work: Path, database_url: str) -> bool:
         return False
 
 
+def _run_started(work: Path, database_url: str) -> bool:
+    # Committed with the run's creation (one transaction): the kill lands between that commit and the first step.
+    return [r["status"] for r in select_rows(database_url, runs)] == ["running"]
+
+
 def _first_running(work: Path, database_url: str) -> bool:
     return (work / "started-first-1").exists()
 
@@ -191,6 +196,7 @@ def _first_just_done(work: Path, database_url: str) -> bool:
 
 
 CRASHES = {
+    "right_after_the_run_starts": Crash(["first"], _run_started, "the run's start has just committed"),
     "before_first_step_finishes": Crash(["first"], _first_running, "first is running"),
     "mid_fan_out": Crash(["fan-late"], _mid_fan_out, "two items committed, two running, two queued"),
     "retry_backoff_pending": Crash([], _backoff_pending, "flaky failed once, its retry timer pending",

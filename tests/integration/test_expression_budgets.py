@@ -111,8 +111,11 @@ async def test_a_script_output_over_the_limit_fails_the_step(tmp_path: Path, dat
 async def test_a_transaction_out_of_time_leaves_later_runs_to_the_next_one(tmp_path: Path, database_url: str) -> None:
     """Many busy runs at once: templates are evaluated in the write transaction, which ends once out of time."""
     settings = slow_settings(tmp_path, database_url, expression_max_time=timedelta(seconds=1))
-    busy = "{% for i in range(150) %}{% for j in range(150) %}{{ i }}{% endfor %}{% endfor %}"  # ~50 ms
-    pipeline = spec("busy", [{"id": "a", "kind": "transform", "config": {"value": busy}}])
+    busy = "{% for i in range(250) %}{% for j in range(250) %}{{ i }}{% endfor %}{% endfor %}"  # ~50-150 ms
+    # A run starts in a transaction of its own: the busy templates come after a step the executor runs (an
+    # idempotency key keeps the noop from being evaluated inline), whose results the committer applies together.
+    gate = {"id": "gate", "kind": "noop", "idempotency_key": "gate-{{ run.id }}"}
+    pipeline = spec("busy", [gate, {"id": "a", "kind": "transform", "config": {"value": busy}}], [("gate", "a")])
     spans: list[tuple[float, int]] = []  # each transaction: seconds, events left for the next one
     async with running(settings) as runtime:
         apply = runtime.applier.apply

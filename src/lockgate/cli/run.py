@@ -25,7 +25,7 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.compile import Plan, compile_pipeline, validate_input
+from lockgate.compile import Plan, compile_pipeline
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
@@ -130,7 +130,7 @@ def run(
         spec = load_spec(file)
         plan = compile_pipeline(spec)
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
-        given = validate_input(spec, parse_inputs(input_ or [], input_file, text_fields))
+        given = parse_inputs(input_ or [], input_file, text_fields)  # checked by start_run
         request = ExtendRequest(extend, start_at) if extend is not None else None
         options = RunOptions(budget=budget or None, replay_from=replay)
         state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request))
@@ -152,7 +152,7 @@ async def _run(
         if options.replay_from is not None:
             options = dataclasses.replace(options, replay_from=await runtime.db_call(_replay_source, runtime, spec.name,
                                                                                       options.replay_from))  # fmt: skip
-        head = await runtime.create_run(spec, given, options, extend)
+        head = await runtime.start_run(spec, None, given, options, extend)
         title = f"{spec.name} v{head.number}  (run {head.id})"
         return await watch(runtime, plan, head.id, title, quiet)
     finally:

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import Event
+from lockgate.handlers.agent.services import AgentServices
+from lockgate.security.grants import AttemptSecrets
+from lockgate.security.redaction import Redactor
 
-if TYPE_CHECKING:
-    from lockgate.engine.commands import DispatchStep
-
-__all__ = ["Executor", "Report"]
+__all__ = ["Executor", "ExecutorLink", "Report"]
 
 # How an executor hands an event back to the runtime: (run id, event). Never blocks.
 Report = Callable[[str, Event], None]
 
 
+def _not_started(run_id: str, event: Event) -> None:
+    raise RuntimeError(f"the executor was not started: {event.type} of run {run_id} has nowhere to go")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorLink:
+    """What the runtime gives an executor when it starts: where results go, and the platform's services."""
+
+    worker: str = ""  # the id attempts run here are recorded under
+    report: Report = _not_started
+    # An attempt's credentials (checking the grants); the values live only in attempt contexts and redactors.
+    credentials: Callable[[DispatchStep], Awaitable[AttemptSecrets]] | None = None
+    agent_services: Callable[[DispatchStep, Redactor], AgentServices] | None = None
+
+
 class Executor(Protocol):
-    async def start(self) -> None: ...
+    """Built from settings (``executors.factory.build_executor``) and injected into the runtime."""
+
+    async def start(self, link: ExecutorLink) -> None: ...
     def submit(self, command: DispatchStep) -> None: ...
     def cancel(self, run_id: str, step: str, attempt: int) -> None: ...
     @property

@@ -15,6 +15,7 @@ from lockgate.artifacts.reader import LayoutArtifactReader
 from lockgate.engine.events import Event, StepFailed, StepStarted, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
+from lockgate.executors.base import ExecutorLink
 from lockgate.executors.context import AttemptContext, attempt_logger
 from lockgate.executors.heartbeats import keep_alive
 from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, fits_cheaply, output_flaw, output_problem
@@ -22,12 +23,9 @@ from lockgate.security.grants import AttemptSecrets
 from lockgate.security.redaction import Redactor, redact_tree
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.engine.commands import DispatchStep
     from lockgate.engine.records import ArtifactRecord
-    from lockgate.executors.base import Report
     from lockgate.handlers.agent.services import AgentServices
     from lockgate.handlers.context import SandboxMode, ScriptPolicy, StepResult
     from lockgate.handlers.registry import HandlerRegistry
@@ -48,36 +46,32 @@ def _error(exc: BaseException) -> ErrorInfo:
 
 
 class LocalExecutor:
+    """Implements ``Executor``: attempts run as tasks of this event loop, at most ``max_concurrency`` at once."""
+
     def __init__(
         self,
         registry: HandlerRegistry,
         layout: ArtifactLayout,
-        report: Report,
         *,
-        worker: str,
         max_concurrency: int,
         sandbox: SandboxMode,
         script_policy: ScriptPolicy,
-        credentials: Callable[[DispatchStep], Awaitable[AttemptSecrets]] | None = None,
-        agent_services: Callable[[DispatchStep, Redactor], AgentServices] | None = None,
         max_output_bytes: int = 1 << 20,
     ) -> None:
-        # ``credentials`` gives an attempt the values of its node's credentials (checking the grants); the values
-        # live only in attempt contexts and in the redactor that keeps them out of everything the attempt writes.
         self._registry = registry
         self._layout = layout
-        self._report = report
-        self._worker = worker
+        self._link = ExecutorLink()  # until start: reporting fails loudly rather than dropping a result
         self._sandbox = sandbox
         self._script_policy = script_policy
-        self._credentials = credentials
-        self._agent_services = agent_services
         self._max_output_bytes = max_output_bytes
         self._slots = asyncio.Semaphore(max_concurrency)
         self._tasks: dict[tuple[str, str, int], asyncio.Task[None]] = {}
 
-    async def start(self) -> None:
-        return None
+    async def start(self, link: ExecutorLink) -> None:
+        self._link = link
+
+    def _report(self, run_id: str, event: Event) -> None:
+        self._link.report(run_id, event)
 
     @property
     def in_flight(self) -> int:
@@ -106,7 +100,8 @@ class LocalExecutor:
 
     async def _run(self, command: DispatchStep) -> None:
         async with self._slots:
-            self._report(command.run_id, StepStarted(step=command.step, attempt=command.attempt, worker=self._worker))
+            started = StepStarted(step=command.step, attempt=command.attempt, worker=self._link.worker)
+            self._report(command.run_id, started)
             started_at = datetime.now(UTC)
             self._report(command.run_id, await self._invoke(command, started_at))
 
@@ -186,9 +181,9 @@ class LocalExecutor:
             raise PermanentStepError(OUTPUT_TOO_LARGE, problem)
 
     def _services(self, command: DispatchStep, redactor: Redactor) -> AgentServices:
-        if self._agent_services is None:
+        if self._link.agent_services is None:
             raise PermanentStepError("agent_unavailable", "this executor offers no agent services")
-        return self._agent_services(command, redactor)
+        return self._link.agent_services(command, redactor)
 
     def _keep_failed(self, ctx: AttemptContext) -> None:
         if ctx.workspace_used is not None:
@@ -200,6 +195,6 @@ class LocalExecutor:
     async def _resolve(self, command: DispatchStep) -> AttemptSecrets:
         if not command.credentials:
             return AttemptSecrets()
-        if self._credentials is None:  # the detail names the credential, never a value
+        if self._link.credentials is None:  # the detail names the credential, never a value
             raise PermanentStepError("missing_credential", f"credential {command.credentials[0]!r} is not defined")
-        return await self._credentials(command)
+        return await self._link.credentials(command)

@@ -9,13 +9,18 @@ longer open (their process died) stop counting.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lockgate.errors import NotFoundError, PermanentStepError
 from lockgate.handlers.agent.budgets import Spend, admit
 from lockgate.handlers.agent.services import AgentProfileData, Reservation, TurnRecord, TurnRole
-from lockgate.runtime.live import LiveDelta
+from lockgate.runtime.clock import Clock
+from lockgate.runtime.live import LiveBus, LiveDelta
 from lockgate.runtime.models import model_credential, resolve_model
+from lockgate.runtime.storage import Storage
+from lockgate.security.credentials import CredentialCipher
+from lockgate.settings import Settings
 from lockgate.spec.agent import Budget, BuiltinTool
 from lockgate.store import conversations as store
 from lockgate.store import profiles as profile_store
@@ -31,10 +36,9 @@ if TYPE_CHECKING:
 
     from lockgate.engine.commands import DispatchStep
     from lockgate.handlers.agent.services import ExchangeRecord, ModelProfileData
-    from lockgate.runtime.runtime import Runtime
     from lockgate.security.redaction import Redactor
 
-__all__ = ["FLUSH_EVERY", "StoreAgentServices"]
+__all__ = ["FLUSH_EVERY", "AgentPlatform", "StoreAgentServices"]
 
 FLUSH_EVERY = 0.05  # seconds: tokens are sent in small batches, not one live event per token
 
@@ -50,9 +54,24 @@ def _turn(row: Any) -> TurnRecord:
                       cost=row.cost, error=row.error, estimated=row.estimated)  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class AgentPlatform:
+    """What agent steps use of this process: the store, the model settings and keys, the live token bus."""
+
+    storage: Storage
+    settings: Settings
+    clock: Clock
+    cipher: CredentialCipher
+    live: LiveBus
+
+    def services(self, command: DispatchStep, redactor: Redactor) -> StoreAgentServices:
+        """One attempt's services (the executor asks for them when an agent step runs)."""
+        return StoreAgentServices(self, command, redactor)
+
+
 class StoreAgentServices:
-    def __init__(self, runtime: Runtime, command: DispatchStep, redactor: Redactor) -> None:
-        self._runtime = runtime
+    def __init__(self, platform: AgentPlatform, command: DispatchStep, redactor: Redactor) -> None:
+        self._platform = platform
         self._command = command
         self._redactor = redactor  # the attempt's: records and live tokens never carry a value it knows
         self._options: store.RunOptions | None = None
@@ -61,28 +80,20 @@ class StoreAgentServices:
         self._flush: asyncio.TimerHandle | None = None
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
-        def job() -> Any:
-            with self._runtime.db.read() as conn:
-                return fn(conn, *args)
-
-        return await self._runtime.db_call(job)
+        return await self._platform.storage.read(fn, *args)
 
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
-        def job() -> Any:
-            with self._runtime.db.write() as conn:
-                return fn(conn, *args)
-
-        return await self._runtime.db_call(job)
+        return await self._platform.storage.write(fn, *args)
 
     async def model(self, name: str | None) -> ModelProfileData:
-        runtime, command = self._runtime, self._command
+        platform, command = self._platform, self._command
 
         def resolve(conn: Connection) -> tuple[ModelProfileData, str | None]:
-            profile = resolve_model(conn, runtime.cipher, runtime.settings, name)
+            profile = resolve_model(conn, platform.cipher, platform.settings, name)
             credential = model_credential(conn, profile.name)
             if credential is not None:  # the admin's profile is the grant; the use is recorded all the same
                 record_uses(conn, [UseRow(credential, "model", command.pipeline, command.run_id, command.step,
-                                          command.node_id, command.attempt)], runtime.clock.now())  # fmt: skip
+                                          command.node_id, command.attempt)], platform.clock.now())  # fmt: skip
             return profile, credential
 
         resolved: tuple[ModelProfileData, str | None] = await self._write(resolve)
@@ -116,7 +127,7 @@ class StoreAgentServices:
         run_budget = Budget.model_validate(options.budget) if options.budget else None
         if run_budget is None and node_budget is None:
             return Reservation(None, max_output_tokens)
-        command, now = self._command, self._runtime.clock.now()
+        command, now = self._command, self._platform.clock.now()
 
         def hold(conn: Connection) -> Reservation:
             lock_run(conn, command.run_id)
@@ -144,7 +155,7 @@ class StoreAgentServices:
         return reservation
 
     async def settle(self, reservation: Reservation, record: ExchangeRecord) -> None:
-        command, now = self._command, self._runtime.clock.now()
+        command, now = self._command, self._platform.clock.now()
         values = {"run_id": command.run_id, "step_key": command.step, "node_id": command.node_id,
                   "attempt": command.attempt, "member": record.member, "number": record.index, "model": record.model,
                   "response": self._redactor.json(record.response), "input_tokens": record.input_tokens,
@@ -194,7 +205,7 @@ class StoreAgentServices:
                   "tool_calls": turn.tool_calls, "cost": turn.cost,
                   "error": self._redactor.text(turn.error) if turn.error is not None else None,
                   "estimated": turn.estimated}  # fmt: skip
-        await self._write(store.add_turn, values, self._runtime.clock.now())
+        await self._write(store.add_turn, values, self._platform.clock.now())
 
     def custom_model(self, profile: ModelProfileData) -> Model | None:  # noqa: ARG002 - the provider's model, always
         return None
@@ -211,9 +222,9 @@ class StoreAgentServices:
             self._flush.cancel()
             self._flush = None
         pending, self._pending = self._pending, {}
-        command, now = self._command, self._runtime.clock.now()
+        command, now = self._command, self._platform.clock.now()
         for member, pieces in pending.items():
             self._seq += 1
             text = self._redactor.text("".join(pieces))
-            self._runtime.live.publish(LiveDelta(command.run_id, command.step, command.attempt, member, self._seq,
+            self._platform.live.publish(LiveDelta(command.run_id, command.step, command.attempt, member, self._seq,
                                                  text, now))  # fmt: skip

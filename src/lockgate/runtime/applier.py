@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from lockgate.handlers.registry import HandlerRegistry
     from lockgate.store.database import Database
 
-__all__ = ["Applied", "Applier"]
+__all__ = ["Applied", "AppliedBatch", "Applier"]
 
 log = logging.getLogger(__name__)
 _RUN_EVENTS = (RunStarted, RunPaused, RunResumed, RunMadeLatest, ExpressionTimedOut)
@@ -69,6 +69,14 @@ class Applied:
     commands: tuple[Command, ...] = ()  # what the runtime still has to do (inline dispatches are done)
     plan: Plan | None = None
     deferred: bool = False  # not applied: the transaction had used its time; apply it next, before newer events
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedBatch:
+    """What one transaction applied: each event's outcome, and the states its runs reached."""
+
+    results: list[Applied]
+    states: dict[str, RunState]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,13 @@ class Applier:
         return plan, self.state(conn, head, plan)
 
     def apply(self, batch: list[tuple[str, Event]], now: datetime) -> list[Applied]:
+        with self.db.write() as conn:
+            done = self.apply_in(conn, batch, now)
+        self.keep(done)  # only once committed
+        return done.results
+
+    def apply_in(self, conn: Connection, batch: list[tuple[str, Event]], now: datetime) -> AppliedBatch:
+        """Apply in the caller's write transaction; ``keep`` the result once it has committed."""
         groups: dict[str, list[Event]] = defaultdict(list)
         for run_id, event in batch:
             groups[run_id].append(event)
@@ -149,13 +164,15 @@ class Applier:
         # steps, and the events not reached yet wait for the next transaction (other writers get the lock between).
         self._until = time.monotonic() + self.limits.max_time.total_seconds()
         self._busy = False
-        with self.db.write() as conn:
-            for run_id in sorted(groups):  # a fixed lock order: no deadlocks between processes
-                self._apply_run(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
-            journal.flush(conn, idempotent)
-        for run_id, state in states.items():  # only once committed
+        for run_id in sorted(groups):  # a fixed lock order: no deadlocks between processes
+            self._apply_run(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
+        journal.flush(conn, idempotent)
+        return AppliedBatch(results, states)
+
+    def keep(self, done: AppliedBatch) -> None:
+        """Cache the states a committed batch reached (the next event of those runs starts from them)."""
+        for run_id, state in done.states.items():
             self._remember(run_id, state)
-        return results
 
     def _apply_run(
         self,

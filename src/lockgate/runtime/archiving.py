@@ -11,12 +11,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lockgate.engine.commands import ArchiveOutputs, KeepAttempt
+from lockgate.runtime.hooks import Boot, Hook
 from lockgate.store import archives as archive_store
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Sequence
 
-    from lockgate.runtime.runtime import Runtime
+    from lockgate.artifacts.layout import ArtifactLayout
+    from lockgate.runtime.applier import Applied
+    from lockgate.runtime.storage import Storage
 
 __all__ = ["MANIFEST", "Archiving"]
 
@@ -24,10 +27,19 @@ log = logging.getLogger(__name__)
 MANIFEST = "rollback.json"
 
 
-class Archiving:
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
+class Archiving(Hook):
+    def __init__(self, storage: Storage, layout: ArtifactLayout) -> None:
+        self._storage = storage
+        self._layout = layout
         self._background: set[asyncio.Task[Any]] = set()
+
+    async def on_start(self, boot: Boot) -> None:  # noqa: ARG002 - needs nothing of it
+        await self._storage.call(self.heal)  # before anything is dispatched: folders where the rows say
+
+    def after_commit(self, applied: Applied) -> None:
+        for command in applied.commands:
+            if isinstance(command, KeepAttempt | ArchiveOutputs):
+                self.moved(command)
 
     def _spawn(self, job: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(job)
@@ -38,23 +50,23 @@ class Archiving:
         """Move now (renames: cheap, and before the step's next attempt is dispatched), then mark them done."""
         self._move(command.pipeline, command.moves)
         if isinstance(command, ArchiveOutputs):
-            self.rt.layout.write_manifest(command.pipeline, command.folder, MANIFEST, _manifest(command))
-        self._spawn(self.rt.db_call(self._mark, command.pipeline, command.moves))
+            self._layout.write_manifest(command.pipeline, command.folder, MANIFEST, _manifest(command))
+        self._spawn(self._storage.call(self._mark, command.pipeline, command.moves))
 
     def _move(self, pipeline: str, moves: Sequence[tuple[str, str]]) -> None:
         for source, target in moves:
             try:
-                self.rt.layout.move(pipeline, source, target)
+                self._layout.move(pipeline, source, target)
             except OSError:  # left pending: the next start tries again
                 log.exception("moving %s to %s in %s failed", source, target, pipeline)
 
     def _mark(self, pipeline: str, moves: Sequence[tuple[str, str]]) -> None:
-        with self.rt.db.write() as conn:
+        with self._storage.db.write() as conn:
             archive_store.mark_moved(conn, pipeline, moves)
 
     def heal(self) -> int:
         """Finish the moves a crash left undone (at start, before anything is dispatched). Sync: the db thread."""
-        with self.rt.db.read() as conn:
+        with self._storage.db.read() as conn:
             pending = archive_store.pending_moves(conn)
         by_pipeline: dict[str, list[tuple[str, str]]] = {}
         for row in pending:
@@ -64,7 +76,7 @@ class Archiving:
             self._mark(pipeline, moves)
         return len(pending)
 
-    async def stop(self) -> None:
+    async def on_stop(self) -> None:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 

@@ -14,13 +14,14 @@ from lockgate.store.runs import RunHead, find_run, get_run
 from lockgate.store.tables import artifacts, runs
 
 if TYPE_CHECKING:
+    from pydantic import JsonValue
     from sqlalchemy import Connection
 
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.compile import Plan
     from lockgate.runtime.applier import Applier
 
-__all__ = ["resolve_extend", "resolve_reference", "start_event"]
+__all__ = ["first_event", "resolve_extend", "resolve_reference", "start_event"]
 
 _NUMBER = re.compile(r"^v?(\d+)$")
 
@@ -59,26 +60,39 @@ def _artifacts_of(conn: Connection, run_id: str, node_id: str) -> list[ArtifactR
 
 
 def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_id: str) -> RunStarted:
-    """How the run starts: its input, and for an extending run the steps before ``start_at`` taken over.
+    """The RunStarted of a run created but never started (its creator died): from what its row holds."""
+    record = get_run(conn, run_id)
+    row = conn.execute(select(runs.c.extends_run_id, runs.c.start_at).where(runs.c.id == run_id)).one()
+    source = find_run(conn, row.extends_run_id) if row.extends_run_id is not None else None
+    return first_event(conn, applier, layout, find_run(conn, run_id), record.input, source, row.start_at)
+
+
+def first_event(
+    conn: Connection,
+    applier: Applier,
+    layout: ArtifactLayout,
+    head: RunHead,
+    input_: dict[str, JsonValue],
+    source: RunHead | None,
+    start_at: str | None,
+) -> RunStarted:
+    """How the run starts: its input, and for a run extending ``source`` the steps before ``start_at`` taken over.
 
     The reused artifacts are linked into the new run's folder here (again after a crash: it is idempotent).
     """
-    record = get_run(conn, run_id)
-    row = conn.execute(select(runs.c.extends_run_id, runs.c.start_at).where(runs.c.id == run_id)).one()
     budgets = applier.budgets()
-    if row.extends_run_id is None:
-        return RunStarted(input=record.input, budgets=budgets)
-    plan = applier.plan(conn, record.version_id)
-    source = find_run(conn, row.extends_run_id)
+    if source is None:
+        return RunStarted(input=input_, budgets=budgets)
+    plan = applier.plan(conn, head.version_id)
     _, state = applier.read_state(conn, source)
     reuse: dict[str, ReusedStep] = {}
-    before = plan.nodes[row.start_at].ancestors if row.start_at in plan.nodes else frozenset()
+    before = plan.nodes[start_at].ancestors if start_at is not None and start_at in plan.nodes else frozenset()
     for node_id in sorted(before):
         step = state.steps.get(node_id)
         if step is None or step.status is not StepStatus.SUCCEEDED:
             continue  # it runs again
         records = _artifacts_of(conn, source.id, node_id)
-        layout.link_files(record.pipeline, source.number, record.number, [a.path for a in records])
+        layout.link_files(head.pipeline, source.number, head.number, [a.path for a in records])
         reuse[node_id] = ReusedStep(
             output=step.output,
             next=list(step.next) if step.next is not None else None,
@@ -86,4 +100,4 @@ def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_
             artifacts=records,
         )
     extends = RunRef(run_id=source.id, number=source.number)
-    return RunStarted(input=record.input, extends=extends, reuse=reuse, budgets=budgets)
+    return RunStarted(input=input_, extends=extends, reuse=reuse, budgets=budgets)

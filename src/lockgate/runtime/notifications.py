@@ -14,15 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from lockgate.engine.commands import NotifyDeadline
 from lockgate.engine.events import DeadlineNotificationAttempted
 from lockgate.runtime.credentials import signing_secret
+from lockgate.runtime.hooks import Boot, Hook
 from lockgate.store.credential_grants import UseRow
 from lockgate.store.runs import find_run
 from lockgate.triggers.webhook import sign
 
 if TYPE_CHECKING:
-    from lockgate.engine.commands import NotifyDeadline
-    from lockgate.runtime.runtime import Runtime
+    from sqlalchemy import Connection
+
+    from lockgate.executors.base import Report
+    from lockgate.runtime.applier import Applied
+    from lockgate.runtime.clock import Clock
+    from lockgate.runtime.storage import Storage
+    from lockgate.security.credentials import CredentialCipher
 
 __all__ = ["SIGNATURE_HEADER", "Notifier"]
 
@@ -31,10 +38,21 @@ SIGNATURE_HEADER = "X-Lockgate-Signature"
 TIMEOUT = 10.0  # seconds a receiver has to answer; well under the engine's watchdog
 
 
-class Notifier:
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
+class Notifier(Hook):
+    def __init__(self, storage: Storage, clock: Clock, report: Report) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._report = report
+        self._cipher: CredentialCipher | None = None
         self._background: set[asyncio.Task[Any]] = set()
+
+    async def on_start(self, boot: Boot) -> None:
+        self._cipher = boot.cipher
+
+    def after_commit(self, applied: Applied) -> None:
+        for command in applied.commands:
+            if isinstance(command, NotifyDeadline):
+                self.notify(command)
 
     def notify(self, command: NotifyDeadline) -> None:
         task = asyncio.create_task(self._deliver(command))
@@ -50,7 +68,7 @@ class Notifier:
         if not delivered:
             log.warning("deadline notification %d/%d of task %s to %s failed: %s", command.delivery,
                         command.deliveries, command.task, command.url, error or f"HTTP {status}")  # fmt: skip
-        self.rt.report(command.run_id, DeadlineNotificationAttempted(
+        self._report(command.run_id, DeadlineNotificationAttempted(
             task=command.task, step=command.step, delivery=command.delivery, url=command.url, delivered=delivered,
             status_code=status, error=error,
         ))  # fmt: skip
@@ -71,18 +89,19 @@ class Notifier:
 
     async def _secret(self, command: NotifyDeadline) -> tuple[str | None, str | None]:
         """The signing value if the credential exists and is granted to the run's pipeline; the use is recorded."""
-        rt, name = self.rt, command.secret or ""
+        name, cipher, now = command.secret or "", self._cipher, self._clock.now()
+        if cipher is None:
+            return None, "the runtime has not started: no credentials can be read"
 
-        def reveal() -> tuple[str | None, str | None]:
-            with rt.db.write() as conn:
-                head = find_run(conn, command.run_id)
-                node_id = command.step.split("[", 1)[0]  # a map item's key is node[i]
-                use = UseRow(name, "notify", head.pipeline, command.run_id, command.step, node_id, command.delivery)
-                return signing_secret(conn, rt.cipher, name, use, rt.clock.now())
+        def reveal(conn: Connection) -> tuple[str | None, str | None]:
+            head = find_run(conn, command.run_id)
+            node_id = command.step.split("[", 1)[0]  # a map item's key is node[i]
+            use = UseRow(name, "notify", head.pipeline, command.run_id, command.step, node_id, command.delivery)
+            return signing_secret(conn, cipher, name, use, now)
 
-        return await rt.db_call(reveal)
+        return await self._storage.write(reveal)
 
-    async def stop(self) -> None:
+    async def on_stop(self) -> None:
         """Deliveries in flight are dropped: their reports never come, so the engine's watchdog sends again."""
         for task in list(self._background):
             task.cancel()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, assert_never
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, assert_never
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine import (
@@ -25,42 +22,45 @@ from lockgate.engine import (
     PointLatest,
     RecordReuse,
     RunFinished,
-    RunStarted,
     RunState,
     StartTimer,
     StepSucceeded,
 )
-from lockgate.errors import DefinitionErrors
-from lockgate.executors.local import LocalExecutor
+from lockgate.executors.base import ExecutorLink
+from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
-from lockgate.runtime.agents import StoreAgentServices
+from lockgate.runtime.agents import AgentPlatform
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.credentials import attempt_secrets, credential_problems
-from lockgate.runtime.extend import resolve_extend, start_event
+from lockgate.runtime.hooks import Boot, Hook, Hooks
 from lockgate.runtime.live import LiveBus
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
+from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
+from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
 from lockgate.security.redaction import Redactor
 from lockgate.store import credentials as credential_store
-from lockgate.store import pipelines as pipeline_store
 from lockgate.store import runs as run_store
 from lockgate.store import workers as worker_store
-from lockgate.store.conversations import RunOptions, save_run_options
+from lockgate.store.conversations import RunOptions
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine, Mapping
+
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
     from lockgate.errors import DefinitionError
+    from lockgate.executors.base import Executor
     from lockgate.security.grants import AttemptSecrets
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
@@ -68,27 +68,25 @@ if TYPE_CHECKING:
 __all__ = ["Claim", "ExtendRequest", "Listener", "Runtime"]
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 T = TypeVar("T")
 Listener = Callable[[Applied], None]
-Claim = Callable[["Connection", run_store.RunHead], None]  # written with the run it creates, or undoes it by raising
 _Item = tuple[str, Event, "asyncio.Future[Applied] | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class ExtendRequest:
-    """Start a run that extends an earlier one: reuse its steps before ``start_at``, read its artifacts."""
-
-    run: str  # vN, pipeline/vN or a run id
-    start_at: str | None = None
-
-
 class Runtime:
-    """One per process. Any number of processes may share a database (DESIGN rule 3)."""
+    """One per process. Any number of processes may share a database (DESIGN rule 3).
+
+    The executor is injected (``executor``; default: the one ``LOCKGATE_EXECUTOR`` names, built by
+    ``executors.factory.build_executor``). Services attach as hooks (``add_hook``): told when the runtime has
+    started, after every commit and when it stops; none of them holds the runtime.
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
+        executor: Executor | None = None,
         registry: HandlerRegistry | None = None,
         clock: Clock | None = None,
         kind: str = "local",
@@ -97,13 +95,13 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.db_url, synchronous=settings.sqlite_synchronous)
+        self.storage = Storage(Database(settings.db_url, synchronous=settings.sqlite_synchronous))
+        self.db = self.storage.db
         self.layout = ArtifactLayout(settings.home)
         self.kind = kind
         self.scope = scope  # recover only these runs (None: every run)
-        self.scheduler = Scheduler(self) if scheduler else None  # fires cron schedules (servers)
         self._registry = registry or default_registry()
-        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lockgate-db")
+        self.executor: Executor = executor or build_executor(settings, self._registry, self.layout)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._deferred: list[_Item] = []  # not applied by the last transaction (out of time): applied first next
         self._listeners: list[Listener] = []
@@ -111,18 +109,30 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
         self.worker = ""
-        self.applier: Applier
-        self.executor: LocalExecutor
+        self.applier = Applier(self.db, self.worker, self._registry, limits=settings.expression_limits,
+                               max_output_bytes=settings.max_output_bytes)  # fmt: skip
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
         self.live = LiveBus()  # agents' tokens as they stream: never stored
-        self.maintenance: Maintenance
-        self.archiving = Archiving(self)
-        self.notifier = Notifier(self)
+        self.hooks = Hooks()
+        self.archiving = Archiving(self.storage, self.layout)
+        self.notifier = Notifier(self.storage, self.clock, self.report)
+        self.starter = RunStarter(self.applier, self.layout, settings)
+        self.maintenance = Maintenance(self.storage, self.layout, self.clock, settings, self.report, self.timers,
+                                       self.starter.restart, scope)  # fmt: skip
+        # fires cron schedules (servers)
+        self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
+        for hook in (self.archiving, self.notifier, self.maintenance, self.scheduler):
+            if hook is not None:
+                self.add_hook(hook)
 
-    async def db_call(self, fn: Callable[..., T], *args: Any) -> T:
+    def add_hook(self, hook: Hook) -> None:
+        """Attach a service (before ``start``): hooks are told in the order they were added."""
+        self.hooks.add(hook)
+
+    async def db_call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run store work on the one database thread (SQLite likes a single writer per process)."""
-        return await asyncio.get_running_loop().run_in_executor(self._db_thread, fn, *args)
+        return await self.storage.call(fn, *args, **kwargs)
 
     async def start(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -130,31 +140,19 @@ class Runtime:
         secret = self.settings.secret_key
         self.cipher = load_cipher(secret.get_secret_value() if secret else None, self.settings.home)
         self.worker = await self.db_call(self._register)
-        self.applier = Applier(self.db, self.worker, self._registry, limits=self.settings.expression_limits,
-                               max_output_bytes=self.settings.max_output_bytes)  # fmt: skip
-        await self.db_call(self.archiving.heal)  # before anything is dispatched: folders where the rows say
-        self.executor = LocalExecutor(
-            self._registry,
-            self.layout,
-            self.report,
-            worker=self.worker,
-            max_concurrency=self.settings.max_concurrency,
-            sandbox=self.settings.sandbox,
-            script_policy=self.settings.script_policy,
-            credentials=self.attempt_secrets,
-            agent_services=lambda command, redactor: StoreAgentServices(self, command, redactor),
-            max_output_bytes=self.settings.max_output_bytes,
-        )
+        self.applier.worker = self.worker
+        self._tasks = [asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
+                       asyncio.create_task(self.timers.run(), name="lockgate-timers")]  # fmt: skip
+        agents = AgentPlatform(self.storage, self.settings, self.clock, self.cipher, self.live)
+        await self.executor.start(ExecutorLink(self.worker, self.report, self.attempt_secrets, agents.services))
+        # Nothing is dispatched before a hook reports something: archiving heals first (folders where the rows
+        # say), then recovery and the scheduler start their loops.
+        await self.hooks.emit_start(Boot(self.worker, self.cipher, self._spawn))
         if self.kind != "local":  # a server or worker says at start whether it can run script steps
             await self._report_confinement()
-        self.maintenance = Maintenance(self)
-        self._tasks = [
-            asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
-            asyncio.create_task(self.timers.run(), name="lockgate-timers"),
-            asyncio.create_task(self.maintenance.run(), name="lockgate-maintenance"),
-        ]
-        if self.scheduler is not None:
-            self._tasks.append(asyncio.create_task(self.scheduler.run(), name="lockgate-scheduler"))
+
+    def _spawn(self, loop: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(loop, name=name))
 
     async def _report_confinement(self) -> None:
         decided = await confinement(self.settings.sandbox, self.settings.script_policy)
@@ -178,15 +176,13 @@ class Runtime:
         wait = self.settings.shutdown_grace.total_seconds() if grace is None else grace
         await self.executor.stop(wait)
         await self._drain()
-        await self.archiving.stop()
-        await self.notifier.stop()
+        await self.hooks.emit_stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.db_call(self._unregister)
-        self._db_thread.shutdown(wait=True)
-        self.db.dispose()
+        self.storage.close()
 
     def _unregister(self) -> None:
         with self.db.write() as conn:
@@ -258,6 +254,7 @@ class Runtime:
         for applied in results:
             if applied.transition is None:
                 continue
+            self.hooks.emit_after_commit(applied)  # before dispatching: a revision's folders move first
             for command in applied.commands:
                 self._run_command(command, applied.transition.state)
             for listener in list(self._listeners):
@@ -275,13 +272,11 @@ class Runtime:
                 self.executor.cancel(command.run_id, command.step, command.attempt)
             case RunFinished():
                 self._run_finished(command, state)
-            case KeepAttempt() | ArchiveOutputs():
-                self.archiving.moved(command)
             case PointLatest():
                 with contextlib.suppress(OSError):
                     self.layout.point_latest(command.pipeline, command.run_number)
-            case NotifyDeadline():
-                self.notifier.notify(command)
+            case KeepAttempt() | ArchiveOutputs() | NotifyDeadline():
+                pass  # archiving and the notifier act on these from their after-commit hooks
             case OpenHumanTask() | CloseHumanTask() | RecordReuse():
                 pass  # rows only, written with the transition
             case _:
@@ -344,58 +339,60 @@ class Runtime:
 
     # ---- runs ------------------------------------------------------------------------------------
 
+    async def start_run(
+        self,
+        pipeline: PipelineSpec | str,
+        version: int | None = None,
+        input_: Mapping[str, JsonValue] | None = None,
+        options: RunOptions | None = None,
+        extend: ExtendRequest | None = None,
+        *,
+        claim: Claim | None = None,
+    ) -> run_store.RunHead:
+        """Check the input, create the run (vN) and start it, in one transaction; then act on what it decided.
+
+        ``pipeline`` is a definition (saved as a version if new) or a stored pipeline's name with its
+        ``version`` number (None: the latest). With ``extend``, the run reuses the steps of an earlier run before
+        ``extend.start_at``. Raises InvalidInputError (input, extend) or DefinitionErrors (an agent step's model
+        is not configured) and then nothing is created. ``claim`` writes in the transaction that creates the
+        run; what it raises undoes the run (a webhook delivery seen before).
+        """
+        request = RunRequest(pipeline, version, input_ or {}, options or RunOptions(), extend, claim)
+        started = await self.db_call(self.starter.start_alone, request, self.clock.now())
+        await self.started(started)
+        return started.head
+
     async def create_run(
         self,
         spec: PipelineSpec,
-        input_: dict[str, JsonValue],
+        input_: Mapping[str, JsonValue],
         options: RunOptions | None = None,
         extend: ExtendRequest | None = None,
         claim: Claim | None = None,
     ) -> run_store.RunHead:
-        """Save the definition as a version (if new), create the run (vN) and start it.
+        """``start_run`` of a definition (the spelling the tests and examples use)."""
+        return await self.start_run(spec, None, input_, options, extend, claim=claim)
 
-        With ``extend``, the run reuses the steps of an earlier run before ``extend.start_at``.
-        Raises DefinitionErrors when an agent step's model is not configured (nothing is created then).
-        ``claim`` writes in the transaction that creates the run; what it raises undoes the run (a webhook
-        delivery seen before).
-        """
-        head, started = await self.db_call(self._create, spec, input_, options or RunOptions(), extend, claim)
-        await self.apply(head.id, started)
-        return head
+    async def started(self, started: StartedRun) -> None:
+        """Act on a committed start (dispatch its first steps, tell hooks and listeners) as on any transition."""
+        waiter: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self._act(started, waiter)
+        applied = await waiter  # at once, unless the start ran out of time and went to the committer
+        if applied.error is not None:
+            raise applied.error
 
-    def _create(
-        self,
-        spec: PipelineSpec,
-        input_: dict[str, JsonValue],
-        options: RunOptions,
-        extend: ExtendRequest | None,
-        claim: Claim | None,
-    ) -> tuple[run_store.RunHead, RunStarted]:
-        now = self.clock.now()
-        with self.db.write() as conn:
-            problems = model_problems(conn, self.settings, spec)
-            if problems:
-                raise DefinitionErrors(problems)
-            version = pipeline_store.save_version(conn, spec, now)
-            source, start_at = None, None
-            if extend is not None:
-                plan = self.applier.plan(conn, version.id)
-                source, start_at = (
-                    resolve_extend(conn, spec.name, plan, extend.run, extend.start_at).id,
-                    extend.start_at,
-                )
-            head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now, source, start_at)
-            if claim is not None:
-                claim(conn, head)
-            if options.budget is None and spec.budget is not None:
-                options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
-            if options != RunOptions():
-                save_run_options(conn, head.id, options)
-            return head, self.start_event(conn, head.id)
+    def _started_later(self, started: StartedRun) -> None:
+        # From a service (the scheduler) that started runs in its own transaction: act, without waiting.
+        self._act(started, None)
 
-    def start_event(self, conn: Any, run_id: str) -> RunStarted:
-        """The RunStarted of a created run (recovery starts a run whose creator died with the same)."""
-        return start_event(conn, self.applier, self.layout, run_id)
+    def _act(self, started: StartedRun, waiter: asyncio.Future[Applied] | None) -> None:
+        done = [a for a in started.results if not a.deferred]
+        later = [a for a in started.results if a.deferred]  # the transaction ran out of time: the committer's now
+        deferred_start = any(a.event is started.event for a in later)
+        self._after_commit([] if deferred_start else [(started.head.id, started.event, waiter)], done)
+        # Queued now, before this run can have any newer event (its commands act later, on the event loop).
+        for applied in later:
+            self._queue.put_nowait((applied.run_id, applied.event, waiter if applied.event is started.event else None))
 
     def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
         """Every agent step's model is configured (validation, before a run is created)."""

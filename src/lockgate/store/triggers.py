@@ -12,12 +12,10 @@ from lockgate.errors import NotFoundError
 from lockgate.store.deliveries import delete_for_webhook
 from lockgate.store.ids import new_id
 from lockgate.store.pipelines import PipelineRecord, VersionRecord, get_pipeline, get_version
-from lockgate.store.runs import RunHead, create_run
 from lockgate.store.tables import pipeline_versions, pipelines, schedule_firings, schedules, webhooks
 from lockgate.store.upsert import dialect_insert
 
 if TYPE_CHECKING:
-    from pydantic import JsonValue
     from sqlalchemy import Connection
 
 __all__ = [
@@ -32,6 +30,7 @@ __all__ = [
     "find_webhook",
     "get_schedule",
     "latest_version",
+    "link_firing",
     "list_firings",
     "list_schedules",
     "list_webhooks",
@@ -171,32 +170,21 @@ def mark_considered(conn: Connection, schedule_id: str, last: datetime) -> None:
     )
 
 
-def claim_firing(
-    conn: Connection,
-    schedule: ScheduleRecord,
-    fire_at: datetime,
-    input_: dict[str, JsonValue] | None,
-    version: VersionRecord | None,
-    now: datetime,
-) -> RunHead | None:
-    """Insert the firing; only if this insert won, create its run (in the same transaction) and return it.
-
-    ``version`` None records the firing without a run (its input no longer fits the pipeline).
-    """
+def claim_firing(conn: Connection, schedule: ScheduleRecord, fire_at: datetime, now: datetime) -> bool:
+    """Insert the firing; True only if this insert won (the caller then starts its run in the same transaction)."""
     firing = {"schedule_id": schedule.id, "fire_at": fire_at, "created_at": now}
     stmt = dialect_insert(conn.dialect.name, schedule_firings).values(**firing)
     won = conn.execute(stmt.on_conflict_do_nothing().returning(schedule_firings.c.schedule_id)).first()
-    if won is None:
-        return None  # another process fired this slot
-    if version is None or input_ is None:
-        return None
-    head = create_run(conn, schedule.pipeline_id, version.id, input_, now)
+    return won is not None
+
+
+def link_firing(conn: Connection, schedule_id: str, fire_at: datetime, run_id: str) -> None:
+    """The run a firing started."""
     conn.execute(
         update(schedule_firings)
-        .where(schedule_firings.c.schedule_id == schedule.id, schedule_firings.c.fire_at == fire_at)
-        .values(run_id=head.id)
+        .where(schedule_firings.c.schedule_id == schedule_id, schedule_firings.c.fire_at == fire_at)
+        .values(run_id=run_id)
     )
-    return head
 
 
 def list_firings(conn: Connection, schedule_id: str) -> list[tuple[datetime, str | None]]:

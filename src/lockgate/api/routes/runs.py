@@ -25,12 +25,10 @@ from lockgate.api.schemas.runs import (
     StepDetail,
     StepRead,
 )
-from lockgate.compile import validate_input
 from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatus, StepRetryRequested
 from lockgate.errors import InvalidInputError, NotFoundError
-from lockgate.runtime.runtime import ExtendRequest
+from lockgate.runtime.starting import ExtendRequest
 from lockgate.security.safe_files import open_regular
-from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import runs as run_store
 from lockgate.store import tasks as task_store
@@ -121,14 +119,11 @@ async def create_run(
     body = body or RunCreate()
     if body.start_at is not None and body.extend is None:
         raise InvalidInputError(["start_at: only with extend (the run whose steps before it are reused)"])
-    row = await store.read(listing.version_by_number, name, body.version)
-    spec = PipelineSpec.model_validate(row.definition)
-    run_input = validate_input(spec, body.input)
     options = RunOptions(budget=body.budget.model_dump(exclude_none=True) if body.budget else None,
                          replay_from=await store.read(_replay_source, name, body.replay_from),
                          replay_steps=body.replay_steps)  # fmt: skip
     extend = ExtendRequest(body.extend, body.start_at) if body.extend is not None else None
-    head = await runtime.create_run(spec, run_input, options, extend)
+    head = await runtime.start_run(name, body.version, body.input, options, extend)  # checks the input
     return run_read(await store.read(listing.run_summary, head.id))
 
 
