@@ -24,7 +24,7 @@ from lockgate.errors import (
     validation_message,
 )
 
-__all__ = ["AuthenticationError", "install_error_handlers"]
+__all__ = ["AuthenticationError", "allowed_methods", "install_error_handlers"]
 
 
 class AuthenticationError(LockgateError):
@@ -74,7 +74,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _allowed_methods(request: Request) -> str:
+def allowed_methods(request: Request) -> str:
     """Every method some route serves at this path.
 
     Starlette answers 405 with the methods of the first route whose path matched, but a path such as
@@ -92,7 +92,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     headers = exc.headers
     if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
-        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return JSONResponse({"code": code, "detail": str(exc.detail)}, exc.status_code, headers=headers)
 
 

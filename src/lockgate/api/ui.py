@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
+
+from lockgate.api.errors import allowed_methods
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -25,6 +28,11 @@ class SinglePageApp(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if path == "api" or path.startswith(_NOT_APP):
+            # The mount matches every method, so an API path served for other methods lands here: still a 405.
+            allowed = allowed_methods(Request(scope))
+            if allowed:
+                detail = f"{scope['method']} is not served at /{path}"
+                return JSONResponse({"code": "method_not_allowed", "detail": detail}, 405, headers={"Allow": allowed})
             return JSONResponse({"code": "not_found", "detail": f"no such path: /{path}"}, status_code=404)
         try:
             response = await super().get_response(path, scope)
