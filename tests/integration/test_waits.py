@@ -116,7 +116,7 @@ NAP: dict[str, Any] = {
 def _statuses(database_url: str) -> list[str]:
     try:
         return [r["status"] for r in select_rows(database_url, steps)]
-    except sa.exc.OperationalError:  # the process has not made the tables yet
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # no tables yet (SQLite, PostgreSQL)
         return []
 
 
