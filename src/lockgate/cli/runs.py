@@ -52,13 +52,14 @@ def list_(
         records = list_runs(conn, pipeline, status, limit)
     if json_output:
         rows = [{"id": r.id, "pipeline": r.pipeline, "number": r.number, "status": r.status,
-                 "created_at": r.created_at.isoformat()} for r in records]  # fmt: skip
+                 "created_at": r.created_at.isoformat(), "wait_reason": r.wait_reason} for r in records]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table("run", "status", "created", "took", "id", box=None, header_style="bold")
     for r in records:
         created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(f"{r.pipeline} v{r.number}", _status(r.status), created, _took(r.started_at, r.finished_at), r.id)
+        label = _status(r.status) + (Text(f" ({r.wait_reason})", "dim") if r.wait_reason else "")
+        table.add_row(f"{r.pipeline} v{r.number}", label, created, _took(r.started_at, r.finished_at), r.id)
     console.print(table if records else "no runs")
 
 
@@ -84,6 +85,8 @@ def show(
         return
     console.print(Text(f"{record.pipeline} v{record.number}  ", "bold") + _status(record.status))
     console.print(f"id {record.id}   took {_took(record.started_at, record.finished_at) or '—'}")
+    if record.wait_reason:
+        console.print(Text(f"queued {record.wait_reason}", "yellow"))
     console.print(f"input  {_short(record.input, 100)}")
     if record.output is not None:
         console.print(f"output {_short(record.output, 100)}")
@@ -107,6 +110,7 @@ def _as_json(record: Any, steps: list[Any], attempts: list[Any]) -> dict[str, An
         "pipeline": record.pipeline,
         "number": record.number,
         "status": record.status,
+        "wait_reason": record.wait_reason,
         "input": record.input,
         "output": record.output,
         "error": record.error,

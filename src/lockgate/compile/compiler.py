@@ -191,3 +191,6 @@ def _check_edges_and_output(
             errors.extend(check_template_field(edge.when, f"edges[{edge.index}].when", scope))
     if spec.output is not None:
         errors.extend(check_template_field(spec.output, "output", Scope(None, all_nodes, all_nodes, fields)))
+    if spec.concurrency is not None and spec.concurrency.key is not None:  # known before any step: input only
+        scope = Scope(None, frozenset(), all_nodes, fields)
+        errors.extend(check_template_field(spec.concurrency.key, "concurrency.key", scope))

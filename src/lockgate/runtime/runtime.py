@@ -30,6 +30,7 @@ from lockgate.executors.base import ExecutorLink
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime.admission import FlowControl
 from lockgate.runtime.agents import AgentPlatform
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
@@ -122,7 +123,8 @@ class Runtime:
                                        self.starter.restart, scope)  # fmt: skip
         # fires cron schedules (servers)
         self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
-        for hook in (self.archiving, self.notifier, self.maintenance, self.scheduler):
+        flow = FlowControl(self.storage, settings, self.starter.admission, self.starter.restart, self.report)
+        for hook in (self.archiving, self.notifier, self.maintenance, flow, self.scheduler):
             if hook is not None:
                 self.add_hook(hook)
 

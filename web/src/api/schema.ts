@@ -2553,6 +2553,11 @@ export interface components {
              * @description the node an extending run started at
              */
             start_at?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
+             */
+            wait_reason?: string | null;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -2648,12 +2653,17 @@ export interface components {
              * @description the node an extending run started at
              */
             start_at?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
+             */
+            wait_reason?: string | null;
         };
         /**
          * RunStatus
          * @enum {string}
          */
-        RunStatus: "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
+        RunStatus: "queued" | "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
         /** ScheduleCreate */
         ScheduleCreate: {
             /**
@@ -3462,6 +3472,36 @@ export interface components {
             kind: "agent";
             config: components["schemas"]["AgentConfig"];
         };
+        /**
+         * Concurrency
+         * @description A limit on the runs of a pipeline open at once (pending, running or paused), held by the database.
+         *
+         *     Attributes:
+         *         max_runs: runs open at once per key value.
+         *         key: a template over the run's input (``{{ input.customer }}``); runs whose keys render equal share
+         *             a limit. None: every run of the pipeline shares one.
+         *         policy: ``queue`` (default), ``cancel_newest`` or ``cancel_oldest``.
+         */
+        Concurrency: {
+            /**
+             * Max Runs
+             * @description runs open at once per key value
+             */
+            max_runs: number;
+            /**
+             * Key
+             * @description a template over the input; equal keys share the limit
+             */
+            key?: string | null;
+            /** @default queue */
+            policy?: components["schemas"]["ConcurrencyPolicy"];
+        };
+        /**
+         * ConcurrencyPolicy
+         * @description What a run beyond ``max_runs`` does.
+         * @enum {string}
+         */
+        ConcurrencyPolicy: "queue" | "cancel_newest" | "cancel_oldest";
         /**
          * ConditionBranch
          * @description A named branch, picked when ``when`` holds.
@@ -4373,6 +4413,7 @@ export interface components {
          *         edges: ``source → target`` links.
          *         output: optional template for the run's output; default: the outputs of the sink nodes.
          *         budget: limits on the model use of each run (agent steps), unless a run is started with its own.
+         *         concurrency: how many runs may be open at once (per key) and what a run beyond does.
          */
         PipelineDefinition: {
             /**
@@ -4392,6 +4433,7 @@ export interface components {
             edges?: components["schemas"]["Edge"][];
             output?: components["schemas"]["JsonValue"];
             budget?: components["schemas"]["Budget"] | null;
+            concurrency?: components["schemas"]["Concurrency"] | null;
         };
     };
     responses: never;

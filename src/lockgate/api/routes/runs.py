@@ -73,7 +73,7 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:

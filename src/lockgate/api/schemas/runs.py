@@ -79,6 +79,9 @@ class RunRead(BaseModel):
     duration: timedelta | None = Field(default=None, description="seconds from start to finish (or to now while open)")
     extends: str | None = Field(default=None, description="the run this one extends (pipeline/vN)")
     start_at: str | None = Field(default=None, description="the node an extending run started at")
+    wait_reason: str | None = Field(
+        default=None, description="why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'"
+    )
 
 
 class RunPage(BaseModel):
