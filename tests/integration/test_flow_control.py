@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.integration.helpers import fast_settings, running, select_rows
+from tests.integration.test_flow_control_servers import most_at_once
 
 from lockgate.compile import compile_pipeline
 from lockgate.engine import RunCancelled, RunStatus
 from lockgate.errors import ConflictError, DefinitionErrors
 from lockgate.spec.pipeline import PipelineSpec
-from lockgate.store.tables import runs
+from lockgate.store.slots import waiting_reasons
+from lockgate.store.tables import attempts, runs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,6 +78,10 @@ async def test_queue_waits_with_a_reason_and_starts_first_come_first_served(sett
         state = await runtime.run_state(acme[2])
         assert state.status is RunStatus.RUNNING
 
+        await runtime.apply(acme[3], RunCancelled(reason="not needed"))  # a queued run is cancelled like any other
+        rows = statuses(settings.db_url, acme)
+        assert rows[acme[3]]["status"] == "cancelled" and rows[acme[3]]["started_at"] is None
+
 
 async def test_cancel_newest_refuses_the_run_with_the_reason(settings: Settings) -> None:
     spec = held("cancel_newest", max_runs=1)
@@ -113,3 +119,44 @@ def test_bad_concurrency_names_the_field() -> None:
     with pytest.raises(ValueError, match=r"concurrency\.policy"):
         PipelineSpec.model_validate({"name": "x", "concurrency": {"max_runs": 1, "policy": "drop"},
                                      "nodes": [{"id": "a", "kind": "noop"}]})  # fmt: skip
+
+
+def limited_node(go: Path) -> PipelineSpec:
+    """A mapped script step limited to two at once across every run; each waits until ``go`` exists."""
+    code = "import time, pathlib\nwhile not pathlib.Path(go).exists():\n    time.sleep(0.02)\noutput = item"
+    return PipelineSpec.model_validate({
+        "name": "limited-node",
+        "nodes": [
+            {"id": "items", "kind": "transform", "config": {"value": [1, 2, 3]}},
+            {"id": "work", "kind": "script", "for_each": "{{ nodes.items.output }}", "max_concurrent": 2,
+             "inputs": {"item": "{{ item }}", "go": str(go)}, "config": {"code": code}},
+        ],
+        "edges": [{"source": "items", "target": "work"}],
+    })  # fmt: skip
+
+
+async def test_a_node_limit_holds_across_runs_and_says_why_steps_wait(settings: Settings, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    spec = limited_node(go)
+    async with running(settings) as runtime:
+        made = [(await runtime.create_run(spec, {})).id for _ in range(2)]  # six steps of one node in all
+
+        def waiting() -> dict[str, str]:
+            reasons: dict[str, str] = {}
+            for run_id in made:
+                with runtime.db.read() as conn:
+                    reasons |= {f"{run_id}/{k}": v for k, v in waiting_reasons(conn, run_id).items()}
+            return reasons
+
+        await until(lambda: len(waiting()) == 4)
+        assert set(waiting().values()) == {
+            "waiting: 2 steps of node work of pipeline limited-node are running (max_concurrent 2)"
+        }
+        go.touch()
+        for run_id in made:
+            state = await runtime.wait(run_id)
+            assert state.status is RunStatus.SUCCEEDED
+        assert waiting() == {}
+    rows = [a for a in select_rows(settings.db_url, attempts) if a["step_key"].startswith("work[")]
+    assert len(rows) == 6 and all(a["status"] == "succeeded" for a in rows)
+    assert most_at_once([(a["started_at"], a["finished_at"]) for a in rows]) == 2

@@ -15,6 +15,7 @@ from lockgate.cli.progress import STYLE
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_steps
+from lockgate.store.slots import waiting_reasons
 
 __all__ = ["app"]
 
@@ -79,6 +80,7 @@ def show(
         head = find_run(conn, run_ref)
         record = get_run(conn, head.id)
         steps = run_steps(conn, head.id)
+        reasons = waiting_reasons(conn, head.id)
         attempts = run_attempts(conn, head.id)
     if json_output:
         typer.echo(json.dumps(_as_json(record, steps, attempts), indent=2, default=str))
@@ -99,6 +101,7 @@ def show(
     for s in steps:
         tries = by_step.get(s.key, [])
         detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
+        detail = reasons.get(s.key, detail)
         history = " ".join(f"{a.number}:{a.status}" for a in tries)
         table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
     console.print(table)

@@ -42,6 +42,7 @@ from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
+from lockgate.runtime.slots import StepGate, slot_of
 from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
 from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
+    from lockgate.compile import Plan
     from lockgate.errors import DefinitionError
     from lockgate.executors.base import Executor
     from lockgate.security.grants import AttemptSecrets
@@ -124,7 +126,8 @@ class Runtime:
         # fires cron schedules (servers)
         self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
         flow = FlowControl(self.storage, settings, self.starter.admission, self.starter.restart, self.report)
-        for hook in (self.archiving, self.notifier, self.maintenance, flow, self.scheduler):
+        self.gate = StepGate(self.storage, settings, self.clock, self._dispatch)  # nodes' max_concurrent
+        for hook in (self.archiving, self.notifier, self.maintenance, flow, self.gate, self.scheduler):
             if hook is not None:
                 self.add_hook(hook)
 
@@ -258,16 +261,20 @@ class Runtime:
                 continue
             self.hooks.emit_after_commit(applied)  # before dispatching: a revision's folders move first
             for command in applied.commands:
-                self._run_command(command, applied.transition.state)
+                self._run_command(command, applied.transition.state, applied.plan)
             for listener in list(self._listeners):
                 listener(applied)
 
     # ---- commands out ----------------------------------------------------------------------------
 
-    def _run_command(self, command: Command, state: RunState) -> None:
+    def _run_command(self, command: Command, state: RunState, plan: Plan | None) -> None:
         match command:
             case DispatchStep():
-                self._dispatch(command)
+                slot = slot_of(plan, command) if plan is not None else None
+                if slot is None:
+                    self._dispatch(command)
+                else:
+                    self.gate.dispatch(command, slot)
             case StartTimer():
                 self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
             case CancelStep():

@@ -2802,6 +2802,11 @@ export interface components {
              * @description the human task the step waits on (status waiting)
              */
             open_task?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued step waits for a slot of its node's max_concurrent
+             */
+            wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
             /** Run Id */
@@ -2835,6 +2840,11 @@ export interface components {
              * @description the human task the step waits on (status waiting)
              */
             open_task?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued step waits for a slot of its node's max_concurrent
+             */
+            wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
         };
@@ -3459,6 +3469,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3577,6 +3591,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3735,6 +3753,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3819,6 +3841,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3945,6 +3971,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4199,6 +4229,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4320,6 +4354,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4389,6 +4427,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */

@@ -120,6 +120,9 @@ class StepRead(BaseModel):
     finished_at: datetime | None = None
     duration: timedelta | None = None
     open_task: str | None = Field(default=None, description="the human task the step waits on (status waiting)")
+    wait_reason: str | None = Field(
+        default=None, description="why a queued step waits for a slot of its node's max_concurrent"
+    )
     attempts: list[AttemptRead] = Field(default_factory=list)
 
 

@@ -1,4 +1,4 @@
-"""Flow control: a run's concurrency key and why a queued run waits.
+"""Flow control: a run's concurrency key and why a queued run waits; the slots of limited nodes.
 
 Revision ID: 0010
 Revises: 0009 (committed as 0008: another branch adds 0009; re-chained at merge)
@@ -21,9 +21,27 @@ def upgrade() -> None:
         batch.add_column(sa.Column("concurrency_key", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("wait_reason", sa.Text(), nullable=True))
         batch.create_index("ix_runs_concurrency", ["pipeline_id", "concurrency_key", "status"])
+    op.create_table(
+        "node_slots",
+        sa.Column("run_id", sa.String(length=32), nullable=False),
+        sa.Column("step_key", sa.String(length=200), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("pipeline", sa.String(length=63), nullable=False),
+        sa.Column("slot", sa.String(length=63), nullable=False),
+        sa.Column("max_concurrent", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("command", sa.JSON(), nullable=False),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_node_slots_run_id_runs"),
+        sa.PrimaryKeyConstraint("run_id", "step_key", "attempt", name="pk_node_slots"),
+    )
+    op.create_index("ix_node_slots_slot", "node_slots", ["pipeline", "slot", "held", "queued_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_node_slots_slot", table_name="node_slots")
+    op.drop_table("node_slots")
     with op.batch_alter_table("runs") as batch:
         batch.drop_index("ix_runs_concurrency")
         batch.drop_column("wait_reason")

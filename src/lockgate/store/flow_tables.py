@@ -1,0 +1,27 @@
+"""Tables of flow control: the slots of nodes with ``max_concurrent`` (beside ``tables.py``, on its ``metadata``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from lockgate.store.tables import UTCDateTime, metadata
+
+__all__ = ["node_slots"]
+
+# One row per attempt of a limited node: holding a slot (``held``) or waiting for one (with its dispatch, sent
+# when a slot frees). A row whose attempt is no longer queued or running is stale and removed.
+node_slots = Table(
+    "node_slots",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("step_key", String(200), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("pipeline", String(63), nullable=False),
+    Column("slot", String(63), nullable=False),  # the node id, or its concurrency_group
+    Column("max_concurrent", Integer, nullable=False),
+    Column("held", Boolean, nullable=False),
+    Column("reason", Text),
+    Column("command", JSON, nullable=False),
+    Column("queued_at", UTCDateTime(), nullable=False),
+    Index("ix_node_slots_slot", "pipeline", "slot", "held", "queued_at"),
+)

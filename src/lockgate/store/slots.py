@@ -1,0 +1,108 @@
+"""The slots of nodes with ``max_concurrent``: taken, waited for and freed in write transactions.
+
+Each decision first locks the pipeline row (PostgreSQL; SQLite has one writer), so processes sharing the
+database never hand out more slots than the node allows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+
+from lockgate.engine import DispatchStep
+from lockgate.store.flow_tables import node_slots
+from lockgate.store.tables import attempts, pipelines
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Connection
+
+__all__ = ["Slot", "acquire", "rebalance", "waiting_reasons"]
+
+_OPEN = ("queued", "running")
+
+Slot = tuple[str, int, str]  # the slot's name (node id or group), its max_concurrent, what it is called in reasons
+
+
+def _lock(conn: Connection, names: list[str]) -> None:
+    if conn.dialect.name != "sqlite" and names:
+        conn.execute(
+            select(pipelines.c.id).where(pipelines.c.name.in_(names)).order_by(pipelines.c.id).with_for_update()
+        )
+
+
+def _held(conn: Connection, pipeline: str, slot: str) -> int:
+    stmt = select(func.count()).where(node_slots.c.pipeline == pipeline, node_slots.c.slot == slot, node_slots.c.held)
+    return int(conn.scalar(stmt) or 0)
+
+
+def acquire(conn: Connection, command: DispatchStep, slot: Slot, now: datetime) -> bool:
+    """Take a slot for the attempt, or record it waiting with the reason; True: dispatch it now."""
+    name, limit, called = slot
+    _lock(conn, [command.pipeline])
+    key = (node_slots.c.run_id == command.run_id, node_slots.c.step_key == command.step,
+           node_slots.c.attempt == command.attempt)  # fmt: skip
+    existing = conn.execute(select(node_slots.c.held).where(*key)).first()
+    if existing is not None:  # dispatched again (recovery): it keeps its place
+        return bool(existing.held)
+    busy = _held(conn, command.pipeline, name)
+    held = busy < limit
+    reason = None if held else f"waiting: {busy} steps of {called} are running (max_concurrent {limit})"
+    conn.execute(node_slots.insert().values(
+        run_id=command.run_id, step_key=command.step, attempt=command.attempt, pipeline=command.pipeline, slot=name,
+        max_concurrent=limit, held=held, reason=reason, command=command.model_dump(mode="json"), queued_at=now,
+    ))  # fmt: skip
+    return held
+
+
+def rebalance(conn: Connection) -> list[DispatchStep]:
+    """Free the slots of attempts that ended, and hand them to waiting ones, oldest first: what to dispatch."""
+    names = list(conn.scalars(select(node_slots.c.pipeline).distinct()))
+    if not names:
+        return []
+    _lock(conn, sorted(names))
+    ended = (
+        select(node_slots.c.run_id, node_slots.c.step_key, node_slots.c.attempt)
+        .outerjoin(
+            attempts,
+            and_(
+                attempts.c.run_id == node_slots.c.run_id,
+                attempts.c.step_key == node_slots.c.step_key,
+                attempts.c.number == node_slots.c.attempt,
+            ),
+        )
+        .where(or_(attempts.c.status.is_(None), attempts.c.status.not_in(_OPEN)))
+    )
+    gone = [tuple(r) for r in conn.execute(ended)]
+    if gone:
+        cols = tuple_(node_slots.c.run_id, node_slots.c.step_key, node_slots.c.attempt)
+        conn.execute(delete(node_slots).where(cols.in_(gone)))
+    stmt = select(node_slots).where(~node_slots.c.held).order_by(node_slots.c.queued_at, node_slots.c.run_id)
+    free: dict[tuple[str, str], int] = {}
+    send: list[DispatchStep] = []
+    for row in conn.execute(stmt).all():
+        where = (row.pipeline, row.slot)
+        if where not in free:
+            free[where] = row.max_concurrent - _held(conn, row.pipeline, row.slot)
+        if free[where] <= 0:
+            continue
+        free[where] -= 1
+        conn.execute(
+            update(node_slots)
+            .where(
+                node_slots.c.run_id == row.run_id,
+                node_slots.c.step_key == row.step_key,
+                node_slots.c.attempt == row.attempt,
+            )
+            .values(held=True, reason=None)
+        )
+        send.append(DispatchStep.model_validate(row.command))
+    return send
+
+
+def waiting_reasons(conn: Connection, run_id: str) -> dict[str, str]:
+    """Step key → why its attempt waits for a slot."""
+    stmt = select(node_slots.c.step_key, node_slots.c.reason).where(node_slots.c.run_id == run_id, ~node_slots.c.held)
+    return {r.step_key: r.reason or "waiting for a slot" for r in conn.execute(stmt)}
