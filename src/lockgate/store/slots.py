@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 
 from lockgate.engine import DispatchStep
-from lockgate.store.flow_tables import node_slots
+from lockgate.store.flow_tables import node_slots, step_waits
 from lockgate.store.tables import attempts, pipelines
 
 if TYPE_CHECKING:
@@ -103,6 +103,8 @@ def rebalance(conn: Connection) -> list[DispatchStep]:
 
 
 def waiting_reasons(conn: Connection, run_id: str) -> dict[str, str]:
-    """Step key → why its attempt waits for a slot."""
+    """Step key → why it waits: for a slot of its node, or (running) for a model profile's rate limit."""
     stmt = select(node_slots.c.step_key, node_slots.c.reason).where(node_slots.c.run_id == run_id, ~node_slots.c.held)
-    return {r.step_key: r.reason or "waiting for a slot" for r in conn.execute(stmt)}
+    reasons = {r.step_key: r.reason or "waiting for a slot" for r in conn.execute(stmt)}
+    waits = select(step_waits.c.step_key, step_waits.c.reason).where(step_waits.c.run_id == run_id)
+    return reasons | {r.step_key: r.reason for r in conn.execute(waits)}

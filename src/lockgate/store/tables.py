@@ -420,6 +420,8 @@ model_profiles = Table(
     Column("cap_field", String(32)),  # the output-cap field it honours: max_completion_tokens | max_tokens | none
     Column("output_mode", String(16)),  # structured output that works: tool | native | prompted
     Column("max_concurrency", Integer),  # requests it serves at once; more wait in a queue
+    Column("requests_per_minute", Integer),  # rate limits (flow control): requests beyond wait
+    Column("tokens_per_minute", Integer),
     Column("context_window", Integer),  # tokens, prompt and answer together
     Column("probe", JSON),  # the last probe's findings, as reported
     _ts("probed_at"),

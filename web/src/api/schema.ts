@@ -1960,6 +1960,16 @@ export interface components {
              */
             context_window?: number | null;
             /**
+             * Requests Per Minute
+             * @description requests sent in any minute, by every server and worker; more wait (not fail)
+             */
+            requests_per_minute?: number | null;
+            /**
+             * Tokens Per Minute
+             * @description tokens (prompt estimate and output cap) in any minute; more wait (not fail)
+             */
+            tokens_per_minute?: number | null;
+            /**
              * Name
              * @description lowercase slug: letters, digits, _ and -
              */
@@ -2035,6 +2045,10 @@ export interface components {
             max_concurrency: number | null;
             /** Context Window */
             context_window: number | null;
+            /** Requests Per Minute */
+            requests_per_minute?: number | null;
+            /** Tokens Per Minute */
+            tokens_per_minute?: number | null;
             /** @description what the last probe found, with what it saw */
             probe: components["schemas"]["ProbeReport"] | null;
             /** Probed At */
@@ -2074,6 +2088,16 @@ export interface components {
              * @description tokens, prompt and answer
              */
             context_window?: number | null;
+            /**
+             * Requests Per Minute
+             * @description requests sent in any minute, by every server and worker; more wait (not fail)
+             */
+            requests_per_minute?: number | null;
+            /**
+             * Tokens Per Minute
+             * @description tokens (prompt estimate and output cap) in any minute; more wait (not fail)
+             */
+            tokens_per_minute?: number | null;
             provider?: components["schemas"]["Provider"];
             /** Model Id */
             model_id?: string;

@@ -37,9 +37,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "step_key", "attempt", name="pk_node_slots"),
     )
     op.create_index("ix_node_slots_slot", "node_slots", ["pipeline", "slot", "held", "queued_at"])
+    with op.batch_alter_table("model_profiles") as batch:
+        batch.add_column(sa.Column("requests_per_minute", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("tokens_per_minute", sa.Integer(), nullable=True))
+    op.create_table(
+        "model_requests",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("profile", sa.String(length=100), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tokens", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_model_requests"),
+    )
+    op.create_index("ix_model_requests_profile", "model_requests", ["profile", "at"])
+    op.create_table(
+        "step_waits",
+        sa.Column("run_id", sa.String(length=32), nullable=False),
+        sa.Column("step_key", sa.String(length=200), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_step_waits_run_id_runs"),
+        sa.PrimaryKeyConstraint("run_id", "step_key", "attempt", name="pk_step_waits"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("step_waits")
+    op.drop_index("ix_model_requests_profile", table_name="model_requests")
+    op.drop_table("model_requests")
+    with op.batch_alter_table("model_profiles") as batch:
+        batch.drop_column("tokens_per_minute")
+        batch.drop_column("requests_per_minute")
     op.drop_index("ix_node_slots_slot", table_name="node_slots")
     op.drop_table("node_slots")
     with op.batch_alter_table("runs") as batch:
