@@ -169,19 +169,21 @@ class StoreAgentServices:
         platform, command = self._platform, self._command
         where = (command.run_id, command.step, command.attempt)
         waited = False
-        while True:
-            window = platform.settings.model_rate_window
-            wait: timedelta | None = await self._write(rate_store.admit, model.name, limits, tokens,
-                                                       platform.clock.now(), window)  # fmt: skip
-            if wait is None:
-                if waited:
-                    await self._write(rate_store.clear_wait, *where)
-                return
-            if not waited:
-                waited = True
-                reason = f"waiting: model profile {model.name} is at its rate limit ({_limits(limits)})"
-                await self._write(rate_store.record_wait, *where, reason)
-            await asyncio.sleep(min(wait.total_seconds(), 5.0))  # again: others may have taken the room first
+        try:
+            while True:
+                window = platform.settings.model_rate_window
+                wait: timedelta | None = await self._write(rate_store.admit, model.name, limits, tokens,
+                                                           platform.clock.now(), window)  # fmt: skip
+                if wait is None:
+                    return
+                if not waited:
+                    waited = True
+                    reason = f"waiting: model profile {model.name} is at its rate limit ({_limits(limits)})"
+                    await self._write(rate_store.record_wait, *where, reason)
+                await asyncio.sleep(min(wait.total_seconds(), 5.0))  # again: others may have taken the room first
+        finally:
+            if waited:  # sent, failed or cancelled: it waits no more
+                await asyncio.shield(self._write(rate_store.clear_wait, *where))
 
     async def settle(self, reservation: Reservation, record: ExchangeRecord) -> None:
         command, now = self._command, self._platform.clock.now()

@@ -106,5 +106,16 @@ def waiting_reasons(conn: Connection, run_id: str) -> dict[str, str]:
     """Step key → why it waits: for a slot of its node, or (running) for a model profile's rate limit."""
     stmt = select(node_slots.c.step_key, node_slots.c.reason).where(node_slots.c.run_id == run_id, ~node_slots.c.held)
     reasons = {r.step_key: r.reason or "waiting for a slot" for r in conn.execute(stmt)}
-    waits = select(step_waits.c.step_key, step_waits.c.reason).where(step_waits.c.run_id == run_id)
+    waits = (
+        select(step_waits.c.step_key, step_waits.c.reason)
+        .join(
+            attempts,
+            and_(
+                attempts.c.run_id == step_waits.c.run_id,
+                attempts.c.step_key == step_waits.c.step_key,
+                attempts.c.number == step_waits.c.attempt,
+            ),
+        )
+        .where(step_waits.c.run_id == run_id, attempts.c.status == "running")  # a row left by a dead process: stale
+    )
     return reasons | {r.step_key: r.reason for r in conn.execute(waits)}
