@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import fast_settings, running, select_rows
+from tests.integration.helpers import cli, fast_settings, running, select_rows
 from tests.integration.test_flow_control_servers import most_at_once
 
 from lockgate.compile import compile_pipeline
@@ -69,6 +70,10 @@ async def test_queue_waits_with_a_reason_and_starts_first_come_first_served(sett
             "waiting: 2 runs of pipeline held-queue with key acme are running (max_runs 2)"
         )
         assert rows[acme[3]]["wait_reason"].endswith("(max_runs 2), 1 queued before it")
+        shown = await asyncio.to_thread(cli, settings.home, settings.db_url, "runs", "show", "held-queue/v3")
+        assert "queued" in shown.stdout and "with key acme are running (max_runs 2)" in shown.stdout, shown.stderr
+        listed = await asyncio.to_thread(cli, settings.home, settings.db_url, "runs", "list", "--json")
+        assert {r["number"]: r["wait_reason"] for r in json.loads(listed.stdout)}[3] == rows[acme[2]]["wait_reason"]
 
         await runtime.apply(acme[0], RunCancelled(reason="done with it"))
         await until(lambda: statuses(settings.db_url, acme)[acme[2]]["status"] == "running")
