@@ -13,7 +13,7 @@ __all__ = ["model_requests", "node_slots", "step_waits"]
 node_slots = Table(
     "node_slots",
     metadata,
-    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("run_id", String(32), primary_key=True),  # no foreign key: see store/slots.py
     Column("step_key", String(200), primary_key=True),
     Column("attempt", Integer, primary_key=True),
     Column("pipeline", String(63), nullable=False),

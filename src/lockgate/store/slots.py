@@ -1,18 +1,21 @@
 """The slots of nodes with ``max_concurrent``: taken, waited for and freed in write transactions.
 
-Each decision first locks the pipeline row (PostgreSQL; SQLite has one writer), so processes sharing the
-database never hand out more slots than the node allows.
+Each decision first takes the slot's transaction-scoped advisory lock (PostgreSQL; SQLite has one writer), so
+processes sharing the database never hand out more slots than the node allows. Not the pipeline's row, nor a
+foreign key to the run: a transition holding run locks may wait for the pipeline's row (runs/latest), and a
+slot taken under it would close a cycle.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 
 from lockgate.engine import DispatchStep
 from lockgate.store.flow_tables import node_slots, step_waits
-from lockgate.store.tables import attempts, pipelines
+from lockgate.store.tables import attempts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,11 +29,12 @@ _OPEN = ("queued", "running")
 Slot = tuple[str, int, str]  # the slot's name (node id or group), its max_concurrent, what it is called in reasons
 
 
-def _lock(conn: Connection, names: list[str]) -> None:
-    if conn.dialect.name != "sqlite" and names:
-        conn.execute(
-            select(pipelines.c.id).where(pipelines.c.name.in_(names)).order_by(pipelines.c.id).with_for_update()
-        )
+def _lock(conn: Connection, slots: list[tuple[str, str]]) -> None:
+    if conn.dialect.name == "sqlite":
+        return
+    for pipeline, slot in sorted(set(slots)):  # one order everywhere: no two deciders wait on each other
+        digest = hashlib.sha256(f"lockgate-slot:{pipeline}:{slot}".encode()).digest()
+        conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 def _held(conn: Connection, pipeline: str, slot: str) -> int:
@@ -41,7 +45,7 @@ def _held(conn: Connection, pipeline: str, slot: str) -> int:
 def acquire(conn: Connection, command: DispatchStep, slot: Slot, now: datetime) -> bool:
     """Take a slot for the attempt, or record it waiting with the reason; True: dispatch it now."""
     name, limit, called = slot
-    _lock(conn, [command.pipeline])
+    _lock(conn, [(command.pipeline, name)])
     key = (node_slots.c.run_id == command.run_id, node_slots.c.step_key == command.step,
            node_slots.c.attempt == command.attempt)  # fmt: skip
     existing = conn.execute(select(node_slots.c.held).where(*key)).first()
@@ -59,10 +63,10 @@ def acquire(conn: Connection, command: DispatchStep, slot: Slot, now: datetime) 
 
 def rebalance(conn: Connection) -> list[DispatchStep]:
     """Free the slots of attempts that ended, and hand them to waiting ones, oldest first: what to dispatch."""
-    names = list(conn.scalars(select(node_slots.c.pipeline).distinct()))
-    if not names:
+    slots = [(r.pipeline, r.slot) for r in conn.execute(select(node_slots.c.pipeline, node_slots.c.slot).distinct())]
+    if not slots:
         return []
-    _lock(conn, sorted(names))
+    _lock(conn, slots)
     ended = (
         select(node_slots.c.run_id, node_slots.c.step_key, node_slots.c.attempt)
         .outerjoin(

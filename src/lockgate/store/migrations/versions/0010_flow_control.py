@@ -33,7 +33,6 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("command", sa.JSON(), nullable=False),
         sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_node_slots_run_id_runs"),
         sa.PrimaryKeyConstraint("run_id", "step_key", "attempt", name="pk_node_slots"),
     )
     op.create_index("ix_node_slots_slot", "node_slots", ["pipeline", "slot", "held", "queued_at"])
