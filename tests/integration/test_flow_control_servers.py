@@ -1,4 +1,7 @@
-"""Two ``lockgate serve`` processes on one database: a pipeline's ``max_runs`` holds across both, per key."""
+"""Two ``lockgate serve`` processes on one database: flow control holds across both.
+
+A pipeline's ``max_runs`` (per key) and a node's ``max_concurrent``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 from tests.integration.helpers import cli, poll, select_rows, spawn_cli
 from tests.integration.served import _port
 
-from lockgate.store.tables import pipelines, runs
+from lockgate.store.tables import attempts, pipelines, runs
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,6 +29,17 @@ PIPELINE = {
     "concurrency": {"max_runs": MAX_RUNS, "key": "{{ input.customer }}"},
     "nodes": [{"id": "hold", "kind": "wait", "config": {"duration": "1s"}}],
 }
+
+
+NODE_LIMITED = {
+    "name": "node-limited",
+    "nodes": [
+        {"id": "items", "kind": "transform", "config": {"value": [1, 2, 3, 4]}},
+        {"id": "work", "kind": "script", "for_each": "{{ nodes.items.output }}", "max_concurrent": 2,
+         "inputs": {"item": "{{ item }}"}, "config": {"code": "import time\ntime.sleep(0.5)\noutput = item"}},
+    ],
+    "edges": [{"source": "items", "target": "work"}],
+}  # fmt: skip
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -51,6 +65,22 @@ def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
         now += change
         most = max(most, now)
     return most
+
+
+def _node_limit_holds(bases: list[str], headers: dict[str, str], database_url: str) -> None:
+    """Twelve steps of one node with max_concurrent 2, in three runs started on both servers."""
+    with httpx.Client(base_url=bases[0], headers=headers, timeout=30) as client:
+        assert client.post("/api/v1/pipelines", json=NODE_LIMITED).status_code in {200, 201}
+    for n in range(3):
+        with httpx.Client(base_url=bases[n % 2], headers=headers, timeout=30) as client:
+            assert client.post("/api/v1/pipelines/node-limited/runs", json={}).status_code == 201
+
+    def work_done() -> list[dict[str, Any]] | None:
+        rows = [a for a in select_rows(database_url, attempts) if a["step_key"].startswith("work[")]
+        return rows if len(rows) == 12 and all(a["status"] == "succeeded" for a in rows) else None
+
+    rows = poll(work_done, timeout=120, what="the limited node's twelve steps to succeed")
+    assert most_at_once([(a["started_at"], a["finished_at"]) for a in rows]) == 2
 
 
 @pytest.mark.timeout(300)  # two servers start (each imports the whole app) on a busy machine
@@ -97,6 +127,7 @@ def test_max_runs_holds_across_two_servers(database_url: str, tmp_path: Path) ->
             assert all(r["concurrency_key"] == customer and r["wait_reason"] is None for r in mine)
             most[customer] = most_at_once([(r["started_at"], r["finished_at"]) for r in mine])
         assert max(most.values()) == MAX_RUNS and min(most.values()) >= 1, most  # the limit was reached, not passed
+        _node_limit_holds(bases, headers, database_url)
         for proc in procs:
             assert proc.poll() is None
     finally:
