@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     )
     lease_ttl: timedelta = Field(default=timedelta(seconds=15), description="a worker silent this long is dead")
     maintenance_interval: timedelta = timedelta(seconds=2)
+    model_rate_window: timedelta = Field(
+        default=timedelta(minutes=1),
+        description="the window model profiles' requests_per_minute and tokens_per_minute count in (a minute; "
+        "tests shorten it)",
+    )
     batch_size: int = Field(default=2000, ge=1, description="events applied in one transaction at most")
     shutdown_grace: timedelta = timedelta(seconds=10)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="largest request body accepted")

@@ -59,7 +59,7 @@ async def refresh_metrics(runtime: Runtime) -> None:
             return _counts(conn)
 
     by_status, queued = await runtime.db_call(read)
-    for status in ("pending", "running", "paused", "succeeded", "failed", "cancelled"):
+    for status in ("queued", "pending", "running", "paused", "succeeded", "failed", "cancelled"):
         RUNS.labels(status).set(by_status.get(status, 0))
     QUEUE.set(queued)
     IN_FLIGHT.set(runtime.executor.in_flight)

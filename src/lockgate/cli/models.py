@@ -49,6 +49,8 @@ ConcurrencyOption = Annotated[
     int | None, typer.Option(min=1, help="requests the server serves at once; more wait in a queue")
 ]
 WindowOption = Annotated[int | None, typer.Option(min=1, help="the model's context window, in tokens")]
+RequestsOption = Annotated[int | None, typer.Option(min=1, help="requests in any minute (more wait)")]
+TokensOption = Annotated[int | None, typer.Option(min=1, help="tokens in any minute (more wait)")]
 
 
 @contextlib.contextmanager
@@ -118,6 +120,8 @@ def add_model(
     output_mode: OutputModeOption = None,
     max_concurrency: ConcurrencyOption = None,
     context_window: WindowOption = None,
+    requests_per_minute: RequestsOption = None,
+    tokens_per_minute: TokensOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Add a model profile (its API key: `lockgate credentials set NAME`, then --credential NAME).
@@ -140,6 +144,8 @@ def add_model(
         "output_mode": output_mode.value if output_mode else None,
         "max_concurrency": max_concurrency,
         "context_window": context_window,
+        "requests_per_minute": requests_per_minute,
+        "tokens_per_minute": tokens_per_minute,
     }
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         record = store.create_model_profile(conn, values, SystemClock().now())
@@ -194,6 +200,8 @@ def update_model(
     output_mode: OutputModeOption = None,
     max_concurrency: ConcurrencyOption = None,
     context_window: WindowOption = None,
+    requests_per_minute: RequestsOption = None,
+    tokens_per_minute: TokensOption = None,
     clear: ClearOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -203,7 +211,8 @@ def update_model(
              "input_price": input_price, "output_price": output_price, "description": description,
              "stream_usage": stream_usage, "cap_field": cap_field.value if cap_field else None,
              "output_mode": output_mode.value if output_mode else None, "max_concurrency": max_concurrency,
-             "context_window": context_window}  # fmt: skip
+             "context_window": context_window, "requests_per_minute": requests_per_minute,
+             "tokens_per_minute": tokens_per_minute}  # fmt: skip
     with exit_on_errors():
         values = _changes(ModelProfileUpdate, given, clear)
         with _db(ctx) as db, db.write() as conn:

@@ -15,6 +15,7 @@ from lockgate.cli.progress import STYLE
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_steps
+from lockgate.store.slots import waiting_reasons
 
 __all__ = ["app"]
 
@@ -52,13 +53,14 @@ def list_(
         records = list_runs(conn, pipeline, status, limit)
     if json_output:
         rows = [{"id": r.id, "pipeline": r.pipeline, "number": r.number, "status": r.status,
-                 "created_at": r.created_at.isoformat()} for r in records]  # fmt: skip
+                 "created_at": r.created_at.isoformat(), "wait_reason": r.wait_reason} for r in records]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table("run", "status", "created", "took", "id", box=None, header_style="bold")
     for r in records:
         created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(f"{r.pipeline} v{r.number}", _status(r.status), created, _took(r.started_at, r.finished_at), r.id)
+        label = _status(r.status) + (Text(f" ({r.wait_reason})", "dim") if r.wait_reason else "")
+        table.add_row(f"{r.pipeline} v{r.number}", label, created, _took(r.started_at, r.finished_at), r.id)
     console.print(table if records else "no runs")
 
 
@@ -78,12 +80,15 @@ def show(
         head = find_run(conn, run_ref)
         record = get_run(conn, head.id)
         steps = run_steps(conn, head.id)
+        reasons = waiting_reasons(conn, head.id)
         attempts = run_attempts(conn, head.id)
     if json_output:
         typer.echo(json.dumps(_as_json(record, steps, attempts), indent=2, default=str))
         return
     console.print(Text(f"{record.pipeline} v{record.number}  ", "bold") + _status(record.status))
     console.print(f"id {record.id}   took {_took(record.started_at, record.finished_at) or '—'}")
+    if record.wait_reason:
+        console.print(Text(f"queued {record.wait_reason}", "yellow"))
     console.print(f"input  {_short(record.input, 100)}")
     if record.output is not None:
         console.print(f"output {_short(record.output, 100)}")
@@ -96,6 +101,7 @@ def show(
     for s in steps:
         tries = by_step.get(s.key, [])
         detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
+        detail = reasons.get(s.key, detail)
         history = " ".join(f"{a.number}:{a.status}" for a in tries)
         table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
     console.print(table)
@@ -107,6 +113,7 @@ def _as_json(record: Any, steps: list[Any], attempts: list[Any]) -> dict[str, An
         "pipeline": record.pipeline,
         "number": record.number,
         "status": record.status,
+        "wait_reason": record.wait_reason,
         "input": record.input,
         "output": record.output,
         "error": record.error,

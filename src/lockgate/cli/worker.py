@@ -51,5 +51,7 @@ async def _work(cfg: Settings, exit_when_idle: bool) -> None:
 
 def _open_runs(runtime: Runtime) -> int:
     with runtime.db.read() as conn:
-        stmt = select(func.count()).select_from(runs).where(runs.c.status.in_(("pending", "running", "paused")))
+        stmt = (
+            select(func.count()).select_from(runs).where(runs.c.status.in_(("queued", "pending", "running", "paused")))
+        )
         return int(conn.execute(stmt).scalar_one())

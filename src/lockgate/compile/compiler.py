@@ -146,6 +146,7 @@ def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | No
             config_json=node.config.model_dump(mode="json"),
         )
     _check_edges_and_output(spec, edges, ancestry, errors)
+    _check_concurrency_groups(spec, errors)
     if errors:
         raise DefinitionErrors(errors)
     by_level: dict[int, list[str]] = defaultdict(list)
@@ -180,6 +181,21 @@ def _check_review(node: Node, errors: list[DefinitionError]) -> None:
         )
 
 
+def _check_concurrency_groups(spec: PipelineSpec, errors: list[DefinitionError]) -> None:
+    """The nodes sharing a ``concurrency_group`` share one limit: each gives it, the same."""
+    limits: dict[str, int] = {}
+    for node in spec.nodes:
+        group = node.concurrency_group
+        if group is None:
+            continue
+        if node.max_concurrent is None:
+            errors.append(DefinitionError("a concurrency_group needs max_concurrent", node.id, "max_concurrent"))
+        elif limits.setdefault(group, node.max_concurrent) != node.max_concurrent:
+            given = f"{limits[group]} and {node.max_concurrent}"
+            message = f"the nodes of concurrency_group {group!r} give different max_concurrent ({given})"
+            errors.append(DefinitionError(message, node.id, "max_concurrent"))
+
+
 def _check_edges_and_output(
     spec: PipelineSpec, edges: list[PlanEdge], ancestry: dict[str, frozenset[str]], errors: list[DefinitionError]
 ) -> None:
@@ -191,3 +207,6 @@ def _check_edges_and_output(
             errors.extend(check_template_field(edge.when, f"edges[{edge.index}].when", scope))
     if spec.output is not None:
         errors.extend(check_template_field(spec.output, "output", Scope(None, all_nodes, all_nodes, fields)))
+    if spec.concurrency is not None and spec.concurrency.key is not None:  # known before any step: input only
+        scope = Scope(None, frozenset(), all_nodes, fields)
+        errors.extend(check_template_field(spec.concurrency.key, "concurrency.key", scope))

@@ -49,6 +49,7 @@ class TaskPurpose(StrEnum):
 
 
 class RunStatus(StrEnum):
+    QUEUED = "queued"  # created, waits for a slot of its pipeline's concurrency (flow control): no event yet
     PENDING = "pending"
     RUNNING = "running"
     PAUSED = "paused"

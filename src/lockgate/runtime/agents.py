@@ -24,11 +24,13 @@ from lockgate.settings import Settings
 from lockgate.spec.agent import Budget, BuiltinTool
 from lockgate.store import conversations as store
 from lockgate.store import profiles as profile_store
+from lockgate.store import rates as rate_store
 from lockgate.store.credential_grants import UseRow, record_uses
 from lockgate.store.runs import lock_run
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import timedelta
 
     from pydantic import JsonValue
     from pydantic_ai.models import Model
@@ -67,6 +69,12 @@ class AgentPlatform:
     def services(self, command: DispatchStep, redactor: Redactor) -> StoreAgentServices:
         """One attempt's services (the executor asks for them when an agent step runs)."""
         return StoreAgentServices(self, command, redactor)
+
+
+def _limits(limits: tuple[int | None, int | None]) -> str:
+    requests, tokens = limits
+    given = [f"requests_per_minute {requests}" if requests else "", f"tokens_per_minute {tokens}" if tokens else ""]
+    return ", ".join(g for g in given if g)
 
 
 class StoreAgentServices:
@@ -153,6 +161,29 @@ class StoreAgentServices:
 
         reservation: Reservation = await self._write(hold)
         return reservation
+
+    async def pace(self, model: ModelProfileData, tokens: int) -> None:
+        limits = (model.requests_per_minute, model.tokens_per_minute)
+        if limits == (None, None):
+            return
+        platform, command = self._platform, self._command
+        where = (command.run_id, command.step, command.attempt)
+        waited = False
+        try:
+            while True:
+                window = platform.settings.model_rate_window
+                wait: timedelta | None = await self._write(rate_store.admit, model.name, limits, tokens,
+                                                           platform.clock.now(), window)  # fmt: skip
+                if wait is None:
+                    return
+                if not waited:
+                    waited = True
+                    reason = f"waiting: model profile {model.name} is at its rate limit ({_limits(limits)})"
+                    await self._write(rate_store.record_wait, *where, reason)
+                await asyncio.sleep(min(wait.total_seconds(), 5.0))  # again: others may have taken the room first
+        finally:
+            if waited:  # sent, failed or cancelled: it waits no more
+                await asyncio.shield(self._write(rate_store.clear_wait, *where))
 
     async def settle(self, reservation: Reservation, record: ExchangeRecord) -> None:
         command, now = self._command, self._platform.clock.now()

@@ -95,6 +95,7 @@ def _stored(conn: Connection, cipher: CredentialCipher | None, settings: Setting
         cap_field=CapField(record.cap_field) if record.cap_field else None,
         output_mode=OutputMode(record.output_mode) if record.output_mode else None,
         max_concurrency=record.max_concurrency, context_window=record.context_window,
+        requests_per_minute=record.requests_per_minute, tokens_per_minute=record.tokens_per_minute,
     )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from lockgate.executors.base import ExecutorLink
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
+from lockgate.runtime.admission import FlowControl
 from lockgate.runtime.agents import AgentPlatform
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
@@ -41,6 +42,7 @@ from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
+from lockgate.runtime.slots import StepGate, slot_of
 from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
 from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
+    from lockgate.compile import Plan
     from lockgate.errors import DefinitionError
     from lockgate.executors.base import Executor
     from lockgate.security.grants import AttemptSecrets
@@ -122,7 +125,9 @@ class Runtime:
                                        self.starter.restart, scope)  # fmt: skip
         # fires cron schedules (servers)
         self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
-        for hook in (self.archiving, self.notifier, self.maintenance, self.scheduler):
+        flow = FlowControl(self.storage, settings, self.starter.admission, self.starter.restart, self.report)
+        self.gate = StepGate(self.storage, settings, self.clock, self._dispatch)  # nodes' max_concurrent
+        for hook in (self.archiving, self.notifier, self.maintenance, flow, self.gate, self.scheduler):
             if hook is not None:
                 self.add_hook(hook)
 
@@ -256,16 +261,20 @@ class Runtime:
                 continue
             self.hooks.emit_after_commit(applied)  # before dispatching: a revision's folders move first
             for command in applied.commands:
-                self._run_command(command, applied.transition.state)
+                self._run_command(command, applied.transition.state, applied.plan)
             for listener in list(self._listeners):
                 listener(applied)
 
     # ---- commands out ----------------------------------------------------------------------------
 
-    def _run_command(self, command: Command, state: RunState) -> None:
+    def _run_command(self, command: Command, state: RunState, plan: Plan | None) -> None:
         match command:
             case DispatchStep():
-                self._dispatch(command)
+                slot = slot_of(plan, command) if plan is not None else None
+                if slot is None:
+                    self._dispatch(command)
+                else:
+                    self.gate.dispatch(command, slot)
             case StartTimer():
                 self.timers.schedule(command.run_id, command.step, command.attempt, command.purpose, command.fire_at)
             case CancelStep():

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from pydantic import JsonValue
 
 from lockgate.compile import validate_input
-from lockgate.engine import RunStarted
+from lockgate.engine import RunCancelled, RunStarted
 from lockgate.errors import DefinitionErrors, InvalidInputError
+from lockgate.runtime.admission import Admission
 from lockgate.runtime.applier import AppliedBatch
 from lockgate.runtime.extend import first_event, resolve_extend, start_event
 from lockgate.runtime.models import model_problems
@@ -82,6 +83,7 @@ class RunStarter:
         self._applier = applier
         self._layout = layout
         self._settings = settings
+        self.admission = Admission(settings.expression_limits)
 
     def start_alone(self, request: RunRequest, now: datetime) -> StartedRun:
         """``start`` in a transaction of its own (committed on return)."""
@@ -113,13 +115,18 @@ class RunStarter:
                                     source.id if source else None, start_at)  # fmt: skip
         if request.claim is not None:
             request.claim(conn, head)
+        verdict = self.admission.admit_new(conn, spec, head, input_)  # raises to refuse (cancel_newest)
         options = request.options
         if options.budget is None and spec.budget is not None:
             options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
         if options != RunOptions():
             save_run_options(conn, head.id, options)
+        if not verdict.admitted:  # queued: started later by flow control, as a pending run is by recovery
+            queued = dataclasses.replace(head, status="queued")
+            return StartedRun(queued, RunStarted(input=input_), AppliedBatch([], {}))
         event = first_event(conn, self._applier, self._layout, head, input_, source, start_at)
-        batch = self._applier.apply_in(conn, [(head.id, event)], now)
+        cancels = [(run_id, RunCancelled(reason=verdict.reason)) for run_id in verdict.cancel]
+        batch = self._applier.apply_in(conn, [*cancels, (head.id, event)], now)
         for applied in batch.results:
             if applied.event is event and applied.error is not None:
                 raise applied.error  # refused: the run is not created either

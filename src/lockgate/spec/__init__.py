@@ -10,6 +10,7 @@ from lockgate.spec.agent import (
     TeamMember,
     TeamMode,
 )
+from lockgate.spec.concurrency import Concurrency, ConcurrencyPolicy
 from lockgate.spec.fields import Duration, Identifier, Template
 from lockgate.spec.forms import FieldType, FormField, HumanConfig, SelectOption
 from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
@@ -43,6 +44,8 @@ __all__ = [
     "AgentNode",
     "Budget",
     "BuiltinTool",
+    "Concurrency",
+    "ConcurrencyPolicy",
     "ConditionBranch",
     "ConditionConfig",
     "ConditionNode",

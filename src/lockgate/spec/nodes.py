@@ -68,6 +68,9 @@ class NodeBase(BaseModel):
         join: wait for every taken incoming edge (``all``) or fire on the first (``any``).
         for_each: an expression giving a list; one step per item (``item``, ``item_index``).
         max_parallel: how many items of a ``for_each`` run at once.
+        max_concurrent: how many steps of this node may run at once across every run of the pipeline (and
+            every server and worker); the others stay queued, with a reason, until a slot frees.
+        concurrency_group: a name: the nodes of the pipeline that give it share one ``max_concurrent``.
         idempotency_key: a template; a step whose key was seen before reuses that result.
         credentials: names of credentials this node may read; a script sees each as the environment
             variable ``LOCKGATE_CREDENTIAL_<NAME>``, an http node as ``${credential:<name>}`` in its url,
@@ -90,6 +93,8 @@ class NodeBase(BaseModel):
     join: Join = Join.ALL
     for_each: Template | None = None
     max_parallel: Annotated[int, Field(ge=1, le=1_000_000), JSON_INTEGER] | None = None
+    max_concurrent: Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER] | None = None
+    concurrency_group: Identifier | None = None
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 from lockgate.spec.agent import Budget
+from lockgate.spec.concurrency import Concurrency
 from lockgate.spec.fields import Identifier, Template
 from lockgate.spec.nodes import Node, TemplatedJson
 
@@ -61,6 +62,7 @@ class PipelineSpec(BaseModel):
         edges: ``source → target`` links.
         output: optional template for the run's output; default: the outputs of the sink nodes.
         budget: limits on the model use of each run (agent steps), unless a run is started with its own.
+        concurrency: how many runs may be open at once (per key) and what a run beyond does.
     """
 
     model_config = _FROZEN
@@ -72,6 +74,7 @@ class PipelineSpec(BaseModel):
     edges: list[Edge] = Field(default_factory=list)
     output: TemplatedJson = None
     budget: Budget | None = None
+    concurrency: Concurrency | None = None
 
     def canonical_json(self) -> str:
         """The definition as compact JSON with sorted keys and defaults left out: what the hash covers."""

@@ -56,6 +56,7 @@ class RunSummary:
     finished_at: datetime | None
     extends: int | None = None  # the number of the run this one extends
     start_at: str | None = None
+    wait_reason: str | None = None  # why a queued run waits (flow control)
 
 
 def _last_run(column: Any) -> Any:
@@ -154,7 +155,8 @@ _RUN = (
 
 def _summary(r: Row[Any]) -> RunSummary:
     return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
-                      r.started_at, r.finished_at, r.extends, r.start_at)  # fmt: skip
+                      r.started_at, r.finished_at, r.extends, r.start_at,
+                      r.wait_reason if r.status == "queued" else None)  # fmt: skip
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary:

@@ -45,6 +45,8 @@ class ModelProfileRecord:
     output_mode: str | None
     max_concurrency: int | None
     context_window: int | None
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
     probe: dict[str, Any] | None
     probed_at: datetime | None
     created_at: datetime

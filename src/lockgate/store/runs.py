@@ -58,6 +58,7 @@ class RunRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    wait_reason: str | None = None  # why a queued run waits (flow control)
 
 
 _HEAD = select(
@@ -128,7 +129,8 @@ def find_run(conn: Connection, ref: str) -> RunHead:
 
 def _record(row: Row[Any]) -> RunRecord:
     return RunRecord(row.id, row.name, row.version_id, row.number, row.status, row.input, row.output, row.error,
-                     row.created_at, row.started_at, row.finished_at)  # fmt: skip
+                     row.created_at, row.started_at, row.finished_at,
+                     row.wait_reason if row.status == "queued" else None)  # fmt: skip
 
 
 def get_run(conn: Connection, run_id: str) -> RunRecord:

@@ -124,6 +124,8 @@ runs = Table(
     Column("last_seq", Integer, nullable=False, default=0),
     Column("extends_run_id", String(32), ForeignKey("runs.id")),  # the run this one extends
     Column("start_at", String(63)),  # the node it starts at; the steps before it are reused
+    Column("concurrency_key", String(200)),  # the rendered key of its pipeline's concurrency (flow control)
+    Column("wait_reason", Text),  # why a queued run waits
     _ts("created_at", nullable=False),
     _ts("started_at"),
     _ts("finished_at"),
@@ -133,6 +135,7 @@ runs = Table(
     Index("ix_runs_pipeline_created", "pipeline_id", "created_at"),
     Index("ix_runs_created", "created_at", "id"),  # GET /runs: newest first, keyset pages
     Index("ix_runs_status_created", "status", "created_at", "id"),
+    Index("ix_runs_concurrency", "pipeline_id", "concurrency_key", "status"),  # open runs per key
 )
 
 steps = Table(
@@ -417,6 +420,8 @@ model_profiles = Table(
     Column("cap_field", String(32)),  # the output-cap field it honours: max_completion_tokens | max_tokens | none
     Column("output_mode", String(16)),  # structured output that works: tool | native | prompted
     Column("max_concurrency", Integer),  # requests it serves at once; more wait in a queue
+    Column("requests_per_minute", Integer),  # rate limits (flow control): requests beyond wait
+    Column("tokens_per_minute", Integer),
     Column("context_window", Integer),  # tokens, prompt and answer together
     Column("probe", JSON),  # the last probe's findings, as reported
     _ts("probed_at"),

@@ -78,6 +78,9 @@ class MemoryAgentServices:
         self.holds[key] = admission.hold
         return Reservation(key, admission.max_output_tokens)
 
+    async def pace(self, model: ModelProfileData, tokens: int) -> None:
+        """No rate limits in memory (the store's are proved in tests/integration/test_flow_control.py)."""
+
     async def settle(self, reservation: Reservation, record: ExchangeRecord) -> None:
         self.holds.pop(reservation.id or "", None)
         self.exchanges.append(record)

@@ -1960,6 +1960,16 @@ export interface components {
              */
             context_window?: number | null;
             /**
+             * Requests Per Minute
+             * @description requests sent in any minute, by every server and worker; more wait (not fail)
+             */
+            requests_per_minute?: number | null;
+            /**
+             * Tokens Per Minute
+             * @description tokens (prompt estimate and output cap) in any minute; more wait (not fail)
+             */
+            tokens_per_minute?: number | null;
+            /**
              * Name
              * @description lowercase slug: letters, digits, _ and -
              */
@@ -2035,6 +2045,10 @@ export interface components {
             max_concurrency: number | null;
             /** Context Window */
             context_window: number | null;
+            /** Requests Per Minute */
+            requests_per_minute?: number | null;
+            /** Tokens Per Minute */
+            tokens_per_minute?: number | null;
             /** @description what the last probe found, with what it saw */
             probe: components["schemas"]["ProbeReport"] | null;
             /** Probed At */
@@ -2074,6 +2088,16 @@ export interface components {
              * @description tokens, prompt and answer
              */
             context_window?: number | null;
+            /**
+             * Requests Per Minute
+             * @description requests sent in any minute, by every server and worker; more wait (not fail)
+             */
+            requests_per_minute?: number | null;
+            /**
+             * Tokens Per Minute
+             * @description tokens (prompt estimate and output cap) in any minute; more wait (not fail)
+             */
+            tokens_per_minute?: number | null;
             provider?: components["schemas"]["Provider"];
             /** Model Id */
             model_id?: string;
@@ -2553,6 +2577,11 @@ export interface components {
              * @description the node an extending run started at
              */
             start_at?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
+             */
+            wait_reason?: string | null;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -2648,12 +2677,17 @@ export interface components {
              * @description the node an extending run started at
              */
             start_at?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
+             */
+            wait_reason?: string | null;
         };
         /**
          * RunStatus
          * @enum {string}
          */
-        RunStatus: "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
+        RunStatus: "queued" | "pending" | "running" | "paused" | "succeeded" | "failed" | "cancelled";
         /** ScheduleCreate */
         ScheduleCreate: {
             /**
@@ -2792,6 +2826,11 @@ export interface components {
              * @description the human task the step waits on (status waiting)
              */
             open_task?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued step waits for a slot of its node's max_concurrent
+             */
+            wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
             /** Run Id */
@@ -2825,6 +2864,11 @@ export interface components {
              * @description the human task the step waits on (status waiting)
              */
             open_task?: string | null;
+            /**
+             * Wait Reason
+             * @description why a queued step waits for a slot of its node's max_concurrent
+             */
+            wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
         };
@@ -3449,6 +3493,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3462,6 +3510,36 @@ export interface components {
             kind: "agent";
             config: components["schemas"]["AgentConfig"];
         };
+        /**
+         * Concurrency
+         * @description A limit on the runs of a pipeline open at once (pending, running or paused), held by the database.
+         *
+         *     Attributes:
+         *         max_runs: runs open at once per key value.
+         *         key: a template over the run's input (``{{ input.customer }}``); runs whose keys render equal share
+         *             a limit. None: every run of the pipeline shares one.
+         *         policy: ``queue`` (default), ``cancel_newest`` or ``cancel_oldest``.
+         */
+        Concurrency: {
+            /**
+             * Max Runs
+             * @description runs open at once per key value
+             */
+            max_runs: number;
+            /**
+             * Key
+             * @description a template over the input; equal keys share the limit
+             */
+            key?: string | null;
+            /** @default queue */
+            policy?: components["schemas"]["ConcurrencyPolicy"];
+        };
+        /**
+         * ConcurrencyPolicy
+         * @description What a run beyond ``max_runs`` does.
+         * @enum {string}
+         */
+        ConcurrencyPolicy: "queue" | "cancel_newest" | "cancel_oldest";
         /**
          * ConditionBranch
          * @description A named branch, picked when ``when`` holds.
@@ -3537,6 +3615,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3695,6 +3777,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3779,6 +3865,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -3905,6 +3995,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4159,6 +4253,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4280,6 +4378,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4349,6 +4451,10 @@ export interface components {
             for_each?: string | null;
             /** Max Parallel */
             max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
             /** Idempotency Key */
             idempotency_key?: string | null;
             /** Credentials */
@@ -4373,6 +4479,7 @@ export interface components {
          *         edges: ``source → target`` links.
          *         output: optional template for the run's output; default: the outputs of the sink nodes.
          *         budget: limits on the model use of each run (agent steps), unless a run is started with its own.
+         *         concurrency: how many runs may be open at once (per key) and what a run beyond does.
          */
         PipelineDefinition: {
             /**
@@ -4392,6 +4499,7 @@ export interface components {
             edges?: components["schemas"]["Edge"][];
             output?: components["schemas"]["JsonValue"];
             budget?: components["schemas"]["Budget"] | null;
+            concurrency?: components["schemas"]["Concurrency"] | null;
         };
     };
     responses: never;

@@ -31,6 +31,7 @@ from lockgate.runtime.starting import ExtendRequest
 from lockgate.security.safe_files import open_regular
 from lockgate.store import listing
 from lockgate.store import runs as run_store
+from lockgate.store import slots as slot_store
 from lockgate.store import tasks as task_store
 from lockgate.store.conversations import RunOptions
 
@@ -73,7 +74,7 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
@@ -102,7 +103,8 @@ def _detail(conn: Connection, ref: str) -> RunDetail:
     waiting = {
         t.step_key: t.id for t in task_store.page_tasks(conn, task_store.TaskFilter(run_id=run.id), None, 10_000)
     }
-    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)))
+    reasons = slot_store.waiting_reasons(conn, run.id)
+    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)), wait_reason=reasons.get(s.key))
              for s in run_store.run_steps(conn, run.id)]  # fmt: skip
     return RunDetail(**run_read(run).model_dump(), steps=steps)
 
@@ -160,7 +162,8 @@ async def list_runs(
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:
     run_id = run_id_of(conn, ref)
     step, attempts = listing.step_attempts(conn, run_id, key)
-    return StepDetail(run_id=run_id, **step_fields(step, attempts))
+    reason = slot_store.waiting_reasons(conn, run_id).get(key)
+    return StepDetail(run_id=run_id, **step_fields(step, attempts), wait_reason=reason)
 
 
 @router.get(f"/runs/{RUN}/steps/{{step}}", summary="One step with its attempts", responses=_NOT_FOUND)

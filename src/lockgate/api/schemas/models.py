@@ -46,6 +46,12 @@ class ServerBehaviour(BaseModel):
     context_window: Annotated[int, Field(ge=1, le=100_000_000), JSON_INTEGER] | None = Field(
         default=None, description="tokens, prompt and answer"
     )
+    requests_per_minute: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = Field(
+        default=None, description="requests sent in any minute, by every server and worker; more wait (not fail)"
+    )
+    tokens_per_minute: Annotated[int, Field(ge=1, le=10**12), JSON_INTEGER] | None = Field(
+        default=None, description="tokens (prompt estimate and output cap) in any minute; more wait (not fail)"
+    )
 
 
 class ModelProfileCreate(ServerBehaviour):
@@ -119,6 +125,8 @@ class ModelProfileRead(BaseModel):
     output_mode: OutputMode | None
     max_concurrency: int | None
     context_window: int | None
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
     probe: ProbeReport | None = Field(description="what the last probe found, with what it saw")
     probed_at: datetime | None
     created_at: datetime

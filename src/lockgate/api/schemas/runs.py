@@ -79,6 +79,9 @@ class RunRead(BaseModel):
     duration: timedelta | None = Field(default=None, description="seconds from start to finish (or to now while open)")
     extends: str | None = Field(default=None, description="the run this one extends (pipeline/vN)")
     start_at: str | None = Field(default=None, description="the node an extending run started at")
+    wait_reason: str | None = Field(
+        default=None, description="why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'"
+    )
 
 
 class RunPage(BaseModel):
@@ -117,6 +120,9 @@ class StepRead(BaseModel):
     finished_at: datetime | None = None
     duration: timedelta | None = None
     open_task: str | None = Field(default=None, description="the human task the step waits on (status waiting)")
+    wait_reason: str | None = Field(
+        default=None, description="why a queued step waits for a slot of its node's max_concurrent"
+    )
     attempts: list[AttemptRead] = Field(default_factory=list)
 
 

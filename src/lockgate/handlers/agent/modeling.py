@@ -205,6 +205,11 @@ class LedgerModel(WrapperModel):
         return await ledger.services.reserve(ledger.member, ledger.profile, input_tokens, wanted,
                                              ledger.node_budget)  # fmt: skip
 
+    async def _pace(self, input_tokens: int, settings: ModelSettings | None) -> None:
+        # the prompt's estimate and the output cap count against tokens_per_minute (the answer is not known yet)
+        cap = (settings or {}).get("max_tokens") or self.ledger.profile.max_tokens or 0
+        await self.ledger.services.pace(self.ledger.profile, input_tokens + cap)
+
     async def _settle(self, reservation: Reservation, index: int, response: ModelResponse, sent: Sent) -> None:
         # shielded: a step cancelled while it records (a sibling failed) still records what it spent
         await asyncio.shield(self.ledger.services.settle(reservation, self.ledger.record(index, response, sent)))
@@ -234,6 +239,7 @@ class LedgerModel(WrapperModel):
             return response
         async with server_slot(ledger.profile):
             held_input = estimate_input_tokens(messages, model_request_parameters)
+            await self._pace(held_input, model_settings)
             reservation = await self._reserve(held_input, model_settings)
             index = await ledger.next_index()  # only requests the budgets admitted count
             settings = _settings_with(model_settings, reservation)
@@ -265,6 +271,7 @@ class LedgerModel(WrapperModel):
             return
         async with server_slot(ledger.profile):
             held_input = estimate_input_tokens(messages, model_request_parameters)
+            await self._pace(held_input, model_settings)
             reservation = await self._reserve(held_input, model_settings)
             index = await ledger.next_index()
             settings = _settings_with(model_settings, reservation)

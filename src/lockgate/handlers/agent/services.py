@@ -66,6 +66,8 @@ class ModelProfileData:
     output_mode: OutputMode | None = None
     max_concurrency: int | None = None
     context_window: int | None = None
+    requests_per_minute: int | None = None  # rate limits: a request beyond waits
+    tokens_per_minute: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,10 @@ class AgentServices(Protocol):
     async def reserve(self, member: str, model: ModelProfileData, input_tokens: int, max_output_tokens: int | None,
                       node_budget: Budget | None) -> Reservation:  # fmt: skip
         """Hold room for a request, or raise PermanentStepError('budget_exceeded') naming the budget and the sums."""
+        ...
+
+    async def pace(self, model: ModelProfileData, tokens: int) -> None:
+        """Wait until the profile's rate limits admit a request of about ``tokens`` tokens, and count it."""
         ...
 
     async def settle(self, reservation: Reservation, record: ExchangeRecord) -> None:

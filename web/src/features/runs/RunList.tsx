@@ -93,7 +93,9 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
                   </Link>
                 </td>
                 <td>
-                  <StatusBadge status={r.status} />
+                  <span title={r.wait_reason ?? undefined}>
+                    <StatusBadge status={r.status} />
+                  </span>
                 </td>
                 <td>pipeline v{r.version}</td>
                 <td>{when(r.started_at ?? r.created_at)}</td>

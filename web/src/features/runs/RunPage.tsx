@@ -174,6 +174,11 @@ export function RunPage() {
           <h1 id="run-title">
             {run.pipeline} v{run.number} <StatusBadge status={run.status} />
           </h1>
+          {run.wait_reason && (
+            <p className="wait-reason" data-testid="wait-reason">
+              {run.wait_reason}
+            </p>
+          )}
           <p className="muted">
             pipeline version v{run.version}
             {run.extends && (

@@ -124,6 +124,7 @@ export function StepPanel({
               {when(s.started_at)}
             </p>
           )}
+          {s?.wait_reason && <p className="wait-reason">{s.wait_reason}</p>}
         </div>
         <Button variant="ghost" aria-label="Close step" onClick={onClose}>
           ✕

@@ -85,7 +85,15 @@ export function useRunDetail(id: string | null) {
   });
 }
 
-export const RUN_STATUSES: RunStatus[] = ["pending", "running", "paused", "succeeded", "failed", "cancelled"];
+export const RUN_STATUSES: RunStatus[] = [
+  "queued",
+  "pending",
+  "running",
+  "paused",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
 export const STEP_STATUSES: StepStatus[] = [
   "pending",
   "queued",
