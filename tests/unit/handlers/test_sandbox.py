@@ -112,7 +112,7 @@ def test_an_attempt_cgroup_holds_its_limits_and_is_removed() -> None:
         pytest.skip(f"no cgroup here: {support.why}")
     attempt = cgroups.AttemptCgroup(support, max_processes=33, memory_bytes=96 << 20)
     folders = {h.parent for h in support.where.values()}
-    made = [f for parent in folders for f in parent.glob("attempt-*")]
+    made = [f for parent in folders for f in parent.glob(f"attempt-{os.getpid()}-*")]  # not another pass's
     assert made
     if cgroups.Controller.PIDS in support.where:
         assert any((f / "pids.max").read_text().strip() == "33" for f in made if (f / "pids.max").exists())

@@ -566,7 +566,9 @@ async def test_a_fork_bomb_stops_at_the_process_bound(sctx: FakeContext) -> None
     assert "more than 40 processes" in error.detail
     # the children were forked from this very program: the marker is in none of their command lines, but none
     # of them may outlive the step: the attempt's cgroup is emptied and removed
-    assert not any(p.is_dir() for h in cgroup_support().where.values() for p in h.parent.glob("attempt-*"))
+    # (only this process's: the other test pass runs scripts at the same time, each in its own cgroup)
+    mine = f"attempt-{os.getpid()}-*"
+    assert not any(p.is_dir() for h in cgroup_support().where.values() for p in h.parent.glob(mine))
 
 
 TREE_HOG = """
