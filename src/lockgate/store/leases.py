@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection
 
-__all__ = ["claim_attempt", "fence_current", "not_running", "renew_leases", "still_queued"]
+__all__ = ["claim_attempt", "ended", "fence_current", "renew_leases", "still_queued"]
 
 AttemptKey = tuple[str, str, int]  # run id, step key, attempt number
 
@@ -57,16 +57,20 @@ def fence_current(conn: Connection, run_id: str, step: str, attempt: int, fence:
     return None if row.fence == fence else int(row.fence)
 
 
-def not_running(conn: Connection, keys: Collection[AttemptKey]) -> set[AttemptKey]:
-    """Of these attempts, those no longer running (cancelled, timed out, lost): their processes must stop."""
+def ended(conn: Connection, keys: Collection[AttemptKey]) -> set[AttemptKey]:
+    """Of these attempts, those the run ended (cancelled, timed out, failed): their processes must stop.
+
+    A lost one is not among them: its worker went silent past its lease and the step runs again elsewhere; if
+    the worker comes back, the attempt finishes and its result, carrying a stale fence, is ignored.
+    """
     if not keys:
         return set()
     stmt = select(attempts.c.run_id, attempts.c.step_key, attempts.c.number).where(
         tuple_(attempts.c.run_id, attempts.c.step_key, attempts.c.number).in_(list(keys)),
-        attempts.c.status == "running",
+        attempts.c.status.in_(("running", "lost")),
     )
-    running = {(r.run_id, r.step_key, r.number) for r in conn.execute(stmt)}
-    return set(keys) - running
+    going = {(r.run_id, r.step_key, r.number) for r in conn.execute(stmt)}
+    return set(keys) - going
 
 
 def still_queued(conn: Connection, keys: Collection[AttemptKey]) -> set[AttemptKey]:
