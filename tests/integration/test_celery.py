@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from tests.conftest import _create_database, _drop_database
 from tests.integration.helpers import cli_env, fast_settings, poll_async, running, select_rows, spawn_cli
 from tests.local_http import QuietHandler, serving
 
-from lockgate.engine import DispatchStep
+from lockgate.engine import DispatchStep, RunCancelled
 from lockgate.executors.celery import TASK, Invocation, celery_app
 from lockgate.settings import ExecutorKind, Settings
 from lockgate.spec.pipeline import PipelineSpec
@@ -298,3 +299,50 @@ async def test_a_late_result_with_a_stale_fence_is_ignored(
     assert [(r["number"], r["status"]) for r in rows] == [(1, "lost"), (2, "succeeded")]
     assert [s["output"] for s in select_rows(pg_url, steps, steps.c.key == "held")] == [2]  # not the late one
     assert count.hits == {"/hit/1": 1, "/hit/2": 1}
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+SPAWN = """
+import subprocess, sys, time
+from pathlib import Path
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+Path(work, "pids").write_text(f"{child.pid}")
+while True:
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.timeout(90)
+async def test_cancelling_a_run_kills_the_step_on_its_worker_within_a_second(
+    tmp_path: Path, pg_url: str, broker: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = PipelineSpec.model_validate({
+        "name": "stopped", "nodes": [{"id": "long", "kind": "script", "inputs": {"work": str(work)},
+                                      "config": {"code": SPAWN}}],
+    })  # fmt: skip
+    async with (
+        _workers(tmp_path, pg_url, broker, 1),
+        running(_settings(tmp_path, pg_url, broker)) as runtime,
+    ):
+        head = await runtime.create_run(spec, {})
+        pids = await poll_async(lambda: ((work / "pids").exists() and (work / "pids").read_text()) or None, 30,
+                                what="the step to start its child")  # fmt: skip
+        child = psutil.Process(int(pids))
+        cancelled = time.monotonic()
+        await runtime.apply(head.id, RunCancelled(by="test", reason="enough"))
+        # The worker sees the attempt ended in its lease loop and kills the step's process group.
+        await poll_async(lambda: _gone(child) or None, 10,
+                         interval=0.02, what="the step's child to be killed")  # fmt: skip
+        took = time.monotonic() - cancelled
+        state = await runtime.wait(head.id)
+    assert state.status.value == "cancelled"
+    assert [r["status"] for r in _attempts(pg_url, "long")] == ["cancelled"]
+    assert took < 1.5, f"the step's processes outlived the cancel by {took:.2f} s"
