@@ -3454,6 +3454,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3542,6 +3544,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3700,6 +3704,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3784,6 +3790,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3910,6 +3918,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4164,6 +4174,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4285,6 +4297,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4354,6 +4368,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
