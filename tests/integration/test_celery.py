@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psutil
@@ -30,9 +33,7 @@ from lockgate.store.migrate import upgrade
 from lockgate.store.tables import attempts, steps, workers
 
 if TYPE_CHECKING:
-    import subprocess
     from collections.abc import AsyncIterator, Iterator
-    from pathlib import Path
 
     from tests.conftest import PostgresServer, RedisServer
 
@@ -346,3 +347,44 @@ async def test_cancelling_a_run_kills_the_step_on_its_worker_within_a_second(
     assert state.status.value == "cancelled"
     assert [r["status"] for r in _attempts(pg_url, "long")] == ["cancelled"]
     assert took < 1.5, f"the step's processes outlived the cancel by {took:.2f} s"
+
+
+def _celery_worker(home: Path, db: str, broker: str, queue: str) -> subprocess.Popen[bytes]:
+    env = {**_worker_env(broker), "LOCKGATE_HOME": str(home), "LOCKGATE_DATABASE_URL": db}
+    argv = [str(Path(sys.executable).with_name("celery")), "-A", "lockgate.cli.celery_app", "worker",
+            "--queues", queue, "--pool", "threads", "--concurrency", "1"]  # fmt: skip
+    with (home / f"{queue}.log").open("ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+@pytest.mark.timeout(90)
+async def test_a_node_queue_routes_its_steps_to_the_workers_serving_it(
+    tmp_path: Path, pg_url: str, broker: str, counter: Any
+) -> None:
+    _, url = counter
+    spec = PipelineSpec.model_validate({
+        "name": "routed",
+        "nodes": [{"id": "cpu", "kind": "script", "inputs": {"url": url, "name": "cpu", "n": 1},
+                   "config": {"code": SCRIPT}},
+                  {"id": "gpu", "kind": "script", "queue": "gpu", "inputs": {"url": url, "name": "gpu", "n": 2},
+                   "config": {"code": SCRIPT}}],
+        "edges": [{"source": "cpu", "target": "gpu"}],
+    })  # fmt: skip
+    # The gpu queue is served by Celery's own command line, the default queue by lockgate worker.
+    gpu = _celery_worker(tmp_path, pg_url, broker, "gpu")
+    try:
+        await poll_async(lambda: _worker_rows(pg_url) or None, 40, what="the gpu worker to register")
+        gpu_ids = {r["id"] for r in _worker_rows(pg_url)}
+        async with (
+            _workers(tmp_path, pg_url, broker, 1, concurrency=1),
+            running(_settings(tmp_path, pg_url, broker)) as runtime,
+        ):
+            await poll_async(lambda: len(_worker_rows(pg_url)) == 2 or None, 40, what="the other worker")
+            head = await runtime.create_run(spec, {})
+            state = await runtime.wait(head.id)
+    finally:
+        gpu.send_signal(signal.SIGTERM)
+        gpu.wait(timeout=20)
+    assert state.status.value == "succeeded"
+    assert _attempts(pg_url, "gpu")[0]["worker"] in gpu_ids
+    assert _attempts(pg_url, "cpu")[0]["worker"] not in gpu_ids
