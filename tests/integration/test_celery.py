@@ -388,3 +388,28 @@ async def test_a_node_queue_routes_its_steps_to_the_workers_serving_it(
     assert state.status.value == "succeeded"
     assert _attempts(pg_url, "gpu")[0]["worker"] in gpu_ids
     assert _attempts(pg_url, "cpu")[0]["worker"] not in gpu_ids
+
+
+@pytest.mark.timeout(90)
+async def test_an_invocation_the_broker_lost_is_published_again(
+    tmp_path: Path, pg_url: str, broker: str, counter: Any
+) -> None:
+    import redis
+
+    count, url = counter
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "release").touch()
+    settings = _settings(tmp_path, pg_url, broker, republish_after=timedelta(seconds=1))
+    async with running(settings) as runtime:
+        head = await runtime.create_run(_hold_spec(work, url), {})
+        await poll_async(lambda: _attempts(pg_url, "held") or None, 10, what="the attempt to be queued")
+        client = redis.Redis.from_url(broker)
+        await poll_async(lambda: client.llen("lockgate") or None, 10, what="the invocation in Redis")
+        client.flushdb()  # as a Redis restarted without persistence would
+        client.close()
+        async with _workers(tmp_path, pg_url, broker, 1):
+            state = await runtime.wait(head.id)
+    assert state.status.value == "succeeded"
+    assert [(r["number"], r["status"]) for r in _attempts(pg_url, "held")] == [(1, "succeeded")]
+    assert count.hits == {"/hit/1": 1}
