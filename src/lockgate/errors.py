@@ -21,6 +21,7 @@ __all__ = [
     "PermanentStepError",
     "PermissionDeniedError",
     "RetryableStepError",
+    "StaleFenceError",
     "StepError",
     "TaskAnswerError",
     "TaskClosedError",
@@ -113,6 +114,16 @@ class PermissionDeniedError(LockgateError):
 
 class UnavailableError(LockgateError):
     code = "unavailable"
+
+
+class StaleFenceError(ConflictError):
+    """A result from a worker whose claim on the attempt is gone (lease expired, attempt lost): never applied."""
+
+    code = "stale_fence"
+
+    def __init__(self, run_id: str, step: str, attempt: int, fence: int, current: int) -> None:
+        now = "the attempt is no longer running" if current < 0 else f"the current fence is {current}"
+        super().__init__(f"ignored a result for run {run_id} step {step}#{attempt}: fence {fence} is stale ({now})")
 
 
 class MissingExtraError(LockgateError):

@@ -22,6 +22,7 @@ class ExecutorKind(StrEnum):
     """Where steps run (``executors/factory.py`` builds it)."""
 
     LOCAL = "local"  # asyncio tasks in this process, scripts as confined subprocesses
+    CELERY = "celery"  # Celery worker processes (``lockgate worker``) over a broker; the database decides
 
 
 class Settings(BaseSettings):
@@ -32,7 +33,19 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("LOCKGATE_DATABASE_URL", "DATABASE_URL")
     )
     executor: ExecutorKind = Field(
-        default=ExecutorKind.LOCAL, description="where steps run: local (in this process; the only one for now)"
+        default=ExecutorKind.LOCAL,
+        description="where steps run: local (in this process) or celery (in `lockgate worker` processes, "
+        "through the broker at broker_url; needs the celery extra)",
+    )
+    broker_url: str | None = Field(default=None, description="the Celery broker (redis://host:port/db) with celery")
+    broker_visibility_timeout: timedelta = Field(
+        default=timedelta(hours=1),
+        description="an unacknowledged invocation is delivered again after this (Redis); a second delivery of "
+        "a claimed attempt is dropped, so it only bounds how late a message lost with its worker comes back",
+    )
+    republish_after: timedelta = Field(
+        default=timedelta(seconds=30),
+        description="a queued attempt no worker has claimed this long is published again by its server (celery)",
     )
     max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")
     sandbox: SandboxMode = Field(
@@ -51,7 +64,11 @@ class Settings(BaseSettings):
     script_max_processes: int = Field(
         default=256, ge=16, le=1_000_000, description="processes one script attempt may run at once, its whole tree"
     )
-    lease_ttl: timedelta = Field(default=timedelta(seconds=15), description="a worker silent this long is dead")
+    lease_ttl: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="a worker silent this long is dead; with celery, the lease on an attempt a worker claimed "
+        "(renewed at a third of it): past it the attempt is lost and retried, a late result ignored",
+    )
     maintenance_interval: timedelta = timedelta(seconds=2)
     model_rate_window: timedelta = Field(
         default=timedelta(minutes=1),
@@ -123,6 +140,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # from the environment: a list like PATH
             return tuple(part for part in value.split(os.pathsep) if part.strip())
         return value
+
+    @model_validator(mode="after")
+    def _celery_has_a_broker(self) -> Settings:
+        if self.executor is ExecutorKind.CELERY and not self.broker_url:
+            raise ValueError(
+                "LOCKGATE_EXECUTOR=celery needs LOCKGATE_BROKER_URL (for example redis://127.0.0.1:6379/0)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _script_dirs_keep_out_of_the_home(self) -> Settings:

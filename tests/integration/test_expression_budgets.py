@@ -15,9 +15,11 @@ from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store.tables import events
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from lockgate.engine import Event, RunState
+    from lockgate.executors.base import Fence
     from lockgate.runtime import Runtime
     from lockgate.runtime.applier import Applied
     from lockgate.settings import Settings
@@ -120,9 +122,11 @@ async def test_a_transaction_out_of_time_leaves_later_runs_to_the_next_one(tmp_p
     async with running(settings) as runtime:
         apply = runtime.applier.apply
 
-        def timed(batch: list[tuple[str, Event]], now: datetime) -> list[Applied]:
+        def timed(
+            batch: list[tuple[str, Event]], now: datetime, fences: Mapping[int, Fence] | None = None
+        ) -> list[Applied]:
             started = time.monotonic()
-            results = apply(batch, now)
+            results = apply(batch, now, fences)
             spans.append((time.monotonic() - started, sum(a.deferred for a in results)))
             return results
 

@@ -1,4 +1,7 @@
-"""``lockgate worker``: a headless process that starts pending runs, recovers lost work and advances runs."""
+"""``lockgate worker``: a headless process that starts pending runs, recovers lost work and advances runs.
+
+With ``LOCKGATE_EXECUTOR=celery`` it is a Celery worker for Lockgate's app: it runs the steps servers publish.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy import func, select
 
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.runtime import Runtime
-from lockgate.settings import Settings
+from lockgate.settings import ExecutorKind, Settings
 from lockgate.store.tables import runs
 
 __all__ = ["worker"]
@@ -20,10 +23,29 @@ __all__ = ["worker"]
 def worker(
     ctx: typer.Context,
     exit_when_idle: Annotated[bool, typer.Option(help="exit once no run is open and nothing runs here")] = False,
+    queues: Annotated[
+        str, typer.Option(help="celery: the queues to serve, comma-separated (nodes' queue)")
+    ] = "lockgate",
+    concurrency: Annotated[
+        int | None, typer.Option(help="celery: steps run at once (default LOCKGATE_MAX_CONCURRENCY)", min=1)
+    ] = None,
+    pool: Annotated[str, typer.Option(help="celery: threads, prefork or solo")] = "threads",
 ) -> None:
-    """Advance runs from the shared database alongside any other process."""
+    """Advance runs from the shared database alongside any other process (with celery: run their steps)."""
     with exit_on_errors():
-        asyncio.run(_work(settings(ctx), exit_when_idle))
+        cfg = settings(ctx)
+        if cfg.executor is ExecutorKind.CELERY:
+            _celery_worker(cfg, queues, concurrency or cfg.max_concurrency, pool)
+            return
+        asyncio.run(_work(cfg, exit_when_idle))
+
+
+def _celery_worker(cfg: Settings, queues: str, concurrency: int, pool: str) -> None:
+    from lockgate.cli.celery_host import worker_app  # the celery extra only when it is used
+
+    app = worker_app(cfg)
+    app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}", f"--pool={pool}",
+                     "--loglevel=INFO", "--without-gossip", "--without-mingle"])  # fmt: skip
 
 
 async def _work(cfg: Settings, exit_when_idle: bool) -> None:

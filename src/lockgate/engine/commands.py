@@ -55,6 +55,7 @@ class DispatchStep(BaseModel):
     first_queued_at: datetime
     queued_at: datetime
     extends: RunRef | None = None  # the run whose artifacts the step may read
+    queue: str | None = None  # the node's worker queue (a distributed executor routes by it)
 
     @property
     def attempt_key(self) -> str:

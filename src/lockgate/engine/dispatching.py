@@ -99,4 +99,5 @@ def build_dispatch(
         queued_at=now,
         feedback=step.feedback,
         extends=run.extends,
+        queue=node.queue,
     )

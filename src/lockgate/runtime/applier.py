@@ -32,16 +32,20 @@ from lockgate.engine import (
     initial_state,
     replay,
 )
-from lockgate.errors import LockgateError
+from lockgate.errors import LockgateError, StaleFenceError
 from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, output_flaw, output_problem
 from lockgate.expressions import ExpressionLimits, expression_budget
 from lockgate.store.journal import JournalBatch
+from lockgate.store.leases import fence_current
 from lockgate.store.pipelines import get_version
 from lockgate.store.runs import RunHead, load_events, lock_run
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Connection
 
+    from lockgate.executors.base import Fence
     from lockgate.handlers.registry import HandlerRegistry
     from lockgate.store.database import Database
 
@@ -109,6 +113,7 @@ class Applier:
         self._until = 0.0  # when the current transaction has used its share of time (monotonic)
         self._busy = False  # an event was applied in the current transaction (the first one always is)
         self._plans: dict[str, Plan] = {}
+        self._fences: Mapping[int, Fence] = {}  # the current transaction's, by id(event)
         self._states: OrderedDict[str, RunState] = OrderedDict()
 
     def budgets(self) -> ExpressionBudgets:
@@ -145,14 +150,24 @@ class Applier:
         plan = self.plan(conn, head.version_id)
         return plan, self.state(conn, head, plan)
 
-    def apply(self, batch: list[tuple[str, Event]], now: datetime) -> list[Applied]:
+    def apply(
+        self, batch: list[tuple[str, Event]], now: datetime, fences: Mapping[int, Fence] | None = None
+    ) -> list[Applied]:
+        """``fences``: by ``id(event)``, the claim a distributed attempt's event carries (checked before applying)."""
         with self.db.write() as conn:
-            done = self.apply_in(conn, batch, now)
+            done = self.apply_in(conn, batch, now, fences)
         self.keep(done)  # only once committed
         return done.results
 
-    def apply_in(self, conn: Connection, batch: list[tuple[str, Event]], now: datetime) -> AppliedBatch:
+    def apply_in(
+        self,
+        conn: Connection,
+        batch: list[tuple[str, Event]],
+        now: datetime,
+        fences: Mapping[int, Fence] | None = None,
+    ) -> AppliedBatch:
         """Apply in the caller's write transaction; ``keep`` the result once it has committed."""
+        self._fences = fences or {}
         groups: dict[str, list[Event]] = defaultdict(list)
         for run_id, event in batch:
             groups[run_id].append(event)
@@ -202,6 +217,11 @@ class Applier:
                 results.extend(Applied(run_id, e, now, None, deferred=True) for e in queue)
                 break
             event = queue.popleft()
+            stale = self._stale(conn, run_id, event)
+            if stale is not None:  # a worker that lost its claim: recorded in the log, never applied
+                log.warning("%s", stale.detail)
+                results.append(Applied(run_id, event, now, None, stale))
+                continue
             self._busy = True
             advanced = self._advance(run_id, plan, state, event, now, journal, results)
             state = advanced.state
@@ -225,6 +245,15 @@ class Applier:
             queue.extendleft(inlined)  # each one first, as appendleft did: the last dispatched is applied first
             results.append(Applied(run_id, event, now, transition, commands=commands, plan=plan))
         states[run_id] = state
+
+    def _stale(self, conn: Connection, run_id: str, event: Event) -> StaleFenceError | None:
+        fence = self._fences.get(id(event))
+        if fence is None:
+            return None
+        current = fence_current(conn, run_id, fence.step, fence.attempt, fence.number)
+        if current is None:
+            return None
+        return StaleFenceError(run_id, fence.step, fence.attempt, fence.number, current)
 
     def _inline_all(self, commands: tuple[Command, ...], budget: int) -> tuple[tuple[Command, ...], list[Event]]:
         """The commands left for the runtime, and the results of those evaluated here."""

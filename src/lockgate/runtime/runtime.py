@@ -26,7 +26,7 @@ from lockgate.engine import (
     StartTimer,
     StepSucceeded,
 )
-from lockgate.executors.base import ExecutorLink
+from lockgate.executors.base import ExecutorLink, Fence
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
@@ -107,6 +107,7 @@ class Runtime:
         self.executor: Executor = executor or build_executor(settings, self._registry, self.layout)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._deferred: list[_Item] = []  # not applied by the last transaction (out of time): applied first next
+        self._fences: dict[int, Fence] = {}  # by id(event): the claims distributed attempts' events carry
         self._listeners: list[Listener] = []
         self._finished: dict[str, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -149,7 +150,9 @@ class Runtime:
         self._tasks = [asyncio.create_task(self._commit_loop(), name="lockgate-committer"),
                        asyncio.create_task(self.timers.run(), name="lockgate-timers")]  # fmt: skip
         agents = AgentPlatform(self.storage, self.settings, self.clock, self.cipher, self.live)
-        await self.executor.start(ExecutorLink(self.worker, self.report, self.attempt_secrets, agents.services))
+        link = ExecutorLink(self.worker, self.report, self.attempt_secrets, agents.services, self.report_fenced,
+                            self.apply_fenced)  # fmt: skip
+        await self.executor.start(link)
         # Nothing is dispatched before a hook reports something: archiving heals first (folders where the rows
         # say), then recovery and the scheduler start their loops.
         await self.hooks.emit_start(Boot(self.worker, self.cipher, self._spawn))
@@ -214,6 +217,21 @@ class Runtime:
             raise applied.error
         return applied
 
+    def report_fenced(self, run_id: str, event: Event, fence: Fence) -> None:
+        """Fire and forget an event of a claimed attempt: applied only while its fence is current."""
+        self._fences[id(event)] = fence
+        self.report(run_id, event)
+
+    async def apply_fenced(self, run_id: str, event: Event, fence: Fence) -> Exception | None:
+        """Apply an attempt's result with its fence, waiting: None, or what refused it (StaleFenceError)."""
+        self._fences[id(event)] = fence
+        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((run_id, event, future))
+        try:
+            return (await future).error
+        finally:
+            self._fences.pop(id(event), None)
+
     def listen(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -227,7 +245,9 @@ class Runtime:
             while len(items) < self.settings.batch_size and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             try:
-                results = await self.db_call(self.applier.apply, [(r, e) for r, e, _ in items], self.clock.now())
+                fences = {id(e): self._fences[id(e)] for _, e, _ in items if id(e) in self._fences}
+                results = await self.db_call(self.applier.apply, [(r, e) for r, e, _ in items], self.clock.now(),
+                                             fences)  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - the store is unreachable: keep reported events, retry
                 log.warning("applying %d events failed (%s); retrying", len(items), exc)
                 for run_id, event, future in items:
@@ -250,6 +270,8 @@ class Runtime:
         for _, event, future in items:
             if id(event) in later:
                 continue
+            if future is None:  # a waiter's fence is dropped by apply_fenced, once it has the outcome
+                self._fences.pop(id(event), None)
             applied = by_event.get(id(event))
             if future is not None and not future.done():
                 if applied is None:  # a no-op: nothing recorded, nothing to do

@@ -77,6 +77,8 @@ class NodeBase(BaseModel):
             headers and query. Values never pass through templates, events or outputs.
         review: people approve the step before it starts and/or review each finished attempt
             (approve, request a revision with feedback, reject).
+        queue: the worker queue its steps go to with a distributed executor (``LOCKGATE_EXECUTOR=celery``),
+            for example ``gpu``, served by ``lockgate worker --queues gpu``; none: the default queue.
     """
 
     model_config = _FROZEN
@@ -98,6 +100,7 @@ class NodeBase(BaseModel):
     idempotency_key: Template | None = None
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None
+    queue: Identifier | None = None
     position: Position | None = None
 
 

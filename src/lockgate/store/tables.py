@@ -172,6 +172,9 @@ attempts = Table(
     _ts("queued_at", nullable=False),
     _ts("started_at"),
     _ts("finished_at"),
+    # A distributed executor's claim (store/leases.py): bumped by each claim; results carry it back.
+    Column("fence", Integer, nullable=False, default=0, server_default="0"),
+    _ts("lease_until"),  # the claiming worker renews it; past it, recovery calls the attempt lost
     Index("ix_attempts_open", "status", "worker"),
 )
 

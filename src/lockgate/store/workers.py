@@ -52,9 +52,11 @@ def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> s
 
 
 def lost_attempts(conn: Connection, me: str, now: datetime, ttl: timedelta) -> list[Row[Any]]:
-    """Open attempts whose worker is gone (or was never recorded)."""
+    """Open attempts whose worker is gone (or was never recorded), or whose lease (store/leases.py) ran out."""
     dead = _dead_workers(conn, me, now, ttl)
-    condition: ColumnElement[bool] = attempts.c.worker.is_(None)
+    condition: ColumnElement[bool] = or_(
+        attempts.c.worker.is_(None), and_(attempts.c.status == "running", attempts.c.lease_until < now)
+    )
     if dead:
         condition = or_(condition, attempts.c.worker.in_(dead))
     stmt = (

@@ -3502,6 +3502,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3624,6 +3626,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3786,6 +3790,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3874,6 +3880,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4004,6 +4012,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4262,6 +4272,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4387,6 +4399,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4460,6 +4474,8 @@ export interface components {
             /** Credentials */
             credentials?: string[];
             review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
