@@ -1,7 +1,7 @@
 """Flow control: a run's concurrency key and why a queued run waits; the slots of limited nodes.
 
 Revision ID: 0010
-Revises: 0009 (committed as 0008: another branch adds 0009; re-chained at merge)
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
