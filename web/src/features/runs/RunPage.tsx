@@ -204,8 +204,16 @@ export function RunPage() {
                 )}
               </>
             )}{" "}
-            · started {when(run.started_at ?? run.created_at)} · took{" "}
-            {between(run.started_at ?? run.created_at, run.finished_at, now)} ·{" "}
+            {run.status === "queued" ? (
+              <>
+                · queued {when(run.created_at)} for {between(run.created_at, null, now)} ·{" "}
+              </>
+            ) : (
+              <>
+                · started {when(run.started_at ?? run.created_at)} · took{" "}
+                {between(run.started_at ?? run.created_at, run.finished_at, now)} ·{" "}
+              </>
+            )}
             {progress.data.steps.toLocaleString()} steps
             {lastEvent && open && <> · last event: {lastEvent.type.replace(/_/g, " ")}</>}
           </p>
