@@ -49,7 +49,7 @@ class ServerBehaviour(BaseModel):
     requests_per_minute: Annotated[int, Field(ge=1, le=10_000_000), JSON_INTEGER] | None = Field(
         default=None, description="requests sent in any minute, by every server and worker; more wait (not fail)"
     )
-    tokens_per_minute: Annotated[int, Field(ge=1, le=10**12), JSON_INTEGER] | None = Field(
+    tokens_per_minute: Annotated[int, Field(ge=1, le=2_000_000_000), JSON_INTEGER] | None = Field(
         default=None, description="tokens (prompt estimate and output cap) in any minute; more wait (not fail)"
     )
 
