@@ -69,10 +69,10 @@ lint: ## formatting, lint rules, types, import contracts (all run; fails if any 
 # its log is printed when both are done, and either failing fails the target.
 test: ## the whole suite but the browser on SQLite and, side by side, every database test again on PostgreSQL
 	@mkdir -p test-output
-	@LOCKGATE_TEST_DB=postgresql $(RUN) pytest -p no:cacheprovider -m "(integration or postgres) and not e2e" \
+	@LOCKGATE_TEST_DB=postgresql $(RUN) pytest -p no:cacheprovider -m "(integration or postgres) and not e2e" --durations=25 \
 		> test-output/postgresql.log 2>&1 & pg=$$!; \
 	echo "PostgreSQL pass running beside this one; its log: test-output/postgresql.log"; \
-	LOCKGATE_TEST_DB=sqlite $(RUN) pytest -m "not e2e" && sqlite=0 || sqlite=$$?; \
+	LOCKGATE_TEST_DB=sqlite $(RUN) pytest -m "not e2e" --durations=25 && sqlite=0 || sqlite=$$?; \
 	wait $$pg && postgresql=0 || postgresql=$$?; \
 	echo "---------------- PostgreSQL pass (exit $$postgresql) ----------------"; cat test-output/postgresql.log; \
 	test $$sqlite -eq 0 -a $$postgresql -eq 0
