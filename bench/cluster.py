@@ -128,7 +128,8 @@ def worker_processes(
     try:
         for n in range(count):
             argv = [sys.executable, "-c", "from lockgate.cli.main import app; app()", "--home", str(home),
-                    "--database-url", db_url, "worker", "--concurrency", str(concurrency), "--pool", "threads"]  # fmt: skip
+                    "--database-url", db_url, "worker", "--concurrency", str(concurrency),
+                    "--pool", "threads"]  # fmt: skip
             with (home / f"worker-{n}.log").open("ab") as log:
                 procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env))  # noqa: S603
         deadline = time.monotonic() + 120

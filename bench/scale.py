@@ -134,7 +134,9 @@ async def _probe(runtime: Runtime, rows: _Rows, count: int) -> list[str]:
     done = []
     for _ in range(count):
         head = await runtime.create_run(PROBE, {})
-        while not await asyncio.to_thread(rows.terminal, {head.id}):
+        while True:  # another process may finish it: the database says when
+            if await asyncio.to_thread(rows.terminal, {head.id}):
+                break
             await asyncio.sleep(_POLL)
         done.append(head.id)
     return done
@@ -147,9 +149,11 @@ async def _workloads(settings: Settings, url: str, options: ScaleOptions, celery
     kind = "worker" if celery else None
     report: dict[str, Any] = {}
     try:
-        workloads = (("noop", _fan_out("bench-scale-noop", "noop", {}), options.steps),
-                     ("script", _fan_out("bench-scale-script", "script", {"code": SCRIPT}), options.scripts))  # fmt: skip
-        for name, spec, steps in workloads:
+        noop, script = (
+            _fan_out("bench-scale-noop", "noop", {}),
+            _fan_out("bench-scale-script", "script", {"code": SCRIPT}),
+        )
+        for name, spec, steps in (("noop", noop, options.steps), ("script", script, options.scripts)):
             seconds, run_ids = await _drive(runtime, rows, spec, steps, options.window)
             latencies, in_workers = await asyncio.to_thread(rows.latencies, run_ids, kind)
             report[name] = {"steps": len(latencies), "seconds": seconds, "steps_per_second": len(latencies) / seconds,
@@ -216,9 +220,9 @@ def run_scale_bench(options: ScaleOptions) -> dict[str, Any]:
 
 def _row(configuration: dict[str, Any], workload: str) -> str:
     figures, ratio = configuration[workload], configuration[workload]["ratio"]
-    rate = f"{figures['steps_per_second']:8.1f}/s ×{ratio['steps_per_second']:4.2f}  " if workload != "probe" else ""
-    return (f"  {configuration['name']:<20} {rate}p50 {figures['p50_ms']:7.1f} ms ×{ratio['p50_ms'] or 0:5.2f}"
-            f"   p99 {figures['p99_ms']:7.1f} ms ×{ratio['p99_ms'] or 0:5.2f}")  # fmt: skip
+    rate = f"{figures['steps_per_second']:8.1f}/s x{ratio['steps_per_second']:4.2f}  " if workload != "probe" else ""
+    return (f"  {configuration['name']:<20} {rate}p50 {figures['p50_ms']:7.1f} ms x{ratio['p50_ms'] or 0:5.2f}"
+            f"   p99 {figures['p99_ms']:7.1f} ms x{ratio['p99_ms'] or 0:5.2f}")  # fmt: skip
 
 
 def format_text(report: dict[str, Any]) -> str:
@@ -229,7 +233,7 @@ def format_text(report: dict[str, Any]) -> str:
         f"{report['window']} runs open at once",
         "  no-op step: an item of a noop for_each, dispatched through the executor (the inline fold of pure",
         "  kinds is off where runs are dispatched); dispatch latency: queued (the commit that dispatched it)",
-        "  -> running (the commit that recorded it running), from the attempts table; ×: ratio to the local executor",
+        "  -> running (the commit that recorded it running), from the attempts table; x: ratio to the local executor",
     ]
     titles = (("noop", f"{report['steps']:,} no-op steps"),
               ("script", f"{report['scripts']:,} script steps (sandbox: "
