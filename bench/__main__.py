@@ -2,7 +2,8 @@
 
 ``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``);
 ``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``);
-``python -m bench api [--runs N] [--quick] [--json]`` (``make bench-api``).
+``python -m bench api [--runs N] [--quick] [--json]`` (``make bench-api``);
+``python -m bench scale [--steps N] [--scripts N] [--workers 1,2,4] [--json]`` (``make bench-scale``).
 
 Benchmarks are figures to compare before and after a change, not tests: a missed target is
 reported as MISS and the exit status stays 0.
@@ -54,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--quick", action="store_true", help="2,000 runs, few samples: a smoke test, not figures")
     api.add_argument("--json", action="store_true", help="print the results as one JSON document")
     api.add_argument("--synchronous", choices=_SYNCHRONOUS, default=None, help="SQLite synchronous of the server")
+    scale = commands.add_parser(
+        "scale", help="steps through the local executor and 1, 2, 4 Celery workers (PostgreSQL, Redis started here)"
+    )
+    scale.add_argument("--steps", type=int, default=10_000, help="no-op steps per configuration (default 10,000)")
+    scale.add_argument("--scripts", type=int, default=1_000, help="script steps per configuration (default 1,000)")
+    scale.add_argument("--workers", type=_counts, default=(1, 2, 4), help="worker counts, comma-separated (1,2,4)")
+    scale.add_argument("--concurrency", type=int, default=2, help="steps at once per process (default 2)")
+    scale.add_argument("--window", type=int, default=4, help="runs of 10 items open at once (default 4)")
+    scale.add_argument("--probes", type=int, default=100, help="single no-op runs one after another (default 100)")
+    scale.add_argument("--postgres", default=None, help="admin URL of a running PostgreSQL (default: start one)")
+    scale.add_argument("--redis", default=None, help="URL of a running Redis (default: start one)")
+    scale.add_argument("--json", action="store_true", help="print the results as one JSON document")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
     scenario.add_argument("kind", choices=("chain", "fan_out"))
     scenario.add_argument("size", type=int)
@@ -65,8 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    counts = tuple(int(part) for part in text.split(",") if part.strip())
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"worker counts must be positive integers, not {text!r}")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "scale":
+        from bench.scale import ScaleOptions, run_scale_bench
+        from bench.scale import format_text as scale_text
+
+        scale_report = run_scale_bench(
+            ScaleOptions(steps=args.steps, scripts=args.scripts, workers=args.workers, concurrency=args.concurrency,
+                         window=args.window, probes=args.probes, postgres=args.postgres, redis=args.redis)
+        )  # fmt: skip
+        sys.stdout.write((json.dumps(scale_report, indent=2) if args.json else scale_text(scale_report)) + "\n")
+        return 0
     if args.command == "scenario":
         from bench.scenarios import ScenarioKind, run_scenario
 
