@@ -38,6 +38,18 @@ class Settings(BaseSettings):
         "through the broker at broker_url; needs the celery extra)",
     )
     broker_url: str | None = Field(default=None, description="the Celery broker (redis://host:port/db) with celery")
+    live_url: str | None = Field(
+        default=None,
+        description="the Redis (redis://host:port/db) that carries live updates between processes over pub/sub: "
+        "wake-ups when a run's events commit and agents' tokens, so that every server's streams show what "
+        "workers do at once; default: broker_url; neither set: live updates stay within each process",
+    )
+    live_poll_interval: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="how often a live stream reads the events table unprompted while live updates arrive over "
+        "Redis (a safety net); without Redis, or while it is away, streams read it every half second",
+    )
     broker_visibility_timeout: timedelta = Field(
         default=timedelta(hours=1),
         description="an unacknowledged invocation is delivered again after this (Redis); a second delivery of "
