@@ -15,7 +15,9 @@ from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.fields import Duration
 
-__all__ = ["ExecutorKind", "Settings"]
+__all__ = ["REDIS_SCHEMES", "ExecutorKind", "Settings"]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url accepts
 
 
 class ExecutorKind(StrEnum):
@@ -144,6 +146,13 @@ class Settings(BaseSettings):
         # LOCKGATE_WEBHOOK_TOLERANCE=300 means seconds, as in the README; ISO 8601 (PT5M) still works
         if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
             return float(value)
+        return value
+
+    @field_validator("live_url")
+    @classmethod
+    def _live_url_is_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError(f"LOCKGATE_LIVE_URL: a Redis URL ({', '.join(REDIS_SCHEMES)}), e.g. redis://host:6379/0")
         return value
 
     @field_validator("script_dirs", mode="before")

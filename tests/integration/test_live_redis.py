@@ -82,10 +82,11 @@ class Cluster:
         finally:
             client.close()
 
-    def restart_live_redis(self, between: Callable[[], object]) -> None:
-        """Stop the live Redis, call ``between()``, start it again on the same port."""
+    def stop_live_redis(self) -> None:
         _stop_pid(self.live_pid)
-        between()
+
+    def start_live_redis(self) -> None:
+        """Again, on the port it had (the processes' URL)."""
         _, self.live_pid = _start_redis(self.live_dir, self.live.port)
 
 
@@ -141,7 +142,7 @@ def cluster(
     live_dir.mkdir()
     live, live_pid = _start_redis(live_dir)
     env = cli_env(LOCKGATE_EXECUTOR="celery", LOCKGATE_BROKER_URL=broker, LOCKGATE_LIVE_URL=live.url(0),
-                  LOCKGATE_LIVE_POLL_INTERVAL=f"PT{POLL_INTERVAL:.0f}S", LOCKGATE_LEASE_TTL="PT5S")  # fmt: skip
+                  LOCKGATE_LIVE_POLL_INTERVAL=f"PT{POLL_INTERVAL:.0f}S")  # fmt: skip
     home, work, port = tmp / "home", tmp / "work", _free_port()
     work.mkdir()
     url = f"http://127.0.0.1:{port}"
@@ -249,11 +250,14 @@ def test_tokens_an_agent_streams_on_a_worker_reach_the_servers_sse_client(cluste
 
         stream = _watch(cluster, run_id, lambda s: bool(s.stored), release)
     assert stream.types()[-1] == "step_succeeded"  # the stream ends once the run has succeeded
-    assert "".join(d["text"] for d in stream.deltas) == text
-    assert [d["seq"] for d in stream.deltas] == list(range(1, len(stream.deltas) + 1))
+    # A busy machine may cost an attempt its lease: the one that succeeded is the one whose tokens count.
+    won = stream.stored[-1]["data"]["attempt"]
+    deltas = [d for d in stream.deltas if d["attempt"] == won]
+    assert "".join(d["text"] for d in deltas) == text
+    assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
     worker_ids = {r["id"] for r in _worker_rows(cluster.db)}
-    [attempt] = select_rows(cluster.db, attempts, attempts.c.run_id == run_id)
-    assert attempt["worker"] in worker_ids  # the agent ran on the worker, not in the server
+    ran = select_rows(cluster.db, attempts, attempts.c.run_id == run_id)
+    assert {a["worker"] for a in ran} <= worker_ids  # the agent ran on the worker, not in the server
 
 
 @pytest.mark.timeout(150)
@@ -279,22 +283,23 @@ def test_an_event_a_worker_applies_reaches_the_servers_stream_over_pub_sub(clust
 def test_a_stream_survives_a_redis_restart_and_loses_nothing(cluster: Cluster) -> None:
     run_id = _start(cluster, _held("restart", ["first", "second"], cluster.work))
     poll(lambda: (cluster.work / "started-restart-first").exists(), timeout=30, what="the first step to start")
-    released = 0.0
+    released: dict[str, float] = {}
 
     def outage() -> None:
         _subscribed(cluster)
-        # Redis away: the worker's events of the first step are found by polling the table (every 0.5 s).
-        cluster.restart_live_redis(lambda: _release(cluster, "restart-first"))
+        cluster.stop_live_redis()  # the worker's next events are found by reading the table (every 0.5 s)
+        released["first"] = _release(cluster, "restart-first")
 
-    def after_restart() -> None:
-        nonlocal released
+    def restart() -> None:
+        released["outage"] = time.monotonic() - released["first"]
+        cluster.start_live_redis()
         _subscribed(cluster)  # the server subscribed again
-        released = _release(cluster, "restart-second")
+        released["second"] = _release(cluster, "restart-second")
 
-    def started(step: str) -> Any:
+    def started(step: str) -> Callable[[Stream], bool]:
         return lambda s: any(e["type"] == "step_started" and e["data"].get("step") == step for e in s.stored)
 
-    stages = iter([(started("first"), outage), (started("second"), after_restart)])
+    stages = iter([(started("first"), outage), (started("second"), restart)])
     until, then = next(stages)
 
     def advance(stream: Stream) -> bool:
@@ -308,8 +313,9 @@ def test_a_stream_survives_a_redis_restart_and_loses_nothing(cluster: Cluster) -
         return True
 
     stream = _watch(cluster, run_id, advance, lambda: None)
-    took = time.monotonic() - released
-    assert released and stream.types()[-1] == "step_succeeded"
+    took = time.monotonic() - released["second"]
+    assert stream.types()[-1] == "step_succeeded"
+    assert released["outage"] < SOON, f"events during the outage took {released['outage']:.1f} s: no fallback"
     assert took < SOON, f"events after the restart took {took:.1f} s: pub/sub did not resume"
     ids = [e["id"] for e in stream.stored]
     assert ids == sorted(set(ids))

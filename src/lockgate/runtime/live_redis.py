@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lockgate.errors import MissingExtraError
 from lockgate.runtime.live import LiveBus, LiveChannel, LiveDelta, Wake
+from lockgate.settings import REDIS_SCHEMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,9 +52,11 @@ class Envelope(BaseModel):
 
 
 def build_live(settings: Settings) -> LiveChannel:
-    """Over Redis when ``LOCKGATE_LIVE_URL`` (default: the broker) is set; else this process only."""
+    """Over Redis when ``LOCKGATE_LIVE_URL`` (default: a Redis broker) is set; else this process only."""
     url = settings.live_url or settings.broker_url
-    return RedisLive(url) if url else LiveBus()
+    if url and url.startswith(REDIS_SCHEMES):  # a broker of another kind (amqp://) carries no live updates
+        return RedisLive(url)
+    return LiveBus()
 
 
 def _client(url: str) -> Any:

@@ -41,6 +41,13 @@ def test_live_updates_cross_processes_only_when_a_redis_is_configured() -> None:
     )
 
 
+def test_a_live_url_must_be_a_redis_one_and_another_broker_carries_no_live_updates() -> None:
+    with pytest.raises(ValueError, match="LOCKGATE_LIVE_URL: a Redis URL"):
+        Settings(live_url="amqp://guest@localhost//")
+    rabbit = Settings(executor=ExecutorKind.CELERY, broker_url="amqp://guest@localhost//")
+    assert isinstance(build_live(rabbit), LiveBus)
+
+
 def test_a_round_survives_its_trip_as_json() -> None:
     envelope = Envelope(origin="a", wakes={"run": 7}, deltas=[DELTA])
     assert Envelope.model_validate_json(envelope.model_dump_json()) == envelope
