@@ -118,9 +118,8 @@ class Runtime:
                                max_output_bytes=settings.max_output_bytes)  # fmt: skip
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
-        self.live: LiveChannel = build_live(
-            settings
-        )  # agents' tokens and commits' wake-ups, never stored: to every process
+        # agents' tokens and commits' wake-ups, never stored: within this process, or to all of them over Redis
+        self.live: LiveChannel = build_live(settings)
         self.hooks = Hooks()
         self.archiving = Archiving(self.storage, self.layout)
         self.notifier = Notifier(self.storage, self.clock, self.report)
