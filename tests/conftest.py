@@ -294,11 +294,13 @@ def _wait_for_redis(server: RedisServer, log: Path) -> None:
         client.close()
 
 
-def _start_redis(work_dir: Path) -> tuple[RedisServer, int]:
+def _start_redis(work_dir: Path, port: int | None = None) -> tuple[RedisServer, int]:
+    """Start redis-server (on ``port``, or a free one: a restart passes the port it had) and wait for PING."""
     executable = shutil.which("redis-server")
     assert executable is not None
     pid_file, log = work_dir / "redis.pid", work_dir / "redis.log"
-    port = _free_port()
+    pid_file.unlink(missing_ok=True)  # a restart's daemon writes its own
+    port = port or _free_port()
     proc = subprocess.run(
         [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
          "--daemonize", "yes", "--pidfile", str(pid_file), "--logfile", str(log), "--dir", str(work_dir)],

@@ -15,7 +15,9 @@ from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.fields import Duration
 
-__all__ = ["ExecutorKind", "Settings"]
+__all__ = ["REDIS_SCHEMES", "ExecutorKind", "Settings"]
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # what redis-py's from_url accepts
 
 
 class ExecutorKind(StrEnum):
@@ -38,6 +40,18 @@ class Settings(BaseSettings):
         "through the broker at broker_url; needs the celery extra)",
     )
     broker_url: str | None = Field(default=None, description="the Celery broker (redis://host:port/db) with celery")
+    live_url: str | None = Field(
+        default=None,
+        description="the Redis (redis://host:port/db) that carries live updates between processes over pub/sub: "
+        "wake-ups when a run's events commit and agents' tokens, so that every server's streams show what "
+        "workers do at once; default: broker_url; neither set: live updates stay within each process",
+    )
+    live_poll_interval: timedelta = Field(
+        default=timedelta(seconds=5),
+        gt=timedelta(0),
+        description="how often a live stream reads the events table unprompted while live updates arrive over "
+        "Redis (a safety net); without Redis, or while it is away, streams read it every half second",
+    )
     broker_visibility_timeout: timedelta = Field(
         default=timedelta(hours=1),
         description="an unacknowledged invocation is delivered again after this (Redis); a second delivery of "
@@ -132,6 +146,13 @@ class Settings(BaseSettings):
         # LOCKGATE_WEBHOOK_TOLERANCE=300 means seconds, as in the README; ISO 8601 (PT5M) still works
         if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
             return float(value)
+        return value
+
+    @field_validator("live_url")
+    @classmethod
+    def _live_url_is_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError(f"LOCKGATE_LIVE_URL: a Redis URL ({', '.join(REDIS_SCHEMES)}), e.g. redis://host:6379/0")
         return value
 
     @field_validator("script_dirs", mode="before")

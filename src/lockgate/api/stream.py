@@ -1,11 +1,13 @@
 """Live events for SSE and WebSocket clients: stored history after a cursor, then new rows as they commit.
 
-The table is the only source: a commit in this process (``runtime.listen``) merely wakes the feed up, and a
-poll every ``POLL`` seconds picks up what other processes (workers) committed. One read per wake-up.
+The table is the only source: a wake-up (``runtime.live``: a commit in this process, or in any process when
+live updates cross processes over Redis) merely makes the feed read it. Otherwise it reads every ``POLL``
+seconds, which is how it finds other processes' commits without Redis (or while Redis is away), or every
+``LOCKGATE_LIVE_POLL_INTERVAL`` as a safety net while wake-ups arrive over Redis. One read per wake-up.
 
-Agents' tokens are live only (``runtime.live``): a feed passes on the deltas published in this process while
-it is connected, as ``agent_delta`` frames without an id (they are never stored, so a reconnect does not get
-them again, and they do not move the cursor).
+Agents' tokens are live only (``runtime.live``): a feed passes on the deltas published while it is connected
+(in this process, or in any with Redis), as ``agent_delta`` frames without an id (they are never stored, so a
+reconnect does not get them again, and they do not move the cursor).
 
 Ordering and resumption (the resume token is ``events.id``):
 
@@ -45,8 +47,7 @@ from lockgate.store.tables import events, runs
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
 
-    from lockgate.runtime.applier import Applied
-    from lockgate.runtime.live import LiveDelta
+    from lockgate.runtime.live import LiveDelta, Wake
 
 __all__ = [
     "BATCH",
@@ -61,7 +62,7 @@ __all__ = [
     "sse_frame",
 ]
 
-POLL = 0.5  # seconds between reads when nothing in this process woke the feed
+POLL = 0.5  # seconds between reads when nothing woke the feed, unless wake-ups cross processes (Redis)
 HEARTBEAT = 15.0  # seconds of silence before an SSE comment line keeps proxies from closing the stream
 GRACE = timedelta(seconds=5)  # how long the global feed waits for a hole in the ids to fill
 BATCH = 500  # rows per read; a longer backlog is read again at once
@@ -116,9 +117,10 @@ class Feed:
     follow: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _deltas: deque[AgentDelta] = field(default_factory=lambda: deque(maxlen=DELTA_BACKLOG))
+    _seq: int = 0  # of the last event handed out (a single run's feed): a wake-up up to it is old news
 
-    def _on_applied(self, applied: Applied) -> None:
-        if self.run_id is None or applied.run_id == self.run_id:
+    def _on_wake(self, wake: Wake) -> None:
+        if wake.run_id is None or self.run_id is None or (wake.run_id == self.run_id and wake.seq > self._seq):
             self._wake.set()
 
     def _on_delta(self, delta: LiveDelta) -> None:
@@ -152,8 +154,10 @@ class Feed:
             await self.store.read(run_status, self.run_id)
 
     async def batches(self) -> AsyncGenerator[list[EventRead | AgentDelta], None]:
-        unlisten = self.store.runtime.listen(self._on_applied)
-        unsubscribe = self.store.runtime.live.subscribe(self._on_delta)
+        live = self.store.runtime.live
+        unwatch = live.watch(self._on_wake)
+        unsubscribe = live.subscribe(self._on_delta)
+        safety_net = self.store.runtime.settings.live_poll_interval.total_seconds()
         quiet_since = time.monotonic()
         try:
             while True:
@@ -163,7 +167,7 @@ class Feed:
                 batch = rows if self.run_id is not None else releasable(rows, self.after, self._now(), GRACE)
                 if batch or deltas:
                     if batch:
-                        self.after = batch[-1].id
+                        self.after, self._seq = batch[-1].id, batch[-1].seq
                     quiet_since = time.monotonic()
                     yield [*deltas, *batch]
                 if status is not None and status.terminal and not self.follow and len(rows) < BATCH:
@@ -173,11 +177,13 @@ class Feed:
                 if time.monotonic() - quiet_since >= HEARTBEAT:
                     quiet_since = time.monotonic()
                     yield []
+                # Held at a hole in the ids: no wake-up comes for a sequence value a rollback burnt, so read soon.
+                prompted = live.crosses_processes and len(batch) == len(rows)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL)
+                    await asyncio.wait_for(self._wake.wait(), safety_net if prompted else POLL)
         finally:
             unsubscribe()
-            unlisten()
+            unwatch()
 
     def _now(self) -> datetime:
         return self.store.runtime.clock.now()

@@ -16,7 +16,7 @@ from lockgate.errors import NotFoundError, PermanentStepError
 from lockgate.handlers.agent.budgets import Spend, admit
 from lockgate.handlers.agent.services import AgentProfileData, Reservation, TurnRecord, TurnRole
 from lockgate.runtime.clock import Clock
-from lockgate.runtime.live import LiveBus, LiveDelta
+from lockgate.runtime.live import LiveChannel, LiveDelta
 from lockgate.runtime.models import model_credential, resolve_model
 from lockgate.runtime.storage import Storage
 from lockgate.security.credentials import CredentialCipher
@@ -64,7 +64,7 @@ class AgentPlatform:
     settings: Settings
     clock: Clock
     cipher: CredentialCipher
-    live: LiveBus
+    live: LiveChannel
 
     def services(self, command: DispatchStep, redactor: Redactor) -> StoreAgentServices:
         """One attempt's services (the executor asks for them when an agent step runs)."""

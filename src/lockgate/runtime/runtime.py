@@ -37,7 +37,7 @@ from lockgate.runtime.archiving import Archiving
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.credentials import attempt_secrets, credential_problems
 from lockgate.runtime.hooks import Boot, Hook, Hooks
-from lockgate.runtime.live import LiveBus
+from lockgate.runtime.live_redis import build_live
 from lockgate.runtime.maintenance import Maintenance
 from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from lockgate.compile import Plan
     from lockgate.errors import DefinitionError
     from lockgate.executors.base import Executor
+    from lockgate.runtime.live import LiveChannel
     from lockgate.security.grants import AttemptSecrets
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
@@ -117,7 +118,8 @@ class Runtime:
                                max_output_bytes=settings.max_output_bytes)  # fmt: skip
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
-        self.live = LiveBus()  # agents' tokens as they stream: never stored
+        # agents' tokens and commits' wake-ups, never stored: within this process, or to all of them over Redis
+        self.live: LiveChannel = build_live(settings)
         self.hooks = Hooks()
         self.archiving = Archiving(self.storage, self.layout)
         self.notifier = Notifier(self.storage, self.clock, self.report)
@@ -188,6 +190,7 @@ class Runtime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.live.stop()  # after the committer: the last commits' wake-ups go out
         with contextlib.suppress(Exception):
             await self.db_call(self._unregister)
         self.storage.close()
@@ -278,6 +281,10 @@ class Runtime:
                     future.set_result(Applied("", event, self.clock.now(), None))
                 else:
                     future.set_result(applied)
+        self._act_on(results)
+
+    def _act_on(self, results: list[Applied]) -> None:
+        reached: dict[str, int] = {}
         for applied in results:
             if applied.transition is None:
                 continue
@@ -286,6 +293,9 @@ class Runtime:
                 self._run_command(command, applied.transition.state, applied.plan)
             for listener in list(self._listeners):
                 listener(applied)
+            reached[applied.run_id] = max(applied.transition.state.seq, reached.get(applied.run_id, 0))
+        for run_id, seq in reached.items():  # one wake-up per run and transaction, to feeds in every process
+            self.live.committed(run_id, seq)
 
     # ---- commands out ----------------------------------------------------------------------------
 
