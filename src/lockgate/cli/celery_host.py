@@ -8,7 +8,6 @@ message is acknowledged only once its attempt's result is committed (or it was d
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
@@ -24,16 +23,6 @@ __all__ = ["WorkerHost", "worker_app"]
 
 log = logging.getLogger(__name__)
 
-# Imported by the agent kind when its first step runs (pydantic-ai, the providers' SDKs: seconds of CPU). In a
-# worker that import would run on the runtime's event loop, stalling the lease renewals of every attempt the
-# process holds: on a busy machine past the lease, so they were called lost and run again. Paid at start instead.
-_SLOW_IMPORTS = ("lockgate.handlers.agent.handler", "lockgate.handlers.agent.wire")
-
-
-def _preload() -> None:
-    for name in _SLOW_IMPORTS:
-        importlib.import_module(name)
-
 
 class WorkerHost:
     """Starts the runtime at the first invocation (or when the worker is ready), once per process."""
@@ -48,7 +37,6 @@ class WorkerHost:
     def ensure(self) -> tuple[asyncio.AbstractEventLoop, CeleryExecutor]:
         with self._lock:
             if self._loop is None or self._executor is None:
-                _preload()
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="lockgate-runtime", daemon=True).start()
                 runtime = Runtime(self._settings, kind="worker")
