@@ -2,7 +2,7 @@
 
 ``executor`` runs one test body with the local executor and with Celery (PostgreSQL, Redis and a real
 ``lockgate worker``): the Celery variant exists only beside PostgreSQL, and in the API suite only for the
-modules in ``CELERY_API_MODULES`` (the CI budget). A test that cannot hold on Celery says why with
+tests in ``CELERY_API_TESTS`` (the CI budget). A test that cannot hold on Celery says why with
 ``@pytest.mark.local_executor(reason=…)``: its Celery variant is reported skipped with that reason.
 """
 
@@ -25,9 +25,23 @@ if TYPE_CHECKING:
 
     from tests.conftest import RedisServer
 
-# What the API suite runs on Celery too: what moves steps (runs, cancel, retries, human answers, events). The
-# rest (auth, pipelines, credentials, schedules, webhooks…) never reaches an executor.
-CELERY_API_MODULES = frozenset({"test_runs.py", "test_tasks.py", "test_events_stream.py"})
+# What the API suite runs on Celery too (the CI budget: a worker starts per test): the tests whose steps move
+# through the executor: runs, cancel, retries, human answers, rollback, live events. The other API tests
+# (auth, validation, listing, pipelines, credentials, schedules, webhooks…) never reach an executor.
+CELERY_API_TESTS = frozenset({
+    "test_runs.py::test_a_run_starts_finishes_and_reads_back",
+    "test_runs.py::test_pause_resume_cancel_and_illegal_transitions",
+    "test_runs.py::test_retry_reopens_a_failed_run",
+    "test_tasks.py::test_approval_to_start_before_anything_runs",
+    "test_tasks.py::test_a_rejection_can_take_the_error_branch",
+    "test_tasks.py::test_revisions_run_out_then_only_approve_or_reject",
+    "test_tasks.py::test_a_rollback_while_a_step_runs_cancels_it_first",
+    "test_tasks.py::test_deadlines_reject_approve_or_notify",
+    "test_events_stream.py::test_run_sse_resumes_after_disconnect",
+    "test_events_stream.py::test_run_websocket_resumes_after_disconnect",
+    "test_events_stream.py::test_global_stream_delivers_two_concurrent_runs_once",
+    "test_events_stream.py::test_follow_keeps_a_finished_run_open_with_heartbeats",
+})  # fmt: skip
 CELERY_LEASE = timedelta(seconds=10)  # a loaded CI machine must not call a busy attempt lost
 
 
@@ -40,7 +54,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
             continue
         in_api = item.path.parent.name == "api"
-        if params.get("database_url") != "postgresql" or (in_api and item.path.name not in CELERY_API_MODULES):
+        chosen = f"{item.path.name}::{getattr(item, 'originalname', item.name)}" in CELERY_API_TESTS
+        if params.get("database_url") != "postgresql" or (in_api and not chosen):
             dropped.append(item)
             continue
         marker = item.get_closest_marker("local_executor")
