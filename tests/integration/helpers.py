@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILING",
     "LOCKGATE",
+    "celery_env",
+    "celery_worker",
     "cli",
     "cli_env",
     "contiguous_seqs",
@@ -228,3 +230,34 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
+
+
+# ------------------------------------------------------------------------------- the Celery executor's variant
+
+
+def celery_env(broker: str, lease: str = "PT10S") -> dict[str, str]:
+    """The environment of a ``lockgate worker`` (or server) on the Celery executor over ``broker``."""
+    return cli_env(LOCKGATE_EXECUTOR="celery", LOCKGATE_BROKER_URL=broker, LOCKGATE_LEASE_TTL=lease)
+
+
+@contextlib.contextmanager
+def celery_worker(home: Path, database_url: str, broker: str, log: Path, concurrency: int = 8) -> Iterator[None]:
+    """One ``lockgate worker`` (Celery) on an upgraded database, registered before this yields; stopped after."""
+    from lockgate.store.tables import workers
+
+    proc = spawn_cli(home, database_url, "worker", "--concurrency", str(concurrency), log=log,
+                     env=celery_env(broker))  # fmt: skip
+    try:
+        poll(lambda: select_rows(database_url, workers, workers.c.kind == "worker") or None, timeout=60,
+             what=lambda: f"the worker to register:\n{log.read_text()[-2000:]}")  # fmt: skip
+        yield
+    finally:  # killed with its tree, not shut down: the test is over and its database is dropped (seconds saved)
+        import psutil
+
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+            for each in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    each.kill()
+            psutil.wait_procs(tree, timeout=10)
+        proc.wait(timeout=10)

@@ -1,4 +1,8 @@
-"""The runtime end to end in one process: real subprocesses, real files, a real database (SQLite and PostgreSQL)."""
+"""The runtime end to end: real subprocesses, real files, a real database (SQLite and PostgreSQL).
+
+Each body runs with the local executor and, on PostgreSQL, with Celery: steps then run in a real
+``lockgate worker`` over Redis (the ``executor`` fixture, tests/integration/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -37,8 +41,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return fast_settings(tmp_path / "home", database_url)
+def settings(tmp_path: Path, database_url: str, executor_settings: dict[str, Any]) -> Settings:
+    """Local executor, or Celery with a worker (tests/integration/conftest.py): the same bodies either way."""
+    return fast_settings(tmp_path / "home", database_url, **executor_settings)
 
 
 @pytest.fixture

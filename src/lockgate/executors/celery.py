@@ -239,5 +239,7 @@ class CeleryExecutor:
 
 
 def _append(path: Path, line: str) -> None:
+    # The attempt may have written no log here (an agent step; or it ran on another machine): start one.
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(line)

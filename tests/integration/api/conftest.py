@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -57,12 +57,14 @@ def _keys(settings: Settings) -> dict[Role, str]:
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+def server(database_url: str, tmp_path: Path, executor_settings: dict[str, Any]) -> Iterator[Server]:
+    """With the local executor, or (some modules, on PostgreSQL) Celery and a worker: tests/integration/conftest.py."""
     settings = Settings(
         home=tmp_path / "home",
         database_url=database_url,
         maintenance_interval=0.2,  # type: ignore[arg-type]
         allow_unconfined_scripts=True,
+        **executor_settings,
     )  # bubblewrap where it works, as these tests always ran
     keys = _keys(settings)
     port = _free_port()
