@@ -123,7 +123,7 @@ class Runtime:
         self.hooks = Hooks()
         self.archiving = Archiving(self.storage, self.layout)
         self.notifier = Notifier(self.storage, self.clock, self.report)
-        self.starter = RunStarter(self.applier, self.layout, settings)
+        self.starter = RunStarter(self.applier, self.layout, settings, self.clock)
         self.maintenance = Maintenance(self.storage, self.layout, self.clock, settings, self.report, self.timers,
                                        self.starter.restart, scope)  # fmt: skip
         # fires cron schedules (servers)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.runtime.applier import Applied, Applier
+    from lockgate.runtime.clock import Clock
     from lockgate.settings import Settings
 
 __all__ = ["Claim", "ExtendRequest", "RunRequest", "RunStarter", "StartedRun"]
@@ -79,8 +80,9 @@ class StartedRun:
 class RunStarter:
     """Sync: runs on the database thread, inside a write transaction."""
 
-    def __init__(self, applier: Applier, layout: ArtifactLayout, settings: Settings) -> None:
+    def __init__(self, applier: Applier, layout: ArtifactLayout, settings: Settings, clock: Clock) -> None:
         self._applier = applier
+        self._clock = clock
         self._layout = layout
         self._settings = settings
         self.admission = Admission(settings.expression_limits)
@@ -115,6 +117,9 @@ class RunStarter:
                                     source.id if source else None, start_at)  # fmt: skip
         if request.claim is not None:
             request.claim(conn, head)
+        # The run starts once the pipeline's row is ours (create_run took it): a start that waited behind other
+        # servers' must not be stamped with the instant it asked, or runs would seem to overlap past max_runs.
+        now = max(now, self._clock.now())
         verdict = self.admission.admit_new(conn, spec, head, input_)  # raises to refuse (cancel_newest)
         options = request.options
         if options.budget is None and spec.budget is not None:
