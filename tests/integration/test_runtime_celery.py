@@ -7,12 +7,11 @@ steps run.
 
 from __future__ import annotations
 
-import signal
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.integration.helpers import fast_settings, poll, spawn_cli
-from tests.integration.test_celery import LEASE, _worker_env, _worker_rows, broker
+from tests.integration.celery_fixtures import broker, celery_settings, stop_workers, worker_env, worker_rows
+from tests.integration.helpers import poll, spawn_cli
 from tests.integration.test_runtime import (
     anyio_backend,
     test_cancel_kills_the_running_script,
@@ -23,7 +22,6 @@ from tests.integration.test_runtime import (
     work,
 )
 
-from lockgate.settings import ExecutorKind
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
 
@@ -55,14 +53,9 @@ def settings(tmp_path: Path, database_url: str, broker: str) -> Iterator[Setting
     upgrade(db)  # before the worker and the server start together
     db.dispose()
     proc = spawn_cli(home, database_url, "worker", "--concurrency", "8", log=tmp_path / "worker.log",
-                     env=_worker_env(broker))  # fmt: skip
+                     env=worker_env(broker))  # fmt: skip
     try:
-        poll(lambda: _worker_rows(database_url) or None, timeout=40, what="the worker to register")
-        yield fast_settings(home, database_url, executor=ExecutorKind.CELERY, broker_url=broker, lease_ttl=LEASE)
+        poll(lambda: worker_rows(database_url) or None, timeout=40, what="the worker to register")
+        yield celery_settings(home, database_url, broker)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except Exception:  # noqa: BLE001 - whatever hangs is killed
-            proc.kill()
-            proc.wait()
+        stop_workers([proc])
