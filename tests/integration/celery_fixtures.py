@@ -117,7 +117,8 @@ def broker(redis_server: RedisServer) -> str:
 
 def celery_settings(home: Path, db: str, broker: str, **overrides: Any) -> Settings:
     """An in-process server's settings: the Celery executor, short leases."""
-    return fast_settings(home, db, executor=ExecutorKind.CELERY, broker_url=broker, lease_ttl=LEASE, **overrides)
+    values: dict[str, Any] = {"executor": ExecutorKind.CELERY, "broker_url": broker, "lease_ttl": LEASE, **overrides}
+    return fast_settings(home, db, **values)
 
 
 def worker_env(broker: str, **extra: str) -> dict[str, str]:
