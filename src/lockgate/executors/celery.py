@@ -64,7 +64,10 @@ def celery_app(broker_url: str, visibility_timeout: timedelta) -> Any:
     except ImportError as exc:
         raise MissingExtraError("celery") from exc
     app = Celery("lockgate", broker=broker_url, set_as_current=False)
+    redis_url = broker_url.startswith(("redis://", "rediss://"))
     app.conf.update(
+        # Kombu's, minus restoring unacknowledged messages as a broken connection closes (a worker exit).
+        broker_transport="lockgate.executors.redis_channel:Transport" if redis_url else None,
         task_acks_late=True,  # a worker killed mid-step leaves its message to be delivered again (then dropped)
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,  # a long step does not hold invocations another worker could run
