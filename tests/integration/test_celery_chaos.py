@@ -253,13 +253,14 @@ async def test_runs_finish_across_a_postgresql_restart(
 
 # ---- 4. three workers racing ------------------------------------------------------------------------
 
-# 400, not the 2,000: on two shared cores 400 took 16-40 s, 2,000 far past a minute (each result is
-# a transaction under its run's lock; 100-item runs serialise on it). Many small runs spread the locks.
-RACE_RUNS, RACE_STEPS = 40, 10
+# 1,000, not the 2,000: on these two cores 2,000 (200 runs x 10) took 57 s when the machine was quiet,
+# 400 took 16-40 s while other sessions loaded it; 1,000 keeps this test near half a minute. Many small runs:
+# each result is a transaction under its run's lock, so 100-item runs serialise on it.
+RACE_RUNS, RACE_STEPS = 100, 10
 
 
 @pytest.mark.timeout(150)
-async def test_three_workers_race_for_400_attempts(
+async def test_three_workers_race_for_1000_attempts(
     tmp_path: Path, pg_url: str, broker: str, counter: tuple[Counter, str]
 ) -> None:
     count, url = counter
