@@ -66,7 +66,7 @@ def celery_app(broker_url: str, visibility_timeout: timedelta) -> Any:
     app = Celery("lockgate", broker=broker_url, set_as_current=False)
     redis_url = broker_url.startswith(("redis://", "rediss://"))
     app.conf.update(
-        # Kombu's, minus restoring unacknowledged messages as a broken connection closes (a worker exit).
+        # Kombu's Redis transport, made to outlive a Redis restart (executors/redis_channel.py says how).
         broker_transport="lockgate.executors.redis_channel:Transport" if redis_url else None,
         task_acks_late=True,  # a worker killed mid-step leaves its message to be delivered again (then dropped)
         task_reject_on_worker_lost=True,
