@@ -144,23 +144,26 @@ def _start_postgres(data_dir: Path) -> PostgresServer:
     _pg_run([*initdb, "--locale=C", "--no-sync", "--no-instructions"], data_dir, "initdb")
     last_error: RuntimeError | None = None
     for _ in range(3):  # a free port may be taken between probing and binding: try another
-        port = _free_port()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {data_dir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        log = data_dir / "server.log"
         try:
-            _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-l", str(log), "-w", "-t", "60", "-o", options,
-                     "start"], data_dir, "start")  # fmt: skip
+            return start_postgres_on(data_dir, _free_port())
         except RuntimeError as exc:
             last_error = exc
-            continue
-        server = PostgresServer("127.0.0.1", port, data_dir)
-        _wait_for_postgres(server)
-        return server
     assert last_error is not None
     raise last_error
+
+
+def start_postgres_on(data_dir: Path, port: int) -> PostgresServer:
+    """Start the server of an initialised ``data_dir`` on ``port`` (again, after a stop: the chaos tests)."""
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {data_dir} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    log = data_dir / "server.log"
+    _pg_run([str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-l", str(log), "-w", "-t", "60", "-o", options,
+             "start"], data_dir, "start")  # fmt: skip
+    server = PostgresServer("127.0.0.1", port, data_dir)
+    _wait_for_postgres(server)
+    return server
 
 
 def _stop_postgres(data_dir: Path) -> None:

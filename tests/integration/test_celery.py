@@ -7,12 +7,9 @@ effects scripts have: never more than the attempts the database records.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,129 +17,32 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 import pytest
-from tests.conftest import _create_database, _drop_database
-from tests.integration.helpers import cli_env, fast_settings, poll_async, running, select_rows, spawn_cli
-from tests.local_http import QuietHandler, serving
+from tests.integration.celery_fixtures import (
+    anyio_backend,
+    attempts_of,
+    broker,
+    celery_settings,
+    counter,
+    kill_tree,
+    pg_url,
+    pid_of,
+    worker_env,
+    worker_rows,
+    workers_running,
+)
+from tests.integration.helpers import poll_async, running, select_rows
 
 from lockgate.engine import DispatchStep, RunCancelled
 from lockgate.executors.celery import TASK, Invocation, celery_app
-from lockgate.settings import ExecutorKind, Settings
 from lockgate.spec.pipeline import PipelineSpec
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
 from lockgate.store.tables import attempts, steps, workers
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
-
-    from tests.conftest import PostgresServer, RedisServer
-
     from lockgate.runtime.applier import Applied
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-LEASE = timedelta(seconds=2)
-
-
-class Counter:
-    """Hits per path, from scripts calling ``GET /hit/<name>``."""
-
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-    def handler(self) -> type[QuietHandler]:
-        counter = self
-
-        class Hit(QuietHandler):
-            def do_GET(self) -> None:
-                with counter.lock:
-                    counter.hits[self.path] = counter.hits.get(self.path, 0) + 1
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        return Hit
-
-
-@pytest.fixture
-def counter() -> Iterator[tuple[Counter, str]]:
-    count = Counter()
-    with serving(count.handler(), "counter") as url:
-        yield count, url
-
-
-@pytest.fixture
-def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
-    name = _create_database(postgres_server)
-    url = postgres_server.url(name)
-    db = Database(url)
-    upgrade(db)  # once, before servers and workers start together
-    db.dispose()
-    try:
-        yield url
-    finally:
-        _drop_database(postgres_server, name)
-
-
-@pytest.fixture
-def broker(redis_server: RedisServer) -> str:
-    import redis
-
-    url = redis_server.url(3)
-    client = redis.Redis.from_url(url)
-    client.flushdb()  # what an earlier test left queued is not ours
-    client.close()
-    return url
-
-
-def _settings(home: Path, db: str, broker: str, **overrides: Any) -> Settings:
-    return fast_settings(home, db, executor=ExecutorKind.CELERY, broker_url=broker, lease_ttl=LEASE, **overrides)
-
-
-def _worker_env(broker: str) -> dict[str, str]:
-    return cli_env(LOCKGATE_EXECUTOR="celery", LOCKGATE_BROKER_URL=broker, LOCKGATE_LEASE_TTL="PT2S",
-                   LOCKGATE_BROKER_VISIBILITY_TIMEOUT="PT5S")  # fmt: skip
-
-
-@contextlib.asynccontextmanager
-async def _workers(home: Path, db: str, broker: str, count: int, concurrency: int = 2) -> AsyncIterator[list[Any]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for n in range(count):
-            log = home / f"worker-{n}.log"
-            procs.append(spawn_cli(home, db, "worker", "--concurrency", str(concurrency), log=log,
-                                   env=_worker_env(broker)))  # fmt: skip
-        # Ready once each has registered in the database (its runtime started, leases on).
-        # (without blocking the event loop: a server in this process heartbeats too)
-        await poll_async(lambda: len(_worker_rows(db)) >= count or None, 40, what="the workers to register")
-        yield procs
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    psutil.Process(proc.pid).resume()
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except Exception:  # noqa: BLE001 - whatever hangs is killed
-                proc.kill()
-                proc.wait()
-
-
-def _worker_rows(db: str) -> list[dict[str, Any]]:
-    return select_rows(db, workers, workers.c.kind == "worker", workers.c.stopped_at.is_(None))
-
-
-def _attempts(db: str, step: str) -> list[dict[str, Any]]:
-    return sorted(select_rows(db, attempts, attempts.c.step_key == step), key=lambda r: r["number"])
+__all__ = ["anyio_backend", "broker", "counter", "pg_url"]  # fixtures from celery_fixtures.py, used by name
 
 
 SCRIPT = """
@@ -170,7 +70,10 @@ async def test_a_pipeline_runs_through_two_workers(tmp_path: Path, pg_url: str, 
         "edges": [{"source": "make", "target": "fan"}, {"source": "fan", "target": "total"},
                   {"source": "total", "target": "last"}],
     })  # fmt: skip
-    async with _workers(tmp_path, pg_url, broker, 2), running(_settings(tmp_path, pg_url, broker)) as runtime:
+    async with (
+        workers_running(tmp_path, pg_url, broker, 2),
+        running(celery_settings(tmp_path, pg_url, broker)) as runtime,
+    ):
         head = await runtime.create_run(spec, {})
         state = await runtime.wait(head.id)
     assert state.status.value == "succeeded", state.error
@@ -203,10 +106,6 @@ def _hold_spec(work: Path, url: str) -> PipelineSpec:
     })  # fmt: skip
 
 
-def _pid_of(db: str, worker_id: str) -> int:
-    return int(select_rows(db, workers, workers.c.id == worker_id)[0]["pid"])
-
-
 @pytest.mark.timeout(90)
 async def test_a_duplicate_delivery_runs_the_step_once(tmp_path: Path, pg_url: str, broker: str, counter: Any) -> None:
     count, url = counter
@@ -218,32 +117,22 @@ async def test_a_duplicate_delivery_runs_the_step_once(tmp_path: Path, pg_url: s
     def seen(applied: Applied) -> None:
         commands.extend(c for c in applied.commands if isinstance(c, DispatchStep))
 
-    async with running(_settings(tmp_path, pg_url, broker)) as runtime:
+    async with running(celery_settings(tmp_path, pg_url, broker)) as runtime:
         runtime.listen(seen)
         head = await runtime.create_run(_hold_spec(work, url), {})
         await poll_async(lambda: commands or None, 10, what="the dispatch")
         # The same invocation a second time, on purpose, before any worker is up: both wait in the queue.
         app = celery_app(broker, timedelta(hours=1))
         app.send_task(TASK, args=[Invocation(command=commands[0]).model_dump_json()], queue="lockgate")
-        async with _workers(tmp_path, pg_url, broker, 1, concurrency=2) as procs:
+        async with workers_running(tmp_path, pg_url, broker, 1, concurrency=2) as procs:
             state = await runtime.wait(head.id)
             log = tmp_path / "worker-0.log"
             await poll_async(lambda: "dropped held#1" in log.read_text() or None, 20, what="the duplicate dropped")
             assert procs[0].poll() is None
     assert state.status.value == "succeeded"
-    rows = _attempts(pg_url, "held")
+    rows = attempts_of(pg_url, "held")
     assert [(r["number"], r["status"], r["fence"]) for r in rows] == [(1, "succeeded", 1)]
     assert count.hits == {"/hit/1": 1}
-
-
-def _kill_tree(pid: int) -> None:
-    parent = psutil.Process(pid)
-    parent.suspend()
-    children = parent.children(recursive=True)
-    os.kill(pid, signal.SIGKILL)
-    for child in children:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
 
 
 @pytest.mark.timeout(90)
@@ -254,17 +143,17 @@ async def test_a_worker_killed_mid_step_loses_the_attempt_and_the_other_runs_it(
     work = tmp_path / "work"
     work.mkdir()
     async with (
-        _workers(tmp_path, pg_url, broker, 2, concurrency=1),
-        running(_settings(tmp_path, pg_url, broker)) as runtime,
+        workers_running(tmp_path, pg_url, broker, 2, concurrency=1),
+        running(celery_settings(tmp_path, pg_url, broker)) as runtime,
     ):
         head = await runtime.create_run(_hold_spec(work, url), {})
         await poll_async(lambda: (work / "started-1").exists() or None, 30, what="attempt 1 to start")
-        victim = _attempts(pg_url, "held")[0]["worker"]
-        _kill_tree(_pid_of(pg_url, victim))
+        victim = attempts_of(pg_url, "held")[0]["worker"]
+        kill_tree(pid_of(pg_url, victim))
         state = await runtime.wait(head.id)
     assert state.status.value == "succeeded"
     assert state.steps["held"].output == 2
-    rows = _attempts(pg_url, "held")
+    rows = attempts_of(pg_url, "held")
     assert [(r["number"], r["status"]) for r in rows] == [(1, "lost"), (2, "succeeded")]
     assert rows[1]["worker"] != victim
     succeeded = select_rows(pg_url, steps, steps.c.key == "held")
@@ -282,12 +171,12 @@ async def test_a_late_result_with_a_stale_fence_is_ignored(
     work = tmp_path / "work"
     work.mkdir()
     async with (
-        _workers(tmp_path, pg_url, broker, 2, concurrency=1),
-        running(_settings(tmp_path, pg_url, broker)) as runtime,
+        workers_running(tmp_path, pg_url, broker, 2, concurrency=1),
+        running(celery_settings(tmp_path, pg_url, broker)) as runtime,
     ):
         head = await runtime.create_run(_hold_spec(work, url), {})
         await poll_async(lambda: (work / "started-1").exists() or None, 30, what="attempt 1 to start")
-        stopped = psutil.Process(_pid_of(pg_url, _attempts(pg_url, "held")[0]["worker"]))
+        stopped = psutil.Process(pid_of(pg_url, attempts_of(pg_url, "held")[0]["worker"]))
         stopped.suspend()  # SIGSTOP past its lease: recovery calls the attempt lost, the other worker runs it
         state = await runtime.wait(head.id)
         assert state.status.value == "succeeded" and state.steps["held"].output == 2
@@ -296,7 +185,7 @@ async def test_a_late_result_with_a_stale_fence_is_ignored(
         log_path = runtime.layout.log_path("held", head.number, "held", 1)
         await poll_async(lambda: (log_path.exists() and "fence 1 is stale" in log_path.read_text()) or None, 30,
                          what="the late result to be ignored")  # fmt: skip
-    rows = _attempts(pg_url, "held")
+    rows = attempts_of(pg_url, "held")
     assert [(r["number"], r["status"]) for r in rows] == [(1, "lost"), (2, "succeeded")]
     assert [s["output"] for s in select_rows(pg_url, steps, steps.c.key == "held")] == [2]  # not the late one
     assert count.hits == {"/hit/1": 1, "/hit/2": 1}
@@ -330,8 +219,8 @@ async def test_cancelling_a_run_kills_the_step_on_its_worker_within_a_second(
                                       "config": {"code": SPAWN}}],
     })  # fmt: skip
     async with (
-        _workers(tmp_path, pg_url, broker, 1),
-        running(_settings(tmp_path, pg_url, broker)) as runtime,
+        workers_running(tmp_path, pg_url, broker, 1),
+        running(celery_settings(tmp_path, pg_url, broker)) as runtime,
     ):
         head = await runtime.create_run(spec, {})
         pids = await poll_async(lambda: ((work / "pids").exists() and (work / "pids").read_text()) or None, 30,
@@ -345,12 +234,12 @@ async def test_cancelling_a_run_kills_the_step_on_its_worker_within_a_second(
         took = time.monotonic() - cancelled
         state = await runtime.wait(head.id)
     assert state.status.value == "cancelled"
-    assert [r["status"] for r in _attempts(pg_url, "long")] == ["cancelled"]
+    assert [r["status"] for r in attempts_of(pg_url, "long")] == ["cancelled"]
     assert took < 1.5, f"the step's processes outlived the cancel by {took:.2f} s"
 
 
 def _celery_worker(home: Path, db: str, broker: str, queue: str) -> subprocess.Popen[bytes]:
-    env = {**_worker_env(broker), "LOCKGATE_HOME": str(home), "LOCKGATE_DATABASE_URL": db}
+    env = {**worker_env(broker), "LOCKGATE_HOME": str(home), "LOCKGATE_DATABASE_URL": db}
     argv = [str(Path(sys.executable).with_name("celery")), "-A", "lockgate.cli.celery_app", "worker",
             "--queues", queue, "--pool", "threads", "--concurrency", "1"]  # fmt: skip
     with (home / f"{queue}.log").open("ab") as log:
@@ -373,21 +262,21 @@ async def test_a_node_queue_routes_its_steps_to_the_workers_serving_it(
     # The gpu queue is served by Celery's own command line, the default queue by lockgate worker.
     gpu = _celery_worker(tmp_path, pg_url, broker, "gpu")
     try:
-        await poll_async(lambda: _worker_rows(pg_url) or None, 40, what="the gpu worker to register")
-        gpu_ids = {r["id"] for r in _worker_rows(pg_url)}
+        await poll_async(lambda: worker_rows(pg_url) or None, 40, what="the gpu worker to register")
+        gpu_ids = {r["id"] for r in worker_rows(pg_url)}
         async with (
-            _workers(tmp_path, pg_url, broker, 1, concurrency=1),
-            running(_settings(tmp_path, pg_url, broker)) as runtime,
+            workers_running(tmp_path, pg_url, broker, 1, concurrency=1),
+            running(celery_settings(tmp_path, pg_url, broker)) as runtime,
         ):
-            await poll_async(lambda: len(_worker_rows(pg_url)) == 2 or None, 40, what="the other worker")
+            await poll_async(lambda: len(worker_rows(pg_url)) == 2 or None, 40, what="the other worker")
             head = await runtime.create_run(spec, {})
             state = await runtime.wait(head.id)
     finally:
         gpu.send_signal(signal.SIGTERM)
         gpu.wait(timeout=20)
     assert state.status.value == "succeeded"
-    assert _attempts(pg_url, "gpu")[0]["worker"] in gpu_ids
-    assert _attempts(pg_url, "cpu")[0]["worker"] not in gpu_ids
+    assert attempts_of(pg_url, "gpu")[0]["worker"] in gpu_ids
+    assert attempts_of(pg_url, "cpu")[0]["worker"] not in gpu_ids
 
 
 @pytest.mark.timeout(90)
@@ -400,16 +289,16 @@ async def test_an_invocation_the_broker_lost_is_published_again(
     work = tmp_path / "work"
     work.mkdir()
     (work / "release").touch()
-    settings = _settings(tmp_path, pg_url, broker, republish_after=timedelta(seconds=1))
+    settings = celery_settings(tmp_path, pg_url, broker, republish_after=timedelta(seconds=1))
     async with running(settings) as runtime:
         head = await runtime.create_run(_hold_spec(work, url), {})
-        await poll_async(lambda: _attempts(pg_url, "held") or None, 10, what="the attempt to be queued")
+        await poll_async(lambda: attempts_of(pg_url, "held") or None, 10, what="the attempt to be queued")
         client = redis.Redis.from_url(broker)
         await poll_async(lambda: client.llen("lockgate") or None, 10, what="the invocation in Redis")
         client.flushdb()  # as a Redis restarted without persistence would
         client.close()
-        async with _workers(tmp_path, pg_url, broker, 1):
+        async with workers_running(tmp_path, pg_url, broker, 1):
             state = await runtime.wait(head.id)
     assert state.status.value == "succeeded"
-    assert [(r["number"], r["status"]) for r in _attempts(pg_url, "held")] == [(1, "succeeded")]
+    assert [(r["number"], r["status"]) for r in attempts_of(pg_url, "held")] == [(1, "succeeded")]
     assert count.hits == {"/hit/1": 1}

@@ -23,12 +23,12 @@ from pydantic import BaseModel, ConfigDict
 
 from lockgate.engine.commands import DispatchStep
 from lockgate.engine.events import Event, StepStarted
-from lockgate.errors import MissingExtraError, StaleFenceError
+from lockgate.errors import MissingExtraError, StaleFenceError, UnavailableError
 from lockgate.executors.base import ExecutorLink, Fence
 from lockgate.store import leases
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
     from datetime import timedelta
     from pathlib import Path
 
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 QUEUE = "lockgate"  # where steps of nodes without a ``queue`` go
 TASK = "lockgate.run_attempt"
 _WATCH_EVERY = 0.25  # seconds: a cancelled attempt's processes are killed within about this (well under a second)
+_RETRY_FIRST, _RETRY_MAX = 0.1, 2.0  # seconds between tries while the database is unreachable
 _Key = tuple[str, str, int]
 T = TypeVar("T")
 
@@ -63,7 +64,10 @@ def celery_app(broker_url: str, visibility_timeout: timedelta) -> Any:
     except ImportError as exc:
         raise MissingExtraError("celery") from exc
     app = Celery("lockgate", broker=broker_url, set_as_current=False)
+    redis_url = broker_url.startswith(("redis://", "rediss://"))
     app.conf.update(
+        # Kombu's Redis transport, made to outlive a Redis restart (executors/redis_channel.py says how).
+        broker_transport="lockgate.executors.redis_channel:Transport" if redis_url else None,
         task_acks_late=True,  # a worker killed mid-step leaves its message to be delivered again (then dropped)
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,  # a long step does not hold invocations another worker could run
@@ -153,7 +157,8 @@ class CeleryExecutor:
         key = (command.run_id, command.step, command.attempt)
         claim = functools.partial(leases.claim_attempt, run_id=command.run_id, step=command.step,
                                   attempt=command.attempt, worker=self._link.worker, lease=self._lease)  # fmt: skip
-        fence = await self._write(lambda conn: claim(conn, now=datetime.now(UTC)))
+        what = f"claiming {command.step}#{command.attempt} of run {command.run_id}"
+        fence = await _until_reached(lambda: self._write(lambda conn: claim(conn, now=datetime.now(UTC))), what)
         if fence is None:
             log.info("dropped %s#%d of run %s: claimed already or no longer queued", command.step, command.attempt,
                      command.run_id)  # fmt: skip
@@ -173,7 +178,10 @@ class CeleryExecutor:
 
         report(command.run_id, StepStarted(step=command.step, attempt=command.attempt, worker=link.worker))
         result = await self._runner.run(command, link, report, datetime.now(UTC))
-        refused = await link.apply_fenced(command.run_id, result, fence)
+        # Until it is committed or refused: the message is acknowledged when this returns, and a result lost
+        # with the database would run the step again once its lease ran out.
+        what = f"applying the result of {command.step}#{command.attempt} of run {command.run_id}"
+        refused = await _until_reached(lambda: link.apply_fenced(command.run_id, result, fence), what)
         if isinstance(refused, StaleFenceError):  # the attempt's log says so, where its user looks
             path = self._runner.log_path(command)
             line = f"{datetime.now(UTC).isoformat()} WARNING {refused.detail}\n"
@@ -190,16 +198,17 @@ class CeleryExecutor:
         while True:
             try:
                 if self._running and time.monotonic() - renewed >= renew_every:
-                    renewed = time.monotonic()
-                    await self._write(self._renew)
+                    renewed, running = time.monotonic(), set(self._running)
+                    await self._write(functools.partial(self._renew, keys=running))
                 await self._stop_finished()
                 await self._republish()
             except Exception:  # the next round may reach the database again
                 log.exception("the lease loop failed")
             await asyncio.sleep(_WATCH_EVERY)
 
-    def _renew(self, conn: Connection) -> None:
-        leases.renew_leases(conn, self._link.worker, datetime.now(UTC), self._lease)
+    def _renew(self, conn: Connection, keys: set[_Key]) -> None:
+        # Only what runs here: a claim whose attempt does not run (its claim's commit was never confirmed) expires.
+        leases.renew_leases(conn, self._link.worker, keys, datetime.now(UTC), self._lease)
 
     async def _stop_finished(self) -> None:
         keys = set(self._running)
@@ -236,6 +245,18 @@ class CeleryExecutor:
                 return fn(conn)
 
         return await asyncio.to_thread(call)
+
+
+async def _until_reached(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """``call()`` again while the database is unreachable (a restart, a failover), backing off."""
+    delay = _RETRY_FIRST
+    while True:
+        try:
+            return await call()
+        except UnavailableError as exc:
+            log.warning("%s failed (%s); retrying", what, exc)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, _RETRY_MAX)
 
 
 def _append(path: Path, line: str) -> None:

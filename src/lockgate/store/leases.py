@@ -43,9 +43,15 @@ def claim_attempt(
     return fence
 
 
-def renew_leases(conn: Connection, worker: str, now: datetime, lease: timedelta) -> None:
-    """One statement for every attempt this worker runs, however many."""
-    stmt = update(attempts).where(attempts.c.worker == worker, attempts.c.status == "running")
+def renew_leases(conn: Connection, worker: str, keys: Collection[AttemptKey], now: datetime, lease: timedelta) -> None:
+    """One statement for the attempts this worker runs (``keys``), however many."""
+    if not keys:
+        return
+    stmt = update(attempts).where(
+        attempts.c.worker == worker,
+        attempts.c.status == "running",
+        tuple_(attempts.c.run_id, attempts.c.step_key, attempts.c.number).in_(list(keys)),
+    )
     conn.execute(stmt.values(lease_until=now + lease))
 
 

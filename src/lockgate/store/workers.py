@@ -42,23 +42,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> set[str]:
+def _dead_workers(conn: Connection, me: str, now: datetime, ttl: timedelta) -> tuple[set[str], set[str]]:
+    """(gone, silent): stopped or seen dead on this host; and those whose heartbeat is older than ``ttl``."""
     host = socket.gethostname()
-    dead = set()
+    gone, silent = set(), set()
     for row in conn.execute(select(workers).where(workers.c.id != me)):
-        if row.stopped_at is not None or row.heartbeat_at < now - ttl or (row.host == host and not _pid_alive(row.pid)):
-            dead.add(row.id)
-    return dead
+        if row.stopped_at is not None or (row.host == host and not _pid_alive(row.pid)):
+            gone.add(row.id)
+        elif row.heartbeat_at < now - ttl:
+            silent.add(row.id)
+    return gone, silent
 
 
 def lost_attempts(conn: Connection, me: str, now: datetime, ttl: timedelta) -> list[Row[Any]]:
-    """Open attempts whose worker is gone (or was never recorded), or whose lease (store/leases.py) ran out."""
-    dead = _dead_workers(conn, me, now, ttl)
-    condition: ColumnElement[bool] = or_(
-        attempts.c.worker.is_(None), and_(attempts.c.status == "running", attempts.c.lease_until < now)
-    )
-    if dead:
-        condition = or_(condition, attempts.c.worker.in_(dead))
+    """Open attempts whose worker is gone (or was never recorded), or whose lease (store/leases.py) ran out.
+
+    A claimed attempt's lease decides for it, not its worker's heartbeat: a worker busy applying results may
+    heartbeat late while its lease loop keeps its claims current (under load, calling those attempts lost ran
+    every step again and failed runs at ``max_lost_attempts``). A worker seen dead loses them at once.
+    """
+    gone, silent = _dead_workers(conn, me, now, ttl)
+    expired = and_(attempts.c.status == "running", attempts.c.lease_until < now)
+    condition: ColumnElement[bool] = or_(attempts.c.worker.is_(None), expired)
+    if gone:
+        condition = or_(condition, attempts.c.worker.in_(gone))
+    if silent:
+        condition = or_(condition, and_(attempts.c.worker.in_(silent), attempts.c.lease_until.is_(None)))
     stmt = (
         select(
             attempts.c.run_id,
