@@ -7,7 +7,6 @@ listed in their ``__all__``), so that every Celery test starts workers and count
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from datetime import timedelta
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 import pytest
 from tests.conftest import _create_database, _drop_database
-from tests.integration.helpers import cli_env, fast_settings, poll_async, select_rows, spawn_cli
+from tests.integration.helpers import celery_env, fast_settings, kill_tree, poll_async, select_rows, spawn_cli
 from tests.local_http import QuietHandler, serving
 
 from lockgate.settings import ExecutorKind, Settings
@@ -122,8 +121,9 @@ def celery_settings(home: Path, db: str, broker: str, **overrides: Any) -> Setti
 
 
 def worker_env(broker: str, **extra: str) -> dict[str, str]:
-    return cli_env(**{"LOCKGATE_EXECUTOR": "celery", "LOCKGATE_BROKER_URL": broker, "LOCKGATE_LEASE_TTL": "PT2S",
-                      "LOCKGATE_BROKER_VISIBILITY_TIMEOUT": "PT5S", **extra})  # fmt: skip
+    """A chaos worker's environment: leases and redelivery short enough to see both within a test."""
+    values = {"LOCKGATE_LEASE_TTL": "PT2S", "LOCKGATE_BROKER_VISIBILITY_TIMEOUT": "PT5S", **extra}
+    return celery_env(broker, values.pop("LOCKGATE_LEASE_TTL"), **values)
 
 
 def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -172,14 +172,3 @@ def attempts_of(db: str, step: str) -> list[dict[str, Any]]:
 
 def pid_of(db: str, worker_id: str) -> int:
     return int(select_rows(db, workers, workers.c.id == worker_id)[0]["pid"])
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process and everything it started (frozen first, so that nothing new is started meanwhile)."""
-    parent = psutil.Process(pid)
-    parent.suspend()
-    children = parent.children(recursive=True)
-    os.kill(pid, signal.SIGKILL)
-    for child in children:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()

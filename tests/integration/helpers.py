@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+import psutil
 import sqlalchemy as sa
 import yaml
 
@@ -34,6 +35,7 @@ __all__ = [
     "cli_env",
     "contiguous_seqs",
     "fast_settings",
+    "kill_tree",
     "pid_alive",
     "poll",
     "poll_async",
@@ -235,9 +237,24 @@ def pid_alive(pid: int) -> bool:
 # ------------------------------------------------------------------------------- the Celery executor's variant
 
 
-def celery_env(broker: str, lease: str = "PT10S") -> dict[str, str]:
+def celery_env(broker: str, lease: str = "PT10S", **extra: str) -> dict[str, str]:
     """The environment of a ``lockgate worker`` (or server) on the Celery executor over ``broker``."""
-    return cli_env(LOCKGATE_EXECUTOR="celery", LOCKGATE_BROKER_URL=broker, LOCKGATE_LEASE_TTL=lease)
+    return cli_env(LOCKGATE_EXECUTOR="celery", LOCKGATE_BROKER_URL=broker, LOCKGATE_LEASE_TTL=lease, **extra)
+
+
+def kill_tree(pid: int) -> list[int]:
+    """SIGKILL a process and everything it started, as a crash of the machine would; the children's pids.
+
+    Frozen first, so that it starts nothing new while its children are collected.
+    """
+    parent = psutil.Process(pid)
+    parent.suspend()
+    children = parent.children(recursive=True)
+    parent.kill()
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    return [c.pid for c in children]
 
 
 @contextlib.contextmanager
@@ -252,12 +269,6 @@ def celery_worker(home: Path, database_url: str, broker: str, log: Path, concurr
              what=lambda: f"the worker to register:\n{log.read_text()[-2000:]}")  # fmt: skip
         yield
     finally:  # killed with its tree, not shut down: the test is over and its database is dropped (seconds saved)
-        import psutil
-
         with contextlib.suppress(psutil.NoSuchProcess):
-            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-            for each in tree:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    each.kill()
-            psutil.wait_procs(tree, timeout=10)
+            kill_tree(proc.pid)
         proc.wait(timeout=10)

@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import psutil
 import pytest
 import sqlalchemy as sa
 from tests.integration.helpers import (
     cli,
     contiguous_seqs,
+    kill_tree,
     pid_alive,
     poll,
     select_rows,
@@ -32,9 +32,6 @@ from tests.integration.helpers import (
 )
 
 from lockgate.store.tables import artifacts, attempts, runs, steps, timers, workers
-
-if TYPE_CHECKING:
-    import subprocess
 
 ITEMS = 6
 BASE = 10
@@ -205,21 +202,6 @@ CRASHES = {
 }  # fmt: skip
 
 
-def _kill_tree(proc: subprocess.Popen[bytes]) -> list[int]:
-    """SIGKILL the process and every process it started, as a crash of the machine would."""
-    parent = psutil.Process(proc.pid)
-    parent.suspend()  # frozen: it can start nothing new while we collect its children
-    children = parent.children(recursive=True)
-    os.kill(proc.pid, signal.SIGKILL)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            continue
-    proc.wait(timeout=10)
-    return [c.pid for c in children]
-
-
 def _check_nothing_committed_ran_again(
     work: Path, lines_at_kill: list[str], committed: dict[str, str], final_steps: dict[str, dict[str, Any]]
 ) -> None:
@@ -284,7 +266,8 @@ def test_resume_after_sigkill_loses_nothing_and_repeats_nothing_committed(
     try:
         poll(lambda: proc.poll() is None and _ready(crash, work, database_url), timeout=40, interval=0.02,
              what=lambda: _diagnosis(crash, tmp_path, database_url))  # fmt: skip
-        killed_children = _kill_tree(proc)
+        killed_children = kill_tree(proc.pid)
+        proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -20,9 +20,9 @@ import httpx
 import pytest
 from tests.conftest import _create_database, _drop_database
 from tests.integration.agents.conftest import add_model
+from tests.integration.celery_fixtures import worker_env, worker_rows
 from tests.integration.helpers import cli, cli_env, fast_settings, poll, select_rows, spawn_cli
 from tests.integration.served import _port
-from tests.integration.test_celery import _worker_env, _worker_rows
 from tests.integration.test_flow_control_servers import most_at_once
 from tests.openai_server import Reply, chat_server
 
@@ -142,7 +142,7 @@ def cluster(home: Path, pg_url: str, broker: str) -> Iterator[Cluster]:
     """Two servers and three workers on one PostgreSQL and one Redis."""
     # Leases long enough that a loaded machine (other tests alongside) does not call busy attempts lost: this
     # test is about flow control; test_celery.py proves lost leases.
-    env = {**_worker_env(broker), "LOCKGATE_MODEL_RATE_WINDOW": f"PT{WINDOW}S", "LOCKGATE_LEASE_TTL": "PT10S",
+    env = {**worker_env(broker), "LOCKGATE_MODEL_RATE_WINDOW": f"PT{WINDOW}S", "LOCKGATE_LEASE_TTL": "PT10S",
            "LOCKGATE_BROKER_VISIBILITY_TIMEOUT": "PT60S"}  # fmt: skip
     bases = [f"http://127.0.0.1:{_port()}" for _ in range(2)]
     procs: list[subprocess.Popen[bytes]] = []
@@ -156,7 +156,7 @@ def cluster(home: Path, pg_url: str, broker: str) -> Iterator[Cluster]:
         assert made.returncode == 0, made.stderr
         for base in bases:
             poll(lambda base=base: _ready(base), timeout=90, what=f"{base}/ready")  # type: ignore[misc]
-        poll(lambda: len(_worker_rows(pg_url)) >= 3 or None, timeout=90, what="the three workers to register")
+        poll(lambda: len(worker_rows(pg_url)) >= 3 or None, timeout=90, what="the three workers to register")
         yield Cluster(bases, {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"})
         assert all(proc.poll() is None for proc in procs), "a server or worker died during the tests"
     finally:
@@ -233,7 +233,7 @@ def test_max_runs_holds_per_key_for_200_runs_on_two_servers_and_three_workers(pg
     # a lost attempt is never the one that succeeded, and its run stayed within its slot.
     assert all(a["status"] == "lost" for a in tried if a["status"] != "succeeded"), tried
     assert sorted(a["output"] for a in work) == list(range(RUNS))
-    worker_ids = {r["id"] for r in _worker_rows(pg_url)}
+    worker_ids = {r["id"] for r in worker_rows(pg_url)}
     assert {a["worker"] for a in work} <= worker_ids  # every step ran in a worker, never in a server
     most: dict[str, int] = {}
     for customer in KEYS:

@@ -25,8 +25,8 @@ import psutil
 import pytest
 from tests.conftest import RedisServer, _create_database, _drop_database, _free_port, _start_redis, _stop_pid
 from tests.integration.agents.conftest import add_model, agent_pipeline
+from tests.integration.celery_fixtures import worker_rows
 from tests.integration.helpers import cli_env, fast_settings, poll, select_rows, spawn_cli
-from tests.integration.test_celery import _worker_rows
 from tests.openai_server import Reply, chat_server
 
 from lockgate.runtime.clock import SystemClock
@@ -150,7 +150,7 @@ def cluster(
     procs = [spawn_cli(home, db, "worker", "--concurrency", "2", log=tmp / "worker.log", env=env),
              spawn_cli(home, db, "serve", "--port", str(port), log=tmp / "serve.log", env=env)]  # fmt: skip
     try:
-        poll(lambda: _worker_rows(db) or None, timeout=60, what="the worker to register")
+        poll(lambda: worker_rows(db) or None, timeout=60, what="the worker to register")
         poll(lambda: _ready(url, procs[1], tmp / "serve.log"), timeout=60, what="the server to be ready")
         yield cluster
     finally:
@@ -255,7 +255,7 @@ def test_tokens_an_agent_streams_on_a_worker_reach_the_servers_sse_client(cluste
     deltas = [d for d in stream.deltas if d["attempt"] == won]
     assert "".join(d["text"] for d in deltas) == text
     assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
-    worker_ids = {r["id"] for r in _worker_rows(cluster.db)}
+    worker_ids = {r["id"] for r in worker_rows(cluster.db)}
     ran = select_rows(cluster.db, attempts, attempts.c.run_id == run_id)
     assert {a["worker"] for a in ran} <= worker_ids  # the agent ran on the worker, not in the server
 

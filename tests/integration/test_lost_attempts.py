@@ -7,12 +7,10 @@ the step instead of dispatching a fourth.
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import TYPE_CHECKING, Any
 
-import psutil
-from tests.integration.helpers import cli, pid_alive, poll, select_rows, spawn_cli, write_pipeline
+from tests.integration.helpers import cli, kill_tree, pid_alive, poll, select_rows, spawn_cli, write_pipeline
 
 from lockgate.store.tables import attempts, runs, steps
 
@@ -36,26 +34,13 @@ PIPELINE: dict[str, Any] = {
 }
 
 
-def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process and everything it started, as a crash of the machine would."""
-    parent = psutil.Process(proc.pid)
-    parent.suspend()
-    children = parent.children(recursive=True)
-    os.kill(proc.pid, signal.SIGKILL)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.NoSuchProcess:
-            continue
-    proc.wait(timeout=10)
-    poll(lambda: not any(pid_alive(c.pid) for c in children), timeout=10, what="the children to die")
-
-
 def _crash_when_started(proc: subprocess.Popen[bytes], work: Path, attempt: int) -> None:
     try:
         poll(lambda: proc.poll() is None and (work / f"started-{attempt}").exists(), timeout=40,
              what=f"attempt {attempt} to start")  # fmt: skip
-        _kill_tree(proc)
+        children = kill_tree(proc.pid)
+        proc.wait(timeout=10)
+        poll(lambda: not any(pid_alive(c) for c in children), timeout=10, what="the children to die")
     finally:
         if proc.poll() is None:
             proc.kill()

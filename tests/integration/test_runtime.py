@@ -192,7 +192,8 @@ time.sleep(30)
     assert step.status is StepStatus.FAILED
     assert step.error is not None and step.error.kind == "timeout"
     pid = int((work / "sleeper.pid").read_text())
-    assert not pid_alive(pid)
+    # At once with the local executor; a Celery worker learns of it within its 0.25 s check of ended attempts.
+    await poll_async(lambda: not pid_alive(pid), deadline_s=2, what="the timed-out script to be killed")
     tries = select_rows(database_url, attempts, attempts.c.run_id == head.id)
     assert [(a["number"], a["status"], a["error"]["kind"]) for a in tries] == [(1, "failed", "timeout")]
     event_seqs_are_contiguous(database_url, head.id)
