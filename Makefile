@@ -6,6 +6,9 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-builtin-rules
+# A machine that sets PYTHONDONTWRITEBYTECODE (this one's image does) recompiles the whole product in every
+# `lockgate` process the tests and `make run` start: 2.5 s of CPU per command instead of 1.0 s.
+unexport PYTHONDONTWRITEBYTECODE
 
 # uv from PATH, else a private copy installed with pip into .tools/ (a fresh machine has Python, not uv).
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
