@@ -211,7 +211,7 @@ def own_postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
     if os.geteuid() == 0:  # the server runs as postgres, as the session's does
         shutil.chown(folder, "postgres", "postgres")
     try:
-        yield _start_postgres(folder)
+        yield _start_postgres(folder, durable=True)  # an immediate stop keeps what was committed
     finally:
         _stop_postgres(folder)
         shutil.rmtree(folder, ignore_errors=True)
@@ -241,7 +241,7 @@ async def test_runs_finish_across_a_postgresql_restart(
         await poll_async(
             lambda: "applying the result of held#1" in _logs(tmp_path) or None, 30, what="a worker to retry a result"
         )
-        start_postgres_on(data, own_postgres.port)
+        start_postgres_on(data, own_postgres.port, durable=True)
         states = [await runtime.wait(h.id) for h in heads]
         assert all(p.poll() is None for p in procs) and runtime.alive
     assert [s.status.value for s in states] == ["succeeded"] * 3
