@@ -124,7 +124,7 @@ def test_a_reference_to_an_unknown_node_is_an_error() -> None:
 
 def test_a_reference_to_a_node_that_is_not_upstream_is_an_error() -> None:
     errors = errors_of(
-        [node("a", inputs={"x": "{{ nodes.b.output }}"}), node("b"), node("c", inputs={"y": "{{ nodes['b'] }}"})],
+        [node("a", inputs={"x": "{{ nodes.b.output }}"}), node("b"), node("c", inputs={"y": "{{ nodes['b'] }}"}, start=True)],
         [edge("a", "b")],
     )
 
@@ -246,6 +246,8 @@ def test_every_problem_is_reported_together() -> None:
         ("twin", "id"),
         (None, "edges[0].target"),
         ("a", "edges[1].branch"),
+        ("twin", "start"),
+        ("twin", "start"),
         ("a", "inputs.x"),
         ("b", "inputs.i"),
         ("b", "inputs.s"),
