@@ -21,13 +21,14 @@ if TYPE_CHECKING:
 __all__ = ["compile_file", "compile_pipeline", "compile_text"]
 
 
-def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | None = None) -> Plan:
+def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | None = None, new: bool = False) -> Plan:
     """Validate a definition and build its plan; raises DefinitionErrors listing every problem.
 
     ``script_dirs``: the folders a script's ``config.file`` may name (a server's setting); None: not checked
-    (a stored version, compiled to run: its steps check again when they run).
+    (a stored version, compiled to run: its steps check again when they run). ``new``: a definition being
+    accepted, held to the rules a stored version may predate (start nodes).
     """
-    checked = find_problems(Draft.of_spec(spec), script_dirs)
+    checked = find_problems(Draft.of_spec(spec), script_dirs, new=new)
     if checked.problems:
         raise DefinitionErrors(checked.problems)
     preds, succs, order = checked.predecessors, checked.successors, checked.order
@@ -71,7 +72,7 @@ def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | No
 def compile_text(
     text: str, fmt: str = "yaml", *, base_dir: Path | None = None, script_dirs: Sequence[PurePath] | None = None
 ) -> Plan:
-    """Parse and compile YAML (or JSON) text into a plan (which holds the spec).
+    """Parse and compile a new definition, YAML (or JSON) text, into a plan (which holds the spec).
 
     Raises DefinitionErrors listing every problem, those of schema and those of structure and references, at once.
     """
@@ -87,5 +88,5 @@ def _compiled(load: Callable[[], PipelineSpec], script_dirs: Sequence[PurePath] 
     try:
         spec = load()
     except SchemaErrors as exc:  # what the schema let through is checked too: one report holds every problem
-        raise DefinitionErrors(exc.errors + find_problems(exc.draft, script_dirs).problems) from None
-    return compile_pipeline(spec, script_dirs=script_dirs)
+        raise DefinitionErrors(exc.errors + find_problems(exc.draft, script_dirs, new=True).problems) from None
+    return compile_pipeline(spec, script_dirs=script_dirs, new=True)

@@ -57,8 +57,12 @@ def declared_branches(node: Node) -> frozenset[str]:
     return frozenset(branches)
 
 
-def find_problems(draft: Draft, script_dirs: Sequence[PurePath] | None = None) -> Checked:
-    """``script_dirs``: the folders a script's ``config.file`` may name; None: not checked."""
+def find_problems(draft: Draft, script_dirs: Sequence[PurePath] | None = None, *, new: bool = False) -> Checked:
+    """``script_dirs``: the folders a script's ``config.file`` may name; None: not checked.
+
+    ``new``: a definition being accepted (saved, validated, run from a file), which is held to the start-node
+    rule too; a version stored before that rule existed still compiles to run as it was saved.
+    """
     errors: list[DefinitionError] = []
     edges = _check_ids_and_edges(draft, errors)
     if script_dirs is not None:
@@ -78,7 +82,8 @@ def find_problems(draft: Draft, script_dirs: Sequence[PurePath] | None = None) -
         placed = set(order)
         order += [n for n in ids if n not in placed]
         ancestry = reachable_ancestors(ids, preds)
-    _check_starts(draft, preds, errors)
+    if new:
+        _check_starts(draft, preds, errors)
     by_id = {d.id: d.node for d in draft.nodes}
     all_nodes = frozenset(by_id)
     templates: dict[str, tuple[tuple[str, JsonValue], ...]] = {}

@@ -250,8 +250,6 @@ def test_every_problem_is_reported_together() -> None:
         ("twin", "id"),
         (None, "edges[0].target"),
         ("a", "edges[1].branch"),
-        ("twin", "start"),
-        ("twin", "start"),
         ("a", "inputs.x"),
         ("b", "inputs.i"),
         ("b", "inputs.s"),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lockgate.compile import Plan, compile_text
+from lockgate.compile import Plan, compile_pipeline, compile_text
 from lockgate.errors import DefinitionError, DefinitionErrors
 
 EVERYTHING_WRONG = """\
@@ -134,6 +134,15 @@ def test_start_on_a_node_with_an_incoming_edge_is_reported() -> None:
 
     assert where(errors) == [("b", "start")]
     assert errors[0].detail == "start: true, but edges lead into 'b' (from 'a'): it starts when they are taken"
+
+
+def test_a_stored_version_from_before_the_start_rule_still_compiles_to_run() -> None:
+    spec = compile_text(pipeline(node("a"), node("b"), node("side", start=True), edges=[("a", "b")])).spec
+    older = spec.model_copy(update={"nodes": [n.model_copy(update={"start": False}) for n in spec.nodes]})
+
+    assert compile_pipeline(older).roots == ("a", "side")  # as the runtime compiles what it stored
+    with pytest.raises(DefinitionErrors):
+        compile_pipeline(older, new=True)
 
 
 def test_a_node_that_fails_its_schema_is_still_checked_for_edges() -> None:
