@@ -56,6 +56,28 @@ INVALID_REFERENCES: dict[str, Any] = {
     ],
 }  # fmt: skip
 
+# One problem of each kind (schema, graph, references, templates, start): one pass reports them all.
+EVERYTHING_WRONG: dict[str, Any] = {
+    "name": "everything-wrong",
+    "input": {"topic": {"type": "string"}},
+    "nodes": [
+        {"id": "a", "kind": "noop"},
+        {"id": "b", "kind": "noop", "inputs": {"x": "{{ nodes.ghost.output }}"}},
+        {"id": "c", "kind": "noop", "inputs": {"t": "{{ input.tpoic }}"}},
+        {"id": "broken", "kind": "noop", "retry": {"max_attempts": 0}},
+        {"id": "d", "kind": "transform", "config": {"value": "{{ nodes.broken.output | shout }}"}},
+        {"id": "lonely", "kind": "noop"},
+    ],
+    "edges": [
+        {"source": "a", "target": "b"}, {"source": "b", "target": "c"}, {"source": "c", "target": "b"},
+        {"source": "a", "target": "nowhere"}, {"source": "a", "target": "broken"}, {"source": "broken", "target": "d"},
+    ],
+}  # fmt: skip
+EVERYTHING_WRONG_WHERE = [
+    ("broken", "retry.max_attempts"), (None, "edges[3].target"), ("b", "edges"), ("lonely", "start"),
+    ("d", "config.value"), ("b", "inputs.x"), ("c", "inputs.t"),
+]  # fmt: skip
+
 
 def json_tail(stdout: str) -> Any:
     """The JSON document ``--json`` prints at the end (after the human summary)."""
@@ -132,6 +154,18 @@ def test_an_invalid_definition_exits_2_listing_every_problem(
             assert fragment in result.stderr, (command, fragment, result.stderr)
         assert "Traceback" not in result.stderr
     assert not (home / "lockgate.db").exists()  # refused before anything was stored
+
+
+def test_validate_prints_every_kind_of_problem_at_once(tmp_path: Path) -> None:
+    result = cli(tmp_path / "home", None, "validate", str(write_pipeline(tmp_path, EVERYTHING_WRONG)))
+
+    assert result.returncode == 2, result.stdout
+    assert f"{len(EVERYTHING_WRONG_WHERE)} definition problem(s)" in result.stderr
+    for node_id, field in EVERYTHING_WRONG_WHERE:
+        assert ".".join(p for p in (node_id, field) if p) + ":" in result.stderr, (node_id, field, result.stderr)
+    for message in ("cycle: b → c → b", "'nowhere' is not a node", "unknown node 'ghost'", "'tpoic'", "'shout'"):
+        assert message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_missing_required_input_exits_2_naming_the_field(tmp_path: Path, database_url: str) -> None:

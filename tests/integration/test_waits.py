@@ -58,7 +58,7 @@ SPEC: dict[str, Any] = {
     "nodes": [
         {"id": "nap", "kind": "wait", "config": {"duration": "3d"}},
         {"id": "after", "kind": "noop", "inputs": {"woke": "{{ nodes.nap.output.waited_until }}"}},
-        {"id": "beside", "kind": "script", "config": {"code": "output = 'ran while the wait waited'"}},
+        {"id": "beside", "kind": "script", "start": True, "config": {"code": "output = 'ran while the wait waited'"}},
     ],
     "edges": [{"source": "nap", "target": "after"}],
 }

@@ -25,7 +25,7 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.compile import Plan, compile_pipeline
+from lockgate.compile import Plan, compile_file
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
@@ -33,7 +33,7 @@ from lockgate.runtime.credentials import credential_problems
 from lockgate.runtime.models import model_problems
 from lockgate.security.grants import credential_uses
 from lockgate.settings import Settings
-from lockgate.spec import load_spec, pipeline_json_schema
+from lockgate.spec import pipeline_json_schema
 from lockgate.spec.nodes import AgentNode
 from lockgate.spec.pipeline import InputType, PipelineSpec
 from lockgate.store.conversations import RunOptions
@@ -59,8 +59,8 @@ def validate(
     """
     with exit_on_errors():
         try:
-            spec = load_spec(file)
-            plan = compile_pipeline(spec)
+            plan = compile_file(file)
+            spec = plan.spec
             if any(isinstance(n, AgentNode) for n in spec.nodes) or credential_uses(spec):
                 _check_home(settings(ctx), spec)
         except DefinitionErrors as exc:
@@ -127,8 +127,8 @@ def run(
     with exit_on_errors():
         if start_at is not None and extend is None:
             raise typer.BadParameter("only with --extend", param_hint="--start-at")
-        spec = load_spec(file)
-        plan = compile_pipeline(spec)
+        plan = compile_file(file)
+        spec = plan.spec
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = parse_inputs(input_ or [], input_file, text_fields)  # checked by start_run
         request = ExtendRequest(extend, start_at) if extend is not None else None

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.compile import compile_pipeline
+from lockgate.compile import compile_file
 from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
 from lockgate.settings import Settings
-from lockgate.spec import load_spec
 from lockgate.store import auth as auth_store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
@@ -32,9 +31,7 @@ def _bootstrap(cfg: Settings, examples: list[Path]) -> str | None:
             user_id = auth_store.create_user(conn, "admin", Role.ADMIN, now)
             key = auth_store.create_key(conn, user_id, "first admin key", now)[1].plaintext
         for example in examples:
-            spec = load_spec(example)
-            compile_pipeline(spec)
-            save_version(conn, spec, now)
+            save_version(conn, compile_file(example).spec, now)
     db.dispose()
     return key
 

@@ -1,16 +1,19 @@
 """Compile a definition into a validated, frozen plan."""
 
-from lockgate.compile.compiler import ERROR_BRANCH, compile_pipeline, declared_branches
+from lockgate.compile.compiler import compile_file, compile_pipeline, compile_text
 from lockgate.compile.forms import validate_form
 from lockgate.compile.inputs import validate_input
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
+from lockgate.compile.problems import ERROR_BRANCH, declared_branches
 
 __all__ = [
     "ERROR_BRANCH",
     "Plan",
     "PlanEdge",
     "PlanNode",
+    "compile_file",
     "compile_pipeline",
+    "compile_text",
     "declared_branches",
     "validate_form",
     "validate_input",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["ancestors", "find_cycle", "levels", "topological_order"]
+__all__ = ["ancestors", "find_cycle", "levels", "reachable_ancestors", "topological_order"]
 
 
 def find_cycle(ids: Sequence[str], successors: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -74,4 +74,20 @@ def ancestors(order: Sequence[str], predecessors: Mapping[str, Sequence[str]]) -
             acc.add(pred)
             acc |= result[pred]
         result[node] = frozenset(acc)
+    return result
+
+
+def reachable_ancestors(ids: Sequence[str], predecessors: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """Ancestors by walking back along the edges: defined on a graph with a cycle too (a node is not its own)."""
+    result: dict[str, frozenset[str]] = {}
+    for node in ids:
+        seen: set[str] = set()
+        stack = list(predecessors.get(node, ()))
+        while stack:
+            pred = stack.pop()
+            if pred not in seen:
+                seen.add(pred)
+                stack.extend(predecessors.get(pred, ()))
+        seen.discard(node)
+        result[node] = frozenset(seen)
     return result

@@ -36,10 +36,10 @@ def check_template_field(value: JsonValue, field: str, scope: Scope) -> Iterator
 
 def _check(source: str, field: str, scope: Scope) -> Iterator[DefinitionError]:
     info = inspect_template(source)
-    problems = [info.syntax_error] if info.syntax_error is not None else list(info.unknown)
-    if problems:  # unknown filters and tests too: the template cannot be compiled, so nothing else is known
-        yield from (DefinitionError(problem, scope.node_id, field) for problem in problems)
+    if info.syntax_error is not None:  # nothing else is known of a template that does not parse
+        yield DefinitionError(info.syntax_error, scope.node_id, field)
         return
+    yield from (DefinitionError(problem, scope.node_id, field) for problem in info.unknown)
     allowed = set(_BASE_ROOTS)
     if scope.has_item:
         allowed |= {"item", "item_index"}

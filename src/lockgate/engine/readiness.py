@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from lockgate.compile.compiler import ERROR_BRANCH
+from lockgate.compile.problems import ERROR_BRANCH
 from lockgate.engine.state import TERMINAL, StepState, StepStatus
 from lockgate.expressions import ExpressionError, render, truthy
 from lockgate.spec.policies import Join, OnError

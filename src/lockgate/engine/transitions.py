@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lockgate.compile.compiler import declared_branches
+from lockgate.compile.problems import declared_branches
 from lockgate.engine.backoff import retry_delay
 from lockgate.engine.commands import CancelStep, RecordReuse, RunFinished, StartTimer, TaskOutcome
 from lockgate.engine.dispatching import build_dispatch, step_context

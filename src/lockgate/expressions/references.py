@@ -59,12 +59,28 @@ def _attribute(node: nodes.Node) -> tuple[str, str] | None:
     return None
 
 
+def _standing_in(ast: nodes.Template) -> None:
+    """Let Jinja's own analysis run past unknown filters and tests (it stops at the first with an exception).
+
+    The template is analysed as if each unknown name were a filter or test that does nothing, so that what it
+    refers to is still checked; the unknown names themselves are reported apart.
+    """
+    env = ENV.overlay()
+    env.filters = {**ENV.filters} | {n.name: _nothing for n in ast.find_all(nodes.Filter) if n.name not in ENV.filters}
+    env.tests = {**ENV.tests} | {n.name: _nothing for n in ast.find_all(nodes.Test) if n.name not in ENV.tests}
+    ast.set_environment(env)
+
+
+def _nothing(value: object, *_: object) -> object:
+    return value
+
+
 def inspect_template(source: str) -> TemplateInfo:
     try:
         ast = parse(source)
         unknown = _unknown(ast)
-        if unknown:  # Jinja's own analysis would stop at the first of them with an exception
-            return TemplateInfo(frozenset(), frozenset(), unknown=unknown)
+        if unknown:
+            _standing_in(ast)
         undeclared = meta.find_undeclared_variables(ast)
     except TemplateSyntaxError as exc:  # TemplateAssertionError too: e.g. assigning to ``loop``
         return TemplateInfo(frozenset(), frozenset(), f"syntax error: {exc.message} (line {exc.lineno})")
@@ -74,7 +90,7 @@ def inspect_template(source: str) -> TemplateInfo:
         pair = _attribute(node)
         if pair is not None and pair[0] in roots:
             refs.add(Reference(pair[0], pair[1]))
-    return TemplateInfo(roots, frozenset(refs))
+    return TemplateInfo(roots, frozenset(refs), unknown=unknown)
 
 
 def templates_in(value: JsonValue, path: str) -> Iterator[tuple[str, str]]:

@@ -11,9 +11,10 @@ from lockgate.spec.agent import (
     TeamMode,
 )
 from lockgate.spec.concurrency import Concurrency, ConcurrencyPolicy
+from lockgate.spec.draft import Draft, DraftNode
 from lockgate.spec.fields import Duration, Identifier, Template
 from lockgate.spec.forms import FieldType, FormField, HumanConfig, SelectOption
-from lockgate.spec.loading import load_spec, parse_spec, spec_from_data
+from lockgate.spec.loading import SchemaErrors, load_spec, parse_spec, spec_from_data
 from lockgate.spec.nodes import (
     AgentNode,
     ConditionBranch,
@@ -51,6 +52,8 @@ __all__ = [
     "ConditionNode",
     "ContextArtifact",
     "DeadlineAction",
+    "Draft",
+    "DraftNode",
     "Duration",
     "Edge",
     "FieldType",
@@ -72,6 +75,7 @@ __all__ = [
     "PipelineSpec",
     "RetryPolicy",
     "ReviewPolicy",
+    "SchemaErrors",
     "ScriptConfig",
     "ScriptHeartbeat",
     "ScriptInputMode",

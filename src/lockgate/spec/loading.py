@@ -10,15 +10,27 @@ from pydantic import ValidationError
 
 from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
 from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
+from lockgate.spec.draft import Draft
 from lockgate.spec.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["load_spec", "parse_spec", "spec_from_data"]
+__all__ = ["SchemaErrors", "load_spec", "parse_spec", "spec_from_data"]
 
 _KIND_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
+
+
+class SchemaErrors(DefinitionErrors):
+    """The problems of a definition that failed its schema, with what could still be read of it.
+
+    The compiler checks the draft's graph and references too, so that one pass reports every problem.
+    """
+
+    def __init__(self, errors: list[DefinitionError], draft: Draft) -> None:  # noqa: D107 - the class says it
+        super().__init__(errors)
+        self.draft = draft
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -77,7 +89,9 @@ def spec_from_data(data: Any, base_dir: Path | None = None, max_values: int | No
         max_values: how many values the data may hold (YAML aliases expand a short text); None: no limit.
 
     Raises:
-        DefinitionErrors: every problem found, each with its node id and field.
+        SchemaErrors: every problem of schema found, each with its node id and field, and the draft that
+            ``lockgate.compile`` checks further.
+        DefinitionErrors: the data is not a mapping, or is beyond the bounds a definition may have.
     """
     if not isinstance(data, dict):
         raise DefinitionErrors([DefinitionError("a pipeline definition must be a mapping")])
@@ -91,9 +105,9 @@ def spec_from_data(data: Any, base_dir: Path | None = None, max_values: int | No
         for err in exc.errors():
             node_id, field = _where(data, tuple(err["loc"]), err["type"])
             errors.append(DefinitionError(validation_message(err), node_id=node_id, field=field or None))
-        raise DefinitionErrors(errors) from None
+        raise SchemaErrors(errors, Draft.of_data(data)) from None
     if errors:
-        raise DefinitionErrors(errors)
+        raise SchemaErrors(errors, Draft.of_spec(spec))
     return spec
 
 

@@ -77,6 +77,9 @@ class NodeBase(BaseModel):
             headers and query. Values never pass through templates, events or outputs.
         review: people approve the step before it starts and/or review each finished attempt
             (approve, request a revision with feedback, reject).
+        start: a start node by intent: it starts when the run starts. Every node without an incoming edge
+            does; in a pipeline with edges, a node with no edge at all must say so (else it is reported as
+            not linked, the usual slip), and a node with an incoming edge may not.
         queue: the worker queue its steps go to with a distributed executor (``LOCKGATE_EXECUTOR=celery``),
             for example ``gpu``, served by ``lockgate worker --queues gpu``; none: the default queue.
     """
@@ -101,6 +104,7 @@ class NodeBase(BaseModel):
     credentials: list[Identifier] = Field(default_factory=list)
     review: ReviewPolicy | None = None
     queue: Identifier | None = None
+    start: StrictBool = False
     position: Position | None = None
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
+from tests.integration.test_cli import EVERYTHING_WRONG, EVERYTHING_WRONG_WHERE
 
 from lockgate.security.api_keys import Role
 
@@ -133,6 +134,17 @@ def test_validate_saves_nothing(admin: httpx.Client) -> None:
     assert bad.status_code == 422 and bad.json()["errors"]
     assert admin.get(f"{API}/pipelines").json()["items"] == []
     assert admin.get(f"{API}/pipelines/v").status_code == 404
+
+
+def test_validate_and_save_answer_every_problem_in_one_422(admin: httpx.Client) -> None:
+    for path in ("/validate", ""):
+        answered = admin.post(f"{API}/pipelines{path}", json=EVERYTHING_WRONG)
+        assert answered.status_code == 422, answered.text
+        body = answered.json()
+        assert body["code"] == "definition_errors"
+        assert [(e["node_id"], e["field"]) for e in body["errors"]] == EVERYTHING_WRONG_WHERE
+        assert "cycle: b → c → b" in body["detail"] and "'tpoic'" in body["detail"]
+    assert admin.get(f"{API}/pipelines/everything-wrong").status_code == 404
 
 
 def test_list_pages_with_a_cursor_and_searches_names(admin: httpx.Client) -> None:

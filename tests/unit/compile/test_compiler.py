@@ -124,7 +124,11 @@ def test_a_reference_to_an_unknown_node_is_an_error() -> None:
 
 def test_a_reference_to_a_node_that_is_not_upstream_is_an_error() -> None:
     errors = errors_of(
-        [node("a", inputs={"x": "{{ nodes.b.output }}"}), node("b"), node("c", inputs={"y": "{{ nodes['b'] }}"})],
+        [
+            node("a", inputs={"x": "{{ nodes.b.output }}"}),
+            node("b"),
+            node("c", inputs={"y": "{{ nodes['b'] }}"}, start=True),
+        ],
         [edge("a", "b")],
     )
 

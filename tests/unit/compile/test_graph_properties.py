@@ -26,9 +26,10 @@ def dags(draw: st.DrawFn, max_nodes: int = 25) -> tuple[list[str], list[tuple[st
 
 
 def definition(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, Any]:
+    linked = {end for edge in edges for end in edge}
     return {
-        "name": "random",
-        "nodes": [{"id": i, "kind": "noop"} for i in ids],
+        "name": "random",  # a node left without an edge starts on its own, as its author says
+        "nodes": [{"id": i, "kind": "noop"} | ({"start": True} if edges and i not in linked else {}) for i in ids],
         "edges": [{"source": s, "target": t} for s, t in edges],
     }
 

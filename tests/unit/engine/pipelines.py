@@ -86,6 +86,9 @@ def pipelines(draw: st.DrawFn, max_nodes: int = 7) -> dict[str, Any]:
             if when is not None:
                 edge["when"] = when
             edges.append(edge)
+    linked = {end for edge in edges for end in (edge["source"], edge["target"])}
+    if edges:  # a node left without an edge starts on its own, as its author says
+        nodes = [{**node, "start": True} if node["id"] not in linked else node for node in nodes]
     return {"name": "random", "nodes": nodes, "edges": edges}
 
 

@@ -135,7 +135,7 @@ def test_a_map_item_lost_or_due_for_retry_while_paused_is_dispatched_on_resume()
 
 
 def test_cancel_stops_every_active_step_and_finishes_the_run_once() -> None:
-    plan = plan_of([node("a"), node("b", retry={"max_attempts": 3}), node("c")], [edge("a", "c")])
+    plan = plan_of([node("a"), node("b", retry={"max_attempts": 3}, start=True), node("c")], [edge("a", "c")])
     driver = Driver.start(plan)
     driver.fail("b", retryable=True)  # retrying: nothing to cancel in an executor, but it ends
     transition = driver.send(RunCancelled(reason="user"))

@@ -71,7 +71,7 @@ def test_retry_under_on_error_continue_resets_skipped_successors() -> None:
 
 def test_retry_while_running_keeps_counts_right() -> None:
     plan = plan_of(
-        [node("x", on_error="continue", retry={"max_attempts": 1}), node("slow"), node("ok"), node("end")],
+        [node("x", on_error="continue", retry={"max_attempts": 1}), node("slow", start=True), node("ok"), node("end")],
         [edge("x", "ok", when="{{ nodes.x.status == 'succeeded' }}"), edge("ok", "end")],
     )
     driver = Driver.start(plan)

@@ -3504,6 +3504,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3628,6 +3633,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3792,6 +3802,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3882,6 +3897,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4014,6 +4034,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4274,6 +4299,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4401,6 +4431,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4476,6 +4511,11 @@ export interface components {
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript

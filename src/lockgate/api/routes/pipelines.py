@@ -24,9 +24,9 @@ from lockgate.api.schemas.pipelines import (
     PipelineVersionDetail,
     PipelineVersionRead,
 )
-from lockgate.compile import compile_pipeline
+from lockgate.compile import compile_text
 from lockgate.errors import DefinitionError, DefinitionErrors
-from lockgate.spec import PipelineSpec, parse_spec, pipeline_json_schema
+from lockgate.spec import PipelineSpec, pipeline_json_schema
 from lockgate.store import listing
 from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import save_version
@@ -65,9 +65,8 @@ async def _read_spec(request: Request, store: StoreDep) -> PipelineSpec:
         text = raw.decode()
     except UnicodeDecodeError:
         raise DefinitionErrors([DefinitionError("the body is not UTF-8 text")]) from None
-    spec = parse_spec(text, "yaml" if content_type in _YAML_TYPES else "json")
-    compile_pipeline(spec, script_dirs=store.runtime.settings.script_dirs)
-    return spec
+    fmt = "yaml" if content_type in _YAML_TYPES else "json"
+    return compile_text(text, fmt, script_dirs=store.runtime.settings.script_dirs).spec
 
 
 def _version_read(record: Any) -> PipelineVersionRead:
