@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from lockgate.sdk import Pipeline
-
 __all__ = ["Pipeline"]
 
+if TYPE_CHECKING:
+    from lockgate.sdk import Pipeline
+else:
+    # Imported on first use, so that ``import lockgate.engine`` (every worker, every CLI call) does not load the
+    # SDK. Hidden from mypy: an unknown name stays a type error instead of an ``object``.
+    def __getattr__(name: str) -> object:
+        if name in __all__:
+            from lockgate import sdk
 
-def __getattr__(name: str) -> object:
-    # Imported on first use: ``import lockgate.engine`` (every worker, every CLI call) stays free of the SDK.
-    if name in __all__:
-        from lockgate import sdk
-
-        return getattr(sdk, name)
-    raise AttributeError(f"module 'lockgate' has no attribute {name!r}")
+            return getattr(sdk, name)
+        raise AttributeError(f"module 'lockgate' has no attribute {name!r}")
