@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.sdk._builder import NodeBuilder
@@ -14,6 +14,7 @@ from lockgate.sdk._graph import Graph, definition_errors, resolve
 from lockgate.sdk._handles import EdgeSource, Ref
 from lockgate.spec.agent import AgentConfig, Budget
 from lockgate.spec.concurrency import Concurrency
+from lockgate.spec.fields import Identifier
 from lockgate.spec.forms import HumanConfig
 from lockgate.spec.loading import parse_spec, spec_from_data
 from lockgate.spec.nodes import (
@@ -42,6 +43,8 @@ __all__ = ["InputValue", "Pipeline"]
 
 InputValue = InputField | Mapping[str, Any] | type
 """One input field: an ``InputField``, its dict form, or a Python type (``str``, ``int``, …) for a required field."""
+
+_NAME: TypeAdapter[str] = TypeAdapter(Identifier)
 
 _PYTHON_TYPES: dict[type, InputType] = {
     str: InputType.STRING,
@@ -87,6 +90,10 @@ class Pipeline:
             DefinitionErrors: a field is wrong, named as the YAML loader names it.
         """
         self._graph = Graph()
+        try:
+            _NAME.validate_python(name)
+        except ValidationError as exc:
+            raise definition_errors(exc, None, ("name",)) from None
         self._head: dict[str, Any] = {"name": name}
         if description is not None:
             self._head["description"] = description

@@ -183,8 +183,9 @@ def test_pipeline_level_fields_are_checked() -> None:
     with pytest.raises(DefinitionErrors) as exc:
         Pipeline("p", budget={"max_requests": 0})
     assert _errors(exc) == [(None, "budget.max_requests")]
-    pipe = Pipeline("Bad Name")
-    pipe.noop("a")
     with pytest.raises(DefinitionErrors) as exc:
-        pipe.spec()
+        Pipeline("Bad Name")
     assert _errors(exc) == [(None, "name")]
+    with pytest.raises(DefinitionErrors) as exc:
+        Pipeline("p").spec()  # as a YAML file without nodes
+    assert _errors(exc) == [(None, "nodes")]
