@@ -38,16 +38,15 @@ class Router:
     def allowed(self) -> list[str]:
         return [s.id for s in self.successors]
 
-    def tool(self) -> Tool[Any]:
-        def choose_next(nodes: Any) -> str:  # the model's JSON: its shape is checked here
-            unknown = [n for n in nodes if n not in self.allowed] if isinstance(nodes, list) else [repr(nodes)]
-            if unknown:
-                raise ModelRetry(
-                    f"{', '.join(map(str, unknown))}: not a next step; choose from {', '.join(self.allowed)}"
-                )
-            self.chosen = [n for n in self.allowed if n in nodes]
-            return f"next: {', '.join(self.chosen) or 'none'}"
+    def choose(self, nodes: Any) -> str:
+        """The ``choose_next`` tool's body; ``nodes`` is the model's JSON, its shape is checked here."""
+        unknown = [n for n in nodes if n not in self.allowed] if isinstance(nodes, list) else [repr(nodes)]
+        if unknown:
+            raise ModelRetry(f"{', '.join(map(str, unknown))}: not a next step; choose from {', '.join(self.allowed)}")
+        self.chosen = [n for n in self.allowed if n in nodes]
+        return f"next: {', '.join(self.chosen) or 'none'}"
 
+    def tool(self) -> Tool[Any]:
         description = (
             "Choose which of the next steps of the pipeline run after yours (the others are skipped); "
             "an empty list runs none. Call it before you give your answer. The next steps:\n"
@@ -59,7 +58,7 @@ class Router:
             "required": ["nodes"],
             "additionalProperties": False,
         }
-        return Tool.from_schema(choose_next, name=CHOOSE_NEXT, description=description, json_schema=schema)
+        return Tool.from_schema(self.choose, name=CHOOSE_NEXT, description=description, json_schema=schema)
 
     def require_choice(self) -> Callable[[Any], Any]:
         """An output validator: an answer given before the choice goes back to the model."""
