@@ -102,6 +102,8 @@ def show(
         tries = by_step.get(s.key, [])
         detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
         detail = reasons.get(s.key, detail)
+        if s.next is not None and not s.error:  # a routed step: which successors it chose comes first
+            detail = f"next: {', '.join(s.next) or 'none'}  {detail}"
         history = " ".join(f"{a.number}:{a.status}" for a in tries)
         table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
     console.print(table)

@@ -26,10 +26,20 @@ __all__ = [
     "RecordReuse",
     "RunFinished",
     "StartTimer",
+    "Successor",
     "TaskOutcome",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Successor(BaseModel):
+    """A node the step may name in its result's ``next``; an agent that routes is shown these."""
+
+    model_config = _FROZEN
+    id: str
+    name: str | None = None
+    description: str | None = None
 
 
 class DispatchStep(BaseModel):
@@ -56,6 +66,7 @@ class DispatchStep(BaseModel):
     queued_at: datetime
     extends: RunRef | None = None  # the run whose artifacts the step may read
     queue: str | None = None  # the node's worker queue (a distributed executor routes by it)
+    successors: list[Successor] = Field(default_factory=list)  # what ``next`` may name, in declared order
 
     @property
     def attempt_key(self) -> str:

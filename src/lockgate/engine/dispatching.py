@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
 
-from lockgate.engine.commands import DispatchStep
+from lockgate.engine.commands import DispatchStep, Successor
 from lockgate.engine.context import expression_context, set_path
 from lockgate.expressions import render, render_deep
 
@@ -100,4 +100,10 @@ def build_dispatch(
         feedback=step.feedback,
         extends=run.extends,
         queue=node.queue,
+        successors=[_successor(plan, s) for s in plan.nodes[step.node_id].successors],
     )
+
+
+def _successor(plan: Plan, node_id: str) -> Successor:
+    node = plan.nodes[node_id].node
+    return Successor(id=node_id, name=node.name, description=node.description)

@@ -98,17 +98,31 @@ def dispatch(d: Draft, step: StepState) -> None:
     d.commands.append(command)
 
 
-def route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> str | None:
+def route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> ErrorInfo | None:
+    """Why a result's routing cannot be taken (a permanent error: retrying would route the same way), or None."""
     plan_node = d.node(step.node_id)
     if next_ is not None:
-        unknown = sorted(set(next_) - set(plan_node.successors))
+        allowed = list(plan_node.successors)
+        unknown = sorted(set(next_) - set(allowed))
         if unknown:
-            return f"next names {unknown}, which are not successors of {step.node_id!r} {list(plan_node.successors)}"
+            named = ", ".join(repr(name) for name in unknown)
+            choices = ", ".join(repr(name) for name in allowed) if allowed else "none: it has no successors"
+            message = (
+                f"step {step.key!r} chose next {named}, which is not a successor of {step.node_id!r}; "
+                f"its successors are {choices}"
+            )
+            return ErrorInfo(kind="invalid_next", message=message, field="next")
     if branches is not None:
         unknown = sorted(set(branches) - declared_branches(plan_node.node))
         if unknown:
-            return f"branches {unknown} are not declared by {step.node_id!r}"
+            return ErrorInfo(kind="invalid_route", message=f"branches {unknown} are not declared by {step.node_id!r}")
     return None
+
+
+def _chosen(d: Draft, node_id: str, next_: list[str]) -> tuple[str, ...]:
+    """The named successors once each, in the node's declared order (what the API and UI show)."""
+    named = set(next_)
+    return tuple(s for s in d.node(node_id).successors if s in named)
 
 
 def on_success(
@@ -116,13 +130,13 @@ def on_success(
 ) -> None:
     problem = route_problem(d, step, next_, branches)
     if problem is not None:
-        fail_final(d, step, ErrorInfo(kind="invalid_route", message=problem))
+        fail_final(d, step, problem)
         return
     step = d.update(
         step,
         status=StepStatus.SUCCEEDED,
         output=output,
-        next=tuple(next_) if next_ is not None else None,
+        next=_chosen(d, step.node_id, next_) if next_ is not None else None,
         branches=tuple(branches) if branches is not None else None,
         finished_at=d.now,
         held=False,
@@ -198,7 +212,18 @@ def _complete_map(d: Draft, parent: StepState) -> None:
     if failed:
         error = ErrorInfo(kind="items_failed", message=f"{len(failed)} of {total} items failed: {failed[:20]}")
     status = StepStatus.FAILED if failed else StepStatus.SUCCEEDED
-    _node_finished(d, d.update(parent, status=status, output=outputs, error=error, finished_at=d.now))
+    parent = d.update(
+        parent, status=status, output=outputs, error=error, finished_at=d.now, next=_map_next(d, parent.node_id, items)
+    )
+    _node_finished(d, parent)
+
+
+def _map_next(d: Draft, node_id: str, items: list[StepState]) -> tuple[str, ...] | None:
+    """A mapped node routes to what any item chose; an item that chose nothing takes every successor."""
+    done = [s for s in items if s.status is StepStatus.SUCCEEDED]
+    if not done or any(s.next is None for s in done):
+        return None
+    return _chosen(d, node_id, [name for s in done for name in s.next or ()])
 
 
 def _reuse(d: Draft, step: StepState) -> None:

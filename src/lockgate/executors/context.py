@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgate.engine.commands import DispatchStep
+from lockgate.engine.commands import DispatchStep, Successor
 from lockgate.engine.events import StepHeartbeat
 from lockgate.executors.base import Report
 from lockgate.expressions.budget import weigh
@@ -128,6 +128,10 @@ class AttemptContext:
     @property
     def first_queued_at(self) -> datetime:
         return self.command.first_queued_at
+
+    @property
+    def successors(self) -> list[Successor]:
+        return self.command.successors
 
     @property
     def timeout(self) -> timedelta | None:

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime, timedelta
 
+    from lockgate.engine.commands import Successor
     from lockgate.handlers.agent.services import AgentServices
     from lockgate.security.redaction import Redactor
 
@@ -114,6 +115,11 @@ class HandlerContext(Protocol):
     @property
     def extends_dir(self) -> Path | None:
         """The folder of the run this run extends (``runs/vN``): its artifacts, to read; None otherwise."""
+        ...
+
+    @property
+    def successors(self) -> Sequence[Successor]:
+        """The nodes the result's ``next`` may name (the node's successors, in declared order)."""
         ...
 
     @property

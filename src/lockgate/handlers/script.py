@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from pydantic import JsonValue
+
 from lockgate.errors import PermanentStepError, RetryableStepError
 from lockgate.handlers.cgroups import AttemptCgroup, CgroupSupport
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
@@ -35,18 +37,16 @@ from lockgate.handlers.sandbox import (
 from lockgate.handlers.script_exit import Outcome, excerpt, raise_for_exit, sandbox_failed
 from lockgate.handlers.script_file import read_script_file
 from lockgate.handlers.script_heartbeat import heartbeat_pipe, relay
-from lockgate.handlers.script_output import read_channel, script_output
+from lockgate.handlers.script_output import read_channel, script_next, script_output
 from lockgate.security.grants import ANY_HOST, host_refusal
 from lockgate.spec.nodes import ScriptConfig, ScriptHeartbeat, ScriptInputMode
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pydantic import JsonValue
-
     from lockgate.security.redaction import StreamRedactor
 
-__all__ = ["run", "run_code"]
+__all__ = ["ScriptRun", "run", "run_code"]
 
 _STDOUT_KEEP = 1 << 20  # the last stdout line may carry the output: keep enough of it
 _STDERR_KEEP = 4096
@@ -67,15 +67,22 @@ class _Launch:
     timeout: timedelta | None = None  # wall clock: the step's timeout, or an agent's run_python limit
 
 
+@dataclass(frozen=True, slots=True)
+class ScriptRun:
+    output: JsonValue
+    stdout: str  # its tail
+    next: list[str] | None  # what ``lockgate_step.route`` chose; None: not called
+
+
 async def run(ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue]) -> StepResult:
-    output, _ = await run_code(ctx, config, inputs)
-    return StepResult(output=output)
+    ran = await run_code(ctx, config, inputs)
+    return StepResult(output=ran.output, next=ran.next)
 
 
 async def run_code(
     ctx: HandlerContext, config: ScriptConfig, inputs: dict[str, JsonValue], limit: timedelta | None = None
-) -> tuple[JsonValue, str]:
-    """Run a script as the ``script`` kind does: its output and the tail of its stdout (agents' run_python).
+) -> ScriptRun:
+    """Run a script as the ``script`` kind does: its output, route and the tail of its stdout (agents' run_python).
 
     ``limit`` (wall clock) defaults to the step's timeout.
     """
@@ -117,7 +124,7 @@ async def run_code(
         outcome = await _execute(ctx, launch)
     raise_for_exit(outcome, launch.limits, confined=launch.confine)
     output = script_output(ctx.workspace, outcome.channel, outcome.stdout_tail)
-    return output, outcome.stdout_tail.decode(errors="replace")
+    return ScriptRun(output, outcome.stdout_tail.decode(errors="replace"), script_next(outcome.channel))
 
 
 def _check_network(ctx: HandlerContext, config: ScriptConfig) -> None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-__all__ = ["read_channel", "script_output"]
+__all__ = ["read_channel", "script_next", "script_output"]
 
 _OUTPUT_FILE = "output.json"
 _OUTPUT_MAX = 64 << 20
@@ -48,6 +48,20 @@ def script_output(workspace: Path, channel: list[dict[str, JsonValue]], stdout_t
     with contextlib.suppress(PermanentStepError):
         return _parse(lines[-1].encode(), "")
     return None
+
+
+def script_next(channel: list[dict[str, JsonValue]]) -> list[str] | None:
+    """The successors ``lockgate_step.route`` chose; None when it was not called (every successor is taken).
+
+    The script can write the channel itself: the shape is checked here, the names by the engine.
+    """
+    chosen = [m["next"] for m in channel if "next" in m]
+    if not chosen:
+        return None
+    names = chosen[-1]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise PermanentStepError("invalid_next", "the script's route is not a list of node ids")
+    return [n for n in names if isinstance(n, str)]
 
 
 def _take_output_file(workspace: Path) -> bytes | None:

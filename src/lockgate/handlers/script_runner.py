@@ -9,7 +9,8 @@ opens a path a node names (a non-Python file's first line would come back in a S
 (proof that the sandbox came up), then, if a variables-mode script set the global ``output``, ``{"output": …}``
 or ``{"invalid": "why"}``.
 ``BEAT_FD`` is the write end of a pipe: ``import lockgate_step; lockgate_step.heartbeat(details)`` writes one JSON
-line there (script_heartbeat.py reads it). It is the only thing the module can do.
+line there (script_heartbeat.py reads it). ``lockgate_step.route(["pay"])`` chooses the successors to take: once
+the script exits 0, ``{"next": [...]}`` follows on ``OUT_FD`` (the engine checks the names against the node's).
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ MEMORY_EXIT = 213
 HEARTBEAT_MAX = 1024  # bytes of JSON; the same bound as script_heartbeat.MAX_LINE
 
 
-def _heartbeat_module(beat_fd: int) -> types.ModuleType:
+ROUTE_MAX = 1000  # names one route() may give; a node has far fewer successors
+
+
+def _step_module(beat_fd: int, chosen: list[list[str]]) -> types.ModuleType:
     os.set_inheritable(beat_fd, False)  # processes the script starts do not get it
     os.set_blocking(beat_fd, False)  # a full pipe drops a heartbeat, never stalls the script
 
@@ -47,8 +51,21 @@ def _heartbeat_module(beat_fd: int) -> types.ModuleType:
         except (BlockingIOError, BrokenPipeError):
             return False
 
+    def route(names: Any) -> None:
+        """Take only these successors (node ids) once the script succeeds; the others are skipped.
+
+        ``[]`` takes none. The last call counts. Without a call, every successor is taken.
+        """
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise TypeError("lockgate_step.route takes a list of node ids (strings)")
+        names = list(names)
+        if len(names) > ROUTE_MAX:
+            raise ValueError(f"lockgate_step.route got {len(names)} names, more than {ROUTE_MAX}")
+        chosen[:] = [names]
+
     module = types.ModuleType("lockgate_step", "What a script step can tell Lockgate while it runs.")
     module.heartbeat = heartbeat  # type: ignore[attr-defined]  # a module made here, not a file
+    module.route = route  # type: ignore[attr-defined]
     return module
 
 
@@ -103,7 +120,8 @@ def main() -> int:
     out_fd = int(sys.argv[2])
     os.set_inheritable(out_fd, False)  # processes the script starts must not write the channel
     _send(out_fd, '{"started": true}')
-    sys.modules["lockgate_step"] = _heartbeat_module(int(sys.argv[3]))
+    chosen: list[list[str]] = []  # what route() chose last, if it was called
+    sys.modules["lockgate_step"] = _step_module(int(sys.argv[3]), chosen)
     job = _read_job(int(sys.argv[1]))
     filename, source = _load_source(job)
     sys.argv = [filename]
@@ -122,6 +140,8 @@ def main() -> int:
         status = 0
     if status == 0 and job["mode"] == "variables" and "output" in namespace:
         _send_output(out_fd, namespace)
+    if status == 0 and chosen:
+        _send(out_fd, json.dumps({"next": chosen[0]}))
     return status
 
 

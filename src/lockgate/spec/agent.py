@@ -177,6 +177,8 @@ class AgentConfig(BaseModel):
         budget: limits for this node's steps, all attempts together.
         team: several agents and how they work together.
         stream: stream tokens to the run's live events while the agent works.
+        route: the agent chooses which successors run (``choose_next``, a tool listing them by id, name and
+            description; the others are skipped); it must choose before it answers. False: every successor runs.
     """
 
     model_config = _FROZEN
@@ -199,6 +201,7 @@ class AgentConfig(BaseModel):
     budget: Budget | None = None
     team: TeamConfig | None = None
     stream: StrictBool = True
+    route: StrictBool = False
     http_allow: list[str] = Field(
         default_factory=list, description="http tools: URL prefixes allowed (empty: any http(s) URL)"
     )

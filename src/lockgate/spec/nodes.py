@@ -128,6 +128,7 @@ class ScriptConfig(BaseModel):
     The output is ``output.json`` if the script writes it, else the JSON it prints last. Inside, the script
     may ``import lockgate_step`` and call ``lockgate_step.heartbeat(details)`` (JSON details, at most 1 KiB,
     at most one recorded a second); with ``heartbeat: script`` only those calls keep the step alive.
+    ``lockgate_step.route(["pay"])`` takes only those successors once the script succeeds (``[]``: none).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)

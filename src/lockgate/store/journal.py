@@ -70,6 +70,7 @@ def _step_row(run_id: str, step: StepState) -> dict[str, Any]:
         "output": step.output,
         "error": step.error.model_dump(mode="json") if step.error else None,
         "branches": list(step.branches) if step.branches is not None else None,
+        "next": list(step.next) if step.next is not None else None,
         "queued_at": step.first_queued_at,
         "started_at": step.started_at,
         "finished_at": step.finished_at,

@@ -150,6 +150,7 @@ steps = Table(
     Column("output", JSON),
     Column("error", JSON),
     Column("branches", JSON),
+    Column("next", JSON),  # the successors the result chose (dynamic routing); null: every successor
     _ts("queued_at"),
     _ts("started_at"),
     _ts("finished_at"),

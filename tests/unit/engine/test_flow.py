@@ -120,26 +120,6 @@ def test_edge_when_reads_the_source_output() -> None:
     assert statuses(state) == {"a": "succeeded", "high": "succeeded", "low": "skipped"}
 
 
-def test_dynamic_next_takes_the_named_successor_and_skips_the_others() -> None:
-    plan = plan_of([node("a"), node("b"), node("c")], [edge("a", "b"), edge("a", "c")])
-    driver = Driver.start(plan)
-    driver.succeed("a", next_=["c"])
-    assert list(driver.inflight) == ["c"]
-    assert driver.state.steps["b"].status is StepStatus.SKIPPED
-    assert driver.run().status is RunStatus.SUCCEEDED
-
-
-def test_dynamic_next_naming_a_non_successor_fails_the_step() -> None:
-    plan = plan_of([node("a", retry={"max_attempts": 3}), node("b")], [edge("a", "b")])
-    driver = Driver.start(plan)
-    driver.succeed("a", next_=["nowhere"])
-    step = driver.state.steps["a"]
-    assert step.status is StepStatus.FAILED
-    assert step.error is not None and step.error.kind == "invalid_route"
-    assert driver.state.status is RunStatus.FAILED
-    assert len(driver.dispatches("a")) == 1  # a routing mistake is not retried
-
-
 def test_for_each_outputs_come_in_item_order_when_items_finish_out_of_order() -> None:
     plan = plan_of(
         [

@@ -13,6 +13,7 @@ from tests.unit.handlers.agent_services import MemoryAgentServices
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.artifacts.reader import LayoutArtifactReader
+from lockgate.engine.commands import Successor
 from lockgate.handlers.context import HandlerContext, SandboxMode, ScriptPolicy
 from lockgate.security.redaction import Redactor
 
@@ -49,6 +50,7 @@ class FakeContext:
         default_factory=lambda: LayoutArtifactReader(ArtifactLayout(Path("/nonexistent")), "demo", 1)
     )
     agent: MemoryAgentServices = field(default_factory=MemoryAgentServices)
+    successors: list[Successor] = field(default_factory=list)
 
     async def heartbeat(self, details: JsonValue = None) -> None:
         self.heartbeats.append(details)

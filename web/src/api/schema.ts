@@ -2813,6 +2813,11 @@ export interface components {
             error?: components["schemas"]["JsonValue"];
             /** Branches */
             branches?: string[] | null;
+            /**
+             * Next
+             * @description the successors the step's result chose (dynamic routing); null: every successor
+             */
+            next?: string[] | null;
             /** Queued At */
             queued_at?: string | null;
             /** Started At */
@@ -2851,6 +2856,11 @@ export interface components {
             error?: components["schemas"]["JsonValue"];
             /** Branches */
             branches?: string[] | null;
+            /**
+             * Next
+             * @description the successors the step's result chose (dynamic routing); null: every successor
+             */
+            next?: string[] | null;
             /** Queued At */
             queued_at?: string | null;
             /** Started At */
@@ -3386,6 +3396,8 @@ export interface components {
          *         budget: limits for this node's steps, all attempts together.
          *         team: several agents and how they work together.
          *         stream: stream tokens to the run's live events while the agent works.
+         *         route: the agent chooses which successors run (``choose_next``, a tool listing them by id, name and
+         *             description; the others are skipped); it must choose before it answers. False: every successor runs.
          */
         AgentConfig: {
             /** Model */
@@ -3432,6 +3444,11 @@ export interface components {
              * @default true
              */
             stream?: boolean;
+            /**
+             * Route
+             * @default false
+             */
+            route?: boolean;
             /**
              * Http Allow
              * @description http tools: URL prefixes allowed (empty: any http(s) URL)
@@ -4197,6 +4214,7 @@ export interface components {
          *     The output is ``output.json`` if the script writes it, else the JSON it prints last. Inside, the script
          *     may ``import lockgate_step`` and call ``lockgate_step.heartbeat(details)`` (JSON details, at most 1 KiB,
          *     at most one recorded a second); with ``heartbeat: script`` only those calls keep the step alive.
+         *     ``lockgate_step.route(["pay"])`` takes only those successors once the script succeeds (``[]``: none).
          */
         ScriptConfig: {
             /**

@@ -85,8 +85,8 @@ def _attempt_read(a: Row[Any]) -> AttemptRead:
 
 def step_fields(s: Row[Any], attempts: list[Row[Any]], open_task: str | None = None) -> dict[str, Any]:
     return {"key": s.key, "node_id": s.node_id, "item_index": s.item_index, "status": s.status, "attempt": s.attempt,
-            "output": s.output, "error": s.error, "branches": s.branches, "queued_at": s.queued_at,
-            "started_at": s.started_at, "finished_at": s.finished_at,
+            "output": s.output, "error": s.error, "branches": s.branches, "next": s.next,
+            "queued_at": s.queued_at, "started_at": s.started_at, "finished_at": s.finished_at,
             "duration": _duration(s.started_at, s.finished_at), "open_task": open_task,
             "attempts": [_attempt_read(a) for a in attempts]}  # fmt: skip
 

@@ -115,6 +115,9 @@ class StepRead(BaseModel):
     output: JsonValue = None
     error: JsonValue = None
     branches: list[str] | None = None
+    next: list[str] | None = Field(
+        default=None, description="the successors the step's result chose (dynamic routing); null: every successor"
+    )
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -24,6 +24,7 @@ from lockgate.handlers.agent.failures import step_error
 from lockgate.handlers.agent.modeling import LedgerModel, MemberLedger, provider_model
 from lockgate.handlers.agent.prompting import output_type, schema_validator
 from lockgate.handlers.agent.replaying import RecordedTools, recorded_answers
+from lockgate.handlers.agent.routing import Router
 from lockgate.handlers.agent.services import CapField, Provider, TurnRecord, TurnRole, cost_of
 from lockgate.handlers.agent.tools import builtin_tools, mcp_toolsets
 from lockgate.handlers.context import HandlerContext
@@ -76,6 +77,7 @@ class Conversation:
 
     ctx: HandlerContext
     config: AgentConfig
+    router: Router | None = None  # ``route: true``: every turn may choose the successors
     _positions: itertools.count[int] = field(default_factory=itertools.count)
     _ledgers: dict[str, MemberLedger] = field(default_factory=dict)
 
@@ -103,6 +105,8 @@ class Conversation:
             toolsets += mcp_toolsets(self.ctx, self.config)
         if ledger.recording is not None:  # a replay: tools with effects answer from the recording
             toolsets = [RecordedTools(CombinedToolset(toolsets), answers=ledger.current_answers, member=spec.member)]
+        if self.router is not None:  # outside the recording: a replay chooses again, as the recorded calls say
+            toolsets.append(FunctionToolset([self.router.tool()]))
         agent: Agent[None, Any] = Agent(
             LedgerModel(model, ledger), output_type=output_type(spec.schema, mode), instructions=spec.instructions,
             toolsets=toolsets,
@@ -110,6 +114,8 @@ class Conversation:
         )  # fmt: skip
         if spec.schema is not None:
             agent.output_validator(schema_validator(spec.schema))
+        if self.router is not None and spec.role is TurnRole.AGENT:  # a team's answer is checked by the handler
+            agent.output_validator(self.router.require_choice())
         return agent
 
     def _settings(self, spec: TurnSpec, profile: ModelProfileData) -> dict[str, Any]:

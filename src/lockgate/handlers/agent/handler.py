@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from pydantic_ai.messages import ModelRequest
 
+from lockgate.errors import PermanentStepError
 from lockgate.handlers.agent.conversation import Conversation, TurnSpec, load_messages
 from lockgate.handlers.agent.prompting import as_text, context_block, revision_prompt
+from lockgate.handlers.agent.routing import CHOOSE_NEXT, Router
 from lockgate.handlers.agent.services import TurnRecord, TurnRole
 from lockgate.handlers.agent.team import CHAIR, JUDGE, Team, member_spec, together
 from lockgate.handlers.context import HandlerContext, StepResult
@@ -89,14 +91,25 @@ async def _continue(conversation: Conversation, config: AgentConfig, finalists: 
 
 
 async def run(ctx: HandlerContext, config: AgentConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - inputs reach the prompt through its templates
-    conversation = Conversation(ctx, config)
+    router = Router(ctx.successors) if config.route and ctx.successors else None
+    conversation = Conversation(ctx, config, router)
+    output = await _answer(ctx, config, conversation)
+    if router is None:
+        return StepResult(output=output)
+    if router.chosen is None:
+        raise PermanentStepError("no_next", f"the agent was to choose the next steps ({router.allowed}) with "
+                                            f"{CHOOSE_NEXT} and did not")  # fmt: skip
+    return StepResult(output=output, next=router.chosen)
+
+
+async def _answer(ctx: HandlerContext, config: AgentConfig, conversation: Conversation) -> JsonValue:
     prompt = _prompt(ctx, config)
     if ctx.feedback:
         parallel = config.team is not None and config.team.mode is TeamMode.PARALLEL
         finalists = _finalists(await ctx.agent.previous_turns(), parallel)
         if finalists:
-            return StepResult(output=await _continue(conversation, config, finalists, ctx.feedback))
+            return await _continue(conversation, config, finalists, ctx.feedback)
         prompt = f"{prompt}\n\n{revision_prompt(ctx.feedback)}"
     if config.team is not None:
-        return StepResult(output=await Team(conversation, config.team, prompt).run())
-    return StepResult(output=(await conversation.turn(_single(config), prompt)).output)
+        return await Team(conversation, config.team, prompt).run()
+    return (await conversation.turn(_single(config), prompt)).output

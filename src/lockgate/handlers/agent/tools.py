@@ -124,9 +124,10 @@ def _python_tool(ctx: HandlerContext, limit: timedelta) -> Tool[Any]:
         """
         config = ScriptConfig(code=code, cpu_time=limit, memory_mb=1024, network=False)
         try:
-            output, stdout = await run_code(ctx, config, {}, limit=limit)
+            ran = await run_code(ctx, config, {}, limit=limit)
         except StepError as exc:
             return f"error: {exc.detail}"
+        output, stdout = ran.output, ran.stdout
         # What the model sees leaves for its provider: never a value the step was given.
         return _clip(ctx.redactor.text(json.dumps({"output": output, "stdout": stdout[-20_000:]}, default=str)))
 

@@ -178,6 +178,7 @@ export function StepPanel({
                 )}
                 <JsonView value={s.output} label="output" />
                 {s.branches && <p>Branches taken: {s.branches.join(", ") || "none"}</p>}
+                {s.next && <p>Next chosen: {s.next.join(", ") || "none (every successor skipped)"}</p>}
               </>
             )}
             {tab === "inputs" && (
