@@ -73,6 +73,7 @@ class NodeBuilder(Generic[C]):
         credentials: Sequence[str] | None = None,
         review: ReviewPolicy | Mapping[str, Any] | None = None,
         queue: str | None = None,
+        start: bool | None = None,
         position: Position | Mapping[str, float] | None = None,
         **settings: Any,
     ) -> NodeHandle:
@@ -100,6 +101,7 @@ class NodeBuilder(Generic[C]):
             credentials: see ``NodeBase``.
             review: people's review (``ReviewPolicy`` or its dict form).
             queue: see ``NodeBase``.
+            start: a start node by intent (a node with no edge in a pipeline with edges); see ``NodeBase``.
             position: see ``NodeBase``.
             **settings: fields of the config model.
 
@@ -114,7 +116,7 @@ class NodeBuilder(Generic[C]):
             "heartbeat_timeout": heartbeat_timeout, "max_lost_attempts": max_lost_attempts, "on_error": on_error,
             "join": join, "for_each": for_each, "max_parallel": max_parallel, "max_concurrent": max_concurrent,
             "concurrency_group": concurrency_group, "idempotency_key": idempotency_key, "credentials": credentials,
-            "review": review, "queue": queue, "position": position,
+            "review": review, "queue": queue, "start": start, "position": position,
         }  # fmt: skip
         reads: list[NodeHandle] = []
         raw: dict[str, Any] = {"id": node_id, "kind": self._kind}
