@@ -174,10 +174,16 @@ def _replace(data: AnyStr, spans: list[tuple[int, int, str]], label: Callable[[s
 
 
 class StreamRedactor:
-    """Redacts bytes written in chunks: the tail that may begin a form is held back until the next chunk."""
+    """Redacts bytes written in chunks: the tail that may begin a form is held back until the next chunk.
+
+    A form may also begin inside the label just written and end past it (a secret overlapping its own
+    repetition): the bytes of that label that may begin one are kept as ``_lead``, and such a form only widens
+    the label already written, as the whole text's overlapping matches merge into one label.
+    """
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
+        self._lead = b""  # written already, within the last label: where an overlapping form may begin
         self._pending = b""
         self.redacted = 0  # how many spans were replaced so far
 
@@ -186,22 +192,33 @@ class StreamRedactor:
         if not self._redactor:
             self._pending = b""
             return data
-        cut = len(data) - (self._redactor.longest - 1)
-        if cut <= 0:
+        whole = self._lead + data
+        cut = len(whole) - (self._redactor.longest - 1)
+        if cut <= len(self._lead):
             self._pending = data
             return b""
-        # A span that starts before the cut lies wholly in ``data``: every form is at most ``longest`` bytes.
-        spans = [s for s in self._redactor.spans(data) if s[0] < cut]
-        end = max(cut, spans[-1][1]) if spans else cut
-        self._pending = data[end:]
-        self.redacted += len(spans)
-        return _replace(data[:end], spans, str.encode)
+        # A span that starts before the cut lies wholly in ``whole``: every form is at most ``longest`` bytes.
+        return self._write(whole, [s for s in self._redactor.spans(whole) if s[0] < cut], cut)
 
     def close(self) -> bytes:
-        data, self._pending = self._pending, b""
-        spans = self._redactor.spans(data) if self._redactor else []
+        whole = self._lead + self._pending
+        out = self._write(whole, self._redactor.spans(whole) if self._redactor else [], len(whole))
+        self._lead = self._pending = b""
+        return out
+
+    def _write(self, whole: bytes, spans: list[tuple[int, int, str]], cut: int) -> bytes:
+        lead = len(self._lead)
+        start = lead
+        if spans and spans[0][0] < lead:  # continues the label already written: its bytes are swallowed
+            start = max(lead, spans[0][1])
+            spans = spans[1:]
+        label_end = spans[-1][1] if spans else start if start > lead else 0
+        end = max(cut, start, label_end)
+        self._lead = whole[cut:end] if label_end > cut else b""
+        self._pending = whole[end:]
         self.redacted += len(spans)
-        return _replace(data, spans, str.encode)
+        shifted = [(a - start, b - start, name) for a, b, name in spans]
+        return _replace(whole[start:end], shifted, str.encode)
 
 
 def _scan(fd: int, redactor: Redactor) -> bool:

@@ -135,3 +135,15 @@ def test_files_are_redacted_in_place_and_symlinks_are_not_followed(tmp_path: Pat
     assert outside.read_text() == f"not the step's: {secret}"  # neither the link nor the hard link wrote it
     assert (workspace / "clean.bin").read_bytes() == bytes(range(256))
     assert sorted(p.name for p in workspace.iterdir()) == ["clean.bin", "deep", "hard.txt", "link.txt"]
+
+
+def test_a_secret_overlapping_its_own_repetition_is_redacted_as_the_whole_across_chunks() -> None:
+    # Found by the property above: a second occurrence began inside the label just written and ended past it,
+    # so the stream let its tail through where the whole text merges both into one label.
+    secret = "AA0AAAA0"
+    redactor = Redactor.of({"tok": secret})
+    data = b"0AA00AAAA" + secret.encode() + b"AAAA0AAAA0"
+    stream = redactor.stream()
+    out = b"".join(stream.feed(data[a:b]) for a, b in [(0, 14), (14, 26), (26, 27), (27, len(data))])
+    out += stream.close()
+    assert out == redactor.data(data) == b"0AA00AAAA" + LABEL.encode()
