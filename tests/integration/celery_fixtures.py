@@ -7,15 +7,21 @@ listed in their ``__all__``), so that every Celery test starts workers and count
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import psutil
 import pytest
 from tests.conftest import _create_database, _drop_database
-from tests.integration.helpers import celery_env, fast_settings, kill_tree, poll_async, select_rows, spawn_cli
+from tests.integration.helpers import (
+    celery_env,
+    fast_settings,
+    kill_tree,
+    poll_async,
+    select_rows,
+    spawn_cli,
+    stop_processes,
+)
 from tests.local_http import QuietHandler, serving
 
 from lockgate.settings import ExecutorKind, Settings
@@ -38,10 +44,11 @@ __all__ = [
     "broker",
     "celery_settings",
     "counter",
+    "fresh_broker",
+    "fresh_database",
     "kill_tree",
     "pg_url",
     "pid_of",
-    "stop_workers",
     "worker_env",
     "worker_rows",
     "workers_running",
@@ -103,15 +110,20 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
         _drop_database(postgres_server, name)
 
 
-@pytest.fixture
-def broker(redis_server: RedisServer) -> str:
+def fresh_broker(server: RedisServer, db: int) -> str:
+    """Redis database ``db`` of ``server``, emptied: what an earlier test left queued is not ours."""
     import redis
 
-    url = redis_server.url(3)
+    url = server.url(db)
     client = redis.Redis.from_url(url)
-    client.flushdb()  # what an earlier test left queued is not ours
+    client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture
+def broker(redis_server: RedisServer) -> str:
+    return fresh_broker(redis_server, 3)
 
 
 def celery_settings(home: Path, db: str, broker: str, **overrides: Any) -> Settings:
@@ -124,22 +136,6 @@ def worker_env(broker: str, **extra: str) -> dict[str, str]:
     """A chaos worker's environment: leases and redelivery short enough to see both within a test."""
     values = {"LOCKGATE_LEASE_TTL": "PT2S", "LOCKGATE_BROKER_VISIBILITY_TIMEOUT": "PT5S", **extra}
     return celery_env(broker, values.pop("LOCKGATE_LEASE_TTL"), **values)
-
-
-def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM (resumed first, if stopped), then SIGKILL whatever has not exited within 20 s."""
-    for proc in procs:
-        if proc.poll() is None:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                psutil.Process(proc.pid).resume()
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except Exception:  # noqa: BLE001 - whatever hangs is killed, with what it started
-            with contextlib.suppress(psutil.NoSuchProcess):
-                kill_tree(proc.pid)
-            proc.wait()
 
 
 @contextlib.asynccontextmanager
@@ -159,7 +155,7 @@ async def workers_running(
         await poll_async(lambda: len(worker_rows(db)) >= before + count or None, 60, what="the workers to register")
         yield procs
     finally:
-        stop_workers(procs)
+        stop_processes(procs)
 
 
 def worker_rows(db: str) -> list[dict[str, Any]]:

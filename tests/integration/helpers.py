@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+import httpx
 import psutil
 import sqlalchemy as sa
 import yaml
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILING",
     "LOCKGATE",
+    "answers",
     "celery_env",
     "celery_worker",
     "cli",
@@ -43,6 +45,7 @@ __all__ = [
     "select_rows",
     "sha256",
     "spawn_cli",
+    "stop_processes",
     "write_pipeline",
 ]
 
@@ -272,3 +275,26 @@ def celery_worker(home: Path, database_url: str, broker: str, log: Path, concurr
         with contextlib.suppress(psutil.NoSuchProcess):
             kill_tree(proc.pid)
         proc.wait(timeout=10)
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each (resumed first, if stopped), then SIGKILL with its tree whatever has not exited within 20 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(proc.pid).resume()
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # whatever hangs is killed, with what it started
+            with contextlib.suppress(psutil.NoSuchProcess):
+                kill_tree(proc.pid)
+            proc.wait(timeout=10)
+
+
+def answers(base: str, path: str = "/ready") -> bool:
+    """A server at ``base`` answers 200 at ``path`` (started, or still alive)."""
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{base}{path}", timeout=2).status_code == 200
+    return False

@@ -32,11 +32,10 @@ from tests.integration.celery_fixtures import (
     fresh_database,
     kill_tree,
     pg_url,
-    stop_workers,
     worker_env,
     workers_running,
 )
-from tests.integration.helpers import poll_async, running, select_rows
+from tests.integration.helpers import poll_async, running, select_rows, stop_processes
 
 from lockgate.executors.celery import celery_app
 from lockgate.spec.pipeline import PipelineSpec
@@ -332,7 +331,7 @@ def _stopped_at_exit(procs: list[Any]) -> Iterator[list[Any]]:
     try:
         yield procs
     finally:
-        stop_workers(procs)
+        stop_processes(procs)
 
 
 @pytest.mark.timeout(120)

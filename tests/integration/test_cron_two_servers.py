@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from tests.integration.helpers import cli, pid_alive, poll, select_rows, spawn_cli
+from tests.integration.helpers import answers, cli, pid_alive, poll, select_rows, spawn_cli, stop_processes
 
 from lockgate.runtime.clock import SystemClock
 from lockgate.spec.pipeline import PipelineSpec
@@ -21,6 +19,7 @@ from lockgate.store.pipelines import save_version
 from lockgate.store.tables import runs, schedule_firings
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Iterator
     from pathlib import Path
 
@@ -49,21 +48,6 @@ def shared_url(postgres_server: PostgresServer) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
-def _healthy(base: str) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(f"{base}/health", timeout=2).status_code == 200
-    return False
-
-
 @pytest.mark.timeout(300)  # two servers start (each imports the whole app) on a busy machine
 def test_two_servers_fire_each_slot_exactly_once(shared_url: str, tmp_path: Path) -> None:
     created = cli(tmp_path / "keys", shared_url, "keys", "create", "--user", "ed", "--role", "editor")
@@ -87,7 +71,7 @@ def test_two_servers_fire_each_slot_exactly_once(shared_url: str, tmp_path: Path
                                    log=tmp_path / f"{name}.log"))  # fmt: skip
             bases.append(f"http://127.0.0.1:{port}")
         for base in bases:
-            poll(lambda base=base: _healthy(base), timeout=60, what=f"{base}/health")  # type: ignore[misc]
+            poll(lambda base=base: answers(base, "/health"), timeout=60, what=f"{base}/health")  # type: ignore[misc]
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=bases[0], headers=headers, timeout=30) as a:
             response = a.post("/api/v1/pipelines/tick/schedules", json={"cron": "* * * * * *", "input": {"n": 1}})
@@ -119,11 +103,10 @@ def test_two_servers_fire_each_slot_exactly_once(shared_url: str, tmp_path: Path
         assert all(r["input"] == {"n": 1} for r in run_rows)
         for proc, base in zip(procs, bases, strict=True):
             assert proc.poll() is None and pid_alive(proc.pid)
-            assert _healthy(base)
+            assert answers(base, "/health")
             assert httpx.get(f"{base}/ready", timeout=5).status_code == 200
     finally:
-        for proc in procs:
-            _stop(proc)
+        stop_processes(procs)
     for name in ("a", "b"):
         log = (tmp_path / f"{name}.log").read_text()
         assert "Traceback" not in log, log

@@ -8,8 +8,6 @@ timestamps show the run limit held per key; the model server's own arrival times
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,19 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from tests.conftest import _create_database, _drop_database
+from tests.conftest import _drop_database
 from tests.integration.agents.conftest import add_model
-from tests.integration.celery_fixtures import worker_env, worker_rows
-from tests.integration.helpers import cli, cli_env, fast_settings, poll, select_rows, spawn_cli
+from tests.integration.celery_fixtures import fresh_broker, fresh_database, worker_env, worker_rows
+from tests.integration.helpers import answers, cli, cli_env, fast_settings, poll, select_rows, spawn_cli, stop_processes
 from tests.integration.served import _port
 from tests.integration.test_flow_control_servers import most_at_once
 from tests.openai_server import Reply, chat_server
 
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
 from lockgate.store.tables import attempts, pipelines, runs
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
@@ -74,24 +71,6 @@ class Cluster:
         return httpx.Client(base_url=self.bases[n % 2], headers=self.headers, timeout=60)
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _ready(base: str) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(f"{base}/ready", timeout=2).status_code == 200
-    return False
-
-
 @pytest.fixture
 def arrivals() -> Iterator[tuple[list[float], str]]:
     """The local model server, and when each request reached it (its own clock)."""
@@ -110,11 +89,7 @@ def arrivals() -> Iterator[tuple[list[float], str]]:
 @pytest.fixture(scope="module")
 def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
     """One database for the module's two tests: the cluster starts once (five processes import the app)."""
-    name = _create_database(postgres_server)
-    url = postgres_server.url(name)
-    db = Database(url)
-    upgrade(db)  # once, before servers and workers start together
-    db.dispose()
+    name, url = fresh_database(postgres_server)
     try:
         yield url
     finally:
@@ -123,13 +98,7 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def broker(redis_server: RedisServer) -> str:
-    import redis
-
-    url = redis_server.url(4)
-    client = redis.Redis.from_url(url)
-    client.flushdb()  # what an earlier test left queued is not ours
-    client.close()
-    return url
+    return fresh_broker(redis_server, 4)
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +124,12 @@ def cluster(home: Path, pg_url: str, broker: str) -> Iterator[Cluster]:
         made = cli(home / "keys", pg_url, "keys", "create", "--user", "ed", "--role", "editor", env=cli_env())
         assert made.returncode == 0, made.stderr
         for base in bases:
-            poll(lambda base=base: _ready(base), timeout=90, what=f"{base}/ready")  # type: ignore[misc]
+            poll(lambda base=base: answers(base), timeout=90, what=f"{base}/ready")  # type: ignore[misc]
         poll(lambda: len(worker_rows(pg_url)) >= 3 or None, timeout=90, what="the three workers to register")
         yield Cluster(bases, {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"})
         assert all(proc.poll() is None for proc in procs), "a server or worker died during the tests"
     finally:
-        _stop(procs)
+        stop_processes(procs)
     for log in sorted(home.glob("*.log")):
         assert "Traceback" not in log.read_text(), f"{log.name}:\n{log.read_text()[-4000:]}"
 

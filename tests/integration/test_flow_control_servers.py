@@ -5,19 +5,18 @@ A pipeline's ``max_runs`` (per key) and a node's ``max_concurrent``.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from tests.integration.helpers import cli, poll, select_rows, spawn_cli
+from tests.integration.helpers import answers, cli, poll, select_rows, spawn_cli, stop_processes
 from tests.integration.served import _port
 
 from lockgate.store.tables import attempts, pipelines, runs
 
 if TYPE_CHECKING:
+    import subprocess
     from datetime import datetime
     from pathlib import Path
 
@@ -40,21 +39,6 @@ NODE_LIMITED = {
     ],
     "edges": [{"source": "items", "target": "work"}],
 }  # fmt: skip
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
-def _healthy(base: str) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(f"{base}/ready", timeout=2).status_code == 200
-    return False
 
 
 def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
@@ -95,7 +79,7 @@ def test_max_runs_holds_across_two_servers(database_url: str, tmp_path: Path) ->
             procs.append(spawn_cli(tmp_path / name, database_url, "serve", "--port", base.rsplit(":", 1)[1],
                                    log=tmp_path / f"{name}.log"))  # fmt: skip
         for base in bases:
-            poll(lambda base=base: _healthy(base), timeout=90, what=f"{base}/ready")  # type: ignore[misc]
+            poll(lambda base=base: answers(base), timeout=90, what=f"{base}/ready")  # type: ignore[misc]
         with httpx.Client(base_url=bases[0], headers=headers, timeout=30) as client:
             assert client.post("/api/v1/pipelines", json=PIPELINE).status_code in {200, 201}
 
@@ -131,8 +115,7 @@ def test_max_runs_holds_across_two_servers(database_url: str, tmp_path: Path) ->
         for proc in procs:
             assert proc.poll() is None
     finally:
-        for proc in procs:
-            _stop(proc)
+        stop_processes(procs)
     for name in "ab":
         log = (tmp_path / f"{name}.log").read_text()
         assert "Traceback" not in log, log

@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,12 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import psutil
 import pytest
 from tests.conftest import RedisServer, _create_database, _drop_database, _free_port, _start_redis, _stop_pid
 from tests.integration.agents.conftest import add_model, agent_pipeline
 from tests.integration.celery_fixtures import worker_rows
-from tests.integration.helpers import cli_env, fast_settings, poll, select_rows, spawn_cli
+from tests.integration.helpers import cli_env, fast_settings, poll, select_rows, spawn_cli, stop_processes
 from tests.openai_server import Reply, chat_server
 
 from lockgate.runtime.clock import SystemClock
@@ -37,6 +34,7 @@ from lockgate.store.migrate import upgrade
 from lockgate.store.tables import attempts, events
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable, Iterator
 
     from tests.conftest import PostgresServer
@@ -90,20 +88,6 @@ class Cluster:
         _, self.live_pid = _start_redis(self.live_dir, self.live.port)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then the whole process tree is killed if it does not end in time."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            for child in psutil.Process(proc.pid).children(recursive=True):
-                child.kill()
-        proc.kill()
-        proc.wait()
-
-
 def _prepare(db: str) -> str:
     """The schema, and an editor's API key (in this process: a CLI call per key costs seconds on a busy machine)."""
     database = Database(db)
@@ -154,8 +138,7 @@ def cluster(
         poll(lambda: _ready(url, procs[1], tmp / "serve.log"), timeout=60, what="the server to be ready")
         yield cluster
     finally:
-        for proc in procs:
-            _stop(proc)
+        stop_processes(procs)
         _stop_pid(cluster.live_pid)
         _drop_database(postgres_server, name)
 
