@@ -90,8 +90,8 @@ class TimerConfig(Protocol):
 
 
 def needs_json(needs: KindNeeds) -> dict[str, JsonValue]:
-    """The traits as the JSON Schema carries them (``x-lockgate-needs``)."""
-    data = asdict(needs)
+    """The traits as the JSON Schema carries them (``x-lockgate-needs``); a trait without a value is left out."""
+    data = {name: value for name, value in asdict(needs).items() if value is not None}
     return {**data, "branch_fields": list(needs.branch_fields)}
 
 
