@@ -112,3 +112,10 @@ def test_a_kind_is_registered_once() -> None:
     assert registry.get("noop").needs is NoopNode.needs
     with pytest.raises(LookupError, match="no handler registered for node kind 'nope'"):
         registry.get("nope")
+
+
+def test_without_inline_the_same_kinds_run_through_the_executor() -> None:
+    plain = REGISTRY.without_inline()
+    assert list(plain.kinds) == list(REGISTRY.kinds)
+    assert all(handler.inline is None for handler in plain.kinds.values())
+    assert plain.get("noop").run is REGISTRY.get("noop").run

@@ -8,7 +8,7 @@ the config type from its ``config`` field, what it needs from the platform from 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, JsonValue
@@ -80,6 +80,12 @@ class HandlerRegistry:
     @property
     def kinds(self) -> Mapping[str, Handler]:
         return dict(self._handlers)
+
+    def without_inline(self) -> HandlerRegistry:
+        """The same kinds, pure ones sent through the executor like any other (what the benchmarks compare)."""
+        plain = HandlerRegistry()
+        plain._handlers = {kind: replace(handler, inline=None) for kind, handler in self._handlers.items()}
+        return plain
 
 
 def default_registry() -> HandlerRegistry:
