@@ -105,11 +105,9 @@ export function NodeBody({
         </span>
       )}
       {badges.length > 0 && (
-        <span className="node-needs" title={badges.map((b) => b.label).join(", ")}>
+        <span className="node-needs" title={badges.map((b) => b.label).join(", ")} aria-hidden="true">
           {badges.map((b) => (
-            <span key={b.label} aria-label={b.label} role="img">
-              {b.mark}
-            </span>
+            <span key={b.label}>{b.mark}</span>
           ))}
         </span>
       )}
