@@ -39,12 +39,7 @@ class ScenarioKind(StrEnum):
 def _registry(inline: bool) -> HandlerRegistry:
     """The product's registry; without ``inline``, noop steps go through the executor like any impure kind."""
     registry = default_registry()
-    if inline:
-        return registry
-    plain = HandlerRegistry()
-    for kind, handler in registry.kinds.items():
-        plain.register(kind, handler.config_type, handler.run)
-    return plain
+    return registry if inline else registry.without_inline()
 
 
 @dataclass(frozen=True, slots=True)

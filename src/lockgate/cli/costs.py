@@ -15,7 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.spec.nodes import AgentNode
 from lockgate.store import conversations as store
 from lockgate.store.database import Database
 from lockgate.store.migrate import upgrade
@@ -72,9 +71,9 @@ def _report(conn: Connection, ref: str) -> dict[str, Any]:
     budgets = []
     if read.budget is not None:
         budgets.append(_budget("run", read.budget, store.spent(conn, head.id), store.held(conn, head.id)))
-    agents = [n for n in get_version(conn, head.version_id).spec().nodes if isinstance(n, AgentNode)]
-    budgets.extend(_budget(f"node {n.id}", n.config.budget, store.spent(conn, head.id, n.id),
-                           store.held(conn, head.id, n.id)) for n in agents if n.config.budget is not None)  # fmt: skip
+    limits = [(n.id, b) for n in get_version(conn, head.version_id).spec().nodes if (b := n.budget()) is not None]
+    budgets.extend(_budget(f"node {node_id}", budget, store.spent(conn, head.id, node_id),
+                           store.held(conn, head.id, node_id)) for node_id, budget in limits)  # fmt: skip
     report["budgets"] = budgets
     return report
 

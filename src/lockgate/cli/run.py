@@ -34,7 +34,6 @@ from lockgate.runtime.models import model_problems
 from lockgate.security.grants import credential_uses
 from lockgate.settings import Settings
 from lockgate.spec import pipeline_json_schema
-from lockgate.spec.nodes import AgentNode
 from lockgate.spec.pipeline import InputType, PipelineSpec
 from lockgate.store.conversations import RunOptions
 from lockgate.store.database import Database
@@ -61,7 +60,7 @@ def validate(
         try:
             plan = compile_file(file)
             spec = plan.spec
-            if any(isinstance(n, AgentNode) for n in spec.nodes) or credential_uses(spec):
+            if any(n.needs.uses_models for n in spec.nodes) or credential_uses(spec):
                 _check_home(settings(ctx), spec)
         except DefinitionErrors as exc:
             if not json_output:

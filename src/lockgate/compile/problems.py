@@ -17,7 +17,6 @@ from lockgate.compile.plan import Plan, PlanEdge
 from lockgate.compile.references import Scope, check_template_field
 from lockgate.compile.script_files import check_script_files
 from lockgate.errors import DefinitionError
-from lockgate.spec.nodes import ConditionNode, HumanNode, Node
 from lockgate.spec.policies import DeadlineAction, OnError
 from lockgate.spec.templated import templated_values
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import PurePath
 
     from lockgate.spec.draft import Draft
+    from lockgate.spec.nodes import Node
 
 __all__ = ["ERROR_BRANCH", "Checked", "declared_branches", "find_problems"]
 
@@ -47,11 +47,8 @@ class Checked:
 
 
 def declared_branches(node: Node) -> frozenset[str]:
-    branches: set[str] = set()
-    if isinstance(node, ConditionNode):
-        branches |= {b.name for b in node.config.branches}
-        if node.config.default:
-            branches.add(node.config.default)
+    """The branches an edge from ``node`` may follow: its kind's (``branch_fields``), and ``error`` (``on_error``)."""
+    branches = set(node.branch_names())
     if node.on_error is OnError.BRANCH:
         branches.add(ERROR_BRANCH)
     return frozenset(branches)
@@ -181,9 +178,9 @@ def _check_node_expressions(
 def _check_review(node: Node, errors: list[DefinitionError]) -> None:
     """A deadline that approves a form submits its defaults: each required field needs one."""
     review = node.review
-    if not isinstance(node, HumanNode) or review is None or review.on_deadline is not DeadlineAction.APPROVE:
+    if not node.needs.waits_for_person or review is None or review.on_deadline is not DeadlineAction.APPROVE:
         return
-    bare = [f.name for f in node.config.fields if f.required and f.default is None]
+    bare = [f.name for f in node.form() if f.required and f.default is None]
     if bare:
         errors.append(
             DefinitionError(

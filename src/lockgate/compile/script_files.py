@@ -9,7 +9,6 @@ from pathlib import PurePath, PurePosixPath
 from typing import TYPE_CHECKING
 
 from lockgate.errors import DefinitionError
-from lockgate.spec.nodes import ScriptNode
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,7 +36,8 @@ def script_file_problem(file: str, allowed: Sequence[PurePath]) -> str | None:
 
 def check_script_files(nodes: Sequence[Node], allowed: Sequence[PurePath], errors: list[DefinitionError]) -> None:
     for node in nodes:
-        if isinstance(node, ScriptNode) and node.config.file is not None:
-            problem = script_file_problem(node.config.file, allowed)
+        file, source = node.source_file(), node.needs.reads_file
+        if file is not None and source is not None:
+            problem = script_file_problem(file, allowed)
             if problem is not None:
-                errors.append(DefinitionError(problem, node.id, "config.file"))
+                errors.append(DefinitionError(problem, node.id, f"config.{source.field}"))

@@ -69,13 +69,13 @@ def build_dispatch(
 ) -> DispatchStep:
     """Raises ExpressionError (with the field) when an input or config template fails.
 
-    A human node's handler gets the values a person submitted as its inputs (its own inputs were shown
-    with the form).
+    The handler of a kind that waits for a person gets the values the person submitted as its inputs (its own
+    inputs were shown with the form).
     """
     node = plan.nodes[step.node_id].node
     rendered = render_step(plan, run, steps, input_, step)
     context, inputs, config = rendered.context, rendered.inputs, rendered.config
-    if node.kind == "human":
+    if node.needs.waits_for_person:
         inputs = dict(step.answer) if isinstance(step.answer, dict) else {}
     key = None
     if node.idempotency_key is not None and step.feedback is None:  # a revision must run, not reuse a result

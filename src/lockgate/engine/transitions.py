@@ -21,7 +21,7 @@ from lockgate.engine.state import (
     item_key,
 )
 from lockgate.engine.tasks import close_task, needs_start_approval, open_task
-from lockgate.engine.waits import start_wait, wait_config
+from lockgate.engine.waits import start_wait
 from lockgate.expressions import ExpressionError, render_deep
 from lockgate.spec.policies import OnError
 
@@ -61,15 +61,17 @@ def open_or_fail(d: Draft, step: StepState, purpose: TaskPurpose) -> None:
 def dispatch(d: Draft, step: StepState) -> None:
     """Queue the next attempt of a step; held instead while the run is paused.
 
-    A human node's step without submitted values opens its form instead: nothing runs until a person answers.
+    The step of a kind that waits for a person opens its form until it has the submitted values: nothing runs
+    until a person answers. A kind that waits on a timer sleeps on the engine's timer instead of running.
     """
     if not d.running:
         d.update(step, status=StepStatus.PENDING, held=True)
         return
-    if d.node(step.node_id).node.kind == "human" and step.answer is None:
+    node = d.node(step.node_id).node
+    if node.needs.waits_for_person and step.answer is None:
         open_or_fail(d, step, TaskPurpose.FORM)
         return
-    wait = wait_config(d, step)
+    wait = node.timer()
     if wait is not None:  # no attempt runs anywhere: the engine's timer wakes the step
         try:
             problem = start_wait(d, step, wait)

@@ -1,4 +1,4 @@
-"""``wait`` steps are the engine's own timers: a waiting step holds no worker slot, thread or process.
+"""Steps of a kind that waits on a timer (``wait``) sleep on the engine's own timers: no worker slot, thread or process.
 
 The step is WAITING (with ``wake_at``, and no human task) from its dispatch until a ``wake`` timer fires;
 the timer row is written with the transition, so the wait survives restarts, for seconds or for days.
@@ -13,26 +13,21 @@ from lockgate.engine.commands import StartTimer
 from lockgate.engine.dispatching import render_step
 from lockgate.engine.events import TimerPurpose
 from lockgate.engine.state import ErrorInfo, StepState, StepStatus
-from lockgate.spec.nodes import WaitConfig
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
     from lockgate.engine.draft import Draft
+    from lockgate.spec.kinds import TimerConfig
 
-__all__ = ["start_wait", "wait_config", "woke_output"]
-
-
-def wait_config(d: Draft, step: StepState) -> WaitConfig | None:
-    config = d.node(step.node_id).node.config
-    return config if isinstance(config, WaitConfig) else None
+__all__ = ["start_wait", "woke_output"]
 
 
 def _aware(instant: datetime) -> datetime:
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)  # naive means UTC
 
 
-def _wake_at(d: Draft, step: StepState, config: WaitConfig, first_queued_at: datetime) -> datetime | ErrorInfo:
+def _wake_at(d: Draft, step: StepState, config: TimerConfig, first_queued_at: datetime) -> datetime | ErrorInfo:
     if config.duration is not None:
         # From the first dispatch, not this attempt: a retried or rolled-forward wait does not start over.
         return first_queued_at + config.duration
@@ -44,7 +39,7 @@ def _wake_at(d: Draft, step: StepState, config: WaitConfig, first_queued_at: dat
                          field="config.until")  # fmt: skip
 
 
-def start_wait(d: Draft, step: StepState, config: WaitConfig) -> ErrorInfo | None:
+def start_wait(d: Draft, step: StepState, config: TimerConfig) -> ErrorInfo | None:
     """Put the step to sleep until its instant; the error when that instant is not one (raises ExpressionError)."""
     first = step.first_queued_at or d.now
     wake_at = _wake_at(d, step, config, first)

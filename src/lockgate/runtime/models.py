@@ -14,7 +14,6 @@ import httpx
 from lockgate.errors import DefinitionError, InvalidInputError, NotFoundError, PermanentStepError, UnavailableError
 from lockgate.handlers.agent.services import CapField, ModelProfileData, Provider
 from lockgate.spec.agent import OutputMode
-from lockgate.spec.nodes import AgentNode
 from lockgate.store import credentials as credential_store
 from lockgate.store import profiles as profile_store
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from lockgate.handlers.agent.findings import ProbeReport
     from lockgate.security.credentials import CredentialCipher
     from lockgate.settings import Settings
-    from lockgate.spec.agent import TeamMember
+    from lockgate.spec.nodes import Node
     from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["ModelProblem", "model_credential", "model_problems", "probe_model", "resolve_model"]
@@ -136,28 +135,21 @@ def model_credential(conn: Connection, profile: str) -> str | None:
         return None
 
 
-def _member_model(conn: Connection, member: TeamMember) -> str | None:
-    if member.model is not None or member.profile is None:
-        return member.model
-    return profile_store.get_agent_profile(conn, member.profile).model
-
-
-def _node_problems(conn: Connection, settings: Settings, node: AgentNode) -> list[DefinitionError]:
-    config = node.config
-    uses: list[tuple[str, str | None]] = [("config.model", config.model)]
+def _node_problems(conn: Connection, settings: Settings, node: Node) -> list[DefinitionError]:
+    uses: list[tuple[str, str | None]] = []
     problems: list[DefinitionError] = []
-    team = config.team
-    if team is not None:
-        named = [(f"config.team.members[{i}]", m) for i, m in enumerate(team.members)]
-        leads = (("chair", team.chair), ("judge", team.judge), ("planner", team.planner))
-        named += [(f"config.team.{role}", m) for role, m in leads if m is not None]
-        for field, member in named:
+    for use in node.models_used():
+        name = use.model
+        if use.agent_profile is not None:
+            profile, where = use.agent_profile
             try:
-                uses.append((f"{field}.model", _member_model(conn, member) or config.model))
+                name = profile_store.get_agent_profile(conn, profile).model
             except NotFoundError:
-                problems.append(DefinitionError(f"no agent profile named {member.profile!r} (add one with "
+                problems.append(DefinitionError(f"no agent profile named {profile!r} (add one with "
                                                 "`lockgate agents add` or POST /api/v1/agent-profiles)", node.id,
-                                                f"{field}.profile"))  # fmt: skip
+                                                where))  # fmt: skip
+                continue
+        uses.append((use.field, name or use.default))
     for field, name in dict.fromkeys(uses):
         try:
             _lookup(conn, None, settings, name)
@@ -168,10 +160,10 @@ def _node_problems(conn: Connection, settings: Settings, node: AgentNode) -> lis
 
 
 def model_problems(conn: Connection, settings: Settings, spec: PipelineSpec) -> list[DefinitionError]:
-    """Every agent node's (and team member's) model must be configured: one error per setting that is not."""
+    """Every model a node uses (a kind that ``uses_models``) must be configured: one error per setting that is not."""
     problems: list[DefinitionError] = []
     for node in spec.nodes:
-        if isinstance(node, AgentNode):
+        if node.needs.uses_models:
             problems += _node_problems(conn, settings, node)
     return problems
 

@@ -11,6 +11,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.fields import JSON_INTEGER, Duration, Identifier, Template
+from lockgate.spec.kinds import ModelUse
 
 __all__ = [
     "AgentConfig",
@@ -220,3 +221,18 @@ class AgentConfig(BaseModel):
         except SchemaError as exc:
             raise ValueError(f"output_schema is not a valid JSON Schema: {exc.message}") from None
         return self
+
+    def models_used(self) -> tuple[ModelUse, ...]:
+        """The node's model setting, then each team member's (a member without one uses the node's)."""
+        uses = [ModelUse("config.model", self.model)]
+        team = self.team
+        if team is not None:
+            named = [(f"config.team.members[{i}]", m) for i, m in enumerate(team.members)]
+            leads = (("chair", team.chair), ("judge", team.judge), ("planner", team.planner))
+            named += [(f"config.team.{role}", m) for role, m in leads if m is not None]
+            for field, member in named:
+                # inline fields win: the agent profile names the model only when the member does not
+                profile = None if member.model is not None or member.profile is None else member.profile
+                where = None if profile is None else (profile, f"{field}.profile")
+                uses.append(ModelUse(f"{field}.model", member.model, where, default=self.model))
+        return tuple(uses)

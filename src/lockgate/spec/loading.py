@@ -11,10 +11,13 @@ from pydantic import ValidationError
 from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
 from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 from lockgate.spec.draft import Draft
+from lockgate.spec.nodes import node_models
 from lockgate.spec.pipeline import PipelineSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from lockgate.spec.kinds import FileSource
 
 __all__ = ["SchemaErrors", "load_spec", "parse_spec", "spec_from_data"]
 
@@ -124,9 +127,11 @@ def _check_bounds(data: dict[str, Any], max_values: int | None) -> None:
 
 
 def _resolve_files(data: dict[str, Any], base_dir: Path, errors: list[DefinitionError]) -> dict[str, Any]:
-    """Inline script files so that a pipeline version holds all it runs (and its hash changes with them).
+    """Inline the files nodes name beside the definition (their kind's ``reads_file``).
 
-    A node that also gives ``code`` is left alone, so that validation reports the conflict.
+    So a pipeline version holds all it runs (and its hash changes with them).
+    A node that also gives the field the file goes into (``code``) is left alone, so that validation reports the
+    conflict.
     """
     nodes = data.get("nodes")
     if not isinstance(nodes, list):
@@ -134,23 +139,29 @@ def _resolve_files(data: dict[str, Any], base_dir: Path, errors: list[Definition
     resolved = []
     for node in nodes:
         config = node.get("config") if isinstance(node, dict) else None
+        source = _file_source(node)
         if (
             isinstance(config, dict)
-            and node.get("kind") == "script"
-            and isinstance(config.get("file"), str)
-            and config.get("code") is None
+            and source is not None
+            and isinstance(config.get(source.field), str)
+            and config.get(source.into) is None
         ):
-            path = (base_dir / config["file"]).resolve()
+            path = (base_dir / config[source.field]).resolve()
             try:
-                code = path.read_text()
+                text = path.read_text()
             except OSError as exc:
-                errors.append(
-                    DefinitionError(f"cannot read script file {path}: {exc.strerror}", _node_id(node), "config.file")
-                )
+                where = f"config.{source.field}"
+                errors.append(DefinitionError(f"cannot read file {path}: {exc.strerror}", _node_id(node), where))
             else:
-                node = {**node, "config": {k: v for k, v in config.items() if k != "file"} | {"code": code}}
+                node = {**node, "config": {k: v for k, v in config.items() if k != source.field} | {source.into: text}}
         resolved.append(node)
     return {**data, "nodes": resolved}
+
+
+def _file_source(node: object) -> FileSource | None:
+    kind = node.get("kind") if isinstance(node, dict) else None
+    model = node_models().get(kind) if isinstance(kind, str) else None
+    return None if model is None else model.needs.reads_file
 
 
 def _node_id(node: dict[str, Any]) -> str | None:

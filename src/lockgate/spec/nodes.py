@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
+from lockgate.spec.kinds import NEEDS_KEY, FileSource, KindNeeds, ModelUse, TimerConfig, branch_names, needs_json
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pydantic.config import JsonDict
+
+    from lockgate.spec.agent import Budget
+    from lockgate.spec.forms import FormField
 
 __all__ = [
     "AgentNode",
@@ -35,12 +44,20 @@ __all__ = [
     "TransformNode",
     "WaitConfig",
     "WaitNode",
+    "node_models",
 ]
 
 # JSON whose strings are templates, rendered before the handler sees them.
 TemplatedJson = Annotated[JsonValue, TEMPLATED]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _with_needs(schema: JsonDict, model: type[BaseModel]) -> None:
+    """Each kind's JSON Schema carries its traits, so that the UI decides from them as the server does."""
+    needs = getattr(model, "needs", None)
+    if isinstance(needs, KindNeeds):
+        schema[NEEDS_KEY] = needs_json(needs)
 
 
 class Position(BaseModel):
@@ -84,7 +101,8 @@ class NodeBase(BaseModel):
             for example ``gpu``, served by ``lockgate worker --queues gpu``; none: the default queue.
     """
 
-    model_config = _FROZEN
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_with_needs)
+    needs: ClassVar[KindNeeds]  # what the kind needs from the platform: every kind model says (spec/kinds.py)
 
     id: Identifier
     name: str | None = None
@@ -106,6 +124,41 @@ class NodeBase(BaseModel):
     queue: Identifier | None = None
     start: StrictBool = False
     position: Position | None = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """A kind model without its needs fails when it is defined, not when a run meets it."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if "kind" in cls.model_fields and not isinstance(getattr(cls, "needs", None), KindNeeds):
+            raise TypeError(f"node kind model {cls.__name__} declares no needs: give it "
+                            "`needs: ClassVar[KindNeeds] = KindNeeds(...)` (spec/kinds.py)")  # fmt: skip
+
+    def branch_names(self) -> list[str]:
+        """The branches this node's kind declares (its ``branch_fields``), without the ``error`` branch."""
+        config = getattr(self, "config", None)
+        return branch_names(config, self.needs.branch_fields) if isinstance(config, BaseModel) else []
+
+    def source_file(self) -> str | None:
+        """The file beside the definition this node's config names (its kind's ``reads_file``), if any."""
+        source, config = self.needs.reads_file, getattr(self, "config", None)
+        value = None if source is None else getattr(config, source.field, None)
+        return value if isinstance(value, str) else None
+
+    def form(self) -> Sequence[FormField]:
+        """The fields a person fills in (a kind that ``waits_for_person``); none by default."""
+        return ()
+
+    def timer(self) -> TimerConfig | None:
+        """What the engine waits on (a kind that ``waits_on_timer``); None by default."""
+        return None
+
+    def models_used(self) -> tuple[ModelUse, ...]:
+        """The model settings the runtime checks and resolves (a kind that ``uses_models``); none by default."""
+        return ()
+
+    def budget(self) -> Budget | None:
+        """The spending limits of this node's steps (a kind that ``uses_models``); None by default."""
+        return None
 
 
 class ScriptInputMode(StrEnum):
@@ -152,6 +205,7 @@ class ScriptConfig(BaseModel):
 class ScriptNode(NodeBase):
     """Runs a Python script in a confined subprocess."""
 
+    needs = KindNeeds(runs_user_code=True, reads_file=FileSource(field="file", into="code"))
     kind: Literal["script"]
     config: ScriptConfig
 
@@ -177,6 +231,7 @@ class HttpConfig(BaseModel):
 class HttpNode(NodeBase):
     """Makes one HTTP request."""
 
+    needs = KindNeeds()
     kind: Literal["http"]
     config: HttpConfig
 
@@ -191,6 +246,7 @@ class TransformConfig(BaseModel):
 class TransformNode(NodeBase):
     """Computes a value from expressions, without side effects."""
 
+    needs = KindNeeds(inline=True)
     kind: Literal["transform"]
     config: TransformConfig
 
@@ -215,6 +271,7 @@ class ConditionConfig(BaseModel):
 class ConditionNode(NodeBase):
     """Routes the run: only edges of the picked branches are taken."""
 
+    needs = KindNeeds(inline=True, branch_fields=("branches[].name", "default"))
     kind: Literal["condition"]
     config: ConditionConfig
 
@@ -228,6 +285,7 @@ class NoopConfig(BaseModel):
 class NoopNode(NodeBase):
     """Does nothing: a join point or a placeholder."""
 
+    needs = KindNeeds(inline=True)
     kind: Literal["noop"]
     config: NoopConfig = NoopConfig()
 
@@ -249,8 +307,13 @@ class WaitConfig(BaseModel):
 class WaitNode(NodeBase):
     """Waits for a duration or until an instant."""
 
+    needs = KindNeeds(waits_on_timer=True)
     kind: Literal["wait"]
     config: WaitConfig
+
+    def timer(self) -> TimerConfig:
+        """The duration or instant the step sleeps until."""
+        return self.config
 
 
 class HumanNode(NodeBase):
@@ -259,18 +322,38 @@ class HumanNode(NodeBase):
     Who may answer, deadlines and a review of the submitted values come from ``review``.
     """
 
+    needs = KindNeeds(waits_for_person=True)
     kind: Literal["human"]
     config: HumanConfig
+
+    def form(self) -> Sequence[FormField]:
+        """The form's fields."""
+        return self.config.fields
 
 
 class AgentNode(NodeBase):
     """An LLM agent (or a team of agents); its answer is the output."""
 
+    needs = KindNeeds(uses_models=True)
     kind: Literal["agent"]
     config: AgentConfig
+
+    def models_used(self) -> tuple[ModelUse, ...]:
+        """The node's model, then each team member's."""
+        return self.config.models_used()
+
+    def budget(self) -> Budget | None:
+        """The node's budget."""
+        return self.config.budget
 
 
 Node = Annotated[
     ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode,
     Field(discriminator="kind"),
 ]
+
+
+def node_models() -> dict[str, type[NodeBase]]:
+    """The members of the ``Node`` union by kind, in the union's order."""
+    union = get_args(Node)[0]
+    return {get_args(model.model_fields["kind"].annotation)[0]: model for model in get_args(union)}

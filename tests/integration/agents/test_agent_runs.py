@@ -76,6 +76,19 @@ async def test_an_unconfigured_model_is_refused_before_the_run_exists(settings: 
     assert select_rows(settings.db_url, runs) == []
 
 
+async def test_each_team_member_s_model_is_checked_where_it_is_named(settings: Settings) -> None:
+    add_model(settings, "http://127.0.0.1:9/v1")  # never called: the run is refused first
+    members = [{"name": "ghostly", "profile": "ghost"}, {"name": "lost", "model": "absent"}, {"name": "plain"}]
+    spec = agent_pipeline("team", {"prompt": "hi", "team": {"mode": "debate", "members": members}})
+    async with running(settings) as runtime:
+        with pytest.raises(DefinitionErrors) as caught:
+            await runtime.create_run(spec, {})
+    found = {(e.node_id, e.field): e.detail for e in caught.value.errors}
+    assert set(found) == {("write", "config.team.members[0].profile"), ("write", "config.team.members[1].model")}
+    assert "no agent profile named 'ghost'" in found["write", "config.team.members[0].profile"]
+    assert "no model profile named 'absent'" in found["write", "config.team.members[1].model"]
+
+
 async def test_a_replayed_run_answers_from_the_recording_without_calling_the_model(settings: Settings) -> None:
     with chat_server(writer) as server:
         add_model(settings, server.base_url)

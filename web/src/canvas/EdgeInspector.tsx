@@ -4,12 +4,13 @@ import { useId } from "react";
 import type { EdgeSpec } from "../api/types";
 import { Button } from "../lib/controls";
 import { ExpressionInput } from "./ExpressionInput";
-import { branchesOf, type InspectorProps } from "./Inspector";
-import { edgeKey, problemsAt } from "./model";
+import type { InspectorProps } from "./Inspector";
+import { branchesOf, edgeKey, needsOf, problemsAt } from "./model";
 
 export function EdgeInspector({
   draft,
   edge,
+  kinds,
   problems,
   readOnly,
   onEdge,
@@ -18,7 +19,7 @@ export function EdgeInspector({
   const key = edgeKey(edge);
   const id = useId();
   const source = draft.nodes.find((n) => n.id === edge.source);
-  const branches = branchesOf(source);
+  const branches = branchesOf(source, needsOf(kinds, source?.kind ?? ""));
   const edgeProblems = problems.edges.get(key) ?? [];
   const whenProblems = problemsAt(edgeProblems, "when");
   return (

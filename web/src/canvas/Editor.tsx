@@ -54,7 +54,7 @@ import {
   updateEdge,
   updateNode,
 } from "./model";
-import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
+import { nodeTypes } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
 import { useValidation } from "./useValidation";
 
@@ -101,7 +101,7 @@ function EditorInner({
   const [selectedNodes, setSelectedNodes] = useState<ReadonlySet<string>>(new Set());
   const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
   const [problems, check] = useValidation(draft);
-  const cache = useMemo(() => new FlowCache(OWN_COMPONENT), []);
+  const cache = useMemo(() => new FlowCache(kinds), [kinds]);
   const sizes = useRef(new Map<string, { width: number; height: number }>());
   const [sizeTick, setSizeTick] = useState(0);
   const dragStart = useRef<Draft | null>(null);

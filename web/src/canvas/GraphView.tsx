@@ -1,6 +1,6 @@
 // A read-only graph: a version's overview, a run coloured by step status, a diff coloured by change.
 import { Background, Controls, type Edge, MiniMap, ReactFlow, ReactFlowProvider } from "@xyflow/react";
-import { useMemo, useRef } from "react";
+import { useMemo } from "react";
 import {
   autoLayout,
   type Draft,
@@ -8,15 +8,17 @@ import {
   FlowCache,
   type FlowNode,
   flowEdge,
+  type KindInfo,
   type NodeData,
   needsLayout,
 } from "./model";
-import { nodeTypes, OWN_COMPONENT } from "./nodeTypes";
+import { nodeTypes } from "./nodeTypes";
 
 const EMPTY: never[] = [];
 
 export function GraphView({
   draft,
+  kinds,
   extra,
   edgeClass,
   selected,
@@ -25,6 +27,7 @@ export function GraphView({
   height = 420,
 }: {
   draft: Draft;
+  kinds: readonly KindInfo[]; // the server's (useKinds): what each node's kind needs decides how it is drawn
   extra?: (id: string) => Partial<NodeData> | undefined;
   edgeClass?: (key: string) => string;
   selected?: string | null;
@@ -33,10 +36,10 @@ export function GraphView({
   height?: number | string;
 }) {
   const laid = useMemo(() => (needsLayout(draft) ? autoLayout(draft) : draft), [draft]);
-  const cache = useRef(new FlowCache(OWN_COMPONENT));
+  const cache = useMemo(() => new FlowCache(kinds), [kinds]);
   const nodes: FlowNode[] = useMemo(
-    () => laid.nodes.map((n) => cache.current.node(n, n.id === selected, EMPTY, extra?.(n.id))),
-    [laid, extra, selected],
+    () => laid.nodes.map((n) => cache.node(n, n.id === selected, EMPTY, extra?.(n.id))),
+    [laid, extra, selected, cache],
   );
   const edges: Edge[] = useMemo(
     () => laid.edges.map((e) => flowEdge(e, false, false, edgeClass?.(edgeKey(e)) ?? "")),

@@ -39,18 +39,6 @@ export function Inspector(props: InspectorProps) {
   );
 }
 
-export function branchesOf(node: DraftNode | undefined): string[] {
-  if (!node) return [];
-  const out: string[] = [];
-  if (node.kind === "condition") {
-    for (const b of (node.config?.branches as { name?: string }[] | undefined) ?? [])
-      if (b.name) out.push(b.name);
-    if (typeof node.config?.default === "string") out.push(node.config.default);
-  }
-  if (node.on_error === "branch") out.push("error");
-  return [...new Set(out)];
-}
-
 export function TextField({
   label,
   value,

@@ -3,8 +3,9 @@
 import { useId, useMemo, useState } from "react";
 import type { EdgeSpec } from "../api/types";
 import { Button } from "../lib/controls";
-import { branchesOf, type InspectorProps, TextField } from "./Inspector";
+import { type InspectorProps, TextField } from "./Inspector";
 import {
+  branchesOf,
   configFields,
   type Draft,
   type DraftNode,
@@ -13,6 +14,7 @@ import {
   type FieldSpec,
   fieldSpec,
   type Json,
+  type KindNeeds,
   NODE_ID,
   type Problem,
   policyFields,
@@ -153,6 +155,7 @@ export function NodeInspector({
       <EdgesOut
         draft={draft}
         node={node}
+        needs={info.needs}
         readOnly={readOnly}
         onConnect={onConnect}
         onRemoveEdge={onRemoveEdge}
@@ -234,12 +237,14 @@ function CredentialPicker({
 function EdgesOut({
   draft,
   node,
+  needs,
   readOnly,
   onConnect,
   onRemoveEdge,
 }: {
   draft: Draft;
   node: DraftNode;
+  needs: KindNeeds;
   readOnly: boolean;
   onConnect: (edge: EdgeSpec) => void;
   onRemoveEdge: (key: string) => void;
@@ -247,7 +252,7 @@ function EdgesOut({
   const id = useId();
   const [branch, setBranch] = useState("");
   const outgoing = draft.edges.filter((e) => e.source === node.id);
-  const branches = branchesOf(node);
+  const branches = branchesOf(node, needs);
   const targets = draft.nodes.filter((n) => n.id !== node.id);
   return (
     <fieldset className="subform">

@@ -3,6 +3,8 @@
 import type { Edge, Node } from "@xyflow/react";
 import type { EdgeSpec } from "../../api/types";
 import { type DraftNode, edgeKey } from "./draft";
+import { type KindNeeds, needsOf, nodeTypeOf } from "./kinds";
+import type { KindInfo } from "./schema";
 import type { Problem } from "./validation";
 
 export interface StepView {
@@ -14,6 +16,7 @@ export interface StepView {
 
 export interface NodeData extends Record<string, unknown> {
   node: DraftNode;
+  needs: KindNeeds; // its kind's, from the server's schema
   problems: readonly Problem[];
   step?: StepView;
   diff?: "added" | "removed" | "changed";
@@ -21,15 +24,11 @@ export interface NodeData extends Record<string, unknown> {
 
 export type FlowNode = Node<NodeData>;
 
-/** The React Flow node type of a kind: a kind with its own component, else the generic step node. */
-export function nodeTypeOf(kind: string, known: ReadonlySet<string>): string {
-  return known.has(kind) ? kind : "step";
-}
-
 export class FlowCache {
   private cache = new WeakMap<DraftNode, { key: string; value: FlowNode }>();
 
-  constructor(private readonly known: ReadonlySet<string>) {}
+  // The kinds decide each node's type and needs: a cache is made for one list of kinds.
+  constructor(private readonly kinds: readonly KindInfo[]) {}
 
   node(
     node: DraftNode,
@@ -42,12 +41,13 @@ export class FlowCache {
     const key = `${selected}|${size}|${problems.length ? JSON.stringify(problems) : ""}|${extra ? JSON.stringify(extra) : ""}`;
     const hit = this.cache.get(node);
     if (hit && hit.key === key) return hit.value;
+    const needs = needsOf(this.kinds, node.kind);
     const value: FlowNode = {
       id: node.id,
-      type: nodeTypeOf(node.kind, this.known),
+      type: nodeTypeOf(needs),
       position: node.position ?? { x: 0, y: 0 },
       selected,
-      data: { node, problems, ...extra },
+      data: { node, needs, problems, ...extra },
       ...(measured ? { measured } : {}),
     };
     this.cache.set(node, { key, value });

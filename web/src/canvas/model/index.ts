@@ -4,6 +4,7 @@ export * from "./draft";
 export * from "./expressions";
 export * from "./flow";
 export * from "./history";
+export * from "./kinds";
 export * from "./layout";
 export * from "./schema";
 export * from "./validation";

@@ -1,5 +1,7 @@
 // The node kinds and their forms, read from the server's JSON Schema of a definition: a kind added to the
 // server's union shows up in the palette and gets an inspector form with no change here.
+import { type KindNeeds, readNeeds } from "./kinds";
+
 export interface JsonSchema {
   $ref?: string;
   $defs?: { [name: string]: JsonSchema };
@@ -22,6 +24,7 @@ export interface JsonSchema {
   examples?: unknown[];
   discriminator?: { propertyName: string; mapping?: { [kind: string]: string } };
   "x-template"?: boolean;
+  "x-lockgate-needs"?: unknown; // a node model's traits: read with readNeeds (kinds.ts)
 }
 
 export interface KindInfo {
@@ -30,6 +33,7 @@ export interface KindInfo {
   description: string;
   node: JsonSchema; // the node model (id, policies, kind, config)
   config: JsonSchema; // its config model, resolved
+  needs: KindNeeds; // what it needs from the platform, as the server declares it
 }
 
 export type FieldType =
@@ -91,6 +95,7 @@ export function nodeKinds(root: JsonSchema): KindInfo[] {
         description: (node.description ?? config.description ?? "").split("\n")[0] ?? "",
         node,
         config,
+        needs: readNeeds(node),
       },
     ];
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { NO_NEEDS } from "../model";
 import { glyph, summaryOf } from "./NodeBody";
 
 describe("what a node says about itself on the canvas", () => {
@@ -9,8 +10,12 @@ describe("what a node says about itself on the canvas", () => {
     expect(summaryOf({ id: "s", kind: "script", config: { code: "\n\nimport os\nprint(1)" } })).toBe(
       "import os",
     );
+    const branching = { ...NO_NEEDS, branch_fields: ["branches[].name", "default"] };
     expect(
-      summaryOf({ id: "c", kind: "condition", config: { branches: [{ name: "hi" }, { name: "lo" }] } }),
+      summaryOf(
+        { id: "c", kind: "condition", config: { branches: [{ name: "hi" }, { name: "lo" }] } },
+        branching,
+      ),
     ).toBe("hi / lo");
     expect(summaryOf({ id: "t", kind: "transform", config: { value: "x".repeat(80) } })).toHaveLength(48);
   });

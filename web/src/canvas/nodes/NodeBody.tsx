@@ -1,7 +1,9 @@
-// What every node shows: its kind, id, a one-line summary; problems in edit mode, the step's status in a run.
+// What every node shows: its kind, id, a one-line summary, marks for what its kind needs (a person, a timer…);
+// problems in edit mode, the step's status in a run.
 import type { ReactNode } from "react";
-import type { DraftNode, NodeData } from "../model";
+import { branchNames, type DraftNode, type KindNeeds, NO_NEEDS, type NodeData, needBadges } from "../model";
 
+// The one table in the UI keyed by kind names: how each looks. What a kind does comes from its needs.
 const GLYPHS: Record<string, string> = {
   script: "py",
   http: "⇄",
@@ -19,15 +21,16 @@ export function glyph(kind: string): string {
   return GLYPHS[kind] ?? kind.slice(0, 2);
 }
 
-/** One line of what the node does, from whichever config field says most. */
-export function summaryOf(node: DraftNode): string {
+/** One line of what the node does: its branches, else whichever config field says most. */
+export function summaryOf(node: DraftNode, needs: KindNeeds = NO_NEEDS): string {
   const c = node.config ?? {};
   const pick = ["url", "code", "file", "value", "duration", "until", "prompt", "pipeline", "title"].find(
     (k) => c[k] !== undefined && c[k] !== null && c[k] !== "",
   );
+  const branches = branchNames(node, needs);
   let text: string;
-  if (node.kind === "condition" && Array.isArray(c.branches)) {
-    text = (c.branches as { name?: string }[]).map((b) => b.name).join(" / ");
+  if (branches.length > 0) {
+    text = branches.join(" / ");
   } else if (pick) {
     const v = c[pick];
     text = typeof v === "string" ? v : JSON.stringify(v);
@@ -64,7 +67,8 @@ export function NodeBody({
   children: ReactNode;
   tall?: boolean;
 }) {
-  const { node, problems, step, diff } = data;
+  const { node, needs, problems, step, diff } = data;
+  const badges = needBadges(needs);
   const status = step ? (step.status ?? "pending") : undefined;
   const classes = [
     "node",
@@ -85,7 +89,9 @@ export function NodeBody({
           <span className="node-id">{node.name || node.id}</span>
           <span className="node-kind">{node.kind}</span>
         </div>
-        <div className="node-summary">{step ? progress(step) || status : summaryOf(node) || "\u00a0"}</div>
+        <div className="node-summary">
+          {step ? progress(step) || status : summaryOf(node, needs) || "\u00a0"}
+        </div>
       </div>
       {problems.length > 0 && (
         <span className="node-problems" title={problems.map((p) => `${p.field}: ${p.message}`).join("\n")}>
@@ -96,6 +102,13 @@ export function NodeBody({
       {(status || problems.length > 0) && (
         <span className="sr-only">
           {[status, problems.length ? `${problems.length} problems` : ""].filter(Boolean).join(", ")}
+        </span>
+      )}
+      {badges.length > 0 && (
+        <span className="node-needs" title={badges.map((b) => b.label).join(", ")} aria-hidden="true">
+          {badges.map((b) => (
+            <span key={b.label}>{b.mark}</span>
+          ))}
         </span>
       )}
       {node.for_each && (

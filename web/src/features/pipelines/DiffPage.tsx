@@ -7,7 +7,7 @@ import { GraphView } from "../../canvas/GraphView";
 import { type Draft, diffDefinitions, fromSpec, type NodeData, summarize } from "../../canvas/model";
 import { ErrorNote, Loading } from "../../lib/controls";
 import { DiffTable } from "./DiffTable";
-import { useVersion } from "./queries";
+import { useKinds, useVersion } from "./queries";
 
 export function DiffPage() {
   const { name = "" } = useParams();
@@ -16,6 +16,7 @@ export function DiffPage() {
   const to = Number(params.get("to"));
   const a = useVersion(name, from);
   const b = useVersion(name, to);
+  const kinds = useKinds();
   const before = useMemo(() => (a.data ? fromSpec(a.data.definition as PipelineSpec) : null), [a.data]);
   const after = useMemo(() => (b.data ? fromSpec(b.data.definition as PipelineSpec) : null), [b.data]);
   const diff = useMemo(() => (before && after ? diffDefinitions(before, after) : null), [before, after]);
@@ -63,6 +64,7 @@ export function DiffPage() {
       </p>
       <GraphView
         draft={union}
+        kinds={kinds}
         extra={extra}
         edgeClass={edgeClass}
         label={`Changes from v${from} to v${to}`}

@@ -12,7 +12,7 @@ import { RunList } from "../runs/RunList";
 import { StartRunDialog } from "../runs/StartRunDialog";
 import { TriggersPanel } from "../settings/TriggersPanel";
 import { LatestPanel } from "./LatestPanel";
-import { usePipeline, useVersion, useVersions } from "./queries";
+import { useKinds, usePipeline, useVersion, useVersions } from "./queries";
 import { VersionsPanel } from "./VersionsPanel";
 
 async function download(name: string, format: "yaml" | "json") {
@@ -32,6 +32,7 @@ export function PipelinePage() {
   const pipeline = usePipeline(name);
   const latest = useVersion(name, "latest");
   const versions = useVersions(name);
+  const kinds = useKinds();
   const { can } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -110,7 +111,11 @@ export function PipelinePage() {
       <TabPanel id={tab}>
         {tab === "overview" &&
           (spec ? (
-            <GraphView draft={fromSpec(spec)} label={`Graph of ${p.name} v${latest.data?.number}`} />
+            <GraphView
+              draft={fromSpec(spec)}
+              kinds={kinds}
+              label={`Graph of ${p.name} v${latest.data?.number}`}
+            />
           ) : (
             <Loading />
           ))}

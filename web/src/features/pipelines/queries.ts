@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
 import { api, ok } from "../../api/client";
-import type { JsonSchema } from "../../canvas/model";
+import { type JsonSchema, type KindInfo, nodeKinds } from "../../canvas/model";
 
 export const keys = {
   pipelines: (q: string) => ["pipelines", q] as const,
@@ -67,6 +68,14 @@ export function useDefinitionSchema() {
     staleTime: Number.POSITIVE_INFINITY,
     queryFn: async () => (await ok(api.GET("/api/v1/schema/pipeline"))) as unknown as JsonSchema,
   });
+}
+
+const NO_KINDS: KindInfo[] = [];
+
+/** The server's node kinds and what each needs (none until the schema has loaded: nodes draw as plain steps). */
+export function useKinds(): readonly KindInfo[] {
+  const schema = useDefinitionSchema();
+  return useMemo(() => (schema.data ? nodeKinds(schema.data) : NO_KINDS), [schema.data]);
 }
 
 export function useCredentials(enabled: boolean) {

@@ -6,7 +6,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, ok } from "../../api/client";
 import type { EventRead, PipelineSpec, StepStatus } from "../../api/types";
 import { GraphView } from "../../canvas/GraphView";
-import { fromSpec, type NodeData } from "../../canvas/model";
+import { fromSpec, type NodeData, needsOf } from "../../canvas/model";
 import {
   Button,
   ErrorNote,
@@ -22,7 +22,7 @@ import { applyDeltas, type LiveText } from "../../lib/live";
 import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
-import { useVersion } from "../pipelines/queries";
+import { useKinds, useVersion } from "../pipelines/queries";
 import { money } from "./Conversation";
 import { EventLog } from "./EventLog";
 import { ExtendDialog } from "./ExtendDialog";
@@ -57,11 +57,13 @@ export function RunPage() {
   const progress = useRunProgress(id);
   const run = progress.data?.run;
   const version = useVersion(run?.pipeline, run?.version);
+  const kinds = useKinds();
   const spec = version.data?.definition as PipelineSpec | undefined;
   const draft = useMemo(() => (spec ? fromSpec(spec) : null), [spec]);
   const queryClient = useQueryClient();
   const [selectedNode, setSelectedNode] = useState<string | null>(null);
   const [stepKey, setStepKey] = useState<string | null>(null);
+  const stepNode = stepKey ? draft?.nodes.find((n) => n.id === stepKey.replace(/\[\d+\]$/, "")) : undefined;
   const [nodeFilter, setNodeFilter] = useState("");
   const [statusFilter, setStatusFilter] = useState<StepStatus | "">("");
   const [tab, setTab] = useState("steps");
@@ -245,6 +247,7 @@ export function RunPage() {
           {draft ? (
             <GraphView
               draft={draft}
+              kinds={kinds}
               extra={extra}
               selected={selectedNode}
               onSelect={selectNode}
@@ -304,7 +307,8 @@ export function RunPage() {
             runId={run.id}
             stepKey={stepKey}
             live={live[stepKey]}
-            node={draft?.nodes.find((n) => n.id === stepKey.replace(/\[\d+\]$/, ""))}
+            node={stepNode}
+            needs={needsOf(kinds, stepNode?.kind ?? "")}
             runOpen={open}
             onClose={() => {
               setStepKey(null);

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ok } from "../../api/client";
-import type { DraftNode } from "../../canvas/model";
+import type { DraftNode, KindNeeds } from "../../canvas/model";
 import { Button, ErrorNote, JsonView, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
 import { duration, when } from "../../lib/format";
 import type { LiveAttempt } from "../../lib/live";
@@ -52,6 +52,7 @@ export function StepPanel({
   stepKey,
   live,
   node,
+  needs,
   runOpen,
   onClose,
 }: {
@@ -59,6 +60,7 @@ export function StepPanel({
   stepKey: string;
   live?: LiveAttempt | undefined;
   node: DraftNode | undefined;
+  needs: KindNeeds; // its kind's: a kind that uses models has a conversation
   runOpen: boolean;
   onClose: () => void;
 }) {
@@ -165,7 +167,7 @@ export function StepPanel({
               { id: "logs", label: "Logs" },
               { id: "artifacts", label: `Artifacts (${artifacts.data?.length ?? "…"})` },
               { id: "attempts", label: `Attempts (${(s.attempts ?? []).length})` },
-              ...(node?.kind === "agent" ? [{ id: "conversation", label: "Conversation" }] : []),
+              ...(needs.uses_models ? [{ id: "conversation", label: "Conversation" }] : []),
             ]}
           />
           <TabPanel id={tab}>

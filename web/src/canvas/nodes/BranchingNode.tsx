@@ -1,20 +1,13 @@
-// A condition: one outgoing handle per branch (and the default), so an edge drawn from it is labelled.
+// A node whose kind declares branches (its `branch_fields`): one outgoing handle per branch, so an edge drawn from
+// it is labelled.
 import { Handle, type NodeProps, Position } from "@xyflow/react";
 import { memo } from "react";
-import type { FlowNode } from "../model";
+import { branchNames, type FlowNode } from "../model";
 import { NodeBody } from "./NodeBody";
 
-interface Branch {
-  name?: string;
-}
-
-function ConditionNodeView({ data, selected }: NodeProps<FlowNode>) {
+function BranchingNodeView({ data, selected }: NodeProps<FlowNode>) {
   const node = data.node;
-  const branches = ((node.config?.branches as Branch[] | undefined) ?? [])
-    .map((b) => b.name)
-    .filter(Boolean) as string[];
-  const def = typeof node.config?.default === "string" ? [node.config.default] : [];
-  const outs = [...new Set([...branches, ...def])];
+  const outs = branchNames(node, data.needs);
   return (
     <NodeBody data={data} selected={Boolean(selected)} tall={outs.length > 2}>
       <Handle type="target" position={Position.Left} />
@@ -38,4 +31,4 @@ function ConditionNodeView({ data, selected }: NodeProps<FlowNode>) {
   );
 }
 
-export const ConditionNode = memo(ConditionNodeView);
+export const BranchingNode = memo(BranchingNodeView);
