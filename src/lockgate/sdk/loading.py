@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from lockgate.compile import Plan, compile_loaded
 from lockgate.errors import DefinitionError, DefinitionErrors
+from lockgate.sdk._builder import deferred_problems
 from lockgate.sdk._pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def load_pipeline(target: str | Path) -> LoadedPipeline:
     path, name = split_target(str(target))
     if not path.is_file():
         raise DefinitionErrors([DefinitionError(f"{path}: no such file")])
-    module = _import(path)
+    with deferred_problems():  # every node's problems in one report, as for a YAML file
+        module = _import(path)
     attribute, pipeline = _choose(module, path, name)
     plan = compile_loaded(pipeline.spec)
     return LoadedPipeline(path, attribute, module, pipeline, plan)
