@@ -7,10 +7,12 @@ if the SDK ever stops refusing it.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import assert_type
 
 from lockgate import Pipeline
 from lockgate.sdk import EdgeSource, NodeBuilder, NodeHandle, Ref
+from lockgate.sdk.loading import LoadedPipeline, load_pipeline
 from lockgate.spec import (
     AgentConfig,
     ConditionConfig,
@@ -53,6 +55,15 @@ def handles_and_edges() -> None:
     assert_type(pipe.spec(), PipelineSpec)
     assert_type(pipe.to_yaml(), str)
     assert_type(Pipeline.from_yaml("name: x"), Pipeline)
+
+
+def loading() -> None:
+    loaded = load_pipeline("flow.py:pipe")
+    assert_type(loaded, LoadedPipeline)
+    assert_type(loaded.spec, PipelineSpec)
+    assert_type(loaded.pipeline, Pipeline)
+    assert_type(load_pipeline(Path("flow.py")).attribute, str)
+    load_pipeline(3)  # type: ignore[arg-type]
 
 
 def misuse(pipe: Pipeline) -> None:

@@ -50,16 +50,28 @@ class Server:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON answer; a refusal prints the server's code, detail and field errors and exits non-zero."""
+        response = self._request(method, path, **kwargs)
+        if not response.is_success:  # a redirect is no answer either
+            raise _refused(response)
+        return response.json() if response.content else None
+
+    def find(self, path: str) -> Any:
+        """``GET path``'s JSON answer, None for a 404 (what is looked up may not exist yet); else as ``call``."""
+        response = self._request("GET", path)
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise _refused(response)
+        return response.json()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, f"/api/v1{path}", **kwargs)
+            return self._client.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
             err_console.print(
                 f"[red]✗ cannot reach the server at {self._client.base_url}:[/red] {exc}", highlight=False
             )
             raise typer.Exit(EXIT_FAILED) from None
-        if not response.is_success:  # a redirect is no answer either
-            raise _refused(response)
-        return response.json() if response.content else None
 
 
 @contextlib.contextmanager

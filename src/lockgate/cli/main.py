@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from lockgate.cli import (
+    apply,
     artifacts,
     conversation,
     costs,
@@ -58,9 +59,11 @@ def main(
         raise typer.Exit(2) from None
     configure_logging(logging.INFO if verbose else logging.WARNING, cfg.log_format)
     ctx.obj = cfg
+    ctx.meta["verbose"] = verbose  # a Python definition that fails to import shows its traceback
 
 
 run.register(app)
+apply.register(app)
 app.command()(worker.worker)
 app.command()(serve.serve)
 app.add_typer(keys.app, name="keys")

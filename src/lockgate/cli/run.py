@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import JsonValue
 
+from lockgate.cli.definitions import DefinitionArg, read_definition
 from lockgate.cli.options import (
     EXIT_DEFINITION,
     EXIT_FAILED,
@@ -25,7 +26,7 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.compile import Plan, compile_file
+from lockgate.compile import Plan
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
@@ -42,12 +43,10 @@ from lockgate.store.runs import find_run, lock_run
 
 __all__ = ["finish", "read_run", "register", "watch"]
 
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="pipeline definition (YAML or JSON)")]
-
 
 def validate(
     ctx: typer.Context,
-    file: FileArg,
+    file: DefinitionArg,
     json_output: Annotated[bool, typer.Option("--json", help="print the result (or every problem) as JSON")] = False,
 ) -> None:
     """Check a definition and report every problem at once, each with its node and field.
@@ -58,7 +57,7 @@ def validate(
     """
     with exit_on_errors():
         try:
-            plan = compile_file(file)
+            plan = read_definition(ctx, file).plan
             spec = plan.spec
             if any(n.needs.uses_models for n in spec.nodes) or credential_uses(spec):
                 _check_home(settings(ctx), spec)
@@ -96,7 +95,7 @@ def schema() -> None:
 
 def run(
     ctx: typer.Context,
-    file: FileArg,
+    file: DefinitionArg,
     input_: Annotated[
         list[str] | None, typer.Option("--input", "-i", help="key=value (value as JSON if it parses)")
     ] = None,
@@ -126,7 +125,7 @@ def run(
     with exit_on_errors():
         if start_at is not None and extend is None:
             raise typer.BadParameter("only with --extend", param_hint="--start-at")
-        plan = compile_file(file)
+        plan = read_definition(ctx, file).plan
         spec = plan.spec
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = parse_inputs(input_ or [], input_file, text_fields)  # checked by start_run

@@ -1,6 +1,6 @@
 """Compile a definition into a validated, frozen plan."""
 
-from lockgate.compile.compiler import compile_file, compile_pipeline, compile_text
+from lockgate.compile.compiler import compile_file, compile_loaded, compile_pipeline, compile_text
 from lockgate.compile.forms import validate_form
 from lockgate.compile.inputs import validate_input
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
@@ -12,6 +12,7 @@ __all__ = [
     "PlanEdge",
     "PlanNode",
     "compile_file",
+    "compile_loaded",
     "compile_pipeline",
     "compile_text",
     "declared_branches",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["compile_file", "compile_pipeline", "compile_text"]
+__all__ = ["compile_file", "compile_loaded", "compile_pipeline", "compile_text"]
 
 
 def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | None = None, new: bool = False) -> Plan:
@@ -76,15 +76,20 @@ def compile_text(
 
     Raises DefinitionErrors listing every problem, those of schema and those of structure and references, at once.
     """
-    return _compiled(lambda: parse_spec(text, fmt, base_dir), script_dirs)
+    return compile_loaded(lambda: parse_spec(text, fmt, base_dir), script_dirs=script_dirs)
 
 
 def compile_file(path: Path, *, script_dirs: Sequence[PurePath] | None = None) -> Plan:
     """Read and compile a definition file (``.json`` is JSON, anything else YAML); as ``compile_text``."""
-    return _compiled(lambda: load_spec(path), script_dirs)
+    return compile_loaded(lambda: load_spec(path), script_dirs=script_dirs)
 
 
-def _compiled(load: Callable[[], PipelineSpec], script_dirs: Sequence[PurePath] | None) -> Plan:
+def compile_loaded(load: Callable[[], PipelineSpec], *, script_dirs: Sequence[PurePath] | None = None) -> Plan:
+    """Compile the definition ``load`` reads (a file, a text, a builder): a new one, every problem reported at once.
+
+    When ``load`` fails its schema (``SchemaErrors``), what could still be read is checked for structure and
+    references too, so that one DefinitionErrors holds every problem.
+    """
     try:
         spec = load()
     except SchemaErrors as exc:  # what the schema let through is checked too: one report holds every problem

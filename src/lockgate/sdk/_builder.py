@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
 
@@ -10,19 +12,35 @@ from pydantic import BaseModel, ValidationError
 from lockgate.sdk._graph import definition_errors, resolve
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from lockgate.sdk._graph import Graph
     from lockgate.sdk._handles import EdgeSource, NodeHandle, Ref
     from lockgate.spec.nodes import NodeBase, Position
     from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
-__all__ = ["DurationValue", "NodeBuilder"]
+__all__ = ["DurationValue", "NodeBuilder", "deferred_problems"]
 
 C = TypeVar("C", bound=BaseModel)
 
 DurationValue = timedelta | str | float
 """A duration: a ``timedelta``, seconds, or text such as ``"90s"`` or ``"1h30m"``."""
+
+_DEFERRED: ContextVar[bool] = ContextVar("lockgate_sdk_deferred_problems", default=False)
+
+
+@contextlib.contextmanager
+def deferred_problems() -> Iterator[None]:
+    """Keep a node the builder refuses as written, for ``spec()`` to report along with every other problem.
+
+    Used while a file is loaded (``lockgate run flow.py``): one report then holds the problems of every
+    node, as for a YAML file. Elsewhere a refused node raises at once, where the call is.
+    """
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
 
 
 class NodeBuilder(Generic[C]):
@@ -126,7 +144,9 @@ class NodeBuilder(Generic[C]):
         try:
             node = self._model.model_validate(raw)
         except ValidationError as exc:
-            raise definition_errors(exc, node_id) from None
+            if not _DEFERRED.get():
+                raise definition_errors(exc, node_id) from None
+            return self._graph.add_node(raw, after, reads)  # spec() validates it again, and reports it
         return self._graph.add_node(node.model_dump(mode="json", exclude_unset=True), after, reads)
 
 

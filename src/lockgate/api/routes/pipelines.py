@@ -15,8 +15,6 @@ from lockgate.api.cursors import NameCursor
 from lockgate.api.deps import MAX_INT, Editor, StoreDep, Viewer
 from lockgate.api.openapi import DEFINITION_SCHEMA
 from lockgate.api.schemas.pipelines import (
-    EdgeRef,
-    NodeChange,
     PipelineDiffRead,
     PipelinePage,
     PipelineRead,
@@ -195,25 +193,6 @@ async def get_version(
     return _detail(name, await store.read(listing.version_by_number, name, number))
 
 
-def _nodes(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n["id"]: n for n in definition.get("nodes", [])}
-
-
-def _edges(definition: dict[str, Any]) -> dict[str, EdgeRef]:
-    refs = [EdgeRef.model_validate(e) for e in definition.get("edges", [])]
-    return {r.model_dump_json(): r for r in refs}
-
-
-def diff_definitions(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str], list[NodeChange]]:
-    a, b = _nodes(old), _nodes(new)
-    changed = []
-    for node_id in sorted(a.keys() & b.keys()):
-        fields = sorted(f for f in a[node_id].keys() | b[node_id].keys() if a[node_id].get(f) != b[node_id].get(f))
-        if fields:
-            changed.append(NodeChange(id=node_id, fields=fields))
-    return sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys()), changed
-
-
 @router.get("/{name}/diff", summary="What changed between two versions", responses=_NOT_FOUND)
 async def diff_versions(
     name: str,
@@ -224,13 +203,7 @@ async def diff_versions(
 ) -> PipelineDiffRead:
     old = await store.read(listing.version_by_number, name, from_)
     new = await store.read(listing.version_by_number, name, to)
-    added, removed, changed = diff_definitions(old.definition, new.definition)
-    ea, eb = _edges(old.definition), _edges(new.definition)
-    return PipelineDiffRead(
-        pipeline=name, from_version=from_, to_version=to, nodes_added=added, nodes_removed=removed,
-        nodes_changed=changed, edges_added=[eb[k] for k in sorted(eb.keys() - ea.keys())],
-        edges_removed=[ea[k] for k in sorted(ea.keys() - eb.keys())],
-    )  # fmt: skip
+    return PipelineDiffRead.between(name, (from_, to), old.definition, new.definition)
 
 
 @router.get(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -83,3 +85,35 @@ class PipelineDiffRead(BaseModel):
     nodes_changed: list[NodeChange]
     edges_added: list[EdgeRef]
     edges_removed: list[EdgeRef]
+
+    @classmethod
+    def between(
+        cls, pipeline: str, versions: tuple[int, int], old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> PipelineDiffRead:
+        """The difference of two stored definitions (``versions``: their numbers, old then new).
+
+        Built here so that ``GET /pipelines/{name}/diff`` and ``lockgate apply --dry-run`` (a definition not
+        stored yet against the latest one) say the same thing.
+        """
+        a, b = _nodes(old), _nodes(new)
+        changed = []
+        for node_id in sorted(a.keys() & b.keys()):
+            fields = sorted(f for f in a[node_id].keys() | b[node_id].keys() if a[node_id].get(f) != b[node_id].get(f))
+            if fields:
+                changed.append(NodeChange(id=node_id, fields=fields))
+        ea, eb = _edges(old), _edges(new)
+        return cls(
+            pipeline=pipeline, from_version=versions[0], to_version=versions[1],
+            nodes_added=sorted(b.keys() - a.keys()), nodes_removed=sorted(a.keys() - b.keys()), nodes_changed=changed,
+            edges_added=[eb[k] for k in sorted(eb.keys() - ea.keys())],
+            edges_removed=[ea[k] for k in sorted(ea.keys() - eb.keys())],
+        )  # fmt: skip
+
+
+def _nodes(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in definition.get("nodes", [])}
+
+
+def _edges(definition: Mapping[str, Any]) -> dict[str, EdgeRef]:
+    refs = [EdgeRef.model_validate(e) for e in definition.get("edges", [])]
+    return {r.model_dump_json(): r for r in refs}
