@@ -1,14 +1,14 @@
 """Pipelines read from Python files: ``lockgate run flow.py``, ``lockgate apply flow.py:invoice``.
 
-A file is imported as a module of its own (its folder on ``sys.path`` while it runs, so it can import its
-siblings; ``__name__`` is not ``"__main__"``, so its ``if __name__ == "__main__":`` block stays out); the
+A file is imported under the name a worker finds it by (its stem, inside the packages that hold it; their root
+on ``sys.path`` while it runs, so it can import its siblings; ``__name__`` is not ``"__main__"``, so its
+``if __name__ == "__main__":`` block stays out); the
 pipeline is the ``Pipeline`` it holds at the top level, or the one named after a colon.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import re
 import sys
@@ -26,7 +26,10 @@ from lockgate.sdk._pipeline import Pipeline
 if TYPE_CHECKING:
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["LoadedPipeline", "is_python_target", "load_pipeline", "split_target"]
+__all__ = ["LoadedPipeline", "is_python_target", "load_pipeline", "module_name", "split_target"]
+
+# The names of the modules this loader imported, with their files.
+_LOADED: dict[str, Path] = {}
 
 _TARGET = re.compile(r"^(?P<file>.+\.py)(?::(?P<name>[A-Za-z_][A-Za-z0-9_]*))?$")
 
@@ -97,22 +100,39 @@ def load_pipeline(target: str | Path) -> LoadedPipeline:
     return LoadedPipeline(path, attribute, module, pipeline, plan)
 
 
-def _module_name(path: Path) -> str:
-    # One name per file, the same in every process (a code task's ref names its module), and never a module
-    # the file's siblings could shadow: the stem alone would be `import flow` for the user's own flow.py.
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
-    stem = re.sub(r"\W", "_", path.stem)
-    return f"lockgate_file_{stem}_{digest}"
+def module_name(path: Path) -> tuple[str, Path]:
+    """The name a worker imports ``path`` under (``--tasks``), and the folder that must be on its path.
+
+    A code task's ref names its module, so the name must be the one every process finds the file by: the stem,
+    under the packages (folders with ``__init__.py``) that hold it, as pytest and ``python -m`` name it.
+    """
+    path = path.resolve()
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
 
 
 def _import(path: Path) -> ModuleType:
-    name = _module_name(path)
+    name, root = module_name(path)
+    loaded = sys.modules.get(name)
+    # A module this loader read before is read again (the file may have changed, or another file of that name
+    # is meant); one imported otherwise (--tasks, a sibling's import) is that file's module, or a clash.
+    if loaded is not None and name not in _LOADED:
+        if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+            return loaded
+        taken = getattr(loaded, "__file__", None) or "a built-in module"
+        message = f"{path}: its module name {name!r} is taken by {taken}; rename the file"
+        raise DefinitionErrors([DefinitionError(message)])
     found = importlib.util.spec_from_file_location(name, path.resolve())
     if found is None or found.loader is None:
         raise DefinitionErrors([DefinitionError(f"{path}: cannot be imported as a Python module")])
     module = importlib.util.module_from_spec(found)
+    _LOADED[name] = path.resolve()
     sys.modules[name] = module  # dataclasses, pickling and typing look a module up by name while it runs
-    folder = str(path.resolve().parent)
+    folder = str(root)
     sys.path.insert(0, folder)
     try:
         found.loader.exec_module(module)
