@@ -89,6 +89,20 @@ async def test_task_nodes_run_route_and_record_their_code(settings: Settings, da
     assert rows["fetch"]["code_hash"] == code_hash(billing.fetch)
     assert rows["route"]["code_hash"] == code_hash(billing.route)
     assert rows["big"]["code_hash"] is None
+    shown = cli(settings.home, database_url, "runs", "show", state.run_id)
+    assert shown.returncode == 0, shown.stderr
+    assert f"code {code_hash(billing.fetch)[:12]}" in shown.stdout
+
+
+async def test_a_task_output_is_bounded_like_every_step(tmp_path: Path, database_url: str) -> None:
+    settings = fast_settings(tmp_path / "home", database_url, tasks=(MODULE,), max_output_bytes=4096)
+    nodes = [task_node("small", billing.sized, inputs={"n": 100}),
+             task_node("huge", billing.sized, inputs={"n": 10_000}, on_error="continue")]  # fmt: skip
+    async with running(settings) as runtime:
+        state = await finish(runtime, pipeline("sizes", nodes))
+    assert state.steps["small"].output == "x" * 100
+    error = state.steps["huge"].error
+    assert error is not None and error.kind == "output_too_large"
 
 
 async def test_an_idempotency_key_with_the_code_hash_reuses_until_the_code_changes(

@@ -49,6 +49,7 @@ def test_a_ref_to_a_module_not_registered_is_never_imported(
     run = hostile.save_and_run(definition)
     steps = {s["key"]: s for s in run["steps"]}
     assert steps["fetch"]["output"] == {"order_id": "A-1", "total": 42}  # registered tasks run
+    assert [a["code_hash"] for a in steps["fetch"]["attempts"]] == [code_hash(billing.fetch)]
     for key, ref in (("side", "tests.tasks_pkg.marker:anything"), ("shell", "os:system")):
         assert steps[key]["status"] == "failed"
         assert steps[key]["error"]["kind"] == "task_not_registered", steps[key]

@@ -12,7 +12,7 @@ from lockgate.handlers.code_tasks import CodeTask, Next, code_hash, task_ref
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = ["TASKS", "TokenEcho", "counted", "counted_v2", "echo_token", "fetch", "flaky", "hold", "route", "total_of"]
+__all__ = ["TASKS", "TokenEcho", "counted", "counted_v2", "echo_token", "fetch", "flaky", "hold", "route", "sized", "total_of"]
 
 RATE = 2
 
@@ -72,6 +72,10 @@ def hold(release: str) -> str:
     return "released"
 
 
+def sized(n: int) -> str:
+    return "x" * n
+
+
 class TokenEcho:
     """The value a test stores as a credential: a task that returns it must have it redacted."""
 
@@ -82,4 +86,4 @@ def echo_token() -> dict[str, str]:
     return {"leaked": f"the token is {TokenEcho.VALUE}"}
 
 
-TASKS = Tasks(fetch, total_of, route, counted, flaky, hold, echo_token)
+TASKS = Tasks(fetch, total_of, route, counted, flaky, hold, sized, echo_token)
