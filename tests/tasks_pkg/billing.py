@@ -12,7 +12,19 @@ from lockgate.handlers.code_tasks import CodeTask, Next, code_hash, task_ref
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = ["TASKS", "TokenEcho", "counted", "counted_v2", "echo_token", "fetch", "flaky", "hold", "route", "sized", "total_of"]
+__all__ = [
+    "TASKS",
+    "TokenEcho",
+    "counted",
+    "counted_v2",
+    "echo_token",
+    "fetch",
+    "flaky",
+    "hold",
+    "route",
+    "sized",
+    "total_of",
+]
 
 RATE = 2
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from pydantic import JsonValue
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from lockgate.errors import LockgateError, PermanentStepError, RetryableStepError
+from lockgate.errors import LockgateError, PermanentStepError, RetryableStepError, StepError
 from lockgate.handlers.code_hash import code_hash, task_ref
 from lockgate.handlers.context import HandlerContext, StepResult
 
@@ -154,6 +154,8 @@ def handler(tasks: CodeTasks) -> HandlerFn:
         ctx.logger.info("task %s (code %s)", config.ref, config.code_hash[:12])
         try:
             value = await _call(tasks, task.fn, inputs)
+        except StepError:  # a task may fail on purpose with its own kind (PermanentStepError("invalid_order"))
+            raise
         except Exception as exc:  # the task's own failure is data, retried per the node's policy
             ctx.logger.error("task %s raised %s", config.ref, type(exc).__qualname__, exc_info=exc)
             raise RetryableStepError(TASK_ERROR, f"{type(exc).__qualname__}: {exc}") from None

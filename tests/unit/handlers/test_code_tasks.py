@@ -134,6 +134,17 @@ async def test_an_output_that_is_not_json_fails_the_step(ctx: FakeContext) -> No
     assert caught.value.kind == "invalid_output"
 
 
+async def test_a_task_may_fail_on_purpose_with_its_own_kind(ctx: FakeContext) -> None:
+    def refuse(order_id: str) -> None:
+        raise PermanentStepError("invalid_order", f"order {order_id} is closed")
+
+    tasks = CodeTasks()
+    tasks.add(CodeTask("tests.unit:refuse", code_hash(refuse), refuse))
+    with pytest.raises(PermanentStepError) as caught:
+        await handler(tasks)(ctx, TaskConfig(ref="tests.unit:refuse", code_hash=code_hash(refuse)), {"order_id": "7"})
+    assert (caught.value.kind, caught.value.detail) == ("invalid_order", "order 7 is closed")
+
+
 def test_one_ref_with_two_hashes_is_refused() -> None:
     tasks = _tasks(fetch)
     tasks.add(_task(fetch))  # the same code again is fine
