@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
+
 from pydantic import BaseModel, JsonValue
 
 from lockgate.handlers.context import HandlerContext, StepResult
 from lockgate.spec.nodes import NodeBase
 
 if TYPE_CHECKING:
+    from lockgate.handlers.code_tasks import CodeTasks
     from lockgate.spec.kinds import KindNeeds
 
 __all__ = ["Handler", "HandlerFn", "HandlerRegistry", "InlineFn", "default_registry", "kind_of"]
@@ -88,8 +90,9 @@ class HandlerRegistry:
         return plain
 
 
-def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import agent, condition, http, human, noop, script, transform, wait
+def default_registry(tasks: CodeTasks | None = None) -> HandlerRegistry:
+    """Every kind's handler; ``task`` steps run the functions in ``tasks`` (none: every task step is refused)."""
+    from lockgate.handlers import agent, code_tasks, condition, http, human, noop, script, transform, wait
     from lockgate.spec import (
         AgentNode,
         ConditionNode,
@@ -97,6 +100,7 @@ def default_registry() -> HandlerRegistry:
         HumanNode,
         NoopNode,
         ScriptNode,
+        TaskNode,
         TransformNode,
         WaitNode,
     )
@@ -110,4 +114,5 @@ def default_registry() -> HandlerRegistry:
     registry.register(WaitNode, wait.run)
     registry.register(HumanNode, human.run)
     registry.register(AgentNode, agent.run)
+    registry.register(TaskNode, code_tasks.handler(tasks or code_tasks.CodeTasks()))
     return registry

@@ -48,6 +48,8 @@ class KindNeeds:
         runs_user_code: the step runs code the pipeline's author wrote (a sandbox, or a worker that imports it).
         uses_models: the step calls LLMs through model profiles (the node's ``model_uses()`` and ``model_budget()``).
         reads_file: a config field that may name a file beside the definition.
+        defined_in_code: its config comes from code (the SDK), not from the editor: the canvas shows it read-only
+            and does not offer the kind in its palette.
     """
 
     waits_for_person: bool = False
@@ -58,6 +60,7 @@ class KindNeeds:
     runs_user_code: bool = False
     uses_models: bool = False
     reads_file: FileSource | None = None
+    defined_in_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)

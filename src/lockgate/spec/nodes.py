@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, field_validator, model_validator
 
 from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
@@ -39,6 +40,8 @@ __all__ = [
     "ScriptHeartbeat",
     "ScriptInputMode",
     "ScriptNode",
+    "TaskConfig",
+    "TaskNode",
     "TemplatedJson",
     "TransformConfig",
     "TransformNode",
@@ -51,6 +54,9 @@ __all__ = [
 TemplatedJson = Annotated[JsonValue, TEMPLATED]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_TASK_REF = rf"^{_DOTTED}:{_DOTTED}$"
+_CODE_HASH = r"^[0-9a-f]{64}$"
 
 
 def _with_needs(schema: JsonDict, model: type[BaseModel]) -> None:
@@ -158,6 +164,14 @@ class NodeBase(BaseModel):
 
     def budget(self) -> Budget | None:
         """The spending limits of this node's steps (a kind that ``uses_models``); None by default."""
+        return None
+
+    def template_names(self) -> dict[str, JsonValue]:
+        """Names this node's templates see beside ``input``, ``nodes`` and ``run``; a kind may add its own."""
+        return {}
+
+    def pinned_code_hash(self) -> str | None:
+        """The hash of the user code each attempt of this node runs, recorded with the attempt; None: none."""
         return None
 
 
@@ -347,8 +361,57 @@ class AgentNode(NodeBase):
         return self.config.budget
 
 
+class TaskConfig(BaseModel):
+    """A Python function that a worker imported at start (``lockgate worker --tasks package.module``).
+
+    Attributes:
+        ref: where the function lives, ``package.module:qualname``; a worker runs only refs it registered
+            and never imports anything a definition names.
+        code_hash: the sha256 (64 lowercase hex digits) of the function's code that this definition pins;
+            a worker whose function has another hash refuses the step (``task_code_mismatch``).
+    """
+
+    model_config = _FROZEN
+
+    ref: Annotated[str, Field(max_length=500, json_schema_extra={"pattern": _TASK_REF})]
+    code_hash: Annotated[str, Field(json_schema_extra={"pattern": _CODE_HASH})]
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_shape(cls, value: str) -> str:
+        if re.fullmatch(_TASK_REF, value) is None:
+            raise ValueError(f"ref {value!r} is not 'package.module:qualname'")
+        return value
+
+    @field_validator("code_hash")
+    @classmethod
+    def _hash_shape(cls, value: str) -> str:
+        if re.fullmatch(_CODE_HASH, value) is None:
+            raise ValueError("code_hash must be 64 lowercase hex digits (a sha256)")
+        return value
+
+
+class TaskNode(NodeBase):
+    """Calls a registered Python function with the node's inputs as keyword arguments; its return is the output.
+
+    Templates of a task node may use ``task.ref`` and ``task.code_hash``, for example in an idempotency key.
+    """
+
+    needs = KindNeeds(runs_user_code=True, defined_in_code=True)
+    kind: Literal["task"]
+    config: TaskConfig
+
+    def template_names(self) -> dict[str, JsonValue]:
+        """``task.ref`` and ``task.code_hash``: a key with the hash reruns a step once the code changed."""
+        return {"task": {"ref": self.config.ref, "code_hash": self.config.code_hash}}
+
+    def pinned_code_hash(self) -> str | None:
+        """The code hash the definition pins."""
+        return self.config.code_hash
+
+
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode,
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode | TaskNode,
     Field(discriminator="kind"),
 ]
 

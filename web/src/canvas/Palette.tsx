@@ -9,30 +9,32 @@ export function Palette({ kinds, onAdd }: { kinds: KindInfo[]; onAdd: (kind: str
     <nav className="palette" aria-label="Node kinds">
       <h2 className="palette-title">Add a node</h2>
       <ul>
-        {kinds.map((k) => (
-          <li key={k.kind}>
-            <button
-              type="button"
-              className="palette-item"
-              draggable
-              data-kind={k.kind}
-              title={`${k.description}\nDrag onto the canvas, or press Enter to add it.`}
-              onDragStart={(e) => {
-                e.dataTransfer.setData(KIND_MIME, k.kind);
-                e.dataTransfer.effectAllowed = "move";
-              }}
-              onClick={() => onAdd(k.kind)}
-            >
-              <span className="node-glyph" aria-hidden="true">
-                {glyph(k.kind)}
-              </span>
-              <span>
-                <span className="palette-kind">{k.title}</span>
-                <span className="palette-desc">{k.description}</span>
-              </span>
-            </button>
-          </li>
-        ))}
+        {kinds
+          .filter((k) => !k.needs.defined_in_code)
+          .map((k) => (
+            <li key={k.kind}>
+              <button
+                type="button"
+                className="palette-item"
+                draggable
+                data-kind={k.kind}
+                title={`${k.description}\nDrag onto the canvas, or press Enter to add it.`}
+                onDragStart={(e) => {
+                  e.dataTransfer.setData(KIND_MIME, k.kind);
+                  e.dataTransfer.effectAllowed = "move";
+                }}
+                onClick={() => onAdd(k.kind)}
+              >
+                <span className="node-glyph" aria-hidden="true">
+                  {glyph(k.kind)}
+                </span>
+                <span>
+                  <span className="palette-kind">{k.title}</span>
+                  <span className="palette-desc">{k.description}</span>
+                </span>
+              </button>
+            </li>
+          ))}
       </ul>
     </nav>
   );

@@ -14,6 +14,7 @@ export interface KindNeeds {
   runs_user_code: boolean;
   uses_models: boolean; // calls LLMs: the step has a conversation
   reads_file: { field: string; into: string } | null; // a config field that may name a file beside the definition
+  defined_in_code: boolean; // its config comes from code (the SDK): read-only here, not in the palette
 }
 
 export const NEEDS_KEY = "x-lockgate-needs";
@@ -27,6 +28,7 @@ export const NO_NEEDS: KindNeeds = {
   runs_user_code: false,
   uses_models: false,
   reads_file: null,
+  defined_in_code: false,
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -52,6 +54,7 @@ export function readNeeds(node: JsonSchema): KindNeeds {
       isRecord(file) && typeof file.field === "string" && typeof file.into === "string"
         ? { field: file.field, into: file.into }
         : null,
+    defined_in_code: flag("defined_in_code"),
   };
 }
 

@@ -31,6 +31,9 @@ export function summaryOf(node: DraftNode, needs: KindNeeds = NO_NEEDS): string 
   let text: string;
   if (branches.length > 0) {
     text = branches.join(" / ");
+  } else if (typeof c.ref === "string") {
+    // code from a worker: where it lives and which version is pinned
+    text = typeof c.code_hash === "string" ? `${c.ref} · ${c.code_hash.slice(0, 8)}` : c.ref;
   } else if (pick) {
     const v = c[pick];
     text = typeof v === "string" ? v : JSON.stringify(v);
