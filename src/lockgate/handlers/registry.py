@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, JsonValue
 
 from lockgate.handlers.context import HandlerContext, StepResult
+
+if TYPE_CHECKING:
+    from lockgate.handlers.code_tasks import CodeTasks
 
 __all__ = ["Handler", "HandlerFn", "HandlerRegistry", "InlineFn", "default_registry"]
 
@@ -46,8 +49,9 @@ class HandlerRegistry:
         return dict(self._handlers)
 
 
-def default_registry() -> HandlerRegistry:
-    from lockgate.handlers import agent, condition, http, human, noop, script, transform, wait
+def default_registry(tasks: CodeTasks | None = None) -> HandlerRegistry:
+    """Every kind's handler; ``task`` steps run the functions in ``tasks`` (none: every task step is refused)."""
+    from lockgate.handlers import agent, code_tasks, condition, http, human, noop, script, transform, wait
     from lockgate.spec import (
         AgentConfig,
         ConditionConfig,
@@ -55,6 +59,7 @@ def default_registry() -> HandlerRegistry:
         HumanConfig,
         NoopConfig,
         ScriptConfig,
+        TaskConfig,
         TransformConfig,
         WaitConfig,
     )
@@ -68,4 +73,5 @@ def default_registry() -> HandlerRegistry:
     registry.register("wait", WaitConfig, wait.run)
     registry.register("human", HumanConfig, human.run)
     registry.register("agent", AgentConfig, agent.run)
+    registry.register("task", TaskConfig, code_tasks.handler(tasks or code_tasks.CodeTasks()))
     return registry

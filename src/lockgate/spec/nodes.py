@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, field_validator, model_validator
 
 from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
@@ -30,6 +31,8 @@ __all__ = [
     "ScriptHeartbeat",
     "ScriptInputMode",
     "ScriptNode",
+    "TaskConfig",
+    "TaskNode",
     "TemplatedJson",
     "TransformConfig",
     "TransformNode",
@@ -41,6 +44,9 @@ __all__ = [
 TemplatedJson = Annotated[JsonValue, TEMPLATED]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+_TASK_REF = rf"^{_DOTTED}:{_DOTTED}$"
+_CODE_HASH = r"^[0-9a-f]{64}$"
 
 
 class Position(BaseModel):
@@ -270,7 +276,47 @@ class AgentNode(NodeBase):
     config: AgentConfig
 
 
+class TaskConfig(BaseModel):
+    """A Python function that a worker imported at start (``lockgate worker --tasks package.module``).
+
+    Attributes:
+        ref: where the function lives, ``package.module:qualname``; a worker runs only refs it registered
+            and never imports anything a definition names.
+        code_hash: the sha256 (64 lowercase hex digits) of the function's code that this definition pins;
+            a worker whose function has another hash refuses the step (``task_code_mismatch``).
+    """
+
+    model_config = _FROZEN
+
+    ref: Annotated[str, Field(max_length=500, json_schema_extra={"pattern": _TASK_REF})]
+    code_hash: Annotated[str, Field(json_schema_extra={"pattern": _CODE_HASH})]
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_shape(cls, value: str) -> str:
+        if re.fullmatch(_TASK_REF, value) is None:
+            raise ValueError(f"ref {value!r} is not 'package.module:qualname'")
+        return value
+
+    @field_validator("code_hash")
+    @classmethod
+    def _hash_shape(cls, value: str) -> str:
+        if re.fullmatch(_CODE_HASH, value) is None:
+            raise ValueError("code_hash must be 64 lowercase hex digits (a sha256)")
+        return value
+
+
+class TaskNode(NodeBase):
+    """Calls a registered Python function with the node's inputs as keyword arguments; its return is the output.
+
+    Templates of a task node may use ``task.ref`` and ``task.code_hash``, for example in an idempotency key.
+    """
+
+    kind: Literal["task"]
+    config: TaskConfig
+
+
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode,
+    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode | TaskNode,
     Field(discriminator="kind"),
 ]

@@ -4331,6 +4331,94 @@ export interface components {
             config: components["schemas"]["ScriptConfig"];
         };
         /**
+         * TaskConfig
+         * @description A Python function that a worker imported at start (``lockgate worker --tasks package.module``).
+         *
+         *     Attributes:
+         *         ref: where the function lives, ``package.module:qualname``; a worker runs only refs it registered
+         *             and never imports anything a definition names.
+         *         code_hash: the sha256 (64 lowercase hex digits) of the function's code that this definition pins;
+         *             a worker whose function has another hash refuses the step (``task_code_mismatch``).
+         */
+        TaskConfig: {
+            /** Ref */
+            ref: string;
+            /** Code Hash */
+            code_hash: string;
+        };
+        /**
+         * TaskNode
+         * @description Calls a registered Python function with the node's inputs as keyword arguments; its return is the output.
+         *
+         *     Templates of a task node may use ``task.ref`` and ``task.code_hash``, for example in an idempotency key.
+         */
+        TaskNode: {
+            /**
+             * Id
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Inputs */
+            inputs?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * @default {
+             *       "max_attempts": 1,
+             *       "initial_delay": "1s",
+             *       "factor": 2,
+             *       "max_delay": "300s",
+             *       "jitter": 0.1,
+             *       "retry_on": []
+             *     }
+             */
+            retry?: components["schemas"]["RetryPolicy"];
+            /** Timeout */
+            timeout?: (string | number) | null;
+            /** Heartbeat Timeout */
+            heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
+            /** @default fail */
+            on_error?: components["schemas"]["OnError"];
+            /** @default all */
+            join?: components["schemas"]["Join"];
+            /** For Each */
+            for_each?: string | null;
+            /** Max Parallel */
+            max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+            /** Credentials */
+            credentials?: string[];
+            review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
+            position?: components["schemas"]["Position"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "task";
+            config: components["schemas"]["TaskConfig"];
+        };
+        /**
          * TeamConfig
          * @description Several agents answering the node's prompt together.
          */
@@ -4568,7 +4656,7 @@ export interface components {
                 [key: string]: components["schemas"]["InputField"];
             };
             /** Nodes */
-            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"])[];
+            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"] | components["schemas"]["TaskNode"])[];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
             output?: components["schemas"]["JsonValue"];
