@@ -1,4 +1,4 @@
-"""``@task`` and ``pipe.task``: parameters become inputs, ``next=`` draws edges, what a worker cannot import is refused."""
+"""``@task`` and ``pipe.task``: parameters become inputs, ``next=`` draws edges, unimportable functions are refused."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lockgate import Next, Pipeline, task
 from lockgate.errors import DefinitionErrors
 from lockgate.handlers.code_tasks import CodeTasks
 from lockgate.sdk import Task, TaskHandle
-from lockgate.spec import TaskConfig, parse_spec
+from lockgate.spec import RetryPolicy, TaskConfig, parse_spec
 
 MODULE = __name__
 
@@ -70,7 +70,7 @@ def test_a_parameter_named_like_a_run_input_reads_it_and_defaults_stay_with_the_
     pipe = Pipeline("p", input={"order_id": str})
     node = pipe.task()(fetch)
     [spec_node] = pipe.spec().nodes
-    assert isinstance(node, TaskHandle) and node.id == "fetch"
+    assert node.id == "fetch"
     assert spec_node.inputs == {"order_id": "{{ input.order_id }}"}  # currency keeps its default
     assert spec_node.config == TaskConfig(ref=f"{MODULE}:fetch", code_hash=node.code_hash)
 
@@ -79,8 +79,8 @@ def test_a_handle_or_ref_default_reads_that_node_and_draws_the_edge() -> None:
     pipe = Pipeline("p", input={"order_id": str})
     order = pipe.task()(fetch)
 
-    def total(order: dict[str, object] = order, total: object = order.output["total"]) -> object:  # noqa: ARG001
-        return total
+    def total(order: object = order, total: object = order.value["total"]) -> object:
+        return total, order
 
     total.__qualname__ = "total"  # as if defined at module level: its parameters are what this test is about
     pipe.task(name="total")(total)
@@ -134,7 +134,7 @@ def test_policies_pass_through_and_the_yaml_reads_back() -> None:
     pipe = Pipeline("p", input={"order_id": str})
     pipe.task(retry={"max_attempts": 3}, timeout="30s", queue="billing", idempotency_key="{{ input.order_id }}")(fetch)
     node = pipe.spec().nodes[0]
-    assert node.retry is not None and node.retry.max_attempts == 3 and node.queue == "billing"
+    assert node.retry == RetryPolicy(max_attempts=3) and node.queue == "billing"
     assert parse_spec(pipe.to_yaml()) == pipe.spec()
     assert Pipeline.from_yaml(pipe.to_yaml()).spec() == pipe.spec()
 
