@@ -72,7 +72,10 @@ def test_answers_fill_in_forms_and_approve_reviews() -> None:
     rejected = run_local(orders, input={"order_id": "A-4", "total": 5}, answers={"pay": "reject"})
     assert rejected.status is RunStatus.FAILED
     assert rejected.steps["pay"].error == "rejected: rejected by run_local"
-    assert rejected.errors == ("pay: rejected: rejected by run_local",)
+    assert rejected.errors == (
+        "rejected: step 'pay' failed: rejected by run_local",
+        "pay: rejected: rejected by run_local",
+    )
 
 
 def test_home_keeps_the_database_and_artifacts(tmp_path: Path) -> None:
