@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         description="folders (absolute, ':'-separated) a script node's config.file may name; empty: none may "
         "(never the home, a folder holding it, or one inside it)",
     )
+    tasks: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="modules of code tasks (comma-separated, e.g. billing.tasks) every process imports at start: "
+        "its task steps run only the functions these register (`--tasks` on serve and worker adds to it)",
+    )
     script_max_processes: int = Field(
         default=256, ge=16, le=1_000_000, description="processes one script attempt may run at once, its whole tree"
     )
@@ -160,6 +165,13 @@ class Settings(BaseSettings):
     def _split_dirs(cls, value: object) -> object:
         if isinstance(value, str):  # from the environment: a list like PATH
             return tuple(part for part in value.split(os.pathsep) if part.strip())
+        return value
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @model_validator(mode="after")

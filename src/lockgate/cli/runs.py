@@ -100,13 +100,20 @@ def show(
     table = Table("step", "status", "attempts", "took", "output / error", box=None, header_style="bold")
     for s in steps:
         tries = by_step.get(s.key, [])
-        detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
-        detail = reasons.get(s.key, detail)
-        if s.next is not None and not s.error:  # a routed step: which successors it chose comes first
-            detail = f"next: {', '.join(s.next) or 'none'}  {detail}"
+        detail = _step_detail(s, tries, reasons)
         history = " ".join(f"{a.number}:{a.status}" for a in tries)
         table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
     console.print(table)
+
+
+def _step_detail(s: Any, tries: list[Any], reasons: dict[str, str]) -> str:
+    detail = f"{s.error['kind']}: {s.error['message']}" if s.error else _short(s.output)
+    detail = reasons.get(s.key, detail)
+    if s.next is not None and not s.error:  # a routed step: which successors it chose comes first
+        detail = f"next: {', '.join(s.next) or 'none'}  {detail}"
+    if tries and tries[-1].code_hash:  # a code task: which code the last attempt ran
+        detail = f"code {tries[-1].code_hash[:12]}  {detail}"
+    return detail
 
 
 def _as_json(record: Any, steps: list[Any], attempts: list[Any]) -> dict[str, Any]:

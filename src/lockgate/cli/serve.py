@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lockgate.cli.code_tasks import TasksOption, with_tasks
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.compile import compile_file
 from lockgate.runtime.clock import SystemClock
@@ -43,12 +44,14 @@ def serve(
     example: Annotated[
         list[Path] | None, typer.Option(exists=True, dir_okay=False, help="pipeline file(s) to load at start")
     ] = None,
+    tasks: TasksOption = None,
 ) -> None:
     """Start the server; on first start it creates an admin API key and prints it once."""
     cfg = settings(ctx)
     bind_host = host or cfg.host
     bind_port = port or cfg.port
     with exit_on_errors():
+        cfg = with_tasks(cfg, tasks)
         key = _bootstrap(cfg, example or [])
     console.print(f"Lockgate on [bold]http://{bind_host}:{bind_port}[/bold]  (API docs: /docs, data: {cfg.home})")
     if key is not None:

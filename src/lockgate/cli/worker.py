@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
+from lockgate.cli.code_tasks import TasksOption, with_tasks
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.runtime import Runtime
 from lockgate.settings import ExecutorKind, Settings
@@ -30,10 +31,11 @@ def worker(
         int | None, typer.Option(help="celery: steps run at once (default LOCKGATE_MAX_CONCURRENCY)", min=1)
     ] = None,
     pool: Annotated[str, typer.Option(help="celery: threads, prefork or solo")] = "threads",
+    tasks: TasksOption = None,
 ) -> None:
     """Advance runs from the shared database alongside any other process (with celery: run their steps)."""
     with exit_on_errors():
-        cfg = settings(ctx)
+        cfg = with_tasks(settings(ctx), tasks)
         if cfg.executor is ExecutorKind.CELERY:
             _celery_worker(cfg, queues, concurrency or cfg.max_concurrency, pool)
             return

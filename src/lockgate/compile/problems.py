@@ -171,7 +171,8 @@ def _check_node_expressions(
             errors.extend(check_template_field(value, path, Scope(node.id, upstream, all_nodes, fields)))
             continue
         in_config = path.startswith("config.")
-        field_scope = Scope(node.id, upstream, all_nodes, fields, has_item, has_inputs=in_config)
+        field_scope = Scope(node.id, upstream, all_nodes, fields, has_item, has_inputs=in_config,
+                            node_names=frozenset(node.template_names()))  # fmt: skip
         errors.extend(check_template_field(value, path, field_scope))
         if in_config:
             config_templates.append((path.removeprefix("config."), value))

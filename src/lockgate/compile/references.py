@@ -27,6 +27,7 @@ class Scope:
     input_fields: frozenset[str] | None  # None: the pipeline declares no input schema
     has_item: bool = False
     has_inputs: bool = False
+    node_names: frozenset[str] = frozenset()  # what the node's kind adds (``task`` in a task node)
 
 
 def check_template_field(value: JsonValue, field: str, scope: Scope) -> Iterator[DefinitionError]:
@@ -45,6 +46,7 @@ def _check(source: str, field: str, scope: Scope) -> Iterator[DefinitionError]:
         allowed |= {"item", "item_index"}
     if scope.has_inputs:
         allowed.add("inputs")
+    allowed |= scope.node_names
     for root in sorted(info.roots - allowed):
         hint = (
             " (only inside a node with for_each, and not in for_each itself)" if root in {"item", "item_index"} else ""

@@ -58,6 +58,7 @@ class DispatchStep(BaseModel):
     inputs: dict[str, JsonValue] = Field(default_factory=dict)
     config: dict[str, JsonValue] = Field(default_factory=dict)
     idempotency_key: str | None = None
+    code_hash: str | None = None  # the user code the attempt runs (a task node's pinned hash), recorded with it
     timeout: timedelta | None = None
     heartbeat_timeout: timedelta | None = None
     credentials: list[str] = Field(default_factory=list)  # names only: values are resolved by the executor

@@ -47,7 +47,7 @@ def render_step(
 ) -> Rendered:
     """The step's inputs and config with every template rendered; raises ExpressionError naming the field."""
     plan_node = plan.nodes[step.node_id]
-    context = step_context(run, steps, input_, step)
+    context = {**step_context(run, steps, input_, step), **plan_node.node.template_names()}
     inputs = {name: render_deep(value, context, f"inputs.{name}") for name, value in plan_node.node.inputs.items()}
     config: dict[str, JsonValue] = dict(plan_node.config_json)
     if plan_node.config_templates:
@@ -92,6 +92,7 @@ def build_dispatch(
         inputs=inputs,
         config=config,
         idempotency_key=key,
+        code_hash=node.pinned_code_hash(),
         timeout=node.timeout,
         heartbeat_timeout=node.heartbeat_timeout,
         credentials=list(node.credentials),

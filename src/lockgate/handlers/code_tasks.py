@@ -28,7 +28,17 @@ if TYPE_CHECKING:
     from lockgate.handlers.registry import HandlerFn
     from lockgate.spec.nodes import TaskConfig
 
-__all__ = ["CodeTask", "CodeTasks", "Next", "TaskLoadError", "TaskSource", "code_hash", "handler", "task_ref"]
+__all__ = [
+    "CodeTask",
+    "CodeTasks",
+    "Next",
+    "TaskLoadError",
+    "TaskSource",
+    "code_hash",
+    "handler",
+    "load_tasks",
+    "task_ref",
+]
 
 TASK_NOT_REGISTERED = "task_not_registered"
 TASK_CODE_MISMATCH = "task_code_mismatch"
@@ -116,6 +126,13 @@ class CodeTasks:
         return tuple(self._modules)
 
 
+def load_tasks(modules: Sequence[str], *, on_caller_thread: bool = False) -> CodeTasks:
+    """A ``CodeTasks`` holding the tasks of ``modules`` (TaskLoadError names a module that fails)."""
+    tasks = CodeTasks(on_caller_thread=on_caller_thread)
+    tasks.load(modules)
+    return tasks
+
+
 def _tasks_in(values: Iterable[object]) -> Iterable[CodeTask]:
     for value in values:
         if isinstance(value, CodeTask):
@@ -129,10 +146,9 @@ def handler(tasks: CodeTasks) -> HandlerFn:
 
     async def run(ctx: HandlerContext, config: TaskConfig, inputs: dict[str, JsonValue]) -> StepResult:
         task = _registered(tasks, config)
-        try:
-            inspect.signature(task.fn).bind(**inputs)
-        except TypeError as exc:  # the message names the parameter: "missing a required argument: 'x'"
-            raise PermanentStepError(TASK_ARGUMENTS, f"task {config.ref}: {exc}") from None
+        problem = _argument_problem(task.fn, inputs)
+        if problem is not None:
+            raise PermanentStepError(TASK_ARGUMENTS, f"task {config.ref}: {problem}")
         ctx.logger.info("task %s (code %s)", config.ref, config.code_hash[:12])
         try:
             value = await _call(tasks, task.fn, inputs)
@@ -156,6 +172,20 @@ def _registered(tasks: CodeTasks, config: TaskConfig) -> CodeTask:
                   f"{task.code_hash}; deploy the same code to the workers or apply the pipeline again")  # fmt: skip
         raise PermanentStepError(TASK_CODE_MISMATCH, detail)
     return task
+
+
+def _argument_problem(fn: Callable[..., object], inputs: dict[str, JsonValue]) -> str | None:
+    """What is wrong with calling ``fn(**inputs)``, naming every parameter at fault; None: nothing."""
+    params = inspect.signature(fn).parameters.values()
+    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    missing = [p.name for p in params if p.name in named and p.default is p.empty and p.name not in inputs]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    unexpected = [] if takes_any else [name for name in inputs if name not in named]
+    problems = [f"missing input {name!r} (a parameter without a default)" for name in missing]
+    problems += [f"input {name!r} is not a parameter of the function" for name in unexpected]
+    positional = [p.name for p in params if p.kind is p.POSITIONAL_ONLY and p.default is p.empty]
+    problems += [f"parameter {name!r} is positional-only: inputs are passed by name" for name in positional]
+    return "; ".join(problems) or None
 
 
 async def _call(tasks: CodeTasks, fn: Callable[..., object], inputs: dict[str, JsonValue]) -> object:

@@ -28,6 +28,7 @@ from lockgate.engine import (
 )
 from lockgate.executors.base import ExecutorLink, Fence
 from lockgate.executors.factory import build_executor
+from lockgate.handlers.code_tasks import load_tasks
 from lockgate.handlers.confinement import ALLOW_SETTING, confinement
 from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime.admission import FlowControl
@@ -104,7 +105,7 @@ class Runtime:
         self.layout = ArtifactLayout(settings.home)
         self.kind = kind
         self.scope = scope  # recover only these runs (None: every run)
-        self._registry = registry or default_registry()
+        self._registry = registry or default_registry(load_tasks(settings.tasks))
         self.executor: Executor = executor or build_executor(settings, self._registry, self.layout)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._deferred: list[_Item] = []  # not applied by the last transaction (out of time): applied first next

@@ -113,6 +113,14 @@ class NodeBase(BaseModel):
     start: StrictBool = False
     position: Position | None = None
 
+    def template_names(self) -> dict[str, JsonValue]:
+        """Names this node's templates see beside ``input``, ``nodes`` and ``run``; a kind may add its own."""
+        return {}
+
+    def pinned_code_hash(self) -> str | None:
+        """The hash of the user code each attempt of this node runs, recorded with the attempt; None: none."""
+        return None
+
 
 class ScriptInputMode(StrEnum):
     """How a script receives its inputs."""
@@ -314,6 +322,14 @@ class TaskNode(NodeBase):
 
     kind: Literal["task"]
     config: TaskConfig
+
+    def template_names(self) -> dict[str, JsonValue]:
+        """``task.ref`` and ``task.code_hash``: a key with the hash reruns a step once the code changed."""
+        return {"task": {"ref": self.config.ref, "code_hash": self.config.code_hash}}
+
+    def pinned_code_hash(self) -> str | None:
+        """The code hash the definition pins."""
+        return self.config.code_hash
 
 
 Node = Annotated[

@@ -184,6 +184,7 @@ class JournalBatch:
                 self.new_attempts[(command.run_id, command.step, command.attempt)] = {
                     "run_id": command.run_id, "step_key": command.step, "number": command.attempt,
                     "status": "queued", "worker": self.worker, "idempotency_key": command.idempotency_key,
+                    "code_hash": command.code_hash,
                     "queued_at": command.queued_at, "started_at": None, "finished_at": None, "error": None,
                     "output": None, "feedback": command.feedback, "archived": False,
                 }  # fmt: skip

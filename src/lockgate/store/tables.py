@@ -169,6 +169,7 @@ attempts = Table(
     Column("log_path", Text),
     Column("output", JSON),  # kept per attempt: a revised step's earlier outputs stay readable
     Column("feedback", Text),  # the revision request the attempt answered
+    Column("code_hash", String(64)),  # the user code the attempt ran (task nodes)
     Column("archived", Boolean, nullable=False, default=False, server_default=false()),  # by a rollback
     _ts("queued_at", nullable=False),
     _ts("started_at"),

@@ -1448,6 +1448,11 @@ export interface components {
              */
             feedback?: string | null;
             /**
+             * Code Hash
+             * @description the hash of the user code it ran (task nodes)
+             */
+            code_hash?: string | null;
+            /**
              * Archived
              * @description a rollback archived it
              * @default false

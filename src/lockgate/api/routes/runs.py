@@ -79,7 +79,8 @@ def run_read(s: listing.RunSummary) -> RunRead:
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
     return AttemptRead(number=a.number, status=a.status, worker=a.worker, error=a.error, output=a.output,
-                       feedback=a.feedback, archived=a.archived, queued_at=a.queued_at, started_at=a.started_at,
+                       feedback=a.feedback, code_hash=a.code_hash, archived=a.archived,
+                       queued_at=a.queued_at, started_at=a.started_at,
                        finished_at=a.finished_at, duration=_duration(a.started_at, a.finished_at))  # fmt: skip
 
 

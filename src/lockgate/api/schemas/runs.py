@@ -98,6 +98,7 @@ class AttemptRead(BaseModel):
     error: JsonValue = None
     output: JsonValue = Field(default=None, description="what this attempt produced (kept after revisions)")
     feedback: str | None = Field(default=None, description="the revision request this attempt answered")
+    code_hash: str | None = Field(default=None, description="the hash of the user code it ran (task nodes)")
     archived: bool = Field(default=False, description="a rollback archived it")
     queued_at: datetime
     started_at: datetime | None = None
