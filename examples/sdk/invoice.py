@@ -2,7 +2,8 @@
 
 Shows: ``@pipe.task`` (a parameter named like a run input reads it; one whose default is a node's
 ``.value`` reads that node's output and draws the edge), ``next=`` naming the successors a task may pick,
-``Next`` picking them, a person's answer deciding whether the payment goes on, and ``run_local``.
+``Next`` picking them, an idempotency key with the code hash in it (``{{ task.code_hash }}``: a new version of
+the code pays again), a person's answer deciding whether the payment goes on, and ``run_local``.
 Tasks have no YAML twin: a definition pins each function by ``ref`` and ``code_hash``, which only the code
 can give (``pipe.to_yaml()`` prints it, hashes included).
 
@@ -22,7 +23,7 @@ pipe = Pipeline(
 )
 
 
-@pipe.task(retry={"max_attempts": 3})
+@pipe.task(retry={"max_attempts": 3}, idempotency_key="{{ input.order_id }}-{{ task.code_hash }}")
 def fetch(order_id: str, total: float) -> dict[str, Any]:
     """Stands in for a lookup in the order system."""
     return {"order_id": order_id, "total": total}
