@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -203,3 +204,45 @@ def test_a_breakpoint_in_a_task_stops_in_pdb_on_the_callers_thread(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert "(Pdb) 'A-17'" in done.stdout
     assert "RESULT succeeded {'inspect_order': {'seen': 'A-17'}}" in done.stdout
+
+
+# ------------------------------------------------------------------------------------- a terminal asks
+
+ASKED = """
+from lockgate import Pipeline, run_local
+
+pipe = Pipeline("asked", input={"name": str})
+
+
+@pipe.task(review={"approve_complete": True})
+def greet(name: str) -> str:
+    return f"hello {name}"
+
+
+pipe.human("sign", greet, title="Sign for {{ input.name }}", fields=[
+    {"name": "who", "type": "text", "default": "{{ input.name }}"},
+    {"name": "ok", "type": "boolean", "required": True},
+])
+
+if __name__ == "__main__":
+    result = run_local(pipe, input={"name": "Ada"})
+    print("RESULT", result.status.value, result.steps["sign"].output)
+"""
+
+
+def test_with_a_terminal_on_stdin_a_person_is_asked(tmp_path: Path) -> None:
+    script = tmp_path / "asked.py"
+    script.write_text(ASKED)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    main, terminal = os.openpty()
+    try:
+        os.write(main, b"maybe\napprove\n\ny\n")  # a wrong word first: asked again
+        done = subprocess.run([sys.executable, str(script)], stdin=terminal, capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=120, check=False)  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(main)
+    assert done.returncode == 0, done.stderr
+    assert 'output: "hello Ada"' in done.stdout and "answer approve or reject" in done.stdout
+    assert "Sign for Ada" in done.stdout and "who (text, Enter for 'Ada')" in done.stdout
+    assert "RESULT succeeded {'who': 'Ada', 'ok': True}" in done.stdout

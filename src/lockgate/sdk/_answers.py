@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from lockgate.compile.forms import validate_form
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from lockgate.spec.nodes import Node
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["Answer", "AnswerBook", "Answers", "ask"]
+__all__ = ["Answer", "AnswerBook", "Answers", "ShownTask", "ask"]
 
 Answer = Mapping[str, "JsonValue"] | Literal["approve", "reject"]
 """One answer: a human node's form values (``{"ok": True}``), or ``"approve"`` / ``"reject"`` for a review."""
@@ -95,18 +96,30 @@ def event(step: StepState, answer: Answer) -> HumanTaskAnswered:
     return HumanTaskAnswered(task=task, step=step.key, action=TaskAction.SUBMIT, by=BY, values=dict(answer))
 
 
-def ask(node: Node, step: StepState) -> HumanTaskAnswered:
+@dataclass(frozen=True, slots=True)
+class ShownTask:
+    """What a person is shown of an open task: as the inbox renders it (defaults and titles rendered)."""
+
+    title: str
+    instructions: str | None
+    form: list[FormField] | None
+
+
+def ask(step: StepState, shown: ShownTask) -> HumanTaskAnswered:
     """Ask in the terminal: a form's fields one by one (checked, asked again when wrong), or approve/reject."""
-    fields = _fields(node)
-    _say(f"\n{step.key} waits for a person ({step.waiting.value if step.waiting else 'task'}).")
-    if step.waiting is not TaskPurpose.FORM or fields is None:
+    _say(f"\n{shown.title}  ({step.key} waits for a person: {step.waiting.value if step.waiting else 'a task'})")
+    if shown.instructions:
+        _say(shown.instructions)
+    if step.waiting is not TaskPurpose.FORM or shown.form is None:
+        if step.waiting is TaskPurpose.APPROVE_COMPLETE:
+            _say(f"output: {json.dumps(step.output, indent=2, default=str)}")
         while (said := input("approve or reject? ").strip().lower()) not in _VERBS:
             _say("answer approve or reject")
         return event(step, "approve" if said == "approve" else "reject")
     while True:
-        values = {field.name: _read_field(field) for field in fields}
+        values = {field.name: value for field in shown.form if (value := _read_field(field)) is not None}
         try:
-            return event(step, validate_form(fields, values))
+            return event(step, validate_form(shown.form, values))
         except InvalidInputError as exc:
             _say("\n".join(exc.problems))
 
@@ -117,7 +130,9 @@ def _say(text: str) -> None:
 
 def _read_field(field: FormField) -> JsonValue:
     label = field.label or field.name
-    text = input(f"{label} ({field.type.value}{', required' if field.required else ''}): ").strip()
+    hint = ", ".join([field.type.value] + (["required"] if field.required else [])
+                     + ([f"Enter for {field.default!r}"] if field.default is not None else []))  # fmt: skip
+    text = input(f"{label} ({hint}): ").strip()
     if text == "":
         return None
     match field.type:

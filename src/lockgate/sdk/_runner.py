@@ -12,10 +12,12 @@ from lockgate.executors.factory import build_executor
 from lockgate.handlers.code_tasks import CodeTasks
 from lockgate.handlers.registry import default_registry
 from lockgate.runtime import Runtime
-from lockgate.sdk._answers import ask
+from lockgate.sdk._answers import ShownTask, ask
 from lockgate.sdk._stubs import StubbingExecutor
 from lockgate.settings import ExecutorKind, Settings
+from lockgate.spec.forms import FormField
 from lockgate.store import runs as run_store
+from lockgate.store import tasks as task_store
 from lockgate.store.conversations import RunOptions
 
 if TYPE_CHECKING:
@@ -77,18 +79,24 @@ async def _until_settled(runtime: Runtime, run_id: str, job: Job, changed: async
 
 async def _answer(runtime: Runtime, state: RunState, job: Job) -> bool:
     """Answer every open task an answer was given for (or the terminal gives); False: none could be."""
-    nodes = {node.id: node for node in job.spec.nodes}
     answered = False
     for step in sorted(state.steps.values(), key=lambda s: s.key):
         if step.status is not StepStatus.WAITING or step.task is None:
             continue
         answer = job.answers.next_event(step)
         if answer is None and job.prompt:
-            answer = ask(nodes[step.node_id], step)
+            answer = ask(step, await runtime.db_call(_shown, runtime, step.task))
         if answer is not None:
             await runtime.apply(state.run_id, answer)  # a refused answer raises TaskAnswerError, saying why
             answered = True
     return answered
+
+
+def _shown(runtime: Runtime, task_id: str) -> ShownTask:
+    with runtime.db.read() as conn:
+        row = task_store.get_task(conn, task_id)
+    form = [FormField.model_validate(f) for f in row.form] if row.form is not None else None
+    return ShownTask(str(row.title), row.instructions, form)
 
 
 def _replayed(runtime: Runtime, job: Job) -> str:
