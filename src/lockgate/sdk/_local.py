@@ -112,6 +112,8 @@ def run_local(
         DefinitionErrors: the pipeline is not valid.
         RuntimeError: called inside a running event loop (``run_local`` runs its own).
     """
+    if replay is not None and home is None:
+        raise InvalidInputError(["replay: give home= too, the folder holding the run to replay"])
     spec = pipe.spec()
     book = AnswerBook(spec, answers)
     stubs = dict(stub or {})
