@@ -183,6 +183,7 @@ def test_a_task_is_still_its_function_with_a_ref_and_a_code_hash() -> None:
     pipe = Pipeline("p", input={"value": int})
     node = pipe.task(name="twice")(double)
     assert node(5) == 10 and node.code_hash == double.code_hash
+    assert pipe.task(labelled).id == "labelled"  # @pipe.task without parentheses
     with pytest.raises(DefinitionErrors, match="version"):
         pipe.task(name="other", version="3")(double)
 
