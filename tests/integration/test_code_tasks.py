@@ -10,7 +10,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import fast_settings, running, select_rows
+from tests.integration.helpers import cli, fast_settings, running, select_rows
 from tests.tasks_pkg import billing
 
 from lockgate.engine import RunStatus, StepStatus
@@ -160,3 +160,11 @@ async def test_wrong_inputs_and_unknown_refs_fail_clearly(settings: Settings) ->
     assert "missing input 'order_id'" in fetch_error.message and "input 'order' is not" in fetch_error.message
     assert other_error is not None and other_error.kind == "task_not_registered"
     assert MODULE in other_error.message  # what this process loaded
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+def test_a_task_module_that_fails_to_import_stops_the_process_naming_it(tmp_path: Path, command: str) -> None:
+    done = cli(tmp_path, None, command, "--tasks", MODULE, "--tasks", "tests.tasks_pkg.no_such_module", timeout=60)
+    assert done.returncode != 0
+    assert "'tests.tasks_pkg.no_such_module'" in done.stderr and "Traceback" not in done.stderr
+    assert f"task {task_ref(billing.fetch)} code" not in done.stdout  # nothing half-registered is announced

@@ -73,6 +73,8 @@ class TaskSource(Protocol):
 class TaskLoadError(LockgateError):
     """A module given to ``--tasks`` failed to import, or registers a ref twice with two hashes."""
 
+    code = "task_module_error"
+
     def __init__(self, module: str, detail: str) -> None:
         self.module = module
         super().__init__(f"task module {module!r}: {detail}")

@@ -20,6 +20,7 @@ import {
 } from "./model";
 import { glyph } from "./nodes/NodeBody";
 import { FieldEditor, type FormContext, SchemaForm } from "./SchemaForm";
+import { FROM_CODE, TaskCode } from "./TaskCode";
 
 type Obj = { [key: string]: Json };
 
@@ -123,13 +124,17 @@ export function NodeInspector({
         onChange={(v) => set({ name: v || undefined })}
       />
       <h3>Configuration</h3>
-      <SchemaForm
-        fields={configFields(schema, info)}
-        value={(node.config ?? {}) as Obj}
-        onChange={(config) => set({ config })}
-        path="config"
-        ctx={ctx}
-      />
+      {FROM_CODE.has(node.kind) ? (
+        <TaskCode config={node.config as Obj | undefined} />
+      ) : (
+        <SchemaForm
+          fields={configFields(schema, info)}
+          value={(node.config ?? {}) as Obj}
+          onChange={(config) => set({ config })}
+          path="config"
+          ctx={ctx}
+        />
+      )}
       {inputsSpec && (
         <>
           <h3>Inputs</h3>

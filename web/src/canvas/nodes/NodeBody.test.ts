@@ -13,6 +13,14 @@ describe("what a node says about itself on the canvas", () => {
       summaryOf({ id: "c", kind: "condition", config: { branches: [{ name: "hi" }, { name: "lo" }] } }),
     ).toBe("hi / lo");
     expect(summaryOf({ id: "t", kind: "transform", config: { value: "x".repeat(80) } })).toHaveLength(48);
+    expect(
+      summaryOf({
+        id: "f",
+        kind: "task",
+        config: { ref: "billing.tasks:fetch", code_hash: "ab12cd34".repeat(8) },
+      }),
+    ).toBe("billing.tasks:fetch · ab12cd34");
+    expect(glyph("task")).toBe("⚙");
   });
 
   it("falls back to the description, and a kind it does not know still gets a glyph", () => {

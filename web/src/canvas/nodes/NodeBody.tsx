@@ -26,7 +26,9 @@ export function summaryOf(node: DraftNode): string {
     (k) => c[k] !== undefined && c[k] !== null && c[k] !== "",
   );
   let text: string;
-  if (node.kind === "condition" && Array.isArray(c.branches)) {
+  if (node.kind === "task" && typeof c.ref === "string") {
+    text = typeof c.code_hash === "string" ? `${c.ref} · ${c.code_hash.slice(0, 8)}` : c.ref;
+  } else if (node.kind === "condition" && Array.isArray(c.branches)) {
     text = (c.branches as { name?: string }[]).map((b) => b.name).join(" / ");
   } else if (pick) {
     const v = c[pick];
