@@ -115,5 +115,5 @@ def test_release_note_with_the_agent_stubbed_and_then_answered_by_a_local_server
         assert server.count == 1
     assert stubbed.output == {"publish": {"title": "Lockgate 0.3", "note": "A stubbed note."}}, stubbed.errors
     assert answered.output == {"publish": {"title": "Lockgate 0.3", "note": "Tasks arrive."}}, answered.errors
-    waiting = run_local(pipe, answers={"draft": "approve"}, stub={"draft": "A stubbed note."})
+    waiting = run_local(pipe, answers={"draft": "approve"}, stub={"draft": "A stubbed note."}, prompt=False)
     assert [(w.node_id, w.asks.value) for w in waiting.waiting] == [("editor", "form")]

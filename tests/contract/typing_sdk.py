@@ -97,7 +97,7 @@ def tasks() -> None:
     assert_type(pipe.task(shout)("c"), str)
     assert_type(Next(("after",), output={"n": 1}), Next)
     result = run_local(pipe, input={"text": "a"}, answers={"review": {"ok": True}, "draft": "approve"},
-                       stub={"shout": "A"}, replay=1, home=Path("home"))  # fmt: skip
+                       stub={"shout": "A"}, replay=1, home=Path("home"), prompt=False)  # fmt: skip
     assert_type(result, LocalRun)
     assert_type(result.status, RunStatus)
     assert_type(result.steps["shout"], LocalStep)

@@ -60,7 +60,7 @@ def test_tasks_run_on_the_callers_thread_and_route_with_next() -> None:
 
 
 def test_a_run_waits_for_what_no_answer_covers_and_says_what_for() -> None:
-    result = run_local(orders, input={"order_id": "A-2", "total": 500})
+    result = run_local(orders, input={"order_id": "A-2", "total": 500}, prompt=False)
     assert result.status is RunStatus.RUNNING
     [waiting] = result.waiting
     assert (waiting.step, waiting.node_id, waiting.asks) == ("check", "check", TaskPurpose.FORM)

@@ -87,6 +87,7 @@ def run_local(
     stub: Mapping[str, JsonValue | Next] | None = None,
     replay: int | str | None = None,
     home: str | Path | None = None,
+    prompt: bool | None = None,
 ) -> LocalRun:
     """Run a pipeline here, on the real runtime, with its task functions called on this thread.
 
@@ -103,6 +104,8 @@ def run_local(
             for nodes a handler runs (agent, http, script, task).
         replay: an earlier run in ``home`` (its number, ``"vN"`` or its id): agent steps answer from its recording.
         home: keep the database and artifacts here (the default: a temporary folder, removed after the run).
+        prompt: ask in the terminal for what ``answers`` leaves open; None: when stdin is a terminal
+            (``prompt=False`` in a test run with ``pytest -s``, so an unanswered task returns instead).
 
     Returns:
         The run: status, output, each step, and what it waits for if it waits.
@@ -124,7 +127,9 @@ def run_local(
         pass
     else:
         raise RuntimeError("run_local runs its own event loop: call it outside async code (or in a thread)")
-    job = Job(spec, dict(input or {}), book, None if replay is None else str(replay), sys.stdin.isatty())
+    if prompt is None:
+        prompt = sys.stdin is not None and sys.stdin.isatty()
+    job = Job(spec, dict(input or {}), book, None if replay is None else str(replay), prompt)
     from lockgate.sdk._runner import run_in  # the runtime only when a run starts: `import lockgate` stays light
 
     if home is not None:
