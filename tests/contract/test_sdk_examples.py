@@ -16,6 +16,7 @@ from tests.openai_server import Reply, chat_server, last_user_text
 from lockgate import run_local
 from lockgate.compile import compile_pipeline
 from lockgate.engine import StepStatus
+from lockgate.handlers.code_tasks import CodeTasks
 from lockgate.sdk import Answers, Pipeline
 from lockgate.spec import parse_spec
 from lockgate.spec.nodes import TaskNode
@@ -117,3 +118,12 @@ def test_release_note_with_the_agent_stubbed_and_then_answered_by_a_local_server
     assert answered.output == {"publish": {"title": "Lockgate 0.3", "note": "Tasks arrive."}}, answered.errors
     waiting = run_local(pipe, answers={"draft": "approve"}, stub={"draft": "A stubbed note."}, prompt=False)
     assert [(w.node_id, w.asks.value) for w in waiting.waiting] == [("editor", "form")]
+
+
+@pytest.mark.parametrize("path", CODE_ONLY, ids=lambda p: p.stem)
+def test_a_worker_given_the_example_module_registers_every_task_of_it(path: Path) -> None:
+    tasks = CodeTasks()
+    tasks.load([f"examples.sdk.{path.stem}"])  # what `lockgate worker --tasks examples.sdk.<name>` does
+    pinned = {n.config.ref: n.config.code_hash for n in _pipeline(path).spec().nodes if isinstance(n, TaskNode)}
+    assert dict(tasks.refs) == pinned
+    assert all(ref.startswith(f"examples.sdk.{path.stem}:") for ref in pinned)
