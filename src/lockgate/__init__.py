@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["Pipeline"]
+__all__ = ["Next", "Pipeline", "run_local", "task"]
 
 if TYPE_CHECKING:
-    from lockgate.sdk import Pipeline
+    from lockgate.sdk import Next, Pipeline, run_local, task
 else:
     # Imported on first use, so that ``import lockgate.engine`` (every worker, every CLI call) does not load the
     # SDK. Hidden from mypy: an unknown name stays a type error instead of an ``object``.

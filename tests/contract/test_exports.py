@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -10,15 +12,26 @@ import lockgate
 import lockgate.sdk
 
 SURFACE = {
-    "lockgate": ["Pipeline"],
+    "lockgate": ["Next", "Pipeline", "run_local", "task"],
     "lockgate.sdk": [
+        "Answer",
+        "Answers",
         "DurationValue",
         "EdgeSource",
         "InputValue",
+        "LocalRun",
+        "LocalStep",
+        "Next",
         "NodeBuilder",
         "NodeHandle",
         "Pipeline",
         "Ref",
+        "Task",
+        "TaskBuilder",
+        "TaskHandle",
+        "WaitingTask",
+        "run_local",
+        "task",
         "to_yaml",
     ],
 }
@@ -34,8 +47,20 @@ def test_every_exported_name_resolves(module: str, name: str) -> None:
     assert getattr(importlib.import_module(module), name) is not None
 
 
-def test_the_top_level_pipeline_is_the_sdks() -> None:
+def test_the_top_level_names_are_the_sdks() -> None:
     assert lockgate.Pipeline is lockgate.sdk.Pipeline
+    assert lockgate.task is lockgate.sdk.task and lockgate.run_local is lockgate.sdk.run_local
+
+
+def test_next_is_the_one_the_task_handler_routes_on() -> None:
+    from lockgate.handlers.code_tasks import Next
+
+    assert lockgate.Next is Next
+
+
+def test_importing_the_sdk_leaves_the_runtime_unloaded() -> None:
+    code = "import sys, lockgate; lockgate.Pipeline; print(any(m.startswith('lockgate.runtime') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
 def test_an_unknown_top_level_name_is_an_attribute_error() -> None:

@@ -10,8 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import assert_type
 
-from lockgate import Pipeline
-from lockgate.sdk import EdgeSource, NodeBuilder, NodeHandle, Ref
+from pydantic import JsonValue
+
+from lockgate import Next, Pipeline, run_local, task
+from lockgate.engine import RunStatus
+from lockgate.sdk import EdgeSource, LocalRun, LocalStep, NodeBuilder, NodeHandle, Ref, Task, TaskBuilder, TaskHandle
 from lockgate.sdk.loading import LoadedPipeline, load_pipeline
 from lockgate.spec import (
     AgentConfig,
@@ -22,6 +25,7 @@ from lockgate.spec import (
     PipelineSpec,
     RetryPolicy,
     ScriptConfig,
+    TaskConfig,
     TransformConfig,
     WaitConfig,
 )
@@ -36,6 +40,9 @@ def builders(pipe: Pipeline) -> None:
     assert_type(pipe.wait, NodeBuilder[WaitConfig])
     assert_type(pipe.transform, NodeBuilder[TransformConfig])
     assert_type(pipe.noop, NodeBuilder[NoopConfig])
+    assert_type(pipe.task, TaskBuilder)
+    assert isinstance(pipe.task, NodeBuilder)  # the plain form: pipe.task("id", config=TaskConfig(...))
+    assert_type(pipe.task("t", config=TaskConfig(ref="m:f", code_hash="0" * 64)), NodeHandle)
 
 
 def handles_and_edges() -> None:
@@ -72,3 +79,43 @@ def misuse(pipe: Pipeline) -> None:
     pipe.script("a", on_error="explode")  # type: ignore[arg-type]
     pipe.script("a", "b")  # type: ignore[arg-type]
     pipe.noop("a") >> "b"  # type: ignore[operator]
+
+
+@task
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@task(version="2")
+def count(text: str, times: int = 1) -> int:
+    return len(text) * times
+
+
+def tasks() -> None:
+    pipe = Pipeline("typed", input={"text": str})
+    typed: Task[[str], str] = shout  # ParamSpec types: compatible, though mypy spells them with names
+    assert_type(shout("a"), str)
+    assert_type(count("a", 2), int)
+    assert_type(shout.ref, str)
+    assert_type(shout.run_local(text="a"), JsonValue | Next)
+    node = pipe.task(name="shout", retry={"max_attempts": 2}, next=["after"])(shout)
+    held: TaskHandle[[str], str] = node
+    assert typed is shout and held is node
+    assert_type(node("b"), str)
+    assert_type(node.output, Ref)
+    assert_type(pipe.task(timeout="5s")(count)("b", 3), int)
+    assert_type(pipe.task(shout)("c"), str)
+    assert_type(Next(("after",), output={"n": 1}), Next)
+    result = run_local(pipe, input={"text": "a"}, answers={"review": {"ok": True}, "draft": "approve"},
+                       stub={"shout": "A"}, replay=1, home=Path("home"), prompt=False)  # fmt: skip
+    assert_type(result, LocalRun)
+    assert_type(result.status, RunStatus)
+    assert_type(result.steps["shout"], LocalStep)
+    assert_type(result.output, JsonValue)
+    assert_type(result.home, Path | None)
+
+
+def task_misuse(pipe: Pipeline) -> None:
+    shout(3)  # type: ignore[arg-type]
+    pipe.task(retry=3)  # type: ignore[call-overload]
+    run_local(pipe, answers={"review": "maybe"})  # type: ignore[dict-item]

@@ -28,6 +28,7 @@ from lockgate.cli.options import (
 from lockgate.cli.progress import Progress, summary
 from lockgate.compile import Plan
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
+from lockgate.engine.state import people_only
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
 from lockgate.runtime import Applied, ExtendRequest, Runtime
 from lockgate.runtime.credentials import credential_problems
@@ -198,23 +199,6 @@ async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bo
         return await runtime.run_state(run_id)
     err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
     raise typer.Exit(130)
-
-
-def people_only(state: RunState) -> bool:
-    """Nothing runs or will run by itself: every open step waits for a person."""
-    if state.status is not RunStatus.RUNNING:
-        return False
-    waiting = False
-    for step in state.steps.values():
-        if step.status is StepStatus.WAITING and step.wake_at is not None:
-            return False  # a wait node's step: it wakes by itself
-        if step.status is StepStatus.WAITING:
-            waiting = True
-        elif step.status in {StepStatus.QUEUED, StepStatus.RETRYING} or (
-            step.status is StepStatus.RUNNING and step.items is None
-        ):
-            return False
-    return waiting
 
 
 def _waiting(state: RunState) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "TaskPurpose",
     "initial_state",
     "item_key",
+    "people_only",
 ]
 
 
@@ -177,3 +178,20 @@ def initial_state(run_id: str, pipeline: str, number: int, node_count: int) -> R
 
 def item_key(node_id: str, index: int) -> str:
     return f"{node_id}[{index}]"
+
+
+def people_only(state: RunState) -> bool:
+    """Nothing runs or will run by itself: every open step waits for a person."""
+    if state.status is not RunStatus.RUNNING:
+        return False
+    waiting = False
+    for step in state.steps.values():
+        if step.status is StepStatus.WAITING and step.wake_at is not None:
+            return False  # a wait node's step: it wakes by itself
+        if step.status is StepStatus.WAITING:
+            waiting = True
+        elif step.status in {StepStatus.QUEUED, StepStatus.RETRYING} or (
+            step.status is StepStatus.RUNNING and step.items is None
+        ):
+            return False
+    return waiting

@@ -89,6 +89,18 @@ class Graph:
         self._own(target, target.id)
         self._edges.append(_EdgeEntry(source.source.id, target.id, source.condition, source.branch_name))
 
+    def add_edge_to(self, source: NodeHandle, target: str) -> None:
+        """An edge to a node named by id, which may be added later (a task's ``next``); checked by ``check``."""
+        self._own(source, source.id)
+        self._edges.append(_EdgeEntry(source.id, target))
+
+    def check(self) -> None:
+        """Every edge's target was added (edges to ids are drawn before their node may exist)."""
+        errors = [DefinitionError(f"next: no node {e.target!r} in this pipeline", e.source, "next")
+                  for e in self._edges if e.target not in self.nodes]  # fmt: skip
+        if errors:
+            raise DefinitionErrors(errors)
+
     def _own(self, handle: NodeHandle, where: str) -> None:
         if handle._graph is not self:
             raise DefinitionErrors([DefinitionError(f"{handle.id!r} is a node of another pipeline", where)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,6 +78,15 @@ class NodeHandle:
     def output(self) -> Ref:
         """``{{ nodes.<id>.output }}``: what the step produced (a list, in item order, for ``for_each``)."""
         return Ref(f"nodes.{self._id}.output", self)
+
+    @property
+    def value(self) -> Any:
+        """``output`` for a task parameter's default: ``def pay(order: dict = fetch.value)`` type-checks.
+
+        The same Ref as ``output`` (index it: ``fetch.value["total"]``); a type checker sees ``Any``, so the
+        parameter keeps the annotation its function needs.
+        """
+        return self.output
 
     @property
     def status(self) -> Ref:

@@ -12,6 +12,7 @@ from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.sdk._builder import NodeBuilder
 from lockgate.sdk._graph import Graph, definition_errors, resolve
 from lockgate.sdk._handles import EdgeSource, Ref
+from lockgate.sdk._task_builder import TaskBuilder
 from lockgate.spec.agent import AgentConfig, Budget
 from lockgate.spec.concurrency import Concurrency
 from lockgate.spec.fields import Identifier
@@ -36,7 +37,11 @@ from lockgate.spec.nodes import (
 from lockgate.spec.pipeline import InputField, InputType
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lockgate.handlers.code_tasks import CodeTask
     from lockgate.sdk._handles import NodeHandle
+    from lockgate.sdk._task import Task
     from lockgate.spec.pipeline import PipelineSpec
 
 __all__ = ["InputValue", "Pipeline"]
@@ -90,6 +95,7 @@ class Pipeline:
             DefinitionErrors: a field is wrong, named as the YAML loader names it.
         """
         self._graph = Graph()
+        self._tasks: dict[str, Task[..., object]] = {}  # by node id: the functions of its task nodes
         try:
             _NAME.validate_python(name)
         except ValidationError as exc:
@@ -146,6 +152,16 @@ class Pipeline:
         """Add a ``noop`` node: a join point or a placeholder."""
         return NodeBuilder(self._graph, NoopNode, NoopConfig)
 
+    @property
+    def task(self) -> TaskBuilder:
+        """Add a ``task`` node: a Python function a worker runs (``@pipe.task``; ``TaskConfig`` fields)."""
+        return TaskBuilder(self._graph, self._head.get("input", {}), self._tasks.__setitem__)
+
+    def __lockgate_tasks__(self) -> Iterator[CodeTask]:
+        """The functions of the pipeline's task nodes: what ``lockgate worker --tasks module`` registers."""
+        for made in self._tasks.values():
+            yield from made.__lockgate_tasks__()
+
     # ------------------------------------------------------------------ reading and finishing
 
     @property
@@ -180,6 +196,7 @@ class Pipeline:
         Raises:
             DefinitionErrors: every problem, each with its node id and field.
         """
+        self._graph.check()
         head = {key: value for key, value in self._head.items() if key != "output"}
         data = {**head, "nodes": list(self._graph.nodes.values()), "edges": self._graph.edges()}
         if "output" in self._head:
