@@ -32,7 +32,7 @@ def fetch(order_id: str, total: float) -> dict[str, Any]:
 @pipe.task(next=["pay", "review"])
 def route(order: dict[str, Any] = fetch.value) -> Next:
     """A router: it names which of its declared successors run; the others are skipped."""
-    return Next(("pay",) if order["total"] < 100 else ("review",), output={"total": order["total"]})
+    return Next(["pay"] if order["total"] < 100 else ["review"], output={"total": order["total"]})
 
 
 review = pipe.human(

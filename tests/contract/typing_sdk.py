@@ -105,7 +105,7 @@ def tasks() -> None:
     assert_type(node.output, Ref)
     assert_type(pipe.task(timeout="5s")(count)("b", 3), int)
     assert_type(pipe.task(shout)("c"), str)
-    assert_type(Next(("after",), output={"n": 1}), Next)
+    assert_type(Next(["after"], output={"n": 1}), Next)
     result = run_local(pipe, input={"text": "a"}, answers={"review": {"ok": True}, "draft": "approve"},
                        stub={"shout": "A"}, replay=1, home=Path("home"), prompt=False)  # fmt: skip
     assert_type(result, LocalRun)

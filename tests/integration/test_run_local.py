@@ -37,7 +37,7 @@ def fetch(order_id: str, total: int) -> dict[str, object]:
 
 @orders.task(next=["pay", "check"])
 def route(order: dict[str, Any] = fetch.value) -> Next:
-    return Next(("pay",) if order["total"] < 100 else ("check",), output={"total": order["total"]})
+    return Next(["pay"] if order["total"] < 100 else ["check"], output={"total": order["total"]})
 
 
 check = orders.human("check", fields=[{"name": "ok", "type": "boolean", "required": True}])
@@ -104,7 +104,7 @@ lookup >> decide
 
 def test_a_stub_stands_in_for_any_node_a_handler_runs() -> None:
     result = run_local(stubbed, input={"order_id": "C-1"},
-                       stub={"lookup": {"total": 3}, "tally": 3, "decide": Next(("hold",), output="held")})  # fmt: skip
+                       stub={"lookup": {"total": 3}, "tally": 3, "decide": Next(["hold"], output="held")})  # fmt: skip
     assert result.succeeded, result.errors
     assert (result.steps["lookup"].output, result.steps["tally"].output, result.steps["decide"].output) == (
         {"total": 3},
@@ -115,7 +115,7 @@ def test_a_stub_stands_in_for_any_node_a_handler_runs() -> None:
 
 
 def test_without_a_stub_the_task_runs_and_its_failure_is_reported() -> None:
-    result = run_local(stubbed, input={"order_id": "C-2"}, stub={"decide": Next(())})
+    result = run_local(stubbed, input={"order_id": "C-2"}, stub={"decide": Next([])})
     assert result.status is RunStatus.FAILED
     assert result.steps["lookup"].error == "task_error: AssertionError: a stubbed task ran for C-2"
 

@@ -48,7 +48,7 @@ async def total_of(order: dict[str, int]) -> int:
 
 
 def route(total: int) -> Next:
-    return Next(("big",) if total > 40 else ("small",), output={"total": total})
+    return Next(["big"] if total > 40 else ["small"], output={"total": total})
 
 
 def counted(order_id: str, marks: str) -> str:

@@ -17,14 +17,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import sys
 import textwrap
 import types
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-__all__ = ["code_hash", "task_ref"]
+__all__ = ["code_hash", "importable_name", "task_ref"]
 
 _SCALARS = (str, int, float, bool, bytes, type(None))
 
@@ -34,10 +36,42 @@ def task_ref(fn: Callable[..., object]) -> str:
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str):
         raise ValueError(f"{fn!r} has no module and qualified name: a task must be a module-level function")
+    if module == "__main__":  # `python flow.py`: the name a worker's --tasks (and lockgate run) import it by
+        module = _main_module_name() or module
     if "<lambda>" in qualname or "<locals>" in qualname:
         raise ValueError(f"{module}:{qualname} is a lambda or a local function: a worker could not import it; "
                          "define the task at module level")  # fmt: skip
     return f"{module}:{qualname}"
+
+
+def importable_name(path: Path) -> tuple[str, Path]:
+    """The module name a file is imported by, and the folder that must be on ``sys.path`` for it.
+
+    Under the current directory, its path from there (``flows/invoice.py`` is ``flows.invoice``, as
+    ``python -m flows.invoice`` and a worker started there with ``--tasks flows.invoice`` name it); elsewhere its
+    stem inside the packages (folders with ``__init__.py``) that hold it, as pytest names it.
+    """
+    path = path.resolve()
+    here = Path.cwd().resolve()
+    if path.is_relative_to(here):
+        parts = path.relative_to(here).with_suffix("").parts
+        if all(part.isidentifier() for part in parts):
+            return ".".join(parts), here
+    parts = (path.stem,)
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts = (folder.name, *parts)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
+def _main_module_name() -> str | None:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and isinstance(spec.name, str) and spec.name != "__main__":  # python -m pkg.flow
+        return spec.name
+    file = getattr(main, "__file__", None)
+    return importable_name(Path(file))[0] if isinstance(file, str) else None
 
 
 def code_hash(fn: Callable[..., object], *, version: str | None = None) -> str:

@@ -46,12 +46,21 @@ TASK_ARGUMENTS = "task_arguments"
 TASK_ERROR = "task_error"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Next:
-    """What a task returns to route: some of its declared successors (``[]``: none), and its output."""
+    """What a task returns to route: some of its declared successors (``[]``: none), and its output.
+
+    ``Next(["pay"])``, ``Next(["pay", "notify"], output={...})``: any iterable of node ids, kept as a tuple.
+    """
 
     nodes: tuple[str, ...]
-    output: JsonValue = None
+    output: JsonValue
+
+    def __init__(self, nodes: Iterable[str], output: JsonValue = None) -> None:
+        if isinstance(nodes, str):  # Next("pay") would route to "p", "a", "y"
+            raise TypeError(f"Next takes a list of node ids, not one string: Next([{nodes!r}])")
+        object.__setattr__(self, "nodes", tuple(nodes))
+        object.__setattr__(self, "output", output)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-
 from pydantic import BaseModel, JsonValue
 
 from lockgate.handlers.context import HandlerContext, StepResult

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 from lockgate.compile import Plan, compile_loaded
 from lockgate.errors import DefinitionError, DefinitionErrors
+from lockgate.handlers.code_hash import importable_name
 from lockgate.sdk._builder import deferred_problems
 from lockgate.sdk._pipeline import Pipeline
 
 if TYPE_CHECKING:
     from lockgate.spec.pipeline import PipelineSpec
 
-__all__ = ["LoadedPipeline", "is_python_target", "load_pipeline", "module_name", "split_target"]
+__all__ = ["LoadedPipeline", "is_python_target", "load_pipeline", "split_target"]
 
 # The names of the modules this loader imported, with their files.
 _LOADED: dict[str, Path] = {}
@@ -100,23 +101,8 @@ def load_pipeline(target: str | Path) -> LoadedPipeline:
     return LoadedPipeline(path, attribute, module, pipeline, plan)
 
 
-def module_name(path: Path) -> tuple[str, Path]:
-    """The name a worker imports ``path`` under (``--tasks``), and the folder that must be on its path.
-
-    A code task's ref names its module, so the name must be the one every process finds the file by: the stem,
-    under the packages (folders with ``__init__.py``) that hold it, as pytest and ``python -m`` name it.
-    """
-    path = path.resolve()
-    parts = [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts), folder
-
-
 def _import(path: Path) -> ModuleType:
-    name, root = module_name(path)
+    name, root = importable_name(path)
     loaded = sys.modules.get(name)
     # A module this loader read before is read again (the file may have changed, or another file of that name
     # is meant); one imported otherwise (--tasks, a sibling's import) is that file's module, or a clash.

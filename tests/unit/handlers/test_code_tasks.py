@@ -41,7 +41,7 @@ async def pay(total: int) -> Receipt:
 
 
 def route(total: int) -> Next:
-    return Next(("review",) if total > 100 else ("pay",), output={"total": total})
+    return Next(["review"] if total > 100 else ["pay"], output={"total": total})
 
 
 def explode() -> None:

@@ -165,3 +165,33 @@ def test_targets() -> None:
         split_target("flow.yaml")
     with pytest.raises(DefinitionErrors, match="no such file"):
         load_pipeline("nowhere/flow.py")
+
+
+def test_a_file_is_named_as_a_worker_imports_it_so_its_tasks_refs_do_not_depend_on_where_it_lies(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "shop" / "flows"
+    package.mkdir(parents=True)
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    path = _write(package, "billing.py", """\
+        from lockgate import Pipeline
+
+        pipe = Pipeline("billing", input={"n": int})
+
+        @pipe.task()
+        def double(n: int) -> int:
+            return 2 * n
+        """)  # fmt: skip
+    loaded = load_pipeline(path)
+    assert loaded.module.__name__ == "shop.flows.billing"
+    assert loaded.spec.nodes[0].config.model_dump()["ref"] == "shop.flows.billing:double"
+    assert str(tmp_path) not in sys.path
+
+
+def test_a_file_whose_name_another_module_holds_is_refused_with_the_name(tmp_path: Path) -> None:
+    path = _write(tmp_path, "json.py", ONE.format(name="clash"))
+    with pytest.raises(DefinitionErrors) as exc:
+        load_pipeline(path)
+    (problem,) = _problems(exc)
+    assert "'json' is taken by" in problem[2] and "rename the file" in problem[2]

@@ -56,7 +56,7 @@ def first(order_id: str, /) -> str:
 
 
 def router(total: int) -> Next:
-    return Next(("pay",) if total < 100 else ("review",), output={"total": total})
+    return Next(["pay"] if total < 100 else ["review"], output={"total": total})
 
 
 def _errors(exc: pytest.ExceptionInfo[DefinitionErrors]) -> list[tuple[str | None, str | None]]:
@@ -192,7 +192,7 @@ def test_run_local_runs_one_task_as_a_step_would() -> None:
     assert double.run_local(value=3) == 6
     assert Task(receipt).run_local(order_id="A-1") == {"order_id": "A-1", "paid": 42}  # a dataclass, dumped
     assert Task(slow_total).run_local(order_id="A-2") == {"order_id": "A-2"}  # awaited
-    assert Task(router).run_local(total=500) == Next(("review",), output={"total": 500})
+    assert Task(router).run_local(total=500) == Next(["review"], output={"total": 500})
     with pytest.raises(TypeError, match=rf"task {MODULE}:double: .*'value'"):
         double.run_local()
     with pytest.raises(TypeError, match="colour"):
