@@ -77,3 +77,12 @@ def test_a_bad_python_file_exits_2_without_a_traceback_unless_verbose(tmp_path: 
 
     missing = cli(tmp_path / "home", None, "run", str(tmp_path / "nowhere.yaml"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_run_a_python_file_runs_its_code_tasks_in_this_process(tmp_path: Path, database_url: str) -> None:
+    """``lockgate run invoice.py`` needs no --tasks: the file's own functions are what its task nodes pin."""
+    invoice = ROOT / "examples" / "sdk" / "invoice.py"
+    home = tmp_path / "home"
+    result = cli(home, database_url, "run", str(invoice), "-i", "order_id=A-9", "-q", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert json_tail(result.stdout)["payment"] == {"order_id": "A-9", "paid": 42}

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 import signal
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,8 @@ from lockgate.compile import Plan
 from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
 from lockgate.engine.state import people_only
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
+from lockgate.handlers.code_tasks import load_tasks
+from lockgate.handlers.registry import default_registry
 from lockgate.runtime import Applied, ExtendRequest, Runtime
 from lockgate.runtime.credentials import credential_problems
 from lockgate.runtime.models import model_problems
@@ -126,13 +129,16 @@ def run(
     with exit_on_errors():
         if start_at is not None and extend is None:
             raise typer.BadParameter("only with --extend", param_hint="--start-at")
-        plan = read_definition(ctx, file).plan
+        definition = read_definition(ctx, file)
+        plan = definition.plan
         spec = plan.spec
+        # A Python file's own code tasks run here, beside those of LOCKGATE_TASKS.
+        task_modules = [*settings(ctx).tasks, *([definition.module.__name__] if definition.module else [])]
         text_fields = frozenset(name for name, field in spec.input.items() if field.type is InputType.STRING)
         given = parse_inputs(input_ or [], input_file, text_fields)  # checked by start_run
         request = ExtendRequest(extend, start_at) if extend is not None else None
         options = RunOptions(budget=budget or None, replay_from=replay)
-        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request))
+        state = asyncio.run(_run(settings(ctx), spec, plan, given, quiet, options, request, task_modules))
     finish(state, json_output)
 
 
@@ -144,8 +150,9 @@ async def _run(
     quiet: bool,
     options: RunOptions,
     extend: ExtendRequest | None = None,
+    task_modules: Sequence[str] = (),
 ) -> RunState:
-    runtime = Runtime(cfg)
+    runtime = Runtime(cfg, registry=default_registry(load_tasks(task_modules)))
     await runtime.start()
     try:
         if options.replay_from is not None:
