@@ -68,13 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--redis", default=None, help="URL of a running Redis (default: start one)")
     scale.add_argument("--json", action="store_true", help="print the results as one JSON document")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
-    scenario.add_argument("kind", choices=("chain", "fan_out"))
+    scenario.add_argument("kind", choices=("chain", "fan_out", "transform_chain"))
     scenario.add_argument("size", type=int)
     scenario.add_argument("--home", type=Path, required=True)
     scenario.add_argument("--max-parallel", type=int, default=None)
     scenario.add_argument("--synchronous", choices=_SYNCHRONOUS, default="full")
     scenario.add_argument("--profile", type=Path, default=None)
     scenario.add_argument("--executor", action="store_true", help="noop through the executor, not inline")
+    scenario.add_argument("--again", action="store_true", help="then run the same version once more, timed apart")
     return parser
 
 
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             args.synchronous,
             args.profile,
             inline=not args.executor,
+            again=args.again,
         )
         sys.stdout.write(json.dumps({**result.to_json(), "profile": profile}) + "\n")
         return 0

@@ -20,11 +20,13 @@ from typing import Any, Literal
 from bench.floor import FloorResult, measure_floor
 from bench.scenarios import ScenarioKind
 
-__all__ = ["EngineOptions", "run_engine_bench"]
+__all__ = ["EngineOptions", "run_engine_bench", "transform_versus_noop"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIN_TARGET_RATIO = 0.20  # chain steps/s as a fraction of committed single-row transactions/s
 FAN_OUT_TARGET = 2000.0  # durable steps per second
+TRANSFORM_TARGET = 1.3  # CPU per transform step, at most this many times the CPU per inline noop step
+TRANSFORM_PAIRS = 3  # noop and transform chains run alternately this many times: medians reported
 WIDE = 10_000  # max_parallel of the uncapped fan-outs
 
 
@@ -61,6 +63,7 @@ def _scenario(
     profile: Path | None = None,
     *,
     inline: bool = True,
+    again: bool = False,
 ) -> dict[str, Any]:
     home = work / f"{kind.value}-{size}-{max_parallel or 0}-{'inline' if inline else 'executor'}"
     args = [
@@ -81,6 +84,8 @@ def _scenario(
         args += ["--profile", str(profile)]
     if not inline:
         args.append("--executor")
+    if again:
+        args.append("--again")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LOCKGATE_DATABASE_URL"}}
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if proc.returncode != 0:
@@ -125,6 +130,7 @@ def run_engine_bench(options: EngineOptions) -> dict[str, Any]:
         capped = _best(ScenarioKind.FAN_OUT, sizes.capped, sizes.cap, work, options)
         chain_executor = _best(ScenarioKind.CHAIN, sizes.chain, None, work, options, inline=False)
         fan_executor = _best(ScenarioKind.FAN_OUT, sizes.fan_out[-1], WIDE, work, options, inline=False)
+        transform = transform_versus_noop(sizes.chain, work, options, pairs=1 if options.quick else TRANSFORM_PAIRS)
         # profiled apart: cProfile slows the run it watches, so its figures are not the ones reported
         profile = (
             _scenario(ScenarioKind.CHAIN, sizes.chain, None, work, options, options.profile)["profile"]
@@ -136,6 +142,7 @@ def run_engine_bench(options: EngineOptions) -> dict[str, Any]:
     report = _report(options, floor, chain, wide, capped)
     report["chain_executor"] = _versus(chain_executor, floor, chain_target=True)
     report["fan_out_executor"] = _versus(fan_executor, floor, chain_target=False)
+    report["transform_chain"] = transform
     report["load_average"] = {"before": load_before, "after": list(os.getloadavg())}
     report["profile"] = profile
     return report
@@ -190,6 +197,49 @@ def _versus(result: dict[str, Any], floor: FloorResult, *, chain_target: bool) -
     return {**result, "ratio_to_floor": ratio, "meets_target": meets}
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def transform_versus_noop(size: int, work: Path, options: EngineOptions, *, pairs: int) -> dict[str, Any]:
+    """A chain of ``transform`` steps against the inline ``noop`` chain, run alternately (same load), CPU per step.
+
+    Each scenario runs its definition twice in one process: the first run pays for the new version (saved,
+    compiled: its templates prepared), the second is the steady state, with the plan cached.
+    """
+    noop, transform = [], []
+    for _ in range(pairs):
+        noop.append(_scenario(ScenarioKind.CHAIN, size, None, work, options, again=True))
+        transform.append(_scenario(ScenarioKind.TRANSFORM_CHAIN, size, None, work, options, again=True))
+
+    def per_step(runs: list[dict[str, Any]], key: str) -> float:
+        return _median([r[key] / r["steps"] * 1000 for r in runs])
+
+    figures: dict[str, Any] = {"size": size, "pairs": pairs, "target_ratio": TRANSFORM_TARGET}
+    for label, key in (("first_run", "cpu_seconds"), ("again", "again_cpu_seconds")):
+        noop_ms, transform_ms = per_step(noop, key), per_step(transform, key)
+        ratio = transform_ms / noop_ms
+        figures[label] = {"noop_cpu_ms_per_step": noop_ms, "transform_cpu_ms_per_step": transform_ms,
+                          "ratio": ratio, "meets_target": ratio <= TRANSFORM_TARGET}  # fmt: skip
+    figures["meets_target"] = figures["first_run"]["meets_target"] and figures["again"]["meets_target"]
+    return figures
+
+
+def _transform_lines(figures: dict[str, Any]) -> list[str]:
+    lines = [
+        f"transform chain of {figures['size']:,} vs inline noop chain (CPU ms/step, median of {figures['pairs']}):"
+    ]
+    for label, text in (("first_run", "a new version (compiled in the run)"), ("again", "its next run (plan cached)")):
+        f = figures[label]
+        lines.append(
+            f"  [{_mark(f['meets_target'])}] {text:<36} transform {f['transform_cpu_ms_per_step']:.3f} vs noop "
+            f"{f['noop_cpu_ms_per_step']:.3f} = {f['ratio']:.2f} x (target ≤ {figures['target_ratio']:.1f} x)"
+        )
+    return lines
+
+
 def _mark(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -233,6 +283,7 @@ def format_text(report: dict[str, Any]) -> str:
         f"  [{_mark(capped['meets_target'])}] capped fan-out ≥ {FAN_OUT_TARGET:,.0f} durable steps/s "
         f"(is {capped['steps_per_second']:,.0f})",
     ]
+    lines += _transform_lines(report["transform_chain"])
     load = report["load_average"]
     lines.append(
         f"  (1-min load average {load['before'][0]:.2f} before, {load['after'][0]:.2f} after, "

@@ -14,7 +14,7 @@ import resource
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from lockgate.engine import RunStatus, StepStatus
 from lockgate.handlers.registry import HandlerRegistry, default_registry
@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-__all__ = ["ScenarioKind", "ScenarioResult", "chain_spec", "fan_out_spec", "run_scenario"]
+__all__ = ["ScenarioKind", "ScenarioResult", "chain_spec", "fan_out_spec", "run_scenario", "transform_chain_spec"]
 
 
 class ScenarioKind(StrEnum):
     CHAIN = "chain"  # SIZE noop nodes, each waiting for the one before
     FAN_OUT = "fan_out"  # one noop node with for_each over SIZE items
+    TRANSFORM_CHAIN = "transform_chain"  # SIZE transform nodes, each computing its value from the one before
 
 
 def _registry(inline: bool) -> HandlerRegistry:
@@ -58,6 +59,9 @@ class ScenarioResult:
     apply_seconds: float | None  # time inside Applier.apply (load, advance, write, commit) on the db thread
     apply_batches: int | None
     events: int | None
+    # With ``again``: the same definition run a second time in the same process (its plan cached: compiled once)
+    again_seconds: float | None = None
+    again_cpu_seconds: float | None = None
 
     @property
     def steps_per_second(self) -> float:
@@ -71,6 +75,28 @@ def chain_spec(size: int) -> PipelineSpec:
     nodes = [{"id": f"n{i:05d}", "kind": "noop"} for i in range(size)]
     edges = [{"source": f"n{i:05d}", "target": f"n{i + 1:05d}"} for i in range(size - 1)]
     return spec_from_data({"name": "bench-chain", "nodes": nodes, "edges": edges})
+
+
+def transform_chain_spec(size: int) -> PipelineSpec:
+    """Each step reads the one before: plain references, and one text that needs the template engine.
+
+    Every template string differs from every other (they name different nodes), as in a real pipeline.
+    """
+    nodes: list[dict[str, JsonValue]] = [
+        {"id": "n00000", "kind": "transform", "config": {"value": {"n": "{{ input.n }}"}}}
+    ]
+    for i in range(1, size):
+        prev = f"nodes.n{i - 1:05d}.output"
+        value: dict[str, JsonValue] = {
+            "n": f"{{{{ {prev}.n }}}}",
+            "run": "{{ run.number }}",
+            "text": f"after {{{{ {prev}.n }}}}",
+        }
+        nodes.append({"id": f"n{i:05d}", "kind": "transform", "config": {"value": value}})
+    edges = [{"source": f"n{i:05d}", "target": f"n{i + 1:05d}"} for i in range(size - 1)]
+    return spec_from_data(
+        {"name": "bench-transform-chain", "input": {"n": {"type": "integer"}}, "nodes": nodes, "edges": edges}
+    )
 
 
 def fan_out_spec(max_parallel: int) -> PipelineSpec:
@@ -146,6 +172,18 @@ def _top(stats: pstats.Stats, top: int) -> str:
     return text[text.find("   ncalls") :].rstrip()
 
 
+def _workload(kind: ScenarioKind, size: int, max_parallel: int | None) -> tuple[PipelineSpec, dict[str, JsonValue]]:
+    match kind:
+        case ScenarioKind.CHAIN:
+            return chain_spec(size), {}
+        case ScenarioKind.TRANSFORM_CHAIN:
+            return transform_chain_spec(size), {"n": 7}
+        case ScenarioKind.FAN_OUT:
+            return fan_out_spec(max_parallel or size), {"elements": list(range(size))}
+        case _:
+            assert_never(kind)
+
+
 async def _run(
     kind: ScenarioKind,
     size: int,
@@ -154,11 +192,11 @@ async def _run(
     synchronous: Literal["full", "normal"],
     profile: Path | None,
     inline: bool,
+    again: bool = False,
 ) -> tuple[ScenarioResult, str]:
     # Bubblewrap where it works; without it the figures are still worth having: unconfined is allowed.
     settings = Settings(home=home, database_url=None, sqlite_synchronous=synchronous, allow_unconfined_scripts=True)
-    spec = chain_spec(size) if kind is ScenarioKind.CHAIN else fan_out_spec(max_parallel or size)
-    run_input: dict[str, JsonValue] = {} if kind is ScenarioKind.CHAIN else {"elements": list(range(size))}
+    spec, run_input = _workload(kind, size, max_parallel)
     runtime = Runtime(settings, registry=_registry(inline))
     started = time.perf_counter()
     await runtime.start()
@@ -171,9 +209,9 @@ async def _run(
         await runtime.db_call(profiles.db.enable)  # enable() profiles the thread that calls it
         profiles.loop.enable()
     began, cpu_began = time.perf_counter(), _cpu_seconds()
-    head = await runtime.create_run(spec, run_input)
-    state = await runtime.wait(head.id)
+    state = await runtime.wait((await runtime.create_run(spec, run_input)).id)
     seconds, cpu_seconds = time.perf_counter() - began, _cpu_seconds() - cpu_began
+    again_figures = await _again(runtime, spec, run_input) if again else (None, None)
     report = ""
     if profiles is not None and profile is not None:
         profiles.loop.disable()
@@ -185,7 +223,7 @@ async def _run(
     if state.status is not RunStatus.SUCCEEDED:
         raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
     done = [s for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
-    steps = len(done) if kind is ScenarioKind.CHAIN else sum(1 for s in done if s.item_index is not None)
+    steps = len(done) if kind is not ScenarioKind.FAN_OUT else sum(1 for s in done if s.item_index is not None)
     if steps != size:
         raise RuntimeError(f"expected {size} succeeded steps, found {steps}")
     result = ScenarioResult(
@@ -203,8 +241,19 @@ async def _run(
         apply_seconds=meter.seconds,
         apply_batches=meter.batches,
         events=meter.events,
+        again_seconds=again_figures[0],
+        again_cpu_seconds=again_figures[1],
     )
     return result, report
+
+
+async def _again(runtime: Runtime, spec: PipelineSpec, run_input: dict[str, JsonValue]) -> tuple[float, float]:
+    """Wall and CPU seconds of one more run of the same version (its plan, templates included, already compiled)."""
+    began, cpu_began = time.perf_counter(), _cpu_seconds()
+    state = await runtime.wait((await runtime.create_run(spec, run_input)).id)
+    if state.status is not RunStatus.SUCCEEDED:
+        raise RuntimeError(f"the second benchmark run ended {state.status.value}: {state.error}")
+    return time.perf_counter() - began, _cpu_seconds() - cpu_began
 
 
 def run_scenario(
@@ -216,6 +265,10 @@ def run_scenario(
     profile: Path | None = None,
     *,
     inline: bool = True,
+    again: bool = False,
 ) -> tuple[ScenarioResult, str]:
-    """Run one pipeline to its end; the second value is the profile summary (empty without ``profile``)."""
-    return asyncio.run(_run(kind, size, max_parallel, home, synchronous, profile, inline))
+    """Run one pipeline to its end; the second value is the profile summary (empty without ``profile``).
+
+    ``again``: then run it once more in the same process, as a version runs after its first run.
+    """
+    return asyncio.run(_run(kind, size, max_parallel, home, synchronous, profile, inline, again))

@@ -46,4 +46,8 @@ def test_quick_engine_bench_reports_every_figure() -> None:
     points = report["memory"]["points"]
     assert [p["items"] for p in points] == sorted(p["items"] for p in points) and len(points) == 3
     assert isinstance(report["memory"]["mb_per_1000_items"], float)
+    transform = report["transform_chain"]
+    assert transform["size"] == 100 and isinstance(transform["meets_target"], bool)
+    for label in ("first_run", "again"):
+        _positive(transform[label], "noop_cpu_ms_per_step", "transform_cpu_ms_per_step", "ratio")
     assert not any(ROOT.glob(".bench-*")), "the benchmark leaves no temporary home behind"

@@ -66,6 +66,7 @@ def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | No
         roots=tuple(n for n in order if not preds[n]),
         sinks=tuple(n for n in order if not succs[n]),
         idempotent=frozenset(n for n, p in plan_nodes.items() if p.node.idempotency_key is not None),
+        templates=checked.templates,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
+from lockgate.expressions import Templates
 from lockgate.spec.nodes import Node
 from lockgate.spec.pipeline import Edge, PipelineSpec
 
@@ -51,6 +52,8 @@ class Plan:
     roots: tuple[str, ...]
     sinks: tuple[str, ...]
     idempotent: frozenset[str]  # nodes that declare an idempotency key (read on every batch: computed once)
+    # Every template of the definition, prepared as the compiler checked it: rendered without parsing again.
+    templates: Templates
 
     @property
     def name(self) -> str:

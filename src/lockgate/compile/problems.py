@@ -17,6 +17,7 @@ from lockgate.compile.plan import Plan, PlanEdge
 from lockgate.compile.references import Scope, check_template_field
 from lockgate.compile.script_files import check_script_files
 from lockgate.errors import DefinitionError
+from lockgate.expressions import Templates
 from lockgate.spec.policies import DeadlineAction, OnError
 from lockgate.spec.templated import templated_values
 
@@ -44,6 +45,7 @@ class Checked:
     order: list[str]  # topological; with a cycle, the nodes on or after it follow in definition order
     ancestry: dict[str, frozenset[str]]
     config_templates: dict[str, tuple[tuple[str, JsonValue], ...]]
+    templates: Templates  # every template checked, prepared: the plan keeps them to render
 
 
 def declared_branches(node: Node) -> frozenset[str]:
@@ -83,16 +85,19 @@ def find_problems(draft: Draft, script_dirs: Sequence[PurePath] | None = None, *
         _check_starts(draft, preds, errors)
     by_id = {d.id: d.node for d in draft.nodes}
     all_nodes = frozenset(by_id)
-    templates: dict[str, tuple[tuple[str, JsonValue], ...]] = {}
+    config_templates: dict[str, tuple[tuple[str, JsonValue], ...]] = {}
+    templates = Templates()
     for node_id in order:
         node = by_id[node_id]
         if node is None:  # failed its schema: its own fields are not known, what refers to it still is
             continue
-        templates[node_id] = _check_node_expressions(draft, node, ancestry[node_id], all_nodes, errors)
+        config_templates[node_id] = _check_node_expressions(
+            draft, node, ancestry[node_id], all_nodes, errors, templates
+        )
         _check_review(node, errors)
-    _check_edges_and_output(draft, edges, ancestry, errors)
+    _check_edges_and_output(draft, edges, ancestry, errors, templates)
     _check_concurrency_groups(draft.valid_nodes, errors)
-    return Checked(errors, edges, ids, preds, succs, order, ancestry, templates)
+    return Checked(errors, edges, ids, preds, succs, order, ancestry, config_templates, templates)
 
 
 def _check_ids_and_edges(draft: Draft, errors: list[DefinitionError]) -> list[PlanEdge]:
@@ -159,18 +164,19 @@ def _check_node_expressions(
     upstream: frozenset[str],
     all_nodes: frozenset[str],
     errors: list[DefinitionError],
+    templates: Templates,
 ) -> tuple[tuple[str, JsonValue], ...]:
     fields = draft.input_fields
     has_item = node.for_each is not None
     config_templates: list[tuple[str, JsonValue]] = []
     for path, value in templated_values(node, ""):
         if path == "for_each":
-            errors.extend(check_template_field(value, path, Scope(node.id, upstream, all_nodes, fields)))
+            errors.extend(check_template_field(value, path, Scope(node.id, upstream, all_nodes, fields), templates))
             continue
         in_config = path.startswith("config.")
         field_scope = Scope(node.id, upstream, all_nodes, fields, has_item, has_inputs=in_config,
                             node_names=frozenset(node.template_names()))  # fmt: skip
-        errors.extend(check_template_field(value, path, field_scope))
+        errors.extend(check_template_field(value, path, field_scope, templates))
         if in_config:
             config_templates.append((path.removeprefix("config."), value))
     return tuple(config_templates)
@@ -208,16 +214,21 @@ def _check_concurrency_groups(nodes: Sequence[Node], errors: list[DefinitionErro
 
 
 def _check_edges_and_output(
-    draft: Draft, edges: list[PlanEdge], ancestry: dict[str, frozenset[str]], errors: list[DefinitionError]
+    draft: Draft,
+    edges: list[PlanEdge],
+    ancestry: dict[str, frozenset[str]],
+    errors: list[DefinitionError],
+    templates: Templates,
 ) -> None:
     all_nodes = frozenset(n.id for n in draft.nodes)
     fields = draft.input_fields
     for edge in edges:
         if isinstance(edge.when, str):
             scope = Scope(edge.source, ancestry[edge.source] | {edge.source}, all_nodes, fields)
-            errors.extend(check_template_field(edge.when, f"edges[{edge.index}].when", scope))
+            errors.extend(check_template_field(edge.when, f"edges[{edge.index}].when", scope, templates))
     if draft.output is not None:
-        errors.extend(check_template_field(draft.output, "output", Scope(None, all_nodes, all_nodes, fields)))
+        scope = Scope(None, all_nodes, all_nodes, fields)
+        errors.extend(check_template_field(draft.output, "output", scope, templates))
     if draft.concurrency is not None and draft.concurrency.key is not None:  # known before any step: input only
         scope = Scope(None, frozenset(), all_nodes, fields)
-        errors.extend(check_template_field(draft.concurrency.key, "concurrency.key", scope))
+        errors.extend(check_template_field(draft.concurrency.key, "concurrency.key", scope, templates))

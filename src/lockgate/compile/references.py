@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgate.errors import DefinitionError
-from lockgate.expressions import inspect_template, templates_in
+from lockgate.expressions import prepared, templates_in
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from pydantic import JsonValue
+
+    from lockgate.expressions import Prepared, Templates
 
 __all__ = ["Scope", "check_template_field"]
 
@@ -30,13 +32,16 @@ class Scope:
     node_names: frozenset[str] = frozenset()  # what the node's kind adds (``task`` in a task node)
 
 
-def check_template_field(value: JsonValue, field: str, scope: Scope) -> Iterator[DefinitionError]:
+def check_template_field(
+    value: JsonValue, field: str, scope: Scope, templates: Templates | None = None
+) -> Iterator[DefinitionError]:
+    """The problems of every template in ``value``; each is prepared into ``templates`` (the plan keeps them)."""
     for path, source in templates_in(value, field):
-        yield from _check(source, path, scope)
+        yield from _check(templates.get(source) if templates is not None else prepared(source), path, scope)
 
 
-def _check(source: str, field: str, scope: Scope) -> Iterator[DefinitionError]:
-    info = inspect_template(source)
+def _check(template: Prepared, field: str, scope: Scope) -> Iterator[DefinitionError]:
+    info = template.info()
     if info.syntax_error is not None:  # nothing else is known of a template that does not parse
         yield DefinitionError(info.syntax_error, scope.node_id, field)
         return

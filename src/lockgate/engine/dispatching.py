@@ -48,13 +48,16 @@ def render_step(
     """The step's inputs and config with every template rendered; raises ExpressionError naming the field."""
     plan_node = plan.nodes[step.node_id]
     context = {**step_context(run, steps, input_, step), **plan_node.node.template_names()}
-    inputs = {name: render_deep(value, context, f"inputs.{name}") for name, value in plan_node.node.inputs.items()}
+    inputs = {
+        name: render_deep(value, context, f"inputs.{name}", plan.templates)
+        for name, value in plan_node.node.inputs.items()
+    }
     config: dict[str, JsonValue] = dict(plan_node.config_json)
     if plan_node.config_templates:
         config = copy.deepcopy(config)
         config_context = {**context, "inputs": inputs}
         for path, template in plan_node.config_templates:
-            set_path(config, path, render_deep(template, config_context, f"config.{path}"))
+            set_path(config, path, render_deep(template, config_context, f"config.{path}", plan.templates))
     return Rendered(context, inputs, config)
 
 
@@ -79,7 +82,7 @@ def build_dispatch(
         inputs = dict(step.answer) if isinstance(step.answer, dict) else {}
     key = None
     if node.idempotency_key is not None and step.feedback is None:  # a revision must run, not reuse a result
-        key = str(render(node.idempotency_key, context, "idempotency_key"))
+        key = str(render(node.idempotency_key, context, "idempotency_key", plan.templates))
     return DispatchStep(
         run_id=run.run_id,
         pipeline=run.pipeline,

@@ -57,7 +57,7 @@ def edge_state(plan: Plan, steps: Mapping[str, StepState], edge: PlanEdge, conte
         holds = edge.when
     else:
         try:
-            holds = truthy(render(edge.when, context, f"edges[{edge.index}].when"))
+            holds = truthy(render(edge.when, context, f"edges[{edge.index}].when", plan.templates))
         except ExpressionError as exc:
             raise ExpressionError(exc.message, f"edges[{edge.index}].when") from exc
     return EdgeState.TAKEN if holds else EdgeState.NOT_TAKEN

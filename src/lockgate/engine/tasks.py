@@ -81,7 +81,7 @@ def open_task(d: Draft, step: StepState, purpose: TaskPurpose) -> StepState:
     rendered = render_step(d.plan, d.base, d.steps, d.input, step)
     instructions = rendered.config.get("instructions") if purpose is TaskPurpose.FORM else None
     if not instructions and review is not None and review.instructions is not None:
-        instructions = render(review.instructions, rendered.context, "review.instructions")
+        instructions = render(review.instructions, rendered.context, "review.instructions", d.plan.templates)
     number = step.tasks_opened + 1
     task = task_id(d.base.run_id, step.key, number)
     deadline_at = d.now + review.deadline if review is not None and review.deadline is not None else None

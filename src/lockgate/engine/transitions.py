@@ -251,7 +251,7 @@ def start_node(d: Draft, node_id: str) -> None:
         dispatch(d, step)
         return
     try:
-        values = render_deep(node.for_each, step_context(d.base, d.steps, d.input, None), "for_each")
+        values = render_deep(node.for_each, step_context(d.base, d.steps, d.input, None), "for_each", d.plan.templates)
     except ExpressionError as exc:
         fail_final(d, step, _expression_error(exc))
         return
@@ -312,7 +312,7 @@ def drain(d: Draft) -> None:
 def _run_output(d: Draft) -> JsonValue:
     spec_output = d.plan.spec.output
     if spec_output is not None:
-        return render_deep(spec_output, step_context(d.base, d.steps, d.input, None), "output")
+        return render_deep(spec_output, step_context(d.base, d.steps, d.input, None), "output", d.plan.templates)
     sinks = {n: d.steps[n] for n in d.plan.sinks if n in d.steps}
     return {n: s.output for n, s in sinks.items() if s.status is StepStatus.SUCCEEDED}
 

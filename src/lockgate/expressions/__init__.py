@@ -3,6 +3,7 @@
 from lockgate.expressions.budget import ExpressionLimits, Watch, expression_budget, template_digest
 from lockgate.expressions.errors import BudgetKind, ExpressionError
 from lockgate.expressions.evaluate import BUDGETS, REFUSED, render, render_deep, truthy
+from lockgate.expressions.prepared import Prepared, Templates, prepared
 from lockgate.expressions.references import Reference, TemplateInfo, inspect_template, templates_in
 
 __all__ = [
@@ -11,11 +12,14 @@ __all__ = [
     "BudgetKind",
     "ExpressionError",
     "ExpressionLimits",
+    "Prepared",
     "Reference",
     "TemplateInfo",
+    "Templates",
     "Watch",
     "expression_budget",
     "inspect_template",
+    "prepared",
     "render",
     "render_deep",
     "template_digest",

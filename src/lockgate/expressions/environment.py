@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
     from jinja2.runtime import Context
 
-__all__ = ["ENV", "compiled_expression", "compiled_template", "parse", "single_expression"]
+__all__ = ["ENV", "compiled_expression", "compiled_template", "concat", "finalize", "parse", "single_expression"]
 
 
-def _finalize(value: Any) -> Any:
+def finalize(value: Any) -> Any:
     """Every ``{{ … }}`` a template writes: it fits the size budget and counts towards what was produced."""
     meter = METER.get() or current_meter()  # none while Jinja folds a constant at compile time
     size = len(value) if type(value) is str else meter.weigh(value, "a printed value")
@@ -42,7 +42,7 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _concat(parts: Iterable[str]) -> str:
+def concat(parts: Iterable[str]) -> str:
     """The rendered text, and every block a template captures (set blocks, macros, filter and call blocks)."""
     text = "".join(parts)
     current_meter().fits(len(text), "the rendered text")
@@ -59,7 +59,7 @@ class _DataEnvironment(ImmutableSandboxedEnvironment):
     """
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
-    concat = staticmethod(_concat)
+    concat = staticmethod(concat)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if (type(obj) is dict or isinstance(obj, Mapping)) and attribute in obj:
@@ -108,7 +108,7 @@ class _DataEnvironment(ImmutableSandboxedEnvironment):
 
 
 # Immutable: templates may read the run's data but never change it (no list.append in an expression).
-ENV = _DataEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=_finalize)
+ENV = _DataEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=finalize)
 ENV.filters = filters(FILTERS)
 ENV.globals = dict(GLOBALS)
 

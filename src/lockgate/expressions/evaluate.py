@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import TemplateError, Undefined, UndefinedError
 
 from lockgate.expressions.budget import close_meter, open_meter, template_digest
-from lockgate.expressions.environment import compiled_expression, compiled_template, single_expression
 from lockgate.expressions.errors import BudgetKind, ExpressionError
+from lockgate.expressions.prepared import prepared
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
     from lockgate.expressions.budget import Meter
+    from lockgate.expressions.prepared import Templates
 
 __all__ = ["BUDGETS", "REFUSED", "ExpressionError", "render", "render_deep", "truthy"]
 
@@ -72,11 +73,14 @@ def _refused(source: str, context: Mapping[str, Any]) -> bool:
     return refused is not None and template_digest(source) in refused
 
 
-def render(source: str, context: Mapping[str, Any], field: str | None = None) -> JsonValue:
+def render(
+    source: str, context: Mapping[str, Any], field: str | None = None, templates: Templates | None = None
+) -> JsonValue:
     """Render one template string; ``"{{ x }}"`` alone returns x's value with its JSON type.
 
     Within the budgets of the current ``expression_budget`` (defaults outside one); running out of one raises
-    ExpressionError with its ``budget`` set.
+    ExpressionError with its ``budget`` set. ``templates``: the plan's, where the string was prepared when the
+    pipeline was compiled (else it is prepared here, and kept while the process's small cache keeps it).
     """
     if "{" not in source:
         return source
@@ -88,10 +92,10 @@ def render(source: str, context: Mapping[str, Any], field: str | None = None) ->
     except ExpressionError as exc:
         raise exc.at(field) from None
     try:
-        expr = single_expression(source)
-        if expr is not None:
-            return _Json(meter, field).convert(compiled_expression(expr)(**context))
-        return str(compiled_template(source).render(**context))
+        template = templates.get(source) if templates is not None else prepared(source)
+        if template.expression is not None:
+            return _Json(meter, field).convert(template.value(context))
+        return template.render(context)
     except ExpressionError as exc:
         if exc.budget is BudgetKind.TIME and meter.watch is not None and meter.watch.blamed is None:
             meter.watch.blamed = (template_digest(source), field)
@@ -102,14 +106,16 @@ def render(source: str, context: Mapping[str, Any], field: str | None = None) ->
         close_meter(token)
 
 
-def render_deep(value: JsonValue, context: Mapping[str, Any], field: str | None = None) -> JsonValue:
-    """Render every string inside a JSON value."""
+def render_deep(
+    value: JsonValue, context: Mapping[str, Any], field: str | None = None, templates: Templates | None = None
+) -> JsonValue:
+    """Render every string inside a JSON value (``templates``: as ``render``)."""
     if isinstance(value, str):
-        return render(value, context, field)
+        return render(value, context, field, templates)
     if isinstance(value, dict):
-        return {k: render_deep(v, context, f"{field}.{k}" if field else k) for k, v in value.items()}
+        return {k: render_deep(v, context, f"{field}.{k}" if field else k, templates) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_deep(v, context, f"{field}[{i}]" if field else f"[{i}]") for i, v in enumerate(value)]
+        return [render_deep(v, context, f"{field}[{i}]" if field else f"[{i}]", templates) for i, v in enumerate(value)]
     return value
 
 
