@@ -67,8 +67,11 @@ def _median_cpu(argv: list[str], env: dict[str, str], cwd: Path, samples: int) -
     return statistics.median(_cpu(argv, env, cwd) for _ in range(samples))
 
 
-def _serve_once(env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """(seconds from spawn to the first /ready 200, RSS in MB once ready and idle for a second)."""
+def _serve_once(env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """(seconds from spawn to the first /ready 200, its CPU seconds by then, RSS in MB once idle for a second).
+
+    The CPU figure is the one a loaded machine barely moves; the wall-clock one is what a user waits.
+    """
     port = free_port()
     start = time.perf_counter()
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
@@ -77,9 +80,11 @@ def _serve_once(env: dict[str, str], cwd: Path) -> tuple[float, float]:
     )  # fmt: skip
     try:
         ready = _wait_ready(f"http://127.0.0.1:{port}/ready", proc, start)
+        server = psutil.Process(proc.pid)
+        times = server.cpu_times()
+        cpu = times.user + times.system + times.children_user + times.children_system
         time.sleep(1.0)  # idle: what a server holds between requests, not while it starts
-        rss = psutil.Process(proc.pid).memory_info().rss / 1e6
-        return ready, rss
+        return ready, cpu, server.memory_info().rss / 1e6
     finally:
         proc.terminate()
         try:
@@ -117,7 +122,8 @@ def run_cli_bench(options: CliOptions) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ready = statistics.median(s[0] for s in starts)
-    rss = statistics.median(s[1] for s in starts)
+    ready_cpu = statistics.median(s[1] for s in starts)
+    rss = statistics.median(s[2] for s in starts)
     return {
         "load_average": list(os.getloadavg()),
         "samples": options.samples,
@@ -126,7 +132,7 @@ def run_cli_bench(options: CliOptions) -> dict[str, Any]:
                  "meets_target": help_cpu / base <= HELP_TARGET},
         "runs_list": {"cpu_s": list_cpu, "ratio": list_cpu / base, "target": LIST_TARGET,
                       "meets_target": list_cpu / base <= LIST_TARGET},
-        "serve": {"ready_s": ready, "idle_rss_mb": rss, "starts": len(starts),
+        "serve": {"ready_s": ready, "ready_cpu_s": ready_cpu, "idle_rss_mb": rss, "starts": len(starts),
                   "ready_target_s": READY_TARGET_S, "rss_target_mb": RSS_TARGET_MB,
                   "meets_target": ready <= READY_TARGET_S and rss <= RSS_TARGET_MB},
     }  # fmt: skip
@@ -146,7 +152,8 @@ def format_text(report: dict[str, Any]) -> str:
         f"  {_mark(h['meets_target'])}",
         f"  lockgate runs list   {r['cpu_s'] * 1000:7.1f} ms CPU  {r['ratio']:5.1f}x (target ≤ {r['target']:.0f}x)"
         f"  {_mark(r['meets_target'])}",
-        f"  lockgate serve       {s['ready_s']:.2f} s to /ready (≤ {s['ready_target_s']} s), idle RSS "
+        f"  lockgate serve       {s['ready_s']:.2f} s to /ready (≤ {s['ready_target_s']} s; "
+        f"{s['ready_cpu_s']:.2f} s CPU), idle RSS "
         f"{s['idle_rss_mb']:.0f} MB (≤ {s['rss_target_mb']:.0f} MB; median of {s['starts']})"
         f"  {_mark(s['meets_target'])}",
     ])  # fmt: skip
