@@ -83,3 +83,18 @@ def test_lazy_groups_load_their_own_commands_when_asked() -> None:
     for command in ("add", "list", "show", "test", "update", "delete"):
         assert f" {command} " in shown, command
     assert "Model profiles: which model, where, with which credential, at what price." in shown
+
+
+def test_a_lazy_group_is_real_at_every_invocation_in_one_process() -> None:
+    """Typer builds the root group anew for each call (as CliRunner does): each build loads the real groups."""
+    from typer.testing import CliRunner
+
+    from lockgate.cli.main import app
+
+    runner = CliRunner()
+    for _ in range(2):
+        shown = runner.invoke(app, ["agents", "--help"], prog_name="lockgate")
+        assert shown.exit_code == 0, shown.output
+        assert all(f" {command} " in shown.output for command in ("add", "list", "show", "update", "delete"))
+    listed = runner.invoke(app, ["--help"], prog_name="lockgate")
+    assert "Agent profiles: predefined agents that team members refer to." in listed.output

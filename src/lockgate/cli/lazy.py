@@ -41,6 +41,7 @@ class LazyGroup(TyperGroup):
     """A group whose ``LAZY_GROUPS`` members are stand-ins while it lists them, the real groups otherwise."""
 
     _listing = False
+    _real: frozenset[str] = frozenset()  # the members already swapped for their real group, in this instance
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         self._listing = True
@@ -51,16 +52,13 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         lazy = LAZY_GROUPS.get(cmd_name)
-        if lazy is not None and not self._listing and cmd_name not in _loaded:
+        if lazy is not None and not self._listing and cmd_name not in self._real:
             sub_app = getattr(importlib.import_module(lazy.module), lazy.attribute)
             real = typer.main.get_group(sub_app)
             real.name = cmd_name
             self.commands[cmd_name] = real
-            _loaded.add(cmd_name)
+            self._real = self._real | {cmd_name}
         return super().get_command(ctx, cmd_name)
-
-
-_loaded: set[str] = set()
 
 
 def register_lazy(app: typer.Typer, name: str) -> None:
