@@ -54,7 +54,11 @@ def head_revision(db: Database) -> str | None:
 
 
 def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The database's revision: read from ``alembic_version`` when it holds one (``/ready`` asks on every probe)."""
+    found = _current(db)
+    if found is not None:
+        return found
+    from alembic.runtime.migration import MigrationContext  # none yet, or several heads: Alembic says what it is
 
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
