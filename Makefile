@@ -20,7 +20,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help system-run system-test setup fix lint test check bench bench-human bench-api bench-scale ci run web web-deps web-client \
+.PHONY: help system-run system-test setup fix lint test check bench bench-cli bench-human bench-api bench-scale ci run web web-deps web-client \
 	web-check e2e test-real-llm
 
 help: ## list the targets
@@ -100,6 +100,9 @@ e2e: web ## browser tests: lockgate serve + Playwright on chromium; screenshots 
 
 bench: ## engine throughput on SQLite against the disk's commit floor (bench/; figures, never a gate)
 	$(RUN) python -m bench engine
+
+bench-cli: ## CPU of lockgate --help and runs list (× python -c pass), serve to /ready and idle RSS (figures)
+	$(RUN) python -m bench cli
 
 bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, approval latency (figures)
 	$(RUN) python -m bench human

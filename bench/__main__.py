@@ -3,7 +3,8 @@
 ``python -m bench engine [--quick] [--json] [--repeat N] [--profile FILE]`` (``make bench``);
 ``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``);
 ``python -m bench api [--runs N] [--quick] [--json]`` (``make bench-api``);
-``python -m bench scale [--steps N] [--scripts N] [--workers 1,2,4] [--json]`` (``make bench-scale``).
+``python -m bench scale [--steps N] [--scripts N] [--workers 1,2,4] [--json]`` (``make bench-scale``);
+``python -m bench cli [--quick] [--json]`` (``make bench-cli``): a command's start-up CPU, serve to /ready.
 
 Benchmarks are figures to compare before and after a change, not tests: a missed target is
 reported as MISS and the exit status stays 0.
@@ -67,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--postgres", default=None, help="admin URL of a running PostgreSQL (default: start one)")
     scale.add_argument("--redis", default=None, help="URL of a running Redis (default: start one)")
     scale.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    cli = commands.add_parser("cli", help="CPU of lockgate --help and runs list against python -c pass; serve → /ready")
+    cli.add_argument("--quick", action="store_true", help="3 processes per figure, one serve: a smoke test")
+    cli.add_argument("--json", action="store_true", help="print the results as one JSON document")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
     scenario.add_argument("kind", choices=("chain", "fan_out", "transform_chain"))
     scenario.add_argument("size", type=int)
@@ -88,6 +92,13 @@ def _counts(text: str) -> tuple[int, ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "cli":
+        from bench.cli import CliOptions, run_cli_bench
+        from bench.cli import format_text as cli_text
+
+        cli_report = run_cli_bench(CliOptions(samples=3, serve_samples=1) if args.quick else CliOptions())
+        sys.stdout.write((json.dumps(cli_report, indent=2) if args.json else cli_text(cli_report)) + "\n")
+        return 0
     if args.command == "scale":
         from bench.scale import ScaleOptions, run_scale_bench
         from bench.scale import format_text as scale_text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -13,6 +15,9 @@ from alembic.script import ScriptDirectory
 from lockgate.store.database import Database
 from lockgate.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from lockgate.store.tables import metadata
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _diff(db: Database) -> list[Any]:
@@ -53,3 +58,46 @@ def test_every_revision_upgrades_and_downgrades_in_turn(database_url: str) -> No
         assert _diff(db) == []
     finally:
         db.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        assert head_revision(db) == ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+    finally:
+        db.dispose()
+
+
+def test_upgrade_brings_an_older_database_to_head(database_url: str) -> None:
+    """The fast path (nothing to do at head) does not skip a database one revision behind."""
+    db = Database(database_url)
+    try:
+        config = alembic_config(db)
+        command.upgrade(config, "head")
+        command.downgrade(config, "-1")
+        assert current_revision(db) != head_revision(db)
+        upgrade(db)
+        assert current_revision(db) == head_revision(db)
+        assert _diff(db) == []
+    finally:
+        db.dispose()
+
+
+def test_a_database_at_head_is_opened_without_alembic(database_url: str, tmp_path: Path) -> None:
+    """Every command calls upgrade: at head it reads alembic_version and imports no Alembic (a quarter second)."""
+    db = Database(database_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    probe = (
+        "import sys; from lockgate.store.database import Database; from lockgate.store.migrate import upgrade\n"
+        "db = Database(sys.argv[1]); upgrade(db); db.dispose()\n"
+        "print(sorted(m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, database_url], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

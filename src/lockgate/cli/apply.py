@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any, assert_never
 
 import typer
 
-from lockgate.api.schemas.pipelines import EdgeRef, PipelineDiffRead, PipelineVersionDetail, PipelineVersionRead
 from lockgate.cli.client import DEFAULT_URL, KeyOption, UrlOption, segment, server
 from lockgate.cli.definitions import DefinitionArg, read_definition
 from lockgate.cli.options import console, exit_on_errors
 
+# The API's schemas are imported when a server answers, not by every command; the dataclass's annotations are
+# strings (future annotations) that nothing evaluates, hence the noqa.
 if TYPE_CHECKING:
+    from lockgate.api.schemas.pipelines import EdgeRef, PipelineDiffRead, PipelineVersionDetail  # noqa: TC004
     from lockgate.cli.client import Server
     from lockgate.spec.pipeline import PipelineSpec
 
@@ -86,10 +88,14 @@ def _latest(api: Server, name: str) -> int | None:
 
 
 def _stored(api: Server, name: str, number: int) -> PipelineVersionDetail:
+    from lockgate.api.schemas.pipelines import PipelineVersionDetail
+
     return PipelineVersionDetail.model_validate(api.call("GET", f"/pipelines/{segment(name)}/versions/{number}"))
 
 
 def _save(api: Server, spec: PipelineSpec) -> Applied:
+    from lockgate.api.schemas.pipelines import PipelineDiffRead, PipelineVersionRead
+
     name, body = spec.name, _definition(spec)
     previous = _latest(api, name)
     # PUT names the pipeline it changes; a new (or archived) one is created by POST
@@ -107,6 +113,8 @@ def _save(api: Server, spec: PipelineSpec) -> Applied:
 
 
 def _preview(api: Server, spec: PipelineSpec) -> Applied:
+    from lockgate.api.schemas.pipelines import PipelineDiffRead, PipelineVersionRead
+
     name, body, digest = spec.name, _definition(spec), spec.content_hash()
     api.call("POST", "/pipelines/validate", json=body)  # what the server would refuse: models, credentials
     previous = _latest(api, name)

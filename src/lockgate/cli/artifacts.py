@@ -11,15 +11,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.artifacts.compare import json_changes, text_diff
-from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.errors import NotFoundError
-from lockgate.store import listing
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
-from lockgate.store.runs import find_run
 
+# The store and the artifacts' layout are imported in the commands that use them: every command imports this module.
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -33,6 +28,9 @@ _DIFF_BYTES = 2 * 1024 * 1024  # larger files are compared by hash only
 
 
 def _read(ctx: typer.Context, fn: Callable[[Connection], Any]) -> Any:
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:
@@ -45,6 +43,8 @@ def _read(ctx: typer.Context, fn: Callable[[Connection], Any]) -> Any:
 
 def _content(ctx: typer.Context, row: Row[Any]) -> bytes:
     """The file's bytes, read without following any link below its run's folder (or the pipeline's, if archived)."""
+    from lockgate.artifacts.layout import ArtifactLayout
+
     layout = ArtifactLayout(settings(ctx).home)
     try:
         with layout.open_artifact(row.pipeline, row.run_number, row.path, archived=row.archived) as file:
@@ -67,6 +67,9 @@ def list_(
     json_output: JsonOption = False,
 ) -> None:
     """A run's artifacts: every attempt's, newest attempt first per step."""
+    from lockgate.store import listing
+    from lockgate.store.runs import find_run
+
     rows = _read(ctx, lambda conn: listing.run_artifacts(conn, find_run(conn, run_ref).id, step, attempt, archived))
     # FastAPI loads only when this command runs: every other command starts faster
     from lockgate.api.routes.artifacts import artifact_read
@@ -92,6 +95,8 @@ def get(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here; default: stdout")] = None,
 ) -> None:
     """An artifact's content, byte for byte."""
+    from lockgate.store import listing
+
     content = _content(ctx, _read(ctx, lambda conn: listing.find_artifact(conn, artifact_id)))
     if output is None:
         sys.stdout.buffer.write(content)
@@ -129,6 +134,9 @@ def diff(
     json_output: JsonOption = False,
 ) -> None:
     """Compare two artifacts: a unified text diff, and for JSON the changes path by path. Exit 1 when they differ."""
+    from lockgate.artifacts.compare import json_changes, text_diff
+    from lockgate.store import listing
+
     left, right = _read(
         ctx, lambda conn: (listing.find_artifact(conn, artifact_id), listing.find_artifact(conn, other))
     )

@@ -6,13 +6,14 @@ import contextlib
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-import httpx
 import typer
 
 from lockgate.cli.options import EXIT_DEFINITION, EXIT_FAILED, err_console
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported by the commands that call a server, not by every command
     from collections.abc import Iterator
+
+    import httpx
 
 __all__ = ["KeyOption", "UrlOption", "segment", "server"]
 
@@ -65,6 +66,8 @@ class Server:
         return response.json()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             return self._client.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
@@ -79,6 +82,8 @@ def server(url: str, key: str | None) -> Iterator[Server]:
     if not key:
         err_console.print("[red]✗ an API key is needed:[/red] --key or LOCKGATE_API_KEY (lockgate keys create)")
         raise typer.Exit(EXIT_FAILED)
+    import httpx
+
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=_TIMEOUT) as client:
         yield Server(client)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lockgate.cli.options import console, err_console
-from lockgate.handlers.code_tasks import load_tasks
 
 if TYPE_CHECKING:
     from lockgate.settings import Settings
@@ -31,6 +30,8 @@ def with_tasks(cfg: Settings, modules: list[str] | None) -> Settings:
     A module that fails to import raises TaskLoadError naming it (the caller's ``exit_on_errors`` exits
     non-zero); the process's runtime registers the same modules (already imported, so not run twice).
     """
+    from lockgate.handlers.code_tasks import load_tasks
+
     merged = tuple(dict.fromkeys([*cfg.tasks, *(modules or [])]))
     if not merged:
         return cfg

@@ -9,8 +9,6 @@ import typer
 from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from lockgate.api.schemas.conversations import CostTotals, TurnRead
@@ -65,8 +63,10 @@ def conversation(
     json_output: Annotated[bool, typer.Option("--json", help="print it as JSON (the API's shape)")] = False,
 ) -> None:
     """An agent step's conversation: each attempt's turns (member, role, round), messages and tool calls, usage."""
-    # FastAPI loads only when this command runs: every other command starts faster
+    # FastAPI and the store load only when this command runs: every other command starts faster
     from lockgate.api.routes.agents import step_conversation
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
 
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)

@@ -15,16 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.store import conversations as store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
-from lockgate.store.pipelines import get_version
-from lockgate.store.runs import find_run
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store is imported when the command runs: every command imports this module
     from sqlalchemy import Connection
 
     from lockgate.spec.agent import Budget
+    from lockgate.store import conversations as store
 
 __all__ = ["costs", "register"]
 
@@ -62,6 +58,9 @@ def _budget(scope: str, limit: Budget, spent: store.Totals, held: store.Totals) 
 def _report(conn: Connection, ref: str) -> dict[str, Any]:
     # FastAPI loads only when this command runs: every other command starts faster
     from lockgate.api.routes.agents import run_costs
+    from lockgate.store import conversations as store
+    from lockgate.store.pipelines import get_version
+    from lockgate.store.runs import find_run
 
     head = find_run(conn, ref)
     read = run_costs(conn, head.id)
@@ -152,6 +151,8 @@ def costs(
         raise typer.BadParameter("give a RUN or --pipeline NAME (one of them)")
     # FastAPI loads only when this command runs: every other command starts faster
     from lockgate.api.routes.agents import pipeline_costs
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
 
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)

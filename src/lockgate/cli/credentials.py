@@ -8,22 +8,17 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from lockgate.api.schemas.credentials import CredentialRead
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import NotFoundError
-from lockgate.runtime.clock import SystemClock
-from lockgate.security.credentials import CredentialCipher, load_cipher
-from lockgate.security.grants import HostPatternError, normalise_host_pattern
-from lockgate.spec.fields import Identifier
-from lockgate.store import credential_grants as grant_store
-from lockgate.store import credentials as credential_store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
+
+if TYPE_CHECKING:  # the product is imported by the command that runs
+    from lockgate.security.credentials import CredentialCipher
+    from lockgate.store.database import Database
 
 __all__ = ["app"]
 
@@ -34,6 +29,9 @@ app = typer.Typer(help="Credentials: set (value from stdin or an env var), list,
 
 @contextlib.contextmanager
 def _db(ctx: typer.Context) -> Iterator[Database]:
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:
@@ -44,6 +42,8 @@ def _db(ctx: typer.Context) -> Iterator[Database]:
 
 
 def _cipher(ctx: typer.Context) -> CredentialCipher:
+    from lockgate.security.credentials import load_cipher
+
     cfg = settings(ctx)
     return load_cipher(cfg.secret_key.get_secret_value() if cfg.secret_key else None, cfg.home)
 
@@ -74,6 +74,10 @@ def set_(
     """Create or replace a credential; the value is read from stdin unless --value-from-env is given."""
     from pydantic import TypeAdapter, ValidationError
 
+    from lockgate.runtime.clock import SystemClock
+    from lockgate.spec.fields import Identifier
+    from lockgate.store import credentials as credential_store
+
     try:
         TypeAdapter(Identifier).validate_python(name)
     except ValidationError:
@@ -96,6 +100,9 @@ def list_(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="print them as JSON")] = False
 ) -> None:
     """Every credential: name, description, dates (never a value)."""
+    from lockgate.api.schemas.credentials import CredentialRead
+    from lockgate.store import credentials as credential_store
+
     with exit_on_errors(), _db(ctx) as db, db.read() as conn:
         records = credential_store.list_credentials(conn)
     if json_output:
@@ -111,6 +118,8 @@ def list_(
 @app.command()
 def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="the credential's name")]) -> None:
     """Delete a credential; nodes that list it then fail with missing_credential."""
+    from lockgate.store import credentials as credential_store
+
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         credential_store.delete_credential(conn, name)
     console.print(f"deleted credential {name}")
@@ -119,6 +128,8 @@ def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="the cre
 @app.command("rotate-key")
 def rotate_key(ctx: typer.Context) -> None:
     """Re-encrypt every credential with the newest key (the first of LOCKGATE_SECRET_KEY)."""
+    from lockgate.store import credentials as credential_store
+
     cipher = _cipher(ctx)
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         count = credential_store.rotate_credentials(conn, cipher)
@@ -127,6 +138,8 @@ def rotate_key(ctx: typer.Context) -> None:
 
 def _pipelines(names: list[str]) -> list[str]:
     from pydantic import TypeAdapter, ValidationError
+
+    from lockgate.spec.fields import Identifier
 
     for name in names:
         try:
@@ -145,6 +158,10 @@ def grant(
     pipelines: Annotated[list[str], typer.Argument(help="pipelines whose nodes may use it")],
 ) -> None:
     """Let these pipelines' nodes name the credential (saving one that names it without a grant is refused)."""
+    from lockgate.runtime.clock import SystemClock
+    from lockgate.store import credential_grants as grant_store
+    from lockgate.store import credentials as credential_store
+
     wanted = _pipelines(pipelines)
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         grant_store.add_grants(conn, name, wanted, getpass.getuser(), SystemClock().now())
@@ -159,6 +176,9 @@ def revoke(
     pipelines: Annotated[list[str], typer.Argument(help="pipelines that may no longer use it")],
 ) -> None:
     """Take grants back: the next attempt of a node of those pipelines that names it fails (credential_not_granted)."""
+    from lockgate.store import credential_grants as grant_store
+    from lockgate.store import credentials as credential_store
+
     with exit_on_errors(), _db(ctx) as db, db.write() as conn:
         grant_store.remove_grants(conn, name, _pipelines(pipelines))
         record = credential_store.get_credential(conn, name)
@@ -174,6 +194,9 @@ def hosts(
     ] = None,
 ) -> None:
     """Set the hosts http nodes may send the credential to (none given: no host; * also lets networked scripts)."""
+    from lockgate.security.grants import HostPatternError, normalise_host_pattern
+    from lockgate.store import credential_grants as grant_store
+
     try:
         wanted = [normalise_host_pattern(p) for p in patterns or []]
     except HostPatternError as exc:
@@ -192,6 +215,8 @@ def uses(
     json_output: Annotated[bool, typer.Option("--json", help="print them as JSON")] = False,
 ) -> None:
     """The audit: each use of a credential (which pipeline, run, step and attempt, when), newest first."""
+    from lockgate.store import credential_grants as grant_store
+
     with exit_on_errors(), _db(ctx) as db, db.read() as conn:
         records = grant_store.list_uses(conn, name, run, None, limit)
     if json_output:

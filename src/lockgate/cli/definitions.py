@@ -6,13 +6,16 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lockgate.compile import Plan, compile_file
 from lockgate.errors import DefinitionErrors
-from lockgate.sdk.loading import is_python_target, load_pipeline
+
+# The compiler and the SDK are imported when a definition is read, not by every command; the dataclass's
+# annotations are strings (future annotations) that nothing evaluates, hence the noqa.
+if TYPE_CHECKING:
+    from lockgate.compile import Plan  # noqa: TC004
 
 __all__ = ["Definition", "DefinitionArg", "read_definition"]
 
@@ -39,6 +42,9 @@ def read_definition(ctx: typer.Context, target: str) -> Definition:
     A Python file that fails to import is one problem naming the file, the line and the exception; with
     ``lockgate -v`` its traceback is printed as well (the user's code, not Lockgate's, is what to read).
     """
+    from lockgate.compile import compile_file
+    from lockgate.sdk.loading import is_python_target, load_pipeline
+
     if is_python_target(target):
         try:
             loaded = load_pipeline(target)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from lockgate.api.schemas.auth import KeyCreated, KeyRead
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import NotFoundError
-from lockgate.runtime.clock import SystemClock
 from lockgate.security.api_keys import Role
-from lockgate.store import auth as auth_store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
+
+if TYPE_CHECKING:  # the product is imported by the command that runs
+    from lockgate.store.database import Database
 
 __all__ = ["app"]
 
@@ -24,6 +22,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print it as JSON (the 
 
 
 def _db(ctx: typer.Context) -> Database:
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     cfg = settings(ctx)
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     upgrade(db)
@@ -40,6 +41,10 @@ def create(
     json_output: JsonOption = False,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
+    from lockgate.api.schemas.auth import KeyCreated, KeyRead
+    from lockgate.runtime.clock import SystemClock
+    from lockgate.store import auth as auth_store
+
     now = SystemClock().now()
     expires = now + timedelta(days=expires_in_days) if expires_in_days else None
     with exit_on_errors(), _db(ctx).write() as conn:
@@ -60,6 +65,9 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Every key: id, user, role, prefix, state (never the key itself)."""
+    from lockgate.api.schemas.auth import KeyRead
+    from lockgate.store import auth as auth_store
+
     with exit_on_errors(), _db(ctx).read() as conn:
         keys = auth_store.list_keys(conn)
     if json_output:
@@ -75,6 +83,9 @@ def list_(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @app.command()
 def revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="the key's id (from keys list)")]) -> None:
     """Revoke a key: it stops working at once."""
+    from lockgate.runtime.clock import SystemClock
+    from lockgate.store import auth as auth_store
+
     with exit_on_errors(), _db(ctx).write() as conn:
         auth_store.revoke_key(conn, key_id, SystemClock().now())
     console.print(f"revoked {key_id}")

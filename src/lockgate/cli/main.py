@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from lockgate.cli import (
     apply,
@@ -17,7 +16,6 @@ from lockgate.cli import (
     credentials,
     db,
     keys,
-    models,
     rollback,
     run,
     runs,
@@ -25,8 +23,8 @@ from lockgate.cli import (
     tasks,
     worker,
 )
+from lockgate.cli.lazy import LazyGroup, register_lazy
 from lockgate.cli.log_format import configure_logging
-from lockgate.settings import Settings
 
 __all__ = ["app"]
 
@@ -35,6 +33,7 @@ app = typer.Typer(
     help="Durable agentic pipelines that people supervise.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 
 
@@ -45,6 +44,12 @@ def main(
     database_url: Annotated[str | None, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
+    # Imported here, as every command's implementation is: ``lockgate --help`` (and a mistyped command) never
+    # runs this callback, so it costs a Python start, Typer and the commands' signatures, nothing of the product.
+    from pydantic import ValidationError
+
+    from lockgate.settings import Settings
+
     overrides: dict[str, object] = {}
     if home is not None:
         overrides["home"] = home
@@ -68,8 +73,8 @@ app.command()(worker.worker)
 app.command()(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(credentials.app, name="credentials")
-app.add_typer(models.models_app, name="models")
-app.add_typer(models.agents_app, name="agents")
+register_lazy(app, "models")
+register_lazy(app, "agents")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")

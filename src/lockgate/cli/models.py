@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
 from lockgate.api.schemas.models import AgentProfileRead, AgentProfileUpdate, ModelProfileRead, ModelProfileUpdate
+from lockgate.cli.lazy import LAZY_GROUPS
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
 from lockgate.errors import InvalidInputError
 from lockgate.handlers.agent.services import CapField, Provider
@@ -28,9 +29,9 @@ from lockgate.store.migrate import upgrade
 
 __all__ = ["agents_app", "models_app"]
 
-models_app = typer.Typer(help="Model profiles: which model, where, with which credential, at what price.",
-                         no_args_is_help=True)  # fmt: skip
-agents_app = typer.Typer(help="Agent profiles: predefined agents that team members refer to.", no_args_is_help=True)
+# ``lockgate`` imports this module only to run these groups: their help is listed from LAZY_GROUPS.
+models_app = typer.Typer(help=LAZY_GROUPS["models"].help, no_args_is_help=True)
+agents_app = typer.Typer(help=LAZY_GROUPS["agents"].help, no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="print the profile(s) as JSON (the API's shape)")]
 ClearOption = Annotated[
     list[str] | None, typer.Option("--clear", help="set an optional field back to none (repeat), e.g. base-url")

@@ -6,14 +6,17 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
-from pydantic import BaseModel, JsonValue
 from rich.console import Console
 
 from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
-from lockgate.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: every command imports this module, most need neither pydantic nor YAML
+    from pydantic import BaseModel, JsonValue
+
+    from lockgate.settings import Settings
 
 __all__ = [
     "EXIT_DEFINITION",
@@ -43,6 +46,8 @@ def not_blank(value: str | None) -> str | None:
 
 
 def settings(ctx: typer.Context) -> Settings:
+    from lockgate.settings import Settings
+
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Settings) else Settings()
 
@@ -66,6 +71,8 @@ def parse_inputs(
     """
     data: dict[str, JsonValue] = {}
     if input_file is not None:
+        import yaml
+
         loaded = yaml.safe_load(input_file.read_text())
         if not isinstance(loaded, dict):
             raise typer.BadParameter(f"{input_file} must hold a mapping", param_hint="--input-file")

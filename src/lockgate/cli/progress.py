@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from lockgate.compile import Plan
-from lockgate.engine import RunState, StepState, StepStatus
-from lockgate.runtime import Applied
+if TYPE_CHECKING:  # ``lockgate runs`` imports STYLE: the engine and the runtime are imported for a run only
+    from lockgate.compile import Plan
+    from lockgate.engine import RunState, StepState
+    from lockgate.runtime import Applied
 
 __all__ = ["Progress", "render_steps"]
 
@@ -97,6 +99,8 @@ class Progress:
 
 def summary(state: RunState) -> tuple[int, int, int, int]:
     """(succeeded, failed, skipped, total) over node-level steps."""
+    from lockgate.engine import StepStatus
+
     nodes = [s for s in state.steps.values() if s.item_index is None]
     counts = {st: sum(1 for s in nodes if s.status is st) for st in StepStatus}
     return counts[StepStatus.SUCCEEDED], counts[StepStatus.FAILED], counts[StepStatus.SKIPPED], len(nodes)

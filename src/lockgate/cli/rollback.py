@@ -18,21 +18,14 @@ from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, settings
 from lockgate.cli.run import finish, read_run, watch
-from lockgate.engine import RunMadeLatest, RunRolledBack, RunStatus
 from lockgate.errors import InvalidInputError
-from lockgate.runtime import Runtime
-from lockgate.runtime.extend import resolve_reference
-from lockgate.store import archives, listing
-from lockgate.store import pipelines as pipeline_store
-from lockgate.store.database import Database
-from lockgate.store.ids import new_id
-from lockgate.store.migrate import upgrade
-from lockgate.store.runs import find_run, list_runs
 
 if TYPE_CHECKING:
     from lockgate.api.schemas.rollbacks import RollbackRead
     from lockgate.engine import RunState
+    from lockgate.runtime import Runtime
     from lockgate.settings import Settings
+    from lockgate.store.database import Database
     from lockgate.store.runs import RunHead
 
 __all__ = ["latest", "register", "rollback", "rollbacks"]
@@ -49,12 +42,17 @@ def _who() -> str:
 
 
 def _database(cfg: Settings) -> Database:
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     upgrade(db)
     return db
 
 
 def _head(cfg: Settings, ref: str) -> RunHead:
+    from lockgate.store.runs import find_run
+
     db = _database(cfg)
     try:
         with db.read() as conn:
@@ -66,6 +64,7 @@ def _head(cfg: Settings, ref: str) -> RunHead:
 def _recorded(runtime: Runtime, run_id: str, rollback_id: str) -> RollbackRead:
     # FastAPI loads only when this command runs: every other command starts faster
     from lockgate.api.routes.rollbacks import rollback_read
+    from lockgate.store import archives
 
     with runtime.db.read() as conn:
         return rollback_read(next(r for r in archives.list_rollbacks(conn, run_id=run_id) if r.id == rollback_id))
@@ -81,6 +80,10 @@ def _describe(done: RollbackRead) -> None:
 
 
 async def _rollback(cfg: Settings, ref: str, node: str, reason: str | None, quiet: bool) -> RunState | None:
+    from lockgate.engine import RunRolledBack, RunStatus
+    from lockgate.runtime import Runtime
+    from lockgate.store.ids import new_id
+
     head = _head(cfg, ref)
     runtime = Runtime(cfg, scope={head.id})
     await runtime.start()
@@ -132,6 +135,10 @@ def rollbacks(
     json_output: JsonOption = False,
 ) -> None:
     """What each rollback archived (steps reset, files moved, steps cancelled), newest first."""
+    from lockgate.store import archives, listing
+    from lockgate.store import pipelines as pipeline_store
+    from lockgate.store.runs import find_run
+
     if (run_ref is None) == (pipeline is None):
         raise typer.BadParameter("give a RUN or --pipeline NAME (one of them)")
     db = _database(settings(ctx))
@@ -185,6 +192,9 @@ def _print_one(d: RollbackRead) -> None:
 
 
 def _point_latest_of(cfg: Settings, pipeline: str, ref: str) -> RunHead:
+    from lockgate.runtime.extend import resolve_reference
+    from lockgate.store import listing
+
     db = _database(cfg)
     try:
         with db.read() as conn:
@@ -198,6 +208,10 @@ def _point_latest_of(cfg: Settings, pipeline: str, ref: str) -> RunHead:
 
 
 async def _point(cfg: Settings, head: RunHead, reason: str | None) -> RollbackRead:
+    from lockgate.engine import RunMadeLatest
+    from lockgate.runtime import Runtime
+    from lockgate.store.ids import new_id
+
     runtime = Runtime(cfg, scope={head.id})
     await runtime.start()
     try:
@@ -209,6 +223,9 @@ async def _point(cfg: Settings, head: RunHead, reason: str | None) -> RollbackRe
 
 
 def _show_latest(cfg: Settings, pipeline: str) -> dict[str, Any]:
+    from lockgate.store import listing
+    from lockgate.store.runs import list_runs
+
     db = _database(cfg)
     try:
         with db.read() as conn:

@@ -10,10 +10,9 @@ import signal
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import JsonValue
 
 from lockgate.cli.definitions import DefinitionArg, read_definition
 from lockgate.cli.options import (
@@ -27,23 +26,18 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.compile import Plan
-from lockgate.engine import RunResumed, RunState, RunStatus, StepStatus
-from lockgate.engine.state import people_only
 from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
-from lockgate.handlers.code_tasks import load_tasks
-from lockgate.handlers.registry import default_registry
-from lockgate.runtime import Applied, ExtendRequest, Runtime
-from lockgate.runtime.credentials import credential_problems
-from lockgate.runtime.models import model_problems
-from lockgate.security.grants import credential_uses
-from lockgate.settings import Settings
-from lockgate.spec import pipeline_json_schema
-from lockgate.spec.pipeline import InputType, PipelineSpec
-from lockgate.store.conversations import RunOptions
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
-from lockgate.store.runs import find_run, lock_run
+
+# The product is imported by the command that runs: ``lockgate --help`` and ``lockgate runs`` import this module.
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+    from lockgate.compile import Plan
+    from lockgate.engine import RunState
+    from lockgate.runtime import Applied, ExtendRequest, Runtime
+    from lockgate.settings import Settings
+    from lockgate.spec.pipeline import PipelineSpec
+    from lockgate.store.conversations import RunOptions
 
 __all__ = ["finish", "read_run", "register", "watch"]
 
@@ -59,6 +53,8 @@ def validate(
     credentials nodes name against its grants.
     Exit codes: 0 valid, 2 not (with --json, ``{"valid": false, "errors": [{node_id, field, message}]}``).
     """
+    from lockgate.security.grants import credential_uses
+
     with exit_on_errors():
         try:
             plan = read_definition(ctx, file).plan
@@ -81,6 +77,11 @@ def validate(
 
 def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
     """Agent steps' models, and the grants of the credentials the definition names, in the home's database."""
+    from lockgate.runtime.credentials import credential_problems
+    from lockgate.runtime.models import model_problems
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     try:
         upgrade(db)
@@ -94,6 +95,8 @@ def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
 
 def schema() -> None:
     """Print the JSON Schema of a pipeline definition (for editors)."""
+    from lockgate.spec import pipeline_json_schema
+
     typer.echo(json.dumps(pipeline_json_schema(), indent=2))
 
 
@@ -124,6 +127,10 @@ def run(
     Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
     (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
     """
+    from lockgate.runtime import ExtendRequest
+    from lockgate.spec.pipeline import InputType
+    from lockgate.store.conversations import RunOptions
+
     budget = {k: v for k, v in (("max_cost", budget_cost), ("max_tokens", budget_tokens),
                                 ("max_requests", budget_requests)) if v is not None}  # fmt: skip
     with exit_on_errors():
@@ -152,6 +159,10 @@ async def _run(
     extend: ExtendRequest | None = None,
     task_modules: Sequence[str] = (),
 ) -> RunState:
+    from lockgate.handlers.code_tasks import load_tasks
+    from lockgate.handlers.registry import default_registry
+    from lockgate.runtime import Runtime
+
     runtime = Runtime(cfg, registry=default_registry(load_tasks(task_modules)))
     await runtime.start()
     try:
@@ -166,6 +177,8 @@ async def _run(
 
 
 async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
+    from lockgate.engine.state import people_only
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -209,6 +222,8 @@ async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bo
 
 
 def _waiting(state: RunState) -> None:
+    from lockgate.engine import StepStatus
+
     console.print(f"[yellow]{state.pipeline} v{state.number} waits for a person[/yellow] (run {state.run_id}):")
     for step in sorted(state.steps.values(), key=lambda s: s.key):
         if step.status is StepStatus.WAITING and step.waiting is not None:
@@ -218,6 +233,9 @@ def _waiting(state: RunState) -> None:
 
 
 def finish(state: RunState, json_output: bool) -> None:
+    from lockgate.engine import RunStatus
+    from lockgate.engine.state import people_only
+
     if not state.status.terminal and people_only(state):
         _waiting(state)
     ok, failed, skipped, total = summary(state)
@@ -248,6 +266,10 @@ def resume(
 
 
 async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
+    from lockgate.engine import RunResumed, RunStatus
+    from lockgate.runtime import Runtime
+    from lockgate.store.runs import find_run
+
     probe = Runtime(cfg)
     with probe.db.read() as conn:
         head = find_run(conn, ref)
@@ -266,6 +288,8 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
 
 
 def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
+    from lockgate.store.runs import find_run
+
     wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
     with runtime.db.read() as conn:
         head = find_run(conn, wanted)
@@ -275,6 +299,8 @@ def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
 
 
 def read_run(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:
+    from lockgate.store.runs import lock_run
+
     with runtime.db.read() as conn:
         return runtime.applier.read_state(conn, lock_run(conn, run_id))
 

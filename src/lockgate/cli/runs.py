@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,10 +12,9 @@ from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.cli.progress import STYLE
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
-from lockgate.store.runs import find_run, get_run, list_runs, run_attempts, run_steps
-from lockgate.store.slots import waiting_reasons
+
+if TYPE_CHECKING:  # the store is imported when a command runs, not by every command
+    from lockgate.store.database import Database
 
 __all__ = ["app"]
 
@@ -25,6 +24,9 @@ app = typer.Typer(
 
 
 def _db(ctx: typer.Context) -> Database:
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+
     db = Database(settings(ctx).db_url)
     upgrade(db)
     return db
@@ -49,6 +51,8 @@ def list_(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
+    from lockgate.store.runs import list_runs
+
     with exit_on_errors(), _db(ctx).read() as conn:
         records = list_runs(conn, pipeline, status, limit)
     if json_output:
@@ -76,6 +80,9 @@ def show(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A run's steps, attempts (durations, errors) and outputs."""
+    from lockgate.store.runs import find_run, get_run, run_attempts, run_steps
+    from lockgate.store.slots import waiting_reasons
+
     with exit_on_errors(), _db(ctx).read() as conn:
         head = find_run(conn, run_ref)
         record = get_run(conn, head.id)

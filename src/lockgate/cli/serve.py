@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lockgate.cli.code_tasks import TasksOption, with_tasks
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.compile import compile_file
-from lockgate.runtime.clock import SystemClock
-from lockgate.security.api_keys import Role
-from lockgate.settings import Settings
-from lockgate.store import auth as auth_store
-from lockgate.store.database import Database
-from lockgate.store.migrate import upgrade
-from lockgate.store.pipelines import save_version
+
+if TYPE_CHECKING:  # the product is imported when the server starts, not by every command
+    from lockgate.settings import Settings
 
 __all__ = ["serve"]
 
 
 def _bootstrap(cfg: Settings, examples: list[Path]) -> str | None:
     """On first start: an admin user and key (returned, to be shown once); load example pipelines."""
+    from lockgate.compile import compile_file
+    from lockgate.runtime.clock import SystemClock
+    from lockgate.security.api_keys import Role
+    from lockgate.store import auth as auth_store
+    from lockgate.store.database import Database
+    from lockgate.store.migrate import upgrade
+    from lockgate.store.pipelines import save_version
+
     db = Database(cfg.db_url, synchronous=cfg.sqlite_synchronous)
     upgrade(db)
     now = SystemClock().now()

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from lockgate.cli.code_tasks import TasksOption, with_tasks
 from lockgate.cli.options import console, exit_on_errors, settings
-from lockgate.runtime import Runtime
-from lockgate.settings import ExecutorKind, Settings
-from lockgate.store.tables import runs
+
+if TYPE_CHECKING:  # the runtime is imported when the worker starts, not by every command
+    from lockgate.runtime import Runtime
+    from lockgate.settings import Settings
 
 __all__ = ["worker"]
 
@@ -34,6 +34,8 @@ def worker(
     tasks: TasksOption = None,
 ) -> None:
     """Advance runs from the shared database alongside any other process (with celery: run their steps)."""
+    from lockgate.settings import ExecutorKind
+
     with exit_on_errors():
         cfg = with_tasks(settings(ctx), tasks)
         if cfg.executor is ExecutorKind.CELERY:
@@ -51,6 +53,8 @@ def _celery_worker(cfg: Settings, queues: str, concurrency: int, pool: str) -> N
 
 
 async def _work(cfg: Settings, exit_when_idle: bool) -> None:
+    from lockgate.runtime import Runtime
+
     runtime = Runtime(cfg, kind="worker")
     await runtime.start()
     console.print(f"worker {runtime.worker} on {cfg.db_url.split('@')[-1]}")
@@ -74,6 +78,10 @@ async def _work(cfg: Settings, exit_when_idle: bool) -> None:
 
 
 def _open_runs(runtime: Runtime) -> int:
+    from sqlalchemy import func, select
+
+    from lockgate.store.tables import runs
+
     with runtime.db.read() as conn:
         stmt = (
             select(func.count()).select_from(runs).where(runs.c.status.in_(("queued", "pending", "running", "paused")))
