@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import functools
 import math
 import os
 import re
@@ -30,6 +31,7 @@ __all__ = [
     "bwrap_options",
     "bwrap_problem",
     "encode_options",
+    "launcher",
     "limits_for",
     "nobody_problem",
     "preexec",
@@ -94,6 +96,40 @@ def preexec(limits: Limits, *, join_fds: Sequence[int] = (), drop_to_nobody: boo
                 os._exit(1)
 
     return apply
+
+
+# Joins each cgroup named before ``--`` (its cgroup.procs), then becomes the command after it: the shell's pid
+# is the command's, so the whole tree starts inside the cgroups. Paths are arguments, never part of the text.
+_JOIN = 'for procs; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
+
+
+def launcher(limits: Limits, *, join: Sequence[Path] = ()) -> list[str] | None:
+    """The argv prefix that bounds a command as ``preexec`` does, without running Python in the forked child.
+
+    Without a ``preexec_fn`` the server is not forked (vfork: no copy of its memory to throw away), and no
+    Python runs between fork and exec. The child joins the attempt's cgroups (``join``: their ``cgroup.procs``)
+    in a shell and takes its rlimits from ``prlimit`` before it becomes the command; bubblewrap does the rest
+    (``--new-session``, ``--die-with-parent``). None where ``prlimit`` is missing: then ``preexec`` it is.
+    """
+    prlimit = _prlimit_path()
+    if prlimit is None:
+        return None
+    bounds = ["--core=0:0", f"--fsize={_FILE_SIZE}:{_FILE_SIZE}"]
+    if limits.cpu_seconds is not None:  # SIGXCPU at the soft limit (cpu_limit), SIGKILL a second later if ignored
+        bounds.append(f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}")
+    if limits.memory_bytes is not None:
+        bounds.append(f"--as={limits.memory_bytes}:{limits.memory_bytes}")
+    if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
+        bounds.append(f"--nproc={limits.max_processes}:{limits.max_processes}")
+    command = [prlimit, *bounds, "--"]
+    if not join:
+        return command
+    return ["/bin/sh", "-c", _JOIN, "sh", *(str(path) for path in join), "--", *command]
+
+
+@functools.cache  # per attempt otherwise: a stat of every PATH entry
+def _prlimit_path() -> str | None:
+    return shutil.which("prlimit") or shutil.which("prlimit", path="/usr/bin:/bin")
 
 
 def script_env(
@@ -183,6 +219,7 @@ def bwrap_options(
     return args
 
 
+@functools.cache
 def _bwrap_path() -> str | None:
     # The server's PATH may be minimal: Debian's package puts it in /usr/bin.
     return shutil.which("bwrap") or shutil.which("bwrap", path="/usr/bin:/bin")

@@ -30,10 +30,12 @@ from lockgate.handlers.sandbox import (
     bwrap_command,
     bwrap_options,
     encode_options,
+    launcher,
     limits_for,
     preexec,
     script_env,
 )
+from lockgate.handlers.script_child import Child, start_child
 from lockgate.handlers.script_exit import Outcome, excerpt, raise_for_exit, sandbox_failed
 from lockgate.handlers.script_file import read_script_file
 from lockgate.handlers.script_heartbeat import heartbeat_pipe, relay
@@ -205,20 +207,20 @@ async def _spawn(
     fds: tuple[int, int, int, int],
     stdin: IO[bytes],
     cgroup: AttemptCgroup | None,
-) -> asyncio.subprocess.Process:
+) -> Child:
+    argv, stdin_or_none = _argv(launch, *fds), stdin if launch.stdin is not None else None
+    # Confined, bubblewrap gives the session and the death with the runner; a launcher the rlimits and cgroups.
+    prefix = None
+    if launch.confine and not launch.drop_to_nobody:
+        prefix = launcher(launch.limits, join=cgroup.join_paths() if cgroup is not None else ())
+    if prefix is not None:
+        return await start_child([*prefix, *argv], stdin=stdin_or_none, cwd=ctx.workspace, env=launch.env,
+                                 pass_fds=fds)  # fmt: skip
     join = cgroup.join_fds() if cgroup is not None else []
+    bound = preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody)
     try:
-        return await asyncio.create_subprocess_exec(
-            *_argv(launch, *fds),
-            stdin=stdin if launch.stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ctx.workspace,
-            env=launch.env,
-            start_new_session=True,  # one process group to kill, whatever the script starts
-            preexec_fn=preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody),
-            pass_fds=fds,
-        )
+        return await start_child(argv, stdin=stdin_or_none, cwd=ctx.workspace, env=launch.env, pass_fds=fds,
+                                 preexec_fn=bound)  # fmt: skip
     finally:
         for fd in join:
             os.close(fd)
@@ -246,12 +248,11 @@ def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int, beat_fd: i
 
 async def _supervise(
     ctx: HandlerContext,
-    proc: asyncio.subprocess.Process,
+    proc: Child,
     limit: timedelta | None,
     cgroup: AttemptCgroup | None,
     beat_fd: int,
 ) -> tuple[int, bytes, bytes]:
-    assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - both are PIPE
     stdout, stderr = bytearray(), bytearray()
     with _open_log(ctx) as log:
         pumps = [
@@ -261,7 +262,8 @@ async def _supervise(
         beats = asyncio.create_task(relay(ctx, beat_fd))  # the script's own heartbeats
         timed_out = False
         try:
-            await asyncio.wait_for(_exit(proc), limit.total_seconds() if limit is not None else None)
+            # Not until the pipes close: children the script left running would hold the step until they end.
+            await asyncio.wait_for(proc.exited(), limit.total_seconds() if limit is not None else None)
         except TimeoutError:
             timed_out = True
         finally:
@@ -269,8 +271,11 @@ async def _supervise(
             _kill_group(proc)
             if cgroup is not None:  # also what left the process group (setsid, a double fork)
                 await cgroup.kill()
-            await _drain([*pumps, beats])  # the heartbeat pipe closes with the last process that held it
-            await proc.wait()
+            try:
+                await _drain([*pumps, beats])  # the heartbeat pipe closes with the last process that held it
+                await proc.wait()
+            finally:
+                proc.close()
     if timed_out:
         raise RetryableStepError("timeout", f"the script ran longer than {limit}; {excerpt(stderr)}")
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)
@@ -296,24 +301,7 @@ async def _pump(
         keep_tail(redact.close())
 
 
-async def _exit(proc: asyncio.subprocess.Process) -> None:
-    # Not proc.wait(): it also waits until no process holds the pipes, so children the script left running
-    # would hold the step until they end. A pidfd becomes readable when the process itself exits.
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except ProcessLookupError:  # exited and reaped already
-        return
-    loop = asyncio.get_running_loop()
-    exited = asyncio.Event()
-    loop.add_reader(pidfd, exited.set)
-    try:
-        await exited.wait()
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
+def _kill_group(proc: Child) -> None:
     # Under bwrap this kills bwrap itself; --die-with-parent then tears down the whole sandbox.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
