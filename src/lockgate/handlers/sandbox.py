@@ -161,7 +161,8 @@ def script_env(
     return env
 
 
-def _system_binds() -> list[str]:
+@functools.cache  # the system's layout does not change under a running server: looked at once, not per attempt
+def _system_binds() -> tuple[str, ...]:
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("bin", "sbin", "lib", "lib32", "lib64"):
         path = Path("/", top)
@@ -169,10 +170,11 @@ def _system_binds() -> list[str]:
             args += ["--symlink", str(path.readlink()), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    return args
+    return tuple(args)
 
 
-def _prefix_binds() -> list[str]:
+@functools.cache
+def _prefix_binds() -> tuple[str, ...]:
     # pyenv's interpreter finds libpython through RUNPATH under its prefix: same path inside,
     # both as Python names it and as the links resolve.
     named = (Path(sys.base_prefix), Path(sys.prefix))
@@ -181,7 +183,7 @@ def _prefix_binds() -> list[str]:
     for prefix in sorted(prefixes):
         if not prefix.is_relative_to("/usr"):
             args += ["--ro-bind", str(prefix), str(prefix)]
-    return args
+    return tuple(args)
 
 
 def bwrap_command(options_fd: int) -> list[str]:
