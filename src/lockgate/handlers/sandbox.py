@@ -98,22 +98,28 @@ def preexec(limits: Limits, *, join_fds: Sequence[int] = (), drop_to_nobody: boo
     return apply
 
 
-# Joins each cgroup named before ``--`` (its cgroup.procs), then becomes the command after it: the shell's pid
-# is the command's, so the whole tree starts inside the cgroups. Paths are arguments, never part of the text.
-_JOIN = 'for procs; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
+# Run under setpriv --pdeathsig: dies with the runner from here on, and exits if the runner (its first argument)
+# died before that; joins each cgroup named up to ``--`` (its cgroup.procs); then becomes the command after it.
+# The shell's pid is the command's, so the whole tree starts inside the cgroups. Paths are arguments, never text.
+_GUARD = (
+    '[ "$PPID" = "$1" ] || exit 125; shift; '
+    'for procs; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
+)
 
 
 def launcher(limits: Limits, *, join: Sequence[Path] = ()) -> list[str] | None:
     """The argv prefix that bounds a command as ``preexec`` does, without running Python in the forked child.
 
     Without a ``preexec_fn`` the server is not forked (vfork: no copy of its memory to throw away), and no
-    Python runs between fork and exec. The child joins the attempt's cgroups (``join``: their ``cgroup.procs``)
-    in a shell and takes its rlimits from ``prlimit`` before it becomes the command; bubblewrap does the rest
-    (``--new-session``, ``--die-with-parent``). None where ``prlimit`` is missing: then ``preexec`` it is.
+    Python runs between fork and exec. ``setpriv`` makes the child die with the runner (and a shell checks that
+    the runner was still there by then), the shell joins the attempt's cgroups (``join``: their ``cgroup.procs``),
+    ``prlimit`` sets the rlimits, then it becomes the command; bubblewrap does the rest (``--new-session``,
+    ``--die-with-parent``). None where ``setpriv`` or ``prlimit`` is missing: then ``preexec`` it is.
     """
-    prlimit = _prlimit_path()
-    if prlimit is None:
+    tools = _launch_tools()
+    if tools is None:
         return None
+    setpriv, prlimit = tools
     bounds = ["--core=0:0", f"--fsize={_FILE_SIZE}:{_FILE_SIZE}"]
     if limits.cpu_seconds is not None:  # SIGXCPU at the soft limit (cpu_limit), SIGKILL a second later if ignored
         bounds.append(f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}")
@@ -121,15 +127,17 @@ def launcher(limits: Limits, *, join: Sequence[Path] = ()) -> list[str] | None:
         bounds.append(f"--as={limits.memory_bytes}:{limits.memory_bytes}")
     if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
         bounds.append(f"--nproc={limits.max_processes}:{limits.max_processes}")
-    command = [prlimit, *bounds, "--"]
-    if not join:
-        return command
-    return ["/bin/sh", "-c", _JOIN, "sh", *(str(path) for path in join), "--", *command]
+    guard = [setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", _GUARD, "sh", str(os.getpid())]
+    return [*guard, *(str(path) for path in join), "--", prlimit, *bounds, "--"]
 
 
 @functools.cache  # per attempt otherwise: a stat of every PATH entry
-def _prlimit_path() -> str | None:
-    return shutil.which("prlimit") or shutil.which("prlimit", path="/usr/bin:/bin")
+def _launch_tools() -> tuple[str, str] | None:
+    found = [shutil.which(name) or shutil.which(name, path="/usr/bin:/bin") for name in ("setpriv", "prlimit")]
+    setpriv, prlimit = found
+    if setpriv is None or prlimit is None:
+        return None
+    return setpriv, prlimit
 
 
 def script_env(
