@@ -116,7 +116,7 @@ class Runtime:
         self._background: set[asyncio.Task[None]] = set()
         self.worker = ""
         self.applier = Applier(self.db, self.worker, self._registry, limits=settings.expression_limits,
-                               max_output_bytes=settings.max_output_bytes)  # fmt: skip
+                               max_output_bytes=settings.max_output_bytes, clock=self.clock.now)  # fmt: skip
         self.cipher: CredentialCipher
         self.timers = TimerQueue(self.clock, self.report)
         # agents' tokens and commits' wake-ups, never stored: within this process, or to all of them over Redis
