@@ -67,8 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--postgres", default=None, help="admin URL of a running PostgreSQL (default: start one)")
     scale.add_argument("--redis", default=None, help="URL of a running Redis (default: start one)")
     scale.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    peer = commands.add_parser("peer", help="(internal) LangGraph's chain with SqliteSaver, JSON on stdout")
+    peer.add_argument("size", type=int)
+    peer.add_argument("--home", type=Path, required=True)
+    peer.add_argument("--synchronous", choices=_SYNCHRONOUS, default="full")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
-    scenario.add_argument("kind", choices=("chain", "fan_out"))
+    scenario.add_argument("kind", choices=("chain", "fan_out", "concurrent"))
     scenario.add_argument("size", type=int)
     scenario.add_argument("--home", type=Path, required=True)
     scenario.add_argument("--max-parallel", type=int, default=None)
@@ -96,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
                          window=args.window, probes=args.probes, postgres=args.postgres, redis=args.redis)
         )  # fmt: skip
         sys.stdout.write((json.dumps(scale_report, indent=2) if args.json else scale_text(scale_report)) + "\n")
+        return 0
+    if args.command == "peer":
+        from bench.peer import run_langgraph_chain
+
+        sys.stdout.write(json.dumps(run_langgraph_chain(args.size, args.home, args.synchronous)) + "\n")
         return 0
     if args.command == "scenario":
         from bench.scenarios import ScenarioKind, run_scenario

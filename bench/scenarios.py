@@ -14,9 +14,9 @@ import resource
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
-from lockgate.engine import RunStatus, StepStatus
+from lockgate.engine import RunState, RunStatus, StepStatus
 from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from pydantic import JsonValue
 
 __all__ = ["ScenarioKind", "ScenarioResult", "chain_spec", "fan_out_spec", "run_scenario"]
 
@@ -34,6 +33,10 @@ __all__ = ["ScenarioKind", "ScenarioResult", "chain_spec", "fan_out_spec", "run_
 class ScenarioKind(StrEnum):
     CHAIN = "chain"  # SIZE noop nodes, each waiting for the one before
     FAN_OUT = "fan_out"  # one noop node with for_each over SIZE items
+    CONCURRENT = "concurrent"  # SIZE runs at once of a chain of CONCURRENT_CHAIN noop nodes
+
+
+CONCURRENT_CHAIN = 10
 
 
 def _registry(inline: bool) -> HandlerRegistry:
@@ -157,8 +160,6 @@ async def _run(
 ) -> tuple[ScenarioResult, str]:
     # Bubblewrap where it works; without it the figures are still worth having: unconfined is allowed.
     settings = Settings(home=home, database_url=None, sqlite_synchronous=synchronous, allow_unconfined_scripts=True)
-    spec = chain_spec(size) if kind is ScenarioKind.CHAIN else fan_out_spec(max_parallel or size)
-    run_input: dict[str, JsonValue] = {} if kind is ScenarioKind.CHAIN else {"elements": list(range(size))}
     runtime = Runtime(settings, registry=_registry(inline))
     started = time.perf_counter()
     await runtime.start()
@@ -171,8 +172,7 @@ async def _run(
         await runtime.db_call(profiles.db.enable)  # enable() profiles the thread that calls it
         profiles.loop.enable()
     began, cpu_began = time.perf_counter(), _cpu_seconds()
-    head = await runtime.create_run(spec, run_input)
-    state = await runtime.wait(head.id)
+    states = await _drive(runtime, kind, size, max_parallel)
     seconds, cpu_seconds = time.perf_counter() - began, _cpu_seconds() - cpu_began
     report = ""
     if profiles is not None and profile is not None:
@@ -182,12 +182,7 @@ async def _run(
     stopping = time.perf_counter()
     await runtime.stop()
     stop_seconds = time.perf_counter() - stopping
-    if state.status is not RunStatus.SUCCEEDED:
-        raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
-    done = [s for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
-    steps = len(done) if kind is ScenarioKind.CHAIN else sum(1 for s in done if s.item_index is not None)
-    if steps != size:
-        raise RuntimeError(f"expected {size} succeeded steps, found {steps}")
+    steps = _succeeded(kind, size, states)
     result = ScenarioResult(
         kind=kind.value,
         inline=inline,
@@ -205,6 +200,34 @@ async def _run(
         events=meter.events,
     )
     return result, report
+
+
+async def _drive(runtime: Runtime, kind: ScenarioKind, size: int, max_parallel: int | None) -> list[RunState]:
+    """Start the scenario's runs and wait for their ends."""
+    match kind:
+        case ScenarioKind.CHAIN:
+            heads = [await runtime.create_run(chain_spec(size), {})]
+        case ScenarioKind.FAN_OUT:
+            heads = [await runtime.create_run(fan_out_spec(max_parallel or size), {"elements": list(range(size))})]
+        case ScenarioKind.CONCURRENT:
+            spec = chain_spec(CONCURRENT_CHAIN)
+            heads = list(await asyncio.gather(*(runtime.create_run(spec, {}) for _ in range(size))))
+        case _:
+            assert_never(kind)
+    return list(await asyncio.gather(*(runtime.wait(head.id) for head in heads)))
+
+
+def _succeeded(kind: ScenarioKind, size: int, states: list[RunState]) -> int:
+    """Durable steps that succeeded (for a fan-out: its items); raises unless every run did it all."""
+    for state in states:
+        if state.status is not RunStatus.SUCCEEDED:
+            raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
+    done = [s for state in states for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
+    steps = sum(1 for s in done if s.item_index is not None) if kind is ScenarioKind.FAN_OUT else len(done)
+    expected = size * CONCURRENT_CHAIN if kind is ScenarioKind.CONCURRENT else size
+    if steps != expected:
+        raise RuntimeError(f"expected {expected} succeeded steps, found {steps}")
+    return steps
 
 
 def run_scenario(
