@@ -78,8 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     scripts.add_argument("--quick", action="store_true", help="small sizes, one round: a smoke test, not figures")
     scripts.add_argument("--json", action="store_true", help="print the results as one JSON document")
     scripts.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported (default 3)")
+    peer = commands.add_parser("peer", help="(internal) LangGraph's chain with SqliteSaver, JSON on stdout")
+    peer.add_argument("size", type=int)
+    peer.add_argument("--home", type=Path, required=True)
+    peer.add_argument("--synchronous", choices=_SYNCHRONOUS, default="full")
     scenario = commands.add_parser("scenario", help="(internal) one scenario in this process, JSON on stdout")
-    scenario.add_argument("kind", choices=("chain", "fan_out", "transform_chain"))
+    scenario.add_argument("kind", choices=("chain", "fan_out", "transform_chain", "concurrent"))
     scenario.add_argument("size", type=int)
     scenario.add_argument("--home", type=Path, required=True)
     scenario.add_argument("--max-parallel", type=int, default=None)
@@ -124,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         scripts_report = run_scripts_bench(ScriptsOptions(sizes.starts, sizes.chain, sizes.items,
                                                           1 if args.quick else max(1, args.repeat)))  # fmt: skip
         sys.stdout.write((json.dumps(scripts_report, indent=2) if args.json else scripts_text(scripts_report)) + "\n")
+        return 0
+    if args.command == "peer":
+        from bench.peer import run_langgraph_chain
+
+        sys.stdout.write(json.dumps(run_langgraph_chain(args.size, args.home, args.synchronous)) + "\n")
         return 0
     if args.command == "scenario":
         from bench.scenarios import ScenarioKind, run_scenario

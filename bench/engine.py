@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.floor import FloorResult, measure_floor
+from bench.perstep import CONCURRENT_RUNS, format_per_step, measure_per_step, per_step_report
 from bench.scenarios import ScenarioKind
 
 __all__ = ["EngineOptions", "run_engine_bench", "transform_versus_noop"]
@@ -131,6 +132,14 @@ def run_engine_bench(options: EngineOptions) -> dict[str, Any]:
         chain_executor = _best(ScenarioKind.CHAIN, sizes.chain, None, work, options, inline=False)
         fan_executor = _best(ScenarioKind.FAN_OUT, sizes.fan_out[-1], WIDE, work, options, inline=False)
         transform = transform_versus_noop(sizes.chain, work, options, pairs=1 if options.quick else TRANSFORM_PAIRS)
+        per_step = measure_per_step(
+            work,
+            options.synchronous,
+            chain=sizes.chain,
+            runs=CONCURRENT_RUNS[1] if options.quick else CONCURRENT_RUNS[0],
+            repeat=options.repeat,
+            scenario=lambda kind, size: _scenario(kind, size, None, work, options, inline=False),
+        )
         # profiled apart: cProfile slows the run it watches, so its figures are not the ones reported
         profile = (
             _scenario(ScenarioKind.CHAIN, sizes.chain, None, work, options, options.profile)["profile"]
@@ -143,6 +152,7 @@ def run_engine_bench(options: EngineOptions) -> dict[str, Any]:
     report["chain_executor"] = _versus(chain_executor, floor, chain_target=True)
     report["fan_out_executor"] = _versus(fan_executor, floor, chain_target=False)
     report["transform_chain"] = transform
+    report["per_step"] = per_step_report(per_step, floor)
     report["load_average"] = {"before": load_before, "after": list(os.getloadavg())}
     report["profile"] = profile
     return report
@@ -284,10 +294,11 @@ def format_text(report: dict[str, Any]) -> str:
         f"(is {capped['steps_per_second']:,.0f})",
     ]
     lines += _transform_lines(report["transform_chain"])
+    lines += format_per_step(report["per_step"])
     load = report["load_average"]
     lines.append(
         f"  (1-min load average {load['before'][0]:.2f} before, {load['after'][0]:.2f} after, "
-        f"{report['repeat']} run(s) per scenario, best reported)"
+        f"{report['repeat']} run(s) per scenario, best reported above, medians for issue 14)"
     )
     if report["profile"]:
         lines += ["profile of an extra chain run (top functions by own time):", report["profile"]]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, assert_never
 
-from lockgate.engine import RunStatus, StepStatus
+from lockgate.engine import RunState, RunStatus, StepStatus
 from lockgate.handlers.registry import HandlerRegistry, default_registry
 from lockgate.runtime import Runtime
 from lockgate.settings import Settings
@@ -35,6 +35,10 @@ class ScenarioKind(StrEnum):
     CHAIN = "chain"  # SIZE noop nodes, each waiting for the one before
     FAN_OUT = "fan_out"  # one noop node with for_each over SIZE items
     TRANSFORM_CHAIN = "transform_chain"  # SIZE transform nodes, each computing its value from the one before
+    CONCURRENT = "concurrent"  # SIZE runs at once of a chain of CONCURRENT_CHAIN noop nodes
+
+
+CONCURRENT_CHAIN = 10
 
 
 def _registry(inline: bool) -> HandlerRegistry:
@@ -172,14 +176,19 @@ def _top(stats: pstats.Stats, top: int) -> str:
     return text[text.find("   ncalls") :].rstrip()
 
 
-def _workload(kind: ScenarioKind, size: int, max_parallel: int | None) -> tuple[PipelineSpec, dict[str, JsonValue]]:
+def _workload(
+    kind: ScenarioKind, size: int, max_parallel: int | None
+) -> tuple[PipelineSpec, dict[str, JsonValue], int]:
+    """The pipeline, its input and how many runs of it start at once."""
     match kind:
         case ScenarioKind.CHAIN:
-            return chain_spec(size), {}
+            return chain_spec(size), {}, 1
         case ScenarioKind.TRANSFORM_CHAIN:
-            return transform_chain_spec(size), {"n": 7}
+            return transform_chain_spec(size), {"n": 7}, 1
         case ScenarioKind.FAN_OUT:
-            return fan_out_spec(max_parallel or size), {"elements": list(range(size))}
+            return fan_out_spec(max_parallel or size), {"elements": list(range(size))}, 1
+        case ScenarioKind.CONCURRENT:
+            return chain_spec(CONCURRENT_CHAIN), {}, size
         case _:
             assert_never(kind)
 
@@ -196,7 +205,7 @@ async def _run(
 ) -> tuple[ScenarioResult, str]:
     # Bubblewrap where it works; without it the figures are still worth having: unconfined is allowed.
     settings = Settings(home=home, database_url=None, sqlite_synchronous=synchronous, allow_unconfined_scripts=True)
-    spec, run_input = _workload(kind, size, max_parallel)
+    spec, run_input, runs = _workload(kind, size, max_parallel)
     runtime = Runtime(settings, registry=_registry(inline))
     started = time.perf_counter()
     await runtime.start()
@@ -209,7 +218,7 @@ async def _run(
         await runtime.db_call(profiles.db.enable)  # enable() profiles the thread that calls it
         profiles.loop.enable()
     began, cpu_began = time.perf_counter(), _cpu_seconds()
-    state = await runtime.wait((await runtime.create_run(spec, run_input)).id)
+    states = await _drive(runtime, spec, run_input, runs)
     seconds, cpu_seconds = time.perf_counter() - began, _cpu_seconds() - cpu_began
     again_figures = await _again(runtime, spec, run_input) if again else (None, None)
     report = ""
@@ -220,12 +229,7 @@ async def _run(
     stopping = time.perf_counter()
     await runtime.stop()
     stop_seconds = time.perf_counter() - stopping
-    if state.status is not RunStatus.SUCCEEDED:
-        raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
-    done = [s for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
-    steps = len(done) if kind is not ScenarioKind.FAN_OUT else sum(1 for s in done if s.item_index is not None)
-    if steps != size:
-        raise RuntimeError(f"expected {size} succeeded steps, found {steps}")
+    steps = _succeeded(kind, size, states)
     result = ScenarioResult(
         kind=kind.value,
         inline=inline,
@@ -254,6 +258,25 @@ async def _again(runtime: Runtime, spec: PipelineSpec, run_input: dict[str, Json
     if state.status is not RunStatus.SUCCEEDED:
         raise RuntimeError(f"the second benchmark run ended {state.status.value}: {state.error}")
     return time.perf_counter() - began, _cpu_seconds() - cpu_began
+
+
+async def _drive(runtime: Runtime, spec: PipelineSpec, run_input: dict[str, JsonValue], runs: int) -> list[RunState]:
+    """Start the scenario's runs at once and wait for their ends."""
+    heads = list(await asyncio.gather(*(runtime.create_run(spec, run_input) for _ in range(runs))))
+    return list(await asyncio.gather(*(runtime.wait(head.id) for head in heads)))
+
+
+def _succeeded(kind: ScenarioKind, size: int, states: list[RunState]) -> int:
+    """Durable steps that succeeded (for a fan-out: its items); raises unless every run did it all."""
+    for state in states:
+        if state.status is not RunStatus.SUCCEEDED:
+            raise RuntimeError(f"the benchmark run ended {state.status.value}: {state.error}")
+    done = [s for state in states for s in state.steps.values() if s.status is StepStatus.SUCCEEDED]
+    steps = sum(1 for s in done if s.item_index is not None) if kind is ScenarioKind.FAN_OUT else len(done)
+    expected = size * CONCURRENT_CHAIN if kind is ScenarioKind.CONCURRENT else size
+    if steps != expected:
+        raise RuntimeError(f"expected {expected} succeeded steps, found {steps}")
+    return steps
 
 
 def run_scenario(

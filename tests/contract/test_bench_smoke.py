@@ -50,4 +50,11 @@ def test_quick_engine_bench_reports_every_figure() -> None:
     assert transform["size"] == 100 and isinstance(transform["meets_target"], bool)
     for label in ("first_run", "again"):
         _positive(transform[label], "noop_cpu_ms_per_step", "transform_cpu_ms_per_step", "ratio")
+    per_step = report["per_step"]  # issue 14: the executor path against LangGraph-sync and the floor
+    _positive(per_step["langgraph"], "steps", "seconds", "steps_per_second", "cpu_ms_per_step")
+    _positive(per_step["chain"], "steps_per_second", "cpu_ms_per_step")
+    assert per_step["langgraph"]["steps"] == per_step["chain"]["steps"] == 100
+    assert per_step["concurrent"]["steps"] == per_step["concurrent"]["size"] * 10
+    _positive(per_step, "chain_vs_langgraph", "chain_ratio_to_floor", "concurrent_ratio_to_floor")
+    assert set(per_step["meets"]) == {"vs_langgraph", "cpu_per_step", "chain_floor", "concurrent_floor"}
     assert not any(ROOT.glob(".bench-*")), "the benchmark leaves no temporary home behind"

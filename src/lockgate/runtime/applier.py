@@ -41,7 +41,7 @@ from lockgate.store.pipelines import get_version
 from lockgate.store.runs import RunHead, load_events, lock_run
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from sqlalchemy import Connection
 
@@ -102,8 +102,10 @@ class Applier:
         *,
         limits: ExpressionLimits | None = None,
         max_output_bytes: int = 1 << 20,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db = db
+        self.clock = clock  # read again once a run is locked: its events are stamped when they are applied
         self.worker = worker
         self.registry = registry
         self.inline_budget = inline_budget
@@ -205,6 +207,9 @@ class Applier:
             return
         try:
             head = lock_run(conn, run_id)
+            # The batch's time was read before the lock, which may have been held by another writer for long:
+            # a run finished by this transaction is finished when it holds the lock, not when the batch was taken.
+            now = max(now, self.clock()) if self.clock is not None else now
             plan, state = self.read_state(conn, head)
         except LockgateError as exc:
             results.extend(Applied(run_id, e, now, None, exc) for e in events)

@@ -30,6 +30,7 @@ __all__ = ["StepGate", "slot_of"]
 
 log = logging.getLogger(__name__)
 _ENDINGS = (StepSucceeded, StepFailed, StepLost, RunCancelled)
+PLANS_KEPT = 256  # plans whose answer to "does a node have max_concurrent" is remembered
 
 
 def slot_of(plan: Plan, command: DispatchStep) -> slot_store.Slot | None:
@@ -51,6 +52,7 @@ class StepGate(Hook):
         self._clock = clock
         self._submit = submit  # hands a dispatch to the executor (after the slot was taken)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._limited: dict[int, tuple[Plan, bool]] = {}
 
     async def on_start(self, boot: Boot) -> None:
         boot.spawn(self._loop(), "lockgate-step-slots")
@@ -62,8 +64,18 @@ class StepGate(Hook):
         plan = applied.plan
         if plan is None or not isinstance(applied.event, _ENDINGS):
             return
-        if any(p.node.max_concurrent is not None for p in plan.nodes.values()):
+        if self._limits_nodes(plan):
             self._spawn(self._rebalance())
+
+    def _limits_nodes(self, plan: Plan) -> bool:
+        """Whether a node of the plan has max_concurrent: asked at every step's end, so computed once per plan."""
+        known = self._limited.get(id(plan))
+        if known is None or known[0] is not plan:  # the plan is kept with its answer: its id is not reused
+            if len(self._limited) >= PLANS_KEPT:
+                self._limited.clear()
+            known = (plan, any(p.node.max_concurrent is not None for p in plan.nodes.values()))
+            self._limited[id(plan)] = known
+        return known[1]
 
     async def on_stop(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)

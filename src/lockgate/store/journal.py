@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
-from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, select
 
 from lockgate.engine.commands import (
     ArchiveOutputs,
@@ -43,7 +43,8 @@ from lockgate.engine.events import (
 from lockgate.engine.state import RunStatus
 from lockgate.store.archives import ArchiveWrites
 from lockgate.store.ids import new_id
-from lockgate.store.tables import artifacts, attempts, events, idempotency, runs, steps, timers
+from lockgate.store.journal_sql import OPEN, AttemptUpdates, write_rows
+from lockgate.store.tables import artifacts, attempts, idempotency, steps, timers
 from lockgate.store.tasks import TaskWrites
 from lockgate.store.upsert import insert_ignore, upsert
 
@@ -55,8 +56,6 @@ if TYPE_CHECKING:
     from lockgate.engine.state import RunState, StepState
 
 __all__ = ["JournalBatch"]
-
-_OPEN = ("queued", "running")
 
 
 def _step_row(run_id: str, step: StepState) -> dict[str, Any]:
@@ -86,7 +85,7 @@ class JournalBatch:
     steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     new_attempts: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
-    attempt_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    attempt_updates: AttemptUpdates = field(default_factory=AttemptUpdates)
     new_timers: list[dict[str, Any]] = field(default_factory=list)
     fired_timers: list[dict[str, Any]] = field(default_factory=list)
     finished_runs: list[str] = field(default_factory=list)
@@ -127,11 +126,11 @@ class JournalBatch:
     def _attempt(self, kind: str, run_id: str, step: str, attempt: int, **values: Any) -> None:
         fresh = self.new_attempts.get((run_id, step, attempt))
         if fresh is not None:  # inserted by this very batch: one row written, not an insert and an update
-            if kind in {"started", "cancelled"} and fresh["status"] not in _OPEN:
+            if kind in {"started", "cancelled"} and fresh["status"] not in OPEN:
                 return
             fresh.update(values)
             return
-        self.attempt_updates.append((kind, {"b_run": run_id, "b_step": step, "b_number": attempt, **values}))
+        self.attempt_updates.add(kind, run_id, step, attempt, values)
 
     def _attempt_effects(self, run_id: str, event: Event, at: datetime) -> None:
         match event:
@@ -218,47 +217,21 @@ class JournalBatch:
 
     def flush(self, conn: Connection, idempotent_nodes: Mapping[str, frozenset[str]]) -> None:
         """Write everything; ``idempotent_nodes`` maps run id → node ids that declare an idempotency key."""
-        if self.events:
-            conn.execute(events.insert(), self.events)
+        write_rows(conn, "events", self.events)
         if self.removed:
             where = and_(steps.c.run_id == bindparam("b_run"), steps.c.key == bindparam("b_key"))
             conn.execute(delete(steps).where(where), [{"b_run": r, "b_key": k} for r, k in sorted(self.removed)])
-        upsert(conn, steps, list(self.steps.values()), ("run_id", "key"))
-        if self.new_attempts:
-            upsert(conn, attempts, list(self.new_attempts.values()), ("run_id", "step_key", "number"))
-        self._flush_attempt_updates(conn)
+        write_rows(conn, "steps", list(self.steps.values()))
+        write_rows(conn, "attempts", list(self.new_attempts.values()))
+        self.attempt_updates.flush(conn)
         self._flush_timers(conn)
-        if self.runs:
-            stmt = update(runs).where(runs.c.id == bindparam("b_id"))
-            conn.execute(stmt, list(self.runs.values()))
+        write_rows(conn, "runs", list(self.runs.values()))
         if self.artifacts:
             conn.execute(artifacts.insert(), [{"reused_from": None, **a} for a in self.artifacts])
         # After the artifact rows of this batch: a revision or rollback moves the rows of earlier attempts.
         self.archives.flush(conn)
         self.tasks.flush(conn)
         self._flush_idempotency(conn, idempotent_nodes)
-
-    def _flush_attempt_updates(self, conn: Connection) -> None:
-        where = and_(
-            attempts.c.run_id == bindparam("b_run"),
-            attempts.c.step_key == bindparam("b_step"),
-            attempts.c.number == bindparam("b_number"),
-        )
-        # Apply in arrival order, grouping consecutive updates of the same shape into one executemany.
-        group: list[dict[str, Any]] = []
-        shape: tuple[str, ...] = ()
-        for kind, values in [*self.attempt_updates, ("", {})]:
-            key = (kind, *sorted(values))
-            if group and key != shape:
-                stmt = update(attempts).where(where)
-                if shape[0] in {"started", "cancelled"}:
-                    # executemany cannot expand IN lists: spell the two open states out
-                    stmt = stmt.where(or_(attempts.c.status == _OPEN[0], attempts.c.status == _OPEN[1]))
-                conn.execute(stmt, group)
-                group = []
-            shape = key
-            if kind:
-                group.append(values)
 
     def _flush_timers(self, conn: Connection) -> None:
         if self.fired_timers:

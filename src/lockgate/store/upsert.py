@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, Table
 
-__all__ = ["dialect_insert", "insert_ignore", "upsert"]
+__all__ = ["dialect_insert", "insert_ignore", "upsert", "upsert_statement"]
 
 
 def dialect_insert(dialect: str, table: Table) -> Any:
@@ -24,11 +24,12 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys:
     if not rows:
         return
     columns = tuple(c for c in rows[0] if c not in keys)
-    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), columns), list(rows))
+    conn.execute(upsert_statement(conn.dialect.name, table, tuple(keys), columns), list(rows))
 
 
 @lru_cache(maxsize=256)
-def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+def upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET each of ``columns`` to the inserted value."""
     # Built once per shape: `excluded` makes a fresh alias of the table with a proxy per column, which cost
     # more CPU than the rest of a step's transaction when it was rebuilt for every batch.
     stmt = dialect_insert(dialect, table)
