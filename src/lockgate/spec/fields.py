@@ -42,8 +42,13 @@ def _not_negative(value: timedelta) -> timedelta:
 
 
 def _format_duration(value: timedelta) -> str:
-    seconds = value.total_seconds()
-    return f"{int(seconds)}s" if seconds == int(seconds) else f"{int(seconds * 1000)}ms"
+    # In whole microseconds: float seconds made 1.001 s "1000ms" (1.001 * 1000 is 1000.999…), which reads back 1 s.
+    micros = value // timedelta(microseconds=1)
+    if micros % 1_000_000 == 0:
+        return f"{micros // 1_000_000}s"
+    if micros % 1000 == 0:
+        return f"{micros // 1000}ms"
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}s"
 
 
 Duration = Annotated[
