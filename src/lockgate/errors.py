@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
 __all__ = [
+    "SLUG_PATTERN",
     "ConflictError",
     "DefinitionError",
     "DefinitionErrors",
@@ -45,10 +46,13 @@ class DefinitionError(LockgateError):
 
     code = "definition_error"
 
-    def __init__(self, detail: str, node_id: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self, detail: str, node_id: str | None = None, field: str | None = None, *, line: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.node_id = node_id
         self.field = field
+        self.line = line  # in the YAML text the definition was read from, when it was
 
     def __str__(self) -> str:
         where = ".".join(p for p in (self.node_id, self.field) if p)
@@ -60,9 +64,10 @@ class DefinitionErrors(LockgateError):  # noqa: N818 - holds many DefinitionErro
 
     code = "definition_errors"
 
-    def __init__(self, errors: list[DefinitionError]) -> None:
+    def __init__(self, errors: list[DefinitionError], *, source: str | None = None) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
+        self.source = source  # the file the definition was read from, when it was
 
 
 class InvalidInputError(LockgateError):
@@ -173,9 +178,20 @@ class TaskAnswerError(ConflictError):
     code = "answer_not_allowed"
 
 
+# Names people choose (node ids, pipelines, credentials, profiles); said in words where a value does not match.
+SLUG_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+_PATTERN_WORDS = {SLUG_PATTERN: "lowercase letters, digits, - and _, starting with a letter (at most 63)"}
+
+
 def validation_message(error: Mapping[str, object]) -> str:
-    """A Pydantic error's message without the "Value error, " prefix our own validators' messages get."""
+    """A Pydantic error's message in words: no "Value error, " prefix, a known pattern said instead of shown."""
     ctx = error.get("ctx")
     if error.get("type") == "value_error" and isinstance(ctx, dict) and "error" in ctx:
         return str(ctx["error"])
+    if (
+        error.get("type") == "string_pattern_mismatch"
+        and isinstance(ctx, dict)
+        and ctx.get("pattern") in _PATTERN_WORDS
+    ):
+        return f"must be {_PATTERN_WORDS[str(ctx['pattern'])]}"
     return str(error.get("msg", ""))

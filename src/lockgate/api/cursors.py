@@ -14,13 +14,15 @@ from typing import Annotated
 
 from fastapi import Query
 
+from lockgate.errors import SLUG_PATTERN
+
 __all__ = ["NameCursor", "PositionCursor", "decode_position", "encode_position"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 # 16 digits reach the year 2286; ids are lowercase hex (store/ids.py).
 _POSITION = r"^([0-9]{1,16})-([0-9a-f]{1,64})$"
-_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
+_NAME = SLUG_PATTERN
 
 NameCursor = Annotated[str | None, Query(description="next_cursor of the previous page", pattern=_NAME)]
 PositionCursor = Annotated[str | None, Query(description="next_cursor of the previous page", pattern=_POSITION)]

@@ -47,12 +47,19 @@ STATUS: tuple[tuple[type[LockgateError], int], ...] = (
 def _body(exc: LockgateError) -> dict[str, object]:
     body: dict[str, object] = {"code": exc.code, "detail": exc.detail}
     if isinstance(exc, DefinitionErrors):
-        body["errors"] = [{"node_id": e.node_id, "field": e.field, "message": e.detail} for e in exc.errors]
+        body["errors"] = [_definition_error(e) for e in exc.errors]
     elif isinstance(exc, DefinitionError):
         body["errors"] = [{"node_id": exc.node_id, "field": exc.field, "message": exc.detail}]
     elif isinstance(exc, InvalidInputError):
         body["errors"] = [{"field": p.split(":", 1)[0], "message": p} for p in exc.problems]
     return body
+
+
+def _definition_error(error: DefinitionError) -> dict[str, object]:
+    shown: dict[str, object] = {"node_id": error.node_id, "field": error.field, "message": error.detail}
+    if error.line is not None:  # a YAML definition: where in the text sent
+        shown["line"] = error.line
+    return shown
 
 
 def status_of(exc: LockgateError) -> int:

@@ -37,6 +37,7 @@ class ErrorDetailRead(BaseModel):
     model_config = ConfigDict(frozen=True)
     field: str | None = Field(default=None, description="where: `body.x`, `query.limit`, `config.url`…")
     node_id: str | None = Field(default=None, description="the node a definition problem concerns")
+    line: int | None = Field(default=None, description="the line of a YAML definition's problem, from 1")
     message: str
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, assert_never
 
 import typer
+from rich.text import Text
 
 from lockgate.cli.client import DEFAULT_URL, KeyOption, UrlOption, segment, server
 from lockgate.cli.definitions import DefinitionArg, read_definition
@@ -144,17 +145,21 @@ def _show(applied: Applied) -> None:
     match applied.outcome:
         case Outcome.CREATED:
             verb = "would be created as" if applied.dry_run else "created:"
-            console.print(f"[green]✓[/green] {name} {verb} v{version} ({size}); {saved}", highlight=False)
+            console.print(
+                Text.assemble(("✓", "green"), f" {name} {verb} v{version} ({size}); {saved}"), highlight=False
+            )
         case Outcome.CHANGED:
             verb = "would become" if applied.dry_run else "is now"
-            console.print(f"[green]✓[/green] {name} {verb} v{version} (was v{previous}; {size}); {saved}",
-                          highlight=False)  # fmt: skip
+            shown = f" {name} {verb} v{version} (was v{previous}; {size}); {saved}"
+            console.print(Text.assemble(("✓", "green"), shown), highlight=False)
             _show_changes(applied)
         case Outcome.UNCHANGED:
-            console.print(f"[green]=[/green] {name} unchanged (v{version}); no version made", highlight=False)
+            console.print(
+                Text.assemble(("=", "green"), f" {name} unchanged (v{version}); no version made"), highlight=False
+            )
             if previous is not None and version != previous:
-                console.print(f"  [yellow]note:[/yellow] v{version} is an earlier version: runs of {name} "
-                              f"start from its latest, v{previous}", highlight=False)  # fmt: skip
+                console.print(Text.assemble("  ", ("note:", "yellow"), f" v{version} is an earlier version: runs of "
+                                            f"{name} start from its latest, v{previous}"), highlight=False)  # fmt: skip
         case _:
             assert_never(applied.outcome)
 

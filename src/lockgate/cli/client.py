@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import typer
 
-from lockgate.cli.options import EXIT_DEFINITION, EXIT_FAILED, err_console
+from lockgate.cli.options import EXIT_DEFINITION, EXIT_FAILED, print_problems
 
 if TYPE_CHECKING:  # httpx is imported by the commands that call a server, not by every command
     from collections.abc import Iterator
@@ -37,11 +37,14 @@ def _refused(response: httpx.Response) -> typer.Exit:
         body: dict[str, Any] = response.json()
     except ValueError:
         body = {"code": f"http_{response.status_code}", "detail": response.text[:500]}
-    err_console.print(
-        f"[red]✗ {body.get('code', response.status_code)}:[/red] {body.get('detail', '')}", highlight=False
-    )
-    for error in body.get("errors") or []:
-        err_console.print(f"  [bold]{error.get('field')}[/bold]: {error.get('message')}", highlight=False)
+    code, errors = body.get("code", response.status_code), body.get("errors") or []
+    problems = []
+    for error in errors:
+        where = ".".join(str(p) for p in (error.get("node_id"), error.get("field")) if p)
+        line = error.get("line")
+        problems.append((f"line {line}: {where}" if line else where, str(error.get("message", ""))))
+    # with problems listed, the detail (their summary joined) would say each a second time
+    print_problems(f"{code}: {len(errors)} problem(s)" if errors else f"{code}: {body.get('detail', '')}", problems)
     return typer.Exit(EXIT_DEFINITION if response.status_code == 422 else EXIT_FAILED)
 
 
@@ -71,16 +74,14 @@ class Server:
         try:
             return self._client.request(method, f"/api/v1{path}", **kwargs)
         except httpx.HTTPError as exc:
-            err_console.print(
-                f"[red]✗ cannot reach the server at {self._client.base_url}:[/red] {exc}", highlight=False
-            )
+            print_problems(f"cannot reach the server at {self._client.base_url}: {exc}", [])
             raise typer.Exit(EXIT_FAILED) from None
 
 
 @contextlib.contextmanager
 def server(url: str, key: str | None) -> Iterator[Server]:
     if not key:
-        err_console.print("[red]✗ an API key is needed:[/red] --key or LOCKGATE_API_KEY (lockgate keys create)")
+        print_problems("an API key is needed: --key or LOCKGATE_API_KEY (lockgate keys create)", [])
         raise typer.Exit(EXIT_FAILED)
     import httpx
 

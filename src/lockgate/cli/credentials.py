@@ -81,7 +81,9 @@ def set_(
     try:
         TypeAdapter(Identifier).validate_python(name)
     except ValidationError:
-        raise typer.BadParameter("a lowercase slug: letters, digits, _ and -", param_hint="NAME") from None
+        raise typer.BadParameter(
+            "must be lowercase letters, digits, - and _, starting with a letter", param_hint="NAME"
+        ) from None
     value = _value(value_from_env)
     cipher = _cipher(ctx)
     now = SystemClock().now()

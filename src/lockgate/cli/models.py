@@ -17,7 +17,7 @@ from rich.table import Table
 from lockgate.api.schemas.models import AgentProfileRead, AgentProfileUpdate, ModelProfileRead, ModelProfileUpdate
 from lockgate.cli.lazy import LAZY_GROUPS
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
-from lockgate.errors import InvalidInputError
+from lockgate.errors import InvalidInputError, validation_message
 from lockgate.handlers.agent.services import CapField, Provider
 from lockgate.runtime.clock import SystemClock
 from lockgate.runtime.models import probe_model
@@ -89,7 +89,7 @@ def _changes(schema: type[BaseModel], given: dict[str, Any], clear: list[str] | 
         problems = []
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
+            message = validation_message(error)
             problems.append(f"--{where.replace('_', '-')}: {message}" if where else f"--clear: {message}")
         raise InvalidInputError(problems) from None
     return checked.model_dump(mode="json", exclude_unset=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from lockgate.errors import DefinitionErrors, InvalidInputError, LockgateError
 
@@ -27,12 +28,15 @@ __all__ = [
     "exit_on_errors",
     "not_blank",
     "parse_inputs",
+    "print_problems",
     "print_read",
     "settings",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: messages carry users' text (a pattern such as ``^[a-z]…``, a step's stderr) that Rich would read as
+# style tags and swallow. Styles are given as ``Text`` parts instead, never inside an f-string.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 EXIT_FAILED = 1
 EXIT_DEFINITION = 2
 EXIT_WAITING = 3  # the run is not finished: it waits for a person (a human task)
@@ -97,16 +101,26 @@ def exit_on_errors() -> Iterator[None]:
     try:
         yield
     except DefinitionErrors as exc:
-        err_console.print(f"[red]✗ {len(exc.errors)} definition problem(s):[/red]")
+        problems = []
         for error in exc.errors:
             where = ".".join(p for p in (error.node_id, error.field) if p) or "pipeline"
-            err_console.print(f"  [bold]{where}[/bold]: {error.detail}", markup=True, highlight=False)
+            at = f"{exc.source or 'line'}:{error.line}: " if error.line else f"{exc.source}: " if exc.source else ""
+            problems.append((at + where, error.detail))
+        print_problems(f"{len(exc.errors)} definition problem(s)", problems)
         raise typer.Exit(EXIT_DEFINITION) from None
     except InvalidInputError as exc:
-        err_console.print("[red]✗ invalid input:[/red]")
-        for problem in exc.problems:
-            err_console.print(f"  {problem}", highlight=False)
+        print_problems("invalid input", [("", problem) for problem in exc.problems])
         raise typer.Exit(EXIT_DEFINITION) from None
     except LockgateError as exc:
-        err_console.print(f"[red]✗ {exc.code}:[/red] {exc.detail}", highlight=False)
+        print_problems(f"{exc.code}: {exc.detail}", [])
         raise typer.Exit(EXIT_FAILED) from None
+
+
+def print_problems(headline: str, problems: list[tuple[str, str]]) -> None:
+    """``✗ headline``, then one line per problem: where (bold, when known) and what, each said once."""
+    err_console.print(Text(f"✗ {headline}" + (":" if problems else ""), "red"), highlight=False)
+    for where, what in problems:
+        # a message that already starts with its place (``input.topic: required``) is not prefixed again
+        shown = what.removeprefix(f"{where}:").lstrip() if where else what
+        line = Text("  ") + (Text(where, "bold") + ": " if where else Text()) + shown
+        err_console.print(line, highlight=False)

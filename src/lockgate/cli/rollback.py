@@ -73,8 +73,8 @@ def _recorded(runtime: Runtime, run_id: str, rollback_id: str) -> RollbackRead:
 def _describe(done: RollbackRead) -> None:
     steps = ", ".join(s.key for s in done.steps) or "none"
     files = len(done.artifacts)
-    console.print(f"[yellow]rolled back {done.run} to {done.node}[/yellow] (rollback {done.id}): "
-                  f"reset {steps}; {files} file(s) archived in {done.folder}", highlight=False)  # fmt: skip
+    what = f" (rollback {done.id}): reset {steps}; {files} file(s) archived in {done.folder}"
+    console.print(Text.assemble((f"rolled back {done.run} to {done.node}", "yellow"), what), highlight=False)
     if done.cancelled:
         console.print(f"  cancelled first: {', '.join(done.cancelled)}", highlight=False)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.text import Text
 
 from lockgate.cli.definitions import DefinitionArg, read_definition
 from lockgate.cli.options import (
@@ -64,15 +65,15 @@ def validate(
         except DefinitionErrors as exc:
             if not json_output:
                 raise
-            errors = [{"node_id": e.node_id, "field": e.field, "message": e.detail} for e in exc.errors]
+            errors = [{"node_id": e.node_id, "field": e.field, "message": e.detail, "line": e.line} for e in exc.errors]
             typer.echo(json.dumps({"valid": False, "errors": errors}, indent=2))
             raise typer.Exit(EXIT_DEFINITION) from None
     if json_output:
         typer.echo(json.dumps({"valid": True, "name": plan.name, "nodes": len(plan.nodes), "edges": len(plan.edges),
                                "levels": len(plan.levels), "hash": plan.hash}, indent=2))  # fmt: skip
         return
-    console.print(f"[green]✓[/green] {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
-                  f"{len(plan.levels)} levels, hash {plan.hash[:12]}")  # fmt: skip
+    console.print(Text.assemble(("✓", "green"), f" {plan.name}: {len(plan.nodes)} nodes, {len(plan.edges)} edges, "
+                                f"{len(plan.levels)} levels, hash {plan.hash[:12]}"))  # fmt: skip
 
 
 def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
@@ -217,14 +218,17 @@ async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bo
     waiter.cancel()
     if people.done():
         return await runtime.run_state(run_id)
-    err_console.print(f"[yellow]interrupted; the run goes on when resumed:[/yellow] lockgate resume {run_id}")
+    err_console.print(
+        Text.assemble(("interrupted; the run goes on when resumed:", "yellow"), f" lockgate resume {run_id}")
+    )
     raise typer.Exit(130)
 
 
 def _waiting(state: RunState) -> None:
     from lockgate.engine import StepStatus
 
-    console.print(f"[yellow]{state.pipeline} v{state.number} waits for a person[/yellow] (run {state.run_id}):")
+    console.print(Text.assemble((f"{state.pipeline} v{state.number} waits for a person", "yellow"),
+                                f" (run {state.run_id}):"))  # fmt: skip
     for step in sorted(state.steps.values(), key=lambda s: s.key):
         if step.status is StepStatus.WAITING and step.waiting is not None:
             console.print(f"  {step.key}: {step.waiting.value}, task {step.task}", highlight=False)
@@ -243,10 +247,10 @@ def finish(state: RunState, json_output: bool) -> None:
     took = ""
     if state.started_at and state.finished_at:
         took = f" in {(state.finished_at - state.started_at).total_seconds():.2f}s"
-    console.print(f"[{style}]{state.pipeline} v{state.number} {state.status.value}[/{style}]{took}: "
-                  f"{ok} succeeded, {failed} failed, {skipped} skipped of {total} steps")  # fmt: skip
+    counts = f"{took}: {ok} succeeded, {failed} failed, {skipped} skipped of {total} steps"
+    console.print(Text.assemble((f"{state.pipeline} v{state.number} {state.status.value}", style), counts))
     if state.error is not None:
-        err_console.print(f"[red]{state.error.kind}[/red]: {state.error.message}", highlight=False)
+        err_console.print(Text.assemble((state.error.kind, "red"), f": {state.error.message}"), highlight=False)
     if json_output:
         typer.echo(json.dumps(state.output, indent=2, default=str))
     if state.status is not RunStatus.SUCCEEDED:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from lockgate.cli.code_tasks import TasksOption, with_tasks
 from lockgate.cli.options import console, exit_on_errors, settings
@@ -56,9 +57,10 @@ def serve(
     with exit_on_errors():
         cfg = with_tasks(cfg, tasks)
         key = _bootstrap(cfg, example or [])
-    console.print(f"Lockgate on [bold]http://{bind_host}:{bind_port}[/bold]  (API docs: /docs, data: {cfg.home})")
+    console.print(Text.assemble("Lockgate on ", (f"http://{bind_host}:{bind_port}", "bold"),
+                                f"  (API docs: /docs, data: {cfg.home})"))  # fmt: skip
     if key is not None:
-        console.print(f"admin API key (shown once, keep it): [bold yellow]{key}[/bold yellow]")
+        console.print(Text.assemble("admin API key (shown once, keep it): ", (key, "bold yellow")))
     # Imported here: the API (FastAPI, uvicorn) costs every other command about a second to import.
     import uvicorn
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from lockgate.compile.graph import levels
 from lockgate.compile.plan import Plan, PlanEdge, PlanNode
 from lockgate.compile.problems import find_problems
-from lockgate.errors import DefinitionErrors
+from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec.draft import Draft
-from lockgate.spec.loading import SchemaErrors, load_spec, parse_spec
+from lockgate.spec.lines import with_lines
+from lockgate.spec.loading import SchemaErrors, compose_yaml, parse_spec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -71,18 +72,34 @@ def compile_pipeline(spec: PipelineSpec, *, script_dirs: Sequence[PurePath] | No
 
 
 def compile_text(
-    text: str, fmt: str = "yaml", *, base_dir: Path | None = None, script_dirs: Sequence[PurePath] | None = None
+    text: str,
+    fmt: str = "yaml",
+    *,
+    base_dir: Path | None = None,
+    script_dirs: Sequence[PurePath] | None = None,
+    source: str | None = None,
 ) -> Plan:
     """Parse and compile a new definition, YAML (or JSON) text, into a plan (which holds the spec).
 
-    Raises DefinitionErrors listing every problem, those of schema and those of structure and references, at once.
+    Raises DefinitionErrors listing every problem, those of schema and those of structure and references, at once;
+    for YAML each names its line (and ``source``, the file the text came from).
     """
-    return compile_loaded(lambda: parse_spec(text, fmt, base_dir), script_dirs=script_dirs)
+    try:
+        return compile_loaded(lambda: parse_spec(text, fmt, base_dir), script_dirs=script_dirs)
+    except DefinitionErrors as exc:
+        if fmt == "json":
+            raise DefinitionErrors(exc.errors, source=source) from None
+        raise with_lines(exc, text, compose_yaml, source) from None
 
 
 def compile_file(path: Path, *, script_dirs: Sequence[PurePath] | None = None) -> Plan:
     """Read and compile a definition file (``.json`` is JSON, anything else YAML); as ``compile_text``."""
-    return compile_loaded(lambda: load_spec(path), script_dirs=script_dirs)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DefinitionErrors([DefinitionError(f"cannot read {path}: {exc.strerror}")], source=str(path)) from None
+    fmt = "json" if path.suffix == ".json" else "yaml"
+    return compile_text(text, fmt, base_dir=path.parent, script_dirs=script_dirs, source=str(path))
 
 
 def compile_loaded(load: Callable[[], PipelineSpec], *, script_dirs: Sequence[PurePath] | None = None) -> Plan:

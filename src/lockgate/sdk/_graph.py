@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
+from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.sdk._handles import EdgeSource, NodeHandle, Ref
+from lockgate.spec.messages import explain
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -52,7 +53,7 @@ def definition_errors(exc: ValidationError, node_id: str | None, prefix: tuple[s
     for err in exc.errors():
         loc = (*prefix, *(str(p) if isinstance(p, str) else f"[{p}]" for p in err["loc"]))
         field = ".".join(loc).replace(".[", "[") or None
-        errors.append(DefinitionError(validation_message(err), node_id=node_id, field=field))
+        errors.append(DefinitionError(explain(err), node_id=node_id, field=field))
     return DefinitionErrors(errors)
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from lockgate.errors import SLUG_PATTERN
+
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
 
@@ -95,7 +97,7 @@ Template = Annotated[str, TEMPLATED]
 
 Identifier = Annotated[
     str,
-    Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$", description="lowercase slug: letters, digits, _ and -"),
+    Field(pattern=SLUG_PATTERN, description="lowercase slug: letters, digits, _ and -"),
 ]
 
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from lockgate.errors import DefinitionError, DefinitionErrors, validation_message
+from lockgate.errors import DefinitionError, DefinitionErrors
 from lockgate.spec.bounds import MAX_NESTING, find_flaw, format_path, read_json
 from lockgate.spec.draft import Draft
+from lockgate.spec.messages import explain
 from lockgate.spec.nodes import node_models
 from lockgate.spec.pipeline import PipelineSpec
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from lockgate.spec.kinds import FileSource
 
-__all__ = ["SchemaErrors", "load_spec", "parse_spec", "spec_from_data"]
+__all__ = ["SchemaErrors", "compose_yaml", "load_spec", "parse_spec", "spec_from_data"]
 
 _KIND_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 _TOO_DEEP = f"nested deeper than {MAX_NESTING} levels"
@@ -107,7 +108,7 @@ def spec_from_data(data: Any, base_dir: Path | None = None, max_values: int | No
     except ValidationError as exc:
         for err in exc.errors():
             node_id, field = _where(data, tuple(err["loc"]), err["type"])
-            errors.append(DefinitionError(validation_message(err), node_id=node_id, field=field or None))
+            errors.append(DefinitionError(explain(err, PipelineSpec), node_id=node_id, field=field or None))
         raise SchemaErrors(errors, Draft.of_data(data)) from None
     if errors:
         raise SchemaErrors(errors, Draft.of_spec(spec))
@@ -185,6 +186,15 @@ def parse_spec(text: str, fmt: str = "yaml", base_dir: Path | None = None) -> Pi
         raise DefinitionErrors([DefinitionError(f"not valid {fmt.upper()}: {exc}")]) from None
     # A text holds at most about one value per character, unless YAML aliases repeat parts of it.
     return spec_from_data(data, base_dir, max_values=len(text) + 16)
+
+
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The text's YAML node tree (with line marks), within the same bounds as ``parse_spec``; raises YAMLError."""
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def load_spec(path: Path) -> PipelineSpec:
