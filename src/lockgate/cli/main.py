@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperOption
 
 from lockgate.cli import (
     apply,
@@ -27,6 +28,16 @@ from lockgate.cli.lazy import LazyGroup, register_lazy
 from lockgate.cli.log_format import configure_logging
 
 __all__ = ["app"]
+
+_option_type = TyperOption.display_type_rich
+
+
+def _flag_without_type(self: TyperOption, ctx: typer.Context) -> str | None:
+    # Typer 0.29's help shows ``<bool>`` beside every flag (--json, --help): a flag takes no value to type.
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="lockgate",

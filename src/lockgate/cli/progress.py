@@ -46,16 +46,18 @@ def render_steps(plan: Plan, state: RunState, now: datetime) -> Table:
     for node_id in plan.order:
         step = state.steps.get(node_id)
         if step is None:
-            table.add_row(node_id, Text("waiting", "dim"), "", "", "")
+            table.add_row(node_id, Text("· not started", "dim"), "", "", "")
             continue
         status = step.status.value
+        # "waiting" alone would read like the steps not started yet: say for whom, or that a timer holds it
+        shown = status if status != "waiting" else "waiting for a person" if step.waiting else "waiting for its time"
         detail = ""
         if step.items is not None:
             p = step.items
             detail = f"{p.done - p.failed}/{p.total} items done" + (f", {p.failed} failed" if p.failed else "")
         elif step.error is not None:
             detail = f"{step.error.kind}: {step.error.message}".splitlines()[0][:100]
-        label = Text(f"{ICON.get(status, '·')} {status}", STYLE.get(status, ""))
+        label = Text(f"{ICON.get(status, '·')} {shown}", STYLE.get(status, ""))
         table.add_row(node_id, label, str(step.attempt or ""), _duration(step, now), Text(detail, "dim"))
     return table
 
