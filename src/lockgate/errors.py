@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SLUG_PATTERN",
+    "AmbiguousIdError",
     "ConflictError",
     "DefinitionError",
     "DefinitionErrors",
@@ -87,6 +88,19 @@ class NotFoundError(LockgateError):
         super().__init__(f"{kind} {id!r} not found")
         self.kind = kind
         self.id = id
+
+
+class AmbiguousIdError(LockgateError):
+    """A short id (a prefix, as git takes one) that starts more than one id: the candidates say which to give."""
+
+    code = "ambiguous_id"
+
+    def __init__(self, kind: str, prefix: str, candidates: list[str], more: bool) -> None:
+        listed = ", ".join(candidates) + (", …" if more else "")
+        super().__init__(f"{kind} {prefix!r} is ambiguous: it starts {listed}; give more characters")
+        self.kind = kind
+        self.prefix = prefix
+        self.candidates = candidates
 
 
 class ConflictError(LockgateError):

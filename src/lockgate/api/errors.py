@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from lockgate.errors import (
+    AmbiguousIdError,
     ConflictError,
     DefinitionError,
     DefinitionErrors,
@@ -35,6 +36,7 @@ STATUS: tuple[tuple[type[LockgateError], int], ...] = (
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
+    (AmbiguousIdError, 400),  # a short id that starts several: the request must name one
     (ConflictError, 409),
     (DefinitionErrors, 422),
     (DefinitionError, 422),

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, not_blank, settings
+from lockgate.cli.short_ids import short_ids
 from lockgate.errors import NotFoundError
 
 # The store and the artifacts' layout are imported in the commands that use them: every command imports this module.
@@ -79,10 +80,11 @@ def list_(
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reads], indent=2))
         return
     table = Table("step", "attempt", "name", "size", "type", box=None, header_style="bold")
-    table.add_column("id", no_wrap=True, min_width=32)  # what get and diff take: never cut
+    table.add_column("id", no_wrap=True)  # a unique prefix: what get and diff take, never cut
+    shown = short_ids(r.id for r in reads)
     for r in reads:
         flags = " (archived)" if r.archived else " (reused)" if r.reused_from else ""
-        table.add_row(r.step_key, str(r.attempt), Text(r.name + flags), f"{r.size:,}", r.media_type, r.id)
+        table.add_row(r.step_key, str(r.attempt), Text(r.name + flags), f"{r.size:,}", r.media_type, shown[r.id])
     console.print(table if reads else "no artifacts")
 
 
@@ -90,7 +92,10 @@ def list_(
 def get(
     ctx: typer.Context,
     artifact_id: Annotated[
-        str, typer.Argument(metavar="ID", help="the artifact's id (artifacts list)", callback=not_blank)
+        str,
+        typer.Argument(
+            metavar="ID", help="the artifact's id, or its first characters (artifacts list)", callback=not_blank
+        ),
     ],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write it here; default: stdout")] = None,
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lockgate.cli.options import console, exit_on_errors, print_read, settings
+from lockgate.cli.short_ids import short_ids
 from lockgate.errors import NotFoundError
 from lockgate.security.api_keys import Role
 
@@ -73,19 +74,25 @@ def list_(ctx: typer.Context, json_output: JsonOption = False) -> None:
     if json_output:
         print_read(KeyRead, keys)
         return
-    table = Table("id", "user", "role", "name", "prefix", "state", box=None, header_style="bold")
+    table = Table(box=None, header_style="bold")
+    table.add_column("id", no_wrap=True)  # a unique prefix: what revoke takes
+    for column in ("user", "role", "name", "prefix", "state"):
+        table.add_column(column)
+    shown = short_ids(k.id for k in keys)
     for k in keys:
         state = "revoked" if k.revoked_at else f"expires {k.expires_at:%Y-%m-%d}" if k.expires_at else "active"
-        table.add_row(k.id, k.user, k.role.value, k.name, k.prefix + "…", state)
+        table.add_row(shown[k.id], k.user, k.role.value, k.name, k.prefix + "…", state)
     console.print(table)
 
 
 @app.command()
-def revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="the key's id (from keys list)")]) -> None:
+def revoke(
+    ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="the key's id, or its first characters (keys list)")]
+) -> None:
     """Revoke a key: it stops working at once."""
     from lockgate.runtime.clock import SystemClock
     from lockgate.store import auth as auth_store
 
     with exit_on_errors(), _db(ctx).write() as conn:
-        auth_store.revoke_key(conn, key_id, SystemClock().now())
-    console.print(f"revoked {key_id}")
+        whole = auth_store.revoke_key(conn, key_id, SystemClock().now())
+    console.print(f"revoked {whole}")

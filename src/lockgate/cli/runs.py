@@ -12,6 +12,7 @@ from rich.text import Text
 
 from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.cli.progress import STYLE
+from lockgate.cli.short_ids import short_ids
 
 if TYPE_CHECKING:  # the store is imported when a command runs, not by every command
     from lockgate.store.database import Database
@@ -60,11 +61,13 @@ def list_(
                  "created_at": r.created_at.isoformat(), "wait_reason": r.wait_reason} for r in records]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("run", "status", "created", "took", "id", box=None, header_style="bold")
+    table = Table("run", "status", "created", "took", box=None, header_style="bold")
+    shown = short_ids(r.id for r in records)
+    table.add_column("id", no_wrap=True)  # a unique prefix: what runs show and the other commands take
     for r in records:
         created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
         label = _status(r.status) + (Text(f" ({r.wait_reason})", "dim") if r.wait_reason else "")
-        table.add_row(f"{r.pipeline} v{r.number}", label, created, _took(r.started_at, r.finished_at), r.id)
+        table.add_row(f"{r.pipeline} v{r.number}", label, created, _took(r.started_at, r.finished_at), shown[r.id])
     console.print(table if records else "no runs")
 
 
@@ -76,7 +79,9 @@ def _short(value: Any, width: int = 80) -> str:
 @app.command()
 def show(
     ctx: typer.Context,
-    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="run id or PIPELINE/vN", callback=not_blank)],
+    run_ref: Annotated[
+        str, typer.Argument(metavar="RUN", help="PIPELINE/vN, a run id or its first characters", callback=not_blank)
+    ],
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A run's steps, attempts (durations, errors) and outputs."""

@@ -13,11 +13,14 @@ from rich.text import Text
 
 from lockgate.cli.client import DEFAULT_URL, KeyOption, UrlOption, segment, server
 from lockgate.cli.options import console, not_blank
+from lockgate.cli.short_ids import short_ids
 
 __all__ = ["app", "register"]
 
 app = typer.Typer(help="Human tasks waiting for people, on a server (--url, --key).", no_args_is_help=True)
-TaskArg = Annotated[str, typer.Argument(metavar="TASK", help="the task's id (lockgate tasks list)", callback=not_blank)]
+TaskArg = Annotated[
+    str, typer.Argument(metavar="TASK", help="the task's id, or its first characters (tasks list)", callback=not_blank)
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the server's answer as JSON")]
 _TEXT_TYPES = frozenset({"text", "multiline", "date"})
 
@@ -47,10 +50,15 @@ def list_(
     if json_output:
         _print_json(page["items"])
         return
-    table = Table("task", "run", "step", "asks", "title", "status", "opened", box=None, header_style="bold")
+    shown = short_ids(t["id"] for t in page["items"])
+    table = Table(box=None, header_style="bold")
+    # the id is what approve, revise, submit and reject take: shown short and never cut
+    table.add_column("task", no_wrap=True, min_width=max((len(s) for s in shown.values()), default=4))
+    for column in ("run", "step", "asks", "title", "status", "opened"):
+        table.add_column(column)
     for t in page["items"]:
         status = f"{t['status']} (run paused)" if t.get("run_paused") else t["status"]
-        table.add_row(t["id"], t["run"], t["step"], t["purpose"], Text(t["title"]), status, t["created_at"][:19])
+        table.add_row(shown[t["id"]], t["run"], t["step"], t["purpose"], Text(t["title"]), status, t["created_at"][:19])
     console.print(table if page["items"] else "no tasks")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from lockgate.errors import ConflictError, NotFoundError
 from lockgate.security.api_keys import GeneratedKey, Role, generate_key, hash_key
-from lockgate.store.ids import new_id
+from lockgate.store.ids import new_id, unique_prefix
 from lockgate.store.tables import api_keys, users
 
 __all__ = [
@@ -97,11 +97,15 @@ def list_keys(conn: Connection, user_id: str | None = None) -> list[KeyRecord]:
     return [_key(r) for r in conn.execute(stmt.order_by(api_keys.c.created_at))]
 
 
-def revoke_key(conn: Connection, key_id: str, now: datetime) -> None:
+def revoke_key(conn: Connection, key_id: str, now: datetime) -> str:
+    """Revoke a key given by its id or a unique prefix of it; returns the whole id."""
+    if conn.execute(select(api_keys.c.id).where(api_keys.c.id == key_id)).first() is None:
+        key_id = unique_prefix(conn, api_keys.c.id, "api key", key_id)
     done = conn.execute(update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                         .values(revoked_at=now))  # fmt: skip
     if done.rowcount == 0:
         raise NotFoundError("api key", key_id)
+    return key_id
 
 
 def authenticate(conn: Connection, plaintext: str, now: datetime) -> Principal | None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, and_, or_, select, update
 
 from lockgate.errors import NotFoundError
+from lockgate.store.ids import unique_prefix
 from lockgate.store.tables import artifacts, attempts, events, pipeline_versions, pipelines, runs, steps
 
 __all__ = [
@@ -232,13 +233,16 @@ def run_artifacts(
 
 
 def find_artifact(conn: Connection, artifact_id: str) -> Row[Any]:
-    """The artifact row with its pipeline's name and run number (where its run folder is)."""
-    row = conn.execute(
+    """The artifact row with its pipeline's name and run number (where its run folder is); a unique prefix does."""
+    stmt = (
         select(artifacts, pipelines.c.name.label("pipeline"), runs.c.number.label("run_number"))
         .join(runs, runs.c.id == artifacts.c.run_id)
         .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
-        .where(artifacts.c.id == artifact_id)
-    ).first()
+    )
+    row = conn.execute(stmt.where(artifacts.c.id == artifact_id)).first()
+    if row is None:
+        whole = unique_prefix(conn, artifacts.c.id, "artifact", artifact_id)
+        row = conn.execute(stmt.where(artifacts.c.id == whole)).first()
     if row is None:
         raise NotFoundError("artifact", artifact_id)
     return row

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from lockgate.engine.events import EVENT_ADAPTER, Event
 from lockgate.errors import NotFoundError
-from lockgate.store.ids import new_id
+from lockgate.store.ids import new_id, unique_prefix
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
 if TYPE_CHECKING:
@@ -115,13 +115,15 @@ _REF = re.compile(r"^(?P<pipeline>[a-z][a-z0-9_-]*)[/:@]v?(?P<number>\d+)$")
 
 
 def find_run(conn: Connection, ref: str) -> RunHead:
-    """A run by id, or by ``pipeline/vN`` (also ``pipeline:N``)."""
+    """A run by id (or a unique prefix of one), or by ``pipeline/vN`` (also ``pipeline:N``)."""
     match = _REF.match(ref)
     if match is not None:
         stmt = _HEAD.where(pipelines.c.name == match["pipeline"], runs.c.number == int(match["number"]))
     else:
         stmt = _HEAD.where(runs.c.id == ref)
     row = conn.execute(stmt).first()
+    if row is None and match is None:  # a unique prefix of an id, as git takes one
+        row = conn.execute(_HEAD.where(runs.c.id == unique_prefix(conn, runs.c.id, "run", ref))).first()
     if row is None:
         raise NotFoundError("run", ref)
     return RunHead(*row)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, Select, and_, bindparam, exists, or_, select, update
 
 from lockgate.engine.commands import CloseHumanTask, OpenHumanTask, TaskOutcome
-from lockgate.errors import NotFoundError
-from lockgate.store.ids import new_id
+from lockgate.store.ids import new_id, unique_prefix
 from lockgate.store.tables import human_interactions, human_task_assignees, human_tasks, pipelines, runs
 
 if TYPE_CHECKING:
@@ -146,9 +145,11 @@ def page_tasks(conn: Connection, f: TaskFilter, after: tuple[datetime, str] | No
 
 
 def get_task(conn: Connection, task_id: str) -> Row[Any]:
+    """A task by its id or a unique prefix of it (``row.id`` is the whole id)."""
     row = conn.execute(_TASK.where(human_tasks.c.id == task_id)).first()
     if row is None:
-        raise NotFoundError("human task", task_id)
+        whole = unique_prefix(conn, human_tasks.c.id, "human task", task_id)
+        row = conn.execute(_TASK.where(human_tasks.c.id == whole)).one()
     return row
 
 

@@ -164,12 +164,12 @@ async def _answer(
     values: dict[str, Any] | None = None,
     feedback: str | None = None,
 ) -> TaskDetail:
-    row = await store.read(task_store.get_task, task_id)
+    row = await store.read(task_store.get_task, task_id)  # the id may be a unique prefix: row.id is the whole one
     _may_answer(row, who, action)
-    event = HumanTaskAnswered(task=task_id, step=row.step_key, action=action, by=who.user, values=values,
+    event = HumanTaskAnswered(task=row.id, step=row.step_key, action=action, by=who.user, values=values,
                               feedback=feedback)  # fmt: skip
     await runtime.apply(row.run_id, event)
-    return await store.read(_detail, task_id, who)
+    return await store.read(_detail, row.id, who)
 
 
 @router.post("/tasks/{task_id}/approve", summary="Approve: the step starts, or its attempt counts as done",
@@ -208,8 +208,8 @@ async def submit_task(
     _may_answer(row, who, TaskAction.SUBMIT)  # before the values are checked against a form it may not have
     form = [FormField.model_validate(f) for f in row.form or []]
     folder = store.runtime.layout.pipeline_dir(row.pipeline)
-    async with stage_uploads(folder, task_id, form, body.values) as values:
-        return await _answer(store, runtime, who, task_id, TaskAction.SUBMIT, values=values, feedback=body.comment)
+    async with stage_uploads(folder, row.id, form, body.values) as values:
+        return await _answer(store, runtime, who, row.id, TaskAction.SUBMIT, values=values, feedback=body.comment)
 
 
 @router.get(f"/runs/{RUN}/interactions", summary="Every answer given on the run's tasks: who, when, what",
