@@ -27,9 +27,11 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 setup: $(UV) web ## install the locked environments (Python with every extra, Node) and build the web UI
+	@echo "==> Python environment: .venv from uv.lock (the first time downloads the packages; then a check)"
 	$(UV) sync --frozen --all-extras
 
 $(CURDIR)/.tools/bin/uv:
+	@echo "==> uv is not on PATH: installing it with pip into .tools/ (once; make uses it from there)"
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
 
@@ -40,11 +42,13 @@ system-test: ## the Debian packages the tests use (servers, sandbox, browser), w
 	scripts/system-packages.sh test
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	@echo "==> web UI packages: npm ci in $(WEB)/ (from package-lock.json)"
 	cd $(WEB) && $(NPM) ci --no-audit --no-fund
 
 web-deps: $(WEB)/node_modules/.package-lock.json ## npm ci in web/ (only when package-lock.json changed)
 
 $(BUNDLE): $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	@echo "==> web UI: building it into src/lockgate/api/static/"
 	cd $(WEB) && $(NPM) run --silent build
 
 web: $(BUNDLE) ## build the web UI into src/lockgate/api/static (served by lockgate serve at /)
@@ -116,4 +120,5 @@ bench-scale: ## 10,000 no-op and 1,000 script steps: local executor vs 1, 2, 4 C
 ci: system-test setup lint web-check test e2e ## the whole suite from a fresh clone: what .ci/run runs
 
 run: system-run setup ## serve the API and the web UI with the example pipelines loaded (http://$(HOST):$(PORT))
+	@echo "==> serving http://$(HOST):$(PORT) with examples/ loaded; the admin API key is printed on the first start"
 	$(RUN) lockgate serve --host $(HOST) --port $(PORT) $(foreach f,$(wildcard examples/*.yaml),--example $(f))
