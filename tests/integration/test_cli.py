@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import FAILING, cli, write_pipeline
+from tests.integration.helpers import FAILING, cli, cli_env, write_pipeline
 
 from lockgate.store.database import Database
 from lockgate.store.migrate import head_revision
@@ -236,3 +236,63 @@ def test_db_upgrade_prints_the_head_revision(tmp_path: Path, database_url: str) 
         result = cli(tmp_path / "home", database_url, "db", "upgrade")
         assert result.returncode == 0, result.stderr
         assert f"database at revision {head}" in result.stdout
+
+
+TYPOS = """\
+name: typos
+nodes:
+  - id: fetch
+    kind: scirpt
+    config: {code: "output = 1"}
+  - id: shape
+    kind: transform
+    inpts: {x: "{{ nodes.fetch.output }}"}
+    config: {value: 1}
+  - id: "[a-z]"
+    kind: noop
+edges:
+  - {source: fetch, target: shape}
+"""
+
+
+def test_definition_problems_are_said_in_the_pipelines_words_with_file_and_line(tmp_path: Path) -> None:
+    file = tmp_path / "typos.yaml"
+    file.write_text(TYPOS)
+    result = cli(tmp_path / "home", None, "validate", str(file))
+    assert result.returncode == 2, result.stdout
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    assert f"{file}:4: fetch.kind: unknown kind 'scirpt': did you mean `script`?" in said
+    assert f"{file}:8: shape.inpts: unknown field 'inpts': did you mean `inputs`?" in said
+    # brackets are printed as written (Rich markup once swallowed them), the pattern said in words
+    assert f"{file}:10: [a-z].id: must be lowercase letters, digits, - and _, starting with a letter" in said
+    for pydantic_words in ("Unable to extract tag", "Extra inputs are not permitted", "should match pattern"):
+        assert pydantic_words not in said
+
+    as_json = json.loads(cli(tmp_path / "home", None, "validate", str(file), "--json").stdout)
+    lines = {(e["node_id"], e["field"]): e["line"] for e in as_json["errors"]}
+    assert lines[("fetch", "kind")] == 4 and lines[("shape", "inpts")] == 8
+
+
+NOOPS: dict[str, Any] = {"name": "noops", "nodes": [{"id": "only", "kind": "noop"}]}
+
+
+def test_runs_take_the_short_ids_they_list_and_refuse_an_ambiguous_one(tmp_path: Path, database_url: str) -> None:
+    home, file = tmp_path / "home", write_pipeline(tmp_path, NOOPS)
+    for _ in range(2):
+        assert cli(home, database_url, "run", str(file), "-q").returncode == 0
+    ids = [r["id"] for r in json.loads(cli(home, database_url, "runs", "list", "--json").stdout)]
+    table = cli(home, database_url, "runs", "list", env=cli_env(COLUMNS="120")).stdout
+    shown = [line.split()[-1] for line in table.splitlines()[1:]]
+    assert len(shown) == 2 and all(len(s) < len(ids[0]) for s in shown), table
+    assert {next(i for i in ids if i.startswith(s)) for s in shown} == set(ids)  # each names one run
+
+    by_short = cli(home, database_url, "runs", "show", shown[0], "--json")
+    assert by_short.returncode == 0, by_short.stderr
+    assert json.loads(by_short.stdout)["id"].startswith(shown[0])
+
+    common = ids[0][:4]  # ids begin with their time (48 bits of ms): ids made together share it
+    assert ids[1].startswith(common)
+    ambiguous = cli(home, database_url, "runs", "show", common)
+    said = " ".join(ambiguous.stderr.split())
+    assert ambiguous.returncode == 1 and "ambiguous_id" in said and all(i in said for i in ids), said
+    assert "Traceback" not in said

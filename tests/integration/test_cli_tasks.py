@@ -102,3 +102,35 @@ def test_empty_or_odd_ids_and_the_wrong_answer_are_clear_refusals(served: Served
             "(approve_complete). It takes approve, revise or reject; it has no form") in said  # fmt: skip
     with served.client("operator") as operator:
         assert operator.get(f"{API}/tasks/{draft['id']}").json()["status"] == "open"
+
+
+def test_tasks_list_shows_ids_that_fit_and_every_answer_takes_them(served: Served) -> None:
+    served.start()
+    with served.client("operator") as operator:
+        runs = [operator.post(f"{API}/pipelines/editorial/runs", json={}).json() for _ in range(2)]
+        drafts = [open_task(operator, run["id"], "draft")["id"] for run in runs]
+    runner = CliRunner()
+    env = {"LOCKGATE_URL": served.url, "LOCKGATE_API_KEY": served.keys["editor"], "COLUMNS": "120"}
+
+    def lockgate(*args: str) -> Result:
+        return runner.invoke(app, ["--home", str(served.home), "--database-url", served.database_url, *args], env=env)
+
+    listed = lockgate("tasks", "list")
+    assert listed.exit_code == 0, listed.output
+    shown = [line.split()[0] for line in listed.stdout.splitlines()[1:] if line.strip()]
+    assert len(shown) == 2 and all(len(s) < len(drafts[0]) for s in shown), listed.stdout  # 120 columns, not cut
+    assert sorted(next(d for d in drafts if d.startswith(s)) for s in shown) == sorted(drafts)
+
+    common = drafts[0][:4]  # ids begin with their time (48 bits of ms): ids made together share it
+    assert drafts[1].startswith(common)
+    ambiguous = lockgate("approve", common)
+    said = " ".join(ambiguous.stderr.split())
+    assert ambiguous.exit_code == 1 and "ambiguous_id" in said and all(d in said for d in drafts), said
+
+    first = next(s for s in shown if drafts[0].startswith(s))
+    approved = lockgate("approve", first, "--json")
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.stdout)["id"] == drafts[0]
+    with served.client("operator") as operator:
+        assert operator.get(f"{API}/tasks/{drafts[0]}").json()["status"] == "approved"
+        assert operator.get(f"{API}/tasks/{drafts[1]}").json()["status"] == "open"

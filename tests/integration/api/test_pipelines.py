@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
-from tests.integration.test_cli import EVERYTHING_WRONG, EVERYTHING_WRONG_WHERE
+from tests.integration.test_cli import EVERYTHING_WRONG, EVERYTHING_WRONG_WHERE, TYPOS
 
 from lockgate.security.api_keys import Role
 
@@ -145,6 +145,17 @@ def test_validate_and_save_answer_every_problem_in_one_422(admin: httpx.Client) 
         assert [(e["node_id"], e["field"]) for e in body["errors"]] == EVERYTHING_WRONG_WHERE
         assert "cycle: b → c → b" in body["detail"] and "'tpoic'" in body["detail"]
     assert admin.get(f"{API}/pipelines/everything-wrong").status_code == 404
+
+
+def test_a_yaml_definitions_problems_name_their_line_and_the_nearest_valid_name(admin: httpx.Client) -> None:
+    refused = admin.post(f"{API}/pipelines/validate", content=TYPOS, headers={"content-type": "application/yaml"})
+    assert refused.status_code == 422, refused.text
+    errors = {(e["node_id"], e["field"]): (e["message"], e.get("line")) for e in refused.json()["errors"]}
+    assert errors[("fetch", "kind")] == ("unknown kind 'scirpt': did you mean `script`?", 4)
+    assert errors[("shape", "inpts")] == ("unknown field 'inpts': did you mean `inputs`?", 8)
+    as_json = admin.post(f"{API}/pipelines/validate", json=yaml.safe_load(TYPOS)).json()["errors"]
+    assert all("line" not in e for e in as_json)  # JSON has no lines to point at; the words are the same
+    assert {e["message"] for e in as_json} == {message for message, _ in errors.values()}
 
 
 def test_list_pages_with_a_cursor_and_searches_names(admin: httpx.Client) -> None:
