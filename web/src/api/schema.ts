@@ -3362,6 +3362,12 @@ export interface components {
              * @default null
              */
             node_id?: string | null;
+            /**
+             * Line
+             * @description the line of a YAML definition's problem, from 1
+             * @default null
+             */
+            line?: number | null;
             /** Message */
             message: string;
         };
