@@ -6,8 +6,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import FAILING, cli, cli_env, write_pipeline
+from tests.integration.helpers import FAILING, cli, write_pipeline
+from typer.testing import CliRunner, Result
 
+from lockgate.cli.main import app
 from lockgate.store.database import Database
 from lockgate.store.migrate import head_revision
 
@@ -280,19 +282,25 @@ def test_runs_take_the_short_ids_they_list_and_refuse_an_ambiguous_one(tmp_path:
     home, file = tmp_path / "home", write_pipeline(tmp_path, NOOPS)
     for _ in range(2):
         assert cli(home, database_url, "run", str(file), "-q").returncode == 0
-    ids = [r["id"] for r in json.loads(cli(home, database_url, "runs", "list", "--json").stdout)]
-    table = cli(home, database_url, "runs", "list", env=cli_env(COLUMNS="120")).stdout
+    runner = CliRunner()  # in-process: the reading commands need no fresh process each
+
+    def lockgate(*args: str) -> Result:
+        argv = ["--home", str(home), "--database-url", database_url, *args]
+        return runner.invoke(app, argv, env={"COLUMNS": "120", "NO_COLOR": "1"})
+
+    ids = [r["id"] for r in json.loads(lockgate("runs", "list", "--json").stdout)]
+    table = lockgate("runs", "list").stdout
     shown = [line.split()[-1] for line in table.splitlines()[1:]]
     assert len(shown) == 2 and all(len(s) < len(ids[0]) for s in shown), table
     assert {next(i for i in ids if i.startswith(s)) for s in shown} == set(ids)  # each names one run
 
-    by_short = cli(home, database_url, "runs", "show", shown[0], "--json")
-    assert by_short.returncode == 0, by_short.stderr
+    by_short = lockgate("runs", "show", shown[0], "--json")
+    assert by_short.exit_code == 0, by_short.output
     assert json.loads(by_short.stdout)["id"].startswith(shown[0])
 
     common = ids[0][:4]  # ids begin with their time (48 bits of ms): ids made together share it
     assert ids[1].startswith(common)
-    ambiguous = cli(home, database_url, "runs", "show", common)
+    ambiguous = lockgate("runs", "show", common)
     said = " ".join(ambiguous.stderr.split())
-    assert ambiguous.returncode == 1 and "ambiguous_id" in said and all(i in said for i in ids), said
-    assert "Traceback" not in said
+    assert ambiguous.exit_code == 1 and "ambiguous_id" in said and all(i in said for i in ids), said
+    assert isinstance(ambiguous.exception, SystemExit)  # an exit, not a crash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +16,9 @@ from lockgate.cli.progress import STYLE
 from lockgate.cli.short_ids import short_ids
 
 if TYPE_CHECKING:  # the store is imported when a command runs, not by every command
-    from lockgate.store.database import Database
+    from collections.abc import Iterator
+
+    from sqlalchemy import Connection
 
 __all__ = ["app"]
 
@@ -24,13 +27,19 @@ app = typer.Typer(
 )
 
 
-def _db(ctx: typer.Context) -> Database:
+@contextlib.contextmanager
+def _read(ctx: typer.Context) -> Iterator[Connection]:
+    """A read of the home's database, its engine disposed after (a command run in-process leaves no connection)."""
     from lockgate.store.database import Database
     from lockgate.store.migrate import upgrade
 
     db = Database(settings(ctx).db_url)
-    upgrade(db)
-    return db
+    try:
+        upgrade(db)
+        with db.read() as conn:
+            yield conn
+    finally:
+        db.dispose()
 
 
 def _took(start: datetime | None, end: datetime | None) -> str:
@@ -54,7 +63,7 @@ def list_(
     """The newest runs first."""
     from lockgate.store.runs import list_runs
 
-    with exit_on_errors(), _db(ctx).read() as conn:
+    with exit_on_errors(), _read(ctx) as conn:
         records = list_runs(conn, pipeline, status, limit)
     if json_output:
         rows = [{"id": r.id, "pipeline": r.pipeline, "number": r.number, "status": r.status,
@@ -88,7 +97,7 @@ def show(
     from lockgate.store.runs import find_run, get_run, run_attempts, run_steps
     from lockgate.store.slots import waiting_reasons
 
-    with exit_on_errors(), _db(ctx).read() as conn:
+    with exit_on_errors(), _read(ctx) as conn:
         head = find_run(conn, run_ref)
         record = get_run(conn, head.id)
         steps = run_steps(conn, head.id)

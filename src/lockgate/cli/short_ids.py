@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_SHOWN", "short_ids"]
 
-# Ids begin with 12 hex digits of milliseconds: 10 of them tell apart ids made a quarter of a second apart, so an
-# id left out of the list (an answered task beside the open ones) seldom shares the prefix shown.
+# Most ids begin with 12 hex digits of milliseconds (store/ids.py; a human task's is a hash): 10 of them tell
+# apart ids made a quarter of a second apart, so an id left out of the list (a run of another status) seldom
+# shares the prefix shown.
 MIN_SHOWN = 10
 
 
