@@ -45,7 +45,8 @@ def explain(error: ErrorDetails, root: object | None = None) -> str:
             return _unknown(f"{key} {tag!r}", tag, _tags(ctx))
         case "union_tag_not_found":
             key = str(ctx.get("discriminator", "kind")).strip("'")
-            return f"{key} is missing: one of {_listed(_tags_of(root, loc))}"
+            tags = _tags_of(root, loc)
+            return f"{key} is missing: one of {_listed(tags)}" if tags else f"{key} is missing"
         case "extra_forbidden" if loc and isinstance(loc[-1], str):
             return _unknown(f"field {loc[-1]!r}", loc[-1], field_names(root, loc[:-1]))
         case "missing":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from lockgate.compile import compile_text
 from lockgate.errors import DefinitionErrors
 from lockgate.spec import PipelineSpec
-from lockgate.spec.messages import field_names, nearest
+from lockgate.spec.messages import explain, field_names, nearest
+from lockgate.spec.nodes import Node
 
 BAD = """\
 name: demo
@@ -104,3 +106,10 @@ def test_nothing_close_suggests_nothing(name: str) -> None:
 
 def test_a_case_slip_is_the_name_as_spelt() -> None:
     assert nearest("Inputs", NAMES) == "inputs"
+
+
+def test_without_the_validated_type_the_words_stay_plain() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Node).validate_python({"id": "a"})
+    assert explain(caught.value.errors()[0]) == "kind is missing"
+    assert explain(caught.value.errors()[0], Node).startswith("kind is missing: one of script, http")
