@@ -104,8 +104,7 @@ def exit_on_errors() -> Iterator[None]:
         problems = []
         for error in exc.errors:
             where = ".".join(p for p in (error.node_id, error.field) if p) or "pipeline"
-            at = f"{exc.source or 'line'}:{error.line}: " if error.line else f"{exc.source}: " if exc.source else ""
-            problems.append((at + where, error.detail))
+            problems.append((_place(exc.source, error.line) + where, error.detail))
         print_problems(f"{len(exc.errors)} definition problem(s)", problems)
         raise typer.Exit(EXIT_DEFINITION) from None
     except InvalidInputError as exc:
@@ -114,6 +113,13 @@ def exit_on_errors() -> Iterator[None]:
     except LockgateError as exc:
         print_problems(f"{exc.code}: {exc.detail}", [])
         raise typer.Exit(EXIT_FAILED) from None
+
+
+def _place(source: str | None, line: int | None) -> str:
+    """``file:line: `` as compilers print it (or what of it is known)."""
+    if source and line:
+        return f"{source}:{line}: "
+    return f"{source}: " if source else f"line {line}: " if line else ""
 
 
 def print_problems(headline: str, problems: list[tuple[str, str]]) -> None:
