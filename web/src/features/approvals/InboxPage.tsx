@@ -1,9 +1,14 @@
 // The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
+
+import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { Link, useNavigate } from "react-router";
-import { Empty, ErrorNote, Loading } from "../../lib/controls";
+import { Link, useLocation, useNavigate } from "react-router";
+import { api, ok } from "../../api/client";
+import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/controls";
 import { when } from "../../lib/format";
+import "../artifacts/views.css";
 import { useTasks } from "./queries";
+import { type Answered, whatHappensNext } from "./review";
 
 const PURPOSE: Record<string, string> = {
   approve_start: "approve before it starts",
@@ -17,6 +22,7 @@ export function InboxPage() {
   const navigate = useNavigate();
   const rows = useRef<(HTMLAnchorElement | null)[]>([]);
   const items = tasks.data?.items ?? [];
+  const answered = (useLocation().state as { answered?: Answered } | null)?.answered;
   const move = (i: number) => rows.current[Math.max(0, Math.min(items.length - 1, i))]?.focus();
   return (
     <main className="page" aria-labelledby="inbox-title">
@@ -31,6 +37,9 @@ export function InboxPage() {
           <option value="any">all, answered included</option>
         </select>
       </header>
+      {answered && (
+        <NextStep answered={answered} onDismiss={() => navigate(".", { replace: true, state: null })} />
+      )}
       <ErrorNote error={tasks.error} />
       {tasks.isPending ? (
         <Loading />
@@ -79,5 +88,45 @@ export function InboxPage() {
         </ul>
       )}
     </main>
+  );
+}
+
+/** After an answer: what happens next, then the step followed live until its next task (if any) arrives. */
+function NextStep({ answered: a, onDismiss }: { answered: Answered; onDismiss: () => void }) {
+  const path = { run: a.runId, step: a.step };
+  const step = useQuery({
+    queryKey: ["run", a.runId, "step", a.step, "followed"],
+    refetchInterval: 2000,
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}/steps/{step}", { params: { path } })),
+  });
+  const next = useQuery({
+    queryKey: ["tasks", "next", a.runId, a.step],
+    refetchInterval: 2000,
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/tasks", {
+          params: { query: { run: a.runId, step: a.step, status: "open", assigned: "any", limit: 5 } },
+        }),
+      ),
+  });
+  const arrived = next.data?.items.find((t) => t.id !== a.taskId);
+  return (
+    <div className="callout next-step" role="status" data-testid="next-step">
+      <strong>{whatHappensNext(a)}</strong>
+      {step.data && (
+        <span>
+          Now: {a.step} <StatusBadge status={step.data.status} />
+          {step.data.attempt > 0 && ` attempt ${step.data.attempt}`}
+        </span>
+      )}
+      {arrived ? (
+        <Link to={`/approvals/${arrived.id}`}>The new task has arrived: {arrived.title}</Link>
+      ) : (
+        <Link to={`/runs/${a.runId}`}>Follow {a.run}</Link>
+      )}
+      <Button variant="ghost" onClick={onDismiss} aria-label="Dismiss">
+        ✕
+      </Button>
+    </div>
   );
 }

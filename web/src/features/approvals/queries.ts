@@ -26,3 +26,12 @@ export function useTask(id: string) {
     queryFn: () => ok(api.GET("/api/v1/tasks/{task_id}", { params: { path: { task_id: id } } })),
   });
 }
+
+/** A run's tasks in one status, whoever may answer them (what was approved upstream of a task). */
+export function useTasksOf(run: string, status: "approved" | "submitted") {
+  return useQuery({
+    queryKey: ["tasks", "run", run, status] as const,
+    queryFn: () =>
+      ok(api.GET("/api/v1/tasks", { params: { query: { run, status, assigned: "any", limit: 100 } } })),
+  });
+}

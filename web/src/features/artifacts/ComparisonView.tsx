@@ -1,5 +1,8 @@
-// One comparison of two artifacts as the API makes it: JSON changes path by path, or a unified text diff.
+// One comparison of two artifacts as the API makes it: JSON changes path by path, or a text diff shown unified
+// or side by side (a toggle; the choice is remembered).
+import { useState } from "react";
 import type { components } from "../../api/schema";
+import { sideBySide } from "./sideBySide";
 
 export type ArtifactComparison = components["schemas"]["ArtifactComparison"];
 
@@ -29,11 +32,45 @@ export function ComparisonView({ c }: { c: ArtifactComparison }) {
         </tbody>
       </table>
     );
-  if (c.diff)
-    return (
-      <>
+  if (c.diff) return <TextDiff c={c} diff={c.diff} />;
+  if (c.identical) return null;
+  return <p className="muted">{c.kind} files: no text diff; preview or download both.</p>;
+}
+
+type Layout = "unified" | "split";
+const LAYOUT_KEY = "lockgate.diff-layout";
+
+function storedLayout(): Layout {
+  try {
+    return localStorage.getItem(LAYOUT_KEY) === "split" ? "split" : "unified";
+  } catch {
+    return "unified";
+  }
+}
+
+function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
+  const [layout, setLayout] = useState<Layout>(storedLayout);
+  const choose = (l: Layout) => {
+    setLayout(l);
+    try {
+      localStorage.setItem(LAYOUT_KEY, l);
+    } catch {
+      // private mode: the choice holds for this page only
+    }
+  };
+  return (
+    <>
+      <fieldset className="segmented" aria-label={`Layout of the diff of ${c.right.name}`}>
+        {(["unified", "split"] as const).map((l) => (
+          <label key={l} className={layout === l ? "on" : ""}>
+            <input type="radio" checked={layout === l} onChange={() => choose(l)} />
+            {l === "unified" ? "Unified" : "Side by side"}
+          </label>
+        ))}
+      </fieldset>
+      {layout === "unified" ? (
         <pre className="unified-diff">
-          {c.diff.split("\n").map((line, i) => (
+          {diff.split("\n").map((line, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: lines of a diff
             <span key={i} className={line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : ""}>
               {line}
@@ -41,9 +78,41 @@ export function ComparisonView({ c }: { c: ArtifactComparison }) {
             </span>
           ))}
         </pre>
-        {c.truncated && <p className="muted small">The diff covers the first 200 KB of each file only.</p>}
-      </>
-    );
-  if (c.identical) return null;
-  return <p className="muted">{c.kind} files: no text diff; preview or download both.</p>;
+      ) : (
+        <div className="split-diff-scroll">
+          <table className="split-diff" aria-label={`${c.left.name} and ${c.right.name} side by side`}>
+            <thead>
+              <tr>
+                <th scope="col" colSpan={2}>
+                  {c.left.name} · attempt {c.left.attempt}
+                </th>
+                <th scope="col" colSpan={2}>
+                  {c.right.name} · attempt {c.right.attempt}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {sideBySide(diff).map((row, i) =>
+                "hunk" in row ? (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: rows of a diff
+                  <tr key={i} className="hunk">
+                    <td colSpan={4}>{row.hunk}</td>
+                  </tr>
+                ) : (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: rows of a diff
+                  <tr key={i}>
+                    <td className="line-no">{row.left?.n ?? ""}</td>
+                    <td className={row.left ? row.left.kind : "empty"}>{row.left?.text ?? ""}</td>
+                    <td className="line-no">{row.right?.n ?? ""}</td>
+                    <td className={row.right ? row.right.kind : "empty"}>{row.right?.text ?? ""}</td>
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {c.truncated && <p className="muted small">The diff covers the first 200 KB of each file only.</p>}
+    </>
+  );
 }
