@@ -99,17 +99,20 @@ function NextStep({ answered: a, onDismiss }: { answered: Answered; onDismiss: (
     refetchInterval: 2000,
     queryFn: () => ok(api.GET("/api/v1/runs/{run}/steps/{step}", { params: { path } })),
   });
+  // what waits for this person next in the run: the step's new task first, else one further on
   const next = useQuery({
-    queryKey: ["tasks", "next", a.runId, a.step],
+    queryKey: ["tasks", "next", a.runId],
     refetchInterval: 2000,
     queryFn: () =>
       ok(
         api.GET("/api/v1/tasks", {
-          params: { query: { run: a.runId, step: a.step, status: "open", assigned: "any", limit: 5 } },
+          params: { query: { run: a.runId, status: "open", assigned: "me", limit: 20 } },
         }),
       ),
   });
-  const arrived = next.data?.items.find((t) => t.id !== a.taskId);
+  const others = (next.data?.items ?? []).filter((t) => t.id !== a.taskId);
+  const again = others.find((t) => t.step === a.step);
+  const further = others.find((t) => t.step !== a.step);
   return (
     <div className="callout next-step" role="status" data-testid="next-step">
       <strong>{whatHappensNext(a)}</strong>
@@ -119,8 +122,10 @@ function NextStep({ answered: a, onDismiss }: { answered: Answered; onDismiss: (
           {step.data.attempt > 0 && ` attempt ${step.data.attempt}`}
         </span>
       )}
-      {arrived ? (
-        <Link to={`/approvals/${arrived.id}`}>The new task has arrived: {arrived.title}</Link>
+      {again ? (
+        <Link to={`/approvals/${again.id}`}>The new task has arrived: {again.title}</Link>
+      ) : further ? (
+        <Link to={`/approvals/${further.id}`}>Next in this run: {further.title}</Link>
       ) : (
         <Link to={`/runs/${a.runId}`}>Follow {a.run}</Link>
       )}

@@ -38,6 +38,12 @@ export function ComparisonView({ c }: { c: ArtifactComparison }) {
 }
 
 type Layout = "unified" | "split";
+
+function lineClass(line: string): string {
+  if (line.startsWith("+++") || line.startsWith("---")) return "file"; // the names, not a change
+  if (line.startsWith("@@")) return "hunk";
+  return line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
+}
 const LAYOUT_KEY = "lockgate.diff-layout";
 
 function storedLayout(): Layout {
@@ -72,7 +78,7 @@ function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
         <pre className="unified-diff">
           {diff.split("\n").map((line, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: lines of a diff
-            <span key={i} className={line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : ""}>
+            <span key={i} className={lineClass(line)}>
               {line}
               {"\n"}
             </span>
