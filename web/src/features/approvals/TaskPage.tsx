@@ -31,7 +31,8 @@ export function TaskPage() {
   const [values, setValues] = useState<Values | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [checked, setChecked] = useState<Record<string, string>>({});
+  // once a submit was refused in the browser, the fields are checked again as they change
+  const [checking, setChecking] = useState(false);
   if (task.error) return <ErrorNote error={task.error} />;
   if (!t) return <Loading />;
   const form = t.form ?? [];
@@ -39,6 +40,7 @@ export function TaskPage() {
   const open = t.status === "open" && t.can_answer;
   const can = (action: string) => open && t.actions.includes(action as never);
   // each problem is said once, under its field; the banner only names the fields (and what has no field)
+  const checked = checking ? checkValues(form, shown) : {};
   const placed = error instanceof ApiError ? placeProblems(form, error.problems) : { byField: {}, other: [] };
   const problems: Record<string, string> = { ...placed.byField, ...checked };
   if (error instanceof ApiError && error.code === "payload_too_large")
@@ -47,9 +49,10 @@ export function TaskPage() {
 
   const answer = async (action: Answer) => {
     setError(null);
-    const found = action === "submit" ? checkValues(form, shown) : {};
-    setChecked(found);
-    if (Object.keys(found).length > 0) return; // said under the fields before anything is sent
+    if (action === "submit" && Object.keys(checkValues(form, shown)).length > 0) {
+      setChecking(true); // said under the fields before anything is sent
+      return;
+    }
     setBusy(true);
     try {
       const path = { params: { path: { task_id: t.id } } };
@@ -102,6 +105,11 @@ export function TaskPage() {
       0,
       ...t.artifacts.filter((a) => a.name === name && a.attempt < latestAttempt).map((a) => a.attempt),
     );
+  const before = (a: (typeof current)[number]) =>
+    t.artifacts.find((b) => b.name === a.name && b.attempt === earlier(a.name));
+  const compared = current.filter((a) => earlier(a.name) > 0);
+  const unchanged = compared.filter((a) => before(a)?.sha256 === a.sha256);
+  const changed = compared.filter((a) => before(a)?.sha256 !== a.sha256);
   return (
     <main className="page" aria-labelledby="task-title">
       <p className="crumbs">
@@ -132,11 +140,15 @@ export function TaskPage() {
           {t.output != null && <JsonTree value={t.output} label="output under review" />}
           <h3>Artifacts</h3>
           <ArtifactList artifacts={current} expanded />
-          {current
-            .filter((a) => earlier(a.name) > 0)
-            .map((a) => (
-              <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
-            ))}
+          {changed.length + unchanged.length > 0 && <h3>Changes since the attempt before</h3>}
+          {unchanged.length > 0 && (
+            <p className="muted small" data-testid="unchanged">
+              Unchanged: {unchanged.map((a) => a.name).join(", ")}
+            </p>
+          )}
+          {changed.map((a) => (
+            <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
+          ))}
           <h3>Inputs</h3>
           <JsonTree value={t.context} label="inputs of the step" />
         </section>

@@ -87,6 +87,12 @@ function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
       ) : (
         <div className="split-diff-scroll">
           <table className="split-diff" aria-label={`${c.left.name} and ${c.right.name} side by side`}>
+            <colgroup>
+              <col className="no" />
+              <col />
+              <col className="no" />
+              <col />
+            </colgroup>
             <thead>
               <tr>
                 <th scope="col" colSpan={2}>
