@@ -107,6 +107,9 @@ export function TaskPage() {
     );
   const before = (a: (typeof current)[number]) =>
     t.artifacts.find((b) => b.name === a.name && b.attempt === earlier(a.name));
+  // a form with nothing before it to look at takes the whole width
+  const hasInputs = Object.keys(t.context).length > 0;
+  const reviewed = t.output != null || current.length > 0 || hasInputs;
   const compared = current.filter((a) => earlier(a.name) > 0);
   const unchanged = compared.filter((a) => before(a)?.sha256 === a.sha256);
   const changed = compared.filter((a) => before(a)?.sha256 !== a.sha256);
@@ -134,24 +137,34 @@ export function TaskPage() {
           <strong>This answers the revision request:</strong> {revisionAsked}
         </p>
       )}
-      <div className="two-col">
-        <section aria-labelledby="review-title">
-          <h2 id="review-title">To review</h2>
-          {t.output != null && <JsonTree value={t.output} label="output under review" />}
-          <h3>Artifacts</h3>
-          <ArtifactList artifacts={current} expanded />
-          {changed.length + unchanged.length > 0 && <h3>Changes since the attempt before</h3>}
-          {unchanged.length > 0 && (
-            <p className="muted small" data-testid="unchanged">
-              Unchanged: {unchanged.map((a) => a.name).join(", ")}
-            </p>
-          )}
-          {changed.map((a) => (
-            <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
-          ))}
-          <h3>Inputs</h3>
-          <JsonTree value={t.context} label="inputs of the step" />
-        </section>
+      <div className={reviewed ? "two-col" : "answer-only"}>
+        {reviewed && (
+          <section aria-labelledby="review-title">
+            <h2 id="review-title">To review</h2>
+            {t.output != null && <JsonTree value={t.output} label="output under review" />}
+            {current.length > 0 && (
+              <>
+                <h3>Artifacts</h3>
+                <ArtifactList artifacts={current} expanded />
+              </>
+            )}
+            {changed.length + unchanged.length > 0 && <h3>Changes since the attempt before</h3>}
+            {unchanged.length > 0 && (
+              <p className="muted small" data-testid="unchanged">
+                Unchanged: {unchanged.map((a) => a.name).join(", ")}
+              </p>
+            )}
+            {changed.map((a) => (
+              <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
+            ))}
+            {hasInputs && (
+              <>
+                <h3>Inputs</h3>
+                <JsonTree value={t.context} label="inputs of the step" />
+              </>
+            )}
+          </section>
+        )}
         <section aria-labelledby="answer-title">
           <h2 id="answer-title">Answer</h2>
           {form.length > 0 && (
