@@ -1,30 +1,18 @@
-// Markdown as people read it, sanitised: raw HTML is dropped (no rehype-raw), links keep to safe schemes
-// (react-markdown's default URL filter), and images are shown as links so a review page loads nothing foreign.
-import ReactMarkdown, { type Components } from "react-markdown";
-import remarkGfm from "remark-gfm";
+// Markdown, loaded when first shown: the parser (remark, micromark) stays out of the main bundle.
+import { lazy, Suspense } from "react";
 
-const components: Components = {
-  a: ({ href, children }) => (
-    <a href={href} target="_blank" rel="noopener noreferrer">
-      {children}
-    </a>
-  ),
-  img: ({ src, alt }) =>
-    typeof src === "string" && src ? (
-      <a href={src} target="_blank" rel="noopener noreferrer">
-        {alt || src}
-      </a>
-    ) : (
-      <span>{alt}</span>
-    ),
-};
+const MarkdownView = lazy(() => import("./MarkdownView"));
 
 export function Markdown({ text, label }: { text: string; label: string }) {
   return (
-    <section className="markdown" aria-label={label}>
-      <ReactMarkdown remarkPlugins={[remarkGfm]} skipHtml components={components}>
-        {text}
-      </ReactMarkdown>
-    </section>
+    <Suspense
+      fallback={
+        <section className="markdown" aria-label={label} aria-busy="true">
+          <p>{text}</p>
+        </section>
+      }
+    >
+      <MarkdownView text={text} label={label} />
+    </Suspense>
   );
 }
