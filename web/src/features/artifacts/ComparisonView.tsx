@@ -114,9 +114,9 @@ function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
                   // biome-ignore lint/suspicious/noArrayIndexKey: rows of a diff
                   <tr key={i}>
                     <td className="line-no">{row.left?.n ?? ""}</td>
-                    <td className={row.left ? row.left.kind : "empty"}>{row.left?.text ?? ""}</td>
+                    <td className={row.left ? row.left.kind : "blank"}>{row.left?.text ?? ""}</td>
                     <td className="line-no">{row.right?.n ?? ""}</td>
-                    <td className={row.right ? row.right.kind : "empty"}>{row.right?.text ?? ""}</td>
+                    <td className={row.right ? row.right.kind : "blank"}>{row.right?.text ?? ""}</td>
                   </tr>
                 ),
               )}

@@ -123,8 +123,10 @@ export function StepPanel({
           <h2 id="step-title">{stepKey}</h2>
           {s && (
             <p className="muted small">
-              <StatusBadge status={s.status} /> attempt {s.attempt} · {duration(s.duration)} · started{" "}
-              {when(s.started_at)}
+              <StatusBadge status={s.status} />
+              {s.attempt > 0
+                ? ` attempt ${s.attempt} · ${duration(s.duration)} · started ${when(s.started_at)}`
+                : " not started yet"}
             </p>
           )}
           {s?.wait_reason && <p className="wait-reason">{s.wait_reason}</p>}
