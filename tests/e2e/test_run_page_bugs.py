@@ -56,7 +56,7 @@ def test_failures_let_through_errors_readable_and_the_log_dated(page: Page, live
     expect(page.get_by_test_id("failed-steps")).to_have_text("2 steps failed")
     expect(page.get_by_test_id("run-ending")).to_contain_text("The run succeeded, 2 steps failed")
 
-    page.locator('[data-step="parse"]').click()
+    page.get_by_test_id("run-ending").get_by_role("button", name="parse").click()  # the failed steps are named
     panel = page.locator(".step-panel")
     error = panel.get_by_test_id("error-details")
     expect(error.get_by_test_id("error-kind")).to_have_text("script exit")

@@ -252,7 +252,13 @@ export function RunPage() {
         </div>
       </header>
       <ErrorNote error={error} />
-      <RunEnding status={run.status} error={run.error} failed={failed} />
+      <RunEnding
+        status={run.status}
+        error={run.error}
+        failed={failed}
+        failedNodes={progress.data.nodes.filter((n) => (n.counts?.failed ?? 0) > 0).map((n) => n.node_id)}
+        onPick={selectNode}
+      />
       <div className={`run-layout ${stepKey ? "with-panel" : ""}`}>
         <div className="run-main">
           {draft ? (
@@ -336,7 +342,19 @@ export function RunPage() {
 }
 
 /** How the run ended, in words: cancelled (by whom, why), failed (the error readable), or succeeded with failures. */
-function RunEnding({ status, error, failed }: { status: string; error: unknown; failed: number }) {
+function RunEnding({
+  status,
+  error,
+  failed,
+  failedNodes,
+  onPick,
+}: {
+  status: string;
+  error: unknown;
+  failed: number;
+  failedNodes: string[];
+  onPick: (node: string) => void;
+}) {
   if (status === "cancelled") {
     const reason = errorParts(error)?.message;
     return (
@@ -349,8 +367,16 @@ function RunEnding({ status, error, failed }: { status: string; error: unknown; 
   if (status === "succeeded" && failed > 0)
     return (
       <p className="callout" role="status" data-testid="run-ending">
-        <strong>The run {outcomeText(status, failed)}</strong>: their nodes let the run go on (on_error). Pick
-        a failed step below to see why.
+        <strong>The run {outcomeText(status, failed)}</strong>: their nodes let the run go on (on_error). See
+        why:{" "}
+        {failedNodes.map((n, i) => (
+          <span key={n}>
+            {i > 0 && ", "}
+            <button type="button" className="link-button" onClick={() => onPick(n)}>
+              {n}
+            </button>
+          </span>
+        ))}
       </p>
     );
   if (error == null) return null;
