@@ -6,7 +6,8 @@ import { sideBySide } from "./sideBySide";
 
 export type ArtifactComparison = components["schemas"]["ArtifactComparison"];
 
-export function ComparisonView({ c }: { c: ArtifactComparison }) {
+/** `sides` names the two columns (two runs); by default they are the attempts of one step. */
+export function ComparisonView({ c, sides }: { c: ArtifactComparison; sides?: readonly [string, string] }) {
   if (c.json_changes?.length)
     return (
       <table className="table compact" aria-label={`JSON changes in ${c.right.name}`}>
@@ -32,7 +33,19 @@ export function ComparisonView({ c }: { c: ArtifactComparison }) {
         </tbody>
       </table>
     );
-  if (c.diff) return <TextDiff c={c} diff={c.diff} />;
+  if (c.diff)
+    return (
+      <TextDiff
+        c={c}
+        diff={c.diff}
+        sides={
+          sides ?? [
+            `${c.left.name} · attempt ${c.left.attempt}`,
+            `${c.right.name} · attempt ${c.right.attempt}`,
+          ]
+        }
+      />
+    );
   if (c.identical) return null;
   return <p className="muted">{c.kind} files: no text diff; preview or download both.</p>;
 }
@@ -54,7 +67,15 @@ function storedLayout(): Layout {
   }
 }
 
-function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
+function TextDiff({
+  c,
+  diff,
+  sides,
+}: {
+  c: ArtifactComparison;
+  diff: string;
+  sides: readonly [string, string];
+}) {
   const [layout, setLayout] = useState<Layout>(storedLayout);
   const choose = (l: Layout) => {
     setLayout(l);
@@ -96,10 +117,10 @@ function TextDiff({ c, diff }: { c: ArtifactComparison; diff: string }) {
             <thead>
               <tr>
                 <th scope="col" colSpan={2}>
-                  {c.left.name} · attempt {c.left.attempt}
+                  {sides[0]}
                 </th>
                 <th scope="col" colSpan={2}>
-                  {c.right.name} · attempt {c.right.attempt}
+                  {sides[1]}
                 </th>
               </tr>
             </thead>
