@@ -131,16 +131,7 @@ async def create_run(
 
 
 def _replay_source(conn: Connection, pipeline: str, ref: str | None) -> str | None:
-    """The run whose recording a new run replays: it must be a run of the same pipeline."""
-    if ref is None:
-        return None
-    try:
-        head = run_store.find_run(conn, ref)
-    except NotFoundError:
-        raise InvalidInputError([f"replay_from: no run {ref!r}"]) from None
-    if head.pipeline != pipeline:
-        raise InvalidInputError([f"replay_from: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
-    return head.id
+    return None if ref is None else run_store.replay_source(conn, pipeline, ref, "replay_from")
 
 
 @router.get("/runs", summary="Runs, newest first, a page at a time")
