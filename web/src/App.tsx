@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { createBrowserRouter, Navigate, NavLink, Outlet, RouterProvider, useNavigate } from "react-router";
 import { InboxPage } from "./features/approvals/InboxPage";
-import { useTasks } from "./features/approvals/queries";
+import { useWaitingCount } from "./features/approvals/queries";
 import { TaskPage } from "./features/approvals/TaskPage";
 import { SignIn } from "./features/auth/SignIn";
 import { DiffPage } from "./features/pipelines/DiffPage";
@@ -96,8 +96,7 @@ function Shell() {
 
 /** The inbox in the navigation, with the count of what waits for the signed-in person (polled). */
 function ApprovalsLink() {
-  const tasks = useTasks("open");
-  const count = tasks.data?.items.length ?? 0;
+  const count = useWaitingCount().data ?? 0;
   return (
     <NavLink to="/approvals" aria-label={count ? `Approvals, ${count} waiting` : "Approvals"}>
       Approvals{" "}
@@ -134,6 +133,7 @@ const router = createBrowserRouter([
       { path: "runs", element: <RunsPage /> },
       { path: "runs/compare", element: <ComparePage /> },
       { path: "runs/:id", element: <RunPage /> },
+      { path: "runs/:pipeline/:number", element: <RunPage /> },
       { path: "approvals", element: <InboxPage /> },
       { path: "approvals/:id", element: <TaskPage /> },
       { path: "settings", element: <SettingsPage /> },
