@@ -61,7 +61,6 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
     <section aria-label="Run history">
       <form
         className="filters"
-        role="search"
         aria-label="Find runs"
         onSubmit={(e) => {
           e.preventDefault();
