@@ -16,6 +16,7 @@ import { SettingsPage } from "./features/settings/SettingsPage";
 import { Button, Dialog, Loading } from "./lib/controls";
 import { useHotkeys } from "./lib/hotkeys";
 import { useSession } from "./lib/session";
+import { setTheme, useTheme } from "./lib/theme";
 
 const SHORTCUTS: [string, string][] = [
   ["g p", "Pipelines"],
@@ -64,6 +65,10 @@ function Shell() {
           {can("viewer") && <NavLink to="/settings">Settings</NavLink>}
         </nav>
         <div className="topbar-right">
+          <a href="/docs" target="_blank" rel="noreferrer" title="The HTTP API reference (opens a new tab)">
+            API docs
+          </a>
+          <ThemeToggle />
           <Button variant="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </Button>
@@ -91,6 +96,23 @@ function Shell() {
         </dl>
       </Dialog>
     </div>
+  );
+}
+
+/** Light or dark, remembered in this browser; without a choice the system setting decides. */
+function ThemeToggle() {
+  const theme = useTheme();
+  const next = theme === "dark" ? "light" : "dark";
+  return (
+    <Button
+      variant="ghost"
+      className="theme-toggle"
+      onClick={() => setTheme(next)}
+      aria-label={`Use the ${next} theme`}
+      title={`Use the ${next} theme`}
+    >
+      <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
+    </Button>
   );
 }
 
