@@ -6,7 +6,7 @@ Each test is what a person would check: the count they read, the address they re
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -63,7 +63,7 @@ def test_the_run_list_pages_counts_and_keeps_its_filters_in_the_address(page: Pa
     expect(page).to_have_url(re.compile(r"[?&]q=many%2Fv7"))
     expect(page.get_by_role("link", name=re.compile(r"v\d+$"))).to_have_text(["many v7"])
     page.get_by_label("Search runs").fill("")
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()  # a day no run started on, whatever the zone
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()  # a day no run started on, whatever the zone
     page.get_by_label("Started from (date)").fill(tomorrow)
     expect(page).to_have_url(re.compile(rf"[?&]from={tomorrow}"))
     expect(page.get_by_text("No runs match these filters.")).to_be_visible()
