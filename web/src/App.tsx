@@ -111,7 +111,7 @@ function ThemeToggle() {
       aria-label={`Use the ${next} theme`}
       title={`Use the ${next} theme`}
     >
-      <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
+      <span aria-hidden="true">{theme === "dark" ? "☀ Light" : "☾ Dark"}</span>
     </Button>
   );
 }

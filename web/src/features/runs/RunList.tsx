@@ -60,7 +60,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
   return (
     <section aria-label="Run history">
       <form
-        className="filters"
+        className="filters run-filters"
         aria-label="Find runs"
         onSubmit={(e) => {
           e.preventDefault();
@@ -72,7 +72,8 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
           <input
             type="search"
             aria-label="Search runs"
-            placeholder="number, name/v12, name or id"
+            placeholder="v12, name/v12, name, id"
+            title="A run number (12 or v12), a reference (name/v12), part of a pipeline name, or a run id"
             value={text}
             onChange={(e) => {
               setText(e.target.value);
