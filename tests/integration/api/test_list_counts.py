@@ -87,6 +87,8 @@ def test_bad_list_filters_are_422_naming_the_field(admin: httpx.Client) -> None:
         ({"until": "2026-13-01"}, "until"),
         ({"q": "x" * 101}, "q"),
         ({"since": "2026-12-07T10:00:00Z", "until": "2026-12-07T09:00:00Z"}, "until"),
+        ({"since": "0001-01-01T00:00:00+05:00"}, "since"),  # before year 1 in UTC
+        ({"until": "9999-12-31T23:59:59-05:00"}, "until"),  # after year 9999 in UTC
     ):
         response = admin.get(f"{API}/runs", params=params)
         assert response.status_code == 422, params

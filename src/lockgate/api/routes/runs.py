@@ -160,7 +160,7 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PositionCursor = None,
 ) -> RunPage:
-    since, until = _aware(since), _aware(until)
+    since, until = _utc("since", since), _utc("until", until)
     if since is not None and until is not None and until <= since:
         raise InvalidInputError([f"until: {until.isoformat()} is not after since ({since.isoformat()})"])
     found = listing.RunFilter(pipeline, status.value if status else None, q.strip() if q else None, since, until)
@@ -172,8 +172,14 @@ async def list_runs(
     return RunPage(items=items, next_cursor=last, total=total)
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+def _utc(field: str, at: datetime | None) -> datetime | None:
+    """An instant in UTC (no zone given: UTC); one outside the years 1-9999 once in UTC is a 422, not a 500."""
+    if at is None:
+        return None
+    try:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError([f"{field}: {at.isoformat()} is out of range"]) from None
 
 
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:
