@@ -33,7 +33,12 @@ MORE_PAGES = [
 def _seed_all(server: LiveServer) -> dict[str, str]:
     ids = _seed(server)
     with server.client() as api:
-        node = {"id": "draft", "kind": "transform", "config": {"value": "a draft"}, "review": {"approve_complete": True}}
+        node = {
+            "id": "draft",
+            "kind": "transform",
+            "config": {"value": "a draft"},
+            "review": {"approve_complete": True},
+        }
         saved = api.post(f"{API}/pipelines", json={"name": "reviewed", "nodes": [node], "edges": []})
         assert saved.status_code == 201, saved.text
         run = api.post(f"{API}/pipelines/reviewed/runs", json={}).json()
