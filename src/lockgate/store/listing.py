@@ -201,13 +201,16 @@ def _search(q: str) -> ColumnElement[bool]:
     """A run number (``12``, ``v12``), a reference (``name/v12``), else part of the pipeline name or an id prefix."""
     if number := _NUMBER.match(q):
         return runs.c.number == int(number[1])
+    # pipeline ids by subquery, not a join: the count then reads the runs table (and its indexes) alone
     if ref := _REF.match(q):
-        return and_(pipelines.c.name == ref[1], runs.c.number == int(ref[2]))
-    return or_(_name_like(q), runs.c.id.startswith(q.lower(), autoescape=True))
+        named = select(pipelines.c.id).where(pipelines.c.name == ref[1]).scalar_subquery()
+        return and_(runs.c.pipeline_id == named, runs.c.number == int(ref[2]))
+    like = select(pipelines.c.id).where(_name_like(q))
+    return or_(runs.c.pipeline_id.in_(like), runs.c.id.startswith(q.lower(), autoescape=True))
 
 
 def _filtered_runs(conn: Connection, stmt: Select[Any], f: RunFilter) -> Select[Any] | None:
-    """``stmt`` narrowed by ``f`` (it must join pipelines); None when the named pipeline does not exist."""
+    """``stmt`` narrowed by ``f``; None when the named pipeline does not exist."""
     if f.pipeline is not None:
         row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == f.pipeline)).first()
         if row is None:
@@ -238,8 +241,7 @@ def page_runs(conn: Connection, f: RunFilter, after: tuple[datetime, str] | None
 
 def count_runs(conn: Connection, f: RunFilter) -> int:
     """How many runs ``page_runs`` pages through: a COUNT over the same indexed filters."""
-    base = select(func.count()).select_from(runs.join(pipelines, pipelines.c.id == runs.c.pipeline_id))
-    stmt = _filtered_runs(conn, base, f)
+    stmt = _filtered_runs(conn, select(func.count()).select_from(runs), f)
     return 0 if stmt is None else int(conn.execute(stmt).scalar_one())
 
 
