@@ -1,13 +1,13 @@
 // The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
-
 import { useQuery } from "@tanstack/react-query";
-import { useRef, useState } from "react";
-import { Link, useLocation, useNavigate } from "react-router";
+import { useRef } from "react";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { api, ok } from "../../api/client";
 import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { PageFoot } from "../../lib/paging";
 import "../artifacts/views.css";
-import { useTasks } from "./queries";
+import { useTaskList } from "./queries";
 import { type Answered, whatHappensNext } from "./review";
 
 const PURPOSE: Record<string, string> = {
@@ -17,12 +17,14 @@ const PURPOSE: Record<string, string> = {
 };
 
 export function InboxPage() {
-  const [status, setStatus] = useState<"open" | "any">("open");
-  const tasks = useTasks(status);
+  const [params, setParams] = useSearchParams();
+  const status = params.get("show") === "all" ? "any" : "open"; // in the address: reload and back keep it
+  const tasks = useTaskList(status);
   const navigate = useNavigate();
   const rows = useRef<(HTMLAnchorElement | null)[]>([]);
-  const items = tasks.data?.items ?? [];
-  const answered = (useLocation().state as { answered?: Answered } | null)?.answered;
+  const items = tasks.data?.pages.flatMap((p) => p.items) ?? [];
+  const location = useLocation();
+  const answered = (location.state as { answered?: Answered } | null)?.answered;
   const move = (i: number) => rows.current[Math.max(0, Math.min(items.length - 1, i))]?.focus();
   return (
     <main className="page" aria-labelledby="inbox-title">
@@ -31,14 +33,17 @@ export function InboxPage() {
         <select
           aria-label="Which tasks"
           value={status}
-          onChange={(e) => setStatus(e.target.value as "open" | "any")}
+          onChange={(e) => setParams(e.target.value === "any" ? { show: "all" } : {})}
         >
           <option value="open">waiting for me</option>
           <option value="any">all, answered included</option>
         </select>
       </header>
       {answered && (
-        <NextStep answered={answered} onDismiss={() => navigate(".", { replace: true, state: null })} />
+        <NextStep
+          answered={answered}
+          onDismiss={() => navigate(location.pathname + location.search, { replace: true, state: null })}
+        />
       )}
       <ErrorNote error={tasks.error} />
       {tasks.isPending ? (
@@ -86,6 +91,14 @@ export function InboxPage() {
             </li>
           ))}
         </ul>
+      )}
+      {items.length > 0 && (
+        <PageFoot
+          shown={items.length}
+          total={tasks.data?.pages[0]?.total}
+          noun={["task", "tasks"]}
+          list={tasks}
+        />
       )}
     </main>
   );
