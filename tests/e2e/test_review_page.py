@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import expect
-from tests.e2e.browser import axe, shot, sign_in
+from tests.e2e.browser import axe, shot, shots, sign_in
 
 from lockgate.security.api_keys import Role
 
@@ -41,6 +41,8 @@ Path("chart.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40"
                              '<script>alert("svg")</script><rect width="40" height="20" fill="teal"/></svg>')
 output = {"points": len(points), "attempt": int(os.environ["LOCKGATE_ATTEMPT"])}
 """
+
+
 PIPELINE = {
     "name": "reviewed",
     "nodes": [
@@ -109,10 +111,7 @@ def test_review_page_renders_answers_and_follows(page: Page, live_server: LiveSe
     assert page.title() != "scripted"
     expect(page.get_by_text("attempt 0")).to_have_count(0)
     assert axe(page) == [], "review page"
-    shot(page, "40-review-page")
-    page.set_viewport_size({"width": 1024, "height": 768})
-    shot(page, "40b-review-page-1024")
-    page.set_viewport_size({"width": 1440, "height": 900})
+    shots(page, "40-review-page")
 
     # a revision: the inbox says what happens next, follows the step, and links the new task
     page.get_by_label("Feedback for a revision").fill("shorter, please")
@@ -131,7 +130,7 @@ def test_review_page_renders_answers_and_follows(page: Page, live_server: LiveSe
     expect(split.locator("td.del")).to_have_text("- Third point")
     expect(split.get_by_role("columnheader", name="draft.md · attempt 2")).to_be_visible()
     assert axe(page) == [], "review page with a side-by-side diff"
-    shot(page, "42-review-diff-side-by-side")
+    shots(page, "42-review-diff-side-by-side")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_test_id("next-step")).to_contain_text("draft is approved")
 
@@ -150,7 +149,7 @@ def test_review_page_renders_answers_and_follows(page: Page, live_server: LiveSe
     expect(banner).to_have_text("2 fields need a change: Publish on, One-line summary.")
     expect(page.get_by_text("values.")).to_have_count(0)
     expect(page.get_by_text("must be at least 2026-01-01")).to_have_count(1)  # said once, under its field
-    shot(page, "43-form-problems")
+    shots(page, "43-form-problems")
     with live_server.client() as api:  # nothing was sent: the task is still open
         assert api.get("/api/v1/tasks", params={"run": run["id"], "step": "sign_off"}).json()["items"]
     page.get_by_label("Publish on").fill("2026-12-08")

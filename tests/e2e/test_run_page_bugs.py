@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
-from tests.e2e.browser import axe, shot, sign_in
+from tests.e2e.browser import axe, shots, sign_in
 
 from lockgate.security.api_keys import Role
 
@@ -67,10 +67,7 @@ def test_failures_let_through_errors_readable_and_the_log_dated(page: Page, live
     expect(panel).not_to_contain_text("\\n")
     expect(panel).not_to_contain_text('"kind"')
     assert axe(page) == [], "run page with a failed step"
-    shot(page, "30-run-failed-steps-let-through")
-    page.set_viewport_size({"width": 1024, "height": 768})
-    shot(page, "30b-run-failed-steps-let-through-1024")
-    page.set_viewport_size({"width": 1440, "height": 900})
+    shots(page, "30-run-failed-steps-let-through")
     panel.get_by_role("button", name="Close step").click()
 
     page.get_by_role("tab", name="Event log").click()
@@ -107,9 +104,7 @@ def test_cancel_asks_first_and_the_run_reads_cancelled(page: Page, live_server: 
     expect(page.locator("h1 [data-status]")).to_have_text("cancelled")
     expect(page.get_by_test_id("run-ending")).to_have_text("The run was cancelled: cancelled in the UI")
     expect(page.get_by_text("The run failed")).to_have_count(0)
-    shot(page, "31-run-cancelled")
-    page.set_viewport_size({"width": 1024, "height": 768})
-    shot(page, "31b-run-cancelled-1024")
+    shots(page, "31-run-cancelled")
 
 
 @pytest.mark.timeout(180)

@@ -87,14 +87,13 @@ function TextDiff({
   };
   return (
     <>
-      <fieldset className="segmented" aria-label={`Layout of the diff of ${c.right.name}`}>
+      <div className="segmented" role="group" aria-label={`Layout of the diff of ${c.right.name}`}>
         {(["unified", "split"] as const).map((l) => (
-          <label key={l} className={layout === l ? "on" : ""}>
-            <input type="radio" checked={layout === l} onChange={() => choose(l)} />
+          <button key={l} type="button" aria-pressed={layout === l} onClick={() => choose(l)}>
             {l === "unified" ? "Unified" : "Side by side"}
-          </label>
+          </button>
         ))}
-      </fieldset>
+      </div>
       {layout === "unified" ? (
         <pre className="unified-diff">
           {diff.split("\n").map((line, i) => (
