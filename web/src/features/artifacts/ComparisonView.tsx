@@ -87,13 +87,14 @@ function TextDiff({
   };
   return (
     <>
-      <div className="segmented" role="group" aria-label={`Layout of the diff of ${c.right.name}`}>
+      <fieldset className="segmented">
+        <legend className="sr-only">Layout of the diff of {c.right.name}</legend>
         {(["unified", "split"] as const).map((l) => (
           <button key={l} type="button" aria-pressed={layout === l} onClick={() => choose(l)}>
             {l === "unified" ? "Unified" : "Side by side"}
           </button>
         ))}
-      </div>
+      </fieldset>
       {layout === "unified" ? (
         <pre className="unified-diff">
           {diff.split("\n").map((line, i) => (
