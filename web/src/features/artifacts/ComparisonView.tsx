@@ -87,7 +87,7 @@ function TextDiff({
   };
   return (
     <>
-      <fieldset className="segmented">
+      <fieldset className="segmented diff-layout">
         <legend className="sr-only">Layout of the diff of {c.right.name}</legend>
         {(["unified", "split"] as const).map((l) => (
           <button key={l} type="button" aria-pressed={layout === l} onClick={() => choose(l)}>
