@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from lockgate.engine.events import EVENT_ADAPTER, Event
 from lockgate.errors import NotFoundError
 from lockgate.store.ids import new_id
+from lockgate.store.prepared import Prepared
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
 if TYPE_CHECKING:
@@ -66,6 +67,17 @@ _HEAD = select(
 ).join(pipelines, pipelines.c.id == runs.c.pipeline_id)
 
 
+# Every transition locks its run first: compiled once, run on the driver (FOR UPDATE of the run row on PostgreSQL;
+# SQLite's BEGIN IMMEDIATE already holds the lock).
+_LOCK = Prepared(
+    lambda dialect: (
+        _HEAD.where(runs.c.id == bindparam("b_id"))
+        if dialect == "sqlite"
+        else _HEAD.where(runs.c.id == bindparam("b_id")).with_for_update(of=runs)
+    )
+)
+
+
 def create_run(
     conn: Connection,
     pipeline_id: str,
@@ -93,10 +105,7 @@ def create_run(
 
 def lock_run(conn: Connection, run_id: str) -> RunHead:
     """Read the run's head under its lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE already holds the lock)."""
-    stmt = _HEAD.where(runs.c.id == run_id)
-    if conn.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=runs)
-    row = conn.execute(stmt).first()
+    row = _LOCK.first(conn, {"b_id": run_id})
     if row is None:
         raise NotFoundError("run", run_id)
     return RunHead(*row)
