@@ -19,7 +19,7 @@ from lockgate.store.database import Database
 from lockgate.store.journal_sql import write_rows
 from lockgate.store.migrate import upgrade
 from lockgate.store.pipelines import save_version
-from lockgate.store.runs import create_run, lock_run
+from lockgate.store.runs import create_run, get_run, lock_run
 from lockgate.store.tables import events
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -37,8 +37,12 @@ def test_driver_statements_write_read_and_fail_as_sqlalchemy(database_url: str) 
         with db.write() as conn:
             version = save_version(conn, spec, T0)
             run = create_run(conn, version.pipeline_id, version.id, {}, T0)
+            second = create_run(conn, version.pipeline_id, version.id, {"topic": [1, None]}, T0)
         with db.write() as conn:
             assert lock_run(conn, run.id) == run
+            assert (run.number, second.number, run.pipeline, run.status) == (1, 2, "rows", "pending")
+            stored = get_run(conn, second.id)
+            assert (stored.input, stored.created_at, stored.output) == ({"topic": [1, None]}, T0, None)
             write_rows(conn, "events", [_event(run.id, 1, {"a": [1, None]}), _event(run.id, 2, None)])
         with pytest.raises(IntegrityError), db.write() as conn:  # seq 2 exists: the whole transaction is undone
             write_rows(conn, "events", [_event(run.id, 3, {}), _event(run.id, 2, {})])

@@ -64,13 +64,13 @@ class Prepared:
                 cursor.execute(compiled.sql, params[0])
 
     def first(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """A SELECT's first row (its columns need no result conversion: checked when compiled), or None."""
+        """The first row a SELECT or RETURNING gives (no result conversion needed: checked when compiled), or None."""
         compiled = self._for(conn.dialect)
         values = self._values(compiled, params)
         with _Cursor(conn, compiled.sql, values) as cursor:
             cursor.execute(compiled.sql, values)
-            row = cursor.fetchone()
-        return None if row is None else tuple(row)
+            rows = cursor.fetchall()  # all: a statement with RETURNING is complete once its rows are read
+        return tuple(rows[0]) if rows else None
 
     @staticmethod
     def _values(compiled: _Compiled, row: dict[str, Any]) -> _Params:
@@ -95,8 +95,7 @@ class Prepared:
         if isinstance(stmt, Insert):
             stmt = stmt.inline()  # no RETURNING of generated keys, which executemany has no use for
         compiled: Any = stmt.compile(dialect=dialect, column_keys=self._columns)
-        if isinstance(stmt, Select):
-            _check_results(stmt, dialect)
+        _check_results(stmt, dialect)
         defaults: dict[str, Any] = {}
         for bind, name in compiled.bind_names.items():
             if not bind.required and bind.callable is None:  # a literal of the statement, e.g. a status
@@ -111,9 +110,9 @@ class Prepared:
         return _Compiled(compiled.string, names, defaults, processors, nulls)
 
 
-def _check_results(stmt: Select[Any], dialect: Dialect) -> None:
+def _check_results(stmt: UpdateBase | Select[Any], dialect: Dialect) -> None:
     # Rows come back as the driver gives them: a column whose type converts results (dates on SQLite) would not be.
-    for column in stmt.selected_columns:
+    for column in stmt.exported_columns:
         if column.type._cached_result_processor(dialect, None) is not None:
             raise ValueError(f"{column} needs a result conversion: select it through SQLAlchemy")
 

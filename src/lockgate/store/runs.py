@@ -78,6 +78,22 @@ _LOCK = Prepared(
 )
 
 
+# A run's start takes the next number and inserts the run: both compiled once, run on the driver.
+_NEXT_NUMBER = Prepared(
+    lambda _: (
+        update(pipelines)
+        .where(pipelines.c.id == bindparam("b_id"))
+        .values(next_run_number=pipelines.c.next_run_number + 1)
+        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
+    )
+)
+_NEW_RUN = Prepared(
+    lambda _: runs.insert(),
+    ("id", "pipeline_id", "version_id", "number", "status", "input", "last_seq", "created_at", "updated_at",
+     "extends_run_id", "start_at"),
+)  # fmt: skip
+
+
 def create_run(
     conn: Connection,
     pipeline_id: str,
@@ -88,18 +104,13 @@ def create_run(
     start_at: str | None = None,
 ) -> RunHead:
     """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
-    number = conn.execute(
-        update(pipelines)
-        .where(pipelines.c.id == pipeline_id)
-        .values(next_run_number=pipelines.c.next_run_number + 1)
-        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
-    ).one()
+    number = _NEXT_NUMBER.first(conn, {"b_id": pipeline_id})
+    if number is None:
+        raise NotFoundError("pipeline", pipeline_id)
     run_id = new_id()
-    conn.execute(
-        runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
-                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now,
-                             extends_run_id=extends_run_id, start_at=start_at)
-    )  # fmt: skip
+    _NEW_RUN.execute(conn, [{"id": run_id, "pipeline_id": pipeline_id, "version_id": version_id, "number": number[0],
+                             "status": "pending", "input": input_, "last_seq": 0, "created_at": now, "updated_at": now,
+                             "extends_run_id": extends_run_id, "start_at": start_at}])  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 
 
