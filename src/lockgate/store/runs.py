@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from lockgate.engine.events import EVENT_ADAPTER, Event
 from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.store.ids import new_id
+from lockgate.store.prepared import Prepared
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
 if TYPE_CHECKING:
@@ -67,6 +68,33 @@ _HEAD = select(
 ).join(pipelines, pipelines.c.id == runs.c.pipeline_id)
 
 
+# Every transition locks its run first: compiled once, run on the driver (FOR UPDATE of the run row on PostgreSQL;
+# SQLite's BEGIN IMMEDIATE already holds the lock).
+_LOCK = Prepared(
+    lambda dialect: (
+        _HEAD.where(runs.c.id == bindparam("b_id"))
+        if dialect == "sqlite"
+        else _HEAD.where(runs.c.id == bindparam("b_id")).with_for_update(of=runs)
+    )
+)
+
+
+# A run's start takes the next number and inserts the run: both compiled once, run on the driver.
+_NEXT_NUMBER = Prepared(
+    lambda _: (
+        update(pipelines)
+        .where(pipelines.c.id == bindparam("b_id"))
+        .values(next_run_number=pipelines.c.next_run_number + 1)
+        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
+    )
+)
+_NEW_RUN = Prepared(
+    lambda _: runs.insert(),
+    ("id", "pipeline_id", "version_id", "number", "status", "input", "last_seq", "created_at", "updated_at",
+     "extends_run_id", "start_at"),
+)  # fmt: skip
+
+
 def create_run(
     conn: Connection,
     pipeline_id: str,
@@ -77,27 +105,19 @@ def create_run(
     start_at: str | None = None,
 ) -> RunHead:
     """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
-    number = conn.execute(
-        update(pipelines)
-        .where(pipelines.c.id == pipeline_id)
-        .values(next_run_number=pipelines.c.next_run_number + 1)
-        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
-    ).one()
+    number = _NEXT_NUMBER.first(conn, {"b_id": pipeline_id})
+    if number is None:
+        raise NotFoundError("pipeline", pipeline_id)
     run_id = new_id()
-    conn.execute(
-        runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
-                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now,
-                             extends_run_id=extends_run_id, start_at=start_at)
-    )  # fmt: skip
+    _NEW_RUN.execute(conn, [{"id": run_id, "pipeline_id": pipeline_id, "version_id": version_id, "number": number[0],
+                             "status": "pending", "input": input_, "last_seq": 0, "created_at": now, "updated_at": now,
+                             "extends_run_id": extends_run_id, "start_at": start_at}])  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 
 
 def lock_run(conn: Connection, run_id: str) -> RunHead:
     """Read the run's head under its lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE already holds the lock)."""
-    stmt = _HEAD.where(runs.c.id == run_id)
-    if conn.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=runs)
-    row = conn.execute(stmt).first()
+    row = _LOCK.first(conn, {"b_id": run_id})
     if row is None:
         raise NotFoundError("run", run_id)
     return RunHead(*row)
