@@ -49,6 +49,10 @@ def main(
     # runs this callback, so it costs a Python start, Typer and the commands' signatures, nothing of the product.
     import logging
 
+    from lockgate.cli.entry import resume_gc
+
+    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on
+
     from pydantic import ValidationError
 
     from lockgate.cli.log_format import configure_logging
