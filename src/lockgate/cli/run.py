@@ -25,7 +25,7 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
+from lockgate.errors import DefinitionErrors, InvalidTransitionError
 
 # The product is imported by the command that runs: ``lockgate --help`` and ``lockgate runs`` import this module.
 if TYPE_CHECKING:
@@ -293,14 +293,10 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
 
 
 def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
-    from lockgate.store.runs import find_run
+    from lockgate.store.runs import replay_source
 
-    wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
     with runtime.db.read() as conn:
-        head = find_run(conn, wanted)
-    if head.pipeline != pipeline:
-        raise InvalidInputError([f"--replay: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
-    return head.id
+        return replay_source(conn, pipeline, ref, "--replay")
 
 
 def read_run(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, select, update
 
-from lockgate.errors import NotFoundError
+from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.store.ids import new_id
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
@@ -28,6 +28,7 @@ __all__ = [
     "load_events",
     "lock_run",
     "open_runs",
+    "replay_source",
     "run_attempts",
     "run_steps",
 ]
@@ -128,6 +129,23 @@ def find_run(conn: Connection, ref: str) -> RunHead:
     if row is None:
         raise NotFoundError("run", ref)
     return RunHead(*row)
+
+
+def replay_source(conn: Connection, pipeline: str, ref: str, field: str) -> str:
+    """The id of the run whose recording a new run of ``pipeline`` replays.
+
+    ``ref`` is a run id, ``pipeline/vN``, or ``vN`` / ``N`` for a run of this pipeline; ``field`` names the
+    option in the error (``replay_from``, ``--replay``) so each caller's user reads their own word.
+    """
+    number = ref.removeprefix("v")
+    wanted = f"{pipeline}/v{number}" if number.isdigit() else ref
+    try:
+        head = find_run(conn, wanted)
+    except NotFoundError:
+        raise InvalidInputError([f"{field}: no run {ref!r} of {pipeline!r}"]) from None
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"{field}: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _record(row: Row[Any]) -> RunRecord:

@@ -140,8 +140,9 @@ async def list_pipelines(
 ) -> PipelinePage:
     rows = await store.read(listing.page_pipelines, q, cursor, limit + 1)
     next_runs = await store.read(_next_runs, store.runtime.clock.now())
+    total = await store.read(listing.count_pipelines, q)
     items = [_pipeline_read(r, next_runs) for r in rows[:limit]]
-    return PipelinePage(items=items, next_cursor=items[-1].name if len(rows) > limit else None)
+    return PipelinePage(items=items, next_cursor=items[-1].name if len(rows) > limit else None, total=total)
 
 
 @router.get("/{name}", summary="One pipeline", responses=_NOT_FOUND)

@@ -1,9 +1,10 @@
 // The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
-import { useRef, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { useRef } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { Empty, ErrorNote, Loading } from "../../lib/controls";
 import { when } from "../../lib/format";
-import { useTasks } from "./queries";
+import { PageFoot } from "../../lib/paging";
+import { useTaskList } from "./queries";
 
 const PURPOSE: Record<string, string> = {
   approve_start: "approve before it starts",
@@ -12,11 +13,12 @@ const PURPOSE: Record<string, string> = {
 };
 
 export function InboxPage() {
-  const [status, setStatus] = useState<"open" | "any">("open");
-  const tasks = useTasks(status);
+  const [params, setParams] = useSearchParams();
+  const status = params.get("show") === "all" ? "any" : "open"; // in the address: reload and back keep it
+  const tasks = useTaskList(status);
   const navigate = useNavigate();
   const rows = useRef<(HTMLAnchorElement | null)[]>([]);
-  const items = tasks.data?.items ?? [];
+  const items = tasks.data?.pages.flatMap((p) => p.items) ?? [];
   const move = (i: number) => rows.current[Math.max(0, Math.min(items.length - 1, i))]?.focus();
   return (
     <main className="page" aria-labelledby="inbox-title">
@@ -25,7 +27,7 @@ export function InboxPage() {
         <select
           aria-label="Which tasks"
           value={status}
-          onChange={(e) => setStatus(e.target.value as "open" | "any")}
+          onChange={(e) => setParams(e.target.value === "any" ? { show: "all" } : {})}
         >
           <option value="open">waiting for me</option>
           <option value="any">all, answered included</option>
@@ -77,6 +79,14 @@ export function InboxPage() {
             </li>
           ))}
         </ul>
+      )}
+      {items.length > 0 && (
+        <PageFoot
+          shown={items.length}
+          total={tasks.data?.pages[0]?.total}
+          noun={["task", "tasks"]}
+          list={tasks}
+        />
       )}
     </main>
   );

@@ -33,6 +33,21 @@ export function ComparePage() {
   );
   if (a.error || b.error) return <ErrorNote error={a.error ?? b.error} />;
   if (!a.data || !b.data) return <Loading />;
+  if (a.data.pipeline !== b.data.pipeline) {
+    return (
+      <main className="page" aria-labelledby="compare-title">
+        <p className="crumbs">
+          <Link to="/runs">Runs</Link> /
+        </p>
+        <h1 id="compare-title">These runs cannot be compared</h1>
+        <p className="error-note" role="alert">
+          <Link to={`/runs/${a.data.id}`}>{a.data.ref}</Link> and{" "}
+          <Link to={`/runs/${b.data.id}`}>{b.data.ref}</Link> are runs of two different pipelines. Compare two
+          runs of one pipeline: pick them in its run list.
+        </p>
+      </main>
+    );
+  }
   const [x, y] = [a.data, b.data].sort((p, q) => p.number - q.number) as [typeof a.data, typeof b.data];
   const steps = (r: typeof x) =>
     new Map(r.steps.filter((s) => s.item_index == null).map((s) => [s.node_id, s]));

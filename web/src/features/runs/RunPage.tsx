@@ -53,7 +53,9 @@ function useThrottled(fn: () => void, ms: number): () => void {
 }
 
 export function RunPage() {
-  const { id = "" } = useParams();
+  const params = useParams();
+  // `/runs/<id>` or `/runs/<pipeline>/vN`, as the API and the CLI take a run
+  const id = params.id ?? `${params.pipeline ?? ""}/${params.number ?? ""}`;
   const progress = useRunProgress(id);
   const run = progress.data?.run;
   const version = useVersion(run?.pipeline, run?.version);
