@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -127,6 +126,8 @@ def run(
     Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
     (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
     """
+    import asyncio
+
     from lockgate.runtime import ExtendRequest
     from lockgate.spec.pipeline import InputType
     from lockgate.store.conversations import RunOptions
@@ -177,6 +178,8 @@ async def _run(
 
 
 async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
+    import asyncio
+
     from lockgate.engine.state import people_only
 
     stop = asyncio.Event()
@@ -260,6 +263,8 @@ def resume(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Carry on a run after a crash (or resume a paused one) and watch it to the end."""
+    import asyncio
+
     with exit_on_errors():
         state = asyncio.run(_resume(settings(ctx), run_ref, quiet))
     finish(state, json_output)

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
-from lockgate.engine.events import EVENT_ADAPTER, Event
 from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.store.ids import new_id
 from lockgate.store.prepared import Prepared
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine's events (pydantic models) load with the first run read, not for a listing
     from pydantic import JsonValue
+
+    from lockgate.engine.events import Event
 
 __all__ = [
     "RunHead",
@@ -124,6 +125,8 @@ def lock_run(conn: Connection, run_id: str) -> RunHead:
 
 
 def load_events(conn: Connection, run_id: str, after_seq: int = 0) -> list[tuple[Event, datetime]]:
+    from lockgate.engine.events import EVENT_ADAPTER
+
     rows = conn.execute(
         select(events.c.data, events.c.at)
         .where(events.c.run_id == run_id, events.c.seq > after_seq)
