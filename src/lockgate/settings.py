@@ -6,14 +6,16 @@ import os
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from lockgate.expressions import ExpressionLimits
 from lockgate.handlers.context import SandboxMode, ScriptPolicy
 from lockgate.spec.fields import Duration
+
+if TYPE_CHECKING:  # Jinja2 comes with it: imported by the processes that evaluate, not by every CLI command
+    from lockgate.expressions import ExpressionLimits
 
 __all__ = ["REDIS_SCHEMES", "ExecutorKind", "Settings"]
 
@@ -204,6 +206,8 @@ class Settings(BaseSettings):
 
     @property
     def expression_limits(self) -> ExpressionLimits:
+        from lockgate.expressions import ExpressionLimits
+
         return ExpressionLimits(self.expression_max_iterations, self.expression_max_bytes, self.expression_max_time)
 
     @property

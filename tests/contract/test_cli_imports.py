@@ -15,29 +15,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # What ``lockgate --help`` must not load: the database layer, migrations, the HTTP client, the agent stack, the
-# API, and the product's heavy packages (the spec's JSON Schema, Jinja2, the runtime's cron and crypto).
+# API, and the product's heavy packages (the spec's JSON Schema, Jinja2, the runtime's cron and crypto); nor
+# asyncio, logging or OpenSSL, which only running commands use, nor the parts of Rich help never shows (Markdown
+# with markdown-it and Pygments, tracebacks with attrs).
 HEAVY = ("sqlalchemy", "alembic", "httpx", "pydantic_ai", "fastapi", "uvicorn", "jinja2", "jsonschema", "croniter",
          "cryptography", "yaml", "pydantic", "lockgate.store", "lockgate.runtime", "lockgate.engine", "lockgate.spec",
-         "lockgate.settings", "lockgate.api")  # fmt: skip
+         "lockgate.settings", "lockgate.api", "asyncio", "logging", "hashlib", "rich.markdown", "rich.traceback",
+         "markdown_it", "pygments", "attr")  # fmt: skip
 # A group's help runs the root callback first, which reads the settings (pydantic-settings, and what they name);
 # still none of the database, migrations, HTTP client or agent stack.
 HEAVY_FOR_GROUPS = ("sqlalchemy", "alembic", "httpx", "pydantic_ai", "fastapi", "uvicorn", "lockgate.store",
                     "lockgate.runtime", "lockgate.api")  # fmt: skip
 
 _PROBE = """
-import contextlib, io, json, sys
+import contextlib, io, json, os, sys
+if os.environ.get("PROBE_RICH_FIRST"):  # every module of Rich's there already: Typer's renderer is its own
+    import rich.markdown, rich.traceback
 from lockgate.cli.main import app
-with contextlib.redirect_stdout(io.StringIO()) as out:
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
     try:
         app(sys.argv[1:], prog_name="lockgate")
     except SystemExit as exc:
         code = exc.code
-print(json.dumps({"code": code, "help": out.getvalue(), "modules": sorted(sys.modules)}))
+print(json.dumps({"code": code, "help": out.getvalue(), "error": err.getvalue(), "modules": sorted(sys.modules)}))
 """
 
 
-def _probe(*argv: str) -> dict[str, object]:
-    env = {**os.environ, "COLUMNS": "120"}
+def _probe(*argv: str, rich_first: bool = False) -> dict[str, object]:
+    env = {**os.environ, "COLUMNS": "120", **({"PROBE_RICH_FIRST": "1"} if rich_first else {})}
     argv_ = [sys.executable, "-c", _PROBE, *argv]
     proc = subprocess.run(argv_, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -74,6 +79,16 @@ def test_help_lists_every_command_with_its_help() -> None:
         "db": "Database maintenance.",
     }.items():
         assert any(line.split()[1:2] == [command] and summary in line for line in shown.splitlines()), command
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("runs", "list", "--help"), ("models", "add", "--help"), ("nope",)])
+def test_help_and_errors_show_what_rich_shows(argv: tuple[str, ...]) -> None:
+    """Typer's renderer, loaded with stand-ins for Rich's Markdown and Traceback, prints what it prints without."""
+    light, real = _probe(*argv), _probe(*argv, rich_first=True)
+    assert (light["code"], light["help"], light["error"]) == (real["code"], real["help"], real["error"])
+    assert light["help"] or "No such command 'nope'" in str(light["error"])
+    assert not _loaded(light["modules"], "rich.markdown")
+    assert _loaded(real["modules"], "rich.markdown")
 
 
 def test_lazy_groups_load_their_own_commands_when_asked() -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "axe",
     "record",
     "shot",
+    "shots",
     "sign_in",
 ]
 
@@ -82,3 +83,16 @@ def axe(page: Page) -> list[dict[str, Any]]:
 
 def record(name: str, figures: dict[str, Any]) -> None:
     FIGURES[name] = figures
+
+
+def shots(page: Page, name: str) -> None:
+    """The page at 1440x900 and 1024x768, light and dark; axe-core clean in the dark too."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.locator(f"html[data-theme={scheme}]").wait_for(state="attached")
+        shot(page, f"{name}-{scheme}")
+        page.set_viewport_size({"width": 1024, "height": 768})
+        shot(page, f"{name}-{scheme}-1024")
+        page.set_viewport_size({"width": 1440, "height": 900})
+    assert axe(page) == [], f"{name}, dark"
+    page.emulate_media(color_scheme="light")

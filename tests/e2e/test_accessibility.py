@@ -37,7 +37,8 @@ def _seed(server: LiveServer) -> dict[str, str]:
         api.post("/api/v1/agent-profiles", json={"name": "critic", "instructions": "Be blunt.", "tools": ["http_get"]})
         run = api.post("/api/v1/pipelines/linear/runs", json={}).json()
         other = api.post("/api/v1/pipelines/branching/runs", json={"input": {"score": 80}}).json()
-    return {"run": run["id"], "other": other["id"]}
+        again = api.post("/api/v1/pipelines/linear/runs", json={}).json()  # Compare takes runs of one pipeline
+    return {"run": run["id"], "other": other["id"], "again": again["id"]}
 
 
 PAGES = [
@@ -55,7 +56,7 @@ PAGES = [
     ("settings-triggers", "/settings/triggers", "Settings"),
     ("settings-models", "/settings/models", "Settings"),
     ("settings-agents", "/settings/agents", "Settings"),
-    ("compare", "/runs/compare?a={run}&b={other}", "vs"),
+    ("compare", "/runs/compare?a={run}&b={again}", "vs"),
     ("approvals", "/approvals", "Approvals"),
     ("not-found", "/nowhere/at/all", "Nothing here"),
 ]

@@ -45,7 +45,7 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     # the draft waits for an editor: the badge counts it, the task shows draft.md
     _open_review(page, live_server)
     expect(page.get_by_role("heading", level=1)).to_contain_text("draft")
-    page.get_by_role("button", name="Preview").first.click()
+    # what is under review is shown without a click
     expect(page.get_by_role("region", name="Preview of draft.md")).to_contain_text("People review what agents")
     assert axe(page) == [], "task page"
     shot(page, "20-review-task")
@@ -66,7 +66,7 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     _open_review(page, live_server)
     expect(page.get_by_label("headline")).to_have_value(re.compile("Durable pipelines"))
     page.get_by_label("headline").fill("Hi")
-    page.get_by_label("publish_on").fill("2026-12-01")
+    page.get_by_label("Publish on").fill("2026-12-01")
     page.get_by_role("button", name="Submit").click()
     expect(page.locator(".field-invalid").filter(has_text="at least 5 characters")).to_be_visible()  # on the field
     page.get_by_label("headline").fill("Durable pipelines, reviewed")
@@ -115,7 +115,7 @@ def test_review_revise_approve_sign_off_roll_back_and_extend(page: Page, live_se
     page.get_by_role("link", name="Review it").click()
     page.get_by_role("button", name="Approve").click()
     _open_review(page, live_server)
-    page.get_by_label("publish_on").fill("2026-12-02")
+    page.get_by_label("Publish on").fill("2026-12-02")
     page.get_by_role("button", name="Submit").click()
     page.goto(f"{live_server.base_url}/runs/{run['id']}")
     expect(page.locator("h1 [data-status]")).to_have_text("succeeded", timeout=30_000)

@@ -84,6 +84,7 @@ def test_pause_resume_and_cancel_a_run(page: Page, live_server: LiveServer) -> N
     expect(page.locator("h1 [data-status]")).to_have_text("paused")
     page.get_by_role("button", name="Resume").click()
     expect(page.locator("h1 [data-status]")).to_have_text("running")
+    page.once("dialog", lambda dialog: dialog.accept())  # Cancel asks first
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("h1 [data-status]")).to_have_text("cancelled")
     expect(page.get_by_role("button", name="Run again")).to_be_visible()

@@ -171,7 +171,7 @@ def test_replay_answers_agent_steps_from_an_earlier_runs_recording(tmp_path: Pat
         again = run_local(poem, input={"topic": "rivers"}, home=tmp_path, replay=first.number)
         assert again.succeeded and again.steps["write"].output == "a short poem", again.errors
         assert server.count == 1  # the recording answered
-    with pytest.raises(InvalidInputError, match="replay: no run 'v9' of 'poem' in this home"):
+    with pytest.raises(InvalidInputError, match="replay: no run 'v9' of 'poem'"):
         run_local(poem, input={"topic": "rivers"}, home=tmp_path, replay="v9")
     with pytest.raises(InvalidInputError, match="replay: give home= too"):
         run_local(poem, input={"topic": "rivers"}, replay=1)

@@ -246,8 +246,9 @@ async def test_cancel_kills_the_running_script(settings: Settings, database_url:
     )
     async with running(settings) as runtime:
         head = await runtime.create_run(pipeline, {})
-        await poll_async(lambda: (work / "slow.pid").exists(), what="the slow step to start")
-        pid = int((work / "slow.pid").read_text())
+        # the script creates the file, then writes its pid: wait for the pid, not for the empty file
+        pid_file = work / "slow.pid"
+        pid = int(await poll_async(lambda: (pid_file.exists() and pid_file.read_text()) or None, what="its pid"))
         assert pid_alive(pid)
         await runtime.apply(head.id, RunCancelled(by="test", reason="enough"))
         state = await wait_for(runtime, head.id)

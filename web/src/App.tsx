@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { createBrowserRouter, Navigate, NavLink, Outlet, RouterProvider, useNavigate } from "react-router";
 import { InboxPage } from "./features/approvals/InboxPage";
-import { useTasks } from "./features/approvals/queries";
+import { useWaitingCount } from "./features/approvals/queries";
 import { TaskPage } from "./features/approvals/TaskPage";
 import { SignIn } from "./features/auth/SignIn";
 import { DiffPage } from "./features/pipelines/DiffPage";
@@ -16,6 +16,7 @@ import { SettingsPage } from "./features/settings/SettingsPage";
 import { Button, Dialog, Loading } from "./lib/controls";
 import { useHotkeys } from "./lib/hotkeys";
 import { useSession } from "./lib/session";
+import { setTheme, useTheme } from "./lib/theme";
 
 const SHORTCUTS: [string, string][] = [
   ["g p", "Pipelines"],
@@ -64,6 +65,10 @@ function Shell() {
           {can("viewer") && <NavLink to="/settings">Settings</NavLink>}
         </nav>
         <div className="topbar-right">
+          <a href="/docs" target="_blank" rel="noreferrer" title="The HTTP API reference (opens a new tab)">
+            API docs
+          </a>
+          <ThemeToggle />
           <Button variant="ghost" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </Button>
@@ -94,10 +99,26 @@ function Shell() {
   );
 }
 
+/** Light or dark, remembered in this browser; without a choice the system setting decides. */
+function ThemeToggle() {
+  const theme = useTheme();
+  const next = theme === "dark" ? "light" : "dark";
+  return (
+    <Button
+      variant="ghost"
+      className="theme-toggle"
+      onClick={() => setTheme(next)}
+      aria-label={`Use the ${next} theme`}
+      title={`Use the ${next} theme`}
+    >
+      <span aria-hidden="true">{theme === "dark" ? "☀ Light" : "☾ Dark"}</span>
+    </Button>
+  );
+}
+
 /** The inbox in the navigation, with the count of what waits for the signed-in person (polled). */
 function ApprovalsLink() {
-  const tasks = useTasks("open");
-  const count = tasks.data?.items.length ?? 0;
+  const count = useWaitingCount().data ?? 0;
   return (
     <NavLink to="/approvals" aria-label={count ? `Approvals, ${count} waiting` : "Approvals"}>
       Approvals{" "}
@@ -134,6 +155,7 @@ const router = createBrowserRouter([
       { path: "runs", element: <RunsPage /> },
       { path: "runs/compare", element: <ComparePage /> },
       { path: "runs/:id", element: <RunPage /> },
+      { path: "runs/:pipeline/:number", element: <RunPage /> },
       { path: "approvals", element: <InboxPage /> },
       { path: "approvals/:id", element: <TaskPage /> },
       { path: "settings", element: <SettingsPage /> },

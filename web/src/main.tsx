@@ -3,10 +3,14 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/style.css";
 import "./styles.css";
+import "./theme.css";
 import { App } from "./App";
 import { ApiError } from "./api/client";
 import { ToastProvider } from "./lib/controls";
 import { SessionProvider } from "./lib/session";
+import { applyTheme } from "./lib/theme";
+
+applyTheme(); // before the first paint: no flash of the other theme
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -25,9 +24,11 @@ from lockgate.cli import (
     worker,
 )
 from lockgate.cli.lazy import LazyGroup, register_lazy
-from lockgate.cli.log_format import configure_logging
+from lockgate.cli.rich_help import import_rich_help
 
 __all__ = ["app"]
+
+import_rich_help()  # before Typer imports it to show help or an error, with all of Rich it would bring
 
 _option_type = TyperOption.display_type_rich
 
@@ -57,8 +58,15 @@ def main(
 ) -> None:
     # Imported here, as every command's implementation is: ``lockgate --help`` (and a mistyped command) never
     # runs this callback, so it costs a Python start, Typer and the commands' signatures, nothing of the product.
+    import logging
+
+    from lockgate.cli.entry import resume_gc
+
+    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on
+
     from pydantic import ValidationError
 
+    from lockgate.cli.log_format import configure_logging
     from lockgate.settings import Settings
 
     overrides: dict[str, object] = {}

@@ -7,7 +7,6 @@ displaced is archived, and ``latest`` moving back is recorded as a rollback too.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from typing import TYPE_CHECKING, Annotated, Any
@@ -120,6 +119,8 @@ def rollback(
     Exit codes as for ``run``: 0 succeeded, 1 failed or refused (e.g. the node never ran), 2 not a node of the
     pipeline, 3 waits for a person.
     """
+    import asyncio
+
     with exit_on_errors():
         state = asyncio.run(_rollback(settings(ctx), run_ref, to, reason, quiet))
     if state is not None:
@@ -249,6 +250,8 @@ def latest(
     json_output: JsonOption = False,
 ) -> None:
     """Show which run runs/latest points at, or point it back at an earlier succeeded run (a rollback across runs)."""
+    import asyncio
+
     cfg = settings(ctx)
     if run_ref is None:
         with exit_on_errors():

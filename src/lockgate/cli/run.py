@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -27,7 +26,7 @@ from lockgate.cli.options import (
     settings,
 )
 from lockgate.cli.progress import Progress, summary
-from lockgate.errors import DefinitionErrors, InvalidInputError, InvalidTransitionError
+from lockgate.errors import DefinitionErrors, InvalidTransitionError
 
 # The product is imported by the command that runs: ``lockgate --help`` and ``lockgate runs`` import this module.
 if TYPE_CHECKING:
@@ -128,6 +127,8 @@ def run(
     Exit codes: 0 succeeded, 1 failed or cancelled, 2 invalid definition or input, 3 waits for a person
     (answer through the server: ``lockgate serve``, then ``lockgate tasks list``).
     """
+    import asyncio
+
     from lockgate.runtime import ExtendRequest
     from lockgate.spec.pipeline import InputType
     from lockgate.store.conversations import RunOptions
@@ -178,6 +179,8 @@ async def _run(
 
 
 async def watch(runtime: Runtime, plan: Plan, run_id: str, title: str, quiet: bool) -> RunState:
+    import asyncio
+
     from lockgate.engine.state import people_only
 
     stop = asyncio.Event()
@@ -264,6 +267,8 @@ def resume(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Carry on a run after a crash (or resume a paused one) and watch it to the end."""
+    import asyncio
+
     with exit_on_errors():
         state = asyncio.run(_resume(settings(ctx), run_ref, quiet))
     finish(state, json_output)
@@ -292,14 +297,10 @@ async def _resume(cfg: Settings, ref: str, quiet: bool) -> RunState:
 
 
 def _replay_source(runtime: Runtime, pipeline: str, ref: str) -> str:
-    from lockgate.store.runs import find_run
+    from lockgate.store.runs import replay_source
 
-    wanted = f"{pipeline}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else ref
     with runtime.db.read() as conn:
-        head = find_run(conn, wanted)
-    if head.pipeline != pipeline:
-        raise InvalidInputError([f"--replay: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
-    return head.id
+        return replay_source(conn, pipeline, ref, "--replay")
 
 
 def read_run(runtime: Runtime, run_id: str) -> tuple[Plan, RunState]:

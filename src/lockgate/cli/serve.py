@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -61,9 +62,16 @@ def serve(
                                 f"  (API docs: /docs, data: {cfg.home})"))  # fmt: skip
     if key is not None:
         console.print(Text.assemble("admin API key (shown once, keep it): ", (key, "bold yellow")))
-    # Imported here: the API (FastAPI, uvicorn) costs every other command about a second to import.
-    import uvicorn
+    # Imported here: the API (FastAPI, uvicorn) costs every other command about a second to import. Without the
+    # garbage collector while it loads: imports allocate a lot and free little, so its passes would find nothing.
+    gc.disable()
+    try:
+        import uvicorn
 
-    from lockgate.api.app import create_app
+        from lockgate.api.app import create_app
 
-    uvicorn.run(create_app(cfg), host=bind_host, port=bind_port, log_level="warning", lifespan="on")
+        app = create_app(cfg)
+    finally:
+        gc.enable()
+    gc.freeze()  # what start-up built lives as long as the server: later collections need not walk it again
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", lifespan="on")

@@ -5,7 +5,6 @@ With ``LOCKGATE_EXECUTOR=celery`` it is a Celery worker for Lockgate's app: it r
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,6 +33,8 @@ def worker(
     tasks: TasksOption = None,
 ) -> None:
     """Advance runs from the shared database alongside any other process (with celery: run their steps)."""
+    import asyncio
+
     from lockgate.settings import ExecutorKind
 
     with exit_on_errors():
@@ -53,6 +54,8 @@ def _celery_worker(cfg: Settings, queues: str, concurrency: int, pool: str) -> N
 
 
 async def _work(cfg: Settings, exit_when_idle: bool) -> None:
+    import asyncio
+
     from lockgate.runtime import Runtime
 
     runtime = Runtime(cfg, kind="worker")

@@ -1,60 +1,10 @@
 """The pure core: ``advance(plan, state, event, now) -> Transition``. No I/O, no clock, no randomness."""
 
-from lockgate.engine.advance import Transition, advance
-from lockgate.engine.commands import (
-    ArchivedStep,
-    ArchiveOutputs,
-    CancelStep,
-    CloseHumanTask,
-    Command,
-    DispatchStep,
-    KeepAttempt,
-    NotifyDeadline,
-    OpenHumanTask,
-    PointLatest,
-    RecordReuse,
-    RunFinished,
-    StartTimer,
-    TaskOutcome,
-)
-from lockgate.engine.events import (
-    EVENT_ADAPTER,
-    ArtifactRecord,
-    DeadlineNotificationAttempted,
-    Event,
-    ExpressionTimedOut,
-    HumanTaskAnswered,
-    RunCancelled,
-    RunMadeLatest,
-    RunPaused,
-    RunResumed,
-    RunRolledBack,
-    RunStarted,
-    StepFailed,
-    StepHeartbeat,
-    StepLost,
-    StepRetryRequested,
-    StepStarted,
-    StepSucceeded,
-    TaskAction,
-    TimerFired,
-    TimerPurpose,
-)
-from lockgate.engine.records import ExpressionBudgets, ReusedStep, RunRef
-from lockgate.engine.recovery import pending_dispatches, pending_timers, replay, replay_transitions
-from lockgate.engine.state import (
-    TERMINAL,
-    ErrorInfo,
-    MapProgress,
-    RunState,
-    RunStatus,
-    StepState,
-    StepStatus,
-    TaskPurpose,
-    initial_state,
-    item_key,
-)
-from lockgate.engine.tasks import task_id
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lockgate.lazy import exports
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -113,3 +63,121 @@ __all__ = [
     "replay_transitions",
     "task_id",
 ]
+
+if TYPE_CHECKING:
+    from lockgate.engine.advance import Transition, advance
+    from lockgate.engine.commands import (
+        ArchivedStep,
+        ArchiveOutputs,
+        CancelStep,
+        CloseHumanTask,
+        Command,
+        DispatchStep,
+        KeepAttempt,
+        NotifyDeadline,
+        OpenHumanTask,
+        PointLatest,
+        RecordReuse,
+        RunFinished,
+        StartTimer,
+        TaskOutcome,
+    )
+    from lockgate.engine.events import (
+        EVENT_ADAPTER,
+        ArtifactRecord,
+        DeadlineNotificationAttempted,
+        Event,
+        ExpressionTimedOut,
+        HumanTaskAnswered,
+        RunCancelled,
+        RunMadeLatest,
+        RunPaused,
+        RunResumed,
+        RunRolledBack,
+        RunStarted,
+        StepFailed,
+        StepHeartbeat,
+        StepLost,
+        StepRetryRequested,
+        StepStarted,
+        StepSucceeded,
+        TaskAction,
+        TimerFired,
+        TimerPurpose,
+    )
+    from lockgate.engine.records import ExpressionBudgets, ReusedStep, RunRef
+    from lockgate.engine.recovery import pending_dispatches, pending_timers, replay, replay_transitions
+    from lockgate.engine.state import (
+        TERMINAL,
+        ErrorInfo,
+        MapProgress,
+        RunState,
+        RunStatus,
+        StepState,
+        StepStatus,
+        TaskPurpose,
+        initial_state,
+        item_key,
+    )
+    from lockgate.engine.tasks import task_id
+else:
+    __getattr__ = exports(
+        __name__,
+        {
+            "advance": ("Transition", "advance"),
+            "commands": (
+                "ArchivedStep",
+                "ArchiveOutputs",
+                "CancelStep",
+                "CloseHumanTask",
+                "Command",
+                "DispatchStep",
+                "KeepAttempt",
+                "NotifyDeadline",
+                "OpenHumanTask",
+                "PointLatest",
+                "RecordReuse",
+                "RunFinished",
+                "StartTimer",
+                "TaskOutcome",
+            ),
+            "events": (
+                "EVENT_ADAPTER",
+                "ArtifactRecord",
+                "DeadlineNotificationAttempted",
+                "Event",
+                "ExpressionTimedOut",
+                "HumanTaskAnswered",
+                "RunCancelled",
+                "RunMadeLatest",
+                "RunPaused",
+                "RunResumed",
+                "RunRolledBack",
+                "RunStarted",
+                "StepFailed",
+                "StepHeartbeat",
+                "StepLost",
+                "StepRetryRequested",
+                "StepStarted",
+                "StepSucceeded",
+                "TaskAction",
+                "TimerFired",
+                "TimerPurpose",
+            ),
+            "records": ("ExpressionBudgets", "ReusedStep", "RunRef"),
+            "recovery": ("pending_dispatches", "pending_timers", "replay", "replay_transitions"),
+            "state": (
+                "TERMINAL",
+                "ErrorInfo",
+                "MapProgress",
+                "RunState",
+                "RunStatus",
+                "StepState",
+                "StepStatus",
+                "TaskPurpose",
+                "initial_state",
+                "item_key",
+            ),
+            "tasks": ("task_id",),
+        },
+    )

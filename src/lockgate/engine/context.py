@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lockgate.expressions import BUDGETS, REFUSED
@@ -58,13 +59,20 @@ def expression_context(
 
 def set_path(target: dict[str, JsonValue], path: str, value: JsonValue) -> None:
     """Set ``a.b[2].c`` inside nested JSON (the structure exists: it came from the same model)."""
+    tokens = _tokens(path)
+    cursor: Any = target
+    for token in tokens[:-1]:
+        cursor = cursor[token]
+    cursor[tokens[-1]] = value
+
+
+@lru_cache(maxsize=4096)
+def _tokens(path: str) -> tuple[str | int, ...]:
+    """``a.b[2].c`` as ``("a", "b", 2, "c")``: a plan's config paths are few, and read at every step."""
     tokens: list[str | int] = []
     for part in path.split("."):
         name, _, rest = part.partition("[")
         if name:
             tokens.append(name)
         tokens.extend(int(index) for index in filter(None, rest.replace("]", "").split("[")))
-    cursor: Any = target
-    for token in tokens[:-1]:
-        cursor = cursor[token]
-    cursor[tokens[-1]] = value
+    return tuple(tokens)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from immutables import Map
@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from lockgate.engine.commands import Command
 
 __all__ = ["Draft"]
+
+_STEP_FIELDS = tuple(f.name for f in fields(StepState))
+_STEP_FIELD_SET = frozenset(_STEP_FIELDS)
+
+
+def _evolved(step: StepState, changes: dict[str, Any]) -> StepState:
+    """``dataclasses.replace`` without its walk through ``__init__``: a step changes several times per event."""
+    unknown = changes.keys() - _STEP_FIELD_SET
+    if unknown:
+        raise TypeError(f"StepState has no field {sorted(unknown)[0]!r}")
+    new = object.__new__(StepState)
+    for name in _STEP_FIELDS:  # frozen: set as its own __init__ does
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(step, name))
+    return new
 
 
 class Draft:
@@ -73,7 +87,7 @@ class Draft:
         self.removed.add(step.key)
 
     def update(self, step: StepState, **changes: Any) -> StepState:
-        return self.put(replace(step, **changes))
+        return self.put(_evolved(step, changes))
 
     @property
     def running(self) -> bool:

@@ -18,7 +18,7 @@ from lockgate.artifacts.reader import LayoutArtifactReader
 from lockgate.engine.events import Event, StepFailed, StepSucceeded
 from lockgate.engine.state import ErrorInfo
 from lockgate.errors import PermanentStepError, RetryableStepError, StepError
-from lockgate.executors.context import AttemptContext, attempt_logger
+from lockgate.executors.context import AttemptContext
 from lockgate.executors.heartbeats import keep_alive
 from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, fits_cheaply, output_flaw, output_problem
 from lockgate.security.grants import AttemptSecrets
@@ -75,20 +75,23 @@ class AttemptRunner:
     async def run(self, command: DispatchStep, link: ExecutorLink, report: Report, started_at: datetime) -> Event:
         """The attempt's result event; ``report`` takes what it sends while it runs (heartbeats)."""
         layout = self._layout
-        log_path = layout.log_path(command.pipeline, command.run_number, command.step, command.attempt)
         prepare = functools.partial(layout.prepare, command.pipeline, command.run_number, command.step, command.attempt)
         redactor = Redactor()
-        ctx = AttemptContext(command, prepare, log_path, attempt_logger(command, log_path, redactor), self._sandbox,
+        ctx = AttemptContext(command, prepare, functools.partial(self.log_path, command), self._sandbox,
                              report, LayoutArtifactReader(layout, command.pipeline, command.run_number),
                              functools.partial(self._services, link, command, redactor), redactor,
                              feedback=command.feedback, script_policy=self._script_policy)  # fmt: skip
         if command.extends is not None:
             ctx.extends_dir = layout.run_dir(command.pipeline, command.extends.number)
-        beats = asyncio.create_task(keep_alive(ctx), name=f"heartbeats {command.step}#{command.attempt}")
+        # Without a heartbeat timeout nothing watches heartbeats: no task (keep_alive would return at once)
+        beats = None
+        if command.heartbeat_timeout is not None:
+            beats = asyncio.create_task(keep_alive(ctx), name=f"heartbeats {command.step}#{command.attempt}")
         try:  # the log stays open until promotion: its warnings go there too
             return await self._attempt(link, ctx, started_at)
         finally:
-            beats.cancel()
+            if beats is not None:
+                beats.cancel()
             ctx.close()
 
     async def _attempt(self, link: ExecutorLink, ctx: AttemptContext, started_at: datetime) -> Event:

@@ -61,8 +61,7 @@ def attempt_logger(command: DispatchStep, log_path: Path, redactor: Redactor) ->
 class AttemptContext:
     command: DispatchStep
     prepare_workspace: Callable[[], Path]  # most kinds never touch the disk: the folder is made on first use
-    log_path: Path
-    logger: logging.Logger
+    locate_log: Callable[[], Path]  # most attempts log nothing: the path and the logger are made on first use
     sandbox: SandboxMode
     report: Report
     artifacts: ArtifactReader
@@ -76,6 +75,20 @@ class AttemptContext:
     own_heartbeats: bool = False  # the handler sends them itself: the executor's keep-alive stays quiet
     _workspace: Path | None = None
     _agent: AgentServices | None = None
+    _log_path: Path | None = None
+    _logger: logging.Logger | None = None
+
+    @property
+    def log_path(self) -> Path:
+        if self._log_path is None:
+            self._log_path = self.locate_log()
+        return self._log_path
+
+    @property
+    def logger(self) -> logging.Logger:
+        if self._logger is None:
+            self._logger = attempt_logger(self.command, self.log_path, self.redactor)
+        return self._logger
 
     @property
     def agent(self) -> AgentServices:
@@ -152,6 +165,8 @@ class AttemptContext:
         self.report(self.run_id, StepHeartbeat(step=self.step_key, attempt=self.attempt, details=details))
 
     def close(self) -> None:
-        for handler in list(self.logger.handlers):
+        if self._logger is None:
+            return
+        for handler in list(self._logger.handlers):
             handler.close()
-            self.logger.removeHandler(handler)
+            self._logger.removeHandler(handler)

@@ -143,6 +143,9 @@ class Applier:
             return cached
         if cached is None or cached.seq > head.last_seq:
             cached = initial_state(head.id, head.pipeline, head.number, len(plan.nodes))
+            if head.last_seq == 0:  # a run being started: no events to read
+                self._remember(head.id, cached)
+                return cached
         with expression_budget(self.limits):  # untimed: time-outs were recorded as events, replays agree
             state = replay(plan, cached, load_events(conn, head.id, cached.seq))
         self._remember(head.id, state)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from lockgate.artifacts.layout import ArtifactLayout
 from lockgate.engine.state import RunState, StepStatus, people_only
-from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.executors.factory import build_executor
 from lockgate.handlers.code_tasks import CodeTasks
 from lockgate.handlers.registry import default_registry
@@ -100,14 +99,5 @@ def _shown(runtime: Runtime, task_id: str) -> ShownTask:
 
 
 def _replayed(runtime: Runtime, job: Job) -> str:
-    ref = job.replay or ""
-    wanted = f"{job.spec.name}/v{ref}" if ref.isdigit() else ref
-    wanted = f"{job.spec.name}/{ref}" if ref.startswith("v") and ref[1:].isdigit() else wanted
     with runtime.db.read() as conn:
-        try:
-            head = run_store.find_run(conn, wanted)
-        except NotFoundError:
-            raise InvalidInputError([f"replay: no run {ref!r} of {job.spec.name!r} in this home"]) from None
-    if head.pipeline != job.spec.name:
-        raise InvalidInputError([f"replay: run {ref!r} is a run of {head.pipeline!r}, not of {job.spec.name!r}"])
-    return head.id
+        return run_store.replay_source(conn, job.spec.name, job.replay or "", "replay")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,9 +31,13 @@ class GeneratedKey:
 
 def hash_key(plaintext: str) -> str:
     # Keys carry 256 random bits: a fast hash is enough (no dictionary to attack), unlike passwords.
+    import hashlib  # here: ``Role`` is an option type of the CLI, whose help need not load OpenSSL
+
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
 def generate_key() -> GeneratedKey:
+    import secrets
+
     plaintext = "lg_" + secrets.token_urlsafe(32)
     return GeneratedKey(plaintext, plaintext[:10], hash_key(plaintext))

@@ -6,8 +6,6 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictFloat, model_validator
 
 from lockgate.spec.fields import JSON_INTEGER, Duration, Identifier, Template
@@ -216,6 +214,11 @@ class AgentConfig(BaseModel):
             return self
         if self.output_schema.get("type", "object") != "object":
             raise ValueError("output_schema must describe an object (type: object)")
+        # jsonschema (with its referencing registry) loads for a definition that has an output schema, not for
+        # every process that imports the spec
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
         try:
             Draft202012Validator.check_schema(self.output_schema)
         except SchemaError as exc:

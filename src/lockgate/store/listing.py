@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select, update
 
 from lockgate.errors import NotFoundError
 from lockgate.store.ids import unique_prefix
@@ -14,8 +15,11 @@ from lockgate.store.tables import artifacts, attempts, events, pipeline_versions
 
 __all__ = [
     "PipelineSummary",
+    "RunFilter",
     "RunSummary",
     "archive_pipeline",
+    "count_pipelines",
+    "count_runs",
     "find_artifact",
     "live_pipeline",
     "page_events",
@@ -67,14 +71,18 @@ def _last_run(column: Any) -> Any:
     ).scalar_subquery()
 
 
+def _name_like(q: str) -> ColumnElement[bool]:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return pipelines.c.name.ilike(f"%{escaped}%", escape="\\")
+
+
 def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: int) -> list[PipelineSummary]:
     """Live pipelines by name, after the name ``after``; ``q`` matches part of the name."""
     stmt = select(
         pipelines, _last_run(runs.c.number).label("last_number"), _last_run(runs.c.status).label("last_status")
     ).where(pipelines.c.archived_at.is_(None))
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(pipelines.c.name.ilike(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(_name_like(q))
     if after is not None:
         stmt = stmt.where(pipelines.c.name > after)
     rows = conn.execute(stmt.order_by(pipelines.c.name).limit(limit))
@@ -85,6 +93,14 @@ def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: in
         )
         for r in rows
     ]  # fmt: skip
+
+
+def count_pipelines(conn: Connection, q: str | None) -> int:
+    """How many live pipelines ``page_pipelines`` pages through (the unique name index answers it)."""
+    stmt = select(func.count()).select_from(pipelines).where(pipelines.c.archived_at.is_(None))
+    if q:
+        stmt = stmt.where(_name_like(q))
+    return int(conn.execute(stmt).scalar_one())
 
 
 def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
@@ -167,27 +183,67 @@ def run_summary(conn: Connection, run_id: str) -> RunSummary:
     return _summary(row)
 
 
-def page_runs(
-    conn: Connection,
-    pipeline: str | None,
-    status: str | None,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> list[RunSummary]:
-    """Newest first by (created_at, id): keyset pages served by ix_runs_created / ix_runs_pipeline_created."""
-    stmt: Select[Any] = _RUN
-    if pipeline is not None:
-        row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == pipeline)).first()
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """What a run list keeps: one pipeline, one status, a search, created in [since, until)."""
+
+    pipeline: str | None = None
+    status: str | None = None
+    q: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+_NUMBER = re.compile(r"^v?([0-9]{1,9})$")
+_REF = re.compile(r"^([a-z][a-z0-9_-]{0,62})/v([0-9]{1,9})$")
+
+
+def _search(q: str) -> ColumnElement[bool]:
+    """A run number (``12``, ``v12``), a reference (``name/v12``), else part of the pipeline name or an id prefix."""
+    if number := _NUMBER.match(q):
+        return runs.c.number == int(number[1])
+    # pipeline ids by subquery, not a join: the count then reads the runs table (and its indexes) alone
+    if ref := _REF.match(q):
+        named = select(pipelines.c.id).where(pipelines.c.name == ref[1]).scalar_subquery()
+        return and_(runs.c.pipeline_id == named, runs.c.number == int(ref[2]))
+    like = select(pipelines.c.id).where(_name_like(q))
+    return or_(runs.c.pipeline_id.in_(like), runs.c.id.startswith(q.lower(), autoescape=True))
+
+
+def _filtered_runs(conn: Connection, stmt: Select[Any], f: RunFilter) -> Select[Any] | None:
+    """``stmt`` narrowed by ``f``; None when the named pipeline does not exist."""
+    if f.pipeline is not None:
+        row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == f.pipeline)).first()
         if row is None:
-            return []
+            return None
         stmt = stmt.where(runs.c.pipeline_id == row.id)
-    if status is not None:
-        stmt = stmt.where(runs.c.status == status)
+    if f.status is not None:
+        stmt = stmt.where(runs.c.status == f.status)
+    if f.q:
+        stmt = stmt.where(_search(f.q))
+    if f.since is not None:
+        stmt = stmt.where(runs.c.created_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(runs.c.created_at < f.until)
+    return stmt
+
+
+def page_runs(conn: Connection, f: RunFilter, after: tuple[datetime, str] | None, limit: int) -> list[RunSummary]:
+    """Newest first by (created_at, id): keyset pages served by ix_runs_created / ix_runs_pipeline_created."""
+    stmt = _filtered_runs(conn, _RUN, f)
+    if stmt is None:
+        return []
     if after is not None:
         at, run_id = after
         stmt = stmt.where(or_(runs.c.created_at < at, and_(runs.c.created_at == at, runs.c.id < run_id)))
     stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
     return [_summary(r) for r in conn.execute(stmt)]
+
+
+def count_runs(conn: Connection, f: RunFilter) -> int:
+    """How many runs ``page_runs`` pages through: a COUNT over the same indexed filters."""
+    stmt = _filtered_runs(conn, select(func.count()).select_from(runs), f)
+    return 0 if stmt is None else int(conn.execute(stmt).scalar_one())
 
 
 def step_attempts(conn: Connection, run_id: str, step_key: str) -> tuple[Row[Any], list[Row[Any]]]:

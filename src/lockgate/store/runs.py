@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
-from lockgate.engine.events import EVENT_ADAPTER, Event
-from lockgate.errors import NotFoundError
+from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.store.ids import new_id, unique_prefix
+from lockgate.store.prepared import Prepared
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine's events (pydantic models) load with the first run read, not for a listing
     from pydantic import JsonValue
+
+    from lockgate.engine.events import Event
 
 __all__ = [
     "RunHead",
@@ -27,6 +29,7 @@ __all__ = [
     "load_events",
     "lock_run",
     "open_runs",
+    "replay_source",
     "run_attempts",
     "run_steps",
 ]
@@ -66,6 +69,33 @@ _HEAD = select(
 ).join(pipelines, pipelines.c.id == runs.c.pipeline_id)
 
 
+# Every transition locks its run first: compiled once, run on the driver (FOR UPDATE of the run row on PostgreSQL;
+# SQLite's BEGIN IMMEDIATE already holds the lock).
+_LOCK = Prepared(
+    lambda dialect: (
+        _HEAD.where(runs.c.id == bindparam("b_id"))
+        if dialect == "sqlite"
+        else _HEAD.where(runs.c.id == bindparam("b_id")).with_for_update(of=runs)
+    )
+)
+
+
+# A run's start takes the next number and inserts the run: both compiled once, run on the driver.
+_NEXT_NUMBER = Prepared(
+    lambda _: (
+        update(pipelines)
+        .where(pipelines.c.id == bindparam("b_id"))
+        .values(next_run_number=pipelines.c.next_run_number + 1)
+        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
+    )
+)
+_NEW_RUN = Prepared(
+    lambda _: runs.insert(),
+    ("id", "pipeline_id", "version_id", "number", "status", "input", "last_seq", "created_at", "updated_at",
+     "extends_run_id", "start_at"),
+)  # fmt: skip
+
+
 def create_run(
     conn: Connection,
     pipeline_id: str,
@@ -76,33 +106,27 @@ def create_run(
     start_at: str | None = None,
 ) -> RunHead:
     """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
-    number = conn.execute(
-        update(pipelines)
-        .where(pipelines.c.id == pipeline_id)
-        .values(next_run_number=pipelines.c.next_run_number + 1)
-        .returning(pipelines.c.next_run_number - 1, pipelines.c.name)
-    ).one()
+    number = _NEXT_NUMBER.first(conn, {"b_id": pipeline_id})
+    if number is None:
+        raise NotFoundError("pipeline", pipeline_id)
     run_id = new_id()
-    conn.execute(
-        runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
-                             status="pending", input=input_, last_seq=0, created_at=now, updated_at=now,
-                             extends_run_id=extends_run_id, start_at=start_at)
-    )  # fmt: skip
+    _NEW_RUN.execute(conn, [{"id": run_id, "pipeline_id": pipeline_id, "version_id": version_id, "number": number[0],
+                             "status": "pending", "input": input_, "last_seq": 0, "created_at": now, "updated_at": now,
+                             "extends_run_id": extends_run_id, "start_at": start_at}])  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 
 
 def lock_run(conn: Connection, run_id: str) -> RunHead:
     """Read the run's head under its lock (FOR UPDATE; SQLite's BEGIN IMMEDIATE already holds the lock)."""
-    stmt = _HEAD.where(runs.c.id == run_id)
-    if conn.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=runs)
-    row = conn.execute(stmt).first()
+    row = _LOCK.first(conn, {"b_id": run_id})
     if row is None:
         raise NotFoundError("run", run_id)
     return RunHead(*row)
 
 
 def load_events(conn: Connection, run_id: str, after_seq: int = 0) -> list[tuple[Event, datetime]]:
+    from lockgate.engine.events import EVENT_ADAPTER
+
     rows = conn.execute(
         select(events.c.data, events.c.at)
         .where(events.c.run_id == run_id, events.c.seq > after_seq)
@@ -127,6 +151,23 @@ def find_run(conn: Connection, ref: str) -> RunHead:
     if row is None:
         raise NotFoundError("run", ref)
     return RunHead(*row)
+
+
+def replay_source(conn: Connection, pipeline: str, ref: str, field: str) -> str:
+    """The id of the run whose recording a new run of ``pipeline`` replays.
+
+    ``ref`` is a run id, ``pipeline/vN``, or ``vN`` / ``N`` for a run of this pipeline; ``field`` names the
+    option in the error (``replay_from``, ``--replay``) so each caller's user reads their own word.
+    """
+    number = ref.removeprefix("v")
+    wanted = f"{pipeline}/v{number}" if number.isdigit() else ref
+    try:
+        head = find_run(conn, wanted)
+    except NotFoundError:
+        raise InvalidInputError([f"{field}: no run {ref!r} of {pipeline!r}"]) from None
+    if head.pipeline != pipeline:
+        raise InvalidInputError([f"{field}: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
+    return head.id
 
 
 def _record(row: Row[Any]) -> RunRecord:

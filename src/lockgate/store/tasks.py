@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, exists, func, or_, select, update
 
 from lockgate.engine.commands import CloseHumanTask, OpenHumanTask, TaskOutcome
 from lockgate.store.ids import new_id, unique_prefix
@@ -20,6 +20,7 @@ __all__ = [
     "ANY_OPERATOR",
     "TaskFilter",
     "TaskWrites",
+    "count_tasks",
     "get_task",
     "interactions",
     "page_tasks",
@@ -142,6 +143,11 @@ def page_tasks(conn: Connection, f: TaskFilter, after: tuple[datetime, str] | No
             or_(human_tasks.c.created_at > at, and_(human_tasks.c.created_at == at, human_tasks.c.id > task))
         )
     return list(conn.execute(stmt.order_by(human_tasks.c.created_at, human_tasks.c.id).limit(limit)))
+
+
+def count_tasks(conn: Connection, f: TaskFilter) -> int:
+    """How many tasks ``page_tasks`` pages through (the inbox badge shows this, not a page's length)."""
+    return int(conn.execute(select(func.count()).select_from(_filtered(f).subquery())).scalar_one())
 
 
 def get_task(conn: Connection, task_id: str) -> Row[Any]:

@@ -2202,6 +2202,11 @@ export interface components {
              * @description pass as ?cursor= for the next page; null on the last page
              */
             next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filters, over every page
+             */
+            total: number;
         };
         /** PipelineRead */
         PipelineRead: {
@@ -2619,6 +2624,11 @@ export interface components {
             items: components["schemas"]["RunRead"][];
             /** Next Cursor */
             next_cursor: string | null;
+            /**
+             * Total
+             * @description how many runs match the filters, over every page
+             */
+            total: number;
         };
         /** RunProgressRead */
         RunProgressRead: {
@@ -3080,6 +3090,11 @@ export interface components {
              * @description pass as ?cursor= for the next page; null on the last page
              */
             next_cursor: string | null;
+            /**
+             * Total
+             * @description how many match the filters, over every page
+             */
+            total: number;
         };
         /**
          * TaskPurpose
@@ -5654,6 +5669,12 @@ export interface operations {
             query?: {
                 pipeline?: string | null;
                 status?: components["schemas"]["RunStatus"] | null;
+                /** @description a run number (12 or v12), name/v12, part of the pipeline name, an id prefix */
+                q?: string | null;
+                /** @description created at or after (ISO 8601; no zone: UTC) */
+                since?: string | null;
+                /** @description created before (ISO 8601; no zone: UTC) */
+                until?: string | null;
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
@@ -5691,7 +5712,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description Validation Error */
+            /** @description a bad filter */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -47,6 +47,10 @@ CSV_ROWS = 1000
 _TEXT = frozenset({"application/json", "text/markdown", "text/csv", "text/plain", "application/x-ndjson",
                    "application/yaml", "text/yaml"})  # fmt: skip
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such artifact (or its file is gone)"}}
+# A file a step wrote is untrusted: opened on its own (an SVG, an HTML page), it runs nothing and reaches
+# nothing — no script, no request, a unique origin — and the browser never guesses another type for it.
+_UNTRUSTED = {"Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
+              "X-Content-Type-Options": "nosniff"}  # fmt: skip
 
 
 def artifact_read(row: Row[Any]) -> ArtifactRead:
@@ -90,7 +94,7 @@ class _OpenedFileResponse(FileResponse):
 
     def __init__(self, file: BufferedReader, media_type: str, filename: str | None = None) -> None:
         self._file = file  # held open until sent: the path below reopens this very descriptor
-        super().__init__(fd_path(file.fileno()), media_type=media_type, filename=filename,
+        super().__init__(fd_path(file.fileno()), media_type=media_type, filename=filename, headers=_UNTRUSTED,
                          stat_result=os.fstat(file.fileno()))  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,7 +121,7 @@ async def download_artifact(artifact_id: str, store: StoreDep, _: Viewer) -> Res
         return _OpenedFileResponse(file, media_type=row.media_type, filename=Path(row.name).name)
     # Text was redacted when promoted; served through the redactor again, of every known secret.
     stream = (await store.runtime.known_secrets()).stream()
-    disposition = {"Content-Disposition": f"attachment; filename*=utf-8''{quote(Path(row.name).name)}"}
+    disposition = {"Content-Disposition": f"attachment; filename*=utf-8''{quote(Path(row.name).name)}", **_UNTRUSTED}
     return StreamingResponse(_redacted_chunks(file, stream), media_type=row.media_type, headers=disposition)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from lockgate.api.cursors import NameCursor
 from lockgate.api.deps import MAX_INT, Editor, StoreDep, Viewer
-from lockgate.api.openapi import DEFINITION_SCHEMA
+from lockgate.api.openapi import DEFINITION_BODY
 from lockgate.api.schemas.pipelines import (
     PipelineDiffRead,
     PipelinePage,
@@ -24,7 +24,7 @@ from lockgate.api.schemas.pipelines import (
 )
 from lockgate.compile import compile_text
 from lockgate.errors import DefinitionError, DefinitionErrors
-from lockgate.spec import PipelineSpec, pipeline_json_schema
+from lockgate.spec import PipelineSpec
 from lockgate.store import listing
 from lockgate.store import triggers as trigger_store
 from lockgate.store.pipelines import save_version
@@ -40,8 +40,8 @@ _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def _definition_body() -> dict[str, Any]:
-    # Titled so that api/openapi.py moves it (and its $defs) into the document's components.
-    schema = {**pipeline_json_schema(), "title": DEFINITION_SCHEMA}
+    # Titled so that api/openapi.py moves it (and its $defs) into the document's components; filled there.
+    schema = DEFINITION_BODY
     text = {"schema": {"type": "string", "description": "the definition as YAML (or JSON) text"}}
     return {
         "requestBody": {
@@ -140,8 +140,9 @@ async def list_pipelines(
 ) -> PipelinePage:
     rows = await store.read(listing.page_pipelines, q, cursor, limit + 1)
     next_runs = await store.read(_next_runs, store.runtime.clock.now())
+    total = await store.read(listing.count_pipelines, q)
     items = [_pipeline_read(r, next_runs) for r in rows[:limit]]
-    return PipelinePage(items=items, next_cursor=items[-1].name if len(rows) > limit else None)
+    return PipelinePage(items=items, next_cursor=items[-1].name if len(rows) > limit else None, total=total)
 
 
 @router.get("/{name}", summary="One pipeline", responses=_NOT_FOUND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -131,33 +131,46 @@ async def create_run(
 
 
 def _replay_source(conn: Connection, pipeline: str, ref: str | None) -> str | None:
-    """The run whose recording a new run replays: it must be a run of the same pipeline."""
-    if ref is None:
-        return None
-    try:
-        head = run_store.find_run(conn, ref)
-    except NotFoundError:
-        raise InvalidInputError([f"replay_from: no run {ref!r}"]) from None
-    if head.pipeline != pipeline:
-        raise InvalidInputError([f"replay_from: run {ref!r} is a run of {head.pipeline!r}, not of {pipeline!r}"])
-    return head.id
+    return None if ref is None else run_store.replay_source(conn, pipeline, ref, "replay_from")
 
 
-@router.get("/runs", summary="Runs, newest first, a page at a time")
+@router.get("/runs", summary="Runs, newest first, a page at a time", responses={422: {"description": "a bad filter"}})
 async def list_runs(
     store: StoreDep,
     _: Viewer,
     pipeline: Annotated[str | None, Query(max_length=63)] = None,
     status: Annotated[RunStatus | None, Query()] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="a run number (12 or v12), name/v12, part of the pipeline name, an id prefix"
+        ),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601; no zone: UTC)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601; no zone: UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PositionCursor = None,
 ) -> RunPage:
+    since, until = _utc("since", since), _utc("until", until)
+    if since is not None and until is not None and until <= since:
+        raise InvalidInputError([f"until: {until.isoformat()} is not after since ({since.isoformat()})"])
+    found = listing.RunFilter(pipeline, status.value if status else None, q.strip() if q else None, since, until)
     after = decode_position(cursor) if cursor else None
-    rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
+    rows = await store.read(listing.page_runs, found, after, limit + 1)
+    total = await store.read(listing.count_runs, found)
     items = [run_read(r) for r in rows[:limit]]
-    return RunPage(
-        items=items, next_cursor=encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    )
+    last = encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return RunPage(items=items, next_cursor=last, total=total)
+
+
+def _utc(field: str, at: datetime | None) -> datetime | None:
+    """An instant in UTC (no zone given: UTC); one outside the years 1-9999 once in UTC is a 422, not a 500."""
+    if at is None:
+        return None
+    try:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError([f"{field}: {at.isoformat()} is out of range"]) from None
 
 
 def _step(conn: Connection, ref: str, key: str) -> StepDetail:

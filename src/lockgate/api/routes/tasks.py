@@ -107,17 +107,16 @@ async def list_tasks(
     after = decode_position(cursor) if cursor else None
     principals = _principals(who) if assigned == "me" else None
 
-    def read(conn: Connection) -> list[Row[Any]]:
+    def read(conn: Connection) -> tuple[list[Row[Any]], int]:
         run_id = run_id_of(conn, run) if run is not None else None
         found = task_store.TaskFilter(status=None if status == "any" else status, pipeline=pipeline, run_id=run_id,
                                       step=step, purpose=purpose, principals=principals)  # fmt: skip
-        return task_store.page_tasks(conn, found, after, limit + 1)
+        return task_store.page_tasks(conn, found, after, limit + 1), task_store.count_tasks(conn, found)
 
-    rows = [] if principals == [] else await store.read(read)
+    rows, total = ([], 0) if principals == [] else await store.read(read)
     items = [TaskRead(**_read(r, who)) for r in rows[:limit]]
-    return TaskPage(
-        items=items, next_cursor=encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    )
+    last = encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return TaskPage(items=items, next_cursor=last, total=total)
 
 
 def _detail(conn: Connection, task_id: str, who: Principal) -> TaskDetail:

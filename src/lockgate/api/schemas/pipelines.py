@@ -52,6 +52,7 @@ class PipelinePage(BaseModel):
     model_config = _READ
     items: list[PipelineRead]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+    total: int = Field(description="how many match the filters, over every page")
 
 
 class PipelineValidationRead(BaseModel):

@@ -88,6 +88,7 @@ class RunPage(BaseModel):
     model_config = _READ
     items: list[RunRead]
     next_cursor: str | None
+    total: int = Field(description="how many runs match the filters, over every page")
 
 
 class AttemptRead(BaseModel):

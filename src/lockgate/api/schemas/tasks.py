@@ -72,6 +72,7 @@ class TaskPage(BaseModel):
     model_config = _READ
     items: list[TaskRead]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+    total: int = Field(description="how many match the filters, over every page")
 
 
 class InteractionRead(BaseModel):

@@ -1,9 +1,14 @@
 // The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
-import { useRef, useState } from "react";
-import { Link, useNavigate } from "react-router";
-import { Empty, ErrorNote, Loading } from "../../lib/controls";
+import { useQuery } from "@tanstack/react-query";
+import { useRef } from "react";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
+import { api, ok } from "../../api/client";
+import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/controls";
 import { when } from "../../lib/format";
-import { useTasks } from "./queries";
+import { PageFoot } from "../../lib/paging";
+import "../artifacts/views.css";
+import { useTaskList } from "./queries";
+import { type Answered, whatHappensNext } from "./review";
 
 const PURPOSE: Record<string, string> = {
   approve_start: "approve before it starts",
@@ -12,11 +17,14 @@ const PURPOSE: Record<string, string> = {
 };
 
 export function InboxPage() {
-  const [status, setStatus] = useState<"open" | "any">("open");
-  const tasks = useTasks(status);
+  const [params, setParams] = useSearchParams();
+  const status = params.get("show") === "all" ? "any" : "open"; // in the address: reload and back keep it
+  const tasks = useTaskList(status);
   const navigate = useNavigate();
   const rows = useRef<(HTMLAnchorElement | null)[]>([]);
-  const items = tasks.data?.items ?? [];
+  const items = tasks.data?.pages.flatMap((p) => p.items) ?? [];
+  const location = useLocation();
+  const answered = (location.state as { answered?: Answered } | null)?.answered;
   const move = (i: number) => rows.current[Math.max(0, Math.min(items.length - 1, i))]?.focus();
   return (
     <main className="page" aria-labelledby="inbox-title">
@@ -25,12 +33,18 @@ export function InboxPage() {
         <select
           aria-label="Which tasks"
           value={status}
-          onChange={(e) => setStatus(e.target.value as "open" | "any")}
+          onChange={(e) => setParams(e.target.value === "any" ? { show: "all" } : {})}
         >
           <option value="open">waiting for me</option>
           <option value="any">all, answered included</option>
         </select>
       </header>
+      {answered && (
+        <NextStep
+          answered={answered}
+          onDismiss={() => navigate(location.pathname + location.search, { replace: true, state: null })}
+        />
+      )}
       <ErrorNote error={tasks.error} />
       {tasks.isPending ? (
         <Loading />
@@ -78,6 +92,59 @@ export function InboxPage() {
           ))}
         </ul>
       )}
+      {items.length > 0 && (
+        <PageFoot
+          shown={items.length}
+          total={tasks.data?.pages[0]?.total}
+          noun={["task", "tasks"]}
+          list={tasks}
+        />
+      )}
     </main>
+  );
+}
+
+/** After an answer: what happens next, then the step followed live until its next task (if any) arrives. */
+function NextStep({ answered: a, onDismiss }: { answered: Answered; onDismiss: () => void }) {
+  const path = { run: a.runId, step: a.step };
+  const step = useQuery({
+    queryKey: ["run", a.runId, "step", a.step, "followed"],
+    refetchInterval: 2000,
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}/steps/{step}", { params: { path } })),
+  });
+  // what waits for this person next in the run: the step's new task first, else one further on
+  const next = useQuery({
+    queryKey: ["tasks", "next", a.runId],
+    refetchInterval: 2000,
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/tasks", {
+          params: { query: { run: a.runId, status: "open", assigned: "me", limit: 20 } },
+        }),
+      ),
+  });
+  const others = (next.data?.items ?? []).filter((t) => t.id !== a.taskId);
+  const again = others.find((t) => t.step === a.step);
+  const further = others.find((t) => t.step !== a.step);
+  return (
+    <div className="callout next-step" role="status" data-testid="next-step">
+      <strong>{whatHappensNext(a)}</strong>
+      {step.data && (
+        <span>
+          Now: {a.step} <StatusBadge status={step.data.status} />
+          {step.data.attempt > 0 && ` attempt ${step.data.attempt}`}
+        </span>
+      )}
+      {again ? (
+        <Link to={`/approvals/${again.id}`}>The new task has arrived: {again.title}</Link>
+      ) : further ? (
+        <Link to={`/approvals/${further.id}`}>Next in this run: {further.title}</Link>
+      ) : (
+        <Link to={`/runs/${a.runId}`}>Follow {a.run}</Link>
+      )}
+      <Button variant="ghost" onClick={onDismiss} aria-label="Dismiss">
+        ✕
+      </Button>
+    </div>
   );
 }

@@ -6,6 +6,7 @@ import { Button, Field } from "../../lib/controls";
 import { bytes } from "../../lib/format";
 import { isPicked, isRecorded, readPicked, sizeProblem, toUpload } from "../../lib/upload";
 import { downloadArtifact } from "../artifacts/ArtifactList";
+import { fieldTitle } from "./formChecks";
 
 type FormField = components["schemas"]["FormField"];
 export type Values = Record<string, unknown>;
@@ -70,8 +71,13 @@ export function TaskForm({
         const v = values[f.name];
         const label = (
           <>
-            {f.label ?? f.name}
-            {f.required && <span className="required"> *</span>}
+            {fieldTitle(f)}
+            {f.required && (
+              <span className="required" title="required">
+                {" "}
+                *
+              </span>
+            )}
           </>
         );
         return (
@@ -81,7 +87,7 @@ export function TaskForm({
             hint={
               f.type === "file" && typeof f.max === "number" ? fileHint(f.description, f.max) : f.description
             }
-            error={fileProblems[f.name] || problems[f.name] || problems[`values.${f.name}`]}
+            error={fileProblems[f.name] || problems[f.name]}
           >
             {(p) => {
               if (f.type === "boolean")
@@ -148,6 +154,9 @@ export function TaskForm({
                         : "text"
                   }
                   step={f.type === "integer" ? 1 : undefined}
+                  min={f.type === "text" || f.min == null ? undefined : String(f.min)}
+                  max={f.type === "text" || f.max == null ? undefined : String(f.max)}
+                  required={f.required || undefined}
                   readOnly={readOnly}
                   value={String(v ?? "")}
                   onChange={(e) => set(f.name, e.target.value)}

@@ -4,12 +4,19 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { ApiError, api, ok } from "../../api/client";
-import { Button, ErrorNote, Field, JsonView, Loading, StatusBadge, useToast } from "../../lib/controls";
+import type { components } from "../../api/schema";
+import { Button, ErrorNote, Field, Loading, StatusBadge, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { isPicked } from "../../lib/upload";
 import { ArtifactList } from "../artifacts/ArtifactList";
+import { JsonTree } from "../artifacts/JsonTree";
+import { Markdown } from "../artifacts/Markdown";
+import { useVersion } from "../pipelines/queries";
+import { useRunDetail } from "../runs/queries";
 import { ArtifactChanges } from "./ArtifactChanges";
-import { useTask } from "./queries";
+import { checkValues, placeProblems, problemSummary } from "./formChecks";
+import { useTask, useTasksOf } from "./queries";
+import { type Answer, type Answered, upstreamOf } from "./review";
 import { initialValues, TaskForm, toSubmit, type Values } from "./TaskForm";
 
 export function TaskPage() {
@@ -24,22 +31,29 @@ export function TaskPage() {
   const [values, setValues] = useState<Values | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // once a submit was refused in the browser, the fields are checked again as they change
+  const [checking, setChecking] = useState(false);
   if (task.error) return <ErrorNote error={task.error} />;
   if (!t) return <Loading />;
   const form = t.form ?? [];
   const shown = values ?? initialValues(form, t.values ?? t.answer);
   const open = t.status === "open" && t.can_answer;
   const can = (action: string) => open && t.actions.includes(action as never);
-  const problems: Record<string, string> = {};
-  if (error instanceof ApiError)
-    for (const p of error.problems) if (p.field) problems[p.field.replace(/^body\./, "")] = p.message;
+  // each problem is said once, under its field; the banner only names the fields (and what has no field)
+  const checked = checking ? checkValues(form, shown) : {};
+  const placed = error instanceof ApiError ? placeProblems(form, error.problems) : { byField: {}, other: [] };
+  const problems: Record<string, string> = { ...placed.byField, ...checked };
   if (error instanceof ApiError && error.code === "payload_too_large")
     // the whole body was refused: the files sent are what made it too large
     for (const f of form) if (f.type === "file" && isPicked(shown[f.name])) problems[f.name] = error.detail;
 
-  const answer = async (action: "approve" | "revise" | "reject" | "submit") => {
-    setBusy(true);
+  const answer = async (action: Answer) => {
     setError(null);
+    if (action === "submit" && Object.keys(checkValues(form, shown)).length > 0) {
+      setChecking(true); // said under the fields before anything is sent
+      return;
+    }
+    setBusy(true);
     try {
       const path = { params: { path: { task_id: t.id } } };
       if (action === "approve")
@@ -64,7 +78,15 @@ export function TaskPage() {
       );
       await queryClient.invalidateQueries({ queryKey: ["tasks"] });
       await queryClient.invalidateQueries({ queryKey: ["task", t.id] });
-      navigate("/approvals");
+      const answered: Answered = {
+        action,
+        purpose: t.purpose,
+        step: t.step,
+        runId: t.run_id,
+        run: t.run,
+        taskId: t.id,
+      };
+      navigate("/approvals", { state: { answered } });
     } catch (e) {
       setError(e);
     } finally {
@@ -83,6 +105,14 @@ export function TaskPage() {
       0,
       ...t.artifacts.filter((a) => a.name === name && a.attempt < latestAttempt).map((a) => a.attempt),
     );
+  const before = (a: (typeof current)[number]) =>
+    t.artifacts.find((b) => b.name === a.name && b.attempt === earlier(a.name));
+  // a form with nothing before it to look at takes the whole width
+  const hasInputs = Object.keys(t.context).length > 0;
+  const reviewed = t.output != null || current.length > 0 || hasInputs;
+  const compared = current.filter((a) => earlier(a.name) > 0);
+  const unchanged = compared.filter((a) => before(a)?.sha256 === a.sha256);
+  const changed = compared.filter((a) => before(a)?.sha256 !== a.sha256);
   return (
     <main className="page" aria-labelledby="task-title">
       <p className="crumbs">
@@ -90,31 +120,51 @@ export function TaskPage() {
       </p>
       <h1 id="task-title">{t.title}</h1>
       <p className="muted">
-        <Link to={`/runs/${t.run_id}`}>{t.run}</Link> · step {t.step} · attempt {t.attempt} ·{" "}
-        <StatusBadge status={t.status} /> · opened {when(t.created_at)}
+        <Link to={`/runs/${t.run_id}`}>{t.run}</Link> · step {t.step}
+        {t.attempt > 0 && ` · attempt ${t.attempt}`} · <StatusBadge status={t.status} /> · opened{" "}
+        {when(t.created_at)}
         {t.max_revisions > 0 && ` · revisions ${t.revisions} of ${t.max_revisions}`}
         {t.deadline_at && ` · deadline ${when(t.deadline_at)}`}
       </p>
-      {t.instructions && <div className="callout instructions">{t.instructions}</div>}
+      {t.instructions && (
+        <div className="callout instructions">
+          <Markdown text={t.instructions} label="Instructions" />
+        </div>
+      )}
+      <UpstreamApprovals runId={t.run_id} node={t.node_id} />
       {revisionAsked && (
         <p className="callout">
           <strong>This answers the revision request:</strong> {revisionAsked}
         </p>
       )}
-      <div className="two-col">
-        <section aria-labelledby="review-title">
-          <h2 id="review-title">To review</h2>
-          {t.output != null && <JsonView value={t.output} label="output under review" />}
-          <h3>Artifacts</h3>
-          <ArtifactList artifacts={current} />
-          {current
-            .filter((a) => earlier(a.name) > 0)
-            .map((a) => (
+      <div className={reviewed ? "two-col" : "answer-only"}>
+        {reviewed && (
+          <section aria-labelledby="review-title">
+            <h2 id="review-title">To review</h2>
+            {t.output != null && <JsonTree value={t.output} label="output under review" />}
+            {current.length > 0 && (
+              <>
+                <h3>Artifacts</h3>
+                <ArtifactList artifacts={current} expanded />
+              </>
+            )}
+            {changed.length + unchanged.length > 0 && <h3>Changes since the attempt before</h3>}
+            {unchanged.length > 0 && (
+              <p className="muted small" data-testid="unchanged">
+                Unchanged: {unchanged.map((a) => a.name).join(", ")}
+              </p>
+            )}
+            {changed.map((a) => (
               <ArtifactChanges key={a.id} runId={t.run_id} artifact={a} previous={earlier(a.name)} />
             ))}
-          <h3>Inputs</h3>
-          <JsonView value={t.context} label="inputs of the step" />
-        </section>
+            {hasInputs && (
+              <>
+                <h3>Inputs</h3>
+                <JsonTree value={t.context} label="inputs of the step" />
+              </>
+            )}
+          </section>
+        )}
         <section aria-labelledby="answer-title">
           <h2 id="answer-title">Answer</h2>
           {form.length > 0 && (
@@ -155,7 +205,7 @@ export function TaskPage() {
                   <input {...p} type="text" value={comment} onChange={(e) => setComment(e.target.value)} />
                 )}
               </Field>
-              <ErrorNote error={error} />
+              <AnswerProblems error={error} form={form} problems={problems} other={placed.other} />
               <div className="actions">
                 {can("submit") && (
                   <Button variant="primary" disabled={busy} onClick={() => answer("submit")}>
@@ -186,7 +236,8 @@ export function TaskPage() {
               <ul className="history">
                 {t.interactions.map((i) => (
                   <li key={i.id}>
-                    attempt {i.attempt}: <strong>{i.action}</strong> by {i.by ?? "—"} {when(i.at)}
+                    {i.attempt > 0 && `attempt ${i.attempt}: `}
+                    <strong>{i.action}</strong> by {i.by ?? "—"} {when(i.at)}
                     {i.feedback && ` — “${i.feedback}”`}
                   </li>
                 ))}
@@ -196,5 +247,69 @@ export function TaskPage() {
         </section>
       </div>
     </main>
+  );
+}
+
+type FormField = components["schemas"]["FormField"];
+
+/** The banner over the answer buttons: which fields need a change (their messages are under them), or the
+ *  error itself when it belongs to no field. */
+function AnswerProblems({
+  error,
+  form,
+  problems,
+  other,
+}: {
+  error: unknown;
+  form: FormField[];
+  problems: Record<string, string>;
+  other: string[];
+}) {
+  const summary = problemSummary(form, problems);
+  if (!summary && other.length === 0) return <ErrorNote error={error} />;
+  return (
+    <div className="error-note" role="alert" data-testid="answer-problems">
+      {summary && <strong>{summary}</strong>}
+      {other.length > 0 && (
+        <ul>
+          {other.map((o) => (
+            <li key={o}>{o}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** What people approved upstream of this node in the run, each linked to its task. */
+function UpstreamApprovals({ runId, node }: { runId: string; node: string }) {
+  const run = useRunDetail(runId);
+  const version = useVersion(run.data?.pipeline, run.data?.version);
+  const approved = useTasksOf(runId, "approved");
+  const submitted = useTasksOf(runId, "submitted");
+  const edges = (version.data?.definition as { edges?: { source: string; target: string }[] } | undefined)
+    ?.edges;
+  if (!edges) return null;
+  const upstream = new Set(upstreamOf(edges, node));
+  const answered = [...(approved.data?.items ?? []), ...(submitted.data?.items ?? [])]
+    .filter((t) => upstream.has(t.node_id))
+    .sort((a, b) => (a.closed_at ?? "").localeCompare(b.closed_at ?? ""));
+  if (answered.length === 0) return null;
+  return (
+    <section className="callout upstream" aria-labelledby="upstream-title">
+      <strong id="upstream-title">Approved upstream</strong>
+      <ul>
+        {answered.map((u) => (
+          <li key={u.id}>
+            <Link to={`/approvals/${u.id}`}>{u.title}</Link>{" "}
+            <span className="muted small">
+              {u.step}
+              {u.attempt > 0 && ` · attempt ${u.attempt}`} · {u.status} by {u.closed_by ?? "—"}{" "}
+              {when(u.closed_at)}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

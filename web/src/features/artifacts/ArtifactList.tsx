@@ -5,6 +5,10 @@ import { raw } from "../../api/client";
 import type { ArtifactPreview, ArtifactRead } from "../../api/types";
 import { Button, Empty, ErrorNote, Loading } from "../../lib/controls";
 import { bytes } from "../../lib/format";
+import { JsonTree } from "./JsonTree";
+import { Markdown } from "./Markdown";
+import { TextLines } from "./TextLines";
+import "./views.css";
 
 export async function downloadArtifact(a: ArtifactRead): Promise<void> {
   const response = await raw(`/api/v1/artifacts/${a.id}/content`);
@@ -23,14 +27,6 @@ type Loaded =
   | { kind: "preview"; preview: ArtifactPreview }
   | { kind: "none"; detail: string };
 
-function csvRows(text: string): string[][] {
-  return text
-    .split("\n")
-    .filter((l) => l.trim())
-    .slice(0, 100)
-    .map((l) => l.split(","));
-}
-
 function Preview({ artifact }: { artifact: ArtifactRead }) {
   const preview = useQuery({
     queryKey: ["artifact-preview", artifact.id],
@@ -39,6 +35,7 @@ function Preview({ artifact }: { artifact: ArtifactRead }) {
       try {
         const response = await raw(`/api/v1/artifacts/${artifact.id}/preview`);
         if ((response.headers.get("content-type") ?? "").startsWith("image/")) {
+          // shown by <img> from a blob: an SVG's scripts never run there
           return { kind: "image", url: URL.createObjectURL(await response.blob()) };
         }
         return { kind: "preview", preview: (await response.json()) as ArtifactPreview };
@@ -53,44 +50,108 @@ function Preview({ artifact }: { artifact: ArtifactRead }) {
   if (data.kind === "image") return <img className="artifact-image" src={data.url} alt={artifact.name} />;
   if (data.kind === "none") return <p className="muted">{data.detail}</p>;
   const p = data.preview;
-  const base = p.media_type.split(";")[0];
   return (
     <div className="artifact-preview">
-      {base === "text/csv" ? (
-        <div className="table-scroll">
-          <table className="table compact">
-            <tbody>
-              {csvRows(p.content).map((row, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: rows of a file
-                <tr key={i}>
-                  {row.map((cell, j) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: cells of a row
-                    <td key={j}>{cell}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : (
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
-        <section className="json" tabIndex={0} aria-label={`Preview of ${artifact.name}`}>
-          <pre>{p.content}</pre>
-        </section>
-      )}
+      <PreviewBody preview={p} label={`Preview of ${artifact.name}`} />
       {p.truncated && <p className="muted small">Only the first part is shown; download the whole file.</p>}
     </div>
+  );
+}
+
+function PreviewBody({ preview: p, label }: { preview: ArtifactPreview; label: string }) {
+  const [source, setSource] = useState(false);
+  switch (p.kind) {
+    case "markdown":
+      return (
+        <>
+          <Button variant="ghost" aria-pressed={source} onClick={() => setSource(!source)}>
+            {source ? "Show rendered" : "Show source"}
+          </Button>
+          {source ? (
+            <TextLines text={p.content} label={label} />
+          ) : (
+            <Markdown text={p.content} label={label} />
+          )}
+        </>
+      );
+    case "json":
+      return <JsonTree value={parsed(p.content)} label={label} />;
+    case "csv":
+      return <CsvTable rows={p.rows ?? []} label={label} />;
+    case "text":
+      return <TextLines text={p.content} label={label} />;
+    default:
+      return assertNever(p.kind);
+  }
+}
+
+function assertNever(kind: never): never {
+  throw new Error(`unknown preview kind ${String(kind)}`);
+}
+
+function parsed(content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch {
+    return content;
+  }
+}
+
+function CsvTable({ rows, label }: { rows: string[][]; label: string }) {
+  const [head = [], ...body] = rows;
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+    <section className="table-scroll" tabIndex={0} aria-label={label}>
+      <table className="table compact">
+        <thead>
+          <tr>
+            {head.map((cell, j) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: cells of a row
+              <th key={j} scope="col">
+                {cell}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {body.map((row, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows of a file
+            <tr key={i}>
+              {row.map((cell, j) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: cells of a row
+                <td key={j}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
 export function ArtifactList({
   artifacts,
   loading,
+  expanded = false,
 }: {
   artifacts: ArtifactRead[] | undefined;
   loading?: boolean;
+  /** every preview open from the start (the review page: what is reviewed is shown, not hidden) */
+  expanded?: boolean;
 }) {
-  const [open, setOpen] = useState<string | null>(null);
+  const [shut, setShut] = useState<Set<string>>(new Set());
+  const [opened, setOpened] = useState<Set<string>>(new Set());
+  const isOpen = (id: string) => (expanded ? !shut.has(id) : opened.has(id));
+  const toggle = (id: string) => {
+    const flip = (s: Set<string>) => {
+      const next = new Set(s);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    };
+    if (expanded) setShut(flip);
+    else setOpened(flip);
+  };
   const [error, setError] = useState<unknown>(null);
   if (loading || !artifacts) return <Loading />;
   if (artifacts.length === 0) return <Empty title="No artifacts." />;
@@ -109,19 +170,15 @@ export function ArtifactList({
                 {a.archived && <span className="badge">archived</span>}
               </span>
               <span className="actions">
-                <Button
-                  variant="ghost"
-                  aria-expanded={open === a.id}
-                  onClick={() => setOpen(open === a.id ? null : a.id)}
-                >
-                  {open === a.id ? "Hide" : "Preview"}
+                <Button variant="ghost" aria-expanded={isOpen(a.id)} onClick={() => toggle(a.id)}>
+                  {isOpen(a.id) ? "Hide" : "Preview"}
                 </Button>
                 <Button onClick={() => downloadArtifact(a).catch(setError)} aria-label={`Download ${a.name}`}>
                   Download
                 </Button>
               </span>
             </div>
-            {open === a.id && <Preview artifact={a} />}
+            {isOpen(a.id) && <Preview artifact={a} />}
           </li>
         ))}
       </ul>

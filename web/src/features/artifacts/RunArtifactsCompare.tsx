@@ -10,7 +10,17 @@ import { useArtifacts } from "../runs/queries";
 import { ComparisonView } from "./ComparisonView";
 import { type ArtifactPair, pairArtifacts } from "./pairs";
 
-function Comparison({ left, right, label }: { left: ArtifactRead; right: ArtifactRead; label: string }) {
+function Comparison({
+  left,
+  right,
+  sides,
+  label,
+}: {
+  left: ArtifactRead;
+  right: ArtifactRead;
+  sides: readonly [string, string];
+  label: string;
+}) {
   const compare = useQuery({
     queryKey: ["artifact-compare-ids", left.id, right.id],
     staleTime: Number.POSITIVE_INFINITY, // artifacts never change
@@ -25,7 +35,7 @@ function Comparison({ left, right, label }: { left: ArtifactRead; right: Artifac
   if (!compare.data) return <Loading label="Comparing…" />;
   return (
     <section className="artifact-diff" aria-label={label}>
-      <ComparisonView c={compare.data} />
+      <ComparisonView c={compare.data} sides={sides} />
     </section>
   );
 }
@@ -61,7 +71,12 @@ function PairRow({ pair, refs }: { pair: ArtifactPair; refs: [string, string] })
       {open && left && right && (
         <tr>
           <td colSpan={4}>
-            <Comparison left={left} right={right} label={`Changes in ${path}: ${refs[0]} → ${refs[1]}`} />
+            <Comparison
+              left={left}
+              right={right}
+              sides={refs}
+              label={`Changes in ${path}: ${refs[0]} → ${refs[1]}`}
+            />
           </td>
         </tr>
       )}

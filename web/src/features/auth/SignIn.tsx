@@ -31,8 +31,8 @@ export function SignIn() {
           Lockgate
         </h1>
         <p className="muted">
-          Sign in with an API key. `lockgate serve` prints the first admin key when it starts; `lockgate keys
-          create` makes more.
+          Sign in with an API key. <code>lockgate serve</code> prints the first admin key when it starts;{" "}
+          <code>lockgate keys create</code> makes more.
         </p>
         <Field label="API key" hint="Kept in this tab's session storage only.">
           {(p) => (

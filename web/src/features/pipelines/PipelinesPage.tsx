@@ -1,23 +1,25 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { raw } from "../../api/client";
 import type { PipelineVersionRead } from "../../api/types";
 import { Button, Dialog, Empty, ErrorNote, Field, Loading, StatusBadge, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useHotkeys } from "../../lib/hotkeys";
+import { PageFoot } from "../../lib/paging";
 import { useSession } from "../../lib/session";
-import { usePipelines } from "./queries";
+import { usePipelineList } from "./queries";
 
 export function PipelinesPage() {
-  const [q, setQ] = useState("");
-  const pipelines = usePipelines(q);
+  const [params, setParams] = useSearchParams();
+  const q = params.get("q") ?? ""; // in the address: reload and back keep the search
+  const pipelines = usePipelineList(q);
   const { can } = useSession();
   const navigate = useNavigate();
   const [importing, setImporting] = useState(false);
   const search = useRef<HTMLInputElement>(null);
   useHotkeys({ "/": () => search.current?.focus(), n: () => can("editor") && navigate("/pipelines/new") });
-  const items = pipelines.data?.items ?? [];
+  const items = pipelines.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <main className="page" aria-labelledby="pipelines-title">
       <header className="page-head">
@@ -30,7 +32,7 @@ export function PipelinesPage() {
             placeholder="Search pipelines  ( / )"
             aria-label="Search pipelines"
             value={q}
-            onChange={(e) => setQ(e.target.value)}
+            onChange={(e) => setParams(e.target.value ? { q: e.target.value } : {}, { replace: true })}
           />
           {can("editor") && (
             <>
@@ -89,6 +91,14 @@ export function PipelinesPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {items.length > 0 && (
+        <PageFoot
+          shown={items.length}
+          total={pipelines.data?.pages[0]?.total}
+          noun={["pipeline", "pipelines"]}
+          list={pipelines}
+        />
       )}
       <ImportDialog open={importing} onClose={() => setImporting(false)} />
     </main>

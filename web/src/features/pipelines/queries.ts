@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { api, ok } from "../../api/client";
 import { type JsonSchema, type KindInfo, nodeKinds } from "../../canvas/model";
@@ -17,6 +17,20 @@ export function usePipelines(q: string) {
     queryKey: keys.pipelines(q),
     refetchInterval: 5000, // last run status and next firing move on their own
     queryFn: () => ok(api.GET("/api/v1/pipelines", { params: { query: { q: q || undefined, limit: 500 } } })),
+  });
+}
+
+/** The pipelines page a page at a time (by name), with the API's count of every match. */
+export function usePipelineList(q: string, limit = 100) {
+  return useInfiniteQuery({
+    queryKey: [...keys.pipelines(q), "pages", limit] as const,
+    initialPageParam: undefined as string | undefined,
+    refetchInterval: 5000,
+    queryFn: ({ pageParam }) =>
+      ok(
+        api.GET("/api/v1/pipelines", { params: { query: { q: q || undefined, limit, cursor: pageParam } } }),
+      ),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }
 

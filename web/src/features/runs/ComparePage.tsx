@@ -19,8 +19,10 @@ export function ComparePage() {
   const [params] = useSearchParams();
   const a = useRunDetail(params.get("a"));
   const b = useRunDetail(params.get("b"));
-  const va = useVersion(a.data?.pipeline, a.data?.version);
-  const vb = useVersion(b.data?.pipeline, b.data?.version);
+  // older → newer whatever the URL's order: the heading, the columns and the definition diff all read so
+  const [older, newer] = a.data && b.data && b.data.number < a.data.number ? [b, a] : [a, b];
+  const va = useVersion(older.data?.pipeline, older.data?.version);
+  const vb = useVersion(newer.data?.pipeline, newer.data?.version);
   const definitionDiff = useMemo(
     () =>
       va.data && vb.data && va.data.number !== vb.data.number
@@ -33,7 +35,22 @@ export function ComparePage() {
   );
   if (a.error || b.error) return <ErrorNote error={a.error ?? b.error} />;
   if (!a.data || !b.data) return <Loading />;
-  const [x, y] = [a.data, b.data].sort((p, q) => p.number - q.number) as [typeof a.data, typeof b.data];
+  if (a.data.pipeline !== b.data.pipeline) {
+    return (
+      <main className="page" aria-labelledby="compare-title">
+        <p className="crumbs">
+          <Link to="/runs">Runs</Link> /
+        </p>
+        <h1 id="compare-title">These runs cannot be compared</h1>
+        <p className="error-note" role="alert">
+          <Link to={`/runs/${a.data.id}`}>{a.data.ref}</Link> and{" "}
+          <Link to={`/runs/${b.data.id}`}>{b.data.ref}</Link> are runs of two different pipelines. Compare two
+          runs of one pipeline: pick them in its run list.
+        </p>
+      </main>
+    );
+  }
+  const [x, y] = [older.data, newer.data] as [typeof a.data, typeof b.data];
   const steps = (r: typeof x) =>
     new Map(r.steps.filter((s) => s.item_index == null).map((s) => [s.node_id, s]));
   const sx = steps(x);

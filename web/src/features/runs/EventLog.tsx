@@ -2,6 +2,7 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import { Button, ErrorNote, Loading } from "../../lib/controls";
+import { eventTime } from "./outcome";
 
 function summary(type: string, data: unknown): string {
   const d = (data ?? {}) as Record<string, unknown>;
@@ -47,7 +48,7 @@ export function EventLog({ runId }: { runId: string }) {
             <tr key={e.seq}>
               <td>{e.seq}</td>
               <td className="small">
-                {new Date(e.at).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 })}
+                <time dateTime={e.at}>{eventTime(e.at)}</time>
               </td>
               <td>
                 <code>{e.type}</code>

@@ -24,8 +24,10 @@ import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { useKinds, useVersion } from "../pipelines/queries";
 import { money } from "./Conversation";
+import { ErrorDetails } from "./ErrorDetails";
 import { EventLog } from "./EventLog";
 import { ExtendDialog } from "./ExtendDialog";
+import { errorParts, failedSteps, outcomeText } from "./outcome";
 import { useArtifacts, useRunProgress } from "./queries";
 import { StepPanel } from "./StepPanel";
 import { Timeline } from "./Timeline";
@@ -53,7 +55,9 @@ function useThrottled(fn: () => void, ms: number): () => void {
 }
 
 export function RunPage() {
-  const { id = "" } = useParams();
+  const params = useParams();
+  // `/runs/<id>` or `/runs/<pipeline>/vN`, as the API and the CLI take a run
+  const id = params.id ?? `${params.pipeline ?? ""}/${params.number ?? ""}`;
   const progress = useRunProgress(id);
   const run = progress.data?.run;
   const version = useVersion(run?.pipeline, run?.version);
@@ -158,6 +162,7 @@ export function RunPage() {
   if (progress.error) return <ErrorNote error={progress.error} />;
   if (!run || !progress.data) return <Loading label="Loading the run…" />;
   const nodeIds = draft?.nodes.map((n) => n.id) ?? [];
+  const failed = failedSteps(progress.data.nodes);
   const selectNode = (nodeId: string | null) => {
     setSelectedNode(nodeId);
     if (nodeId) {
@@ -175,6 +180,11 @@ export function RunPage() {
           </p>
           <h1 id="run-title">
             {run.pipeline} v{run.number} <StatusBadge status={run.status} />
+            {failed > 0 && run.status === "succeeded" && (
+              <span className="badge badge-retrying" data-testid="failed-steps">
+                {outcomeText(run.status, failed).replace(/^succeeded, /, "")}
+              </span>
+            )}
           </h1>
           {run.wait_reason && (
             <p className="wait-reason" data-testid="wait-reason">
@@ -226,7 +236,14 @@ export function RunPage() {
             <Button onClick={() => act("resume")}>Resume</Button>
           )}
           {can("operator") && open && (
-            <Button variant="danger" onClick={() => act("cancel")}>
+            <Button
+              variant="danger"
+              onClick={() => {
+                // cancelling ends every running step and cannot be undone: ask first
+                if (window.confirm(`Cancel ${run.ref}? Its running steps are stopped; the run cannot go on.`))
+                  void act("cancel");
+              }}
+            >
               Cancel
             </Button>
           )}
@@ -237,11 +254,13 @@ export function RunPage() {
         </div>
       </header>
       <ErrorNote error={error} />
-      {run.error != null && (
-        <div className="error-note" role="status">
-          <strong>The run failed:</strong> <JsonView value={run.error} label="run error" />
-        </div>
-      )}
+      <RunEnding
+        status={run.status}
+        error={run.error}
+        failed={failed}
+        failedNodes={progress.data.nodes.filter((n) => (n.counts?.failed ?? 0) > 0).map((n) => n.node_id)}
+        onPick={selectNode}
+      />
       <div className={`run-layout ${stepKey ? "with-panel" : ""}`}>
         <div className="run-main">
           {draft ? (
@@ -321,5 +340,52 @@ export function RunPage() {
         <ExtendDialog run={run} nodes={nodeIds} open={extending} onClose={() => setExtending(false)} />
       )}
     </main>
+  );
+}
+
+/** How the run ended, in words: cancelled (by whom, why), failed (the error readable), or succeeded with failures. */
+function RunEnding({
+  status,
+  error,
+  failed,
+  failedNodes,
+  onPick,
+}: {
+  status: string;
+  error: unknown;
+  failed: number;
+  failedNodes: string[];
+  onPick: (node: string) => void;
+}) {
+  if (status === "cancelled") {
+    const reason = errorParts(error)?.message;
+    return (
+      <p className="callout" role="status" data-testid="run-ending">
+        <strong>The run was cancelled</strong>
+        {reason && reason !== "cancelled" ? `: ${reason}` : "."}
+      </p>
+    );
+  }
+  if (status === "succeeded" && failed > 0)
+    return (
+      <p className="callout" role="status" data-testid="run-ending">
+        <strong>The run {outcomeText(status, failed)}</strong>: their nodes let the run go on (on_error). See
+        why:{" "}
+        {failedNodes.map((n, i) => (
+          <span key={n}>
+            {i > 0 && ", "}
+            <button type="button" className="link-button" onClick={() => onPick(n)}>
+              {n}
+            </button>
+          </span>
+        ))}
+      </p>
+    );
+  if (error == null) return null;
+  return (
+    <div className="error-note" role="status" data-testid="run-ending">
+      <strong>The run {status === "failed" ? "failed" : "reported an error"}:</strong>
+      <ErrorDetails error={error} label="run's error" />
+    </div>
   );
 }

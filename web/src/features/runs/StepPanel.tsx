@@ -10,6 +10,7 @@ import type { LiveAttempt } from "../../lib/live";
 import { useSession } from "../../lib/session";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { Conversation } from "./Conversation";
+import { ErrorDetails } from "./ErrorDetails";
 import { useArtifacts, useLogs, useStep } from "./queries";
 
 function Logs({
@@ -122,8 +123,10 @@ export function StepPanel({
           <h2 id="step-title">{stepKey}</h2>
           {s && (
             <p className="muted small">
-              <StatusBadge status={s.status} /> attempt {s.attempt} · {duration(s.duration)} · started{" "}
-              {when(s.started_at)}
+              <StatusBadge status={s.status} />
+              {s.attempt > 0
+                ? ` attempt ${s.attempt} · ${duration(s.duration)} · started ${when(s.started_at)}`
+                : " not started yet"}
             </p>
           )}
           {s?.wait_reason && <p className="wait-reason">{s.wait_reason}</p>}
@@ -175,7 +178,7 @@ export function StepPanel({
               <>
                 {s.error != null && (
                   <div className="error-note">
-                    <JsonView value={s.error} label="error" />
+                    <ErrorDetails error={s.error} label="step's error" />
                   </div>
                 )}
                 <JsonView value={s.output} label="output" />
@@ -229,7 +232,9 @@ export function StepPanel({
                       </td>
                       <td>{when(a.queued_at)}</td>
                       <td>{duration(a.duration)}</td>
-                      <td className="small">{a.error ? JSON.stringify(a.error) : ""}</td>
+                      <td className="small">
+                        <ErrorDetails error={a.error} label={`error of attempt ${a.number}`} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { api, ok, raw } from "../../api/client";
 import type { RunStatus, StepStatus } from "../../api/types";
 
@@ -19,6 +19,27 @@ export function useRuns(pipeline?: string, status?: RunStatus, limit = 100) {
     queryKey: runKeys.runs(pipeline, status),
     queryFn: () => ok(api.GET("/api/v1/runs", { params: { query: { pipeline, status, limit } } })),
     refetchInterval: 5000,
+  });
+}
+
+/** What the run list keeps; every field is in the page's address (see RunList). */
+export interface RunListFilter {
+  pipeline?: string;
+  status?: RunStatus;
+  q?: string;
+  since?: string;
+  until?: string;
+}
+
+/** The run list a page at a time (newest first), with the API's count of every match. */
+export function useRunList(filter: RunListFilter, limit = 50) {
+  return useInfiniteQuery({
+    queryKey: ["runs", "list", filter, limit] as const,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      ok(api.GET("/api/v1/runs", { params: { query: { ...filter, limit, cursor: pageParam } } })),
+    refetchInterval: 5000,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }
 

@@ -1,4 +1,4 @@
-import { useNavigate, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { TabPanel, Tabs } from "../../lib/controls";
 import { useSession } from "../../lib/session";
 import { usePipelines } from "../pipelines/queries";
@@ -9,10 +9,20 @@ import { ModelProfiles } from "./ModelProfiles";
 import { TriggersPanel } from "./TriggersPanel";
 import { Users } from "./Users";
 
+/** Every settings tab and the role it needs. */
+const TAB_ROLES = {
+  credentials: "editor",
+  keys: "admin",
+  users: "admin",
+  models: "viewer",
+  agents: "viewer",
+  triggers: "viewer",
+} as const;
+
 export function SettingsPage() {
-  const { tab = "credentials" } = useParams();
-  const navigate = useNavigate();
   const { can } = useSession();
+  const { tab = can("editor") ? "credentials" : "models" } = useParams();
+  const navigate = useNavigate();
   const pipelines = usePipelines("");
   const tabs = [
     ...(can("editor") ? [{ id: "credentials", label: "Credentials" }] : []),
@@ -27,6 +37,28 @@ export function SettingsPage() {
     { id: "triggers", label: "Schedules & webhooks" },
   ];
   const active = tabs.some((t) => t.id === tab) ? tab : (tabs[0]?.id ?? "triggers");
+  if (!(tab in TAB_ROLES) || !can(TAB_ROLES[tab as keyof typeof TAB_ROLES])) {
+    // an unknown tab (or one the role may not open) says so, instead of showing another tab under its address
+    const known = tab in TAB_ROLES;
+    return (
+      <main className="page" aria-labelledby="settings-title">
+        <h1 id="settings-title">{known ? "Not allowed" : "No such settings page"}</h1>
+        <p>
+          {known
+            ? `Settings “${tab}” needs the ${TAB_ROLES[tab as keyof typeof TAB_ROLES]} role.`
+            : `There is no settings page “${tab}”.`}{" "}
+          The settings are:
+        </p>
+        <ul>
+          {tabs.map((t) => (
+            <li key={t.id}>
+              <Link to={`/settings/${t.id}`}>{t.label}</Link>
+            </li>
+          ))}
+        </ul>
+      </main>
+    );
+  }
   return (
     <main className="page" aria-labelledby="settings-title">
       <header className="page-head">
