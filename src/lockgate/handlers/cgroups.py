@@ -234,6 +234,10 @@ class AttemptCgroup:
         """``cgroup.procs`` of each cgroup, open for the forked child to write its own pid before exec."""
         return [os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for folder in self._dirs]
 
+    def join_paths(self) -> list[Path]:
+        """``cgroup.procs`` of each cgroup, for a launcher that writes its own pid there before exec."""
+        return [folder / "cgroup.procs" for folder in self._dirs]
+
     def _counter(self, controller: Controller, name: str, key: str) -> int:
         folder = self._by_controller.get(controller)
         if folder is None:
