@@ -273,28 +273,33 @@ async def _supervise(
     beat_fd: int,
 ) -> tuple[int, bytes, bytes]:
     stdout, stderr = bytearray(), bytearray()
-    with _open_log(ctx) as log:
-        pumps = [
-            asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
-            asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
-        ]
-        beats = asyncio.create_task(relay(ctx, beat_fd))  # the script's own heartbeats
-        timed_out = False
-        try:
-            # Not until the pipes close: children the script left running would hold the step until they end.
-            await asyncio.wait_for(proc.exited(), limit.total_seconds() if limit is not None else None)
-        except TimeoutError:
-            timed_out = True
-        finally:
-            # On success, timeout and cancellation alike: nothing the script started outlives the step.
-            _kill_group(proc)
-            if cgroup is not None:  # also what left the process group (setsid, a double fork)
-                await cgroup.kill()
+    timed_out = False
+    try:
+        with _open_log(ctx) as log:
+            pumps = [
+                asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
+                asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
+                asyncio.create_task(relay(ctx, beat_fd)),  # the script's own heartbeats
+            ]
             try:
-                await _drain([*pumps, beats])  # the heartbeat pipe closes with the last process that held it
-                await proc.wait()
+                # Not until the pipes close: children the script left running would hold the step until they end.
+                await asyncio.wait_for(proc.exited(), limit.total_seconds() if limit is not None else None)
+            except TimeoutError:
+                timed_out = True
             finally:
-                proc.close()
+                # On success, timeout and cancellation alike: nothing the script started outlives the step.
+                _kill_group(proc)
+                try:
+                    if cgroup is not None:  # also what left the process group (setsid, a double fork)
+                        await cgroup.kill()
+                    await _drain(pumps)  # the heartbeat pipe closes with the last process that held it
+                    await proc.wait()
+                finally:  # cancelled half-way (the engine cancels a timed-out attempt too): nothing reads on
+                    for task in pumps:
+                        task.cancel()
+                    await asyncio.wait(pumps)  # their readers gone before the pipes' fds close
+    finally:
+        proc.close()  # reaped by the loop whatever happened above, even if this coroutine was cancelled
     if timed_out:
         raise RetryableStepError("timeout", f"the script ran longer than {limit}; {excerpt(stderr)}")
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 from typing import IO, TYPE_CHECKING
 
@@ -22,42 +23,57 @@ _STREAM_LIMIT = 1 << 16
 
 
 class Child:
-    """A started process: its pid, its output streams, and its exit (seen by a pidfd, reaped here only)."""
+    """A started process: its pid, its output streams, and its exit, seen by a pidfd and reaped at once.
+
+    The loop reaps the process as soon as its pidfd says it exited, whoever awaits it or not: an awaiting
+    coroutine cancelled half-way (a step's own timeout racing the engine's cancellation) cannot leave a
+    ``Popen`` unreaped. The reader holds this object until then, so the ``Popen`` is never dropped unwaited.
+    """
 
     def __init__(self, popen: subprocess.Popen[bytes], stdout: asyncio.StreamReader, stderr: asyncio.StreamReader,
                  transports: list[asyncio.BaseTransport]) -> None:  # fmt: skip
         self._popen = popen
-        self._pidfd = os.pidfd_open(popen.pid)  # not reaped before this: the pid is still this child's
         self._transports = transports
+        self._loop = asyncio.get_running_loop()
+        self._exited = asyncio.Event()
         self.pid = popen.pid
         self.stdout = stdout
         self.stderr = stderr
+        self._pidfd = os.pidfd_open(popen.pid)  # not reaped before this: the pid is still this child's
+        self._loop.add_reader(self._pidfd, self._reap)
+
+    def _reap(self) -> None:
+        # The pidfd is readable once the process has exited: waiting does not block. Its reader goes first,
+        # then its fd, then the wait, so that no later callback sees a closed or reused fd.
+        self._loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._popen.wait()
+        self._exited.set()
 
     @property
     def returncode(self) -> int | None:
         return self._popen.returncode
 
     async def exited(self) -> None:
-        """Until the process itself has exited (children it left running may still hold its pipes)."""
-        if self._popen.returncode is not None:
-            return
-        loop = asyncio.get_running_loop()
-        exited = asyncio.Event()
-        loop.add_reader(self._pidfd, exited.set)
-        try:
-            await exited.wait()
-        finally:
-            loop.remove_reader(self._pidfd)
+        """Until the process itself has exited and is reaped (children it left running may still hold its pipes).
+
+        Cancelling this wait (``asyncio.wait_for``) cancels only the wait, never the reaping.
+        """
+        await self._exited.wait()
 
     async def wait(self) -> int:
-        """Its exit status, once it exited; the pidfd said so, so the reaping does not block."""
-        await self.exited()
-        return self._popen.wait()
+        """Its exit status, once it exited."""
+        await self._exited.wait()
+        assert self._popen.returncode is not None  # noqa: S101 - set by _reap before the event
+        return self._popen.returncode
 
     def close(self) -> None:
+        """Stop reading its pipes; a process still running is killed (the loop then reaps it)."""
+        if not self._exited.is_set():  # unreaped, its pid cannot be another process's
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
         for transport in self._transports:  # a pipe another process still holds open: stop reading it
             transport.close()
-        os.close(self._pidfd)
         for pipe in (self._popen.stdout, self._popen.stderr):
             if pipe is not None:
                 with contextlib.suppress(OSError):
