@@ -187,7 +187,7 @@ async def _execute(ctx: HandlerContext, launch: _Launch) -> Outcome:
         with (
             _scratch(launch.job) as job,
             _scratch(None) as out,
-            _scratch(launch.stdin) as stdin,
+            _scratch(launch.stdin) if launch.stdin is not None else contextlib.nullcontext() as stdin,
             _scratch(_options(ctx.workspace, launch)) as options,
             heartbeat_pipe() as beats,
         ):
@@ -218,21 +218,21 @@ async def _spawn(
     ctx: HandlerContext,
     launch: _Launch,
     fds: tuple[int, int, int, int],
-    stdin: IO[bytes],
+    stdin: IO[bytes] | None,  # the inputs (input_mode stdin), else none: no file made for nothing
     cgroup: AttemptCgroup | None,
 ) -> Child:
-    argv, stdin_or_none = _argv(launch, *fds), stdin if launch.stdin is not None else None
+    argv = _argv(launch, *fds)
     # Confined, bubblewrap gives the session and the death with the runner; a launcher the rlimits and cgroups.
     prefix = None
     if launch.confine and not launch.drop_to_nobody:
         prefix = launcher(launch.limits, join=cgroup.join_paths() if cgroup is not None else ())
     if prefix is not None:
-        return await start_child([*prefix, *argv], stdin=stdin_or_none, cwd=ctx.workspace, env=launch.env,
+        return await start_child([*prefix, *argv], stdin=stdin, cwd=ctx.workspace, env=launch.env,
                                  pass_fds=fds)  # fmt: skip
     join = cgroup.join_fds() if cgroup is not None else []
     bound = preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody)
     try:
-        return await start_child(argv, stdin=stdin_or_none, cwd=ctx.workspace, env=launch.env, pass_fds=fds,
+        return await start_child(argv, stdin=stdin, cwd=ctx.workspace, env=launch.env, pass_fds=fds,
                                  preexec_fn=bound)  # fmt: skip
     finally:
         for fd in join:
