@@ -20,7 +20,7 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts -
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help system-run system-test setup fix lint test check bench bench-cli bench-human bench-api bench-scale ci run web web-deps web-client \
+.PHONY: help system-run system-test setup fix lint test check bench bench-cli bench-human bench-api bench-scale bench-scripts ci run web web-deps web-client \
 	web-check e2e test-real-llm
 
 help: ## list the targets
@@ -113,6 +113,9 @@ bench-human: ## a server with 10,000 runs waiting for a person: memory, inbox, a
 
 bench-api: ## a server with 100,000 runs: listing latency and throughput, webhook to first step (figures)
 	$(RUN) python -m bench api
+
+bench-scripts: ## a sandboxed script step against a bare sandboxed start; a for_each of 1,000 scripts (figures)
+	$(RUN) python -m bench scripts
 
 bench-scale: ## 10,000 no-op and 1,000 script steps: local executor vs 1, 2, 4 Celery workers (PostgreSQL, Redis)
 	nice -n 10 $(RUN) python -m bench scale

@@ -4,7 +4,8 @@
 ``python -m bench human [--runs N] [--quick] [--json]`` (``make bench-human``);
 ``python -m bench api [--runs N] [--quick] [--json]`` (``make bench-api``);
 ``python -m bench scale [--steps N] [--scripts N] [--workers 1,2,4] [--json]`` (``make bench-scale``);
-``python -m bench cli [--quick] [--json]`` (``make bench-cli``): a command's start-up CPU, serve to /ready.
+``python -m bench cli [--quick] [--json]`` (``make bench-cli``): a command's start-up CPU, serve to /ready;
+``python -m bench scripts [--quick] [--json] [--repeat N]`` (``make bench-scripts``).
 
 Benchmarks are figures to compare before and after a change, not tests: a missed target is
 reported as MISS and the exit status stays 0.
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     cli = commands.add_parser("cli", help="CPU of lockgate --help and runs list against python -c pass; serve → /ready")
     cli.add_argument("--quick", action="store_true", help="3 processes per figure, one serve: a smoke test")
     cli.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    scripts = commands.add_parser(
+        "scripts", help="a sandboxed script step and a for_each of scripts, against bare starts"
+    )
+    scripts.add_argument("--quick", action="store_true", help="small sizes, one round: a smoke test, not figures")
+    scripts.add_argument("--json", action="store_true", help="print the results as one JSON document")
+    scripts.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported (default 3)")
     peer = commands.add_parser("peer", help="(internal) LangGraph's chain with SqliteSaver, JSON on stdout")
     peer.add_argument("size", type=int)
     peer.add_argument("--home", type=Path, required=True)
@@ -112,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
                          window=args.window, probes=args.probes, postgres=args.postgres, redis=args.redis)
         )  # fmt: skip
         sys.stdout.write((json.dumps(scale_report, indent=2) if args.json else scale_text(scale_report)) + "\n")
+        return 0
+    if args.command == "scripts":
+        from bench.scripts import ScriptsOptions, run_scripts_bench
+        from bench.scripts import format_text as scripts_text
+
+        sizes = ScriptsOptions(starts=5, chain=5, items=20, repeat=1) if args.quick else ScriptsOptions()
+        scripts_report = run_scripts_bench(ScriptsOptions(sizes.starts, sizes.chain, sizes.items,
+                                                          1 if args.quick else max(1, args.repeat)))  # fmt: skip
+        sys.stdout.write((json.dumps(scripts_report, indent=2) if args.json else scripts_text(scripts_report)) + "\n")
         return 0
     if args.command == "peer":
         from bench.peer import run_langgraph_chain

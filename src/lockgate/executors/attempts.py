@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from lockgate.artifacts.layout import ArtifactLayout
+    from lockgate.artifacts.layout import ArtifactLayout, Promotion
     from lockgate.engine.commands import DispatchStep
     from lockgate.engine.records import ArtifactRecord
     from lockgate.executors.base import ExecutorLink, Report
@@ -127,10 +127,13 @@ class AttemptRunner:
         if ctx.workspace_used is None:
             return []
         command, workspace = ctx.command, ctx.workspace_used
-        # Files are redacted before they are hashed and described: what is promoted is what a viewer reads.
-        await asyncio.to_thread(redact_tree, workspace, ctx.redactor)
-        promote = functools.partial(self._layout.promote, workspace, command.pipeline, command.run_number)
-        promoted = await asyncio.to_thread(promote, command.step)  # hashing files is disk work: off the event loop
+        try:  # a step that wrote nothing (most scripts): one syscall here, no thread; it fails on any entry
+            workspace.rmdir()
+        except OSError:
+            pass
+        else:
+            return []
+        promoted = await asyncio.to_thread(self._redact_and_promote, ctx, workspace)  # disk work: off the loop
         for refused in promoted.refused:  # the attempt's log: what a user reading the step sees
             ctx.logger.warning("refused %s: %s; it is not an artifact (never opened, removed)", refused.path,
                                refused.reason)  # fmt: skip
@@ -139,6 +142,12 @@ class AttemptRunner:
             log.warning("%s: refused %d workspace entries (not regular files with one name)", where,
                         len(promoted.refused))  # fmt: skip
         return promoted.records
+
+    def _redact_and_promote(self, ctx: AttemptContext, workspace: Path) -> Promotion:
+        command = ctx.command
+        # Files are redacted before they are hashed and described: what is promoted is what a viewer reads.
+        redact_tree(workspace, ctx.redactor)
+        return self._layout.promote(workspace, command.pipeline, command.run_number, command.step)
 
     async def _check_output(self, result: StepResult) -> None:
         """Every kind's result passes here before it becomes an event: a huge or unstorable output fails the step."""

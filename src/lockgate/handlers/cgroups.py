@@ -213,6 +213,7 @@ class AttemptCgroup:
 
     def __init__(self, support: CgroupSupport, *, max_processes: int, memory_bytes: int | None) -> None:
         self._dirs: dict[Path, _Hierarchy] = {}
+        self._emptied = False  # no member left: none can join again (only a member's fork or a write adds one)
         self._by_controller: dict[Controller, Path] = {}
         name = f"attempt-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         limits = {Controller.PIDS: max_processes, Controller.MEMORY: memory_bytes}
@@ -233,6 +234,10 @@ class AttemptCgroup:
     def join_fds(self) -> list[int]:
         """``cgroup.procs`` of each cgroup, open for the forked child to write its own pid before exec."""
         return [os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for folder in self._dirs]
+
+    def join_paths(self) -> list[Path]:
+        """``cgroup.procs`` of each cgroup, for a launcher that writes its own pid there before exec."""
+        return [folder / "cgroup.procs" for folder in self._dirs]
 
     def _counter(self, controller: Controller, name: str, key: str) -> int:
         folder = self._by_controller.get(controller)
@@ -258,6 +263,8 @@ class AttemptCgroup:
 
     async def kill(self) -> None:
         """SIGKILL every process of the tree, including those that left the process group, until none is left."""
+        if self._emptied:  # the step's end and the attempt's clean-up both ask: the second has nothing to read
+            return
         for folder, hierarchy in self._dirs.items():
             if hierarchy.version == 2 and (folder / "cgroup.kill").exists():
                 with contextlib.suppress(OSError):
@@ -265,6 +272,7 @@ class AttemptCgroup:
         for _ in range(_KILL_ROUNDS):
             pids = {int(p) for folder in self._dirs for p in _read(folder / "cgroup.procs").split()}
             if not pids:
+                self._emptied = True
                 return
             for pid in pids:
                 self._kill_member(pid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import functools
 import math
 import os
 import re
@@ -30,6 +31,7 @@ __all__ = [
     "bwrap_options",
     "bwrap_problem",
     "encode_options",
+    "launcher",
     "limits_for",
     "nobody_problem",
     "preexec",
@@ -96,6 +98,48 @@ def preexec(limits: Limits, *, join_fds: Sequence[int] = (), drop_to_nobody: boo
     return apply
 
 
+# Run under setpriv --pdeathsig: dies with the runner from here on, and exits if the runner (its first argument)
+# died before that; joins each cgroup named up to ``--`` (its cgroup.procs); then becomes the command after it.
+# The shell's pid is the command's, so the whole tree starts inside the cgroups. Paths are arguments, never text.
+_GUARD = (
+    '[ "$PPID" = "$1" ] || exit 125; shift; '
+    'for procs; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
+)
+
+
+def launcher(limits: Limits, *, join: Sequence[Path] = ()) -> list[str] | None:
+    """The argv prefix that bounds a command as ``preexec`` does, without running Python in the forked child.
+
+    Without a ``preexec_fn`` the server is not forked (vfork: no copy of its memory to throw away), and no
+    Python runs between fork and exec. ``setpriv`` makes the child die with the runner (and a shell checks that
+    the runner was still there by then), the shell joins the attempt's cgroups (``join``: their ``cgroup.procs``),
+    ``prlimit`` sets the rlimits, then it becomes the command; bubblewrap does the rest (``--new-session``,
+    ``--die-with-parent``). None where ``setpriv`` or ``prlimit`` is missing: then ``preexec`` it is.
+    """
+    tools = _launch_tools()
+    if tools is None:
+        return None
+    setpriv, prlimit = tools
+    bounds = ["--core=0:0", f"--fsize={_FILE_SIZE}:{_FILE_SIZE}"]
+    if limits.cpu_seconds is not None:  # SIGXCPU at the soft limit (cpu_limit), SIGKILL a second later if ignored
+        bounds.append(f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}")
+    if limits.memory_bytes is not None:
+        bounds.append(f"--as={limits.memory_bytes}:{limits.memory_bytes}")
+    if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for uid 0, even mapped inside bwrap
+        bounds.append(f"--nproc={limits.max_processes}:{limits.max_processes}")
+    guard = [setpriv, "--pdeathsig", "KILL", "--", "/bin/sh", "-c", _GUARD, "sh", str(os.getpid())]
+    return [*guard, *(str(path) for path in join), "--", prlimit, *bounds, "--"]
+
+
+@functools.cache  # per attempt otherwise: a stat of every PATH entry
+def _launch_tools() -> tuple[str, str] | None:
+    found = [shutil.which(name) or shutil.which(name, path="/usr/bin:/bin") for name in ("setpriv", "prlimit")]
+    setpriv, prlimit = found
+    if setpriv is None or prlimit is None:
+        return None
+    return setpriv, prlimit
+
+
 def script_env(
     workspace: Path,
     extra: Mapping[str, str],
@@ -125,7 +169,8 @@ def script_env(
     return env
 
 
-def _system_binds() -> list[str]:
+@functools.cache  # the system's layout does not change under a running server: looked at once, not per attempt
+def _system_binds() -> tuple[str, ...]:
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("bin", "sbin", "lib", "lib32", "lib64"):
         path = Path("/", top)
@@ -133,10 +178,11 @@ def _system_binds() -> list[str]:
             args += ["--symlink", str(path.readlink()), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    return args
+    return tuple(args)
 
 
-def _prefix_binds() -> list[str]:
+@functools.cache
+def _prefix_binds() -> tuple[str, ...]:
     # pyenv's interpreter finds libpython through RUNPATH under its prefix: same path inside,
     # both as Python names it and as the links resolve.
     named = (Path(sys.base_prefix), Path(sys.prefix))
@@ -145,7 +191,7 @@ def _prefix_binds() -> list[str]:
     for prefix in sorted(prefixes):
         if not prefix.is_relative_to("/usr"):
             args += ["--ro-bind", str(prefix), str(prefix)]
-    return args
+    return tuple(args)
 
 
 def bwrap_command(options_fd: int) -> list[str]:
@@ -183,6 +229,7 @@ def bwrap_options(
     return args
 
 
+@functools.cache
 def _bwrap_path() -> str | None:
     # The server's PATH may be minimal: Debian's package puts it in /usr/bin.
     return shutil.which("bwrap") or shutil.which("bwrap", path="/usr/bin:/bin")

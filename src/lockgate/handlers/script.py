@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import importlib.resources
 import json
+import marshal
 import os
 import signal
 import sys
@@ -30,10 +31,12 @@ from lockgate.handlers.sandbox import (
     bwrap_command,
     bwrap_options,
     encode_options,
+    launcher,
     limits_for,
     preexec,
     script_env,
 )
+from lockgate.handlers.script_child import Child, start_child
 from lockgate.handlers.script_exit import Outcome, excerpt, raise_for_exit, sandbox_failed
 from lockgate.handlers.script_file import read_script_file
 from lockgate.handlers.script_heartbeat import heartbeat_pipe, relay
@@ -42,7 +45,7 @@ from lockgate.security.grants import ANY_HOST, host_refusal
 from lockgate.spec.nodes import ScriptConfig, ScriptHeartbeat, ScriptInputMode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from lockgate.security.redaction import StreamRedactor
 
@@ -100,7 +103,7 @@ async def run_code(
     job = {"mode": config.input_mode.value, "code": config.code if source is None else source.text,
            "file": None if source is None else source.path, "inputs": inputs, "feedback": ctx.feedback}  # fmt: skip
     launch = _Launch(
-        job=json.dumps(job).encode(),
+        job=_encode_job(job),
         stdin=payload if config.input_mode is ScriptInputMode.STDIN else None,
         env=script_env(ctx.workspace, config.env, ctx.credentials, _identity(ctx)),
         limits=limits_for(config, ctx.script_policy.max_processes),
@@ -125,6 +128,16 @@ async def run_code(
     raise_for_exit(outcome, launch.limits, confined=launch.confine)
     output = script_output(ctx.workspace, outcome.channel, outcome.stdout_tail)
     return ScriptRun(output, outcome.stdout_tail.decode(errors="replace"), script_next(outcome.channel))
+
+
+def _encode_job(job: Mapping[str, JsonValue]) -> bytes:
+    # The runner reads marshal without importing json (and re): a third of a trivial script's start. Through
+    # JSON first, so that the script sees exactly the values JSON would give it (lists, str keys).
+    text = json.dumps(job)
+    try:
+        return _runner_code() + b"M" + marshal.dumps(json.loads(text))
+    except ValueError:  # nested deeper than marshal goes
+        return _runner_code() + b"J" + text.encode()
 
 
 def _check_network(ctx: HandlerContext, config: ScriptConfig) -> None:
@@ -152,8 +165,10 @@ def _open_log(ctx: HandlerContext) -> IO[bytes]:
 
 @contextlib.contextmanager
 def _scratch(data: bytes | None) -> Iterator[IO[bytes]]:
-    # Unlinked files outside the workspace: the child reads or writes them by fd only.
-    with tempfile.TemporaryFile() as scratch:
+    # Unlinked files outside the workspace: the child reads or writes them by fd only. What the server writes
+    # stays in memory (a memfd: no file system work); the child's channel is on disk, as large as RLIMIT_FSIZE.
+    memfd = None if data is None else os.memfd_create("lockgate", os.MFD_CLOEXEC)
+    with tempfile.TemporaryFile() if memfd is None else os.fdopen(memfd, "w+b") as scratch:
         if data is not None:
             scratch.write(data)
             scratch.flush()
@@ -172,7 +187,7 @@ async def _execute(ctx: HandlerContext, launch: _Launch) -> Outcome:
         with (
             _scratch(launch.job) as job,
             _scratch(None) as out,
-            _scratch(launch.stdin) as stdin,
+            _scratch(launch.stdin) if launch.stdin is not None else contextlib.nullcontext() as stdin,
             _scratch(_options(ctx.workspace, launch)) as options,
             heartbeat_pipe() as beats,
         ):
@@ -203,30 +218,36 @@ async def _spawn(
     ctx: HandlerContext,
     launch: _Launch,
     fds: tuple[int, int, int, int],
-    stdin: IO[bytes],
+    stdin: IO[bytes] | None,  # the inputs (input_mode stdin), else none: no file made for nothing
     cgroup: AttemptCgroup | None,
-) -> asyncio.subprocess.Process:
+) -> Child:
+    argv = _argv(launch, *fds)
+    # Confined, bubblewrap gives the session and the death with the runner; a launcher the rlimits and cgroups.
+    prefix = None
+    if launch.confine and not launch.drop_to_nobody:
+        prefix = launcher(launch.limits, join=cgroup.join_paths() if cgroup is not None else ())
+    if prefix is not None:
+        return await start_child([*prefix, *argv], stdin=stdin, cwd=ctx.workspace, env=launch.env,
+                                 pass_fds=fds)  # fmt: skip
     join = cgroup.join_fds() if cgroup is not None else []
+    bound = preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody)
     try:
-        return await asyncio.create_subprocess_exec(
-            *_argv(launch, *fds),
-            stdin=stdin if launch.stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ctx.workspace,
-            env=launch.env,
-            start_new_session=True,  # one process group to kill, whatever the script starts
-            preexec_fn=preexec(launch.limits, join_fds=join, drop_to_nobody=launch.drop_to_nobody),
-            pass_fds=fds,
-        )
+        return await start_child(argv, stdin=stdin, cwd=ctx.workspace, env=launch.env, pass_fds=fds,
+                                 preexec_fn=bound)  # fmt: skip
     finally:
         for fd in join:
             os.close(fd)
 
 
 @functools.cache
-def _runner_source() -> str:
-    return importlib.resources.files("lockgate.handlers").joinpath("script_runner.py").read_text(encoding="utf-8")
+def _runner_code() -> bytes:
+    # Compiled once here, not in every child (a fifth of a trivial script's start); the same interpreter loads it.
+    source = importlib.resources.files("lockgate.handlers").joinpath("script_runner.py").read_text(encoding="utf-8")
+    return marshal.dumps(compile(source, "<string>", "exec"))
+
+
+# The runner's code object heads the job file: loaded (exactly, unbuffered) and run as __main__, it reads the job.
+_BOOTSTRAP = 'import marshal,os,sys;exec(marshal.load(os.fdopen(int(sys.argv[1]),"rb",0,closefd=False)))'
 
 
 def _options(workspace: Path, launch: _Launch) -> bytes | None:
@@ -237,8 +258,8 @@ def _options(workspace: Path, launch: _Launch) -> bytes | None:
 
 
 def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int, beat_fd: int) -> list[str]:
-    # Passed with -c so that the runner needs no bind and no Lockgate install inside the sandbox.
-    command = [sys.executable, "-c", _runner_source(), str(job_fd), str(out_fd), str(beat_fd)]
+    # Passed by fd so that the runner needs no bind and no Lockgate install inside the sandbox.
+    command = [sys.executable, "-c", _BOOTSTRAP, str(job_fd), str(out_fd), str(beat_fd)]
     if not launch.confine:
         return command
     return [*bwrap_command(options_fd), *command]
@@ -246,31 +267,39 @@ def _argv(launch: _Launch, job_fd: int, out_fd: int, options_fd: int, beat_fd: i
 
 async def _supervise(
     ctx: HandlerContext,
-    proc: asyncio.subprocess.Process,
+    proc: Child,
     limit: timedelta | None,
     cgroup: AttemptCgroup | None,
     beat_fd: int,
 ) -> tuple[int, bytes, bytes]:
-    assert proc.stdout is not None and proc.stderr is not None  # noqa: S101 - both are PIPE
     stdout, stderr = bytearray(), bytearray()
-    with _open_log(ctx) as log:
-        pumps = [
-            asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
-            asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
-        ]
-        beats = asyncio.create_task(relay(ctx, beat_fd))  # the script's own heartbeats
-        timed_out = False
-        try:
-            await asyncio.wait_for(_exit(proc), limit.total_seconds() if limit is not None else None)
-        except TimeoutError:
-            timed_out = True
-        finally:
-            # On success, timeout and cancellation alike: nothing the script started outlives the step.
-            _kill_group(proc)
-            if cgroup is not None:  # also what left the process group (setsid, a double fork)
-                await cgroup.kill()
-            await _drain([*pumps, beats])  # the heartbeat pipe closes with the last process that held it
-            await proc.wait()
+    timed_out = False
+    try:
+        with _open_log(ctx) as log:
+            pumps = [
+                asyncio.create_task(_pump(proc.stdout, log, ctx.redactor.stream(), stdout, _STDOUT_KEEP)),
+                asyncio.create_task(_pump(proc.stderr, log, ctx.redactor.stream(), stderr, _STDERR_KEEP)),
+                asyncio.create_task(relay(ctx, beat_fd)),  # the script's own heartbeats
+            ]
+            try:
+                # Not until the pipes close: children the script left running would hold the step until they end.
+                await asyncio.wait_for(proc.exited(), limit.total_seconds() if limit is not None else None)
+            except TimeoutError:
+                timed_out = True
+            finally:
+                # On success, timeout and cancellation alike: nothing the script started outlives the step.
+                _kill_group(proc)
+                try:
+                    if cgroup is not None:  # also what left the process group (setsid, a double fork)
+                        await cgroup.kill()
+                    await _drain(pumps)  # the heartbeat pipe closes with the last process that held it
+                    await proc.wait()
+                finally:  # cancelled half-way (the engine cancels a timed-out attempt too): nothing reads on
+                    for task in pumps:
+                        task.cancel()
+                    await asyncio.wait(pumps)  # their readers gone before the pipes' fds close
+    finally:
+        proc.close()  # reaped by the loop whatever happened above, even if this coroutine was cancelled
     if timed_out:
         raise RetryableStepError("timeout", f"the script ran longer than {limit}; {excerpt(stderr)}")
     return proc.returncode if proc.returncode is not None else -1, bytes(stdout), bytes(stderr)
@@ -296,24 +325,7 @@ async def _pump(
         keep_tail(redact.close())
 
 
-async def _exit(proc: asyncio.subprocess.Process) -> None:
-    # Not proc.wait(): it also waits until no process holds the pipes, so children the script left running
-    # would hold the step until they end. A pidfd becomes readable when the process itself exits.
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except ProcessLookupError:  # exited and reaped already
-        return
-    loop = asyncio.get_running_loop()
-    exited = asyncio.Event()
-    loop.add_reader(pidfd, exited.set)
-    try:
-        await exited.wait()
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
-
-
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
+def _kill_group(proc: Child) -> None:
     # Under bwrap this kills bwrap itself; --die-with-parent then tears down the whole sandbox.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)

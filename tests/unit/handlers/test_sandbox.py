@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +59,35 @@ def test_options_cut_the_network_unless_asked(tmp_path: Path) -> None:
     assert closed[-3:] == ["--setenv", "A", "1"]
     # the tmpfs on /tmp is mounted before the workspace, or it would hide a workspace under /tmp
     assert closed.index("--tmpfs") < closed.index(str(tmp_path))
+
+
+_NO_LAUNCHER = pytest.mark.skipif(sandbox.launcher(sandbox.Limits(None, None)) is None, reason="no setpriv/prlimit")
+
+
+@_NO_LAUNCHER
+def test_the_launcher_bounds_the_command_it_becomes() -> None:
+    argv = sandbox.launcher(sandbox.Limits(cpu_seconds=2, memory_bytes=256 << 20))
+    assert argv is not None
+    shown = subprocess.run([*argv, "/bin/sh", "-c", "ulimit -St; ulimit -Ht; ulimit -v; ulimit -c; echo $$"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    *limits, pid = shown.stdout.split()
+    assert limits == ["2", "3", str(256 << 10), "0"]
+    assert int(pid) > 0
+
+
+@_NO_LAUNCHER
+def test_the_launcher_runs_nothing_once_its_runner_is_gone(tmp_path: Path) -> None:
+    # Started by another process than the one that built it: as if the runner had died before the child could
+    # die with it (its parent is then another). The command must not run: recovery runs the step again.
+    argv = sandbox.launcher(sandbox.Limits(None, None))
+    assert argv is not None
+    marker = tmp_path / "ran"
+    middle = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+    done = subprocess.run([sys.executable, "-c", middle, *argv, "/bin/touch", str(marker)], check=False)
+    assert done.returncode != 0
+    assert not marker.exists()
+    subprocess.run([*argv, "/bin/touch", str(marker)], check=True)  # from its own runner it runs
+    assert marker.exists()
 
 
 def test_options_are_nul_separated() -> None:
