@@ -140,5 +140,5 @@ def test_the_dockerfile_copies_what_exists_and_builds_the_ui_where_vite_writes_i
     assert "--extra postgres --extra celery" in runs and "--frozen" in runs and "bubblewrap" in runs
     assert (
         'ENTRYPOINT ["lockgate"]' in text
-        and 'lockgate = "lockgate.cli.main:app"' in (ROOT / "pyproject.toml").read_text()
+        and 'lockgate = "lockgate.cli.entry:main"' in (ROOT / "pyproject.toml").read_text()
     )
