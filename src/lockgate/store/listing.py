@@ -57,12 +57,16 @@ class RunSummary:
     extends: int | None = None  # the number of the run this one extends
     start_at: str | None = None
     wait_reason: str | None = None  # why a queued run waits (flow control)
+    draft: bool = False  # started from the editor's draft
 
 
 def _last_run(column: Any) -> Any:
     # The (pipeline_id, number) unique index answers this per pipeline without a scan.
     return (
-        select(column).where(runs.c.pipeline_id == pipelines.c.id).order_by(runs.c.number.desc()).limit(1)
+        select(column)
+        .where(runs.c.pipeline_id == pipelines.c.id, runs.c.draft.is_(False))  # a draft run is the editor's
+        .order_by(runs.c.number.desc())
+        .limit(1)
     ).scalar_subquery()
 
 
@@ -119,8 +123,14 @@ def unarchive_pipeline(conn: Connection, name: str) -> None:
 def versions_of(conn: Connection, name: str) -> list[Row[Any]]:
     pipeline_id = _pipeline_id(conn, name)
     stmt = (
-        select(pipeline_versions.c.number, pipeline_versions.c.hash, pipeline_versions.c.created_at)
-        .where(pipeline_versions.c.pipeline_id == pipeline_id)
+        select(
+            pipeline_versions.c.number,
+            pipeline_versions.c.hash,
+            pipeline_versions.c.created_at,
+            pipeline_versions.c.author,
+            pipeline_versions.c.message,
+        )
+        .where(pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.draft.is_(False))
         .order_by(pipeline_versions.c.number.desc())
     )
     return list(conn.execute(stmt))
@@ -129,7 +139,9 @@ def versions_of(conn: Connection, name: str) -> list[Row[Any]]:
 def version_by_number(conn: Connection, name: str, number: int | None) -> Row[Any]:
     """A version of a live pipeline (the latest when ``number`` is None)."""
     pipeline_id = _pipeline_id(conn, name)
-    stmt = select(pipeline_versions).where(pipeline_versions.c.pipeline_id == pipeline_id)
+    stmt = select(pipeline_versions).where(
+        pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.draft.is_(False)
+    )
     if number is None:
         stmt = stmt.order_by(pipeline_versions.c.number.desc()).limit(1)
     else:
@@ -156,7 +168,7 @@ _RUN = (
 def _summary(r: Row[Any]) -> RunSummary:
     return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
                       r.started_at, r.finished_at, r.extends, r.start_at,
-                      r.wait_reason if r.status == "queued" else None)  # fmt: skip
+                      r.wait_reason if r.status == "queued" else None, bool(r.draft))  # fmt: skip
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary:
@@ -172,9 +184,15 @@ def page_runs(
     status: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    drafts: bool | None = False,
 ) -> list[RunSummary]:
-    """Newest first by (created_at, id): keyset pages served by ix_runs_created / ix_runs_pipeline_created."""
+    """Newest first by (created_at, id): keyset pages served by ix_runs_created / ix_runs_pipeline_created.
+
+    ``drafts``: False (the default) leaves draft runs out, True lists only them, None lists both.
+    """
     stmt: Select[Any] = _RUN
+    if drafts is not None:
+        stmt = stmt.where(runs.c.draft.is_(drafts))
     if pipeline is not None:
         row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == pipeline)).first()
         if row is None:

@@ -74,8 +74,13 @@ def create_run(
     now: datetime,
     extends_run_id: str | None = None,
     start_at: str | None = None,
+    *,
+    draft: bool = False,
 ) -> RunHead:
-    """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
+    """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering).
+
+    A ``draft`` run (from the editor's draft) takes its number from the same sequence: every run has one address.
+    """
     number = conn.execute(
         update(pipelines)
         .where(pipelines.c.id == pipeline_id)
@@ -86,7 +91,7 @@ def create_run(
     conn.execute(
         runs.insert().values(id=run_id, pipeline_id=pipeline_id, version_id=version_id, number=number[0],
                              status="pending", input=input_, last_seq=0, created_at=now, updated_at=now,
-                             extends_run_id=extends_run_id, start_at=start_at)
+                             extends_run_id=extends_run_id, start_at=start_at, draft=draft)
     )  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 

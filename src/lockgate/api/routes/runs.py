@@ -74,7 +74,7 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at, wait_reason=s.wait_reason)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
@@ -151,9 +151,11 @@ async def list_runs(
     status: Annotated[RunStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PositionCursor = None,
+    drafts: Annotated[bool, Query(description="true: only draft runs (from the editor); default: the others")] = False,
 ) -> RunPage:
     after = decode_position(cursor) if cursor else None
-    rows = await store.read(listing.page_runs, pipeline, status.value if status else None, after, limit + 1)
+    status_ = status.value if status else None
+    rows = await store.read(listing.page_runs, pipeline, status_, after, limit + 1, drafts)
     items = [run_read(r) for r in rows[:limit]]
     return RunPage(
         items=items, next_cursor=encode_position(items[-1].created_at, items[-1].id) if len(rows) > limit else None

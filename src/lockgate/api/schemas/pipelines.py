@@ -29,6 +29,8 @@ class PipelineVersionRead(BaseModel):
     hash: str = Field(description="SHA-256 of the canonical definition")
     created_at: datetime
     created: bool = Field(default=False, description="false when an identical version already existed")
+    author: str | None = Field(default=None, description="who published it")
+    message: str | None = Field(default=None, description="what it changes, in its author's words")
 
 
 class PipelineVersionDetail(PipelineVersionRead):
