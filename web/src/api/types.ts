@@ -12,6 +12,7 @@ export type PipelineVersionRead = S["PipelineVersionRead"];
 export type PipelineVersionDetail = S["PipelineVersionDetail"];
 export type RunRead = S["RunRead"];
 export type RunDetail = S["RunDetail"];
+export type DraftRead = S["DraftRead"];
 export type RunStatus = S["RunStatus"];
 export type StepStatus = S["StepStatus"];
 export type StepDetail = S["StepDetail"];

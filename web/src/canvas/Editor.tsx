@@ -14,7 +14,7 @@ import {
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { stringify } from "yaml";
 import { ApiError } from "../api/client";
 import type { EdgeSpec } from "../api/types";
@@ -31,6 +31,7 @@ import {
   connect,
   copy,
   type Draft,
+  type DraftNode,
   edgeKey,
   FlowCache,
   type FlowNode,
@@ -40,6 +41,7 @@ import {
   type JsonSchema,
   type KindInfo,
   moveNodes,
+  type NodeData,
   needsLayout,
   nodeKinds,
   parseClip,
@@ -70,6 +72,11 @@ export interface EditorProps {
   saving: boolean;
   onSave: (draft: Draft) => Promise<boolean>;
   onDirty?: (dirty: boolean) => void;
+  // the builder's loop (EditorPage): a draft run's step per node, toolbar actions and a node's run panel, each
+  // given the draft as it is now; `markSaved` says the draft was saved (no unsaved changes)
+  stepOf?: (id: string) => Partial<NodeData> | undefined;
+  actions?: (draft: Draft, markSaved: () => void) => ReactNode;
+  nodePanel?: (node: DraftNode, draft: Draft, markSaved: () => void) => ReactNode;
 }
 
 export function Editor(props: EditorProps) {
@@ -89,6 +96,9 @@ function EditorInner({
   saving,
   onSave,
   onDirty,
+  stepOf,
+  actions,
+  nodePanel,
 }: EditorProps) {
   const flow = useReactFlow();
   const kinds: KindInfo[] = useMemo(() => nodeKinds(schema), [schema]);
@@ -129,11 +139,11 @@ function EditorInner({
           n,
           selectedNodes.has(n.id),
           problems.nodes.get(n.id) ?? EMPTY,
-          undefined,
+          stepOf?.(n.id),
           sizes.current.get(n.id),
         ),
       ),
-    [draft.nodes, selectedNodes, problems, cache, sizeTick],
+    [draft.nodes, selectedNodes, problems, cache, sizeTick, stepOf],
   );
   const edges: Edge[] = useMemo(
     () => draft.edges.map((e) => flowEdge(e, edgeKey(e) === selectedEdge, problems.edges.has(edgeKey(e)))),
@@ -306,8 +316,8 @@ function EditorInner({
           <Button
             variant="primary"
             onClick={save}
-            disabled={saving || (!dirty && !isNew)}
-            title="Save as a new version (Ctrl+S)"
+            disabled={saving}
+            title="Publish as a new version: it must be valid (Ctrl+S)"
           >
             {saving ? "Saving…" : isNew ? "Save pipeline" : "Save version"}
           </Button>
@@ -333,6 +343,7 @@ function EditorInner({
             </Button>
           </>
         )}
+        {actions?.(draft, () => setSaved(JSON.stringify(toSpec(draft))))}
         <Button onClick={exportYaml} title="Download the draft as YAML">
           Export YAML
         </Button>
@@ -438,6 +449,11 @@ function EditorInner({
           onDelete={deleteSelection}
           onConnect={(edge) => change((d) => connect(d, edge))}
           onRemoveEdge={(key) => change((d) => removeEdges(d, new Set([key])))}
+          nodeExtra={
+            selectedNode && nodePanel
+              ? nodePanel(selectedNode, draft, () => setSaved(JSON.stringify(toSpec(draft))))
+              : null
+          }
         />
       </div>
     </div>
