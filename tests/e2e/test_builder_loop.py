@@ -88,3 +88,23 @@ def test_build_run_the_draft_pin_run_one_node_and_publish(page: Page, live_serve
     node(page, "fetch").click()
     expect(page.get_by_role("region", name="Draft run").get_by_label("pinned output")).to_have_text("grace")
     shot(page, "builder-03-reopened")
+
+
+def test_new_pipeline_starts_from_an_example_or_a_marked_pipeline(page: Page, live_server: LiveServer) -> None:
+    with live_server.client() as api:
+        own = {"name": "house-style", "nodes": [{"id": "greet", "kind": "transform", "config": {"value": "hi"}}]}
+        assert api.post("/api/v1/pipelines", json=own).status_code == 201
+    sign_in(page, live_server, Role.EDITOR, "/pipelines/house-style")
+    page.get_by_role("button", name="Use as template").click()
+    expect(page.get_by_role("button", name="Use as template")).to_have_attribute("aria-pressed", "true")
+
+    page.goto(live_server.base_url + "/pipelines/new")
+    picker = page.get_by_label("Start from")
+    expect(picker.locator("option", has_text="house-style")).to_have_count(1)
+    picker.select_option("example:linear")
+    expect(node(page, "count_words")).to_be_visible()
+    shot(page, "builder-04-new-from-example")
+    picker.select_option("pipeline:house-style")
+    expect(node(page, "greet")).to_be_visible()
+    page.get_by_role("button", name="Save pipeline").click()
+    expect(page.get_by_text("Saved house-style-copy v1")).to_be_visible()

@@ -17,12 +17,14 @@ __all__ = [
     "archive_pipeline",
     "find_artifact",
     "live_pipeline",
+    "mark_template",
     "page_events",
     "page_pipelines",
     "page_runs",
     "run_artifacts",
     "run_summary",
     "step_attempts",
+    "template_pipelines",
     "unarchive_pipeline",
     "version_by_number",
     "versions_of",
@@ -39,6 +41,7 @@ class PipelineSummary:
     last_run_number: int | None
     last_run_status: str | None
     latest_run: int | None = None
+    template: bool = False  # offered by New pipeline as a starting point
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: in
     return [
         PipelineSummary(
             r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number, r.last_status,
-            r.latest_run,
+            r.latest_run, bool(r.template),
         )
         for r in rows
     ]  # fmt: skip
@@ -99,7 +102,7 @@ def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
     if r is None:
         raise NotFoundError("pipeline", name)
     return PipelineSummary(r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number,
-                           r.last_status, r.latest_run)  # fmt: skip
+                           r.last_status, r.latest_run, bool(r.template))  # fmt: skip
 
 
 def _pipeline_id(conn: Connection, name: str) -> str:
@@ -114,6 +117,27 @@ def _pipeline_id(conn: Connection, name: str) -> str:
 def archive_pipeline(conn: Connection, name: str, now: datetime) -> None:
     pipeline_id = _pipeline_id(conn, name)
     conn.execute(update(pipelines).where(pipelines.c.id == pipeline_id).values(archived_at=now, updated_at=now))
+
+
+def mark_template(conn: Connection, name: str, template: bool) -> None:
+    pipeline_id = _pipeline_id(conn, name)
+    conn.execute(update(pipelines).where(pipelines.c.id == pipeline_id).values(template=template))
+
+
+def template_pipelines(conn: Connection) -> list[Row[Any]]:
+    """Live pipelines marked as templates with a published version: name, description, latest definition."""
+    stmt = (
+        select(pipelines.c.name, pipelines.c.description, pipeline_versions.c.definition)
+        .join(pipeline_versions, pipeline_versions.c.pipeline_id == pipelines.c.id)
+        .where(
+            pipelines.c.template.is_(True),
+            pipelines.c.archived_at.is_(None),
+            pipeline_versions.c.draft.is_(False),
+            pipeline_versions.c.number == pipelines.c.latest_version,
+        )
+        .order_by(pipelines.c.name)
+    )
+    return list(conn.execute(stmt))
 
 
 def unarchive_pipeline(conn: Connection, name: str) -> None:

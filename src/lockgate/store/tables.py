@@ -93,6 +93,7 @@ pipelines = Table(
     Column("latest_version", Integer, nullable=False, default=0),
     Column("next_run_number", Integer, nullable=False, default=1),
     Column("latest_run", Integer),  # the run number runs/latest points at
+    Column("template", Boolean, nullable=False, default=False, server_default=false()),  # offered by New pipeline
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     _ts("archived_at"),

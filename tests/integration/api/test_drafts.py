@@ -134,3 +134,20 @@ def test_a_draft_run_reruns_from_a_node(admin: httpx.Client) -> None:
     steps = steps_of(again)
     assert [a["status"] for a in steps["fetch"]["attempts"]] == ["reused"]
     assert steps["shout"]["attempts"][0]["status"] == "succeeded"
+
+
+def test_new_pipelines_start_from_the_examples_and_pipelines_marked_as_templates(admin: httpx.Client) -> None:
+    offered = admin.get(f"{API}/templates").json()
+    examples = {t["name"]: t for t in offered if t["source"] == "example"}
+    assert {"linear", "branching"} <= examples.keys()
+    assert examples["linear"]["definition"]["name"] == "linear" and examples["linear"]["description"]
+    assert not any(t["source"] == "pipeline" for t in offered)
+
+    assert admin.post(f"{API}/pipelines", json=definition()).status_code == 201
+    assert admin.put(f"{API}/pipelines/loop/template", json={"template": True}).status_code == 204
+    assert admin.get(f"{API}/pipelines/loop").json()["template"] is True
+    marked = [t for t in admin.get(f"{API}/templates").json() if t["source"] == "pipeline"]
+    assert [(t["name"], t["definition"]["nodes"][0]["id"]) for t in marked] == [("loop", "fetch")]
+    assert admin.put(f"{API}/pipelines/loop/template", json={"template": False}).status_code == 204
+    assert not any(t["source"] == "pipeline" for t in admin.get(f"{API}/templates").json())
+    assert admin.put(f"{API}/pipelines/nope/template", json={"template": True}).status_code == 404

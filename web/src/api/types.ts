@@ -13,6 +13,7 @@ export type PipelineVersionDetail = S["PipelineVersionDetail"];
 export type RunRead = S["RunRead"];
 export type RunDetail = S["RunDetail"];
 export type DraftRead = S["DraftRead"];
+export type TemplateRead = S["TemplateRead"];
 export type RunStatus = S["RunStatus"];
 export type StepStatus = S["StepStatus"];
 export type StepDetail = S["StepDetail"];

@@ -130,7 +130,7 @@ def _pipeline_read(s: listing.PipelineSummary, next_run_at: dict[str, datetime])
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
                         last_run_status=s.last_run_status, latest_run=s.latest_run,
-                        next_run_at=next_run_at.get(s.name))  # fmt: skip
+                        next_run_at=next_run_at.get(s.name), template=s.template)  # fmt: skip
 
 
 def _next_runs(conn: Connection, now: datetime) -> dict[str, datetime]:

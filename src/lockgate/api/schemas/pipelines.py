@@ -48,6 +48,7 @@ class PipelineRead(BaseModel):
     last_run_status: str | None = None
     latest_run: int | None = Field(default=None, description="the run runs/latest points at (vN)")
     next_run_at: datetime | None = Field(default=None, description="the next firing of its enabled schedules")
+    template: bool = Field(default=False, description="offered by New pipeline as a starting point")
 
 
 class PipelinePage(BaseModel):

@@ -21,6 +21,7 @@ import { StartRunDialog } from "../runs/StartRunDialog";
 import { DraftNodePanel } from "./DraftNodePanel";
 import { type DraftRunOptions, type Pins, saveDraft, startDraftRun, useDraft, useDraftRun } from "./drafts";
 import { useCredentials, useDefinitionSchema, useVersion } from "./queries";
+import { startingPoint, TemplatePicker } from "./TemplatePicker";
 
 type RunAsk = { draft: Draft; markSaved: () => void; only?: string; startAt?: string };
 
@@ -48,6 +49,7 @@ export function EditorPage() {
   const [runId, setRunId] = useState<string | null>(() => params.get("run"));
   const [lastInput, setLastInput] = useState<{ [key: string]: unknown } | null>(null);
   const [asking, setAsking] = useState<RunAsk | null>(null);
+  const [start, setStart] = useState<{ key: string; draft: Draft }>({ key: "", draft: emptyDraft("") });
   const [busy, setBusy] = useState(false);
   const run = useDraftRun(runId);
   // the canvas opens on the pipeline's newest draft run, if any
@@ -305,7 +307,7 @@ export function EditorPage() {
     return <ErrorNote error={schema.error ?? version.error ?? saved.error} />;
   if (!schema.data || (!isNew && !source)) return <Loading label="Loading the editor…" />;
   if (!isNew && laid?.key !== versionKey) return <Loading label="Laying the graph out…" />;
-  const initial = isNew ? emptyDraft("") : (laid?.draft ?? emptyDraft(""));
+  const initial = isNew ? start.draft : (laid?.draft ?? emptyDraft(""));
   return (
     <main className="page page-full" aria-label={isNew ? "New pipeline" : `Edit ${name}`}>
       <header className="page-head compact">
@@ -322,10 +324,20 @@ export function EditorPage() {
             </>
           )}
         </h1>
+        {isNew && can("editor") && (
+          <TemplatePicker
+            value={start.key}
+            onPick={(template, key) => {
+              if (dirty && !window.confirm("Start over from this? Your changes on the canvas will be lost."))
+                return;
+              setStart({ key, draft: template ? fromSpec(startingPoint(template)) : emptyDraft("") });
+            }}
+          />
+        )}
       </header>
       <ErrorNote error={error} />
       <Editor
-        key={isNew ? "new" : versionKey}
+        key={isNew ? `new:${start.key}` : versionKey}
         initial={initial}
         schema={schema.data}
         credentials={credentials.data ? credentials.data.map((c) => c.name) : null}

@@ -2,7 +2,8 @@
 
 ``pipeline_drafts`` holds the editor's working copy; ``pipeline_versions.draft`` marks the definition a draft
 run ran (numbered apart from published versions, so both unique keys gain ``draft``); ``runs.draft`` marks a
-run started from the draft; ``pipeline_versions.author``/``message`` say who published a version and why.
+run started from the draft; ``pipeline_versions.author``/``message`` say who published a version and why;
+``pipelines.template`` marks a pipeline that New pipeline offers as a starting point.
 
 Revision ID: 0013
 Revises: 0012
@@ -40,9 +41,13 @@ def upgrade() -> None:
         batch.create_unique_constraint("uq_pipeline_versions_hash", ["pipeline_id", "draft", "hash"])
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("draft", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("pipelines") as batch:
+        batch.add_column(sa.Column("template", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pipelines") as batch:
+        batch.drop_column("template")
     with op.batch_alter_table("runs") as batch:
         batch.drop_column("draft")
     with op.batch_alter_table("pipeline_versions") as batch:
