@@ -1,5 +1,8 @@
-"""The builder's loop, as a person uses it: build on the canvas, run the draft, watch it on the same canvas,
-read a node's output in place, pin sample data, run one node alone with it, publish with a message."""
+"""The builder's loop, as a person uses it.
+
+Build on the canvas, run the draft, watch it on the same canvas, read a node's output in place, pin sample data,
+run one node alone with it, publish with a message; start a new pipeline from a template.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ def test_build_run_the_draft_pin_run_one_node_and_publish(page: Page, live_serve
     # a node's output, in place
     node(page, "shout").click()
     panel = page.get_by_role("region", name="Draft run")
-    expect(panel.get_by_label("output")).to_have_text('ADA!')
+    expect(panel.get_by_label("output")).to_have_text("ADA!")
     shot(page, "builder-01-draft-run")
 
     # pin sample data on fetch, then run shout alone: it takes the pin, and fetch does not run
@@ -62,7 +65,7 @@ def test_build_run_the_draft_pin_run_one_node_and_publish(page: Page, live_serve
     panel.get_by_label("Sample output (JSON)").fill('"grace"')
     panel.get_by_role("button", name="Pin sample").click()
     expect(page.get_by_text("Pinned fetch's output")).to_be_visible()
-    expect(panel.get_by_label("pinned output")).to_have_text('grace')
+    expect(panel.get_by_label("pinned output")).to_have_text("grace")
     node(page, "shout").click()
     panel.get_by_role("button", name="Run this node").click()
     expect(page.get_by_text(re.compile(r"Started draft run loop/v2"))).to_be_visible()
@@ -103,7 +106,15 @@ def test_new_pipeline_starts_from_an_example_or_a_marked_pipeline(page: Page, li
     expect(picker.locator("option", has_text="house-style")).to_have_count(1)
     picker.select_option("example:linear")
     expect(node(page, "count_words")).to_be_visible()
+    expect(page.locator(".react-flow__edge")).to_have_count(3)
+    expect(page.locator(".react-flow__edge path[marker-end]").first).to_be_attached()  # arrowheads
+    # a kind added from the palette follows the selected node, connected to it
+    node(page, "summarize").click()
+    page.get_by_role("navigation", name="Node kinds").locator('[data-kind="noop"]').press("Enter")
+    expect(page.locator('.react-flow__edge[data-id^="summarize"]')).to_have_count(1)
+    expect(page.locator(".react-flow__edge")).to_have_count(4)
     shot(page, "builder-04-new-from-example")
+    page.once("dialog", lambda dialog: dialog.accept())  # the canvas has changes: starting over asks first
     picker.select_option("pipeline:house-style")
     expect(node(page, "greet")).to_be_visible()
     page.get_by_role("button", name="Save pipeline").click()

@@ -1,4 +1,4 @@
-"""The builder's loop over HTTP: a draft saved with problems, draft runs, pins, one node run alone, re-run from a node."""
+"""The builder's loop over HTTP: a draft saved with problems, draft runs, pins, one node alone, re-run from a node."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ INPUT = {"topic": {"type": "string", "required": True}}
 
 
 def definition(name: str = "loop") -> dict[str, Any]:
-    """fetch (a script) → shape (a transform of its output) → shout (a transform of that)."""
+    """The script fetch → shape (a transform of its output) → shout (a transform of that)."""
     return {
         "name": name,
         "input": INPUT,
         "nodes": [
-            script("fetch", 'print(\'{"n": 1}\')'),
+            script("fetch", "print('{\"n\": 1}')"),
             {"id": "shape", "kind": "transform", "config": {"value": "{{ input.topic }}-{{ nodes.fetch.output.n }}"}},
             {"id": "shout", "kind": "transform", "config": {"value": "{{ nodes.shape.output | upper }}"}},
         ],

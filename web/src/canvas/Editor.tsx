@@ -43,7 +43,9 @@ import {
   moveNodes,
   type NodeData,
   needsLayout,
+  needsOf,
   nodeKinds,
+  nodeTypeOf,
   parseClip,
   paste,
   redo,
@@ -208,8 +210,11 @@ function EditorInner({
   const add = useCallback(
     (kind: string, at?: { x: number; y: number }) => {
       let position = at;
+      // from the palette (a click or the keyboard) with one node selected: the new node follows it, connected
+      const after =
+        !at && selectedNodes.size === 1 ? draft.nodes.find((n) => selectedNodes.has(n.id)) : undefined;
       if (!position) {
-        // from the keyboard: right of the selected node, else in the middle of the view; never on top of one
+        // right of the selected node, else in the middle of the view; never on top of one
         const beside = draft.nodes.find((n) => selectedNodes.has(n.id))?.position;
         const box = wrapper.current?.getBoundingClientRect();
         const center = box
@@ -221,12 +226,20 @@ function EditorInner({
           beside ? { x: beside.x + 300, y: beside.y } : { x: middle.x - 110, y: middle.y - 36 },
         );
       }
-      const [next, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
-      setHistory((h) => commit(h, next));
+      const [added, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
+      // a branching node's edges name their branch: those are drawn from its handles, not guessed here
+      const linked =
+        after?.id && after.kind && nodeTypeOf(needsOf(kinds, after.kind)) === "step"
+          ? connect(added, { source: after.id, target: id })
+          : added;
+      setHistory((h) => commit(h, linked));
+      // beside the selected node may be past the edge of the view: bring the new one in
+      // (once it is measured: React Flow fits only the nodes it has sizes for)
+      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom() }), 50);
       setSelectedNodes(new Set([id]));
       setSelectedEdge(null);
     },
-    [draft, flow, selectedNodes],
+    [draft, flow, selectedNodes, kinds],
   );
 
   const doCopy = useCallback(() => {

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, Response
 
-import lockgate
 from lockgate.api.deps import Editor, StoreDep, Viewer
 from lockgate.api.schemas.templates import TemplateMark, TemplateRead, TemplateSource
 from lockgate.compile import compile_file
@@ -20,7 +19,7 @@ router = APIRouter(tags=["templates"])
 log = logging.getLogger(__name__)
 
 # The examples of a source checkout (an editable install): a wheel has none, and offers marked pipelines only.
-EXAMPLES = Path(lockgate.__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 _compiled: dict[tuple[Path, float], TemplateRead | None] = {}
 
 
