@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 __all__ = ["TemplateMark", "TemplateRead", "TemplateSource"]
 
@@ -24,4 +24,4 @@ class TemplateRead(BaseModel):
 
 class TemplateMark(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    template: bool = Field(description="true: New pipeline offers this pipeline's latest version as a starting point")
+    template: StrictBool = Field(description="true: New pipeline offers this pipeline's latest version as a starting point")
