@@ -92,6 +92,12 @@ def test_build_run_the_draft_pin_run_one_node_and_publish(page: Page, live_serve
     expect(page.get_by_role("region", name="Draft run").get_by_label("pinned output")).to_have_text("grace")
     shot(page, "builder-03-reopened")
 
+    # a draft run's page says what it is, and leads back to the editor
+    page.get_by_role("toolbar", name="Editor").get_by_role("link", name="loop/v2").click()
+    expect(page.get_by_text("a draft run (of the editor's draft, not a published version)")).to_be_visible()
+    page.get_by_role("link", name="open in the editor").click()
+    expect(page).to_have_url(re.compile(r"/pipelines/loop/edit\?run="))
+
 
 def test_new_pipeline_starts_from_an_example_or_a_marked_pipeline(page: Page, live_server: LiveServer) -> None:
     with live_server.client() as api:

@@ -30,7 +30,7 @@ export function EditorPage() {
   const isNew = !name;
   const { can } = useSession();
   const schema = useDefinitionSchema();
-  const [params] = useSearchParams();
+  const [params, setParams] = useSearchParams();
   const from = Number(params.get("version")) || null; // an older version to start from: saving restores it
   // the editor opens the saved draft (problems, pins and all) unless asked for a version; else the latest version
   const saved = useDraft(isNew || from ? undefined : name);
@@ -200,9 +200,17 @@ export function EditorPage() {
       setRunId(started.id);
       setLastInput(input);
       toast(`Started draft run ${started.ref}`);
-      settle(ask.draft.name, started.id);
+      if (isNew) settle(ask.draft.name, started.id);
+      else
+        setParams(
+          (p) => {
+            p.set("run", started.id); // the address names the run on the canvas
+            return p;
+          },
+          { replace: true },
+        );
     },
-    [keep, pins, toast, settle],
+    [keep, pins, toast, settle, isNew, setParams],
   );
   const runNode = useCallback(
     (ask: RunAsk) => {
