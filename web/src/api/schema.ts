@@ -3380,7 +3380,7 @@ export interface components {
         TemplateMark: {
             /**
              * Template
-             * @description true: New pipeline offers this pipeline's latest version as a starting point
+             * @description true: New pipeline offers the pipeline's latest version to start from
              */
             template: boolean;
         };

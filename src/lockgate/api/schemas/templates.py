@@ -24,4 +24,4 @@ class TemplateRead(BaseModel):
 
 class TemplateMark(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    template: StrictBool = Field(description="true: New pipeline offers this pipeline's latest version as a starting point")
+    template: StrictBool = Field(description="true: New pipeline offers the pipeline's latest version to start from")
