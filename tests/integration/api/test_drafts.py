@@ -59,6 +59,8 @@ def test_a_draft_is_saved_with_its_problems_and_only_runs_or_publishes_once_vali
     mismatch = admin.put(f"{API}/pipelines/other/draft", json={"definition": definition()})
     assert mismatch.status_code == 422 and "definition.name" in mismatch.text
     assert admin.get(f"{API}/pipelines/nothing/draft").status_code == 404
+    long_name = admin.put(f"{API}/pipelines/{'x' * 64}/draft", json={"definition": {}})
+    assert long_name.status_code == 422 and "name" in long_name.text  # a name no pipeline could have
 
 
 def test_a_draft_run_is_a_run_kept_apart_from_published_ones(admin: httpx.Client) -> None:

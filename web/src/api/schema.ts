@@ -5719,6 +5719,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the pipeline's name */
                 name: string;
             };
             cookie?: never;

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import JsonValue
 from sqlalchemy import Connection
 
@@ -26,6 +26,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/pipelines", tags=["drafts"])
 
+# A draft may exist before its pipeline: its name is checked as a pipeline's would be
+PipelineName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,62}$", description="the pipeline's name")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no draft of this pipeline"}}
 
 
@@ -63,7 +65,7 @@ async def read_draft(name: str, store: StoreDep, _: Editor) -> DraftRead:
 
 
 @router.put("/{name}/draft", summary="Save the editor's draft: kept even with problems, which are listed")
-async def write_draft(name: str, body: DraftWrite, store: StoreDep, principal: Editor) -> DraftRead:
+async def write_draft(name: PipelineName, body: DraftWrite, store: StoreDep, principal: Editor) -> DraftRead:
     named = body.definition.get("name")
     if named is not None and named != name:
         raise InvalidInputError([f"definition.name: {named!r} does not match the URL's {name!r}"])
