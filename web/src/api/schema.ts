@@ -1807,7 +1807,7 @@ export interface components {
             };
             /**
              * Pins
-             * @description node id → sample output: a draft run takes it instead of running the node; published runs never use pins
+             * @description node id → sample output: a draft run takes it instead of running the node; published runs never use pins. A pin for a node the draft does not have is listed as a problem (field pin)
              */
             pins?: {
                 [key: string]: components["schemas"]["JsonValue"];

@@ -18,10 +18,10 @@ class DraftWrite(BaseModel):
     definition: dict[str, JsonValue] = Field(
         description="the pipeline definition as the editor holds it: saved even with problems (they are listed)"
     )
-    pins: dict[Identifier, JsonValue] = Field(
+    pins: dict[str, JsonValue] = Field(
         default_factory=dict,
         description="node id → sample output: a draft run takes it instead of running the node; published runs "
-        "never use pins",
+        "never use pins. A pin for a node the draft does not have is listed as a problem (field pin)",
     )
 
 
