@@ -232,6 +232,7 @@ def test_keyboard_wiring_undo_redo_copy_paste_and_delete(page: Page, live_server
     palette = page.get_by_role("navigation", name="Node kinds")
     palette.locator('[data-kind="http"]').focus()
     page.keyboard.press("Enter")  # a palette item adds its kind without a mouse
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})  # else it follows http, connected
     palette.locator('[data-kind="condition"]').press("Enter")
     expect(page.locator(".react-flow__node")).to_have_count(2)
     expect(page.get_by_role("heading", name="condition", exact=True)).to_be_visible()  # the new node is selected

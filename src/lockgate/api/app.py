@@ -19,6 +19,7 @@ from lockgate.api.routes import (
     artifacts,
     auth,
     credentials,
+    drafts,
     events,
     health,
     models,
@@ -28,6 +29,7 @@ from lockgate.api.routes import (
     runs,
     schema,
     tasks,
+    templates,
     triggers,
 )
 from lockgate.api.ui import SinglePageApp
@@ -75,8 +77,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
-    routers = (schema, pipelines, progress, runs, events, artifacts, tasks, rollbacks, auth, credentials, triggers,
-               models, agents)  # fmt: skip
+    routers = (schema, pipelines, drafts, progress, runs, events, artifacts, tasks, rollbacks, auth, credentials,
+               triggers, models, agents, templates)  # fmt: skip
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     if (STATIC / "index.html").is_file():

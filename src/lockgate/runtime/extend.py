@@ -14,6 +14,8 @@ from lockgate.store.runs import RunHead, find_run, get_run
 from lockgate.store.tables import artifacts, runs
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydantic import JsonValue
     from sqlalchemy import Connection
 
@@ -75,15 +77,24 @@ def first_event(
     input_: dict[str, JsonValue],
     source: RunHead | None,
     start_at: str | None,
+    pins: Mapping[str, JsonValue] | None = None,
 ) -> RunStarted:
     """How the run starts: its input, and for a run extending ``source`` the steps before ``start_at`` taken over.
 
     The reused artifacts are linked into the new run's folder here (again after a crash: it is idempotent).
+    ``pins`` (a draft run's only) give nodes an output that is taken over in place of running them.
     """
     budgets = applier.budgets()
-    if source is None:
+    if source is None and not pins:
         return RunStarted(input=input_, budgets=budgets)
     plan = applier.plan(conn, head.version_id)
+    pinned = {
+        node_id: ReusedStep(output=value, artifacts=[])
+        for node_id, value in (pins or {}).items()
+        if node_id in plan.nodes and node_id != start_at  # a pin of a node no longer there is stale
+    }
+    if source is None:
+        return RunStarted(input=input_, reuse=pinned, budgets=budgets)
     _, state = applier.read_state(conn, source)
     reuse: dict[str, ReusedStep] = {}
     before = plan.nodes[start_at].ancestors if start_at is not None and start_at in plan.nodes else frozenset()
@@ -100,4 +111,4 @@ def first_event(
             artifacts=records,
         )
     extends = RunRef(run_id=source.id, number=source.number)
-    return RunStarted(input=input_, extends=extends, reuse=reuse, budgets=budgets)
+    return RunStarted(input=input_, extends=extends, reuse={**reuse, **pinned}, budgets=budgets)

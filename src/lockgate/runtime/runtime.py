@@ -407,6 +407,8 @@ class Runtime:
         extend: ExtendRequest | None = None,
         *,
         claim: Claim | None = None,
+        draft: bool = False,
+        pins: Mapping[str, JsonValue] | None = None,
     ) -> run_store.RunHead:
         """Check the input, create the run (vN) and start it, in one transaction; then act on what it decided.
 
@@ -414,9 +416,11 @@ class Runtime:
         ``version`` number (None: the latest). With ``extend``, the run reuses the steps of an earlier run before
         ``extend.start_at``. Raises InvalidInputError (input, extend) or DefinitionErrors (an agent step's model
         is not configured) and then nothing is created. ``claim`` writes in the transaction that creates the
-        run; what it raises undoes the run (a webhook delivery seen before).
+        run; what it raises undoes the run (a webhook delivery seen before). A ``draft`` run (of a definition from
+        the editor's draft) is kept apart from published runs and takes the outputs ``pins`` give its nodes.
         """
-        request = RunRequest(pipeline, version, input_ or {}, options or RunOptions(), extend, claim)
+        request = RunRequest(pipeline, version, input_ or {}, options or RunOptions(), extend, claim, draft,
+                             pins or {})  # fmt: skip
         started = await self.db_call(self.starter.start_alone, request, self.clock.now())
         await self.started(started)
         return started.head

@@ -62,6 +62,10 @@ class RunRequest:
     options: RunOptions = field(default_factory=RunOptions)
     extend: ExtendRequest | None = None
     claim: Claim | None = None
+    # A draft run (from the editor's draft): flagged, its definition kept as a draft version, and its nodes with a
+    # pinned output take the pin instead of running (but the node it starts at runs). Published runs have no pins.
+    draft: bool = False
+    pins: Mapping[str, JsonValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ class RunStarter:
             start_at = request.extend.start_at
             source = resolve_extend(conn, spec.name, plan, request.extend.run, start_at)
         head = run_store.create_run(conn, version.pipeline_id, version.id, input_, now,
-                                    source.id if source else None, start_at)  # fmt: skip
+                                    source.id if source else None, start_at, draft=request.draft)  # fmt: skip
         if request.claim is not None:
             request.claim(conn, head)
         # The run starts once the pipeline's row is ours (create_run took it): a start that waited behind other
@@ -129,7 +133,8 @@ class RunStarter:
         if not verdict.admitted:  # queued: started later by flow control, as a pending run is by recovery
             queued = dataclasses.replace(head, status="queued")
             return StartedRun(queued, RunStarted(input=input_), AppliedBatch([], {}))
-        event = first_event(conn, self._applier, self._layout, head, input_, source, start_at)
+        event = first_event(conn, self._applier, self._layout, head, input_, source, start_at,
+                            request.pins if request.draft else {})  # fmt: skip
         cancels = [(run_id, RunCancelled(reason=verdict.reason)) for run_id in verdict.cancel]
         batch = self._applier.apply_in(conn, [*cancels, (head.id, event)], now)
         for applied in batch.results:
@@ -151,6 +156,6 @@ class RunStarter:
         if isinstance(request.pipeline, PipelineSpec):
             if request.version is not None:
                 raise InvalidInputError(["version: only with a stored pipeline, not with a definition"])
-            return pipeline_store.save_version(conn, request.pipeline, now)
+            return pipeline_store.save_version(conn, request.pipeline, now, draft=request.draft)
         row = listing.version_by_number(conn, request.pipeline, request.version)
         return pipeline_store.get_version(conn, row.id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, exists, select, update
 
 from lockgate.engine.commands import ArchiveOutputs, KeepAttempt, PointLatest, RecordReuse
 from lockgate.engine.paths import run_folder
@@ -56,8 +56,11 @@ class ArchiveWrites:
             elif isinstance(command, PointLatest):
                 self._point(conn, command)
         for run_id, number in self.latest:
+            published = ~exists().where(runs.c.id == run_id, runs.c.draft.is_(True))  # a draft run is no release
             conn.execute(
-                update(pipelines).where(pipelines.c.id == _pipeline_id(conn, run_id)).values(latest_run=number)
+                update(pipelines)
+                .where(pipelines.c.id == _pipeline_id(conn, run_id), published)
+                .values(latest_run=number)
             )
 
     @staticmethod

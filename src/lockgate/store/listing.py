@@ -22,12 +22,14 @@ __all__ = [
     "count_runs",
     "find_artifact",
     "live_pipeline",
+    "mark_template",
     "page_events",
     "page_pipelines",
     "page_runs",
     "run_artifacts",
     "run_summary",
     "step_attempts",
+    "template_pipelines",
     "unarchive_pipeline",
     "version_by_number",
     "versions_of",
@@ -44,6 +46,7 @@ class PipelineSummary:
     last_run_number: int | None
     last_run_status: str | None
     latest_run: int | None = None
+    template: bool = False  # offered by New pipeline as a starting point
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,16 @@ class RunSummary:
     extends: int | None = None  # the number of the run this one extends
     start_at: str | None = None
     wait_reason: str | None = None  # why a queued run waits (flow control)
+    draft: bool = False  # started from the editor's draft
 
 
 def _last_run(column: Any) -> Any:
     # The (pipeline_id, number) unique index answers this per pipeline without a scan.
     return (
-        select(column).where(runs.c.pipeline_id == pipelines.c.id).order_by(runs.c.number.desc()).limit(1)
+        select(column)
+        .where(runs.c.pipeline_id == pipelines.c.id, runs.c.draft.is_(False))  # a draft run is the editor's
+        .order_by(runs.c.number.desc())
+        .limit(1)
     ).scalar_subquery()
 
 
@@ -89,7 +96,7 @@ def page_pipelines(conn: Connection, q: str | None, after: str | None, limit: in
     return [
         PipelineSummary(
             r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number, r.last_status,
-            r.latest_run,
+            r.latest_run, bool(r.template),
         )
         for r in rows
     ]  # fmt: skip
@@ -112,7 +119,7 @@ def live_pipeline(conn: Connection, name: str) -> PipelineSummary:
     if r is None:
         raise NotFoundError("pipeline", name)
     return PipelineSummary(r.name, r.description, r.latest_version, r.created_at, r.updated_at, r.last_number,
-                           r.last_status, r.latest_run)  # fmt: skip
+                           r.last_status, r.latest_run, bool(r.template))  # fmt: skip
 
 
 def _pipeline_id(conn: Connection, name: str) -> str:
@@ -129,6 +136,27 @@ def archive_pipeline(conn: Connection, name: str, now: datetime) -> None:
     conn.execute(update(pipelines).where(pipelines.c.id == pipeline_id).values(archived_at=now, updated_at=now))
 
 
+def mark_template(conn: Connection, name: str, template: bool) -> None:
+    pipeline_id = _pipeline_id(conn, name)
+    conn.execute(update(pipelines).where(pipelines.c.id == pipeline_id).values(template=template))
+
+
+def template_pipelines(conn: Connection) -> list[Row[Any]]:
+    """Live pipelines marked as templates with a published version: name, description, latest definition."""
+    stmt = (
+        select(pipelines.c.name, pipelines.c.description, pipeline_versions.c.definition)
+        .join(pipeline_versions, pipeline_versions.c.pipeline_id == pipelines.c.id)
+        .where(
+            pipelines.c.template.is_(True),
+            pipelines.c.archived_at.is_(None),
+            pipeline_versions.c.draft.is_(False),
+            pipeline_versions.c.number == pipelines.c.latest_version,
+        )
+        .order_by(pipelines.c.name)
+    )
+    return list(conn.execute(stmt))
+
+
 def unarchive_pipeline(conn: Connection, name: str) -> None:
     conn.execute(update(pipelines).where(pipelines.c.name == name).values(archived_at=None))
 
@@ -136,8 +164,14 @@ def unarchive_pipeline(conn: Connection, name: str) -> None:
 def versions_of(conn: Connection, name: str) -> list[Row[Any]]:
     pipeline_id = _pipeline_id(conn, name)
     stmt = (
-        select(pipeline_versions.c.number, pipeline_versions.c.hash, pipeline_versions.c.created_at)
-        .where(pipeline_versions.c.pipeline_id == pipeline_id)
+        select(
+            pipeline_versions.c.number,
+            pipeline_versions.c.hash,
+            pipeline_versions.c.created_at,
+            pipeline_versions.c.author,
+            pipeline_versions.c.message,
+        )
+        .where(pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.draft.is_(False))
         .order_by(pipeline_versions.c.number.desc())
     )
     return list(conn.execute(stmt))
@@ -146,7 +180,9 @@ def versions_of(conn: Connection, name: str) -> list[Row[Any]]:
 def version_by_number(conn: Connection, name: str, number: int | None) -> Row[Any]:
     """A version of a live pipeline (the latest when ``number`` is None)."""
     pipeline_id = _pipeline_id(conn, name)
-    stmt = select(pipeline_versions).where(pipeline_versions.c.pipeline_id == pipeline_id)
+    stmt = select(pipeline_versions).where(
+        pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.draft.is_(False)
+    )
     if number is None:
         stmt = stmt.order_by(pipeline_versions.c.number.desc()).limit(1)
     else:
@@ -173,7 +209,7 @@ _RUN = (
 def _summary(r: Row[Any]) -> RunSummary:
     return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
                       r.started_at, r.finished_at, r.extends, r.start_at,
-                      r.wait_reason if r.status == "queued" else None)  # fmt: skip
+                      r.wait_reason if r.status == "queued" else None, bool(r.draft))  # fmt: skip
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary:
@@ -192,6 +228,7 @@ class RunFilter:
     q: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    drafts: bool | None = False  # False: draft runs (the editor's) left out; True: only them; None: both
 
 
 _NUMBER = re.compile(r"^v?([0-9]{1,9})$")
@@ -212,6 +249,8 @@ def _search(q: str) -> ColumnElement[bool]:
 
 def _filtered_runs(conn: Connection, stmt: Select[Any], f: RunFilter) -> Select[Any] | None:
     """``stmt`` narrowed by ``f``; None when the named pipeline does not exist."""
+    if f.drafts is not None:
+        stmt = stmt.where(runs.c.draft.is_(f.drafts))
     if f.pipeline is not None:
         row = conn.execute(select(pipelines.c.id).where(pipelines.c.name == f.pipeline)).first()
         if row is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from lockgate.errors import NotFoundError
 from lockgate.spec.pipeline import PipelineSpec
@@ -45,8 +45,19 @@ def _pipeline(row: Row[Any]) -> PipelineRecord:
     return PipelineRecord(row.id, row.name, row.description, row.latest_version, row.created_at, row.updated_at)
 
 
-def save_version(conn: Connection, spec: PipelineSpec, now: datetime) -> VersionRecord:
-    """The version for this definition: the existing one with the same hash, else a new number."""
+def save_version(
+    conn: Connection,
+    spec: PipelineSpec,
+    now: datetime,
+    *,
+    author: str | None = None,
+    message: str | None = None,
+    draft: bool = False,
+) -> VersionRecord:
+    """The version for this definition: the existing one with the same hash, else a new number.
+
+    A ``draft`` version (what a draft run ran) is numbered apart and never moves the pipeline's latest version.
+    """
     digest = spec.content_hash()
     row = conn.execute(select(pipelines).where(pipelines.c.name == spec.name)).first()
     if row is None:
@@ -60,16 +71,25 @@ def save_version(conn: Connection, spec: PipelineSpec, now: datetime) -> Version
         pipeline_id, latest = row.id, row.latest_version
         existing = conn.execute(
             select(pipeline_versions).where(
-                pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.hash == digest
+                pipeline_versions.c.pipeline_id == pipeline_id,
+                pipeline_versions.c.draft.is_(draft),
+                pipeline_versions.c.hash == digest,
             )
         ).first()
         if existing is not None:
             return _version(existing, spec.name, created=False)
     version_id = new_id()
     definition = spec.model_dump(mode="json", exclude_defaults=True)
+    if draft:
+        number = _last_draft_number(conn, pipeline_id) + 1
+        conn.execute(
+            pipeline_versions.insert().values(id=version_id, pipeline_id=pipeline_id, number=number, hash=digest,
+                                              definition=definition, created_at=now, draft=True, author=author)
+        )  # fmt: skip
+        return VersionRecord(version_id, pipeline_id, spec.name, number, digest, definition, now, created=True)
     conn.execute(
         pipeline_versions.insert().values(id=version_id, pipeline_id=pipeline_id, number=latest + 1, hash=digest,
-                                          definition=definition, created_at=now)
+                                          definition=definition, created_at=now, author=author, message=message)
     )  # fmt: skip
     conn.execute(
         update(pipelines)
@@ -77,6 +97,15 @@ def save_version(conn: Connection, spec: PipelineSpec, now: datetime) -> Version
         .values(latest_version=latest + 1, updated_at=now, description=spec.description, archived_at=None)
     )
     return VersionRecord(version_id, pipeline_id, spec.name, latest + 1, digest, definition, now, created=True)
+
+
+def _last_draft_number(conn: Connection, pipeline_id: str) -> int:
+    last = conn.execute(
+        select(func.max(pipeline_versions.c.number)).where(
+            pipeline_versions.c.pipeline_id == pipeline_id, pipeline_versions.c.draft.is_(True)
+        )
+    ).scalar()
+    return int(last or 0)
 
 
 def _version(row: Row[Any], name: str, *, created: bool) -> VersionRecord:

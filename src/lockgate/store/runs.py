@@ -92,7 +92,7 @@ _NEXT_NUMBER = Prepared(
 _NEW_RUN = Prepared(
     lambda _: runs.insert(),
     ("id", "pipeline_id", "version_id", "number", "status", "input", "last_seq", "created_at", "updated_at",
-     "extends_run_id", "start_at"),
+     "extends_run_id", "start_at", "draft"),
 )  # fmt: skip
 
 
@@ -104,15 +104,20 @@ def create_run(
     now: datetime,
     extends_run_id: str | None = None,
     start_at: str | None = None,
+    *,
+    draft: bool = False,
 ) -> RunHead:
-    """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering)."""
+    """Insert a pending run with the next number of its pipeline (the pipeline row serialises numbering).
+
+    A ``draft`` run (from the editor's draft) takes its number from the same sequence: every run has one address.
+    """
     number = _NEXT_NUMBER.first(conn, {"b_id": pipeline_id})
     if number is None:
         raise NotFoundError("pipeline", pipeline_id)
     run_id = new_id()
     _NEW_RUN.execute(conn, [{"id": run_id, "pipeline_id": pipeline_id, "version_id": version_id, "number": number[0],
                              "status": "pending", "input": input_, "last_seq": 0, "created_at": now, "updated_at": now,
-                             "extends_run_id": extends_run_id, "start_at": start_at}])  # fmt: skip
+                             "extends_run_id": extends_run_id, "start_at": start_at, "draft": draft}])  # fmt: skip
     return RunHead(run_id, pipeline_id, number[1], version_id, number[0], "pending", 0)
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "idempotency",
     "metadata",
     "model_profiles",
+    "pipeline_drafts",
     "pipeline_versions",
     "pipelines",
     "rollbacks",
@@ -92,6 +93,7 @@ pipelines = Table(
     Column("latest_version", Integer, nullable=False, default=0),
     Column("next_run_number", Integer, nullable=False, default=1),
     Column("latest_run", Integer),  # the run number runs/latest points at
+    Column("template", Boolean, nullable=False, default=False, server_default=false()),  # offered by New pipeline
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     _ts("archived_at"),
@@ -105,9 +107,23 @@ pipeline_versions = Table(
     Column("number", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("definition", JSON, nullable=False),
+    # A draft version is the editor's draft as a draft run ran it: numbered apart, never listed as vN.
+    Column("draft", Boolean, nullable=False, default=False, server_default=false()),
+    Column("author", String(200)),  # who published it (the API key's user)
+    Column("message", Text),  # what the author said of the change
     _ts("created_at", nullable=False),
-    UniqueConstraint("pipeline_id", "number", name="uq_pipeline_versions_number"),
-    UniqueConstraint("pipeline_id", "hash", name="uq_pipeline_versions_hash"),
+    UniqueConstraint("pipeline_id", "draft", "number", name="uq_pipeline_versions_number"),
+    UniqueConstraint("pipeline_id", "draft", "hash", name="uq_pipeline_versions_hash"),
+)
+# The editor's working copy of a pipeline: saved with its problems, and the sample outputs pinned to its nodes.
+pipeline_drafts = Table(
+    "pipeline_drafts",
+    metadata,
+    Column("name", String(63), primary_key=True),  # a draft may exist before its pipeline does
+    Column("definition", JSON, nullable=False),  # as the editor sent it: not necessarily a valid pipeline
+    Column("pins", JSON, nullable=False),  # node id -> the output a draft run uses instead of running it
+    Column("author", String(200)),
+    _ts("updated_at", nullable=False),
 )
 
 runs = Table(
@@ -126,6 +142,7 @@ runs = Table(
     Column("start_at", String(63)),  # the node it starts at; the steps before it are reused
     Column("concurrency_key", String(200)),  # the rendered key of its pipeline's concurrency (flow control)
     Column("wait_reason", Text),  # why a queued run waits
+    Column("draft", Boolean, nullable=False, default=False, server_default=false()),  # run from the editor's draft
     _ts("created_at", nullable=False),
     _ts("started_at"),
     _ts("finished_at"),

@@ -34,7 +34,8 @@ def test_versions_are_numbered_by_content(admin: httpx.Client) -> None:
     first = admin.post(f"{API}/pipelines", json=definition())
     assert first.status_code == 201, first.text
     assert first.json() | {"hash": "", "created_at": ""} == {
-        "pipeline": "demo", "number": 1, "created": True, "hash": "", "created_at": ""
+        "pipeline": "demo", "number": 1, "created": True, "hash": "", "created_at": "", "author": "admin",
+        "message": None,
     }  # fmt: skip
     same = admin.post(f"{API}/pipelines", json=definition())
     assert same.status_code == 200

@@ -197,6 +197,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{name}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The editor's draft, its pins and its problems */
+        get: operations["read_draft_api_v1_pipelines__name__draft_get"];
+        /** Save the editor's draft: kept even with problems, which are listed */
+        put: operations["write_draft_api_v1_pipelines__name__draft_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{name}/draft/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the saved draft (all of it, from a node, or one node alone) as a draft run */
+        post: operations["run_draft_api_v1_pipelines__name__draft_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run}/progress": {
         parameters: {
             query?: never;
@@ -1175,6 +1210,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Definitions to start a new pipeline from: the examples, then marked pipelines */
+        get: operations["list_templates_api_v1_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pipelines/{name}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mark (or unmark) a pipeline as a template */
+        put: operations["mark_template_api_v1_pipelines__name__template_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1678,6 +1747,71 @@ export interface components {
              * Format: date-time
              */
             used_at: string;
+        };
+        /** DraftRead */
+        DraftRead: {
+            /** Pipeline */
+            pipeline: string;
+            /** Definition */
+            definition: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** Pins */
+            pins: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Author
+             * @description who saved it last
+             */
+            author?: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Problems
+             * @description what stops it from running or being published; empty: none
+             */
+            problems: components["schemas"]["ProblemRead"][];
+        };
+        /** DraftRunCreate */
+        DraftRunCreate: {
+            /**
+             * Input
+             * @description checked against the draft's input
+             */
+            input?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Start At
+             * @description re-run from this node: the succeeded steps upstream of it are taken over from the pipeline's last run (pinned nodes take their pin), the node and everything after it run
+             */
+            start_at?: string | null;
+            /**
+             * Only
+             * @description run this node alone: its upstream outputs come from pins or the last run (what has neither runs too), nothing downstream runs
+             */
+            only?: string | null;
+        };
+        /** DraftWrite */
+        DraftWrite: {
+            /**
+             * Definition
+             * @description the pipeline definition as the editor holds it: saved even with problems (they are listed)
+             */
+            definition: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Pins
+             * @description node id → sample output: a draft run takes it instead of running the node; published runs never use pins. A pin for a node the draft does not have is listed as a problem (field pin)
+             */
+            pins?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
         };
         /** EdgeRef */
         EdgeRef: {
@@ -2240,6 +2374,12 @@ export interface components {
              * @description the next firing of its enabled schedules
              */
             next_run_at?: string | null;
+            /**
+             * Template
+             * @description offered by New pipeline as a starting point
+             * @default false
+             */
+            template?: boolean;
         };
         /** PipelineValidationRead */
         PipelineValidationRead: {
@@ -2279,6 +2419,16 @@ export interface components {
              */
             created?: boolean;
             /**
+             * Author
+             * @description who published it
+             */
+            author?: string | null;
+            /**
+             * Message
+             * @description what it changes, in its author's words
+             */
+            message?: string | null;
+            /**
              * Definition
              * @description the pipeline definition of this version
              */
@@ -2308,6 +2458,16 @@ export interface components {
              * @default false
              */
             created?: boolean;
+            /**
+             * Author
+             * @description who published it
+             */
+            author?: string | null;
+            /**
+             * Message
+             * @description what it changes, in its author's words
+             */
+            message?: string | null;
         };
         /**
          * ProbeReport
@@ -2365,6 +2525,15 @@ export interface components {
              * @description what the probe saw, one line a finding
              */
             notes?: string[];
+        };
+        /** ProblemRead */
+        ProblemRead: {
+            /** Node Id */
+            node_id?: string | null;
+            /** Field */
+            field?: string | null;
+            /** Message */
+            message: string;
         };
         /**
          * Provider
@@ -2592,6 +2761,12 @@ export interface components {
              * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
              */
             wait_reason?: string | null;
+            /**
+             * Draft
+             * @description started from the editor's draft: numbered as any run, left out of run lists by default, never moves runs/latest; its version is a draft version's number
+             * @default false
+             */
+            draft?: boolean;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -2697,6 +2872,12 @@ export interface components {
              * @description why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'
              */
             wait_reason?: string | null;
+            /**
+             * Draft
+             * @description started from the editor's draft: numbered as any run, left out of run lists by default, never moves runs/latest; its version is a draft version's number
+             * @default false
+             */
+            draft?: boolean;
         };
         /**
          * RunStatus
@@ -3210,6 +3391,34 @@ export interface components {
             /** Comment */
             comment?: string | null;
         };
+        /** TemplateMark */
+        TemplateMark: {
+            /**
+             * Template
+             * @description true: New pipeline offers the pipeline's latest version to start from
+             */
+            template: boolean;
+        };
+        /** TemplateRead */
+        TemplateRead: {
+            /** Name */
+            name: string;
+            /** Description */
+            description?: string | null;
+            source: components["schemas"]["TemplateSource"];
+            /**
+             * Definition
+             * @description the definition to start from
+             */
+            definition: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
+        /**
+         * TemplateSource
+         * @enum {string}
+         */
+        TemplateSource: "example" | "pipeline";
         /**
          * TurnRead
          * @description One agent run inside an attempt: a member's turn (each round of a debate is one).
@@ -4862,7 +5071,10 @@ export interface operations {
     };
     create_pipeline_api_v1_pipelines_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description what this version changes, kept with it (as a commit message) */
+                message?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5075,7 +5287,10 @@ export interface operations {
     };
     update_pipeline_api_v1_pipelines__name__put: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description what this version changes, kept with it (as a commit message) */
+                message?: string | null;
+            };
             header?: never;
             path: {
                 name: string;
@@ -5462,6 +5677,225 @@ export interface operations {
             };
         };
     };
+    read_draft_api_v1_pipelines__name__draft_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no draft of this pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    write_draft_api_v1_pipelines__name__draft_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the pipeline's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description a resource the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    run_draft_api_v1_pipelines__name__draft_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftRunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunRead"];
+                };
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no draft of this pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the draft has problems, or the input is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
     run_progress_api_v1_runs__run__progress_get: {
         parameters: {
             query?: never;
@@ -5678,6 +6112,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
+                /** @description true: only draft runs (from the editor); default: the others */
+                drafts?: boolean;
             };
             header?: never;
             path?: never;
@@ -10068,6 +10504,131 @@ export interface operations {
             };
             /** @description no such run, step or pipeline */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    list_templates_api_v1_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"][];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the request is not valid: each problem with its field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+        };
+    };
+    mark_template_api_v1_pipelines__name__template_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateMark"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body could not be read as the declared content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no API key, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description no such pipeline */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the body is larger than the server accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

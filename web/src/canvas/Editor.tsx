@@ -14,7 +14,7 @@ import {
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { stringify } from "yaml";
 import { ApiError } from "../api/client";
 import type { EdgeSpec } from "../api/types";
@@ -31,6 +31,7 @@ import {
   connect,
   copy,
   type Draft,
+  type DraftNode,
   edgeKey,
   FlowCache,
   type FlowNode,
@@ -40,8 +41,11 @@ import {
   type JsonSchema,
   type KindInfo,
   moveNodes,
+  type NodeData,
   needsLayout,
+  needsOf,
   nodeKinds,
+  nodeTypeOf,
   parseClip,
   paste,
   redo,
@@ -70,6 +74,11 @@ export interface EditorProps {
   saving: boolean;
   onSave: (draft: Draft) => Promise<boolean>;
   onDirty?: (dirty: boolean) => void;
+  // the builder's loop (EditorPage): a draft run's step per node, toolbar actions and a node's run panel, each
+  // given the draft as it is now; `markSaved` says the draft was saved (no unsaved changes)
+  stepOf?: (id: string) => Partial<NodeData> | undefined;
+  actions?: (draft: Draft, markSaved: () => void) => ReactNode;
+  nodePanel?: (node: DraftNode, draft: Draft, markSaved: () => void) => ReactNode;
 }
 
 export function Editor(props: EditorProps) {
@@ -89,6 +98,9 @@ function EditorInner({
   saving,
   onSave,
   onDirty,
+  stepOf,
+  actions,
+  nodePanel,
 }: EditorProps) {
   const flow = useReactFlow();
   const kinds: KindInfo[] = useMemo(() => nodeKinds(schema), [schema]);
@@ -129,11 +141,11 @@ function EditorInner({
           n,
           selectedNodes.has(n.id),
           problems.nodes.get(n.id) ?? EMPTY,
-          undefined,
+          stepOf?.(n.id),
           sizes.current.get(n.id),
         ),
       ),
-    [draft.nodes, selectedNodes, problems, cache, sizeTick],
+    [draft.nodes, selectedNodes, problems, cache, sizeTick, stepOf],
   );
   const edges: Edge[] = useMemo(
     () => draft.edges.map((e) => flowEdge(e, edgeKey(e) === selectedEdge, problems.edges.has(edgeKey(e)))),
@@ -198,8 +210,11 @@ function EditorInner({
   const add = useCallback(
     (kind: string, at?: { x: number; y: number }) => {
       let position = at;
+      // from the palette (a click or the keyboard) with one node selected: the new node follows it, connected
+      const after =
+        !at && selectedNodes.size === 1 ? draft.nodes.find((n) => selectedNodes.has(n.id)) : undefined;
       if (!position) {
-        // from the keyboard: right of the selected node, else in the middle of the view; never on top of one
+        // right of the selected node, else in the middle of the view; never on top of one
         const beside = draft.nodes.find((n) => selectedNodes.has(n.id))?.position;
         const box = wrapper.current?.getBoundingClientRect();
         const center = box
@@ -211,12 +226,20 @@ function EditorInner({
           beside ? { x: beside.x + 300, y: beside.y } : { x: middle.x - 110, y: middle.y - 36 },
         );
       }
-      const [next, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
-      setHistory((h) => commit(h, next));
+      const [added, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
+      // a branching node's edges name their branch: those are drawn from its handles, not guessed here
+      const linked =
+        after?.id && after.kind && nodeTypeOf(needsOf(kinds, after.kind)) === "step"
+          ? connect(added, { source: after.id, target: id })
+          : added;
+      setHistory((h) => commit(h, linked));
+      // beside the selected node may be past the edge of the view: bring the new one in
+      // (once it is measured: React Flow fits only the nodes it has sizes for)
+      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom() }), 50);
       setSelectedNodes(new Set([id]));
       setSelectedEdge(null);
     },
-    [draft, flow, selectedNodes],
+    [draft, flow, selectedNodes, kinds],
   );
 
   const doCopy = useCallback(() => {
@@ -306,8 +329,8 @@ function EditorInner({
           <Button
             variant="primary"
             onClick={save}
-            disabled={saving || (!dirty && !isNew)}
-            title="Save as a new version (Ctrl+S)"
+            disabled={saving}
+            title="Publish as a new version: it must be valid (Ctrl+S)"
           >
             {saving ? "Saving…" : isNew ? "Save pipeline" : "Save version"}
           </Button>
@@ -333,6 +356,7 @@ function EditorInner({
             </Button>
           </>
         )}
+        {actions?.(draft, () => setSaved(JSON.stringify(toSpec(draft))))}
         <Button onClick={exportYaml} title="Download the draft as YAML">
           Export YAML
         </Button>
@@ -438,6 +462,11 @@ function EditorInner({
           onDelete={deleteSelection}
           onConnect={(edge) => change((d) => connect(d, edge))}
           onRemoveEdge={(key) => change((d) => removeEdges(d, new Set([key])))}
+          nodeExtra={
+            selectedNode && nodePanel
+              ? nodePanel(selectedNode, draft, () => setSaved(JSON.stringify(toSpec(draft))))
+              : null
+          }
         />
       </div>
     </div>

@@ -1,6 +1,6 @@
 // The panel beside the canvas: the selected node's form (from its kind's schema), the selected edge, or the
 // pipeline itself (name, input fields, output) when nothing is selected.
-import { useId } from "react";
+import { type ReactNode, useId } from "react";
 import type { EdgeSpec } from "../api/types";
 import { EdgeInspector } from "./EdgeInspector";
 import type { Draft, DraftNode, JsonSchema, KindInfo, Problems } from "./model";
@@ -23,6 +23,7 @@ export interface InspectorProps {
   onDelete: () => void;
   onConnect: (edge: EdgeSpec) => void;
   onRemoveEdge: (key: string) => void;
+  nodeExtra?: ReactNode; // under the selected node's heading: its step in the draft run (EditorPage)
 }
 
 export function Inspector(props: InspectorProps) {

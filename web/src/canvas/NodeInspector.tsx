@@ -38,6 +38,7 @@ export function NodeInspector({
   onDelete,
   onConnect,
   onRemoveEdge,
+  nodeExtra,
 }: InspectorProps & { node: DraftNode }) {
   const info = kinds.find((k) => k.kind === node.kind);
   const nodeProblems = problems.nodes.get(node.id) ?? [];
@@ -88,6 +89,7 @@ export function NodeInspector({
           </p>
         </div>
       </header>
+      {nodeExtra}
       {nodeProblems.length > 0 && (
         <p className="problem-summary" role="status">
           {nodeProblems.length} problem{nodeProblems.length === 1 ? "" : "s"} in this node

@@ -1,7 +1,11 @@
 // A form generated from JSON Schema field specs: what the inspector shows for a kind's config and policies.
 // Template fields complete expressions; problems from the server's validation appear under their field.
-import { useId } from "react";
+import { lazy, Suspense, useId } from "react";
 import { ExpressionInput } from "./ExpressionInput";
+
+// CodeMirror is a chunk of its own, fetched the first time a code field shows (a plain textarea meanwhile)
+const CodeEditor = lazy(() => import("./CodeEditor"));
+
 import { JsonEditor, MapEditor, ObjectList } from "./FieldParts";
 import {
   type Draft,
@@ -146,8 +150,8 @@ export function FieldEditor({
         />
       );
       break;
-    case "code":
-      control = (
+    case "code": {
+      const plain = (
         <textarea
           {...common}
           className="code"
@@ -157,7 +161,21 @@ export function FieldEditor({
           onChange={(e) => onChange(e.target.value)}
         />
       );
+      control = (
+        <Suspense fallback={plain}>
+          <CodeEditor
+            id={id}
+            label={title}
+            value={(value as string | undefined) ?? ""}
+            onChange={(v) => onChange(v)}
+            readOnly={ctx.readOnly}
+            describedBy={describedBy}
+            invalid={invalid}
+          />
+        </Suspense>
+      );
       break;
+    }
     case "template":
       control = ctx.readOnly ? (
         <input type="text" {...common} value={String(value ?? "")} readOnly />

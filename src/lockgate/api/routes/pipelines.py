@@ -67,19 +67,30 @@ async def _read_spec(request: Request, store: StoreDep) -> PipelineSpec:
     return compile_text(text, fmt, script_dirs=store.runtime.settings.script_dirs).spec
 
 
-def _version_read(record: Any) -> PipelineVersionRead:
+def _version_read(record: Any, author: str | None, message: str | None) -> PipelineVersionRead:
     return PipelineVersionRead(pipeline=record.pipeline, number=record.number, hash=record.hash,
-                               created_at=record.created_at, created=record.created)  # fmt: skip
+                               created_at=record.created_at, created=record.created, author=author,
+                               message=message)  # fmt: skip
 
 
-async def _save(store: StoreDep, spec: PipelineSpec, response: Response) -> PipelineVersionRead:
+Message = Annotated[
+    str | None, Query(max_length=2000, description="what this version changes, kept with it (as a commit message)")
+]
+
+
+async def _save(
+    store: StoreDep, spec: PipelineSpec, response: Response, author: str, message: str | None
+) -> PipelineVersionRead:
     def save(conn: Connection) -> PipelineVersionRead:
         problems = store.runtime.check_credentials(conn, spec)  # an editor names only what an admin granted
         if problems:
             raise DefinitionErrors(problems)
-        record = save_version(conn, spec, store.runtime.clock.now())
+        record = save_version(conn, spec, store.runtime.clock.now(), author=author, message=message or None)
         listing.unarchive_pipeline(conn, spec.name)
-        return _version_read(record)
+        if not record.created:  # an identical version exists: its author and message stand
+            row = listing.version_by_number(conn, spec.name, record.number)
+            return _version_read(record, row.author, row.message)
+        return _version_read(record, author, message or None)
 
     version = await store.write(save)
     response.status_code = 201 if version.created else 200
@@ -93,8 +104,10 @@ async def _save(store: StoreDep, spec: PipelineSpec, response: Response) -> Pipe
     openapi_extra=_definition_body(),
     responses={200: {"model": PipelineVersionRead, "description": "an identical version exists"}, **_ERRORS},
 )
-async def create_pipeline(request: Request, response: Response, store: StoreDep, _: Editor) -> PipelineVersionRead:
-    return await _save(store, await _read_spec(request, store), response)
+async def create_pipeline(
+    request: Request, response: Response, store: StoreDep, principal: Editor, message: Message = None
+) -> PipelineVersionRead:
+    return await _save(store, await _read_spec(request, store), response, principal.user, message)
 
 
 @router.post(
@@ -117,7 +130,7 @@ def _pipeline_read(s: listing.PipelineSummary, next_run_at: dict[str, datetime])
     return PipelineRead(name=s.name, description=s.description, latest_version=s.latest_version,
                         created_at=s.created_at, updated_at=s.updated_at, last_run_number=s.last_run_number,
                         last_run_status=s.last_run_status, latest_run=s.latest_run,
-                        next_run_at=next_run_at.get(s.name))  # fmt: skip
+                        next_run_at=next_run_at.get(s.name), template=s.template)  # fmt: skip
 
 
 def _next_runs(conn: Connection, now: datetime) -> dict[str, datetime]:
@@ -159,14 +172,14 @@ async def get_pipeline(name: str, store: StoreDep, _: Viewer) -> PipelineRead:
     responses={200: {"model": PipelineVersionRead, "description": "an identical version exists"}, **_ERRORS},
 )
 async def update_pipeline(
-    name: str, request: Request, response: Response, store: StoreDep, _: Editor
+    name: str, request: Request, response: Response, store: StoreDep, principal: Editor, message: Message = None
 ) -> PipelineVersionRead:
     spec = await _read_spec(request, store)
     if spec.name != name:
         raise DefinitionErrors([DefinitionError(f"the name {spec.name!r} does not match the URL's {name!r}",
                                                 field="name")])  # fmt: skip
     await store.read(listing.live_pipeline, name)
-    return await _save(store, spec, response)
+    return await _save(store, spec, response, principal.user, message)
 
 
 @router.delete("/{name}", summary="Archive: hidden from the list, its runs kept", status_code=204,
@@ -179,12 +192,13 @@ async def archive_pipeline(name: str, store: StoreDep, _: Editor) -> Response:
 @router.get("/{name}/versions", summary="Versions, newest first", responses=_NOT_FOUND)
 async def list_versions(name: str, store: StoreDep, _: Viewer) -> list[PipelineVersionRead]:
     rows = await store.read(listing.versions_of, name)
-    return [PipelineVersionRead(pipeline=name, number=r.number, hash=r.hash, created_at=r.created_at) for r in rows]
+    return [PipelineVersionRead(pipeline=name, number=r.number, hash=r.hash, created_at=r.created_at, author=r.author,
+                                message=r.message) for r in rows]  # fmt: skip
 
 
 def _detail(name: str, row: Any) -> PipelineVersionDetail:
     return PipelineVersionDetail(pipeline=name, number=row.number, hash=row.hash, created_at=row.created_at,
-                                 definition=row.definition)  # fmt: skip
+                                 author=row.author, message=row.message, definition=row.definition)  # fmt: skip
 
 
 @router.get("/{name}/versions/{number}", summary="One version with its definition", responses=_NOT_FOUND)

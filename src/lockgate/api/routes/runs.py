@@ -74,7 +74,7 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at, wait_reason=s.wait_reason)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
@@ -150,11 +150,14 @@ async def list_runs(
     until: Annotated[datetime | None, Query(description="created before (ISO 8601; no zone: UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PositionCursor = None,
+    drafts: Annotated[bool, Query(description="true: only draft runs (from the editor); default: the others")] = False,
 ) -> RunPage:
     since, until = _utc("since", since), _utc("until", until)
     if since is not None and until is not None and until <= since:
         raise InvalidInputError([f"until: {until.isoformat()} is not after since ({since.isoformat()})"])
-    found = listing.RunFilter(pipeline, status.value if status else None, q.strip() if q else None, since, until)
+    found = listing.RunFilter(
+        pipeline, status.value if status else None, q.strip() if q else None, since, until, drafts
+    )
     after = decode_position(cursor) if cursor else None
     rows = await store.read(listing.page_runs, found, after, limit + 1)
     total = await store.read(listing.count_runs, found)

@@ -29,6 +29,8 @@ class PipelineVersionRead(BaseModel):
     hash: str = Field(description="SHA-256 of the canonical definition")
     created_at: datetime
     created: bool = Field(default=False, description="false when an identical version already existed")
+    author: str | None = Field(default=None, description="who published it")
+    message: str | None = Field(default=None, description="what it changes, in its author's words")
 
 
 class PipelineVersionDetail(PipelineVersionRead):
@@ -46,6 +48,7 @@ class PipelineRead(BaseModel):
     last_run_status: str | None = None
     latest_run: int | None = Field(default=None, description="the run runs/latest points at (vN)")
     next_run_at: datetime | None = Field(default=None, description="the next firing of its enabled schedules")
+    template: bool = Field(default=False, description="offered by New pipeline as a starting point")
 
 
 class PipelinePage(BaseModel):

@@ -82,6 +82,11 @@ class RunRead(BaseModel):
     wait_reason: str | None = Field(
         default=None, description="why a queued run waits (its pipeline's concurrency), e.g. 'waiting: 3 runs of …'"
     )
+    draft: bool = Field(
+        default=False,
+        description="started from the editor's draft: numbered as any run, left out of run lists by default, "
+        "never moves runs/latest; its version is a draft version's number",
+    )
 
 
 class RunPage(BaseModel):

@@ -1,6 +1,6 @@
 // Draft → React Flow nodes and edges. Node objects are cached per draft node (drafts are immutable), so a
 // drag that moves one node of 500 hands React Flow 499 identical objects and one new one.
-import type { Edge, Node } from "@xyflow/react";
+import { type Edge, MarkerType, type Node } from "@xyflow/react";
 import type { EdgeSpec } from "../../api/types";
 import { type DraftNode, edgeKey } from "./draft";
 import { type KindNeeds, needsOf, nodeTypeOf } from "./kinds";
@@ -55,6 +55,8 @@ export class FlowCache {
   }
 }
 
+const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 } as const;
+
 export function flowEdge(e: EdgeSpec, selected: boolean, invalid: boolean, extraClass = ""): Edge {
   const label = [e.branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
   return {
@@ -62,6 +64,7 @@ export function flowEdge(e: EdgeSpec, selected: boolean, invalid: boolean, extra
     source: e.source,
     target: e.target,
     sourceHandle: e.branch ?? null,
+    markerEnd: ARROW, // which way the data flows, at a glance
     label: label || undefined,
     selected,
     className: [invalid ? "invalid" : "", e.branch === "error" ? "error-branch" : "", extraClass]

@@ -76,6 +76,25 @@ export function PipelinePage() {
           </Button>
           {can("editor") && (
             <Button
+              aria-pressed={p.template ?? false}
+              title="A template is offered by New pipeline as a starting point"
+              onClick={async () => {
+                await ok(
+                  api.PUT("/api/v1/pipelines/{name}/template", {
+                    params: { path: { name: p.name } },
+                    body: { template: !p.template },
+                  }),
+                );
+                await queryClient.invalidateQueries({ queryKey: ["pipeline", p.name] });
+                await queryClient.invalidateQueries({ queryKey: ["templates"] });
+              }}
+            >
+              {p.template && <span aria-hidden="true">✓ </span>}
+              Use as template
+            </Button>
+          )}
+          {can("editor") && (
+            <Button
               variant="danger"
               onClick={async () => {
                 if (!window.confirm(`Archive ${p.name}? It leaves the list; its runs and versions are kept.`))

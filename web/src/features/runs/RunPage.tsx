@@ -192,7 +192,14 @@ export function RunPage() {
             </p>
           )}
           <p className="muted">
-            pipeline version v{run.version}
+            {run.draft ? (
+              <>
+                a draft run (of the editor's draft, not a published version) ·{" "}
+                <Link to={`/pipelines/${run.pipeline}/edit?run=${run.id}`}>open in the editor</Link>
+              </>
+            ) : (
+              <>pipeline version v{run.version}</>
+            )}
             {run.extends && (
               <>
                 {" "}

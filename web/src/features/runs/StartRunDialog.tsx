@@ -39,12 +39,16 @@ export function StartRunDialog({
   pipeline,
   spec,
   version,
+  onStart,
+  title,
 }: {
   open: boolean;
   onClose: () => void;
   pipeline: string;
   spec: PipelineSpec;
   version?: number;
+  onStart?: (input: { [key: string]: unknown }) => Promise<void>; // instead of starting a run of a version
+  title?: string;
 }) {
   const fields = Object.entries(spec.input ?? {}) as [string, Partial<InputField>][];
   const [values, setValues] = useState<Record<string, Value>>(() =>
@@ -64,6 +68,11 @@ export function StartRunDialog({
     setError(null);
     try {
       const input = Object.fromEntries(parsed.filter(([, v]) => v !== undefined).map(([k, v]) => [k, v]));
+      if (onStart) {
+        await onStart(input);
+        onClose();
+        return;
+      }
       const run = await ok(
         api.POST("/api/v1/pipelines/{name}/runs", {
           params: { path: { name: pipeline } },
@@ -80,7 +89,11 @@ export function StartRunDialog({
     }
   };
   return (
-    <Dialog title={`Run ${pipeline}${version ? ` (v${version})` : ""}`} open={open} onClose={onClose}>
+    <Dialog
+      title={title ?? `Run ${pipeline}${version ? ` (v${version})` : ""}`}
+      open={open}
+      onClose={onClose}
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();
