@@ -41,6 +41,11 @@ def excerpt(stderr: bytes | bytearray) -> str:
     return f"stderr:\n{text}" if text else "no stderr"
 
 
+def _ran_out_of_memory(tail: str) -> bool:
+    """A traceback of the tree ended in MemoryError: several processes write theirs at once, so any line counts."""
+    return any(line == "MemoryError" or line.startswith("MemoryError:") for line in tail.splitlines())
+
+
 def raise_for_exit(outcome: Outcome, limits: Limits, *, confined: bool) -> None:
     code = outcome.returncode
     if confined and code > 128:  # bwrap reports a death by signal N as exit 128 + N
@@ -55,8 +60,7 @@ def raise_for_exit(outcome: Outcome, limits: Limits, *, confined: bool) -> None:
     tail = excerpt(outcome.stderr_tail)
     if code == _RETRY_EXIT:
         raise RetryableStepError("script_retry", f"the script asked for a retry (exit 75); {tail}")
-    last_line = tail.rstrip().rsplit("\n", 1)[-1]
-    if code == MEMORY_EXIT or "MemoryError" in last_line:
+    if code == MEMORY_EXIT or _ran_out_of_memory(tail):
         raise PermanentStepError("memory_limit", f"the script ran out of memory ({bound})")
     if outcome.processes_refused:
         raise PermanentStepError("process_limit", f"the script tried to run more than {limits.max_processes} "

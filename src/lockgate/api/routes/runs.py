@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
+from pydantic import BeforeValidator
 from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -57,6 +59,17 @@ register_url_convertor("runref", RunRefConvertor())
 RUN = "{run:runref}"
 
 router = APIRouter(tags=["runs"])
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_only(value: object) -> object:
+    """An ISO 8601 date or date and time: pydantic would also read a number as seconds since 1970 (``until=0.5``)."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date or date and time, such as 2026-12-07 or 2026-12-07T10:00:00Z")
+    return value
+
+
+_ISO_ONLY = BeforeValidator(_iso_only)
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such run (or step)"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "not allowed in the run's current status"},
@@ -146,8 +159,10 @@ async def list_runs(
             max_length=100, description="a run number (12 or v12), name/v12, part of the pipeline name, an id prefix"
         ),
     ] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601; no zone: UTC)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601; no zone: UTC)")] = None,
+    since: Annotated[
+        datetime | None, Query(description="created at or after (ISO 8601; no zone: UTC)"), _ISO_ONLY
+    ] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601; no zone: UTC)"), _ISO_ONLY] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PositionCursor = None,
     drafts: Annotated[bool, Query(description="true: only draft runs (from the editor); default: the others")] = False,
