@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { raw } from "../../api/client";
 import type { PipelineVersionRead } from "../../api/types";
@@ -18,6 +18,12 @@ export function PipelinesPage() {
   const navigate = useNavigate();
   const [importing, setImporting] = useState(false);
   const search = useRef<HTMLInputElement>(null);
+  // The box keeps its own text: the address updates a beat after each key, and a box that read it back would drop
+  // the keys typed meanwhile ("lin" became "ln"). The address wins only while the box is not being typed in (back).
+  const [text, setText] = useState(q);
+  useEffect(() => {
+    if (document.activeElement !== search.current) setText(q);
+  }, [q]);
   useHotkeys({ "/": () => search.current?.focus(), n: () => can("editor") && navigate("/pipelines/new") });
   const items = pipelines.data?.pages.flatMap((p) => p.items) ?? [];
   return (
@@ -31,8 +37,11 @@ export function PipelinesPage() {
             className="search"
             placeholder="Search pipelines  ( / )"
             aria-label="Search pipelines"
-            value={q}
-            onChange={(e) => setParams(e.target.value ? { q: e.target.value } : {}, { replace: true })}
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              setParams(e.target.value ? { q: e.target.value } : {}, { replace: true });
+            }}
           />
           {can("editor") && (
             <>
