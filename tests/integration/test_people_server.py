@@ -29,10 +29,10 @@ def test_a_waiting_task_survives_a_killed_server(served: Served) -> None:
         first = open_task(operator, run["id"], "draft")
     listed = served.lockgate("editor", "tasks", "list")
     assert listed.returncode == 0, listed.stderr
-    shown = _task_id(listed.stdout, "draft")  # the list shows the shortest prefix that tells ids apart
-    assert first["id"].startswith(shown) and "approve_complete" in listed.stdout
+    short = _task_id(listed.stdout, "draft")  # the list shows the shortest prefix that tells ids apart
+    assert first["id"].startswith(short) and "approve_complete" in listed.stdout
     assert "no tasks" in served.lockgate("operator", "tasks", "list").stdout  # the draft is for editors
-    revised = served.lockgate("editor", "revise", shown, "--feedback", "shorter")
+    revised = served.lockgate("editor", "revise", short, "--feedback", "shorter")
     assert revised.returncode == 0 and "revision_requested by editor" in revised.stdout, revised.stderr
     with served.client("operator") as operator:
         second = open_task(operator, run["id"], "draft", not_in={first["id"]})
