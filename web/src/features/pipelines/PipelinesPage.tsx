@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { raw } from "../../api/client";
 import type { PipelineVersionRead } from "../../api/types";
@@ -7,6 +7,7 @@ import { Button, Dialog, Empty, ErrorNote, Field, Loading, StatusBadge, useToast
 import { when } from "../../lib/format";
 import { useHotkeys } from "../../lib/hotkeys";
 import { PageFoot } from "../../lib/paging";
+import { useSearchText } from "../../lib/searchText";
 import { useSession } from "../../lib/session";
 import { usePipelineList } from "./queries";
 
@@ -18,12 +19,7 @@ export function PipelinesPage() {
   const navigate = useNavigate();
   const [importing, setImporting] = useState(false);
   const search = useRef<HTMLInputElement>(null);
-  // The box keeps its own text: the address updates a beat after each key, and a box that read it back would drop
-  // the keys typed meanwhile ("lin" became "ln"). The address wins only while the box is not being typed in (back).
-  const [text, setText] = useState(q);
-  useEffect(() => {
-    if (document.activeElement !== search.current) setText(q);
-  }, [q]);
+  const [text, setText] = useSearchText(q, search);
   useHotkeys({ "/": () => search.current?.focus(), n: () => can("editor") && navigate("/pipelines/new") });
   const items = pipelines.data?.pages.flatMap((p) => p.items) ?? [];
   return (

@@ -1,11 +1,12 @@
 // Run history with filters kept in the address (reload and back keep them), a page at a time; pick two runs
 // of one pipeline to compare them.
-import { useEffect, useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import type { RunRead, RunStatus } from "../../api/types";
 import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/controls";
 import { duration, when } from "../../lib/format";
 import { PageFoot } from "../../lib/paging";
+import { useSearchText } from "../../lib/searchText";
 import { RUN_STATUSES, type RunListFilter, useRunList } from "./queries";
 
 const FILTER_KEYS = ["q", "pipeline", "status", "from", "to"];
@@ -31,8 +32,8 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
   const to = params.get("to") ?? "";
   const q = params.get("q") ?? "";
   const chosenPipeline = params.get("pipeline") ?? "";
-  const [text, setText] = useState(q);
-  useEffect(() => setText(q), [q]); // back/forward moves the search too
+  const searchBox = useRef<HTMLInputElement>(null);
+  const [text, setText] = useSearchText(q, searchBox);
   const set = (name: string, value: string, replace = false) =>
     setParams(
       (p) => {
@@ -70,6 +71,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
         <label>
           Search{" "}
           <input
+            ref={searchBox}
             type="search"
             aria-label="Search runs"
             placeholder="v12, name/v12, name, id"
