@@ -15,7 +15,7 @@ from lockgate.api.schemas.drafts import DraftRead, DraftRunCreate, DraftWrite, P
 from lockgate.api.schemas.runs import RunRead
 from lockgate.compile import Plan, compile_loaded
 from lockgate.compile.upstream import upstream_spec
-from lockgate.errors import DefinitionError, DefinitionErrors, InvalidInputError
+from lockgate.errors import SLUG_PATTERN, DefinitionError, DefinitionErrors, InvalidInputError
 from lockgate.runtime.starting import ExtendRequest
 from lockgate.spec.loading import spec_from_data
 from lockgate.spec.pipeline import PipelineSpec
@@ -27,7 +27,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/pipelines", tags=["drafts"])
 
 # A draft may exist before its pipeline: its name is checked as a pipeline's would be
-PipelineName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,62}$", description="the pipeline's name")]
+PipelineName = Annotated[str, Path(pattern=SLUG_PATTERN, description="the pipeline's name")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no draft of this pipeline"}}
 
 
