@@ -101,3 +101,34 @@ def test_a_database_at_head_is_opened_without_alembic(database_url: str, tmp_pat
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_processes_starting_together_on_a_new_database_all_come_up(database_url: str, tmp_path: Path) -> None:
+    """Five processes started at once (``docker compose up``) each upgrade the same empty database.
+
+    One migrates, the others wait for it and find the database at head; none fails on a table already made.
+    """
+    go = tmp_path / "go"
+    probe = (
+        "import sys, time, pathlib\n"
+        "from lockgate.store.database import Database; from lockgate.store.migrate import upgrade\n"
+        "from alembic import command  # imported before the barrier, so all five reach upgrade() together\n"
+        "db = Database(sys.argv[1]); go = pathlib.Path(sys.argv[2])\n"
+        "while not go.exists(): time.sleep(0.005)\n"
+        "upgrade(db); db.dispose()\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", probe, database_url, str(go)], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(5)
+    ]
+    go.touch()
+    errors = [proc.communicate(timeout=120)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 5, "\n".join(errors)
+    db = Database(database_url)
+    try:
+        assert current_revision(db) == head_revision(db)
+        assert _diff(db) == []
+    finally:
+        db.dispose()

@@ -8,14 +8,18 @@ is imported only when they differ (or when the files do not name a single head: 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from alembic.config import Config
 
     from lockgate.store.database import Database
@@ -41,7 +45,44 @@ def upgrade(db: Database, revision: str = "head") -> None:
         return
     from alembic import command
 
-    command.upgrade(alembic_config(db), revision)
+    with _migration_lock(db):
+        # Another process may have migrated while this one waited: Alembic reads the version again either way.
+        command.upgrade(alembic_config(db), revision)
+
+
+# Any fixed 64-bit number, the same in every Lockgate process: the key of the advisory lock migrations take.
+_MIGRATION_LOCK_KEY = int.from_bytes(b"lockgate", "big", signed=True)
+
+
+@contextlib.contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """One migrating process at a time.
+
+    Servers and workers started together (``docker compose up``) all find an empty database, and two of them
+    creating the same table would fail one. PostgreSQL: a session advisory lock on a connection of its own.
+    SQLite: an exclusive ``flock`` on a file beside the database (the database's own write lock would be held on
+    another connection than Alembic's, and Alembic commits per migration on SQLite).
+    """
+    if not db.is_sqlite:
+        with db.engine.connect() as conn:
+            conn.execute(select(func.pg_advisory_lock(_MIGRATION_LOCK_KEY)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(_MIGRATION_LOCK_KEY)))
+                conn.commit()
+        return
+    path = db.engine.url.database
+    if not path or path == ":memory:":
+        yield  # an in-memory database belongs to one process
+        return
+    with open(f"{path}.migrate-lock", "a+b") as lock:  # noqa: PTH123 - the database path, the operator's
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def head_revision(db: Database) -> str | None:
