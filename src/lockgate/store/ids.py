@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import select
 
@@ -16,12 +16,27 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import InstrumentedAttribute
     from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["ID_LENGTH", "MIN_PREFIX", "new_id", "unique_prefix"]
+__all__ = ["ID_LENGTH", "MIN_PREFIX", "RunRef", "new_id", "run_ref", "unique_prefix"]
 
 ID_LENGTH = 32
 MIN_PREFIX = 4  # as git: shorter is more likely a slip than a choice
 _PREFIX = re.compile(rf"[0-9a-f]{{{MIN_PREFIX},{ID_LENGTH - 1}}}")
 _CANDIDATES = 5  # shown in the error when a prefix starts several ids
+
+
+# ``name/v12`` as the CLI and the API print it; ``name:12`` and ``name@v12`` too (what people type).
+_RUN_REF = re.compile(r"^(?P<pipeline>[a-z][a-z0-9_-]{0,62})[/:@]v?(?P<number>[0-9]{1,9})$")
+
+
+class RunRef(NamedTuple):
+    pipeline: str
+    number: int
+
+
+def run_ref(text: str) -> RunRef | None:
+    """A run named by its pipeline and number, or None when ``text`` is not written that way."""
+    match = _RUN_REF.match(text)
+    return None if match is None else RunRef(match["pipeline"], int(match["number"]))
 
 
 def new_id() -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select, update
 
 from lockgate.errors import NotFoundError
-from lockgate.store.ids import unique_prefix
+from lockgate.store.ids import run_ref, unique_prefix
 from lockgate.store.tables import artifacts, attempts, events, pipeline_versions, pipelines, runs, steps
 
 __all__ = [
@@ -232,7 +232,6 @@ class RunFilter:
 
 
 _NUMBER = re.compile(r"^v?([0-9]{1,9})$")
-_REF = re.compile(r"^([a-z][a-z0-9_-]{0,62})/v([0-9]{1,9})$")
 
 
 def _search(q: str) -> ColumnElement[bool]:
@@ -240,9 +239,9 @@ def _search(q: str) -> ColumnElement[bool]:
     if number := _NUMBER.match(q):
         return runs.c.number == int(number[1])
     # pipeline ids by subquery, not a join: the count then reads the runs table (and its indexes) alone
-    if ref := _REF.match(q):
-        named = select(pipelines.c.id).where(pipelines.c.name == ref[1]).scalar_subquery()
-        return and_(runs.c.pipeline_id == named, runs.c.number == int(ref[2]))
+    if ref := run_ref(q):
+        named = select(pipelines.c.id).where(pipelines.c.name == ref.pipeline).scalar_subquery()
+        return and_(runs.c.pipeline_id == named, runs.c.number == ref.number)
     like = select(pipelines.c.id).where(_name_like(q))
     return or_(runs.c.pipeline_id.in_(like), runs.c.id.startswith(q.lower(), autoescape=True))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, bindparam, select, update
 
 from lockgate.errors import InvalidInputError, NotFoundError
-from lockgate.store.ids import new_id, unique_prefix
+from lockgate.store.ids import new_id, run_ref, unique_prefix
 from lockgate.store.prepared import Prepared
 from lockgate.store.tables import attempts, events, pipelines, runs, steps
 
@@ -140,18 +139,15 @@ def load_events(conn: Connection, run_id: str, after_seq: int = 0) -> list[tuple
     return [(EVENT_ADAPTER.validate_python(r.data), r.at) for r in rows]
 
 
-_REF = re.compile(r"^(?P<pipeline>[a-z][a-z0-9_-]*)[/:@]v?(?P<number>\d+)$")
-
-
 def find_run(conn: Connection, ref: str) -> RunHead:
     """A run by id (or a unique prefix of one), or by ``pipeline/vN`` (also ``pipeline:N``)."""
-    match = _REF.match(ref)
-    if match is not None:
-        stmt = _HEAD.where(pipelines.c.name == match["pipeline"], runs.c.number == int(match["number"]))
+    named = run_ref(ref)
+    if named is not None:
+        stmt = _HEAD.where(pipelines.c.name == named.pipeline, runs.c.number == named.number)
     else:
         stmt = _HEAD.where(runs.c.id == ref)
     row = conn.execute(stmt).first()
-    if row is None and match is None:  # a unique prefix of an id, as git takes one
+    if row is None and named is None:  # a unique prefix of an id, as git takes one
         row = conn.execute(_HEAD.where(runs.c.id == unique_prefix(conn, runs.c.id, "run", ref))).first()
     if row is None:
         raise NotFoundError("run", ref)
