@@ -2767,6 +2767,12 @@ export interface components {
              * @default false
              */
             draft?: boolean;
+            /**
+             * Failed Steps
+             * @description how many of its steps failed (a run under on_error: continue may still succeed)
+             * @default 0
+             */
+            failed_steps?: number;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -2878,6 +2884,12 @@ export interface components {
              * @default false
              */
             draft?: boolean;
+            /**
+             * Failed Steps
+             * @description how many of its steps failed (a run under on_error: continue may still succeed)
+             * @default 0
+             */
+            failed_steps?: number;
         };
         /**
          * RunStatus

@@ -87,7 +87,8 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft,
+                   failed_steps=s.failed_steps)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:

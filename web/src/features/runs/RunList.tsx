@@ -7,6 +7,7 @@ import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/contro
 import { duration, when } from "../../lib/format";
 import { PageFoot } from "../../lib/paging";
 import { useSearchText } from "../../lib/searchText";
+import { failedNote } from "./outcome";
 import { RUN_STATUSES, type RunListFilter, useRunList } from "./queries";
 
 const FILTER_KEYS = ["q", "pipeline", "status", "from", "to"];
@@ -23,6 +24,16 @@ export function compareProblem(picked: RunRead[]): string | null {
   const [a, b] = picked;
   if (!a || !b || a.pipeline === b.pipeline) return null;
   return `Runs of two pipelines cannot be compared (${a.ref} and ${b.ref}): pick two runs of one pipeline.`;
+}
+
+/** "succeeded, 2 steps failed": the failures a run let through (on_error: continue), beside its status. */
+function FailedSteps({ run }: { run: RunRead }) {
+  const note = failedNote(run.status, run.failed_steps ?? 0);
+  return note ? (
+    <span className="badge badge-retrying" data-testid="failed-steps">
+      {note}
+    </span>
+  ) : null;
 }
 
 export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?: string[] }) {
@@ -202,6 +213,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
                     <span title={r.wait_reason ?? undefined}>
                       <StatusBadge status={r.status} />
                     </span>
+                    <FailedSteps run={r} />
                   </td>
                   <td>pipeline v{r.version}</td>
                   <td>{when(r.started_at ?? r.created_at)}</td>
