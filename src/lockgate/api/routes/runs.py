@@ -170,7 +170,7 @@ async def list_runs(
 ) -> RunPage:
     since, until = _utc("since", since), _utc("until", until)
     if since is not None and until is not None and until <= since:
-        raise InvalidInputError([f"until: {until.isoformat()} is not after since ({since.isoformat()})"])
+        raise InvalidInputError([f"until: must be later than since ({since:%Y-%m-%d %H:%M:%S} UTC)"])
     found = listing.RunFilter(
         pipeline, status.value if status else None, q.strip() if q else None, since, until, drafts
     )

@@ -19,6 +19,16 @@ function dayStart(day: string, days = 0): string | undefined {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days).toISOString();
 }
 
+/** Why the From/To dates cannot both hold, in the dates the pickers show (the user's locale); null when they can. */
+export function dateRangeProblem(from: string, to: string, locale?: string): string | null {
+  const since = dayStart(from);
+  const until = dayStart(to);
+  if (!since || !until || until >= since) return null;
+  const day = (iso: string) =>
+    new Date(iso).toLocaleDateString(locale, { year: "numeric", month: "short", day: "numeric" });
+  return `“To” (${day(until)}) is before “From” (${day(since)}): pick a later “To” or an earlier “From”.`;
+}
+
 /** Why two picked runs cannot be compared, or null when they can. */
 export function compareProblem(picked: RunRead[]): string | null {
   const [a, b] = picked;
@@ -68,6 +78,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
   const items = runs.data?.pages.flatMap((p) => p.items) ?? [];
   const total = runs.data?.pages[0]?.total;
   const problem = compareProblem(picked);
+  const rangeProblem = dateRangeProblem(from, to);
   const filtered = Boolean(status || q || from || to || chosenPipeline);
   return (
     <section aria-label="Run history">
@@ -169,8 +180,14 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
           {problem}
         </p>
       )}
-      <ErrorNote error={runs.error} />
-      {runs.isPending ? (
+      {rangeProblem ? (
+        <p className="error-note" role="alert" data-testid="date-range-problem">
+          {rangeProblem}
+        </p>
+      ) : (
+        <ErrorNote error={runs.error} />
+      )}
+      {rangeProblem ? null : runs.isPending ? (
         <Loading />
       ) : items.length === 0 ? (
         <Empty title={filtered ? "No runs match these filters." : "No runs yet."} />
