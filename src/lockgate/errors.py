@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
 __all__ = [
     "SLUG_PATTERN",
+    "AlreadyRevokedError",
     "AmbiguousIdError",
     "ConflictError",
     "DefinitionError",
@@ -119,6 +120,16 @@ class AmbiguousIdError(LockgateError):
 
 class ConflictError(LockgateError):
     code = "conflict"
+
+
+class AlreadyRevokedError(ConflictError):
+    """Revoking a key revoked before: 409 rather than a silent success, so a script learns the key was not live."""
+
+    code = "already_revoked"
+
+    def __init__(self, key_id: str, revoked_at: datetime) -> None:
+        super().__init__(f"api key {key_id!r} is already revoked (since {revoked_at:%Y-%m-%d %H:%M:%S} UTC)")
+        self.key_id = key_id
 
 
 class InvalidTransitionError(ConflictError):

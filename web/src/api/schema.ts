@@ -8510,8 +8510,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description a resource the path names does not exist */
+            /** @description no key has this id (or id prefix) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key is already revoked (code already_revoked): nothing changed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
