@@ -40,9 +40,12 @@ export function compareProblem(picked: RunRead[]): string | null {
 function FailedSteps({ run }: { run: RunRead }) {
   const note = failedNote(run.status, run.failed_steps ?? 0);
   return note ? (
-    <span className="badge badge-retrying" data-testid="failed-steps">
-      {note}
-    </span>
+    <>
+      {" "}
+      <span className="badge badge-retrying" data-testid="failed-steps">
+        {note}
+      </span>
+    </>
   ) : null;
 }
 
