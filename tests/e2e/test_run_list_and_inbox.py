@@ -1,5 +1,8 @@
-"""The run list says "succeeded, 2 steps failed" for a run whose failures were let through (on_error: continue),
-an inverted date range in the dates the pickers show, and the inbox's "Which tasks" select is as wide as its text."""
+"""Small things of the run list and the inbox.
+
+The run list says "succeeded, 2 steps failed" for a run whose failures were let through (on_error: continue),
+and an inverted date range in the dates the pickers show; the inbox's "Which tasks" select is as wide as its text.
+"""
 
 from __future__ import annotations
 
@@ -61,10 +64,9 @@ def test_the_run_list_counts_failed_steps_and_says_a_bad_range_in_local_dates(
     page.goto(f"{live_server.base_url}/runs?from=2026-12-07&to=2026-12-01")
     said = page.get_by_test_id("date-range-problem")
     expect(said).to_be_visible()
-    expected = page.evaluate(
-        "([y, m, d]) => new Date(y, m, d).toLocaleDateString(undefined, {year: 'numeric', month: 'short', day: 'numeric'})",
-        [2026, 11, 1],
-    )
+    shown = "{year: 'numeric', month: 'short', day: 'numeric'}"
+    local = f"([y, m, d]) => new Date(y, m, d).toLocaleDateString(undefined, {shown})"
+    expected = page.evaluate(local, [2026, 11, 1])
     assert expected in said.inner_text(), said.inner_text()  # the picker's terms, not 2026-12-01T00:00:00Z
     expect(said).not_to_contain_text("T00:00")
     expect(page.get_by_role("alert").filter(has_text="until")).to_have_count(0)  # the API's words are not shown

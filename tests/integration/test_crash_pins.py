@@ -1,5 +1,8 @@
-"""A draft run queued by flow control keeps its pins through a crash: SIGKILL the server between the run's
-queueing and its start, start another, and the run takes the pinned output when it is let in."""
+"""A draft run queued by flow control keeps its pins through a crash.
+
+SIGKILL the server between the run's queueing and its start, start another, and the run takes the pinned
+output when it is let in.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""A draft run's pins are kept with its request (``run_options.pins``): a start that flow control deferred, or
-that was lost with its process, still takes them.
+"""A draft run's pins are kept with its request (``run_options.pins``).
+
+A start that flow control deferred, or that was lost with its process, still takes them.
 
 Revision ID: 0015
 Revises: 0014
