@@ -1,6 +1,7 @@
 """``python -m bench api``: a real server with 100,000 runs in its database, and webhooks that start runs.
 
-It seeds a temporary home (SQLite, in the repository) with N finished runs of one pipeline — written
+It seeds a temporary home (SQLite, in the repository) with N finished runs of one pipeline and their steps
+(some failed: every listed run counts its failed steps) — written
 straight into the ``runs`` table, as the listing reads them (creating 100,000 runs over HTTP would take
 most of the time and measure something else) — starts ``lockgate serve`` on it, then measures:
 
@@ -34,7 +35,7 @@ from lockgate.store.database import Database
 from lockgate.store.ids import new_id
 from lockgate.store.migrate import upgrade
 from lockgate.store.pipelines import save_version
-from lockgate.store.tables import pipelines, runs
+from lockgate.store.tables import pipelines, runs, steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,8 +64,24 @@ class ApiOptions:
     synchronous: Literal["full", "normal"] = "full"
 
 
+def _steps_of(run_id: str, number: int, status: str) -> list[dict[str, Any]]:
+    """A run's steps, for the listing's failed-step count.
+
+    One each; every 10th run that succeeded also has two failed (on_error: continue); every 1,000th a fan-out of
+    500 steps (the count reads the failed ones alone).
+    """
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=number)
+    keys = [("a", "failed" if status == "failed" else "succeeded")]
+    if status == "succeeded" and number % 10 == 0:
+        keys += [("b[0]", "failed"), ("b[1]", "failed")]
+    if number % 1_000 == 0:
+        keys += [(f"fan[{i}]", "succeeded") for i in range(500)]
+    return [{"run_id": run_id, "key": key, "node_id": key.split("[", 1)[0], "status": step_status, "attempt": 1,
+             "queued_at": at, "started_at": at, "finished_at": at} for key, step_status in keys]  # fmt: skip
+
+
 def _seed(home: Path, count: int) -> float:
-    """N finished runs of one pipeline, one second apart, as the runtime would have left them."""
+    """N finished runs of one pipeline, one second apart, with their steps, as the runtime would have left them."""
     started = time.perf_counter()
     home.mkdir(parents=True, exist_ok=True)
     db = Database(f"sqlite:///{(home / 'lockgate.db').resolve()}")
@@ -73,16 +90,19 @@ def _seed(home: Path, count: int) -> float:
     with db.write() as conn:
         version = save_version(conn, parse_spec(LISTED_SPEC, "yaml"), base)
         for first in range(0, count, 5_000):
-            rows = []
+            rows, seeded = [], []
             for number in range(first + 1, min(first + 5_000, count) + 1):
                 at = base + timedelta(seconds=number)
                 status = _STATUSES[number % len(_STATUSES)]
-                rows.append({"id": new_id(), "pipeline_id": version.pipeline_id, "version_id": version.id,
+                run_id = new_id()
+                seeded += _steps_of(run_id, number, status)
+                rows.append({"id": run_id, "pipeline_id": version.pipeline_id, "version_id": version.id,
                              "number": number, "status": status, "input": {"n": number},
                              "output": {"a": None} if status == "succeeded" else None, "error": None,
                              "last_seq": 0, "created_at": at, "started_at": at,
                              "finished_at": at + timedelta(milliseconds=number % 900), "updated_at": at})  # fmt: skip
             conn.execute(insert(runs), rows)
+            conn.execute(insert(steps), seeded)
         conn.execute(update(pipelines).where(pipelines.c.id == version.pipeline_id).values(next_run_number=count + 1))
     db.dispose()
     return time.perf_counter() - started

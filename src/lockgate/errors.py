@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
 __all__ = [
     "SLUG_PATTERN",
+    "AlreadyRevokedError",
     "AmbiguousIdError",
     "ConflictError",
     "DefinitionError",
@@ -71,14 +73,27 @@ class DefinitionErrors(LockgateError):  # noqa: N818 - holds many DefinitionErro
         self.source = source  # the file the definition was read from, when it was
 
 
+# "values.headline: required": a field path (no spaces) before the first ": "; "model profile 'x': …" has none.
+_FIELD_FIRST = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)", re.DOTALL)
+
+
 class InvalidInputError(LockgateError):
-    """A run's input does not match the pipeline's declared input fields."""
+    """A run's input does not match the pipeline's declared input fields.
+
+    Each problem is written ``field: message`` (as the CLI prints it); ``parts`` gives the field and a
+    message that reads on its own, as the API sends them.
+    """
 
     code = "invalid_input"
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+    def parts(self) -> list[tuple[str | None, str]]:
+        """Each problem as (field or None, its message without the field)."""
+        found = [_FIELD_FIRST.fullmatch(p) for p in self.problems]
+        return [(m[1], m[2]) if m else (None, p) for m, p in zip(found, self.problems, strict=True)]
 
 
 class NotFoundError(LockgateError):
@@ -105,6 +120,16 @@ class AmbiguousIdError(LockgateError):
 
 class ConflictError(LockgateError):
     code = "conflict"
+
+
+class AlreadyRevokedError(ConflictError):
+    """Revoking a key revoked before: 409 rather than a silent success, so a script learns the key was not live."""
+
+    code = "already_revoked"
+
+    def __init__(self, key_id: str, revoked_at: datetime) -> None:
+        super().__init__(f"api key {key_id!r} is already revoked (since {revoked_at:%Y-%m-%d %H:%M:%S} UTC)")
+        self.key_id = key_id
 
 
 class InvalidTransitionError(ConflictError):

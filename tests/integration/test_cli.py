@@ -227,6 +227,26 @@ def test_runs_list_and_show_describe_the_run(tmp_path: Path, database_url: str) 
     assert boom["status"] == "failed" and "no luck today" in boom["error"]["message"]
 
 
+TOLERANT: dict[str, Any] = {
+    "name": "tolerant",
+    "nodes": [
+        {"id": "parse", "kind": "script", "on_error": "continue", "config": {"code": "raise ValueError('no')"}},
+        {"id": "enrich", "kind": "script", "on_error": "continue", "config": {"code": "raise ValueError('no')"}},
+        {"id": "done", "kind": "noop"},
+    ],
+    "edges": [{"source": "parse", "target": "done"}, {"source": "enrich", "target": "done"}],
+}
+
+
+def test_runs_list_says_how_many_steps_failed_in_a_run_that_succeeded(tmp_path: Path, database_url: str) -> None:
+    home = tmp_path / "home"
+    assert cli(home, database_url, "run", str(write_pipeline(tmp_path, TOLERANT)), "-q").returncode == 0
+    listed = json.loads(cli(home, database_url, "runs", "list", "--json").stdout)
+    assert [(r["status"], r["failed_steps"]) for r in listed] == [("succeeded", 2)]
+    table = cli(home, database_url, "runs", "list").stdout
+    assert "succeeded, 2 steps failed" in table
+
+
 def test_db_upgrade_prints_the_head_revision(tmp_path: Path, database_url: str) -> None:
     db = Database(database_url)
     try:

@@ -53,7 +53,7 @@ def _body(exc: LockgateError) -> dict[str, object]:
     elif isinstance(exc, DefinitionError):
         body["errors"] = [{"node_id": exc.node_id, "field": exc.field, "message": exc.detail}]
     elif isinstance(exc, InvalidInputError):
-        body["errors"] = [{"field": p.split(":", 1)[0], "message": p} for p in exc.problems]
+        body["errors"] = [{"field": field, "message": message} for field, message in exc.parts()]
     return body
 
 

@@ -61,13 +61,14 @@ def list_(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
-    from lockgate.store.runs import list_runs
+    from lockgate.store.listing import RunFilter, page_runs
 
-    with exit_on_errors(), _read(ctx) as conn:
-        records = list_runs(conn, pipeline, status, limit)
+    with exit_on_errors(), _read(ctx) as conn:  # the API's listing, drafts included: it counts failed steps
+        records = page_runs(conn, RunFilter(pipeline=pipeline, status=status, drafts=None), None, limit)
     if json_output:
         rows = [{"id": r.id, "pipeline": r.pipeline, "number": r.number, "status": r.status,
-                 "created_at": r.created_at.isoformat(), "wait_reason": r.wait_reason} for r in records]  # fmt: skip
+                 "created_at": r.created_at.isoformat(), "wait_reason": r.wait_reason,
+                 "failed_steps": r.failed_steps} for r in records]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table("run", "status", "created", "took", box=None, header_style="bold")
@@ -76,6 +77,8 @@ def list_(
     for r in records:
         created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
         label = _status(r.status) + (Text(f" ({r.wait_reason})", "dim") if r.wait_reason else "")
+        if r.failed_steps:  # on_error: continue let failures through; a plain "succeeded" would hide them
+            label += Text(f", {r.failed_steps} step{'s' if r.failed_steps > 1 else ''} failed", STYLE["failed"])
         table.add_row(f"{r.pipeline} v{r.number}", label, created, _took(r.started_at, r.finished_at), shown[r.id])
     console.print(table if records else "no runs")
 

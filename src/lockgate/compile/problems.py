@@ -18,6 +18,7 @@ from lockgate.compile.references import Scope, check_template_field
 from lockgate.compile.script_files import check_script_files
 from lockgate.errors import DefinitionError
 from lockgate.expressions import Templates
+from lockgate.spec.messages import nearest
 from lockgate.spec.policies import DeadlineAction, OnError
 from lockgate.spec.templated import templated_values
 
@@ -113,7 +114,9 @@ def _check_ids_and_edges(draft: Draft, errors: list[DefinitionError]) -> list[Pl
         missing = [end for end in ("source", "target") if getattr(edge, end) not in by_id]
         for end in missing:
             ref = getattr(edge, end)
-            errors.append(DefinitionError(f"edge {end} {ref!r} is not a node", None, f"edges[{i}].{end}"))
+            guess = nearest(ref, by_id)
+            hint = f": did you mean `{guess}`?" if guess is not None else ""
+            errors.append(DefinitionError(f"edge {end} {ref!r} is not a node{hint}", None, f"edges[{i}].{end}"))
         if missing:
             continue
         if edge.source == edge.target:

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from lockgate.engine import ArtifactRecord, ReusedStep, RunRef, RunStarted, StepStatus
 from lockgate.engine.paths import step_folder
 from lockgate.errors import InvalidInputError
+from lockgate.store.conversations import run_options_of
 from lockgate.store.runs import RunHead, find_run, get_run
 from lockgate.store.tables import artifacts, runs
 
@@ -62,11 +63,15 @@ def _artifacts_of(conn: Connection, run_id: str, node_id: str) -> list[ArtifactR
 
 
 def start_event(conn: Connection, applier: Applier, layout: ArtifactLayout, run_id: str) -> RunStarted:
-    """The RunStarted of a run created but never started (its creator died): from what its row holds."""
+    """The RunStarted of a run created but not started (deferred by flow control, or its creator died).
+
+    From what its rows hold: the input, what it extends, and a draft run's pins (kept in its options).
+    """
     record = get_run(conn, run_id)
     row = conn.execute(select(runs.c.extends_run_id, runs.c.start_at).where(runs.c.id == run_id)).one()
     source = find_run(conn, row.extends_run_id) if row.extends_run_id is not None else None
-    return first_event(conn, applier, layout, find_run(conn, run_id), record.input, source, row.start_at)
+    pins = run_options_of(conn, run_id).pins
+    return first_event(conn, applier, layout, find_run(conn, run_id), record.input, source, row.start_at, pins)
 
 
 def first_event(

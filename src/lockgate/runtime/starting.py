@@ -128,6 +128,8 @@ class RunStarter:
         options = request.options
         if options.budget is None and spec.budget is not None:
             options = dataclasses.replace(options, budget=spec.budget.model_dump(exclude_none=True))
+        if request.draft and request.pins:  # durable with the run: a deferred start reads them back (start_event)
+            options = dataclasses.replace(options, pins=dict(request.pins))
         if options != RunOptions():
             save_run_options(conn, head.id, options)
         if not verdict.admitted:  # queued: started later by flow control, as a pending run is by recovery

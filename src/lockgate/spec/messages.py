@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["explain", "field_names", "nearest"]
 
 _SHOWN = 12  # at most this many valid names are listed after "one of"
+# Names other tools use for ours, too far apart to be typos: an edge's ``from``/``to`` (n8n, Argo, Mermaid).
+_SYNONYMS = {"from": "source", "src": "source", "to": "target", "dst": "target", "dest": "target"}
 
 
 def nearest(name: str, choices: Iterable[str]) -> str | None:
@@ -58,7 +60,8 @@ def explain(error: ErrorDetails, root: object | None = None) -> str:
 def _unknown(what: str, given: str, valid: Sequence[str]) -> str:
     if not valid:
         return f"unknown {what}"
-    guess = nearest(given, valid)
+    synonym = _SYNONYMS.get(given.lower())
+    guess = synonym if synonym in valid else nearest(given, valid)
     hint = f": did you mean `{guess}`?" if guess is not None else f": one of {_listed(valid)}"
     return f"unknown {what}{hint}"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
-from lockgate.errors import ConflictError, NotFoundError
+from lockgate.errors import AlreadyRevokedError, ConflictError, NotFoundError
 from lockgate.security.api_keys import GeneratedKey, Role, generate_key, hash_key
 from lockgate.store.ids import new_id, unique_prefix
 from lockgate.store.tables import api_keys, users
@@ -104,6 +104,9 @@ def revoke_key(conn: Connection, key_id: str, now: datetime) -> str:
     done = conn.execute(update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                         .values(revoked_at=now))  # fmt: skip
     if done.rowcount == 0:
+        revoked_at = conn.execute(select(api_keys.c.revoked_at).where(api_keys.c.id == key_id)).scalar_one_or_none()
+        if revoked_at is not None:
+            raise AlreadyRevokedError(key_id, revoked_at)
         raise NotFoundError("api key", key_id)
     return key_id
 

@@ -19,6 +19,9 @@ run_options = Table(
     Column("budget", JSON),  # the run's budget: {max_cost, max_tokens, max_requests}
     Column("replay_from", String(32)),  # a run whose recorded model responses answer this run's agent steps
     Column("replay_steps", JSON),  # node ids replayed; null: every agent step
+    # A draft run's pinned outputs by node id: kept with the run, a start deferred by flow control (or lost with
+    # its process) takes them when it comes.
+    Column("pins", JSON),
 )
 
 budget_holds = Table(

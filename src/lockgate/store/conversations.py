@@ -59,16 +59,19 @@ class RunOptions:
     budget: dict[str, Any] | None = None
     replay_from: str | None = None
     replay_steps: list[str] | None = None
+    pins: dict[str, Any] | None = None  # a draft run's pinned outputs by node id
 
 
 def save_run_options(conn: Connection, run_id: str, options: RunOptions) -> None:
     conn.execute(run_options.insert().values(run_id=run_id, budget=options.budget, replay_from=options.replay_from,
-                                             replay_steps=options.replay_steps))  # fmt: skip
+                                             replay_steps=options.replay_steps, pins=options.pins))  # fmt: skip
 
 
 def run_options_of(conn: Connection, run_id: str) -> RunOptions:
     row = conn.execute(select(run_options).where(run_options.c.run_id == run_id)).first()
-    return RunOptions(row.budget, row.replay_from, row.replay_steps) if row is not None else RunOptions()
+    if row is None:
+        return RunOptions()
+    return RunOptions(row.budget, row.replay_from, row.replay_steps, row.pins)
 
 
 def add_turn(conn: Connection, values: dict[str, Any], now: datetime) -> None:

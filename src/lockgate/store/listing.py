@@ -66,6 +66,7 @@ class RunSummary:
     start_at: str | None = None
     wait_reason: str | None = None  # why a queued run waits (flow control)
     draft: bool = False  # started from the editor's draft
+    failed_steps: int = 0  # steps that failed (under on_error: continue a run may still succeed)
 
 
 def _last_run(column: Any) -> Any:
@@ -200,6 +201,11 @@ _RUN = (
         pipelines.c.name,
         pipeline_versions.c.number.label("version"),
         select(_EXTENDED.c.number).where(_EXTENDED.c.id == runs.c.extends_run_id).scalar_subquery().label("extends"),
+        # per listed row (after the page's limit), through the partial index ix_steps_failed
+        select(func.count())
+        .where(steps.c.run_id == runs.c.id, steps.c.status == "failed")
+        .scalar_subquery()
+        .label("failed_steps"),
     )
     .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
     .join(pipeline_versions, pipeline_versions.c.id == runs.c.version_id)
@@ -209,7 +215,7 @@ _RUN = (
 def _summary(r: Row[Any]) -> RunSummary:
     return RunSummary(r.id, r.name, r.number, r.version, r.status, r.input, r.output, r.error, r.created_at,
                       r.started_at, r.finished_at, r.extends, r.start_at,
-                      r.wait_reason if r.status == "queued" else None, bool(r.draft))  # fmt: skip
+                      r.wait_reason if r.status == "queued" else None, bool(r.draft), int(r.failed_steps))  # fmt: skip
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary:

@@ -110,7 +110,10 @@ def test_key_created_is_shown_once_works_and_revoked_gets_401(server: Server) ->
         revoked = admin.get("/api/v1/me", headers=headers)
         assert revoked.status_code == 401
         assert revoked.headers["www-authenticate"] == "Bearer"
-        assert admin.delete(f"/api/v1/keys/{body['id']}").status_code == 404
+        again = admin.delete(f"/api/v1/keys/{body['id']}")  # said as it is, not "not found"
+        assert (again.status_code, again.json()["code"]) == (409, "already_revoked"), again.text
+        assert "already revoked" in again.json()["detail"]
+        assert admin.delete("/api/v1/keys/0123456789abcdef0123456789abcdef").status_code == 404
         listed_after = {k["id"]: k for k in admin.get("/api/v1/keys").json()}
         assert listed_after[body["id"]]["revoked_at"] is not None
 

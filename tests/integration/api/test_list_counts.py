@@ -94,3 +94,19 @@ def test_bad_list_filters_are_422_naming_the_field(admin: httpx.Client) -> None:
         response = admin.get(f"{API}/runs", params=params)
         assert response.status_code == 422, params
         assert field in response.text, (params, response.text)
+
+
+def test_runs_count_the_steps_that_failed_under_on_error_continue(admin: httpx.Client) -> None:
+    failing = {"code": "raise ValueError('no')"}
+    save(admin, "tolerant", [
+        {"id": "parse", "kind": "script", "on_error": "continue", "config": failing},
+        {"id": "enrich", "kind": "script", "on_error": "continue", "config": failing},
+        {"id": "clean", "kind": "noop"},
+    ])  # fmt: skip
+    save(admin, "clean", [{"id": "a", "kind": "noop"}])
+    for name in ("tolerant", "clean"):
+        run_id = admin.post(f"{API}/pipelines/{name}/runs", json={}).json()["id"]
+        assert wait_for(admin, run_id, TERMINAL)["status"] == "succeeded"
+    listed = {r["pipeline"]: (r["status"], r["failed_steps"]) for r in admin.get(f"{API}/runs").json()["items"]}
+    assert listed == {"tolerant": ("succeeded", 2), "clean": ("succeeded", 0)}
+    assert admin.get(f"{API}/runs/tolerant/v1").json()["failed_steps"] == 2

@@ -69,6 +69,19 @@ def test_problems_of_the_graph_get_their_node_line_too() -> None:
     assert any(line == 8 for _, line in problems.values()), problems  # the edge naming an unknown node
 
 
+def test_an_edge_says_source_and_target_for_from_and_to_and_the_node_meant() -> None:
+    nodes = "name: demo\nnodes:\n  - id: fetch\n    kind: noop\n  - id: shape\n    kind: noop\n"
+    named = _problems(nodes + "edges:\n  - {from: fetch, to: shape}\n")
+    assert named["edges[0].from"][0] == "unknown field 'from': did you mean `source`?"
+    assert named["edges[0].to"][0] == "unknown field 'to': did you mean `target`?"
+    slip = _problems(nodes + "edges:\n  - {sorce: fetch, target: shape}\n")
+    assert slip["edges[0].sorce"][0] == "unknown field 'sorce': did you mean `source`?"
+    typo = _problems(nodes + "edges:\n  - {source: fech, target: shape}\n")
+    assert typo["edges[0].source"][0] == "edge source 'fech' is not a node: did you mean `fetch`?"
+    far = _problems(nodes + "edges:\n  - {source: fetch, target: zzzz}\n")
+    assert far["edges[0].target"][0] == "edge target 'zzzz' is not a node"
+
+
 def test_json_definitions_have_no_lines_but_the_same_words() -> None:
     with pytest.raises(DefinitionErrors) as caught:
         compile_text('{"name": "demo", "nodes": [{"id": "a", "kind": "nop"}]}', "json")

@@ -2767,6 +2767,12 @@ export interface components {
              * @default false
              */
             draft?: boolean;
+            /**
+             * Failed Steps
+             * @description how many of its steps failed (a run under on_error: continue may still succeed)
+             * @default 0
+             */
+            failed_steps?: number;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
         };
@@ -2878,6 +2884,12 @@ export interface components {
              * @default false
              */
             draft?: boolean;
+            /**
+             * Failed Steps
+             * @description how many of its steps failed (a run under on_error: continue may still succeed)
+             * @default 0
+             */
+            failed_steps?: number;
         };
         /**
          * RunStatus
@@ -8498,8 +8510,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
-            /** @description a resource the path names does not exist */
+            /** @description no key has this id (or id prefix) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the key is already revoked (code already_revoked): nothing changed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -111,7 +111,15 @@ async def create_key(_: Admin, body: KeyCreate, store: StoreDep, runtime: Runtim
     return KeyCreated(**_key(record).model_dump(), key=plaintext)
 
 
-@router.delete("/keys/{key_id}", status_code=204, summary="Revoke an API key: it stops working at once")
+@router.delete(
+    "/keys/{key_id}",
+    status_code=204,
+    summary="Revoke an API key: it stops working at once",
+    responses={
+        404: {"description": "no key has this id (or id prefix)"},
+        409: {"description": "the key is already revoked (code already_revoked): nothing changed"},
+    },
+)
 async def revoke_key(_: Admin, key_id: str, store: StoreDep, runtime: RuntimeDep) -> Response:
     await store.write(auth_store.revoke_key, key_id, runtime.clock.now())
     return Response(status_code=204)

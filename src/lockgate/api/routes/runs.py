@@ -87,7 +87,8 @@ def run_read(s: listing.RunSummary) -> RunRead:
                    status=RunStatus(s.status), input=s.input, output=s.output, error=s.error, created_at=s.created_at,
                    started_at=s.started_at, finished_at=s.finished_at,
                    duration=_duration(s.started_at, s.finished_at), extends=extends,
-                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft)  # fmt: skip
+                   start_at=s.start_at, wait_reason=s.wait_reason, draft=s.draft,
+                   failed_steps=s.failed_steps)  # fmt: skip
 
 
 def _attempt_read(a: Row[Any]) -> AttemptRead:
@@ -169,7 +170,7 @@ async def list_runs(
 ) -> RunPage:
     since, until = _utc("since", since), _utc("until", until)
     if since is not None and until is not None and until <= since:
-        raise InvalidInputError([f"until: {until.isoformat()} is not after since ({since.isoformat()})"])
+        raise InvalidInputError([f"until: must be later than since ({since:%Y-%m-%d %H:%M:%S} UTC)"])
     found = listing.RunFilter(
         pipeline, status.value if status else None, q.strip() if q else None, since, until, drafts
     )

@@ -87,6 +87,9 @@ class RunRead(BaseModel):
         description="started from the editor's draft: numbered as any run, left out of run lists by default, "
         "never moves runs/latest; its version is a draft version's number",
     )
+    failed_steps: int = Field(
+        default=0, description="how many of its steps failed (a run under on_error: continue may still succeed)"
+    )
 
 
 class RunPage(BaseModel):

@@ -59,9 +59,9 @@ describe("a form checked before it is sent", () => {
   });
   it("places the server's problems under their fields, without the internal prefix, and sums them up once", () => {
     const { byField, other } = placeProblems(form, [
-      { field: "values.headline", message: "values.headline: must be at least 5 characters" },
+      { field: "values.headline", message: "must be at least 5 characters" },
       { field: "body.values.publish_on", message: "required" },
-      { field: "values.extra", message: "values.extra: not a field of this form" },
+      { field: "values.extra", message: "not a field of this form" },
     ]);
     expect(byField).toEqual({ headline: "must be at least 5 characters", publish_on: "required" });
     expect(other).toEqual(["extra: not a field of this form"]);

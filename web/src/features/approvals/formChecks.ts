@@ -86,7 +86,7 @@ export function checkValues(
   return out;
 }
 
-/** The server's problems by field ("values.headline: must be…" → headline: "must be…"); the rest apart. */
+/** The server's problems by field (`values.headline` → headline); the rest apart. */
 export function placeProblems(
   fields: readonly FormField[],
   problems: readonly FieldProblem[],
@@ -97,9 +97,8 @@ export function placeProblems(
   for (const p of problems) {
     const field = (p.field ?? "").replace(/^body\./, "");
     const name = field.replace(/^values\./, "");
-    const message = p.message.startsWith(`${field}: `) ? p.message.slice(field.length + 2) : p.message;
-    if (names.has(name)) byField[name] = message;
-    else other.push(name && name !== "body" ? `${name}: ${message}` : message);
+    if (names.has(name)) byField[name] = p.message;
+    else other.push(name && name !== "body" ? `${name}: ${p.message}` : p.message);
   }
   return { byField, other };
 }

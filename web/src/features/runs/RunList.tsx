@@ -7,6 +7,7 @@ import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/contro
 import { duration, when } from "../../lib/format";
 import { PageFoot } from "../../lib/paging";
 import { useSearchText } from "../../lib/searchText";
+import { failedNote } from "./outcome";
 import { RUN_STATUSES, type RunListFilter, useRunList } from "./queries";
 
 const FILTER_KEYS = ["q", "pipeline", "status", "from", "to"];
@@ -18,11 +19,34 @@ function dayStart(day: string, days = 0): string | undefined {
   return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days).toISOString();
 }
 
+/** Why the From/To dates cannot both hold, in the dates the pickers show (the user's locale); null when they can. */
+export function dateRangeProblem(from: string, to: string, locale?: string): string | null {
+  const since = dayStart(from);
+  const until = dayStart(to);
+  if (!since || !until || until >= since) return null;
+  const day = (iso: string) =>
+    new Date(iso).toLocaleDateString(locale, { year: "numeric", month: "short", day: "numeric" });
+  return `“To” (${day(until)}) is before “From” (${day(since)}): pick a later “To” or an earlier “From”.`;
+}
+
 /** Why two picked runs cannot be compared, or null when they can. */
 export function compareProblem(picked: RunRead[]): string | null {
   const [a, b] = picked;
   if (!a || !b || a.pipeline === b.pipeline) return null;
   return `Runs of two pipelines cannot be compared (${a.ref} and ${b.ref}): pick two runs of one pipeline.`;
+}
+
+/** "succeeded, 2 steps failed": the failures a run let through (on_error: continue), beside its status. */
+function FailedSteps({ run }: { run: RunRead }) {
+  const note = failedNote(run.status, run.failed_steps ?? 0);
+  return note ? (
+    <>
+      {" "}
+      <span className="badge badge-retrying" data-testid="failed-steps">
+        {note}
+      </span>
+    </>
+  ) : null;
 }
 
 export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?: string[] }) {
@@ -57,6 +81,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
   const items = runs.data?.pages.flatMap((p) => p.items) ?? [];
   const total = runs.data?.pages[0]?.total;
   const problem = compareProblem(picked);
+  const rangeProblem = dateRangeProblem(from, to);
   const filtered = Boolean(status || q || from || to || chosenPipeline);
   return (
     <section aria-label="Run history">
@@ -158,8 +183,14 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
           {problem}
         </p>
       )}
-      <ErrorNote error={runs.error} />
-      {runs.isPending ? (
+      {rangeProblem ? (
+        <p className="error-note" role="alert" data-testid="date-range-problem">
+          {rangeProblem}
+        </p>
+      ) : (
+        <ErrorNote error={runs.error} />
+      )}
+      {rangeProblem ? null : runs.isPending ? (
         <Loading />
       ) : items.length === 0 ? (
         <Empty title={filtered ? "No runs match these filters." : "No runs yet."} />
@@ -202,6 +233,7 @@ export function RunList({ pipeline, pipelines }: { pipeline?: string; pipelines?
                     <span title={r.wait_reason ?? undefined}>
                       <StatusBadge status={r.status} />
                     </span>
+                    <FailedSteps run={r} />
                   </td>
                   <td>pipeline v{r.version}</td>
                   <td>{when(r.started_at ?? r.created_at)}</td>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorParts, eventTime, failedSteps, outcomeText } from "./outcome";
+import { errorParts, eventTime, failedNote, failedSteps, outcomeText } from "./outcome";
 
 describe("errorParts", () => {
   it("splits a script's stderr from its message", () => {
@@ -40,6 +40,9 @@ describe("outcome", () => {
     expect(outcomeText("succeeded", 1)).toBe("succeeded, 1 step failed");
     expect(outcomeText("succeeded", 0)).toBe("succeeded");
     expect(outcomeText("cancelled", 3)).toBe("cancelled");
+    expect(failedNote("succeeded", 2)).toBe("2 steps failed");
+    expect(failedNote("succeeded", 0)).toBeNull();
+    expect(failedNote("failed", 2)).toBeNull(); // a failed run says so itself
   });
   it("shows an event's date as well as its time", () => {
     const text = eventTime("2026-12-07T20:44:23.123Z", "en-GB");

@@ -41,11 +41,16 @@ export function failedSteps(nodes: readonly { counts?: Record<string, number> | 
   return nodes.reduce((sum, n) => sum + (n.counts?.failed ?? 0), 0);
 }
 
+/** "2 steps failed" beside a run that succeeded with failures let through (on_error), else null. */
+export function failedNote(status: string, failed: number): string | null {
+  if (status !== "succeeded" || failed <= 0) return null;
+  return `${failed} step${failed === 1 ? "" : "s"} failed`;
+}
+
 /** The run's outcome in words: "succeeded, 2 steps failed" when failures were let through (on_error). */
 export function outcomeText(status: string, failed: number): string {
-  if (status === "succeeded" && failed > 0)
-    return `succeeded, ${failed} step${failed === 1 ? "" : "s"} failed`;
-  return status;
+  const note = failedNote(status, failed);
+  return note ? `${status}, ${note}` : status;
 }
 
 /** An event's instant: the date and the time to the millisecond (the log spans days; ordering needs ms). */
