@@ -189,8 +189,9 @@ class RunStarter:
 
 
 class StartQueue:
-    """Runs started at once share a transaction (group commit): requests made while one batch of starts is on the
-    database thread go together in the next. A lone start goes at once, in a transaction of its own, as before.
+    """Runs started at once share a transaction (group commit), a lone start goes at once as before.
+
+    Requests made while one batch of starts is on the database thread go together in the next.
     """
 
     def __init__(self, starter: RunStarter, storage: Storage) -> None:
