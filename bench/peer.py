@@ -8,6 +8,7 @@ second and CPU per step are the baseline of the executor chain (issue 14), measu
 
 from __future__ import annotations
 
+import gc
 import resource
 import sqlite3
 import time
@@ -51,6 +52,8 @@ def run_langgraph_chain(size: int, home: Path, synchronous: str) -> dict[str, An
         saver = SqliteSaver(conn)
         saver.setup()
         app = graph.compile(checkpointer=saver)
+        gc.collect()  # as the scenarios do: what was loaded and built before the run is not the run's to collect
+        gc.freeze()
         config: Any = {"configurable": {"thread_id": "bench"}, "recursion_limit": size + 10}
         began, cpu_began = time.perf_counter(), _cpu_seconds()
         result = app.invoke({"count": 0}, config, durability="sync")

@@ -210,12 +210,11 @@ async def _run(
     runtime = Runtime(settings, registry=_registry(inline))
     started = time.perf_counter()
     await runtime.start()
-    if again:
-        # The transform rows compare two runs of 1,000 steps: a full collection walking the ~150,000 objects of
-        # start-up costs as much as a tenth of one, and which run it lands in is chance. Frozen, as `lockgate
-        # serve` freezes what its start-up built, the collector walks only what the runs make.
-        gc.collect()
-        gc.freeze()
+    # What start-up built (~150,000 objects: the modules, the migrations) lives as long as the process. Frozen, as
+    # `lockgate serve` and the command line freeze what they loaded, the collector's passes walk only what the runs
+    # make: else a full pass over start-up costs as much as a tenth of a 1,000-step run, and where it lands is chance.
+    gc.collect()
+    gc.freeze()
     start_seconds = time.perf_counter() - started
     meter = _ApplyMeter()
     runtime.applier.apply_in = meter.wrap(runtime.applier.apply_in)  # type: ignore[method-assign]

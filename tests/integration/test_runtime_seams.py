@@ -154,6 +154,29 @@ async def test_a_run_refused_at_start_leaves_nothing_behind(settings: Settings, 
         await asyncio.wait_for(runtime.wait(head.id), 60)
 
 
+async def test_runs_started_at_once_share_a_commit_and_a_refused_one_is_undone_alone(
+    settings: Settings, database_url: str
+) -> None:
+    def seen_before(conn: Connection, head: RunHead) -> None:
+        raise ConflictError(f"delivery seen before (run {head.number} is undone)")
+
+    async with running(settings) as runtime:
+        outcomes = await asyncio.gather(
+            runtime.start_run(PIPELINE, None, {"n": 1}),
+            runtime.start_run(PIPELINE, None, {"n": "two"}),
+            runtime.start_run(PIPELINE, None, {"n": 3}, claim=seen_before),
+            runtime.start_run(PIPELINE, None, {"n": 4}),
+            return_exceptions=True,
+        )
+        first, bad_input, claimed, fourth = outcomes
+        assert isinstance(bad_input, InvalidInputError) and isinstance(claimed, ConflictError)
+        assert not isinstance(first, BaseException) and not isinstance(fourth, BaseException)
+        assert (first.number, fourth.number) == (1, 2)  # the refused ones took no number
+        states = [await asyncio.wait_for(runtime.wait(h.id), 60) for h in (first, fourth)]
+    assert [s.steps["square"].output for s in states] == [4, 64]
+    assert sorted(row["number"] for row in select_rows(database_url, runs)) == [1, 2]
+
+
 async def test_a_stored_pipeline_starts_by_name_and_version(settings: Settings) -> None:
     async with running(settings) as runtime:
         first = await runtime.start_run(PIPELINE, None, {"n": 1})

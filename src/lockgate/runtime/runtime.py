@@ -44,7 +44,7 @@ from lockgate.runtime.models import model_problems
 from lockgate.runtime.notifications import Notifier
 from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.slots import StepGate, slot_of
-from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
+from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun, StartQueue
 from lockgate.runtime.storage import Storage
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
@@ -128,6 +128,7 @@ class Runtime:
         self.archiving = Archiving(self.storage, self.layout)
         self.notifier = Notifier(self.storage, self.clock, self.report)
         self.starter = RunStarter(self.applier, self.layout, settings, self.clock)
+        self._starts = StartQueue(self.starter, self.storage)  # runs started at once: one commit
         self.maintenance = Maintenance(self.storage, self.layout, self.clock, settings, self.report, self.timers,
                                        self.starter.restart, scope)  # fmt: skip
         # fires cron schedules (servers)
@@ -421,7 +422,7 @@ class Runtime:
         """
         request = RunRequest(pipeline, version, input_ or {}, options or RunOptions(), extend, claim, draft,
                              pins or {})  # fmt: skip
-        started = await self.db_call(self.starter.start_alone, request, self.clock.now())
+        started = await self._starts.start(request, self.clock.now())
         await self.started(started)
         return started.head
 

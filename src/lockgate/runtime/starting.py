@@ -8,6 +8,7 @@ of maintenance stays only as the net for a run whose start was deferred and then
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,9 +37,10 @@ if TYPE_CHECKING:
     from lockgate.artifacts.layout import ArtifactLayout
     from lockgate.runtime.applier import Applied, Applier
     from lockgate.runtime.clock import Clock
+    from lockgate.runtime.storage import Storage
     from lockgate.settings import Settings
 
-__all__ = ["Claim", "ExtendRequest", "RunRequest", "RunStarter", "StartedRun"]
+__all__ = ["Claim", "ExtendRequest", "RunRequest", "RunStarter", "StartQueue", "StartedRun"]
 
 # Written in the transaction that creates the run, or undoes it by raising (a webhook delivery seen before).
 Claim = Callable[["Connection", run_store.RunHead], None]
@@ -98,6 +100,31 @@ class RunStarter:
             started = self.start(conn, version, request, now)
         self.committed(started)
         return started
+
+    def start_many(self, requests: list[tuple[RunRequest, datetime]]) -> list[StartedRun | Exception]:
+        """Each request ``start``ed in one shared transaction (one commit for runs started at once).
+
+        Each start is a savepoint of its own: what refuses one (its input, a claim seen before, admission) undoes
+        that run only, and comes back in its place. A failure of the transaction itself raises for all.
+        """
+        if len(requests) == 1:
+            request, now = requests[0]
+            try:
+                return [self.start_alone(request, now)]
+            except Exception as exc:  # noqa: BLE001 - the caller's to raise, as it would have from start_alone
+                return [exc]
+        outcomes: list[StartedRun | Exception] = []
+        with self._applier.db.write() as conn:
+            for request, now in requests:
+                try:
+                    with conn.begin_nested():
+                        outcomes.append(self.start(conn, self._version(conn, request, now), request, now))
+                except Exception as exc:  # noqa: BLE001 - refused, rolled back to its savepoint: this start only
+                    outcomes.append(exc)
+        for outcome in outcomes:
+            if isinstance(outcome, StartedRun):
+                self.committed(outcome)
+        return outcomes
 
     def start(
         self, conn: Connection, version: pipeline_store.VersionRecord, request: RunRequest, now: datetime
@@ -161,3 +188,48 @@ class RunStarter:
             return pipeline_store.save_version(conn, request.pipeline, now, draft=request.draft)
         row = listing.version_by_number(conn, request.pipeline, request.version)
         return pipeline_store.get_version(conn, row.id)
+
+
+class StartQueue:
+    """Runs started at once share a transaction (group commit), a lone start goes at once as before.
+
+    Requests made while one batch of starts is on the database thread go together in the next.
+    """
+
+    def __init__(self, starter: RunStarter, storage: Storage) -> None:
+        self._starter = starter
+        self._storage = storage
+        self._pending: list[tuple[RunRequest, datetime, asyncio.Future[StartedRun]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def start(self, request: RunRequest, now: datetime) -> StartedRun:
+        """Check, create and start the run (committed on return); raises what refused it."""
+        future: asyncio.Future[StartedRun] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, now, future))
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain(), name="lockgate-run-starts")
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                # a caller cancelled before its batch was taken: its run is never created (as db_call promises)
+                batch = [item for item in self._pending if not item[2].cancelled()]
+                self._pending = []
+                if batch:
+                    await self._start(batch)
+        finally:
+            self._draining = None
+
+    async def _start(self, batch: list[tuple[RunRequest, datetime, asyncio.Future[StartedRun]]]) -> None:
+        try:
+            outcomes = await self._storage.call(self._starter.start_many, [(r, now) for r, now, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - the transaction failed: every start in it is refused
+            outcomes = [exc] * len(batch)
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.cancelled():
+                continue
+            if isinstance(outcome, StartedRun):
+                future.set_result(outcome)
+            else:
+                future.set_exception(outcome)

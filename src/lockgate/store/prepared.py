@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Prepared", "execute_driver"]
 
 _Params = tuple[Any, ...] | dict[str, Any]
+_REQUIRED = object()  # a value every row gives (no default in the statement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class _Compiled:
     defaults: dict[str, Any]  # constants of the statement and scalar column defaults
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
     nulls: dict[str, Any]  # what each processor makes of None (most values of a step's row are None): computed once
+    # Positional dialects: per value in order, its name, default (_REQUIRED: the row gives it), processor and null
+    plan: tuple[tuple[str, Any, Callable[[Any], Any] | None, Any], ...] | None = None
 
 
 class Prepared:
@@ -74,6 +77,12 @@ class Prepared:
 
     @staticmethod
     def _values(compiled: _Compiled, row: dict[str, Any]) -> _Params:
+        if compiled.plan is not None:  # SQLite: the tuple straight from the row, no merged dict in between
+            return tuple([
+                (null if (value := row[name] if default is _REQUIRED else row.get(name, default)) is None
+                 else value if process is None else process(value))
+                for name, default, process, null in compiled.plan
+            ])  # fmt: skip
         values = {**compiled.defaults, **row}
         for name, process in compiled.processors:
             value = values[name]
@@ -107,7 +116,11 @@ class Prepared:
         processors = tuple(compiled._bind_processors.items())  # SQLAlchemy's own conversions
         nulls = {name: process(None) for name, process in processors}
         names = tuple(compiled.positiontup) if dialect.positional else None
-        return _Compiled(compiled.string, names, defaults, processors, nulls)
+        plan = None
+        if names is not None:
+            by_name = dict(processors)
+            plan = tuple((name, defaults.get(name, _REQUIRED), by_name.get(name), nulls.get(name)) for name in names)
+        return _Compiled(compiled.string, names, defaults, processors, nulls, plan)
 
 
 def _check_results(stmt: UpdateBase | Select[Any], dialect: Dialect) -> None:
