@@ -75,7 +75,7 @@ def main(
     if database_url is not None:
         overrides["database_url"] = database_url
     try:
-        cfg = Settings(**overrides)  # type: ignore[arg-type]
+        cfg = Settings(**overrides)
     except ValidationError as exc:  # a setting the administrator gave is wrong: say which, no traceback
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "settings"
