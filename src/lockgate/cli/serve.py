@@ -70,7 +70,7 @@ def serve(
 
         from lockgate.api.app import create_app
 
-        app = create_app(cfg)
+        app = create_app(cfg, defer_routes=True)
     finally:
         gc.enable()
     gc.freeze()  # what start-up built lives as long as the server: later collections need not walk it again
