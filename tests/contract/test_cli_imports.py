@@ -129,3 +129,28 @@ def test_a_lazy_group_is_real_at_every_invocation_in_one_process() -> None:
         assert all(f" {command} " in shown.output for command in ("add", "list", "show", "update", "delete"))
     listed = runner.invoke(app, ["--help"], prog_name="lockgate")
     assert "Agent profiles: predefined agents that team members refer to." in listed.output
+
+
+# What a server loads before it is ready (its app with the routers deferred, and its runtime): none of the HTTP
+# client, cron, Fernet, SQLAlchemy's PostgreSQL dialect on SQLite, the agent stack or the resource routers.
+HEAVY_FOR_SERVE_START = ("httpx", "croniter", "cryptography", "sqlalchemy.dialects.postgresql", "pydantic_ai",
+                         "lockgate.api.routes.runs", "lockgate.api.schemas.runs", "pydantic_settings")  # fmt: skip
+_SERVE_PROBE = """
+import json, sys
+from lockgate.api.app import create_app
+from lockgate.runtime import Runtime
+from lockgate.settings import Settings
+settings = Settings(home=sys.argv[1])
+create_app(settings, defer_routes=True)
+Runtime(settings, kind="server", scheduler=True)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_server_loads_only_what_it_starts_with(tmp_path: Path) -> None:
+    argv = [sys.executable, "-c", _SERVE_PROBE, str(tmp_path / "home")]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    modules = json.loads(proc.stdout.splitlines()[-1])
+    loaded = [name for name in HEAVY_FOR_SERVE_START if _loaded(modules, name)]
+    assert loaded == [], f"a server's start imports {loaded}"
