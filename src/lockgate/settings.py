@@ -6,7 +6,7 @@ import os
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -40,8 +40,10 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True)
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**{**_environment(type(self), values), **values})
+    @model_validator(mode="before")
+    @classmethod
+    def _with_environment(cls, values: object) -> object:
+        return {**_environment(cls, values), **values} if isinstance(values, dict) else values
 
     home: Path = Field(default=Path(".lockgate"), description="where the SQLite database and artifacts live")
     database_url: str | None = Field(  # both env names are accepted
@@ -226,7 +228,7 @@ class Settings(BaseModel):
         return self.database_url or f"sqlite:///{(self.home / 'lockgate.db').resolve()}"
 
 
-def _environment(cls: type[BaseModel], given: dict[str, object]) -> dict[str, str]:
+def _environment(cls: type[BaseModel], given: dict[str, Any]) -> dict[str, str]:
     """The environment's value of each field not given: keyed by the alias it was found under, else by name."""
     env = {key.lower(): value for key, value in os.environ.items()}
     found: dict[str, str] = {}

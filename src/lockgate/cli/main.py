@@ -60,14 +60,13 @@ def main(
     # runs this callback, so it costs a Python start, Typer and the commands' signatures, nothing of the product.
     import logging
 
-    from lockgate.cli.entry import resume_gc
-
-    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on
-
     from pydantic import ValidationError
 
+    from lockgate.cli.entry import resume_gc
     from lockgate.cli.log_format import configure_logging
     from lockgate.settings import Settings
+
+    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on (but ``loading``)
 
     overrides: dict[str, object] = {}
     if home is not None:
@@ -75,7 +74,7 @@ def main(
     if database_url is not None:
         overrides["database_url"] = database_url
     try:
-        cfg = Settings(**overrides)
+        cfg = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:  # a setting the administrator gave is wrong: say which, no traceback
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "settings"
