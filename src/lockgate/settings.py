@@ -6,12 +6,11 @@ import os
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from lockgate.handlers.context import SandboxMode, ScriptPolicy
+from lockgate.handlers.script_policy import SandboxMode, ScriptPolicy
 from lockgate.spec.fields import Duration
 
 if TYPE_CHECKING:  # Jinja2 comes with it: imported by the processes that evaluate, not by every CLI command
@@ -29,8 +28,22 @@ class ExecutorKind(StrEnum):
     CELERY = "celery"  # Celery worker processes (``lockgate worker``) over a broker; the database decides
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LOCKGATE_", extra="ignore", populate_by_name=True)
+_PREFIX = "LOCKGATE_"
+
+
+class Settings(BaseModel):
+    """Keyword arguments first, then the environment: ``LOCKGATE_<FIELD>`` (any case), or a field's aliases.
+
+    Read by hand rather than by pydantic-settings, whose import (asyncio, dotenv, its sources) cost every command
+    more than the rest of its settings: values go to pydantic as the strings the environment holds, as there.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_environment(cls, values: object) -> object:
+        return {**_environment(cls, values), **values} if isinstance(values, dict) else values
 
     home: Path = Field(default=Path(".lockgate"), description="where the SQLite database and artifacts live")
     database_url: str | None = Field(  # both env names are accepted
@@ -72,12 +85,12 @@ class Settings(BaseSettings):
         description="run script steps (and agents' run_python) without a sandbox when bubblewrap is off or "
         "unavailable, or without a process bound; false: such steps fail with sandbox_unavailable",
     )
-    script_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+    script_dirs: tuple[Path, ...] = Field(
         default=(),
         description="folders (absolute, ':'-separated) a script node's config.file may name; empty: none may "
         "(never the home, a folder holding it, or one inside it)",
     )
-    tasks: Annotated[tuple[str, ...], NoDecode] = Field(
+    tasks: tuple[str, ...] = Field(
         default=(),
         description="modules of code tasks (comma-separated, e.g. billing.tasks) every process imports at start: "
         "its task steps run only the functions these register (`--tasks` on serve and worker adds to it)",
@@ -213,3 +226,19 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'lockgate.db').resolve()}"
+
+
+def _environment(cls: type[BaseModel], given: dict[str, Any]) -> dict[str, str]:
+    """The environment's value of each field not given: keyed by the alias it was found under, else by name."""
+    env = {key.lower(): value for key, value in os.environ.items()}
+    found: dict[str, str] = {}
+    for name, field in cls.model_fields.items():
+        alias = field.validation_alias
+        aliases = [str(choice) for choice in alias.choices] if isinstance(alias, AliasChoices) else []
+        if name in given or any(choice in given for choice in aliases):
+            continue
+        for key, env_name in [*((choice, choice.lower()) for choice in aliases), (name, (_PREFIX + name).lower())]:
+            if env_name in env:
+                found[key] = env[env_name]
+                break
+    return found

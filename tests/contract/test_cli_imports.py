@@ -27,6 +27,12 @@ HEAVY = ("sqlalchemy", "alembic", "httpx", "pydantic_ai", "fastapi", "uvicorn", 
 HEAVY_FOR_GROUPS = ("sqlalchemy", "alembic", "httpx", "pydantic_ai", "fastapi", "uvicorn", "lockgate.store",
                     "lockgate.runtime", "lockgate.api")  # fmt: skip
 
+# ``lockgate runs list`` on a home at the head revision: SQLAlchemy Core and the store's queries, read settings; not
+# the migrations, the ORM, pydantic-settings, the API, the runtime, the engine or what they bring.
+HEAVY_FOR_RUNS_LIST = ("alembic", "sqlalchemy.orm", "pydantic_settings", "dotenv", "httpx", "pydantic_ai", "fastapi",
+                       "uvicorn", "jinja2", "croniter", "cryptography", "yaml", "rich.markdown", "lockgate.api",
+                       "lockgate.runtime", "lockgate.engine", "lockgate.expressions", "lockgate.compile")  # fmt: skip
+
 _PROBE = """
 import contextlib, io, json, os, sys
 if os.environ.get("PROBE_RICH_FIRST"):  # every module of Rich's there already: Typer's renderer is its own
@@ -66,6 +72,16 @@ def test_help_imports_none_of_the_heavy_modules(argv: tuple[str, ...], heavy: tu
     assert "Usage: lockgate" in str(report["help"])
     loaded = [name for name in heavy if _loaded(report["modules"], name)]
     assert loaded == [], f"lockgate {' '.join(argv)} imports {loaded}"
+
+
+def test_runs_list_imports_only_what_it_reads_with(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    assert _probe("--home", home, "db", "upgrade")["code"] == 0  # at the head: no migration to import Alembic for
+    report = _probe("--home", home, "runs", "list")
+    assert report["code"] == 0
+    assert "no runs" in str(report["help"])  # what it printed
+    loaded = [name for name in HEAVY_FOR_RUNS_LIST if _loaded(report["modules"], name)]
+    assert loaded == [], f"lockgate runs list imports {loaded}"
 
 
 def test_help_lists_every_command_with_its_help() -> None:
@@ -113,3 +129,28 @@ def test_a_lazy_group_is_real_at_every_invocation_in_one_process() -> None:
         assert all(f" {command} " in shown.output for command in ("add", "list", "show", "update", "delete"))
     listed = runner.invoke(app, ["--help"], prog_name="lockgate")
     assert "Agent profiles: predefined agents that team members refer to." in listed.output
+
+
+# What a server loads before it is ready (its app with the routers deferred, and its runtime): none of the HTTP
+# client, cron, Fernet, SQLAlchemy's PostgreSQL dialect on SQLite, the agent stack or the resource routers.
+HEAVY_FOR_SERVE_START = ("httpx", "croniter", "cryptography", "sqlalchemy.dialects.postgresql", "pydantic_ai",
+                         "lockgate.api.routes.runs", "lockgate.api.schemas.runs", "pydantic_settings")  # fmt: skip
+_SERVE_PROBE = """
+import json, sys
+from lockgate.api.app import create_app
+from lockgate.runtime import Runtime
+from lockgate.settings import Settings
+settings = Settings(home=sys.argv[1])
+create_app(settings, defer_routes=True)
+Runtime(settings, kind="server", scheduler=True)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_server_loads_only_what_it_starts_with(tmp_path: Path) -> None:
+    argv = [sys.executable, "-c", _SERVE_PROBE, str(tmp_path / "home")]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    modules = json.loads(proc.stdout.splitlines()[-1])
+    loaded = [name for name in HEAVY_FOR_SERVE_START if _loaded(modules, name)]
+    assert loaded == [], f"a server's start imports {loaded}"

@@ -60,14 +60,13 @@ def main(
     # runs this callback, so it costs a Python start, Typer and the commands' signatures, nothing of the product.
     import logging
 
-    from lockgate.cli.entry import resume_gc
-
-    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on
-
     from pydantic import ValidationError
 
+    from lockgate.cli.entry import resume_gc
     from lockgate.cli.log_format import configure_logging
     from lockgate.settings import Settings
+
+    resume_gc()  # a command runs with the garbage collector, whatever it imports from here on (but ``loading``)
 
     overrides: dict[str, object] = {}
     if home is not None:

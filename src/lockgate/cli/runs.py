@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from lockgate.cli.entry import loading
 from lockgate.cli.options import console, exit_on_errors, not_blank, settings
 from lockgate.cli.progress import STYLE
 from lockgate.cli.short_ids import short_ids
@@ -61,7 +62,8 @@ def list_(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
-    from lockgate.store.listing import RunFilter, page_runs
+    with loading():  # the store, SQLAlchemy with it
+        from lockgate.store.listing import RunFilter, page_runs
 
     with exit_on_errors(), _read(ctx) as conn:  # the API's listing, drafts included: it counts failed steps
         records = page_runs(conn, RunFilter(pipeline=pipeline, status=status, drafts=None), None, limit)
@@ -97,8 +99,9 @@ def show(
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A run's steps, attempts (durations, errors) and outputs."""
-    from lockgate.store.runs import find_run, get_run, run_attempts, run_steps
-    from lockgate.store.slots import waiting_reasons
+    with loading():
+        from lockgate.store.runs import find_run, get_run, run_attempts, run_steps
+        from lockgate.store.slots import waiting_reasons
 
     with exit_on_errors(), _read(ctx) as conn:
         head = find_run(conn, run_ref)

@@ -55,22 +55,23 @@ def serve(
     cfg = settings(ctx)
     bind_host = host or cfg.host
     bind_port = port or cfg.port
-    with exit_on_errors():
-        cfg = with_tasks(cfg, tasks)
-        key = _bootstrap(cfg, example or [])
-    console.print(Text.assemble("Lockgate on ", (f"http://{bind_host}:{bind_port}", "bold"),
-                                f"  (API docs: /docs, data: {cfg.home})"))  # fmt: skip
-    if key is not None:
-        console.print(Text.assemble("admin API key (shown once, keep it): ", (key, "bold yellow")))
-    # Imported here: the API (FastAPI, uvicorn) costs every other command about a second to import. Without the
-    # garbage collector while it loads: imports allocate a lot and free little, so its passes would find nothing.
+    # Without the garbage collector while it loads (the product for the first start's work, then the API: FastAPI
+    # and uvicorn, which cost every other command about a second to import, hence here): imports allocate a lot and
+    # free little, so its passes would find nothing.
     gc.disable()
     try:
+        with exit_on_errors():
+            cfg = with_tasks(cfg, tasks)
+            key = _bootstrap(cfg, example or [])
+        console.print(Text.assemble("Lockgate on ", (f"http://{bind_host}:{bind_port}", "bold"),
+                                    f"  (API docs: /docs, data: {cfg.home})"))  # fmt: skip
+        if key is not None:
+            console.print(Text.assemble("admin API key (shown once, keep it): ", (key, "bold yellow")))
         import uvicorn
 
         from lockgate.api.app import create_app
 
-        app = create_app(cfg)
+        app = create_app(cfg, defer_routes=True)
     finally:
         gc.enable()
     gc.freeze()  # what start-up built lives as long as the server: later collections need not walk it again

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+# settings import them from script_policy without the pydantic models here; handlers keep importing them here
+from lockgate.handlers.script_policy import SandboxMode, ScriptPolicy
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Mapping, Sequence
     from datetime import datetime, timedelta
+    from pathlib import Path
 
     from lockgate.engine.commands import Successor
     from lockgate.handlers.agent.services import AgentServices
     from lockgate.security.redaction import Redactor
 
 __all__ = ["ArtifactReader", "HandlerContext", "SandboxMode", "ScriptPolicy", "StepResult"]
-
-
-class SandboxMode(StrEnum):
-    AUTO = "auto"  # bubblewrap when it is installed and works, else rlimits only
-    BWRAP = "bwrap"  # require bubblewrap
-    NONE = "none"  # rlimits and a stripped environment only
-
-
-@dataclass(frozen=True, slots=True)
-class ScriptPolicy:
-    """What the administrator allows script steps (settings), beside the sandbox mode."""
-
-    allow_unconfined: bool = False  # run without bubblewrap, or without a process bound, rather than refuse
-    script_dirs: tuple[Path, ...] = ()  # the folders config.file may name; empty: none
-    max_processes: int = 256  # per attempt, its whole tree
 
 
 class StepResult(BaseModel):

@@ -9,15 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
-import httpx
-
 from lockgate.errors import PermanentStepError, RetryableStepError
 from lockgate.handlers.context import HandlerContext, StepResult
 from lockgate.security.grants import host_allowed, host_refusal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported by the first request: every process registers this kind at start
     from collections.abc import Awaitable, Callable
 
+    import httpx
     from pydantic import JsonValue
 
     from lockgate.spec.nodes import HttpConfig
@@ -30,6 +29,8 @@ _CREDENTIAL = re.compile(r"\$\{credential:([a-z][a-z0-9_-]{0,62})\}")
 
 
 async def run(ctx: HandlerContext, config: HttpConfig, inputs: dict[str, JsonValue]) -> StepResult:  # noqa: ARG001 - the handler signature is fixed
+    import httpx
+
     # Only the request line is logged: header values and query strings may carry credentials.
     ctx.logger.info("http %s %s", config.method, _redacted(config.url))
     url = _with_credentials(config.url, ctx)
@@ -107,6 +108,8 @@ def _host_guard(ctx: HandlerContext, names: list[str]) -> Callable[[httpx.Reques
 
 
 def _redacted(url: str) -> str:
+    import httpx
+
     # userinfo and query may hold secrets; the scheme, host and path say enough in a log.
     parsed = httpx.URL(url)
     return str(parsed.copy_with(userinfo=b"", query=None, fragment=None)) if parsed.is_absolute_url else url

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from lockgate.errors import DefinitionError, InvalidInputError, NotFoundError, PermanentStepError, UnavailableError
 from lockgate.handlers.agent.services import CapField, ModelProfileData, Provider
 from lockgate.spec.agent import OutputMode
@@ -189,6 +187,8 @@ async def probe_model(
     Raises NotFoundError (no such profile), PermanentStepError('model_not_configured'), UnavailableError (the
     server cannot be reached).
     """
+    import httpx  # here: the server that imports this module to start never probes on its own
+
     from lockgate.handlers.agent.probing import probe
 
     await read(profile_store.get_model_profile, name)

@@ -12,8 +12,6 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from lockgate.engine.commands import NotifyDeadline
 from lockgate.engine.events import DeadlineNotificationAttempted
 from lockgate.runtime.credentials import signing_secret
@@ -80,6 +78,8 @@ class Notifier(Hook):
             if value is None:
                 return None, problem
             headers[SIGNATURE_HEADER] = sign(value, body)
+        import httpx  # with the first notification: a server that sends none never imports it
+
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT) as client:
                 response = await client.post(command.url, content=body, headers=headers)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import functools
 import os
 from typing import TYPE_CHECKING
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from lockgate.errors import LockgateError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+    from cryptography.fernet import MultiFernet
 
 __all__ = ["KEY_FILE", "CredentialCipher", "CredentialKeyError", "load_cipher", "parse_keys"]
 
@@ -25,21 +28,40 @@ class CredentialKeyError(LockgateError):
     code = "credential_key_error"
 
 
+def _is_fernet_key(key: str) -> bool:
+    """Fernet's own check of a key (32 bytes, url-safe base64), without importing cryptography for it."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 class CredentialCipher:
-    """Encrypts with the first key; decrypts with any, so old keys keep working until ``rotate``."""
+    """Encrypts with the first key; decrypts with any, so old keys keep working until ``rotate``.
+
+    The keys are checked at once; cryptography is imported with the first credential encrypted or read (every
+    server and worker builds a cipher at start, and most starts touch no credential).
+    """
 
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise CredentialKeyError("no secret key configured")
-        try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
-        except ValueError:  # the message would quote nothing secret, but say only what is wrong
-            raise CredentialKeyError("a secret key is not a valid Fernet key (32 url-safe base64 bytes)") from None
+        if not all(_is_fernet_key(k) for k in keys):  # the message would quote nothing secret: only what is wrong
+            raise CredentialKeyError("a secret key is not a valid Fernet key (32 url-safe base64 bytes)")
+        self._keys = tuple(keys)
+
+    @functools.cached_property
+    def _fernet(self) -> MultiFernet:
+        from cryptography.fernet import Fernet, MultiFernet
+
+        return MultiFernet([Fernet(k.encode()) for k in self._keys])
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
     def decrypt(self, ciphertext: str, name: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:
@@ -47,6 +69,8 @@ class CredentialCipher:
 
     def rotate(self, ciphertext: str, name: str) -> str:
         """The same value, encrypted with the newest key."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken:
@@ -65,7 +89,7 @@ def _key_file(home: Path) -> list[str]:
     with contextlib.suppress(FileExistsError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(Fernet.generate_key().decode() + "\n")
+            out.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")  # what Fernet.generate_key() gives
     return parse_keys(path.read_text())
 
 

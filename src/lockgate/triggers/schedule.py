@@ -23,8 +23,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -59,6 +57,8 @@ class Due:
 
 def validate_cron(expression: str) -> str:
     """The expression, or ValueError: 5 fields (minute … weekday) or 6 (… seconds last)."""
+    from croniter import croniter  # imported with the first schedule, not by every server start
+
     fields = expression.split()
     if len(fields) not in (5, 6) or not croniter.is_valid(expression):
         raise ValueError(f"not a valid cron expression (5 fields, or 6 with seconds last): {expression!r}")
@@ -84,6 +84,8 @@ def _slots(cron: str, tz: ZoneInfo, start: datetime, *, forward: bool) -> Iterat
     rule); when clocks fall back, a schedule with a fixed hour fires in the first of the two repeated hours
     only, while one whose hour field is ``*`` fires in every real hour.
     """
+    from croniter import croniter
+
     it = croniter(cron, start.astimezone(tz))
     fixed_hour = cron.split()[1] != "*"
     while True:
