@@ -106,7 +106,9 @@ function EditorInner({
   const [sizeTick, setSizeTick] = useState(0);
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const dirty = isDirty(state);
+  // the definition as JSON on every render of 500 nodes is not free: only when the draft or the save changes
+  const { saved } = state;
+  const dirty = useMemo(() => isDirty({ history: { present: draft }, saved }), [draft, saved]);
   useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
   const markSaved = useCallback((d: Draft) => dispatch({ type: "saved", draft: d }), []);
 

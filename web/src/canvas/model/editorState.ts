@@ -75,7 +75,7 @@ export function initialEditorState(draft: Draft): EditorState {
   };
 }
 
-export function isDirty(state: EditorState): boolean {
+export function isDirty(state: { history: { present: Draft }; saved: string }): boolean {
   return specText(state.history.present) !== state.saved;
 }
 
