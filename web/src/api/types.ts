@@ -37,3 +37,21 @@ export type WebhookCreated = S["WebhookCreated"];
 
 /** What every node has whatever its kind: the fields of the shared base, read off one kind's model. */
 export type NodeBase = Omit<S["NoopNode"], "kind" | "config">;
+
+/** The node kinds the server defines, and one kind's definition and configuration as it declares them. */
+export type NodeKind = NodeSpec["kind"];
+export type NodeOf<K extends NodeKind> = Extract<NodeSpec, { kind: K }>;
+export type NodeConfig<K extends NodeKind> = NonNullable<NodeOf<K>["config"]>;
+
+/** Every configuration field some kind has (a kind without fields adds none). */
+export type ConfigField = {
+  [K in NodeKind]: string extends keyof NodeConfig<K> ? never : keyof NodeConfig<K> & string;
+}[NodeKind];
+
+// The traits each kind's model carries as `x-lockgate-needs` (lockgate/spec/kinds.py): openapi-typescript
+// drops extensions, so they are read off the exported document itself, as a type only (never bundled).
+type Schemas = typeof import("./openapi.json")["components"]["schemas"];
+type NeedsIn<T> = T extends { "x-lockgate-needs": infer N } ? N : never;
+type AllKeys<T> = T extends unknown ? keyof T : never;
+/** The name of every trait some node kind declares. */
+export type NeedName = AllKeys<{ [K in keyof Schemas]: NeedsIn<Schemas[K]> }[keyof Schemas]> & string;

@@ -14,7 +14,7 @@ import {
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
-import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { stringify } from "yaml";
 import { ApiError } from "../api/client";
 import type { EdgeSpec } from "../api/types";
@@ -23,40 +23,30 @@ import { useHotkeys } from "../lib/hotkeys";
 import { Inspector } from "./Inspector";
 import { layoutAsync } from "./layoutAsync";
 import {
-  addNode,
   autoLayout,
   type Clip,
-  checkpoint,
-  commit,
-  connect,
   copy,
   type Draft,
   type DraftNode,
   edgeKey,
+  editorReducer,
   FlowCache,
   type FlowNode,
   flowEdge,
   freeSpot,
-  type History,
+  initialEditorState,
+  isDirty,
   type JsonSchema,
   type KindInfo,
-  moveNodes,
   type NodeData,
   needsLayout,
   needsOf,
   nodeKinds,
   nodeTypeOf,
   parseClip,
-  paste,
-  redo,
-  removeEdges,
-  removeNodes,
-  replace,
-  start,
+  selectedEdgeSpec,
+  selectedNode as selectedNodeOf,
   toSpec,
-  undo,
-  updateEdge,
-  updateNode,
 } from "./model";
 import { nodeTypes } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
@@ -104,34 +94,23 @@ function EditorInner({
 }: EditorProps) {
   const flow = useReactFlow();
   const kinds: KindInfo[] = useMemo(() => nodeKinds(schema), [schema]);
-  const [history, setHistory] = useState<History<Draft>>(() =>
-    start(needsLayout(initial) ? autoLayout(initial) : initial),
-  );
-  const draft = history.present;
   // laid out on open: positions it did not have are not a change of the user's
-  const [saved, setSaved] = useState<string>(() => JSON.stringify(toSpec(draft)));
-  const [selectedNodes, setSelectedNodes] = useState<ReadonlySet<string>>(new Set());
-  const [selectedEdge, setSelectedEdge] = useState<string | null>(null);
+  const [state, dispatch] = useReducer(editorReducer, initial, (d) =>
+    initialEditorState(needsLayout(d) ? autoLayout(d) : d),
+  );
+  const { history, selectedNodes, selectedEdge } = state;
+  const draft = history.present;
   const [problems, check] = useValidation(draft);
   const cache = useMemo(() => new FlowCache(kinds), [kinds]);
   const sizes = useRef(new Map<string, { width: number; height: number }>());
   const [sizeTick, setSizeTick] = useState(0);
-  const dragStart = useRef<Draft | null>(null);
-  const clipboard = useRef<Clip | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const dirty = JSON.stringify(toSpec(draft)) !== saved;
+  // the definition as JSON on every render of 500 nodes is not free: only when the draft or the save changes
+  const { saved } = state;
+  const dirty = useMemo(() => isDirty({ history: { present: draft }, saved }), [draft, saved]);
   useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
-
-  const change = useCallback((fn: (d: Draft) => Draft) => setHistory((h) => commit(h, fn(h.present))), []);
-  // typing in one field of the inspector is one undo step, not one per key
-  const lastEdit = useRef({ key: "", at: 0 });
-  const edit = useCallback((key: string, fn: (d: Draft) => Draft) => {
-    const now = Date.now();
-    const merge = lastEdit.current.key === key && now - lastEdit.current.at < 1500;
-    lastEdit.current = { key, at: now };
-    setHistory((h) => (merge ? replace(h, fn(h.present)) : commit(h, fn(h.present))));
-  }, []);
+  const markSaved = useCallback((d: Draft) => dispatch({ type: "saved", draft: d }), []);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: sizeTick says a node was measured (sizes is a ref)
   const nodes = useMemo(
@@ -155,36 +134,26 @@ function EditorInner({
   const onNodesChange = useCallback(
     (changes: NodeChange[]) => {
       const moves = new Map<string, { x: number; y: number }>();
-      let selection: Set<string> | null = null;
+      const selection: { id: string; selected: boolean }[] = [];
       let measured = false;
       for (const c of changes) {
         if (c.type === "position" && c.position) moves.set(c.id, c.position);
-        if (c.type === "select") {
-          selection ??= new Set(selectedNodes);
-          if (c.selected) selection.add(c.id);
-          else selection.delete(c.id);
-        }
+        if (c.type === "select") selection.push({ id: c.id, selected: c.selected });
         if (c.type === "dimensions" && c.dimensions) {
           sizes.current.set(c.id, c.dimensions);
           measured = true;
         }
       }
-      if (moves.size && !readOnly) setHistory((h) => replace(h, moveNodes(h.present, moves)));
-      if (selection) {
-        setSelectedNodes(selection);
-        if (selection.size) setSelectedEdge(null);
-      }
+      if (moves.size && !readOnly) dispatch({ type: "move", moves });
+      if (selection.length) dispatch({ type: "node-selection", changes: selection });
       if (measured) setSizeTick((t) => t + 1);
     },
-    [selectedNodes, readOnly],
+    [readOnly],
   );
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     for (const c of changes) {
-      if (c.type === "select") {
-        setSelectedEdge((current) => (c.selected ? c.id : current === c.id ? null : current));
-        if (c.selected) setSelectedNodes(new Set());
-      }
+      if (c.type === "select") dispatch({ type: "edge-selection", id: c.id, selected: c.selected });
     }
   }, []);
 
@@ -193,19 +162,14 @@ function EditorInner({
       if (readOnly) return;
       const edge: EdgeSpec = { source: c.source, target: c.target };
       if (c.sourceHandle) edge.branch = c.sourceHandle;
-      change((d) => connect(d, edge));
-      setSelectedEdge(edgeKey(edge));
-      setSelectedNodes(new Set());
+      dispatch({ type: "connect", edge, select: true });
     },
-    [change, readOnly],
+    [readOnly],
   );
 
   const deleteSelection = useCallback(() => {
-    if (readOnly) return;
-    change((d) => removeEdges(removeNodes(d, selectedNodes), new Set(selectedEdge ? [selectedEdge] : [])));
-    setSelectedNodes(new Set());
-    setSelectedEdge(null);
-  }, [change, readOnly, selectedNodes, selectedEdge]);
+    if (!readOnly) dispatch({ type: "delete-selection" });
+  }, [readOnly]);
 
   const add = useCallback(
     (kind: string, at?: { x: number; y: number }) => {
@@ -226,18 +190,13 @@ function EditorInner({
           beside ? { x: beside.x + 300, y: beside.y } : { x: middle.x - 110, y: middle.y - 36 },
         );
       }
-      const [added, id] = addNode(draft, kind, { x: Math.round(position.x), y: Math.round(position.y) });
       // a branching node's edges name their branch: those are drawn from its handles, not guessed here
-      const linked =
-        after?.id && after.kind && nodeTypeOf(needsOf(kinds, after.kind)) === "step"
-          ? connect(added, { source: after.id, target: id })
-          : added;
-      setHistory((h) => commit(h, linked));
+      const link =
+        after?.id && after.kind && nodeTypeOf(needsOf(kinds, after.kind)) === "step" ? after.id : null;
+      dispatch({ type: "add", kind, position, after: link });
       // beside the selected node may be past the edge of the view: bring the new one in
       // (once it is measured: React Flow fits only the nodes it has sizes for)
       if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom() }), 50);
-      setSelectedNodes(new Set([id]));
-      setSelectedEdge(null);
     },
     [draft, flow, selectedNodes, kinds],
   );
@@ -245,46 +204,47 @@ function EditorInner({
   const doCopy = useCallback(() => {
     const clip = copy(draft, selectedNodes);
     if (!clip) return;
-    clipboard.current = clip;
+    dispatch({ type: "copy" });
     navigator.clipboard?.writeText(JSON.stringify(clip)).catch(() => undefined);
   }, [draft, selectedNodes]);
 
   const doPaste = useCallback(async () => {
     if (readOnly) return;
-    let clip = clipboard.current;
+    let clip: Clip | null = null;
     try {
       const text = await navigator.clipboard?.readText();
-      clip = (text && parseClip(text)) || clip;
+      clip = (text && parseClip(text)) || null;
     } catch {
       // the browser may refuse clipboard reads: the in-page clipboard is enough
     }
-    if (!clip) return;
-    const [next, ids] = paste(draft, clip);
-    setHistory((h) => commit(h, next));
-    setSelectedNodes(new Set(ids));
-  }, [draft, readOnly]);
+    dispatch({ type: "paste", clip });
+  }, [readOnly]);
 
   const [layingOut, setLayingOut] = useState(false);
   const layout = useCallback(async () => {
     setLayingOut(true);
-    const before = history.present;
-    const laid = await layoutAsync(before);
+    const laid = await layoutAsync(draft);
     setLayingOut(false);
-    // positions only: edits made while the worker ran are kept
-    const at = new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
-    change((d) => moveNodes(d, at));
+    dispatch({
+      type: "layout",
+      positions: new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }])),
+    });
     requestAnimationFrame(() => flow.fitView({ duration: 200 }));
-  }, [change, flow, history.present]);
+  }, [flow, draft]);
 
   const save = useCallback(async () => {
     if (readOnly || saving) return;
-    if (await onSave(draft)) setSaved(JSON.stringify(toSpec(draft)));
-  }, [draft, onSave, readOnly, saving]);
+    if (await onSave(draft)) markSaved(draft);
+  }, [draft, onSave, readOnly, saving, markSaved]);
+
+  const undoStep = useCallback(() => dispatch({ type: "undo" }), []);
+  const redoStep = useCallback(() => dispatch({ type: "redo" }), []);
+  const clearSelection = useCallback(() => dispatch({ type: "select", nodes: [] }), []);
 
   useHotkeys({
-    "mod+z": () => setHistory(undo),
-    "shift+mod+z": () => setHistory(redo),
-    "mod+y": () => setHistory(redo),
+    "mod+z": undoStep,
+    "shift+mod+z": redoStep,
+    "mod+y": redoStep,
     "mod+c": doCopy,
     "mod+v": () => void doPaste(),
     "mod+d": () => {
@@ -295,13 +255,10 @@ function EditorInner({
     // the selection lives in this component's state: deleting it here, not in React Flow, uses exactly that
     delete: deleteSelection,
     backspace: deleteSelection,
-    "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
+    "mod+a": () => dispatch({ type: "select-all" }),
     l: () => void layout(),
     f: () => flow.fitView({ duration: 200 }),
-    escape: () => {
-      setSelectedNodes(new Set());
-      setSelectedEdge(null);
-    },
+    escape: clearSelection,
   });
 
   const exportYaml = () => {
@@ -313,9 +270,8 @@ function EditorInner({
     URL.revokeObjectURL(a.href);
   };
 
-  const selectedNode =
-    selectedNodes.size === 1 ? (draft.nodes.find((n) => selectedNodes.has(n.id)) ?? null) : null;
-  const edgeSpec = selectedEdge ? (draft.edges.find((e) => edgeKey(e) === selectedEdge) ?? null) : null;
+  const selectedNode = selectedNodeOf(state);
+  const edgeSpec = selectedEdgeSpec(state);
   const startsEmpty = useRef(initial.nodes.length === 0);
   const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
     // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
@@ -337,18 +293,10 @@ function EditorInner({
         )}
         {!readOnly && (
           <>
-            <Button
-              onClick={() => setHistory(undo)}
-              disabled={history.past.length === 0}
-              title="Undo (Ctrl+Z)"
-            >
+            <Button onClick={undoStep} disabled={history.past.length === 0} title="Undo (Ctrl+Z)">
               Undo
             </Button>
-            <Button
-              onClick={() => setHistory(redo)}
-              disabled={history.future.length === 0}
-              title="Redo (Ctrl+Shift+Z)"
-            >
+            <Button onClick={redoStep} disabled={history.future.length === 0} title="Redo (Ctrl+Shift+Z)">
               Redo
             </Button>
             <Button onClick={layout} title="Auto-layout (L)" disabled={layingOut}>
@@ -356,7 +304,7 @@ function EditorInner({
             </Button>
           </>
         )}
-        {actions?.(draft, () => setSaved(JSON.stringify(toSpec(draft))))}
+        {actions?.(draft, () => markSaved(draft))}
         <Button onClick={exportYaml} title="Download the draft as YAML">
           Export YAML
         </Button>
@@ -408,18 +356,9 @@ function EditorInner({
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
-            onNodeDragStart={() => {
-              dragStart.current = draft;
-            }}
-            onNodeDragStop={() => {
-              const before = dragStart.current;
-              dragStart.current = null;
-              if (before) setHistory((h) => checkpoint(h, before));
-            }}
-            onPaneClick={() => {
-              setSelectedNodes(new Set());
-              setSelectedEdge(null);
-            }}
+            onNodeDragStart={() => dispatch({ type: "drag-start" })}
+            onNodeDragStop={() => dispatch({ type: "drag-stop" })}
+            onPaneClick={clearSelection}
             onInit={onInit}
             deleteKeyCode={null}
             nodesDraggable={!readOnly}
@@ -450,22 +389,14 @@ function EditorInner({
           credentials={credentials}
           readOnly={readOnly}
           isNew={isNew}
-          onNode={(id, next) => {
-            edit(`node:${id}`, (d) => updateNode(d, id, next));
-            if (next.id !== id) setSelectedNodes(new Set([next.id]));
-          }}
-          onEdge={(key, next) => {
-            edit(`edge:${key}`, (d) => updateEdge(d, key, next));
-            setSelectedEdge(edgeKey(next));
-          }}
-          onPipeline={(next) => edit("pipeline", () => next)}
+          onNode={(id, next) => dispatch({ type: "edit-node", id, next, at: Date.now() })}
+          onEdge={(key, next) => dispatch({ type: "edit-edge", key, next, at: Date.now() })}
+          onPipeline={(next) => dispatch({ type: "edit-pipeline", next, at: Date.now() })}
           onDelete={deleteSelection}
-          onConnect={(edge) => change((d) => connect(d, edge))}
-          onRemoveEdge={(key) => change((d) => removeEdges(d, new Set([key])))}
+          onConnect={(edge) => dispatch({ type: "connect", edge, select: false })}
+          onRemoveEdge={(key) => dispatch({ type: "remove-edge", key })}
           nodeExtra={
-            selectedNode && nodePanel
-              ? nodePanel(selectedNode, draft, () => setSaved(JSON.stringify(toSpec(draft))))
-              : null
+            selectedNode && nodePanel ? nodePanel(selectedNode, draft, () => markSaved(draft)) : null
           }
         />
       </div>

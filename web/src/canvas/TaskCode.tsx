@@ -1,8 +1,9 @@
 // A code task's configuration comes from Python (the SDK), not from the editor: shown read-only.
+import type { NodeConfig } from "../api/types";
 
-/** The function a task node names and the short form of the code hash it pins. */
+/** The function a task node names and the code hash it pins (read by the server's field names). */
 export function taskCode(config: Record<string, unknown> | undefined): { ref: string; hash: string } {
-  const c = config ?? {};
+  const c: { [field in keyof NodeConfig<"task">]?: unknown } = config ?? {};
   return {
     ref: typeof c.ref === "string" ? c.ref : "",
     hash: typeof c.code_hash === "string" ? c.code_hash : "",

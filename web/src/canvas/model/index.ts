@@ -1,6 +1,7 @@
 export * from "./clipboard";
 export * from "./diff";
 export * from "./draft";
+export * from "./editorState";
 export * from "./expressions";
 export * from "./flow";
 export * from "./history";

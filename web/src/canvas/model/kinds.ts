@@ -2,6 +2,7 @@
 // the definition's JSON Schema, from lockgate/spec/kinds.py). The canvas, the inspector and the step panel decide
 // from these traits, never from a kind's name: the glyph table (canvas/nodes/NodeBody.tsx) is the only place
 // keyed by kind, so a new kind needs a glyph and nothing else here.
+import type { NeedName } from "../../api/types";
 import type { DraftNode } from "./draft";
 import type { JsonSchema, KindInfo } from "./schema";
 
@@ -16,6 +17,12 @@ export interface KindNeeds {
   reads_file: { field: string; into: string } | null; // a config field that may name a file beside the definition
   defined_in_code: boolean; // its config comes from code (the SDK): read-only here, not in the palette
 }
+
+// The traits are the server's: a trait renamed or added in lockgate/spec/kinds.py (and the client regenerated)
+// fails this check until KindNeeds follows.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SAME_TRAITS: Same<keyof KindNeeds, NeedName> = true;
+void SAME_TRAITS;
 
 export const NEEDS_KEY = "x-lockgate-needs";
 

@@ -1,7 +1,9 @@
 // What every node shows: its kind, id, a one-line summary, marks for what its kind needs (a person, a timer…);
 // problems in edit mode, the step's status in a run.
 import type { ReactNode } from "react";
+import type { ConfigField, NodeConfig } from "../../api/types";
 import { branchNames, type DraftNode, type KindNeeds, NO_NEEDS, type NodeData, needBadges } from "../model";
+import { taskCode } from "../TaskCode";
 
 // The one table in the UI keyed by kind names: how each looks. What a kind does comes from its needs.
 const GLYPHS: Record<string, string> = {
@@ -21,23 +23,36 @@ export function glyph(kind: string): string {
   return GLYPHS[kind] ?? kind.slice(0, 2);
 }
 
+// The config fields that say most about a node, first found first: names of the server's fields (a field
+// renamed in Python fails tsc here once the client is regenerated).
+const SUMMARY_FIELDS = [
+  "url",
+  "code",
+  "file",
+  "value",
+  "duration",
+  "until",
+  "prompt",
+  "title",
+] as const satisfies readonly ConfigField[];
+
 /** One line of what the node does: its branches, else whichever config field says most. */
 export function summaryOf(node: DraftNode, needs: KindNeeds = NO_NEEDS): string {
   const c = node.config ?? {};
-  const pick = ["url", "code", "file", "value", "duration", "until", "prompt", "pipeline", "title"].find(
-    (k) => c[k] !== undefined && c[k] !== null && c[k] !== "",
-  );
+  const pick = SUMMARY_FIELDS.find((k) => c[k] !== undefined && c[k] !== null && c[k] !== "");
   const branches = branchNames(node, needs);
+  const task = taskCode(c);
+  const method: keyof NodeConfig<"http"> = "method";
   let text: string;
   if (branches.length > 0) {
     text = branches.join(" / ");
-  } else if (typeof c.ref === "string") {
+  } else if (task.ref) {
     // code from a worker: where it lives and which version is pinned
-    text = typeof c.code_hash === "string" ? `${c.ref} · ${c.code_hash.slice(0, 8)}` : c.ref;
+    text = task.hash ? `${task.ref} · ${task.hash.slice(0, 8)}` : task.ref;
   } else if (pick) {
     const v = c[pick];
     text = typeof v === "string" ? v : JSON.stringify(v);
-    if (pick === "url" && typeof c.method === "string") text = `${c.method} ${text}`;
+    if (pick === "url" && typeof c[method] === "string") text = `${c[method]} ${text}`;
   } else {
     text = node.description ?? "";
   }

@@ -1,9 +1,8 @@
 // What changed in an artifact since the step's previous attempt: a unified diff, or JSON changes path by path.
-import { useQuery } from "@tanstack/react-query";
-import { api, ok } from "../../api/client";
 import type { ArtifactRead } from "../../api/types";
 import { Loading } from "../../lib/controls";
 import { ComparisonView } from "../artifacts/ComparisonView";
+import { useAttemptComparison } from "../artifacts/queries";
 
 export function ArtifactChanges({
   runId,
@@ -14,19 +13,7 @@ export function ArtifactChanges({
   artifact: ArtifactRead;
   previous: number;
 }) {
-  const compare = useQuery({
-    queryKey: ["artifact-compare", runId, artifact.step_key, artifact.name, previous, artifact.attempt],
-    staleTime: Number.POSITIVE_INFINITY,
-    queryFn: () =>
-      ok(
-        api.GET("/api/v1/runs/{run}/steps/{step}/compare", {
-          params: {
-            path: { run: runId, step: artifact.step_key },
-            query: { name: artifact.name, attempt: previous, other_attempt: artifact.attempt },
-          },
-        }),
-      ),
-  });
+  const compare = useAttemptComparison(runId, artifact, previous);
   if (compare.isPending) return <Loading label="Comparing…" />;
   const c = compare.data;
   if (!c) return <p className="muted">{compare.error ? "No comparison." : ""}</p>;

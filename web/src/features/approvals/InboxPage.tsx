@@ -1,13 +1,11 @@
 // The approvals inbox: what waits for the signed-in person, oldest first; arrows move, Enter opens.
-import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
-import { api, ok } from "../../api/client";
 import { Button, Empty, ErrorNote, Loading, StatusBadge } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { PageFoot } from "../../lib/paging";
 import "../artifacts/views.css";
-import { useTaskList } from "./queries";
+import { useFollowedStep, useNextTasks, useTaskList } from "./queries";
 import { type Answered, whatHappensNext } from "./review";
 
 const PURPOSE: Record<string, string> = {
@@ -106,23 +104,9 @@ export function InboxPage() {
 
 /** After an answer: what happens next, then the step followed live until its next task (if any) arrives. */
 function NextStep({ answered: a, onDismiss }: { answered: Answered; onDismiss: () => void }) {
-  const path = { run: a.runId, step: a.step };
-  const step = useQuery({
-    queryKey: ["run", a.runId, "step", a.step, "followed"],
-    refetchInterval: 2000,
-    queryFn: () => ok(api.GET("/api/v1/runs/{run}/steps/{step}", { params: { path } })),
-  });
+  const step = useFollowedStep(a.runId, a.step);
   // what waits for this person next in the run: the step's new task first, else one further on
-  const next = useQuery({
-    queryKey: ["tasks", "next", a.runId],
-    refetchInterval: 2000,
-    queryFn: () =>
-      ok(
-        api.GET("/api/v1/tasks", {
-          params: { query: { run: a.runId, status: "open", assigned: "me", limit: 20 } },
-        }),
-      ),
-  });
+  const next = useNextTasks(a.runId);
   const others = (next.data?.items ?? []).filter((t) => t.id !== a.taskId);
   const again = others.find((t) => t.step === a.step);
   const further = others.find((t) => t.step !== a.step);

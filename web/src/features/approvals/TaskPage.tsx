@@ -3,10 +3,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { ApiError, api, ok } from "../../api/client";
+import { ApiError } from "../../api/client";
 import type { components } from "../../api/schema";
 import { Button, ErrorNote, Field, Loading, StatusBadge, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { keys } from "../../lib/queryKeys";
 import { isPicked } from "../../lib/upload";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { JsonTree } from "../artifacts/JsonTree";
@@ -15,7 +16,7 @@ import { useVersion } from "../pipelines/queries";
 import { useRunDetail } from "../runs/queries";
 import { ArtifactChanges } from "./ArtifactChanges";
 import { checkValues, placeProblems, problemSummary } from "./formChecks";
-import { useTask, useTasksOf } from "./queries";
+import { answerTask, useTask, useTasksOf } from "./queries";
 import { type Answer, type Answered, upstreamOf } from "./review";
 import { initialValues, TaskForm, toSubmit, type Values } from "./TaskForm";
 
@@ -55,29 +56,23 @@ export function TaskPage() {
     }
     setBusy(true);
     try {
-      const path = { params: { path: { task_id: t.id } } };
-      if (action === "approve")
-        await ok(
-          api.POST("/api/v1/tasks/{task_id}/approve", { ...path, body: { comment: comment || null } }),
-        );
-      if (action === "revise")
-        await ok(api.POST("/api/v1/tasks/{task_id}/revise", { ...path, body: { feedback } }));
-      if (action === "reject")
-        await ok(api.POST("/api/v1/tasks/{task_id}/reject", { ...path, body: { reason: comment || null } }));
-      if (action === "submit")
-        await ok(
-          api.POST("/api/v1/tasks/{task_id}/submit", {
-            ...path,
-            body: { values: toSubmit(form, shown) as Record<string, never>, comment: comment || null },
-          }),
-        );
+      await answerTask(
+        t.id,
+        action === "approve"
+          ? { action, comment: comment || null }
+          : action === "revise"
+            ? { action, feedback }
+            : action === "reject"
+              ? { action, reason: comment || null }
+              : { action, values: toSubmit(form, shown), comment: comment || null },
+      );
       toast(
         { approve: "Approved", revise: "Revision requested", reject: "Rejected", submit: "Submitted" }[
           action
         ],
       );
-      await queryClient.invalidateQueries({ queryKey: ["tasks"] });
-      await queryClient.invalidateQueries({ queryKey: ["task", t.id] });
+      await queryClient.invalidateQueries({ queryKey: keys.tasks.all });
+      await queryClient.invalidateQueries({ queryKey: keys.tasks.one(t.id) });
       const answered: Answered = {
         action,
         purpose: t.purpose,

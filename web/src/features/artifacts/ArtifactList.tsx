@@ -1,18 +1,16 @@
 // A run's (or a step's) artifacts: preview in place (JSON, text, CSV as a table, images), download.
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { raw } from "../../api/client";
 import type { ArtifactPreview, ArtifactRead } from "../../api/types";
 import { Button, Empty, ErrorNote, Loading } from "../../lib/controls";
 import { bytes } from "../../lib/format";
 import { JsonTree } from "./JsonTree";
 import { Markdown } from "./Markdown";
+import { artifactContent, useArtifactPreview } from "./queries";
 import { TextLines } from "./TextLines";
 import "./views.css";
 
 export async function downloadArtifact(a: ArtifactRead): Promise<void> {
-  const response = await raw(`/api/v1/artifacts/${a.id}/content`);
-  const blob = await response.blob();
+  const blob = await artifactContent(a);
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = a.name.split("/").pop() ?? a.name;
@@ -22,28 +20,8 @@ export async function downloadArtifact(a: ArtifactRead): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
-type Loaded =
-  | { kind: "image"; url: string }
-  | { kind: "preview"; preview: ArtifactPreview }
-  | { kind: "none"; detail: string };
-
 function Preview({ artifact }: { artifact: ArtifactRead }) {
-  const preview = useQuery({
-    queryKey: ["artifact-preview", artifact.id],
-    staleTime: Number.POSITIVE_INFINITY,
-    queryFn: async (): Promise<Loaded> => {
-      try {
-        const response = await raw(`/api/v1/artifacts/${artifact.id}/preview`);
-        if ((response.headers.get("content-type") ?? "").startsWith("image/")) {
-          // shown by <img> from a blob: an SVG's scripts never run there
-          return { kind: "image", url: URL.createObjectURL(await response.blob()) };
-        }
-        return { kind: "preview", preview: (await response.json()) as ArtifactPreview };
-      } catch (e) {
-        return { kind: "none", detail: e instanceof Error ? e.message : String(e) };
-      }
-    },
-  });
+  const preview = useArtifactPreview(artifact);
   if (preview.isPending) return <Loading label="Loading preview…" />;
   const data = preview.data;
   if (!data) return <ErrorNote error={preview.error} />;

@@ -1,14 +1,13 @@
 // The files of two runs: which each wrote, which are the same, and for a file both wrote a diff on demand
 // (text: unified diff; JSON: what changed, path by path), made by the server's compare endpoint.
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, ok } from "../../api/client";
 import type { ArtifactRead } from "../../api/types";
 import { Button, Empty, ErrorNote, Loading } from "../../lib/controls";
 import { bytes } from "../../lib/format";
 import { useArtifacts } from "../runs/queries";
 import { ComparisonView } from "./ComparisonView";
 import { type ArtifactPair, pairArtifacts } from "./pairs";
+import { useArtifactComparison } from "./queries";
 
 function Comparison({
   left,
@@ -21,16 +20,7 @@ function Comparison({
   sides: readonly [string, string];
   label: string;
 }) {
-  const compare = useQuery({
-    queryKey: ["artifact-compare-ids", left.id, right.id],
-    staleTime: Number.POSITIVE_INFINITY, // artifacts never change
-    queryFn: () =>
-      ok(
-        api.GET("/api/v1/artifacts/{artifact_id}/compare", {
-          params: { path: { artifact_id: left.id }, query: { other: right.id } },
-        }),
-      ),
-  });
+  const compare = useArtifactComparison(left, right);
   if (compare.error) return <ErrorNote error={compare.error} />;
   if (!compare.data) return <Loading label="Comparing…" />;
   return (

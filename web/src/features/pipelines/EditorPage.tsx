@@ -1,7 +1,7 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useBlocker, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
-import { ApiError, api, ok } from "../../api/client";
+import { ApiError } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
 import { Editor } from "../../canvas/Editor";
 import { layoutAsync } from "../../canvas/layoutAsync";
@@ -20,7 +20,14 @@ import { useSession } from "../../lib/session";
 import { StartRunDialog } from "../runs/StartRunDialog";
 import { DraftNodePanel } from "./DraftNodePanel";
 import { type DraftRunOptions, type Pins, saveDraft, startDraftRun, useDraft, useDraftRun } from "./drafts";
-import { useCredentials, useDefinitionSchema, useVersion } from "./queries";
+import {
+  publish,
+  refreshPipeline,
+  useCredentials,
+  useDefinitionSchema,
+  useLastDraftRun,
+  useVersion,
+} from "./queries";
 import { startingPoint, TemplatePicker } from "./TemplatePicker";
 
 type RunAsk = { draft: Draft; markSaved: () => void; only?: string; startAt?: string };
@@ -53,12 +60,7 @@ export function EditorPage() {
   const [busy, setBusy] = useState(false);
   const run = useDraftRun(runId);
   // the canvas opens on the pipeline's newest draft run, if any
-  const lastDraftRun = useQuery({
-    queryKey: ["runs", name ?? "", "drafts"],
-    enabled: !isNew,
-    queryFn: () =>
-      ok(api.GET("/api/v1/runs", { params: { query: { pipeline: name, drafts: true, limit: 1 } } })),
-  });
+  const lastDraftRun = useLastDraftRun(name, !isNew);
   useEffect(() => {
     const newest = lastDraftRun.data?.items[0];
     if (newest && (runId === null || runId === newest.id)) {
@@ -113,34 +115,14 @@ export function EditorPage() {
       setSaving(true);
       setError(null);
       try {
-        const body = toSpec(draft) as unknown as PipelineSpec;
-        const query = { message: message.trim() || null };
         if (draft.name) await saveDraft(draft, pins); // the draft is what was published: it stays the editor's
-        const result = isNew
-          ? await api.POST("/api/v1/pipelines", { params: { query }, body })
-          : await api.PUT("/api/v1/pipelines/{name}", {
-              params: { path: { name: draft.name }, query },
-              body,
-            });
-        if (!result.response.ok || !result.data) {
-          const e = result.error as { code?: string; detail?: string; errors?: [] } | undefined;
-          throw new ApiError(
-            result.response.status,
-            e?.code ?? "error",
-            e?.detail ?? "save failed",
-            e?.errors ?? [],
-          );
-        }
-        const saved = result.data;
+        const saved = await publish(draft, message, isNew);
         toast(
           saved.created
             ? `Saved ${saved.pipeline} v${saved.number}`
             : `No change: identical to v${saved.number}`,
         );
-        await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-        await queryClient.invalidateQueries({ queryKey: ["versions", saved.pipeline] });
-        await queryClient.invalidateQueries({ queryKey: ["version", saved.pipeline] });
-        await queryClient.invalidateQueries({ queryKey: ["pipeline", saved.pipeline] });
+        await refreshPipeline(queryClient, saved.pipeline);
         setDirty(false);
         setMessage("");
         if (isNew || from) {

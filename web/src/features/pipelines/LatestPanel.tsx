@@ -1,14 +1,14 @@
 // Across-run rollback: which run `runs/latest` points at, pointing it at an earlier succeeded run (operators
 // and up, recorded with who and why), and every rollback of the pipeline's runs, newest first.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, ok } from "../../api/client";
 import { Empty, ErrorNote, Field, Loading, SubForm, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
 import { useRuns } from "../runs/queries";
-import { keys } from "./queries";
+import { pointLatest, useRollbacks } from "./queries";
 import { describeRollback } from "./rollbacks";
 
 function runLink(pipeline: string, n: number) {
@@ -20,28 +20,19 @@ export function LatestPanel({ name, latest }: { name: string; latest: number | n
   const toast = useToast();
   const queryClient = useQueryClient();
   const succeeded = useRuns(name, "succeeded", 500);
-  const rollbacks = useQuery({
-    queryKey: ["rollbacks", name],
-    queryFn: () => ok(api.GET("/api/v1/pipelines/{name}/rollbacks", { params: { path: { name } } })),
-  });
+  const rollbacks = useRollbacks(name);
   const choices = (succeeded.data?.items ?? []).filter((r) => r.number !== latest);
   const [target, setTarget] = useState("");
   const [reason, setReason] = useState("");
   const chosen = target || (choices[0] ? `v${choices[0].number}` : "");
   const point = useMutation({
-    mutationFn: () =>
-      ok(
-        api.POST("/api/v1/pipelines/{name}/latest", {
-          params: { path: { name } },
-          body: { run: chosen, reason: reason || null },
-        }),
-      ),
+    mutationFn: () => pointLatest(name, chosen, reason || null),
     onSuccess: (r) => {
       toast(`runs/latest of ${name} now points at ${r.run}`);
       setTarget("");
       setReason("");
-      void queryClient.invalidateQueries({ queryKey: keys.pipeline(name) });
-      void queryClient.invalidateQueries({ queryKey: ["rollbacks", name] });
+      void queryClient.invalidateQueries({ queryKey: keys.pipelines.detail(name) });
+      void queryClient.invalidateQueries({ queryKey: keys.pipelines.rollbacks(name) });
     },
   });
   return (

@@ -1,23 +1,30 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { api, ok, raw } from "../../api/client";
 import type { PipelineSpec } from "../../api/types";
 import { GraphView } from "../../canvas/GraphView";
 import { fromSpec } from "../../canvas/model";
 import { Button, ErrorNote, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
 import { RunList } from "../runs/RunList";
 import { StartRunDialog } from "../runs/StartRunDialog";
 import { TriggersPanel } from "../settings/TriggersPanel";
 import { LatestPanel } from "./LatestPanel";
-import { useKinds, usePipeline, useVersion, useVersions } from "./queries";
+import {
+  archivePipeline,
+  exportDefinition,
+  markTemplate,
+  useKinds,
+  usePipeline,
+  useVersion,
+  useVersions,
+} from "./queries";
 import { VersionsPanel } from "./VersionsPanel";
 
 async function download(name: string, format: "yaml" | "json") {
-  const response = await raw(`/api/v1/pipelines/${encodeURIComponent(name)}/export?format=${format}`);
-  const blob = await response.blob();
+  const blob = await exportDefinition(name, format);
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
   a.download = `${name}.${format}`;
@@ -79,14 +86,9 @@ export function PipelinePage() {
               aria-pressed={p.template ?? false}
               title="A template is offered by New pipeline as a starting point"
               onClick={async () => {
-                await ok(
-                  api.PUT("/api/v1/pipelines/{name}/template", {
-                    params: { path: { name: p.name } },
-                    body: { template: !p.template },
-                  }),
-                );
-                await queryClient.invalidateQueries({ queryKey: ["pipeline", p.name] });
-                await queryClient.invalidateQueries({ queryKey: ["templates"] });
+                await markTemplate(p.name, !p.template);
+                await queryClient.invalidateQueries({ queryKey: keys.pipelines.detail(p.name) });
+                await queryClient.invalidateQueries({ queryKey: keys.templates });
               }}
             >
               {p.template && <span aria-hidden="true">✓ </span>}
@@ -99,8 +101,8 @@ export function PipelinePage() {
               onClick={async () => {
                 if (!window.confirm(`Archive ${p.name}? It leaves the list; its runs and versions are kept.`))
                   return;
-                await ok(api.DELETE("/api/v1/pipelines/{name}", { params: { path: { name: p.name } } }));
-                await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+                await archivePipeline(p.name);
+                await queryClient.invalidateQueries({ queryKey: keys.pipelines.all });
                 navigate("/pipelines");
               }}
             >

@@ -1,15 +1,14 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { raw } from "../../api/client";
-import type { PipelineVersionRead } from "../../api/types";
 import { Button, Dialog, Empty, ErrorNote, Field, Loading, StatusBadge, useToast } from "../../lib/controls";
 import { when } from "../../lib/format";
 import { useHotkeys } from "../../lib/hotkeys";
 import { PageFoot } from "../../lib/paging";
+import { keys } from "../../lib/queryKeys";
 import { useSearchText } from "../../lib/searchText";
 import { useSession } from "../../lib/session";
-import { usePipelineList } from "./queries";
+import { importDefinition, usePipelineList } from "./queries";
 
 export function PipelinesPage() {
   const [params, setParams] = useSearchParams();
@@ -121,15 +120,8 @@ function ImportDialog({ open, onClose }: { open: boolean; onClose: () => void })
     setBusy(true);
     setError(null);
     try {
-      const trimmed = text.trim();
-      const type = trimmed.startsWith("{") ? "application/json" : "application/yaml";
-      const response = await raw("/api/v1/pipelines", {
-        method: "POST",
-        headers: { "Content-Type": type },
-        body: trimmed,
-      });
-      const version = (await response.json()) as PipelineVersionRead;
-      await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+      const version = await importDefinition(text);
+      await queryClient.invalidateQueries({ queryKey: keys.pipelines.all });
       toast(
         version.created
           ? `Imported ${version.pipeline} v${version.number}`

@@ -1,16 +1,9 @@
 // New pipeline: start blank, from an example, or from a pipeline marked as a template.
-import { useQuery } from "@tanstack/react-query";
 import { useId } from "react";
-import { api, ok } from "../../api/client";
 import type { TemplateRead } from "../../api/types";
+import { useTemplates } from "./queries";
 
-export function useTemplates() {
-  return useQuery({
-    queryKey: ["templates"],
-    queryFn: () => ok(api.GET("/api/v1/templates")),
-    staleTime: 60_000,
-  });
-}
+export { useTemplates };
 
 /** A template's definition as a new pipeline's: a marked pipeline's copy gets a name of its own. */
 export function startingPoint(t: TemplateRead): { [key: string]: unknown } {

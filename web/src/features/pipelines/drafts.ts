@@ -3,18 +3,14 @@ import { useQuery } from "@tanstack/react-query";
 import { ApiError, api, ok } from "../../api/client";
 import type { DraftRead, RunDetail } from "../../api/types";
 import { type Draft, type Json, toSpec } from "../../canvas/model";
+import { keys } from "../../lib/queryKeys";
 
 export type Pins = { [node: string]: Json };
-
-export const draftKeys = {
-  draft: (name: string) => ["draft", name] as const,
-  run: (id: string) => ["run", id, "detail"] as const, // shared with the run page's detail
-};
 
 /** The saved draft of a pipeline; null when it has none (the editor then opens the latest version). */
 export function useDraft(name: string | undefined) {
   return useQuery({
-    queryKey: draftKeys.draft(name ?? ""),
+    queryKey: keys.pipelines.draft(name ?? ""),
     enabled: Boolean(name),
     staleTime: 0, // read afresh when the editor opens, then not again: the editor holds what it saved since
     refetchOnWindowFocus: false,
@@ -65,7 +61,7 @@ const OPEN = new Set(["queued", "pending", "running", "paused"]);
 /** A draft run, read again every second while it is open: the canvas follows it. */
 export function useDraftRun(id: string | null) {
   return useQuery({
-    queryKey: draftKeys.run(id ?? ""),
+    queryKey: keys.runs.detail(id ?? ""), // shared with the run page's detail
     enabled: Boolean(id),
     refetchInterval: (q) => {
       const data = q.state.data as RunDetail | undefined;

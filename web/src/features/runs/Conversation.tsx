@@ -1,8 +1,7 @@
 // An agent step's conversation, attempt by attempt: each turn's member, messages, output, tokens and cost.
-import { useQuery } from "@tanstack/react-query";
-import { api, ok } from "../../api/client";
 import { JsonView, Loading } from "../../lib/controls";
 import type { LiveAttempt } from "../../lib/live";
+import { useConversation } from "./queries";
 
 interface Part {
   part_kind?: string;
@@ -58,15 +57,7 @@ export function Conversation({
   stepKey: string;
   live?: LiveAttempt | undefined;
 }) {
-  const conversation = useQuery({
-    queryKey: ["run", runId, "conversation", stepKey],
-    queryFn: () =>
-      ok(
-        api.GET("/api/v1/runs/{run}/steps/{step}/conversation", {
-          params: { path: { run: runId, step: stepKey } },
-        }),
-      ),
-  });
+  const conversation = useConversation(runId, stepKey);
   if (conversation.isPending) return <Loading />;
   const attempts = (conversation.data?.attempts ?? []).filter((a) => a.attempt !== live?.attempt);
   if (attempts.length === 0 && !live) return <p className="muted">No conversation recorded.</p>;

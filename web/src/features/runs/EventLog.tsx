@@ -1,8 +1,7 @@
 // The run's history as recorded: every event in order, a page at a time (the audit trail).
-import { useInfiniteQuery } from "@tanstack/react-query";
-import { api, ok } from "../../api/client";
 import { Button, ErrorNote, Loading } from "../../lib/controls";
 import { eventTime } from "./outcome";
+import { useRunEvents } from "./queries";
 
 function summary(type: string, data: unknown): string {
   const d = (data ?? {}) as Record<string, unknown>;
@@ -18,17 +17,7 @@ function summary(type: string, data: unknown): string {
 }
 
 export function EventLog({ runId }: { runId: string }) {
-  const events = useInfiniteQuery({
-    queryKey: ["run", runId, "events"],
-    initialPageParam: 0,
-    queryFn: ({ pageParam }) =>
-      ok(
-        api.GET("/api/v1/runs/{run}/events", {
-          params: { path: { run: runId }, query: { after: pageParam, limit: 200 } },
-        }),
-      ),
-    getNextPageParam: (page) => page.next_after ?? undefined,
-  });
+  const events = useRunEvents(runId);
   if (events.isPending) return <Loading />;
   const rows = events.data?.pages.flatMap((p) => p.items) ?? [];
   return (

@@ -2,9 +2,9 @@
 // earlier run's artifacts.
 import { useState } from "react";
 import { useNavigate } from "react-router";
-import { api, ok } from "../../api/client";
 import type { RunRead } from "../../api/types";
 import { Button, Dialog, ErrorNote, Field } from "../../lib/controls";
+import { startRun } from "./queries";
 
 export function ExtendDialog({
   run,
@@ -23,12 +23,11 @@ export function ExtendDialog({
   const submit = async () => {
     setError(null);
     try {
-      const next = await ok(
-        api.POST("/api/v1/pipelines/{name}/runs", {
-          params: { path: { name: run.pipeline } },
-          body: { input: run.input as Record<string, never>, extend: run.ref, start_at: startAt || null },
-        }),
-      );
+      const next = await startRun(run.pipeline, {
+        input: run.input as { [key: string]: unknown },
+        extend: run.ref,
+        start_at: startAt || null,
+      });
       onClose();
       navigate(`/runs/${next.id}`);
     } catch (e) {

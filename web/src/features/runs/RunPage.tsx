@@ -1,9 +1,8 @@
 // A run, live: the graph coloured by step status (a for_each node shows its items counted), the steps and
 // their attempts on a timeline, the selected step's detail; pause, resume, cancel, retry.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { api, ok } from "../../api/client";
 import type { EventRead, PipelineSpec, StepStatus } from "../../api/types";
 import { GraphView } from "../../canvas/GraphView";
 import { fromSpec, type NodeData, needsOf } from "../../canvas/model";
@@ -19,6 +18,7 @@ import {
 } from "../../lib/controls";
 import { between, when } from "../../lib/format";
 import { applyDeltas, type LiveText } from "../../lib/live";
+import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
@@ -28,7 +28,7 @@ import { ErrorDetails } from "./ErrorDetails";
 import { EventLog } from "./EventLog";
 import { ExtendDialog } from "./ExtendDialog";
 import { errorParts, failedSteps, outcomeText } from "./outcome";
-import { useArtifacts, useRunProgress } from "./queries";
+import { controlRun, runAgain, useArtifacts, useRunCosts, useRunProgress } from "./queries";
 import { StepPanel } from "./StepPanel";
 import { Timeline } from "./Timeline";
 
@@ -81,14 +81,11 @@ export function RunPage() {
   const open = run ? !["succeeded", "failed", "cancelled"].includes(run.status) : false;
   const artifacts = useArtifacts(run?.id ?? id);
   const [extending, setExtending] = useState(false);
-  const costs = useQuery({
-    queryKey: ["run", id, "costs"],
-    queryFn: () => ok(api.GET("/api/v1/runs/{run}/costs", { params: { path: { run: id } } })),
-  });
+  const costs = useRunCosts(id);
 
   const refresh = useThrottled(() => {
-    void queryClient.invalidateQueries({ queryKey: ["run", id] });
-    if (run && run.id !== id) void queryClient.invalidateQueries({ queryKey: ["run", run.id] });
+    void queryClient.invalidateQueries({ queryKey: keys.runs.one(id) });
+    if (run && run.id !== id) void queryClient.invalidateQueries({ queryKey: keys.runs.one(run.id) });
   }, 400);
   // the first progress read is the state so far: the stream starts after its newest event (no replay)
   useEventStream(
@@ -133,11 +130,7 @@ export function RunPage() {
   const act = async (what: "pause" | "resume" | "cancel") => {
     setError(null);
     try {
-      const path = { params: { path: { run: run?.id ?? id } } };
-      if (what === "pause") await ok(api.POST("/api/v1/runs/{run}/pause", path));
-      if (what === "resume") await ok(api.POST("/api/v1/runs/{run}/resume", path));
-      if (what === "cancel")
-        await ok(api.POST("/api/v1/runs/{run}/cancel", { ...path, body: { reason: "cancelled in the UI" } }));
+      await controlRun(run?.id ?? id, what);
       toast(`${what === "pause" ? "Paused" : what === "resume" ? "Resumed" : "Cancelled"} ${run?.ref}`);
       refresh();
     } catch (e) {
@@ -147,12 +140,7 @@ export function RunPage() {
   const again = async () => {
     if (!run) return;
     try {
-      const next = await ok(
-        api.POST("/api/v1/pipelines/{name}/runs", {
-          params: { path: { name: run.pipeline } },
-          body: { input: run.input as Record<string, never>, version: run.version },
-        }),
-      );
+      const next = await runAgain(run);
       navigate(`/runs/${next.id}`);
     } catch (e) {
       setError(e);

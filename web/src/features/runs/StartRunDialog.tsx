@@ -2,9 +2,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate } from "react-router";
-import { api, ok } from "../../api/client";
 import type { InputField, PipelineSpec } from "../../api/types";
 import { Button, Dialog, ErrorNote, Field } from "../../lib/controls";
+import { keys } from "../../lib/queryKeys";
+import { startRun } from "./queries";
 
 type Value = string | boolean;
 
@@ -73,13 +74,8 @@ export function StartRunDialog({
         onClose();
         return;
       }
-      const run = await ok(
-        api.POST("/api/v1/pipelines/{name}/runs", {
-          params: { path: { name: pipeline } },
-          body: { input: input as Record<string, never>, version },
-        }),
-      );
-      await queryClient.invalidateQueries({ queryKey: ["runs"] });
+      const run = await startRun(pipeline, { input, version });
+      await queryClient.invalidateQueries({ queryKey: keys.runs.all });
       onClose();
       navigate(`/runs/${run.id}`);
     } catch (e) {

@@ -1,17 +1,17 @@
 // One step: status, output, error, the node's inputs as defined, each attempt's log, its artifacts; retry.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, ok } from "../../api/client";
 import type { DraftNode, KindNeeds } from "../../canvas/model";
 import { Button, ErrorNote, JsonView, Loading, StatusBadge, TabPanel, Tabs } from "../../lib/controls";
 import { duration, when } from "../../lib/format";
 import type { LiveAttempt } from "../../lib/live";
+import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { Conversation } from "./Conversation";
 import { ErrorDetails } from "./ErrorDetails";
-import { useArtifacts, useLogs, useStep } from "./queries";
+import { retryStep, rollbackRun, useArtifacts, useLogs, useStep, useStepTask } from "./queries";
 
 function Logs({
   runId,
@@ -73,16 +73,7 @@ export function StepPanel({
   const [error, setError] = useState<unknown>(null);
   const s = step.data;
   // the task this step waits on (the step read does not always carry it: ask the inbox, any assignee)
-  const tasks = useQuery({
-    queryKey: ["run", runId, "step-task", stepKey, s?.attempt, s?.status],
-    enabled: Boolean(s),
-    queryFn: () =>
-      ok(
-        api.GET("/api/v1/tasks", {
-          params: { query: { run: runId, step: stepKey, status: "open", assigned: "any", limit: 1 } },
-        }),
-      ),
-  });
+  const tasks = useStepTask(runId, stepKey, s);
   const waiting = s?.open_task ?? tasks.data?.items[0]?.id;
   const rollback = async () => {
     const reason = window.prompt(
@@ -92,13 +83,8 @@ export function StepPanel({
     if (reason === null) return;
     setError(null);
     try {
-      await ok(
-        api.POST("/api/v1/runs/{run}/rollback", {
-          params: { path: { run: runId } },
-          body: { node: stepKey, reason: reason || null },
-        }),
-      );
-      await queryClient.invalidateQueries({ queryKey: ["run", runId] });
+      await rollbackRun(runId, stepKey, reason || null);
+      await queryClient.invalidateQueries({ queryKey: keys.runs.one(runId) });
     } catch (e) {
       setError(e);
     }
@@ -106,12 +92,8 @@ export function StepPanel({
   const retry = async () => {
     setError(null);
     try {
-      await ok(
-        api.POST("/api/v1/runs/{run}/steps/{step}/retry", {
-          params: { path: { run: runId, step: stepKey } },
-        }),
-      );
-      await queryClient.invalidateQueries({ queryKey: ["run", runId] });
+      await retryStep(runId, stepKey);
+      await queryClient.invalidateQueries({ queryKey: keys.runs.one(runId) });
     } catch (e) {
       setError(e);
     }

@@ -1,13 +1,11 @@
 // Steps as a virtual list with a Gantt bar per attempt (queued: light, running: solid). Only the windows of
 // rows on screen are fetched, so a 10,000-item fan-out scrolls like a 10-step run.
-import { useQueries } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef } from "react";
-import { api, ok } from "../../api/client";
 import type { StepStatus, StepSummary } from "../../api/types";
 import { StatusBadge } from "../../lib/controls";
 import { duration, humanSeconds } from "../../lib/format";
-import { runKeys, STEP_STATUSES, useStepWindow, WINDOW } from "./queries";
+import { STEP_STATUSES, useStepWindow, useStepWindows, WINDOW } from "./queries";
 
 const ROW = 30;
 
@@ -61,20 +59,7 @@ export function Timeline({
     for (let o = Math.floor(first / WINDOW) * WINDOW; o <= last; o += WINDOW) out.push(o);
     return out.length ? out : [0];
   }, [first, last]);
-  const windows = useQueries({
-    queries: offsets.map((offset) => ({
-      queryKey: runKeys.steps(runId, node, status, offset),
-      queryFn: () =>
-        ok(
-          api.GET("/api/v1/runs/{run}/steps", {
-            params: {
-              path: { run: runId },
-              query: { node: node || undefined, status: status || undefined, offset, limit: WINDOW },
-            },
-          }),
-        ),
-    })),
-  });
+  const windows = useStepWindows(runId, node, status, offsets);
   const rows = new Map<number, StepSummary>();
   for (const [i, w] of windows.entries()) {
     const base = offsets[i] ?? 0;

@@ -1,40 +1,23 @@
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+// Runs as the pages read and change them: every run query and command of the UI goes through here.
+import { keepPreviousData, useInfiniteQuery, useQueries, useQuery } from "@tanstack/react-query";
 import { api, ok, raw } from "../../api/client";
-import type { RunStatus, StepStatus } from "../../api/types";
+import type { RunDetail, RunStatus, StepStatus } from "../../api/types";
+import { keys, type RunListFilter } from "../../lib/queryKeys";
 
-export const runKeys = {
-  runs: (pipeline: string | undefined, status: string | undefined) =>
-    ["runs", pipeline ?? "", status ?? ""] as const,
-  progress: (id: string) => ["run", id, "progress"] as const,
-  steps: (id: string, node: string, status: string, offset: number) =>
-    ["run", id, "steps", node, status, offset] as const,
-  step: (id: string, key: string) => ["run", id, "step", key] as const,
-  logs: (id: string, key: string, attempt: number) => ["run", id, "logs", key, attempt] as const,
-  artifacts: (id: string, step: string) => ["run", id, "artifacts", step] as const,
-  detail: (id: string) => ["run", id, "detail"] as const,
-};
+export type { RunListFilter };
 
 export function useRuns(pipeline?: string, status?: RunStatus, limit = 100) {
   return useQuery({
-    queryKey: runKeys.runs(pipeline, status),
+    queryKey: keys.runs.of(pipeline, status),
     queryFn: () => ok(api.GET("/api/v1/runs", { params: { query: { pipeline, status, limit } } })),
     refetchInterval: 5000,
   });
 }
 
-/** What the run list keeps; every field is in the page's address (see RunList). */
-export interface RunListFilter {
-  pipeline?: string;
-  status?: RunStatus;
-  q?: string;
-  since?: string;
-  until?: string;
-}
-
 /** The run list a page at a time (newest first), with the API's count of every match. */
 export function useRunList(filter: RunListFilter, limit = 50) {
   return useInfiniteQuery({
-    queryKey: ["runs", "list", filter, limit] as const,
+    queryKey: keys.runs.list(filter, limit),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
       ok(api.GET("/api/v1/runs", { params: { query: { ...filter, limit, cursor: pageParam } } })),
@@ -45,17 +28,16 @@ export function useRunList(filter: RunListFilter, limit = 50) {
 
 export function useRunProgress(id: string) {
   return useQuery({
-    queryKey: runKeys.progress(id),
+    queryKey: keys.runs.progress(id),
     queryFn: () => ok(api.GET("/api/v1/runs/{run}/progress", { params: { path: { run: id } } })),
   });
 }
 
 export const WINDOW = 100;
 
-export function useStepWindow(id: string, node: string, status: StepStatus | "", offset: number) {
-  return useQuery({
-    queryKey: runKeys.steps(id, node, status, offset),
-    placeholderData: keepPreviousData,
+function stepWindow(id: string, node: string, status: StepStatus | "", offset: number) {
+  return {
+    queryKey: keys.runs.steps(id, node, status, offset),
     queryFn: () =>
       ok(
         api.GET("/api/v1/runs/{run}/steps", {
@@ -65,12 +47,26 @@ export function useStepWindow(id: string, node: string, status: StepStatus | "",
           },
         }),
       ),
-  });
+  };
+}
+
+/** The windows of a run's step list at `offsets` (the timeline reads those on screen). */
+export function useStepWindows(
+  id: string,
+  node: string,
+  status: StepStatus | "",
+  offsets: readonly number[],
+) {
+  return useQueries({ queries: offsets.map((offset) => stepWindow(id, node, status, offset)) });
+}
+
+export function useStepWindow(id: string, node: string, status: StepStatus | "", offset: number) {
+  return useQuery({ ...stepWindow(id, node, status, offset), placeholderData: keepPreviousData });
 }
 
 export function useStep(id: string, key: string | null) {
   return useQuery({
-    queryKey: runKeys.step(id, key ?? ""),
+    queryKey: keys.runs.step(id, key ?? ""),
     enabled: Boolean(key),
     queryFn: () =>
       ok(api.GET("/api/v1/runs/{run}/steps/{step}", { params: { path: { run: id, step: key as string } } })),
@@ -79,7 +75,7 @@ export function useStep(id: string, key: string | null) {
 
 export function useLogs(id: string, key: string, attempt: number, live: boolean) {
   return useQuery({
-    queryKey: runKeys.logs(id, key, attempt),
+    queryKey: keys.runs.logs(id, key, attempt),
     refetchInterval: live ? 1000 : false,
     queryFn: async () =>
       (
@@ -92,7 +88,7 @@ export function useLogs(id: string, key: string, attempt: number, live: boolean)
 
 export function useArtifacts(id: string, step?: string) {
   return useQuery({
-    queryKey: runKeys.artifacts(id, step ?? ""),
+    queryKey: keys.runs.artifacts(id, step ?? ""),
     queryFn: () =>
       ok(api.GET("/api/v1/runs/{run}/artifacts", { params: { path: { run: id }, query: { step } } })),
   });
@@ -100,10 +96,99 @@ export function useArtifacts(id: string, step?: string) {
 
 export function useRunDetail(id: string | null) {
   return useQuery({
-    queryKey: runKeys.detail(id ?? ""),
+    queryKey: keys.runs.detail(id ?? ""),
     enabled: Boolean(id),
     queryFn: () => ok(api.GET("/api/v1/runs/{run}", { params: { path: { run: id as string } } })),
   });
+}
+
+export function useRunCosts(id: string) {
+  return useQuery({
+    queryKey: keys.runs.costs(id),
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}/costs", { params: { path: { run: id } } })),
+  });
+}
+
+/** A run's recorded events, a page at a time, in order. */
+export function useRunEvents(id: string) {
+  return useInfiniteQuery({
+    queryKey: keys.runs.events(id),
+    initialPageParam: 0,
+    queryFn: ({ pageParam }) =>
+      ok(
+        api.GET("/api/v1/runs/{run}/events", {
+          params: { path: { run: id }, query: { after: pageParam, limit: 200 } },
+        }),
+      ),
+    getNextPageParam: (page) => page.next_after ?? undefined,
+  });
+}
+
+export function useConversation(id: string, step: string) {
+  return useQuery({
+    queryKey: keys.runs.conversation(id, step),
+    queryFn: () =>
+      ok(api.GET("/api/v1/runs/{run}/steps/{step}/conversation", { params: { path: { run: id, step } } })),
+  });
+}
+
+/** The open task a step waits on, whoever may answer it (the step read does not always carry it). */
+export function useStepTask(id: string, step: string, at: { attempt: number; status: string } | undefined) {
+  return useQuery({
+    queryKey: keys.runs.stepTask(id, step, at?.attempt, at?.status),
+    enabled: Boolean(at),
+    queryFn: () =>
+      ok(
+        api.GET("/api/v1/tasks", {
+          params: { query: { run: id, step, status: "open", assigned: "any", limit: 1 } },
+        }),
+      ),
+  });
+}
+
+/** Start a run of `pipeline` (a version, or the run a new one extends from a node on). */
+export function startRun(
+  pipeline: string,
+  body: {
+    input: { [key: string]: unknown };
+    version?: number | null;
+    extend?: string;
+    start_at?: string | null;
+  },
+) {
+  return ok(
+    api.POST("/api/v1/pipelines/{name}/runs", {
+      params: { path: { name: pipeline } },
+      body: { ...body, input: body.input as Record<string, never> },
+    }),
+  );
+}
+
+/** The same pipeline version again with the same input. */
+export function runAgain(run: Pick<RunDetail, "pipeline" | "input" | "version">) {
+  return startRun(run.pipeline, { input: run.input as { [key: string]: unknown }, version: run.version });
+}
+
+export function controlRun(id: string, what: "pause" | "resume" | "cancel") {
+  const path = { params: { path: { run: id } } };
+  switch (what) {
+    case "pause":
+      return ok(api.POST("/api/v1/runs/{run}/pause", path));
+    case "resume":
+      return ok(api.POST("/api/v1/runs/{run}/resume", path));
+    case "cancel":
+      return ok(api.POST("/api/v1/runs/{run}/cancel", { ...path, body: { reason: "cancelled in the UI" } }));
+  }
+}
+
+export function rollbackRun(id: string, node: string, reason: string | null) {
+  return ok(
+    api.POST("/api/v1/runs/{run}/rollback", { params: { path: { run: id } }, body: { node, reason } }),
+  );
+}
+
+export function retryStep(id: string, step: string) {
+  return ok(api.POST("/api/v1/runs/{run}/steps/{step}/retry", { params: { path: { run: id, step } } }));
 }
 
 export const RUN_STATUSES: RunStatus[] = [

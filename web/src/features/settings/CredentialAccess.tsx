@@ -1,9 +1,10 @@
 // Who may use a credential and where it may go: the pipelines granted, the hosts an http node may send it to.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, ok } from "../../api/client";
 import type { CredentialRead } from "../../api/types";
 import { Button, Dialog, ErrorNote, Field, useToast } from "../../lib/controls";
+import { keys } from "../../lib/queryKeys";
+import { credentials } from "./queries";
 
 /** Words separated by spaces, commas or new lines. */
 export function words(text: string): string[] {
@@ -18,22 +19,11 @@ function AccessForm({ credential, onDone }: { credential: CredentialRead; onDone
   const toast = useToast();
   const [pipelines, setPipelines] = useState((credential.pipelines ?? []).join(" "));
   const [hosts, setHosts] = useState((credential.allowed_hosts ?? []).join(" "));
-  const path = { params: { path: { name: credential.name } } };
   const save = useMutation({
-    mutationFn: async () => {
-      await ok(
-        api.PUT("/api/v1/credentials/{name}/grants", { ...path, body: { pipelines: words(pipelines) } }),
-      );
-      return ok(
-        api.PUT("/api/v1/credentials/{name}/allowed-hosts", {
-          ...path,
-          body: { allowed_hosts: words(hosts) },
-        }),
-      );
-    },
+    mutationFn: () => credentials.setAccess(credential.name, words(pipelines), words(hosts)),
     onSuccess: (c) => {
       toast(`Access of ${c.name} saved`);
-      void queryClient.invalidateQueries({ queryKey: ["credentials"] });
+      void queryClient.invalidateQueries({ queryKey: keys.credentials });
       onDone();
     },
   });

@@ -1,11 +1,12 @@
 // A pipeline's schedules (cron, time zone, input, next firing) and webhooks (the URL to call, shown once).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, ok } from "../../api/client";
 import type { PipelineSpec, WebhookCreated } from "../../api/types";
 import { Button, CopyButton, Empty, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
+import { triggers, useSchedules, useWebhooks } from "./queries";
 import { curlLine } from "./webhookCurl";
 
 export function TriggersPanel({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }) {
@@ -20,43 +21,31 @@ export function TriggersPanel({ pipeline, spec }: { pipeline: string; spec?: Pip
 function Schedules({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }) {
   const { can } = useSession();
   const queryClient = useQueryClient();
-  const key = ["schedules", pipeline];
-  const schedules = useQuery({
-    queryKey: key,
-    queryFn: () =>
-      ok(api.GET("/api/v1/pipelines/{name}/schedules", { params: { path: { name: pipeline } } })),
-  });
+  const schedules = useSchedules(pipeline);
   const [cron, setCron] = useState("0 9 * * 1-5");
   const [timezone, setTimezone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
   const [input, setInput] = useState("{}");
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: key });
-    void queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-    void queryClient.invalidateQueries({ queryKey: ["pipeline", pipeline] });
+    void queryClient.invalidateQueries({ queryKey: keys.pipelines.schedules(pipeline) });
+    void queryClient.invalidateQueries({ queryKey: keys.pipelines.all });
+    void queryClient.invalidateQueries({ queryKey: keys.pipelines.detail(pipeline) });
   };
   const create = useMutation({
     mutationFn: async () =>
-      ok(
-        api.POST("/api/v1/pipelines/{name}/schedules", {
-          params: { path: { name: pipeline } },
-          body: { cron, timezone, input: JSON.parse(input || "{}") as Record<string, never> },
-        }),
-      ),
+      triggers.createSchedule(pipeline, {
+        cron,
+        timezone,
+        input: JSON.parse(input || "{}") as Record<string, never>,
+      }),
     onSuccess: refresh,
   });
   const toggle = useMutation({
     mutationFn: async ({ id, enabled }: { id: string; enabled: boolean }) =>
-      ok(
-        api.PATCH("/api/v1/schedules/{schedule_id}", {
-          params: { path: { schedule_id: id } },
-          body: { enabled },
-        }),
-      ),
+      triggers.enableSchedule(id, enabled),
     onSuccess: refresh,
   });
   const remove = useMutation({
-    mutationFn: async (id: string) =>
-      ok(api.DELETE("/api/v1/schedules/{schedule_id}", { params: { path: { schedule_id: id } } })),
+    mutationFn: async (id: string) => triggers.removeSchedule(id),
     onSuccess: refresh,
   });
   return (
@@ -127,29 +116,19 @@ function Schedules({ pipeline, spec }: { pipeline: string; spec?: PipelineSpec }
 function Webhooks({ pipeline }: { pipeline: string }) {
   const { can } = useSession();
   const queryClient = useQueryClient();
-  const key = ["webhooks", pipeline];
-  const hooks = useQuery({
-    queryKey: key,
-    queryFn: () => ok(api.GET("/api/v1/pipelines/{name}/webhooks", { params: { path: { name: pipeline } } })),
-  });
+  const key = keys.pipelines.webhooks(pipeline);
+  const hooks = useWebhooks(pipeline);
   const [created, setCreated] = useState<WebhookCreated | null>(null);
   const [signed, setSigned] = useState(false);
   const create = useMutation({
-    mutationFn: async () =>
-      ok(
-        api.POST("/api/v1/pipelines/{name}/webhooks", {
-          params: { path: { name: pipeline } },
-          body: { secret: signed },
-        }),
-      ),
+    mutationFn: async () => triggers.createWebhook(pipeline, signed),
     onSuccess: (hook) => {
       setCreated(hook);
       void queryClient.invalidateQueries({ queryKey: key });
     },
   });
   const remove = useMutation({
-    mutationFn: async (id: string) =>
-      ok(api.DELETE("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: id } } })),
+    mutationFn: async (id: string) => triggers.removeWebhook(id),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: key }),
   });
   return (

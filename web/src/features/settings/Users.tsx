@@ -1,21 +1,23 @@
 // Users and their roles: viewer < operator < editor < admin.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, ok } from "../../api/client";
 import type { Role } from "../../api/types";
-import { Button, ErrorNote, Field, Loading, SubForm } from "../../lib/controls";
+import { Button, ErrorNote, Field, SubForm } from "../../lib/controls";
 import { when } from "../../lib/format";
+import { keys } from "../../lib/queryKeys";
+import { users, useUsers } from "./queries";
+import { ResourceTable } from "./ResourceTable";
 
 const ROLES: Role[] = ["viewer", "operator", "editor", "admin"];
 
 export function Users() {
   const queryClient = useQueryClient();
-  const users = useQuery({ queryKey: ["users"], queryFn: () => ok(api.GET("/api/v1/users")) });
+  const list = useUsers();
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("viewer");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["users"] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.users });
   const create = useMutation({
-    mutationFn: () => ok(api.POST("/api/v1/users", { body: { name, role } })),
+    mutationFn: () => users.create(name, role),
     onSuccess: () => {
       setName("");
       void refresh();
@@ -23,75 +25,68 @@ export function Users() {
   });
   const update = useMutation({
     mutationFn: ({ n, body }: { n: string; body: { role?: Role; disabled?: boolean } }) =>
-      ok(api.PATCH("/api/v1/users/{name}", { params: { path: { name: n } }, body })),
+      users.update(n, body),
     onSuccess: () => void refresh(),
   });
   return (
-    <section aria-labelledby="users-title">
-      <h2 id="users-title">Users and roles</h2>
-      <p className="muted">
-        viewer: read · operator: run and answer · editor: define · admin: users, keys, credentials.
-      </p>
-      <ErrorNote error={users.error ?? update.error} />
-      {!users.data ? (
-        <Loading />
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Role</th>
-              <th scope="col">Since</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.map((u) => (
-              <tr key={u.id}>
-                <td>{u.name}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${u.name}`}
-                    value={u.role}
-                    onChange={(e) => update.mutate({ n: u.name, body: { role: e.target.value as Role } })}
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td>{when(u.created_at)}</td>
-                <td>
-                  <Button onClick={() => update.mutate({ n: u.name, body: { disabled: !u.disabled_at } })}>
-                    {u.disabled_at ? "Enable" : "Disable"}
-                  </Button>{" "}
-                  {u.disabled_at && <span className="muted">disabled</span>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <SubForm title="New user" onSubmit={() => create.mutate()}>
-        <Field label="Name">
-          {(p) => (
-            <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
-          )}
-        </Field>
-        <Field label="Role">
-          {(p) => (
-            <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+    <ResourceTable
+      title="Users and roles"
+      intro="viewer: read · operator: run and answer · editor: define · admin: users, keys, credentials."
+      rows={list.data}
+      error={list.error}
+      actionErrors={[update.error]}
+      rowKey={(u) => u.id}
+      columns={[
+        { header: "User", cell: (u) => u.name },
+        {
+          header: "Role",
+          cell: (u) => (
+            <select
+              aria-label={`Role of ${u.name}`}
+              value={u.role}
+              onChange={(e) => update.mutate({ n: u.name, body: { role: e.target.value as Role } })}
+            >
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>
-          )}
-        </Field>
-        <ErrorNote error={create.error} />
-        <button type="submit" className="btn btn-primary" disabled={!name || create.isPending}>
-          Create user
-        </button>
-      </SubForm>
-    </section>
+          ),
+        },
+        { header: "Since", cell: (u) => when(u.created_at) },
+        {
+          header: "State",
+          cell: (u) => (
+            <>
+              <Button onClick={() => update.mutate({ n: u.name, body: { disabled: !u.disabled_at } })}>
+                {u.disabled_at ? "Enable" : "Disable"}
+              </Button>{" "}
+              {u.disabled_at && <span className="muted">disabled</span>}
+            </>
+          ),
+        },
+      ]}
+      create={
+        <SubForm title="New user" onSubmit={() => create.mutate()}>
+          <Field label="Name">
+            {(p) => (
+              <input {...p} type="text" value={name} onChange={(e) => setName(e.target.value)} required />
+            )}
+          </Field>
+          <Field label="Role">
+            {(p) => (
+              <select {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                {ROLES.map((r) => (
+                  <option key={r}>{r}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <ErrorNote error={create.error} />
+          <button type="submit" className="btn btn-primary" disabled={!name || create.isPending}>
+            Create user
+          </button>
+        </SubForm>
+      }
+    />
   );
 }
