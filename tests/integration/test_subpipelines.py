@@ -132,3 +132,27 @@ async def test_nesting_past_the_limit_fails_at_run_time(settings: Settings, data
     assert statuses == [(1, "failed"), (2, "failed"), (3, "failed"), (4, "failed")]
     deepest = [r for r in select_rows(database_url, child_runs) if r["depth"] == 4]
     assert [(r["child_run_id"]) for r in deepest] == [None]  # the fourth level was never started
+
+
+SCRIPTED: dict[str, Any] = {
+    "name": "scripted",
+    "input": {"who": {"type": "string", "required": True}},
+    "nodes": [{"id": "shout", "kind": "script", "inputs": {"who": "{{ input.who }}"},
+               "config": {"code": "output = {'greeting': who.upper()}"}}],
+    "output": "{{ nodes.shout.output }}",
+}  # fmt: skip
+
+
+async def test_a_childs_steps_run_on_the_executor_in_use(
+    executor_settings: dict[str, Any], tmp_path: Path, database_url: str
+) -> None:
+    # With Celery the child's script runs on a worker; the child itself is started by a runtime, never a handler.
+    settings = fast_settings(tmp_path / "home", database_url, **executor_settings)
+    async with running(settings) as runtime:
+        save(runtime, SCRIPTED)
+        spec = PipelineSpec.model_validate(_caller("outer", "scripted", {"who": "{{ input.who }}"}))
+        head = await runtime.create_run(spec, {"who": "ada"})
+        state = await runtime.wait(head.id)
+    assert state.status is RunStatus.SUCCEEDED, state.error
+    assert state.output == {"after": "ADA!"}
+    assert [r["status"] for r in runs_of(database_url, "scripted")] == ["succeeded"]
