@@ -48,6 +48,7 @@ from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.slots import StepGate, slot_of
 from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun
 from lockgate.runtime.storage import Storage
+from lockgate.runtime.subpipelines import subpipeline_problems
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
 from lockgate.security.redaction import Redactor
@@ -471,6 +472,10 @@ class Runtime:
     def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
         """Every agent step's model is configured (validation, before a run is created)."""
         return model_problems(conn, self.settings, spec)
+
+    def check_subpipelines(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
+        """Every sub-pipeline step names a stored pipeline and gives it an input it takes; no cycle, bounded depth."""
+        return subpipeline_problems(conn, self.settings, spec)
 
     async def run_state(self, run_id: str) -> RunState:
         def read() -> RunState:
