@@ -13,7 +13,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from lockgate.engine import ErrorInfo, RunStatus, StartChildRun, StepFailed
+from lockgate.engine import (
+    CancelStep,
+    ErrorInfo,
+    Event,
+    RunCancelled,
+    RunPaused,
+    RunResumed,
+    RunStatus,
+    StartChildRun,
+    StepFailed,
+    StepStatus,
+)
 from lockgate.engine.children import child_ended
 from lockgate.errors import ConflictError, LockgateError
 from lockgate.runtime.hooks import Boot, Hook
@@ -36,6 +47,10 @@ log = logging.getLogger(__name__)
 # Starts a run of a stored pipeline (name, version or None, input), writing ``claim`` in the creating transaction.
 StartChild = Callable[[child_store.ChildLink, Callable[["Connection", "RunHead"], None]], Awaitable[object]]
 GRACE_SECONDS = 2  # a link younger than this is still being started by the process that committed it
+
+
+def _by(event: Event) -> str | None:
+    return event.by if isinstance(event, RunCancelled | RunPaused | RunResumed) else None
 
 
 class ChildRuns(Hook):
@@ -72,6 +87,38 @@ class ChildRuns(Hook):
                 link = child_store.ChildLink(command.run_id, command.step, command.attempt, command.node_id,
                                              command.pipeline, command.version, command.input, 0, None)  # fmt: skip
                 self._spawn(link)
+            elif isinstance(command, CancelStep) and self._starts_child(applied, command.step):
+                # The parent's cancel, a timeout, a rollback: the child goes too.
+                cancel = RunCancelled(by=_by(applied.event), reason=f"its parent run {command.run_id} stopped step "
+                                      f"{command.step!r}")  # fmt: skip
+                self._control(command.run_id, command.step, command.attempt, cancel)
+        event = applied.event
+        if isinstance(event, RunPaused | RunResumed) and applied.transition is not None:
+            for step in applied.transition.state.steps.values():
+                if step.status is StepStatus.RUNNING and self._starts_child(applied, step.key):
+                    self._control(applied.run_id, step.key, step.attempt, event)
+
+    @staticmethod
+    def _starts_child(applied: Applied, step_key: str) -> bool:
+        plan = applied.plan
+        node = None if plan is None else plan.nodes.get(step_key.split("[", 1)[0])
+        return node is not None and node.node.needs.starts_child_run
+
+    def _control(self, run_id: str, step: str, attempt: int, event: Event) -> None:
+        """Pass the parent's pause, resume or cancel on to the child of this attempt (once it has one)."""
+
+        async def control() -> None:
+            link = await self._storage.call(self._link, run_id, step, attempt)
+            if link is not None and link.child_run_id is not None:
+                self._report(link.child_run_id, event)  # refused if the child is past it (ended, not paused…)
+
+        task = asyncio.get_running_loop().create_task(control())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _link(self, run_id: str, step: str, attempt: int) -> child_store.ChildLink | None:
+        with self._storage.db.read() as conn:
+            return child_store.child_of(conn, run_id, step, attempt)
 
     def _spawn(self, link: child_store.ChildLink) -> None:
         key = (link.parent_run_id, link.step_key, link.attempt)
@@ -140,6 +187,8 @@ class ChildRuns(Hook):
             event = child_ended(link.step_key, link.attempt, ended.child, RunStatus(ended.status), ended.output,
                                 error)  # fmt: skip
             self._report(link.parent_run_id, event)
+        for child in found.orphans:  # its step stopped while the child was being started
+            self._report(child, RunCancelled(reason="the step that started it no longer runs"))
 
     def _scan(self) -> child_store.Pending:
         now = self._clock.now()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from lockgate.errors import ConflictError
@@ -83,6 +83,7 @@ class Pending:
 
     unstarted: list[ChildLink]
     untold: list[Ended]
+    orphans: list[str] = field(default_factory=list)  # children still going whose step no longer runs their attempt
 
 
 @dataclass
@@ -206,12 +207,19 @@ def pending(conn: Connection, now: datetime, grace_seconds: float) -> Pending:
         .join(pipelines, pipelines.c.id == child.c.pipeline_id)
         .where(child.c.status.in_(_TERMINAL))
     )
+    running_step = select(steps.c.key).where(_running_step())
+    orphans = (
+        select(child_runs.c.child_run_id)
+        .join(runs, runs.c.id == child_runs.c.child_run_id)
+        .where(runs.c.status.not_in(_TERMINAL), ~exists(running_step))
+    )
     return Pending(
         [_link(row) for row in conn.execute(unstarted.limit(1000))],
         [
             Ended(_link(r), f"{r.child_pipeline} v{r.child_number}", r.child_status, r.child_output, r.child_error)
             for r in conn.execute(untold.limit(1000))
         ],
+        [r[0] for r in conn.execute(orphans.limit(1000))],
     )
 
 

@@ -118,8 +118,10 @@ async def create_pipeline(
     responses=_ERRORS,
 )
 async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
-    """Also checks every agent step's model (a model profile, or LOCKGATE_MODEL), every credential's grant and the
-    pipelines sub-pipeline steps call (they exist, take the input given, no cycle, nesting within the limit).
+    """Also checks agent steps' models, credentials' grants, and the pipelines sub-pipeline steps call.
+
+    A model is a model profile or LOCKGATE_MODEL; a called pipeline must exist, take the input given, close no
+    cycle and nest within LOCKGATE_SUBPIPELINE_MAX_DEPTH.
     """
     spec = await _read_spec(request, store)
     problems = await store.read(store.runtime.check_models, spec)
