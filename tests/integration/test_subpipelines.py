@@ -7,11 +7,13 @@ the step with a message naming the node.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.integration.helpers import fast_settings, running, select_rows
+from tests.integration.helpers import cli, fast_settings, running, select_rows
 
 from lockgate.engine import RunStatus
 from lockgate.spec.pipeline import PipelineSpec
@@ -90,6 +92,12 @@ async def test_the_child_run_is_an_ordinary_run_and_its_output_is_the_steps(
     assert (link["parent_run_id"], link["step_key"], link["attempt"], link["child_run_id"], link["depth"]) == (
         head.id, "call", 1, child["id"], 1
     )  # fmt: skip
+    shown = cli(settings.home, database_url, "runs", "show", "outer/v1")
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"greet v1\s+succeeded\s+call\s+1\s+" + child["id"], shown.stdout), shown.stdout
+    as_json = json.loads(cli(settings.home, database_url, "runs", "show", "greet/v1", "--json").stdout)
+    assert as_json["parent"] == {"id": head.id, "ref": "outer/v1", "status": "succeeded", "step": "call",
+                                 "attempt": 1}  # fmt: skip
 
 
 async def test_a_failed_child_fails_the_step_with_the_child_named(settings: Settings, database_url: str) -> None:

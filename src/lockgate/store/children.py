@@ -33,6 +33,7 @@ __all__ = [
     "descendants",
     "link_child",
     "parent_of",
+    "parent_ref",
     "pending",
 ]
 
@@ -56,7 +57,7 @@ class ChildLink:
 
 @dataclass(frozen=True, slots=True)
 class ChildRef:
-    """A child run as its parent's views show it."""
+    """A linked run as the other end's views show it: the child of a step, or the parent whose step started it."""
 
     step_key: str
     attempt: int
@@ -248,3 +249,17 @@ def children_of(conn: Connection, run_id: str) -> list[ChildRef]:
         .order_by(child_runs.c.created_at, child_runs.c.step_key, child_runs.c.attempt)
     )
     return [ChildRef(*row) for row in conn.execute(stmt)]
+
+
+def parent_ref(conn: Connection, run_id: str) -> ChildRef | None:
+    """The run (and step, attempt) that started this run, if a step did."""
+    stmt = (
+        select(
+            child_runs.c.step_key, child_runs.c.attempt, runs.c.id, pipelines.c.name, runs.c.number, runs.c.status
+        )
+        .join(runs, runs.c.id == child_runs.c.parent_run_id)
+        .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
+        .where(child_runs.c.child_run_id == run_id)
+    )
+    row = conn.execute(stmt).first()
+    return None if row is None else ChildRef(*row)

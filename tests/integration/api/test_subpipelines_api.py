@@ -54,3 +54,9 @@ def test_a_run_over_http_calls_another_pipeline(admin: httpx.Client) -> None:
     assert done["output"] == {"call": {"greeting": "hello ada"}}
     [child] = admin.get(f"{API}/runs", params={"pipeline": "greet"}).json()["items"]
     assert (child["number"], child["status"], child["input"]) == (1, "succeeded", {"who": "ada"})
+    steps = {s["key"]: s for s in done["steps"]}
+    assert steps["call"]["child_run"] == {"id": child["id"], "ref": "greet/v1", "status": "succeeded",
+                                          "step": "call", "attempt": 1}  # fmt: skip
+    assert admin.get(f"{API}/runs/{run['id']}/steps/call").json()["child_run"]["id"] == child["id"]
+    parent = admin.get(f"{API}/runs/{child['id']}").json()["parent"]
+    assert parent == {"id": run["id"], "ref": "outer/v1", "status": "succeeded", "step": "call", "attempt": 1}
