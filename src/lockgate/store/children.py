@@ -254,9 +254,7 @@ def children_of(conn: Connection, run_id: str) -> list[ChildRef]:
 def parent_ref(conn: Connection, run_id: str) -> ChildRef | None:
     """The run (and step, attempt) that started this run, if a step did."""
     stmt = (
-        select(
-            child_runs.c.step_key, child_runs.c.attempt, runs.c.id, pipelines.c.name, runs.c.number, runs.c.status
-        )
+        select(child_runs.c.step_key, child_runs.c.attempt, runs.c.id, pipelines.c.name, runs.c.number, runs.c.status)
         .join(runs, runs.c.id == child_runs.c.parent_run_id)
         .join(pipelines, pipelines.c.id == runs.c.pipeline_id)
         .where(child_runs.c.child_run_id == run_id)

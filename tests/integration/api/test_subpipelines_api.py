@@ -60,3 +60,5 @@ def test_a_run_over_http_calls_another_pipeline(admin: httpx.Client) -> None:
     assert admin.get(f"{API}/runs/{run['id']}/steps/call").json()["child_run"]["id"] == child["id"]
     parent = admin.get(f"{API}/runs/{child['id']}").json()["parent"]
     assert parent == {"id": run["id"], "ref": "outer/v1", "status": "succeeded", "step": "call", "attempt": 1}
+    progress = admin.get(f"{API}/runs/{child['id']}/progress").json()
+    assert progress["parent"]["ref"] == "outer/v1"
