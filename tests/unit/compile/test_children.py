@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from lockgate.compile import compile_pipeline
 from lockgate.compile.children import child_problems
+from lockgate.errors import DefinitionErrors
 from lockgate.spec.pipeline import PipelineSpec
 
 
@@ -70,3 +74,11 @@ def test_nesting_past_the_limit_is_reported_with_the_chain() -> None:
         ("call-p2", "config.pipeline",
          "sub-pipelines nest 3 deep here (p1 → p2 → p3 → p4); LOCKGATE_SUBPIPELINE_MAX_DEPTH is 2"),
     ]  # fmt: skip
+
+
+def test_a_heartbeat_timeout_on_a_subpipeline_step_is_refused() -> None:
+    node = {"id": "call", "kind": "subpipeline", "heartbeat_timeout": "30s", "config": {"pipeline": "greet"}}
+    spec = PipelineSpec.model_validate({"name": "outer", "nodes": [node]})
+    with pytest.raises(DefinitionErrors) as refused:
+        compile_pipeline(spec)
+    assert [(e.node_id, e.field) for e in refused.value.errors] == [("call", "heartbeat_timeout")]
