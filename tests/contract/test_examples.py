@@ -69,8 +69,12 @@ def _statuses(succeeded: set[str]) -> dict[str, JsonValue]:
 EXPECTED: dict[str, list[Case]] = {
     "calls_another": [
         Case("defaults", {"headline": "WORDS OF THE DAY: 6 WORDS, MOST OFTEN 'DURABLE'."}, first=("linear",)),
-        Case("a text", {"headline": "WORDS OF THE DAY: 3 WORDS, MOST OFTEN 'SHIP'."},
-             ("text=Ship it, ship it, ship it now",), first=("linear",)),
+        Case(
+            "a text",
+            {"headline": "WORDS OF THE DAY: 3 WORDS, MOST OFTEN 'SHIP'."},
+            ("text=Ship it, ship it, ship it now",),
+            first=("linear",),
+        ),
     ],
     "linear": [
         Case(
