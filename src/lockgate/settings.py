@@ -77,6 +77,13 @@ class Settings(BaseModel):
         description="a queued attempt no worker has claimed this long is published again by its server (celery)",
     )
     max_concurrency: int = Field(default=32, ge=1, description="steps running at once in one process")
+    subpipeline_max_depth: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="how deep sub-pipelines may nest: a run started by a step is at depth 1, its own children at 2; "
+        "checked when a definition is saved and again when a child run starts",
+    )
     sandbox: SandboxMode = Field(
         default=SandboxMode.AUTO, description="how scripts are confined: auto (bubblewrap when it works), bwrap, none"
     )

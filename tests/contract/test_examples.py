@@ -47,6 +47,7 @@ class Case:
     http: bool = False
     waits_for: str | None = None  # the step whose human task the run stops at (exit 3), instead of succeeding
     llm: Callable[[dict[str, Any]], Reply] | None = None  # the model: a local OpenAI-compatible server answers so
+    first: tuple[str, ...] = ()  # examples run before it in the same home (the pipelines it calls)
 
 
 def release_note_writer(body: dict[str, Any]) -> Reply:
@@ -66,6 +67,15 @@ def _statuses(succeeded: set[str]) -> dict[str, JsonValue]:
 
 
 EXPECTED: dict[str, list[Case]] = {
+    "calls_another": [
+        Case("defaults", {"headline": "WORDS OF THE DAY: 6 WORDS, MOST OFTEN 'DURABLE'."}, first=("linear",)),
+        Case(
+            "a text",
+            {"headline": "WORDS OF THE DAY: 3 WORDS, MOST OFTEN 'SHIP'."},
+            ("text=Ship it, ship it, ship it now",),
+            first=("linear",),
+        ),
+    ],
     "linear": [
         Case(
             "defaults",
@@ -298,6 +308,11 @@ def test_example_runs(path: Path, case: Case | None, tmp_path: Path, request: py
             "OPENAI_API_KEY"}  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in skip}
     env["LOCKGATE_ALLOW_UNCONFINED_SCRIPTS"] = "true"  # bubblewrap where it works; the examples run anywhere
+    for name in case.first:  # stored by running it: what this example calls must exist
+        before = [_lockgate(), "--home", str(home), "run", str(EXAMPLES / f"{name}.yaml"), "-q"]
+        ran = subprocess.run(before, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                             check=False)  # fmt: skip
+        assert ran.returncode == 0, f"{name} first: {ran.stdout}{ran.stderr}"
     with contextlib.ExitStack() as stack:
         if case.llm is not None:  # as the example's header says: the server and model from the environment
             llm = stack.enter_context(chat_server(case.llm))

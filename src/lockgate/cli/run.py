@@ -79,6 +79,7 @@ def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
     """Agent steps' models, and the grants of the credentials the definition names, in the home's database."""
     from lockgate.runtime.credentials import credential_problems
     from lockgate.runtime.models import model_problems
+    from lockgate.runtime.subpipelines import subpipeline_problems
     from lockgate.store.database import Database
     from lockgate.store.migrate import upgrade
 
@@ -87,6 +88,7 @@ def _check_home(cfg: Settings, spec: PipelineSpec) -> None:
         upgrade(db)
         with db.read() as conn:
             problems = model_problems(conn, cfg, spec) + credential_problems(conn, spec)
+            problems += subpipeline_problems(conn, cfg, spec)
     finally:
         db.dispose()
     if problems:

@@ -98,8 +98,9 @@ def show(
     ],
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """A run's steps, attempts (durations, errors) and outputs."""
+    """A run's steps, attempts (durations, errors) and outputs, and the runs its steps started."""
     with loading():
+        from lockgate.store.children import children_of, parent_ref
         from lockgate.store.runs import find_run, get_run, run_attempts, run_steps
         from lockgate.store.slots import waiting_reasons
 
@@ -109,8 +110,13 @@ def show(
         steps = run_steps(conn, head.id)
         reasons = waiting_reasons(conn, head.id)
         attempts = run_attempts(conn, head.id)
+        children = children_of(conn, head.id)
+        parent = parent_ref(conn, head.id)
     if json_output:
-        typer.echo(json.dumps(_as_json(record, steps, attempts), indent=2, default=str))
+        shown = _as_json(record, steps, attempts)
+        shown["children"] = [_linked(c) for c in children]
+        shown["parent"] = _linked(parent) if parent is not None else None
+        typer.echo(json.dumps(shown, indent=2, default=str))
         return
     console.print(Text(f"{record.pipeline} v{record.number}  ", "bold") + _status(record.status))
     console.print(f"id {record.id}   took {_took(record.started_at, record.finished_at) or '—'}")
@@ -131,6 +137,19 @@ def show(
         history = " ".join(f"{a.number}:{a.status}" for a in tries)
         table.add_row(s.key, _status(s.status), history, _took(s.started_at, s.finished_at), Text(detail[:100]))
     console.print(table)
+    if parent is not None:
+        console.print(f"started by step {parent.step_key} (attempt {parent.attempt}) of {parent.pipeline} "
+                      f"v{parent.number}", highlight=False)  # fmt: skip
+    if children:
+        runs = Table("child run", "status", "step", "attempt", "id", box=None, header_style="bold")
+        for c in children:
+            runs.add_row(f"{c.pipeline} v{c.number}", _status(c.status), c.step_key, str(c.attempt), c.run_id)
+        console.print(runs)
+
+
+def _linked(ref: Any) -> dict[str, Any]:
+    return {"id": ref.run_id, "ref": f"{ref.pipeline}/v{ref.number}", "status": ref.status, "step": ref.step_key,
+            "attempt": ref.attempt}  # fmt: skip
 
 
 def _step_detail(s: Any, tries: list[Any], reasons: dict[str, str]) -> str:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from pydantic import JsonValue
 
-__all__ = ["validate_input"]
+__all__ = ["field_problem", "validate_input"]
 
 _CHECKS: dict[InputType, tuple[type, ...]] = {
     InputType.STRING: (str,),
@@ -24,7 +24,8 @@ _CHECKS: dict[InputType, tuple[type, ...]] = {
 }
 
 
-def _problem(name: str, field: InputField, value: JsonValue) -> str | None:
+def field_problem(name: str, field: InputField, value: JsonValue) -> str | None:
+    """Why ``value`` does not fit the declared input field ``name``, or None."""
     types = _CHECKS[field.type]
     is_bool = isinstance(value, bool)
     if not isinstance(value, types) or (is_bool and field.type is not InputType.BOOLEAN):
@@ -42,7 +43,7 @@ def validate_input(spec: PipelineSpec, given: Mapping[str, JsonValue]) -> dict[s
     result: dict[str, JsonValue] = {}
     for name, field in spec.input.items():
         if name in given:
-            problem = _problem(name, field, given[name])
+            problem = field_problem(name, field, given[name])
             if problem:
                 problems.append(problem)
             result[name] = given[name]

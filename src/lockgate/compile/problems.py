@@ -187,6 +187,10 @@ def _check_node_expressions(
 
 def _check_review(node: Node, errors: list[DefinitionError]) -> None:
     """A deadline that approves a form submits its defaults: each required field needs one."""
+    if node.needs.starts_child_run and node.heartbeat_timeout is not None:
+        # Its step runs while its child run does: nothing heartbeats for it (``timeout`` bounds the child).
+        errors.append(DefinitionError("a step that starts a child run sends no heartbeats: give it a timeout "
+                                      "instead", node.id, "heartbeat_timeout"))  # fmt: skip
     review = node.review
     if not node.needs.waits_for_person or review is None or review.on_deadline is not DeadlineAction.APPROVE:
         return

@@ -39,6 +39,7 @@ __all__ = [
     "RunStarted",
     "RunState",
     "RunStatus",
+    "StartChildRun",
     "StartTimer",
     "StepFailed",
     "StepHeartbeat",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         PointLatest,
         RecordReuse,
         RunFinished,
+        StartChildRun,
         StartTimer,
         TaskOutcome,
     )
@@ -138,6 +140,7 @@ else:
                 "PointLatest",
                 "RecordReuse",
                 "RunFinished",
+                "StartChildRun",
                 "StartTimer",
                 "TaskOutcome",
             ),

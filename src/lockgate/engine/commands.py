@@ -25,6 +25,7 @@ __all__ = [
     "PointLatest",
     "RecordReuse",
     "RunFinished",
+    "StartChildRun",
     "StartTimer",
     "Successor",
     "TaskOutcome",
@@ -82,6 +83,25 @@ class StartTimer(BaseModel):
     attempt: int
     purpose: TimerPurpose
     fire_at: datetime
+
+
+class StartChildRun(BaseModel):
+    """Start a run of another pipeline for this attempt (a kind that ``starts_child_run``); the step ends with it.
+
+    The link (parent run, step, attempt → child run) is written with the transition, so a child started once per
+    attempt survives a crash between this commit and the child's: recovery starts what the link still lacks.
+    """
+
+    model_config = _FROZEN
+    type: Literal["start_child_run"] = "start_child_run"
+    run_id: str
+    step: str
+    node_id: str
+    attempt: int
+    pipeline: str
+    version: int | None = None  # None: the latest when the child starts
+    input: dict[str, JsonValue] = Field(default_factory=dict)
+    at: datetime
 
 
 class CancelStep(BaseModel):
@@ -248,6 +268,7 @@ class PointLatest(BaseModel):
 Command = Annotated[
     DispatchStep
     | StartTimer
+    | StartChildRun
     | CancelStep
     | RunFinished
     | OpenHumanTask

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from lockgate.compile.problems import declared_branches
 from lockgate.engine.backoff import retry_delay
+from lockgate.engine.children import start_child
 from lockgate.engine.commands import CancelStep, RecordReuse, RunFinished, StartTimer, TaskOutcome
 from lockgate.engine.dispatching import build_dispatch, step_context
 from lockgate.engine.events import TimerPurpose
@@ -80,6 +81,9 @@ def dispatch(d: Draft, step: StepState) -> None:
         if problem is not None:
             fail_final(d, d.steps[step.key], problem)
         return
+    if node.needs.starts_child_run:  # the runtime starts the child run: no worker runs the step
+        _start_child(d, step)
+        return
     try:
         command = build_dispatch(d.plan, d.base, d.steps, d.input, step, step.attempt + 1, d.now)
     except ExpressionError as exc:
@@ -98,6 +102,15 @@ def dispatch(d: Draft, step: StepState) -> None:
         retry_at=None,
     )
     d.commands.append(command)
+
+
+def _start_child(d: Draft, step: StepState) -> None:
+    try:
+        problem = start_child(d, step)
+    except ExpressionError as exc:
+        step, problem = d.update(step, attempt=step.attempt + 1), _expression_error(exc)
+    if problem is not None:
+        fail_final(d, d.steps[step.key], problem)
 
 
 def route_problem(d: Draft, step: StepState, next_: list[str] | None, branches: list[str] | None) -> ErrorInfo | None:

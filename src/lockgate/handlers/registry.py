@@ -91,7 +91,18 @@ class HandlerRegistry:
 
 def default_registry(tasks: CodeTasks | None = None) -> HandlerRegistry:
     """Every kind's handler; ``task`` steps run the functions in ``tasks`` (none: every task step is refused)."""
-    from lockgate.handlers import agent, code_tasks, condition, http, human, noop, script, transform, wait
+    from lockgate.handlers import (
+        agent,
+        code_tasks,
+        condition,
+        http,
+        human,
+        noop,
+        script,
+        subpipeline,
+        transform,
+        wait,
+    )
     from lockgate.spec import (
         AgentNode,
         ConditionNode,
@@ -99,6 +110,7 @@ def default_registry(tasks: CodeTasks | None = None) -> HandlerRegistry:
         HumanNode,
         NoopNode,
         ScriptNode,
+        SubpipelineNode,
         TaskNode,
         TransformNode,
         WaitNode,
@@ -113,5 +125,6 @@ def default_registry(tasks: CodeTasks | None = None) -> HandlerRegistry:
     registry.register(WaitNode, wait.run)
     registry.register(HumanNode, human.run)
     registry.register(AgentNode, agent.run)
+    registry.register(SubpipelineNode, subpipeline.run)
     registry.register(TaskNode, code_tasks.handler(tasks or code_tasks.CodeTasks()))
     return registry

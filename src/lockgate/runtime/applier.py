@@ -19,6 +19,7 @@ from lockgate.engine import (
     Event,
     ExpressionBudgets,
     ExpressionTimedOut,
+    RunFinished,
     RunMadeLatest,
     RunPaused,
     RunResumed,
@@ -32,9 +33,11 @@ from lockgate.engine import (
     initial_state,
     replay,
 )
+from lockgate.engine.children import child_ended
 from lockgate.errors import LockgateError, StaleFenceError
 from lockgate.executors.output import INVALID_OUTPUT, OUTPUT_TOO_LARGE, output_flaw, output_problem
 from lockgate.expressions import ExpressionLimits, expression_budget
+from lockgate.store.children import parent_of
 from lockgate.store.journal import JournalBatch
 from lockgate.store.leases import fence_current
 from lockgate.store.pipelines import get_version
@@ -185,7 +188,7 @@ class Applier:
         self._until = time.monotonic() + self.limits.max_time.total_seconds()
         self._busy = False
         for run_id in sorted(groups):  # a fixed lock order: no deadlocks between processes
-            self._apply_run(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
+            self._apply_and_tell(conn, run_id, groups[run_id], now, journal, results, states, idempotent)
         journal.flush(conn, idempotent)
         return AppliedBatch(results, states)
 
@@ -204,8 +207,11 @@ class Applier:
         results: list[Applied],
         states: dict[str, RunState],
         idempotent: dict[str, frozenset[str]],
+        *,
+        forced: bool = False,
     ) -> None:
-        if self._out_of_time():
+        # ``forced``: a child run's end told to its parent, which must commit with it (never left for later).
+        if self._out_of_time() and not forced:
             results.extend(Applied(run_id, e, now, None, deferred=True) for e in events)
             return
         try:
@@ -217,11 +223,12 @@ class Applier:
         except LockgateError as exc:
             results.extend(Applied(run_id, e, now, None, exc) for e in events)
             return
+        state = states.get(run_id, state)  # already advanced by this transaction (a parent its child ended)
         idempotent[run_id] = plan.idempotent
         queue = deque(events)
         budget = self.inline_budget
         while queue:
-            if self._out_of_time():  # this run's events stay in order: all the rest go to the next transaction
+            if self._out_of_time() and not forced:  # this run's events stay in order: the rest go to the next
                 results.extend(Applied(run_id, e, now, None, deferred=True) for e in queue)
                 break
             event = queue.popleft()
@@ -253,6 +260,51 @@ class Applier:
             queue.extendleft(inlined)  # each one first, as appendleft did: the last dispatched is applied first
             results.append(Applied(run_id, event, now, transition, commands=commands, plan=plan))
         states[run_id] = state
+
+    def _apply_and_tell(
+        self,
+        conn: Connection,
+        run_id: str,
+        events: list[Event],
+        now: datetime,
+        journal: JournalBatch,
+        results: list[Applied],
+        states: dict[str, RunState],
+        idempotent: dict[str, frozenset[str]],
+        *,
+        forced: bool = False,
+    ) -> None:
+        """``_apply_run``, then, if that ended the run, tell the step that started it (if a step did)."""
+        first = len(results)
+        self._apply_run(conn, run_id, events, now, journal, results, states, idempotent, forced=forced)
+        state = states.get(run_id)
+        ended = any(isinstance(c, RunFinished) for a in results[first:] if a.run_id == run_id and a.transition
+                    for c in a.transition.commands)  # fmt: skip
+        if ended and state is not None and state.status.terminal:
+            self._tell_parent(conn, state, now, journal, results, states, idempotent)
+
+    def _tell_parent(
+        self,
+        conn: Connection,
+        child: RunState,
+        now: datetime,
+        journal: JournalBatch,
+        results: list[Applied],
+        states: dict[str, RunState],
+        idempotent: dict[str, frozenset[str]],
+    ) -> None:
+        """A child run ended: its step learns it in the same transaction, so no crash falls between the two.
+
+        Locks go child → parent, never the other way within one transaction (a parent's cancel reaches its child
+        after commit), and a stale attempt's copy changes nothing: the parent advances exactly once.
+        """
+        link = parent_of(conn, child.run_id)
+        if link is None:
+            return
+        event = child_ended(link.step_key, link.attempt, f"{child.pipeline} v{child.number}", child.status,
+                            child.output, child.error)  # fmt: skip
+        self._apply_and_tell(conn, link.parent_run_id, [event], now, journal, results, states, idempotent,
+                             forced=True)  # fmt: skip
 
     def _stale(self, conn: Connection, run_id: str, event: Event) -> StaleFenceError | None:
         fence = self._fences.get(id(event))

@@ -23,6 +23,7 @@ from lockgate.engine import (
     RecordReuse,
     RunFinished,
     RunState,
+    StartChildRun,
     StartTimer,
     StepSucceeded,
 )
@@ -35,6 +36,7 @@ from lockgate.runtime.admission import FlowControl
 from lockgate.runtime.agents import AgentPlatform
 from lockgate.runtime.applier import Applied, Applier
 from lockgate.runtime.archiving import Archiving
+from lockgate.runtime.children import ChildRuns
 from lockgate.runtime.clock import Clock, SystemClock
 from lockgate.runtime.credentials import attempt_secrets, credential_problems
 from lockgate.runtime.hooks import Boot, Hook, Hooks
@@ -46,6 +48,7 @@ from lockgate.runtime.scheduler import Scheduler
 from lockgate.runtime.slots import StepGate, slot_of
 from lockgate.runtime.starting import Claim, ExtendRequest, RunRequest, RunStarter, StartedRun, StartQueue
 from lockgate.runtime.storage import Storage
+from lockgate.runtime.subpipelines import subpipeline_problems
 from lockgate.runtime.timers import TimerQueue
 from lockgate.security.credentials import CredentialCipher, load_cipher
 from lockgate.security.redaction import Redactor
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
     from lockgate.security.grants import AttemptSecrets
     from lockgate.settings import Settings
     from lockgate.spec.pipeline import PipelineSpec
+    from lockgate.store.children import ChildLink
 
 __all__ = ["Claim", "ExtendRequest", "Listener", "Runtime"]
 
@@ -135,7 +139,9 @@ class Runtime:
         self.scheduler = Scheduler(self.storage, self.clock, self.starter, self._started_later) if scheduler else None
         flow = FlowControl(self.storage, settings, self.starter.admission, self.starter.restart, self.report)
         self.gate = StepGate(self.storage, settings, self.clock, self._dispatch)  # nodes' max_concurrent
-        for hook in (self.archiving, self.notifier, self.maintenance, flow, self.gate, self.scheduler):
+        self.children = ChildRuns(self.storage, settings, self.clock, self.report, self._start_child, scope)
+        for hook in (self.archiving, self.children, self.notifier, self.maintenance, flow, self.gate,
+                     self.scheduler):  # fmt: skip
             if hook is not None:
                 self.add_hook(hook)
 
@@ -339,6 +345,8 @@ class Runtime:
                 pass  # archiving and the notifier act on these from their after-commit hooks
             case OpenHumanTask() | CloseHumanTask() | RecordReuse():
                 pass  # rows only, written with the transition
+            case StartChildRun():
+                pass  # the child-runs hook starts it, from its after-commit
             case _:
                 assert_never(command)
 
@@ -426,6 +434,10 @@ class Runtime:
         await self.started(started)
         return started.head
 
+    async def _start_child(self, link: ChildLink, claim: Claim) -> run_store.RunHead:
+        # A child run is an ordinary run of a stored pipeline, created with its link claimed.
+        return await self.start_run(link.pipeline, link.version, link.input, claim=claim)
+
     async def create_run(
         self,
         spec: PipelineSpec,
@@ -461,6 +473,10 @@ class Runtime:
     def check_models(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
         """Every agent step's model is configured (validation, before a run is created)."""
         return model_problems(conn, self.settings, spec)
+
+    def check_subpipelines(self, conn: Connection, spec: PipelineSpec) -> list[DefinitionError]:
+        """Every sub-pipeline step names a stored pipeline and gives it an input it takes; no cycle, bounded depth."""
+        return subpipeline_problems(conn, self.settings, spec)
 
     async def run_state(self, run_id: str) -> RunState:
         def read() -> RunState:

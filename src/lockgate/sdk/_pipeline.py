@@ -29,6 +29,8 @@ from lockgate.spec.nodes import (
     NoopNode,
     ScriptConfig,
     ScriptNode,
+    SubpipelineConfig,
+    SubpipelineNode,
     TransformConfig,
     TransformNode,
     WaitConfig,
@@ -146,6 +148,11 @@ class Pipeline:
     def transform(self) -> NodeBuilder[TransformConfig]:
         """Add a ``transform`` node: a value computed from expressions (``TransformConfig`` fields)."""
         return NodeBuilder(self._graph, TransformNode, TransformConfig)
+
+    @property
+    def subpipeline(self) -> NodeBuilder[SubpipelineConfig]:
+        """Add a ``subpipeline`` node: a child run of a stored pipeline (``SubpipelineConfig`` fields)."""
+        return NodeBuilder(self._graph, SubpipelineNode, SubpipelineConfig)
 
     @property
     def noop(self) -> NodeBuilder[NoopConfig]:

@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel, JsonValue
 
-__all__ = ["NEEDS_KEY", "FileSource", "KindNeeds", "ModelUse", "TimerConfig", "branch_names", "needs_json"]
+__all__ = [
+    "NEEDS_KEY",
+    "ChildRunConfig",
+    "FileSource",
+    "KindNeeds",
+    "ModelUse",
+    "TimerConfig",
+    "branch_names",
+    "needs_json",
+]
 
 NEEDS_KEY = "x-lockgate-needs"  # where each node model's JSON Schema carries its traits
 
@@ -44,7 +53,8 @@ class KindNeeds:
         inline: pure: a function of its rendered config and inputs, evaluated in the transaction that dispatched
             it (the kind registers an inline function, and only such kinds do).
         waits_on_timer: the engine sleeps the step until an instant (the node's ``timer()``); no handler runs.
-        starts_child_run: the step starts a run of another pipeline (reserved for ``subpipeline``).
+        starts_child_run: the step starts a run of another pipeline (the node's ``child_run()``) and ends with it;
+            the runtime starts that run, no worker runs the step.
         runs_user_code: the step runs code the pipeline's author wrote (a sandbox, or a worker that imports it).
         uses_models: the step calls LLMs through model profiles (the node's ``model_uses()`` and ``model_budget()``).
         reads_file: a config field that may name a file beside the definition.
@@ -90,6 +100,22 @@ class TimerConfig(Protocol):
     @property
     def until(self) -> str | None:
         """A template of the instant it wakes at (the config field's rendered value); None: after ``duration``."""
+
+
+class ChildRunConfig(Protocol):
+    """A config naming the run a step starts: a pipeline, its version and the child's input (templates)."""
+
+    @property
+    def pipeline(self) -> str:
+        """The stored pipeline the child run is a run of."""
+
+    @property
+    def version(self) -> int | str:
+        """Its version number, or ``latest`` (the newest when the step starts)."""
+
+    @property
+    def input(self) -> dict[str, JsonValue]:
+        """The child run's input; strings are templates, rendered when the step starts."""
 
 
 def needs_json(needs: KindNeeds) -> dict[str, JsonValue]:

@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, Strict
 from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
-from lockgate.spec.kinds import NEEDS_KEY, FileSource, KindNeeds, ModelUse, TimerConfig, branch_names, needs_json
+from lockgate.spec.kinds import (
+    NEEDS_KEY,
+    ChildRunConfig,
+    FileSource,
+    KindNeeds,
+    ModelUse,
+    TimerConfig,
+    branch_names,
+    needs_json,
+)
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
 if TYPE_CHECKING:
@@ -40,6 +49,8 @@ __all__ = [
     "ScriptHeartbeat",
     "ScriptInputMode",
     "ScriptNode",
+    "SubpipelineConfig",
+    "SubpipelineNode",
     "TaskConfig",
     "TaskNode",
     "TemplatedJson",
@@ -156,6 +167,10 @@ class NodeBase(BaseModel):
 
     def timer(self) -> TimerConfig | None:
         """What the engine waits on (a kind that ``waits_on_timer``); None by default."""
+        return None
+
+    def child_run(self) -> ChildRunConfig | None:
+        """The run a step of this node starts (a kind that ``starts_child_run``); None by default."""
         return None
 
     def models_used(self) -> tuple[ModelUse, ...]:
@@ -361,6 +376,34 @@ class AgentNode(NodeBase):
         return self.config.budget
 
 
+class SubpipelineConfig(BaseModel):
+    """Which pipeline the child run is a run of, and its input.
+
+    Attributes:
+        pipeline: a stored pipeline's name.
+        version: its version number, or ``latest``: the newest version when the step starts.
+        input: the child run's input, checked against that pipeline's input schema; strings are templates.
+    """
+
+    model_config = _FROZEN
+
+    pipeline: Identifier
+    version: Literal["latest"] | Annotated[int, Field(ge=1, le=1_000_000_000), JSON_INTEGER] = "latest"
+    input: dict[str, TemplatedJson] = Field(default_factory=dict)
+
+
+class SubpipelineNode(NodeBase):
+    """Runs another pipeline as a child run; the step ends with it, and the child's output is the step's output."""
+
+    needs = KindNeeds(starts_child_run=True)
+    kind: Literal["subpipeline"]
+    config: SubpipelineConfig
+
+    def child_run(self) -> ChildRunConfig:
+        """The pipeline, version and input of the child run."""
+        return self.config
+
+
 class TaskConfig(BaseModel):
     """A Python function that a worker imported at start (``lockgate worker --tasks package.module``).
 
@@ -411,7 +454,16 @@ class TaskNode(NodeBase):
 
 
 Node = Annotated[
-    ScriptNode | HttpNode | TransformNode | ConditionNode | NoopNode | WaitNode | HumanNode | AgentNode | TaskNode,
+    ScriptNode
+    | HttpNode
+    | TransformNode
+    | ConditionNode
+    | NoopNode
+    | WaitNode
+    | HumanNode
+    | AgentNode
+    | SubpipelineNode
+    | TaskNode,
     Field(discriminator="kind"),
 ]
 

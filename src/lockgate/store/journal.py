@@ -19,6 +19,7 @@ from lockgate.engine.commands import (
     PointLatest,
     RecordReuse,
     RunFinished,
+    StartChildRun,
     StartTimer,
 )
 from lockgate.engine.events import (
@@ -42,6 +43,7 @@ from lockgate.engine.events import (
 )
 from lockgate.engine.state import RunStatus
 from lockgate.store.archives import ArchiveWrites
+from lockgate.store.children import ChildWrites
 from lockgate.store.ids import new_id
 from lockgate.store.journal_sql import OPEN, AttemptUpdates, write_rows
 from lockgate.store.tables import artifacts, attempts, idempotency, steps, timers
@@ -94,6 +96,7 @@ class JournalBatch:
     removed: set[tuple[str, str]] = field(default_factory=set)  # steps a rollback took out
     tasks: TaskWrites = field(default_factory=TaskWrites)
     archives: ArchiveWrites = field(default_factory=ArchiveWrites)
+    children: ChildWrites = field(default_factory=ChildWrites)
 
     def add(self, run_id: str, event: Event, at: datetime, transition: Transition) -> None:
         state = transition.state
@@ -177,7 +180,7 @@ class JournalBatch:
         if not event.reused:
             self.remember.append((run_id, event.step, event.attempt, event.output))
 
-    def _command_effects(self, command: Command, state: RunState, at: datetime) -> None:
+    def _command_effects(self, command: Command, state: RunState, at: datetime) -> None:  # noqa: C901 - one case per command: mypy checks the match is exhaustive
         match command:
             case DispatchStep():
                 self.new_attempts[(command.run_id, command.step, command.attempt)] = {
@@ -203,6 +206,8 @@ class JournalBatch:
                 self.tasks.close(command, at)
             case KeepAttempt() | ArchiveOutputs() | RecordReuse() | PointLatest():
                 self.archives.add(command, at)
+            case StartChildRun():
+                self.children.add(command)  # the runtime starts the child once this commits
             case NotifyDeadline():
                 pass  # sent after commit; its outcome comes back as an event
             case _:
@@ -231,6 +236,7 @@ class JournalBatch:
         # After the artifact rows of this batch: a revision or rollback moves the rows of earlier attempts.
         self.archives.flush(conn)
         self.tasks.flush(conn)
+        self.children.flush(conn)
         self._flush_idempotency(conn, idempotent_nodes)
 
     def _flush_timers(self, conn: Connection) -> None:

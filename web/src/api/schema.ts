@@ -101,7 +101,10 @@ export interface paths {
         put?: never;
         /**
          * Check a definition without saving it
-         * @description Also checks every agent step's model (a model profile, or LOCKGATE_MODEL) and every credential's grant.
+         * @description Also checks agent steps' models, credentials' grants, and the pipelines sub-pipeline steps call.
+         *
+         *     A model is a model profile or LOCKGATE_MODEL; a called pipeline must exist, take the input given, close no
+         *     cycle and nest within LOCKGATE_SUBPIPELINE_MAX_DEPTH.
          */
         post: operations["validate_pipeline_api_v1_pipelines_validate_post"];
         delete?: never;
@@ -1574,6 +1577,30 @@ export interface components {
          * @enum {string}
          */
         CapField: "max_completion_tokens" | "max_tokens" | "none";
+        /**
+         * ChildRunRef
+         * @description A run a step started (a sub-pipeline step), or the step that started this run.
+         */
+        ChildRunRef: {
+            /** Id */
+            id: string;
+            /**
+             * Ref
+             * @description pipeline/vN
+             */
+            ref: string;
+            status: components["schemas"]["RunStatus"];
+            /**
+             * Step
+             * @description the step of the parent run
+             */
+            step: string;
+            /**
+             * Attempt
+             * @description the parent step's attempt that started the child
+             */
+            attempt: number;
+        };
         /** CostTotals */
         CostTotals: {
             /**
@@ -2775,6 +2802,8 @@ export interface components {
             failed_steps?: number;
             /** Steps */
             steps: components["schemas"]["StepRead"][];
+            /** @description the run whose step started this one (its id, ref and status, with the step) */
+            parent?: components["schemas"]["ChildRunRef"] | null;
         };
         /** RunEventPage */
         RunEventPage: {
@@ -2814,6 +2843,8 @@ export interface components {
         /** RunProgressRead */
         RunProgressRead: {
             run: components["schemas"]["RunRead"];
+            /** @description the run whose step started this one, if any */
+            parent?: components["schemas"]["ChildRunRef"] | null;
             /**
              * Steps
              * @description steps of the run, items included
@@ -3046,6 +3077,8 @@ export interface components {
             wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
+            /** @description the run the step's latest attempt started (a sub-pipeline step) */
+            child_run?: components["schemas"]["ChildRunRef"] | null;
             /** Run Id */
             run_id: string;
         };
@@ -3089,6 +3122,8 @@ export interface components {
             wait_reason?: string | null;
             /** Attempts */
             attempts?: components["schemas"]["AttemptRead"][];
+            /** @description the run the step's latest attempt started (a sub-pipeline step) */
+            child_run?: components["schemas"]["ChildRunRef"] | null;
         };
         /** StepSliceRead */
         StepSliceRead: {
@@ -4578,6 +4613,101 @@ export interface components {
             config: components["schemas"]["ScriptConfig"];
         };
         /**
+         * SubpipelineConfig
+         * @description Which pipeline the child run is a run of, and its input.
+         *
+         *     Attributes:
+         *         pipeline: a stored pipeline's name.
+         *         version: its version number, or ``latest``: the newest version when the step starts.
+         *         input: the child run's input, checked against that pipeline's input schema; strings are templates.
+         */
+        SubpipelineConfig: {
+            /**
+             * Pipeline
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            pipeline: string;
+            /**
+             * Version
+             * @default latest
+             */
+            version?: "latest" | number;
+            /** Input */
+            input?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
+        /**
+         * SubpipelineNode
+         * @description Runs another pipeline as a child run; the step ends with it, and the child's output is the step's output.
+         */
+        SubpipelineNode: {
+            /**
+             * Id
+             * @description lowercase slug: letters, digits, _ and -
+             */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Inputs */
+            inputs?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * @default {
+             *       "max_attempts": 1,
+             *       "initial_delay": "1s",
+             *       "factor": 2,
+             *       "max_delay": "300s",
+             *       "jitter": 0.1,
+             *       "retry_on": []
+             *     }
+             */
+            retry?: components["schemas"]["RetryPolicy"];
+            /** Timeout */
+            timeout?: (string | number) | null;
+            /** Heartbeat Timeout */
+            heartbeat_timeout?: (string | number) | null;
+            /**
+             * Max Lost Attempts
+             * @default 3
+             */
+            max_lost_attempts?: number;
+            /** @default fail */
+            on_error?: components["schemas"]["OnError"];
+            /** @default all */
+            join?: components["schemas"]["Join"];
+            /** For Each */
+            for_each?: string | null;
+            /** Max Parallel */
+            max_parallel?: number | null;
+            /** Max Concurrent */
+            max_concurrent?: number | null;
+            /** Concurrency Group */
+            concurrency_group?: string | null;
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+            /** Credentials */
+            credentials?: string[];
+            review?: components["schemas"]["ReviewPolicy"] | null;
+            /** Queue */
+            queue?: string | null;
+            /**
+             * Start
+             * @default false
+             */
+            start?: boolean;
+            position?: components["schemas"]["Position"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "subpipeline";
+            config: components["schemas"]["SubpipelineConfig"];
+        };
+        /**
          * TaskConfig
          * @description A Python function that a worker imported at start (``lockgate worker --tasks package.module``).
          *
@@ -4903,7 +5033,7 @@ export interface components {
                 [key: string]: components["schemas"]["InputField"];
             };
             /** Nodes */
-            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"] | components["schemas"]["TaskNode"])[];
+            nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"] | components["schemas"]["SubpipelineNode"] | components["schemas"]["TaskNode"])[];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
             output?: components["schemas"]["JsonValue"];

@@ -12,6 +12,7 @@ export type PipelineVersionRead = S["PipelineVersionRead"];
 export type PipelineVersionDetail = S["PipelineVersionDetail"];
 export type RunRead = S["RunRead"];
 export type RunDetail = S["RunDetail"];
+export type ChildRunRef = S["ChildRunRef"];
 export type DraftRead = S["DraftRead"];
 export type TemplateRead = S["TemplateRead"];
 export type RunStatus = S["RunStatus"];

@@ -38,6 +38,8 @@ export const keys = {
     /** Everything read of one run (a prefix of the keys below). */
     one: (id: string) => ["run", id] as const,
     detail: (id: string) => ["run", id, "detail"] as const,
+    /** A run another run's step started, as that step shows it (read until it ends). */
+    linked: (id: string) => ["run", id, "linked"] as const,
     progress: (id: string) => ["run", id, "progress"] as const,
     costs: (id: string) => ["run", id, "costs"] as const,
     events: (id: string) => ["run", id, "events"] as const,

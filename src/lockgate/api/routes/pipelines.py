@@ -83,6 +83,7 @@ async def _save(
 ) -> PipelineVersionRead:
     def save(conn: Connection) -> PipelineVersionRead:
         problems = store.runtime.check_credentials(conn, spec)  # an editor names only what an admin granted
+        problems += store.runtime.check_subpipelines(conn, spec)
         if problems:
             raise DefinitionErrors(problems)
         record = save_version(conn, spec, store.runtime.clock.now(), author=author, message=message or None)
@@ -117,10 +118,15 @@ async def create_pipeline(
     responses=_ERRORS,
 )
 async def validate_pipeline(request: Request, store: StoreDep, _: Viewer) -> PipelineValidationRead:
-    """Also checks every agent step's model (a model profile, or LOCKGATE_MODEL) and every credential's grant."""
+    """Also checks agent steps' models, credentials' grants, and the pipelines sub-pipeline steps call.
+
+    A model is a model profile or LOCKGATE_MODEL; a called pipeline must exist, take the input given, close no
+    cycle and nest within LOCKGATE_SUBPIPELINE_MAX_DEPTH.
+    """
     spec = await _read_spec(request, store)
     problems = await store.read(store.runtime.check_models, spec)
     problems += await store.read(store.runtime.check_credentials, spec)
+    problems += await store.read(store.runtime.check_subpipelines, spec)
     if problems:
         raise DefinitionErrors(problems)
     return PipelineValidationRead(valid=True, nodes=len(spec.nodes), edges=len(spec.edges))

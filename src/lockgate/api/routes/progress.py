@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
 from lockgate.api.deps import MAX_INT, StoreDep, Viewer
-from lockgate.api.routes.runs import RUN, run_id_of, run_read, step_fields
+from lockgate.api.routes.runs import RUN, linked, run_id_of, run_read, step_fields
 from lockgate.api.schemas.progress import NodeProgressRead, RunProgressRead, StepSliceRead, StepSummaryRead
 from lockgate.engine import StepStatus
+from lockgate.store import children as child_store
 from lockgate.store import listing, progress
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def _progress(conn: Connection, ref: str) -> RunProgressRead:
                               finished_at=n.finished_at) for n in nodes]  # fmt: skip
     total = sum(n.items + (1 if n.status is not None else 0) for n in nodes)
     summary = run_read(listing.run_summary(conn, run_id))
-    return RunProgressRead(run=summary, steps=total, nodes=reads, last_event_id=last)
+    parent = child_store.parent_ref(conn, run_id)
+    return RunProgressRead(run=summary, parent=linked(parent) if parent is not None else None, steps=total,
+                           nodes=reads, last_event_id=last)  # fmt: skip
 
 
 @router.get(f"/runs/{RUN}/progress", summary="The run and, per node, its steps counted by status", responses=_NOT_FOUND)

@@ -17,6 +17,7 @@ from lockgate.api.cursors import PositionCursor, decode_position, encode_positio
 from lockgate.api.deps import MAX_INT, Operator, RuntimeDep, StoreDep, Viewer
 from lockgate.api.schemas.runs import (
     AttemptRead,
+    ChildRunRef,
     RunCancel,
     RunCreate,
     RunDetail,
@@ -31,6 +32,7 @@ from lockgate.engine import Event, RunCancelled, RunPaused, RunResumed, RunStatu
 from lockgate.errors import InvalidInputError, NotFoundError
 from lockgate.runtime.starting import ExtendRequest
 from lockgate.security.safe_files import open_regular
+from lockgate.store import children as child_store
 from lockgate.store import listing
 from lockgate.store import runs as run_store
 from lockgate.store import slots as slot_store
@@ -40,7 +42,7 @@ from lockgate.store.conversations import RunOptions
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-__all__ = ["RUN", "router", "run_id_of", "run_read", "step_fields"]
+__all__ = ["RUN", "linked", "router", "run_id_of", "run_read", "step_fields"]
 
 
 class RunRefConvertor(Convertor[str]):
@@ -119,9 +121,17 @@ def _detail(conn: Connection, ref: str) -> RunDetail:
         t.step_key: t.id for t in task_store.page_tasks(conn, task_store.TaskFilter(run_id=run.id), None, 10_000)
     }
     reasons = slot_store.waiting_reasons(conn, run.id)
-    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)), wait_reason=reasons.get(s.key))
+    children = {c.step_key: linked(c) for c in child_store.children_of(conn, run.id)}  # the latest attempt's last
+    steps = [StepRead(**step_fields(s, by_step.get(s.key, []), waiting.get(s.key)), wait_reason=reasons.get(s.key),
+                      child_run=children.get(s.key))
              for s in run_store.run_steps(conn, run.id)]  # fmt: skip
-    return RunDetail(**run_read(run).model_dump(), steps=steps)
+    parent = child_store.parent_ref(conn, run.id)
+    return RunDetail(**run_read(run).model_dump(), steps=steps, parent=linked(parent) if parent else None)
+
+
+def linked(ref: child_store.ChildRef) -> ChildRunRef:
+    return ChildRunRef(id=ref.run_id, ref=f"{ref.pipeline}/v{ref.number}", status=RunStatus(ref.status),
+                       step=ref.step_key, attempt=ref.attempt)  # fmt: skip
 
 
 @router.post(
@@ -196,7 +206,12 @@ def _step(conn: Connection, ref: str, key: str) -> StepDetail:
     run_id = run_id_of(conn, ref)
     step, attempts = listing.step_attempts(conn, run_id, key)
     reason = slot_store.waiting_reasons(conn, run_id).get(key)
-    return StepDetail(run_id=run_id, **step_fields(step, attempts), wait_reason=reason)
+    child = child_store.child_of(conn, run_id, key, step.attempt)
+    found = None
+    if child is not None and child.child_run_id is not None:
+        found = next((c for c in child_store.children_of(conn, run_id) if c.run_id == child.child_run_id), None)
+    return StepDetail(run_id=run_id, **step_fields(step, attempts), wait_reason=reason,
+                      child_run=linked(found) if found is not None else None)  # fmt: skip
 
 
 @router.get(f"/runs/{RUN}/steps/{{step}}", summary="One step with its attempts", responses=_NOT_FOUND)

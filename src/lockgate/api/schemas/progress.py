@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from lockgate.api.schemas.runs import AttemptRead, RunRead
+from lockgate.api.schemas.runs import AttemptRead, ChildRunRef, RunRead
 from lockgate.engine import StepStatus
 
 __all__ = ["NodeProgressRead", "RunProgressRead", "StepSliceRead", "StepSummaryRead"]
@@ -29,6 +29,7 @@ class NodeProgressRead(BaseModel):
 class RunProgressRead(BaseModel):
     model_config = _READ
     run: RunRead
+    parent: ChildRunRef | None = Field(default=None, description="the run whose step started this one, if any")
     steps: int = Field(description="steps of the run, items included")
     last_event_id: int = Field(description="the newest event's id: pass it as ?after= to stream only what follows")
     nodes: list[NodeProgressRead]

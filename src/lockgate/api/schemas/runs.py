@@ -13,6 +13,7 @@ from lockgate.spec.fields import JSON_INTEGER, Identifier
 
 __all__ = [
     "AttemptRead",
+    "ChildRunRef",
     "RunCancel",
     "RunCreate",
     "RunDetail",
@@ -115,6 +116,17 @@ class AttemptRead(BaseModel):
     duration: timedelta | None = None
 
 
+class ChildRunRef(BaseModel):
+    """A run a step started (a sub-pipeline step), or the step that started this run."""
+
+    model_config = _READ
+    id: str
+    ref: str = Field(description="pipeline/vN")
+    status: RunStatus
+    step: str = Field(description="the step of the parent run")
+    attempt: int = Field(description="the parent step's attempt that started the child")
+
+
 class StepRead(BaseModel):
     model_config = _READ
     key: str
@@ -137,6 +149,9 @@ class StepRead(BaseModel):
         default=None, description="why a queued step waits for a slot of its node's max_concurrent"
     )
     attempts: list[AttemptRead] = Field(default_factory=list)
+    child_run: ChildRunRef | None = Field(
+        default=None, description="the run the step's latest attempt started (a sub-pipeline step)"
+    )
 
 
 class StepDetail(StepRead):
@@ -145,6 +160,9 @@ class StepDetail(StepRead):
 
 class RunDetail(RunRead):
     steps: list[StepRead]
+    parent: ChildRunRef | None = Field(
+        default=None, description="the run whose step started this one (its id, ref and status, with the step)"
+    )
 
 
 class RunEventRead(BaseModel):

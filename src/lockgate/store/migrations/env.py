@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from lockgate.store import flow_tables, security_tables  # noqa: F401 - registers their tables on metadata
+from lockgate.store import child_tables, flow_tables, security_tables  # noqa: F401 - registers their tables on metadata
 from lockgate.store.tables import metadata
 
 engine = context.config.attributes["engine"]

@@ -23,6 +23,7 @@ import { useSession } from "../../lib/session";
 import { useEventStream } from "../../lib/stream";
 import { ArtifactList } from "../artifacts/ArtifactList";
 import { useKinds, useVersion } from "../pipelines/queries";
+import { ChildRunLink } from "./ChildRunLink";
 import { money } from "./Conversation";
 import { ErrorDetails } from "./ErrorDetails";
 import { EventLog } from "./EventLog";
@@ -178,6 +179,12 @@ export function RunPage() {
             <p className="wait-reason" data-testid="wait-reason">
               {run.wait_reason}
             </p>
+          )}
+          {progress.data?.parent && (
+            <ChildRunLink
+              link={progress.data.parent}
+              label={`Started by step ${progress.data.parent.step} of`}
+            />
           )}
           <p className="muted">
             {run.draft ? (

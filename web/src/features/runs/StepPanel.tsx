@@ -9,6 +9,7 @@ import type { LiveAttempt } from "../../lib/live";
 import { keys } from "../../lib/queryKeys";
 import { useSession } from "../../lib/session";
 import { ArtifactList } from "../artifacts/ArtifactList";
+import { ChildRunLink } from "./ChildRunLink";
 import { Conversation } from "./Conversation";
 import { ErrorDetails } from "./ErrorDetails";
 import { retryStep, rollbackRun, useArtifacts, useLogs, useStep, useStepTask } from "./queries";
@@ -112,6 +113,7 @@ export function StepPanel({
             </p>
           )}
           {s?.wait_reason && <p className="wait-reason">{s.wait_reason}</p>}
+          {s?.child_run && <ChildRunLink link={s.child_run} label="Child run" />}
         </div>
         <Button variant="ghost" aria-label="Close step" onClick={onClose}>
           ✕

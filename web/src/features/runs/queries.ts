@@ -191,6 +191,17 @@ export function retryStep(id: string, step: string) {
   return ok(api.POST("/api/v1/runs/{run}/steps/{step}/retry", { params: { path: { run: id, step } } }));
 }
 
+const ENDED: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled"]);
+
+/** A run another run's step started: its status, read again every second until it has ended. */
+export function useLinkedRun(id: string) {
+  return useQuery({
+    queryKey: keys.runs.linked(id),
+    queryFn: () => ok(api.GET("/api/v1/runs/{run}", { params: { path: { run: id } } })),
+    refetchInterval: (query) => (query.state.data && ENDED.has(query.state.data.status) ? false : 1000),
+  });
+}
+
 export const RUN_STATUSES: RunStatus[] = [
   "queued",
   "pending",
