@@ -34,6 +34,7 @@ const SUMMARY_FIELDS = [
   "until",
   "prompt",
   "title",
+  "pipeline",
 ] as const satisfies readonly ConfigField[];
 
 /** One line of what the node does: its branches, else whichever config field says most. */
