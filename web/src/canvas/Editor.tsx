@@ -10,7 +10,6 @@ import {
   type NodeChange,
   type OnConnect,
   ReactFlow,
-  type ReactFlowInstance,
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
@@ -34,7 +33,6 @@ import {
   type DraftNode,
   edgeKey,
   FlowCache,
-  type FlowNode,
   flowEdge,
   freeSpot,
   type History,
@@ -48,6 +46,7 @@ import {
   nodeTypeOf,
   parseClip,
   paste,
+  READABLE_ZOOM,
   redo,
   removeEdges,
   removeNodes,
@@ -60,6 +59,7 @@ import {
 } from "./model";
 import { nodeTypes } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
+import { FitButton, useFit } from "./useFit";
 import { useValidation } from "./useValidation";
 
 const EMPTY: never[] = [];
@@ -119,6 +119,8 @@ function EditorInner({
   const dragStart = useRef<Draft | null>(null);
   const clipboard = useRef<Clip | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
+  // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
+  const fitGraph = useFit(wrapper, { initial: initial.nodes.length > 0, big: initial.nodes.length > BIG });
 
   const dirty = JSON.stringify(toSpec(draft)) !== saved;
   useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
@@ -235,7 +237,7 @@ function EditorInner({
       setHistory((h) => commit(h, linked));
       // beside the selected node may be past the edge of the view: bring the new one in
       // (once it is measured: React Flow fits only the nodes it has sizes for)
-      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom() }), 50);
+      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom(), minZoom: READABLE_ZOOM }), 50);
       setSelectedNodes(new Set([id]));
       setSelectedEdge(null);
     },
@@ -273,8 +275,8 @@ function EditorInner({
     // positions only: edits made while the worker ran are kept
     const at = new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }]));
     change((d) => moveNodes(d, at));
-    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
-  }, [change, flow, history.present]);
+    requestAnimationFrame(() => fitGraph(200));
+  }, [change, fitGraph, history.present]);
 
   const save = useCallback(async () => {
     if (readOnly || saving) return;
@@ -297,7 +299,7 @@ function EditorInner({
     backspace: deleteSelection,
     "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
     l: () => void layout(),
-    f: () => flow.fitView({ duration: 200 }),
+    f: () => fitGraph(200),
     escape: () => {
       setSelectedNodes(new Set());
       setSelectedEdge(null);
@@ -316,11 +318,6 @@ function EditorInner({
   const selectedNode =
     selectedNodes.size === 1 ? (draft.nodes.find((n) => selectedNodes.has(n.id)) ?? null) : null;
   const edgeSpec = selectedEdge ? (draft.edges.find((e) => edgeKey(e) === selectedEdge) ?? null) : null;
-  const startsEmpty = useRef(initial.nodes.length === 0);
-  const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
-    // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
-    if (!startsEmpty.current) requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
-  }, []);
 
   return (
     <div className="editor">
@@ -342,23 +339,23 @@ function EditorInner({
               disabled={history.past.length === 0}
               title="Undo (Ctrl+Z)"
             >
-              Undo
+              <Tool icon="↶" label="Undo" />
             </Button>
             <Button
               onClick={() => setHistory(redo)}
               disabled={history.future.length === 0}
               title="Redo (Ctrl+Shift+Z)"
             >
-              Redo
+              <Tool icon="↷" label="Redo" />
             </Button>
             <Button onClick={layout} title="Auto-layout (L)" disabled={layingOut}>
-              {layingOut ? "Laying out…" : "Auto-layout"}
+              <Tool icon="⊞" label={layingOut ? "Laying out…" : "Auto-layout"} />
             </Button>
           </>
         )}
         {actions?.(draft, () => setSaved(JSON.stringify(toSpec(draft))))}
         <Button onClick={exportYaml} title="Download the draft as YAML">
-          Export YAML
+          <Tool icon="⤓" label="Export YAML" />
         </Button>
         <span
           className={`check check-${check.state}`}
@@ -420,7 +417,6 @@ function EditorInner({
               setSelectedNodes(new Set());
               setSelectedEdge(null);
             }}
-            onInit={onInit}
             deleteKeyCode={null}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
@@ -431,7 +427,9 @@ function EditorInner({
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={16} />
-            <Controls showInteractive={false} />
+            <Controls showInteractive={false} showFitView={false}>
+              <FitButton onFit={() => fitGraph(200)} />
+            </Controls>
             <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
           </ReactFlow>
           {draft.nodes.length === 0 && (
@@ -470,6 +468,18 @@ function EditorInner({
         />
       </div>
     </div>
+  );
+}
+
+/** A toolbar button's face: the icon always, the words beside it where the toolbar has room (else read out). */
+function Tool({ icon, label }: { icon: string; label: string }) {
+  return (
+    <>
+      <span className="tool-icon" aria-hidden="true">
+        {icon}
+      </span>
+      <span className="tool-label">{label}</span>
+    </>
   );
 }
 
