@@ -3641,38 +3641,43 @@ export interface components {
             instructions?: string | null;
             /** Prompt */
             prompt: string;
-            /** Output Schema */
+            /** Output schema */
             output_schema?: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
             /**
-             * Output Retries
+             * Output retries
              * @default 2
              */
             output_retries?: number;
-            /** @description how output_schema is asked for; default: what the model profile found works */
+            /**
+             * Output mode
+             * @description how output_schema is asked for; default: what the model profile found works
+             */
             output_mode?: components["schemas"]["OutputMode"] | null;
             /** Temperature */
             temperature?: number | null;
-            /** Max Tokens */
+            /** Max tokens */
             max_tokens?: number | null;
             /** Tools */
             tools?: components["schemas"]["BuiltinTool"][];
-            /** Mcp Servers */
+            /** Mcp servers */
             mcp_servers?: components["schemas"]["McpServer"][];
             /**
-             * Max Tool Calls
+             * Max tool calls
              * @default 20
              */
             max_tool_calls?: number;
             /** Context */
             context?: components["schemas"]["ContextArtifact"][];
             /**
-             * Context Max Chars
+             * Context max chars
              * @default 20000
              */
             context_max_chars?: number;
+            /** Budget */
             budget?: components["schemas"]["Budget"] | null;
+            /** Team */
             team?: components["schemas"]["TeamConfig"] | null;
             /**
              * Stream
@@ -3685,12 +3690,12 @@ export interface components {
              */
             route?: boolean;
             /**
-             * Http Allow
+             * HTTP allow
              * @description http tools: URL prefixes allowed (empty: any http(s) URL)
              */
             http_allow?: string[];
             /**
-             * Python Time Limit
+             * Python time limit
              * @description run_python: wall clock and CPU time of each call
              * @default PT30S
              * @example 30s
@@ -3718,6 +3723,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -3730,29 +3736,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -3761,12 +3771,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "agent";
+            /** Config */
             config: components["schemas"]["AgentConfig"];
         };
         /**
@@ -3781,7 +3793,7 @@ export interface components {
          */
         Concurrency: {
             /**
-             * Max Runs
+             * Max runs
              * @description runs open at once per key value
              */
             max_runs: number;
@@ -3790,7 +3802,10 @@ export interface components {
              * @description a template over the input; equal keys share the limit
              */
             key?: string | null;
-            /** @default queue */
+            /**
+             * Policy
+             * @default queue
+             */
             policy?: components["schemas"]["ConcurrencyPolicy"];
         };
         /**
@@ -3847,6 +3862,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -3859,29 +3875,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -3890,12 +3910,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "condition";
+            /** Config */
             config: components["schemas"]["ConditionConfig"];
         };
         /**
@@ -3919,7 +3941,7 @@ export interface components {
              */
             run?: number | null;
             /**
-             * Max Chars
+             * Max chars
              * @description cap for this artifact (within the node's cap)
              */
             max_chars?: number | null;
@@ -3964,7 +3986,7 @@ export interface components {
              * @enum {string}
              */
             method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
-            /** Url */
+            /** URL */
             url: string;
             /** Headers */
             headers?: {
@@ -3974,16 +3996,17 @@ export interface components {
             query?: {
                 [key: string]: string;
             };
+            /** JSON body */
             json_body?: components["schemas"]["JsonValue"];
             /** Body */
             body?: string | null;
             /**
-             * Expect Status
+             * Expect status
              * @description empty: any 2xx
              */
             expect_status?: number[];
             /**
-             * Request Timeout
+             * Request timeout
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT30S
              * @example 30s
@@ -3992,7 +4015,7 @@ export interface components {
              */
             request_timeout?: string | number;
             /**
-             * Follow Redirects
+             * Follow redirects
              * @default true
              */
             follow_redirects?: boolean;
@@ -4016,6 +4039,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4028,29 +4052,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4059,12 +4087,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "http";
+            /** Config */
             config: components["schemas"]["HttpConfig"];
         };
         /**
@@ -4111,6 +4141,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4123,29 +4154,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4154,12 +4189,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "human";
+            /** Config */
             config: components["schemas"]["HumanConfig"];
         };
         /**
@@ -4167,7 +4204,10 @@ export interface components {
          * @description One field of the input a run takes.
          */
         InputField: {
-            /** @default string */
+            /**
+             * Type
+             * @default string
+             */
             type?: components["schemas"]["InputType"];
             /** Description */
             description?: string | null;
@@ -4176,6 +4216,7 @@ export interface components {
              * @default false
              */
             required?: boolean;
+            /** Default */
             default?: components["schemas"]["JsonValue"];
             /** Enum */
             enum?: components["schemas"]["JsonValue"][] | null;
@@ -4204,7 +4245,7 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             name: string;
-            /** Url */
+            /** URL */
             url?: string | null;
             /** Command */
             command?: string | null;
@@ -4248,6 +4289,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4260,29 +4302,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4291,13 +4337,17 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "noop";
-            /** @default {} */
+            /**
+             * Config
+             * @default {}
+             */
             config?: components["schemas"]["NoopConfig"];
         };
         /**
@@ -4330,12 +4380,12 @@ export interface components {
          */
         RetryPolicy: {
             /**
-             * Max Attempts
+             * Max attempts
              * @default 1
              */
             max_attempts?: number;
             /**
-             * Initial Delay
+             * Initial delay
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT1S
              * @example 30s
@@ -4349,7 +4399,7 @@ export interface components {
              */
             factor?: number;
             /**
-             * Max Delay
+             * Max delay
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT5M
              * @example 30s
@@ -4363,7 +4413,7 @@ export interface components {
              */
             jitter?: number;
             /**
-             * Retry On
+             * Retry on
              * @default []
              */
             retry_on?: string[];
@@ -4392,17 +4442,17 @@ export interface components {
          */
         ReviewPolicy: {
             /**
-             * Approve Start
+             * Approve start
              * @default false
              */
             approve_start?: boolean;
             /**
-             * Approve Complete
+             * Approve complete
              * @default false
              */
             approve_complete?: boolean;
             /**
-             * Max Revisions
+             * Max revisions
              * @default 3
              */
             max_revisions?: number;
@@ -4421,17 +4471,20 @@ export interface components {
             instructions?: string | null;
             /** Deadline */
             deadline?: (string | number) | null;
-            /** @default reject */
+            /**
+             * On deadline
+             * @default reject
+             */
             on_deadline?: components["schemas"]["DeadlineAction"];
-            /** Notify Url */
+            /** Notify URL */
             notify_url?: string | null;
             /**
-             * Notify Attempts
+             * Notify attempts
              * @default 5
              */
             notify_attempts?: number;
             /**
-             * Notify Backoff
+             * Notify backoff
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT30S
              * @example 30s
@@ -4439,7 +4492,7 @@ export interface components {
              * @example 1h30m
              */
             notify_backoff?: string | number;
-            /** Notify Secret */
+            /** Notify secret */
             notify_secret?: string | null;
         };
         /**
@@ -4459,19 +4512,22 @@ export interface components {
             code?: string | null;
             /** File */
             file?: string | null;
-            /** @default variables */
+            /**
+             * Input mode
+             * @default variables
+             */
             input_mode?: components["schemas"]["ScriptInputMode"];
-            /** Env */
+            /** Environment variables */
             env?: {
                 [key: string]: string;
             };
             /**
-             * Cpu Time
+             * CPU time
              * @default PT5M
              */
             cpu_time?: (string | number) | null;
             /**
-             * Memory Mb
+             * Memory (MB)
              * @default 2048
              */
             memory_mb?: number | null;
@@ -4480,7 +4536,10 @@ export interface components {
              * @default false
              */
             network?: boolean;
-            /** @default auto */
+            /**
+             * Heartbeat
+             * @default auto
+             */
             heartbeat?: components["schemas"]["ScriptHeartbeat"];
         };
         /**
@@ -4514,6 +4573,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4526,29 +4586,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4557,12 +4621,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "script";
+            /** Config */
             config: components["schemas"]["ScriptConfig"];
         };
         /**
@@ -4578,7 +4644,7 @@ export interface components {
         TaskConfig: {
             /** Ref */
             ref: string;
-            /** Code Hash */
+            /** Code hash */
             code_hash: string;
         };
         /**
@@ -4602,6 +4668,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4614,29 +4681,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4645,12 +4716,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "task";
+            /** Config */
             config: components["schemas"]["TaskConfig"];
         };
         /**
@@ -4658,11 +4731,15 @@ export interface components {
          * @description Several agents answering the node's prompt together.
          */
         TeamConfig: {
+            /** Mode */
             mode: components["schemas"]["TeamMode"];
             /** Members */
             members?: components["schemas"]["TeamMember"][];
+            /** Chair */
             chair?: components["schemas"]["TeamMember"] | null;
+            /** Judge */
             judge?: components["schemas"]["TeamMember"] | null;
+            /** Planner */
             planner?: components["schemas"]["TeamMember"] | null;
             /**
              * Rounds
@@ -4671,7 +4748,7 @@ export interface components {
              */
             rounds?: number;
             /**
-             * Max Members
+             * Max members
              * @description meta: the largest team the planner may design
              * @default 4
              */
@@ -4713,6 +4790,7 @@ export interface components {
          * @description A value computed from expressions; it becomes the output.
          */
         TransformConfig: {
+            /** Value */
             value: components["schemas"]["JsonValue"];
         };
         /**
@@ -4734,6 +4812,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4746,29 +4825,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4777,12 +4860,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "transform";
+            /** Config */
             config: components["schemas"]["TransformConfig"];
         };
         /**
@@ -4814,6 +4899,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4826,29 +4912,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4857,12 +4947,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "wait";
+            /** Config */
             config: components["schemas"]["WaitConfig"];
         };
         /**
@@ -4894,8 +4986,11 @@ export interface components {
             nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"] | components["schemas"]["TaskNode"])[];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
+            /** Output */
             output?: components["schemas"]["JsonValue"];
+            /** Budget */
             budget?: components["schemas"]["Budget"] | null;
+            /** Concurrency */
             concurrency?: components["schemas"]["Concurrency"] | null;
         };
     };
