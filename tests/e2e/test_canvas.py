@@ -116,3 +116,19 @@ def test_the_run_page_keeps_every_node_in_view_when_a_step_panel_opens(page: Pag
     for item in graph.locator(".react-flow__node").all():
         assert _inside(_box(item), _box(graph)), f"{item.get_attribute('data-id')} is cut"
     shot(page, "canvas-run-panel-1024")
+
+
+@pytest.mark.timeout(120)
+def test_an_error_route_is_drawn_apart_dashed_red_and_labelled(page: Page, live_server: LiveServer) -> None:
+    _upload(live_server, "retries")
+    sign_in(page, live_server, Role.VIEWER, "/pipelines/retries")
+    graph = page.get_by_role("region", name=re.compile("^Graph of retries"))
+    error = graph.locator(".react-flow__edge.error-branch")
+    expect(error).to_have_count(1)
+    expect(error.locator(".react-flow__edge-text")).to_have_text("on error")
+    # its own arrowhead (red), not the normal edges' grey one
+    marker = error.locator("path.react-flow__edge-path").get_attribute("marker-end") or ""
+    assert "d93a32" in marker, marker
+    plain = graph.locator(".react-flow__edge:not(.error-branch) path.react-flow__edge-path").first
+    assert (plain.get_attribute("marker-end") or "") != marker
+    shot(page, "canvas-error-route")
