@@ -132,3 +132,42 @@ def test_an_error_route_is_drawn_apart_dashed_red_and_labelled(page: Page, live_
     plain = graph.locator(".react-flow__edge:not(.error-branch) path.react-flow__edge-path").first
     assert (plain.get_attribute("marker-end") or "") != marker
     shot(page, "canvas-error-route")
+
+
+@pytest.mark.timeout(120)
+def test_the_inspector_labels_for_people_highlights_templates_and_hides_the_server_file(
+    page: Page, live_server: LiveServer
+) -> None:
+    _upload(live_server, "branching")
+    sign_in(page, live_server, Role.EDITOR, "/pipelines/branching/edit")
+    node(page, "review").click()  # a script
+    inspector = page.locator(".inspector")
+    inspector.get_by_text("Policies:").click()
+    for label in ("CPU time", "Memory (MB)", "Environment variables", "Input mode", "Timeout", "Max lost attempts"):
+        expect(inspector.get_by_text(re.compile(f"^{re.escape(label)}")).first).to_be_visible()
+    expect(inspector.get_by_text("Cpu Time", exact=True)).to_have_count(0)
+    expect(inspector.get_by_text("Memory Mb", exact=True)).to_have_count(0)
+    expect(inspector.get_by_label("File", exact=True)).to_have_count(0)  # a path on the server's disk: never here
+
+    # a template field is CodeMirror: Jinja highlighted, references completed, one line where the field is one
+    node(page, "alert").click()
+    value = page.get_by_role("combobox", name="Value")
+    expect(value).to_have_attribute("contenteditable", "true")
+    expect(value.locator(".tok-delim").first).to_have_text("{{")
+    expect(value.locator(".tok-name").first).to_have_text("input")
+    value.fill("")
+    value.focus()
+    page.keyboard.type("{{ nodes.de")
+    listbox = page.get_by_role("listbox", name="Completions")
+    expect(listbox.get_by_role("option", name=re.compile("^decide"))).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(value).to_have_text(re.compile(r"^\{\{ nodes\.decide"))
+    shot(page, "canvas-template-editor")
+    policies = inspector.locator("details.policies")
+    if policies.get_attribute("open") is None:  # the group stays as it was left
+        policies.locator("summary").click()
+    each = page.get_by_role("combobox", name="For each")
+    each.fill("{{ input.items }}")
+    each.press("Enter")  # a one-line field: Enter adds no line
+    expect(each.locator(".cm-line")).to_have_count(1)
+    expect(each).to_have_text("{{ input.items }}")
