@@ -37,7 +37,7 @@ def _upload(server: LiveServer, *names: str) -> None:
 def _box(locator: Locator) -> dict[str, float]:
     box = locator.bounding_box()
     assert box is not None, f"{locator} is not visible"
-    return box
+    return {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]}
 
 
 def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
@@ -60,7 +60,7 @@ def _settled(flow: Locator) -> float:
     """The zoom once the fit has run (it runs when the nodes are measured, then on every resize)."""
     expect(flow.locator(".react-flow__node").first).to_be_visible()
     flow.page.wait_for_function(
-        "el => getComputedStyle(el).transform !== 'none' && getComputedStyle(el).transform !== 'matrix(1, 0, 0, 1, 0, 0)'",
+        "el => !['none', 'matrix(1, 0, 0, 1, 0, 0)'].includes(getComputedStyle(el).transform)",
         arg=flow.locator(".react-flow__viewport").element_handle(),
     )
     flow.page.wait_for_timeout(0)  # one task: the resize observer's frame

@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel, JsonValue
 
-__all__ = ["NEEDS_KEY", "SERVER_ONLY_KEY", "FileSource", "KindNeeds", "ModelUse", "TimerConfig", "branch_names", "needs_json"]
+__all__ = [
+    "NEEDS_KEY",
+    "SERVER_ONLY_KEY",
+    "FileSource",
+    "KindNeeds",
+    "ModelUse",
+    "TimerConfig",
+    "branch_names",
+    "needs_json",
+]
 
 NEEDS_KEY = "x-lockgate-needs"  # where each node model's JSON Schema carries its traits
 # a field only the server fills (a path read from its disk when a definition is loaded): editors do not offer it

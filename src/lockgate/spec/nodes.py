@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, Strict
 from lockgate.spec.agent import AgentConfig
 from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, Template
 from lockgate.spec.forms import HumanConfig
-from lockgate.spec.kinds import NEEDS_KEY, SERVER_ONLY_KEY, FileSource, KindNeeds, ModelUse, TimerConfig, branch_names, needs_json
+from lockgate.spec.kinds import (
+    NEEDS_KEY,
+    SERVER_ONLY_KEY,
+    FileSource,
+    KindNeeds,
+    ModelUse,
+    TimerConfig,
+    branch_names,
+    needs_json,
+)
 from lockgate.spec.policies import Join, OnError, RetryPolicy, ReviewPolicy
 
 if TYPE_CHECKING:
