@@ -59,7 +59,7 @@ import {
 } from "./model";
 import { nodeTypes } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
-import { FitButton, useFit } from "./useFit";
+import { useFit } from "./useFit";
 import { useValidation } from "./useValidation";
 
 const EMPTY: never[] = [];
@@ -299,7 +299,7 @@ function EditorInner({
     backspace: deleteSelection,
     "mod+a": () => setSelectedNodes(new Set(draft.nodes.map((n) => n.id))),
     l: () => void layout(),
-    f: () => fitGraph(200),
+    f: () => flow.fitView({ duration: 200, maxZoom: 1 }), // asked for: the whole graph, however small
     escape: () => {
       setSelectedNodes(new Set());
       setSelectedEdge(null);
@@ -427,9 +427,7 @@ function EditorInner({
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={16} />
-            <Controls showInteractive={false} showFitView={false}>
-              <FitButton onFit={() => fitGraph(200)} />
-            </Controls>
+            <Controls showInteractive={false} fitViewOptions={{ maxZoom: 1 }} />
             <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
           </ReactFlow>
           {draft.nodes.length === 0 && (

@@ -13,7 +13,7 @@ import {
   needsLayout,
 } from "./model";
 import { nodeTypes } from "./nodeTypes";
-import { FitButton, useFit } from "./useFit";
+import { useFit } from "./useFit";
 
 const EMPTY: never[] = [];
 
@@ -49,7 +49,7 @@ function Graph({ draft, kinds, extra, edgeClass, selected, onSelect, label, heig
   );
   const box = useRef<HTMLElement>(null);
   const big = laid.nodes.length > 150;
-  const fitGraph = useFit(box, { big });
+  useFit(box, { big });
   return (
     <section className="graph-view" style={{ height }} aria-label={label} ref={box}>
       <ReactFlow
@@ -66,9 +66,7 @@ function Graph({ draft, kinds, extra, edgeClass, selected, onSelect, label, heig
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={16} />
-        <Controls showInteractive={false} showFitView={false}>
-          <FitButton onFit={() => fitGraph(200)} />
-        </Controls>
+        <Controls showInteractive={false} fitViewOptions={{ maxZoom: 1 }} />
         {laid.nodes.length > 12 && <MiniMap pannable zoomable ariaLabel="Overview of the graph" />}
       </ReactFlow>
     </section>

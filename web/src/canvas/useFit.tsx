@@ -1,6 +1,7 @@
 // Fits the graph to its box (model/viewport.ts: whole when readable, else the readable zoom from the start),
 // once the nodes are measured and again whenever the box changes size (a side panel opened, the window narrowed).
-import { ControlButton, type ReactFlowState, useReactFlow, useStore } from "@xyflow/react";
+// The fit button and F still show the whole graph however small: asked for, an overview is the point.
+import { type ReactFlowState, useReactFlow, useStore } from "@xyflow/react";
 import { type RefObject, useCallback, useEffect, useRef } from "react";
 import { fitViewport } from "./model";
 
@@ -58,15 +59,4 @@ function allMeasured(s: ReactFlowState): boolean {
   if (s.nodeLookup.size === 0) return false;
   for (const node of s.nodeLookup.values()) if (!node.measured.width) return false;
   return true;
-}
-
-/** The controls' fit button, fitting by the same rule (React Flow's own would shrink past readable). */
-export function FitButton({ onFit }: { onFit: () => void }) {
-  return (
-    <ControlButton onClick={onFit} title="Fit to the canvas (F)" aria-label="Fit to the canvas">
-      <svg viewBox="0 0 32 30" aria-hidden="true">
-        <path d="M3.692 4.63c0-.53.4-.938.939-.938h5.215V0H4.708C2.13 0 0 2.054 0 4.63v5.216h3.692V4.631zM27.354 0h-5.2v3.692h5.17c.53 0 .984.4.984.939v5.215H32V4.631A4.624 4.624 0 0027.354 0zm.954 24.83c0 .532-.4.94-.939.94h-5.215v3.768h5.215c2.577 0 4.631-2.13 4.631-4.707v-5.139h-3.692v5.139zm-23.677.94c-.531 0-.939-.4-.939-.94v-5.138H0v5.139c0 2.577 2.13 4.707 4.708 4.707h5.138V25.77H4.631z" />
-      </svg>
-    </ControlButton>
-  );
 }
