@@ -117,16 +117,18 @@ export default function TemplateEditor({
       "aria-autocomplete": "list",
       "aria-expanded": String(open),
       "aria-controls": listId,
-      "aria-multiline": String(multiline),
     };
     if (label) attributes["aria-labelledby"] = label.id;
     if (describedBy) attributes["aria-describedby"] = describedBy;
     if (invalid) attributes["aria-invalid"] = "true";
     if (open) attributes["aria-activedescendant"] = `${listId}-${active}`;
-    view.current?.dispatch({
-      effects: aria.current.reconfigure(EditorView.contentAttributes.of(attributes)),
-    });
-  }, [id, open, active, listId, multiline, describedBy, invalid]);
+    const v = view.current;
+    v?.dispatch({ effects: aria.current.reconfigure(EditorView.contentAttributes.of(attributes)) });
+    // CodeMirror marks its text aria-multiline and aria-placeholder, a textbox's attributes a combobox may not
+    // have (the facet overrides an attribute, never removes it); each is set once, not again while it is the same
+    v?.contentDOM.removeAttribute("aria-multiline");
+    v?.contentDOM.removeAttribute("aria-placeholder");
+  }, [id, open, active, listId, describedBy, invalid]);
 
   // a change from outside (undo in the editor, another node selected) replaces the text
   useEffect(() => {
