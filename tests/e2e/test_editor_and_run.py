@@ -99,7 +99,7 @@ def test_build_on_the_canvas_validate_save_run_live_and_download(page: Page, liv
     page.get_by_label("New Inputs name").fill("who")
     page.get_by_role("button", name="Add to Inputs").click()
     type_with_completion(page, "who", [("{{ inp", "input"), (".", "who"), (" }}", None)])
-    expect(page.get_by_role("combobox", name="who")).to_have_value("{{ input.who }}")
+    expect(page.get_by_role("combobox", name="who")).to_have_text("{{ input.who }}")
     expect(node(page, "greet").locator(".node-problems")).to_have_count(0)
 
     # the transform first names a node that is downstream: flagged on the field, then fixed by completion

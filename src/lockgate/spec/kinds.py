@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NEEDS_KEY",
+    "SERVER_ONLY_KEY",
     "ChildRunConfig",
     "FileSource",
     "KindNeeds",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 NEEDS_KEY = "x-lockgate-needs"  # where each node model's JSON Schema carries its traits
+# a field only the server fills (a path read from its disk when a definition is loaded): editors do not offer it
+SERVER_ONLY_KEY = "x-lockgate-server-only"
 
 
 @dataclass(frozen=True, slots=True)

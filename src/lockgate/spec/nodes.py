@@ -14,6 +14,7 @@ from lockgate.spec.fields import JSON_INTEGER, TEMPLATED, Duration, Identifier, 
 from lockgate.spec.forms import HumanConfig
 from lockgate.spec.kinds import (
     NEEDS_KEY,
+    SERVER_ONLY_KEY,
     ChildRunConfig,
     FileSource,
     KindNeeds,
@@ -216,9 +217,9 @@ class ScriptConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
     code: str | None = Field(default=None, json_schema_extra={"format": "python"})
-    file: str | None = None
+    file: str | None = Field(default=None, json_schema_extra={SERVER_ONLY_KEY: True})  # read in by the loader
     input_mode: ScriptInputMode = ScriptInputMode.VARIABLES
-    env: dict[str, Template] = Field(default_factory=dict)
+    env: dict[str, Template] = Field(default_factory=dict, title="Environment variables")
     cpu_time: Duration | None = timedelta(seconds=300)
     memory_mb: Annotated[int, Field(ge=16, le=1_048_576), JSON_INTEGER] | None = 2048
     network: StrictBool = False

@@ -96,3 +96,16 @@ def test_schema_defaults_are_valid_values(validator: jsonschema.Draft202012Valid
 
     assert validator.is_valid(data)
     spec_from_data(data)
+
+
+def test_fields_are_titled_for_people_and_the_script_file_is_marked_server_only() -> None:
+    defs = pipeline_json_schema()["$defs"]
+    script = defs["ScriptConfig"]["properties"]
+    assert script["cpu_time"]["title"] == "CPU time"
+    assert script["memory_mb"]["title"] == "Memory (MB)"
+    assert script["env"]["title"] == "Environment variables"
+    assert script["input_mode"]["title"] == "Input mode"  # beside a $ref too, not the referenced type's name
+    assert defs["HttpConfig"]["properties"]["json_body"]["title"] == "JSON body"
+    assert defs["ScriptNode"]["properties"]["timeout"]["title"] == "Timeout"
+    assert script["file"]["x-lockgate-server-only"] is True  # a path on the server's disk: the UI never offers it
+    assert "x-lockgate-server-only" not in script["code"]

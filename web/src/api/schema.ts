@@ -3688,38 +3688,43 @@ export interface components {
             instructions?: string | null;
             /** Prompt */
             prompt: string;
-            /** Output Schema */
+            /** Output schema */
             output_schema?: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
             /**
-             * Output Retries
+             * Output retries
              * @default 2
              */
             output_retries?: number;
-            /** @description how output_schema is asked for; default: what the model profile found works */
+            /**
+             * Output mode
+             * @description how output_schema is asked for; default: what the model profile found works
+             */
             output_mode?: components["schemas"]["OutputMode"] | null;
             /** Temperature */
             temperature?: number | null;
-            /** Max Tokens */
+            /** Max tokens */
             max_tokens?: number | null;
             /** Tools */
             tools?: components["schemas"]["BuiltinTool"][];
-            /** Mcp Servers */
+            /** Mcp servers */
             mcp_servers?: components["schemas"]["McpServer"][];
             /**
-             * Max Tool Calls
+             * Max tool calls
              * @default 20
              */
             max_tool_calls?: number;
             /** Context */
             context?: components["schemas"]["ContextArtifact"][];
             /**
-             * Context Max Chars
+             * Context max chars
              * @default 20000
              */
             context_max_chars?: number;
+            /** Budget */
             budget?: components["schemas"]["Budget"] | null;
+            /** Team */
             team?: components["schemas"]["TeamConfig"] | null;
             /**
              * Stream
@@ -3732,12 +3737,12 @@ export interface components {
              */
             route?: boolean;
             /**
-             * Http Allow
+             * HTTP allow
              * @description http tools: URL prefixes allowed (empty: any http(s) URL)
              */
             http_allow?: string[];
             /**
-             * Python Time Limit
+             * Python time limit
              * @description run_python: wall clock and CPU time of each call
              * @default PT30S
              * @example 30s
@@ -3765,6 +3770,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -3777,29 +3783,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -3808,12 +3818,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "agent";
+            /** Config */
             config: components["schemas"]["AgentConfig"];
         };
         /**
@@ -3828,7 +3840,7 @@ export interface components {
          */
         Concurrency: {
             /**
-             * Max Runs
+             * Max runs
              * @description runs open at once per key value
              */
             max_runs: number;
@@ -3837,7 +3849,10 @@ export interface components {
              * @description a template over the input; equal keys share the limit
              */
             key?: string | null;
-            /** @default queue */
+            /**
+             * Policy
+             * @default queue
+             */
             policy?: components["schemas"]["ConcurrencyPolicy"];
         };
         /**
@@ -3894,6 +3909,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -3906,29 +3922,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -3937,12 +3957,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "condition";
+            /** Config */
             config: components["schemas"]["ConditionConfig"];
         };
         /**
@@ -3966,7 +3988,7 @@ export interface components {
              */
             run?: number | null;
             /**
-             * Max Chars
+             * Max chars
              * @description cap for this artifact (within the node's cap)
              */
             max_chars?: number | null;
@@ -4011,7 +4033,7 @@ export interface components {
              * @enum {string}
              */
             method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
-            /** Url */
+            /** URL */
             url: string;
             /** Headers */
             headers?: {
@@ -4021,16 +4043,17 @@ export interface components {
             query?: {
                 [key: string]: string;
             };
+            /** JSON body */
             json_body?: components["schemas"]["JsonValue"];
             /** Body */
             body?: string | null;
             /**
-             * Expect Status
+             * Expect status
              * @description empty: any 2xx
              */
             expect_status?: number[];
             /**
-             * Request Timeout
+             * Request timeout
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT30S
              * @example 30s
@@ -4039,7 +4062,7 @@ export interface components {
              */
             request_timeout?: string | number;
             /**
-             * Follow Redirects
+             * Follow redirects
              * @default true
              */
             follow_redirects?: boolean;
@@ -4063,6 +4086,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4075,29 +4099,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4106,12 +4134,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "http";
+            /** Config */
             config: components["schemas"]["HttpConfig"];
         };
         /**
@@ -4158,6 +4188,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4170,29 +4201,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4201,12 +4236,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "human";
+            /** Config */
             config: components["schemas"]["HumanConfig"];
         };
         /**
@@ -4214,7 +4251,10 @@ export interface components {
          * @description One field of the input a run takes.
          */
         InputField: {
-            /** @default string */
+            /**
+             * Type
+             * @default string
+             */
             type?: components["schemas"]["InputType"];
             /** Description */
             description?: string | null;
@@ -4223,6 +4263,7 @@ export interface components {
              * @default false
              */
             required?: boolean;
+            /** Default */
             default?: components["schemas"]["JsonValue"];
             /** Enum */
             enum?: components["schemas"]["JsonValue"][] | null;
@@ -4251,7 +4292,7 @@ export interface components {
              * @description lowercase slug: letters, digits, _ and -
              */
             name: string;
-            /** Url */
+            /** URL */
             url?: string | null;
             /** Command */
             command?: string | null;
@@ -4295,6 +4336,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4307,29 +4349,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4338,13 +4384,17 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "noop";
-            /** @default {} */
+            /**
+             * Config
+             * @default {}
+             */
             config?: components["schemas"]["NoopConfig"];
         };
         /**
@@ -4377,12 +4427,12 @@ export interface components {
          */
         RetryPolicy: {
             /**
-             * Max Attempts
+             * Max attempts
              * @default 1
              */
             max_attempts?: number;
             /**
-             * Initial Delay
+             * Initial delay
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT1S
              * @example 30s
@@ -4396,7 +4446,7 @@ export interface components {
              */
             factor?: number;
             /**
-             * Max Delay
+             * Max delay
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT5M
              * @example 30s
@@ -4410,7 +4460,7 @@ export interface components {
              */
             jitter?: number;
             /**
-             * Retry On
+             * Retry on
              * @default []
              */
             retry_on?: string[];
@@ -4439,17 +4489,17 @@ export interface components {
          */
         ReviewPolicy: {
             /**
-             * Approve Start
+             * Approve start
              * @default false
              */
             approve_start?: boolean;
             /**
-             * Approve Complete
+             * Approve complete
              * @default false
              */
             approve_complete?: boolean;
             /**
-             * Max Revisions
+             * Max revisions
              * @default 3
              */
             max_revisions?: number;
@@ -4468,17 +4518,20 @@ export interface components {
             instructions?: string | null;
             /** Deadline */
             deadline?: (string | number) | null;
-            /** @default reject */
+            /**
+             * On deadline
+             * @default reject
+             */
             on_deadline?: components["schemas"]["DeadlineAction"];
-            /** Notify Url */
+            /** Notify URL */
             notify_url?: string | null;
             /**
-             * Notify Attempts
+             * Notify attempts
              * @default 5
              */
             notify_attempts?: number;
             /**
-             * Notify Backoff
+             * Notify backoff
              * @description seconds, or text such as 250ms, 90s, 5m, 1h30m, 2d (or ISO 8601: PT1H30M)
              * @default PT30S
              * @example 30s
@@ -4486,7 +4539,7 @@ export interface components {
              * @example 1h30m
              */
             notify_backoff?: string | number;
-            /** Notify Secret */
+            /** Notify secret */
             notify_secret?: string | null;
         };
         /**
@@ -4506,19 +4559,22 @@ export interface components {
             code?: string | null;
             /** File */
             file?: string | null;
-            /** @default variables */
+            /**
+             * Input mode
+             * @default variables
+             */
             input_mode?: components["schemas"]["ScriptInputMode"];
-            /** Env */
+            /** Environment variables */
             env?: {
                 [key: string]: string;
             };
             /**
-             * Cpu Time
+             * CPU time
              * @default PT5M
              */
             cpu_time?: (string | number) | null;
             /**
-             * Memory Mb
+             * Memory (MB)
              * @default 2048
              */
             memory_mb?: number | null;
@@ -4527,7 +4583,10 @@ export interface components {
              * @default false
              */
             network?: boolean;
-            /** @default auto */
+            /**
+             * Heartbeat
+             * @default auto
+             */
             heartbeat?: components["schemas"]["ScriptHeartbeat"];
         };
         /**
@@ -4561,6 +4620,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4573,29 +4633,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4604,12 +4668,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "script";
+            /** Config */
             config: components["schemas"]["ScriptConfig"];
         };
         /**
@@ -4720,7 +4786,7 @@ export interface components {
         TaskConfig: {
             /** Ref */
             ref: string;
-            /** Code Hash */
+            /** Code hash */
             code_hash: string;
         };
         /**
@@ -4744,6 +4810,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4756,29 +4823,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4787,12 +4858,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "task";
+            /** Config */
             config: components["schemas"]["TaskConfig"];
         };
         /**
@@ -4800,11 +4873,15 @@ export interface components {
          * @description Several agents answering the node's prompt together.
          */
         TeamConfig: {
+            /** Mode */
             mode: components["schemas"]["TeamMode"];
             /** Members */
             members?: components["schemas"]["TeamMember"][];
+            /** Chair */
             chair?: components["schemas"]["TeamMember"] | null;
+            /** Judge */
             judge?: components["schemas"]["TeamMember"] | null;
+            /** Planner */
             planner?: components["schemas"]["TeamMember"] | null;
             /**
              * Rounds
@@ -4813,7 +4890,7 @@ export interface components {
              */
             rounds?: number;
             /**
-             * Max Members
+             * Max members
              * @description meta: the largest team the planner may design
              * @default 4
              */
@@ -4855,6 +4932,7 @@ export interface components {
          * @description A value computed from expressions; it becomes the output.
          */
         TransformConfig: {
+            /** Value */
             value: components["schemas"]["JsonValue"];
         };
         /**
@@ -4876,6 +4954,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4888,29 +4967,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4919,12 +5002,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "transform";
+            /** Config */
             config: components["schemas"]["TransformConfig"];
         };
         /**
@@ -4956,6 +5041,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4968,29 +5054,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4999,12 +5089,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "wait";
+            /** Config */
             config: components["schemas"]["WaitConfig"];
         };
         /**
@@ -5036,8 +5128,11 @@ export interface components {
             nodes: (components["schemas"]["ScriptNode"] | components["schemas"]["HttpNode"] | components["schemas"]["TransformNode"] | components["schemas"]["ConditionNode"] | components["schemas"]["NoopNode"] | components["schemas"]["WaitNode"] | components["schemas"]["HumanNode"] | components["schemas"]["AgentNode"] | components["schemas"]["SubpipelineNode"] | components["schemas"]["TaskNode"])[];
             /** Edges */
             edges?: components["schemas"]["Edge"][];
+            /** Output */
             output?: components["schemas"]["JsonValue"];
+            /** Budget */
             budget?: components["schemas"]["Budget"] | null;
+            /** Concurrency */
             concurrency?: components["schemas"]["Concurrency"] | null;
         };
     };

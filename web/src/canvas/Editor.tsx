@@ -10,7 +10,6 @@ import {
   type NodeChange,
   type OnConnect,
   ReactFlow,
-  type ReactFlowInstance,
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
@@ -31,7 +30,6 @@ import {
   edgeKey,
   editorReducer,
   FlowCache,
-  type FlowNode,
   flowEdge,
   freeSpot,
   initialEditorState,
@@ -44,12 +42,14 @@ import {
   nodeKinds,
   nodeTypeOf,
   parseClip,
+  READABLE_ZOOM,
   selectedEdgeSpec,
   selectedNode as selectedNodeOf,
   toSpec,
 } from "./model";
 import { nodeTypes } from "./nodeTypes";
 import { KIND_MIME, Palette } from "./Palette";
+import { useFit } from "./useFit";
 import { useValidation } from "./useValidation";
 
 const EMPTY: never[] = [];
@@ -105,6 +105,8 @@ function EditorInner({
   const sizes = useRef(new Map<string, { width: number; height: number }>());
   const [sizeTick, setSizeTick] = useState(0);
   const wrapper = useRef<HTMLDivElement>(null);
+  // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
+  const fitGraph = useFit(wrapper, { initial: initial.nodes.length > 0, big: initial.nodes.length > BIG });
 
   // the definition as JSON on every render of 500 nodes is not free: only when the draft or the save changes
   const { saved } = state;
@@ -196,7 +198,7 @@ function EditorInner({
       dispatch({ type: "add", kind, position, after: link });
       // beside the selected node may be past the edge of the view: bring the new one in
       // (once it is measured: React Flow fits only the nodes it has sizes for)
-      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom() }), 50);
+      if (after) setTimeout(() => flow.fitView({ maxZoom: flow.getZoom(), minZoom: READABLE_ZOOM }), 50);
     },
     [draft, flow, selectedNodes, kinds],
   );
@@ -229,8 +231,8 @@ function EditorInner({
       type: "layout",
       positions: new Map(laid.nodes.map((n) => [n.id, n.position ?? { x: 0, y: 0 }])),
     });
-    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
-  }, [flow, draft]);
+    requestAnimationFrame(() => fitGraph(200));
+  }, [fitGraph, draft]);
 
   const save = useCallback(async () => {
     if (readOnly || saving) return;
@@ -257,7 +259,7 @@ function EditorInner({
     backspace: deleteSelection,
     "mod+a": () => dispatch({ type: "select-all" }),
     l: () => void layout(),
-    f: () => flow.fitView({ duration: 200 }),
+    f: () => flow.fitView({ duration: 200, maxZoom: 1 }), // asked for: the whole graph, however small
     escape: clearSelection,
   });
 
@@ -272,11 +274,6 @@ function EditorInner({
 
   const selectedNode = selectedNodeOf(state);
   const edgeSpec = selectedEdgeSpec(state);
-  const startsEmpty = useRef(initial.nodes.length === 0);
-  const onInit = useCallback((instance: ReactFlowInstance<FlowNode, Edge>) => {
-    // an empty canvas keeps the plain viewport: a node dropped at once stays under the pointer
-    if (!startsEmpty.current) requestAnimationFrame(() => instance.fitView({ maxZoom: 1 }));
-  }, []);
 
   return (
     <div className="editor">
@@ -294,19 +291,19 @@ function EditorInner({
         {!readOnly && (
           <>
             <Button onClick={undoStep} disabled={history.past.length === 0} title="Undo (Ctrl+Z)">
-              Undo
+              <Tool icon="↶" label="Undo" />
             </Button>
             <Button onClick={redoStep} disabled={history.future.length === 0} title="Redo (Ctrl+Shift+Z)">
-              Redo
+              <Tool icon="↷" label="Redo" />
             </Button>
             <Button onClick={layout} title="Auto-layout (L)" disabled={layingOut}>
-              {layingOut ? "Laying out…" : "Auto-layout"}
+              <Tool icon="⊞" label={layingOut ? "Laying out…" : "Auto-layout"} />
             </Button>
           </>
         )}
         {actions?.(draft, () => markSaved(draft))}
         <Button onClick={exportYaml} title="Download the draft as YAML">
-          Export YAML
+          <Tool icon="⤓" label="Export YAML" />
         </Button>
         <span
           className={`check check-${check.state}`}
@@ -359,7 +356,6 @@ function EditorInner({
             onNodeDragStart={() => dispatch({ type: "drag-start" })}
             onNodeDragStop={() => dispatch({ type: "drag-stop" })}
             onPaneClick={clearSelection}
-            onInit={onInit}
             deleteKeyCode={null}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
@@ -370,7 +366,7 @@ function EditorInner({
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={16} />
-            <Controls showInteractive={false} />
+            <Controls showInteractive={false} fitViewOptions={{ maxZoom: 1 }} />
             <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
           </ReactFlow>
           {draft.nodes.length === 0 && (
@@ -401,6 +397,18 @@ function EditorInner({
         />
       </div>
     </div>
+  );
+}
+
+/** A toolbar button's face: the icon always, the words beside it where the toolbar has room (else read out). */
+function Tool({ icon, label }: { icon: string; label: string }) {
+  return (
+    <>
+      <span className="tool-icon" aria-hidden="true">
+        {icon}
+      </span>
+      <span className="tool-label">{label}</span>
+    </>
   );
 }
 

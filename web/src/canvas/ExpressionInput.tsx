@@ -1,19 +1,9 @@
 // A text field that completes expressions: type `{{ ` and the names valid at this place are offered
 // (an ARIA combobox: arrows pick, Enter or Tab inserts, Escape closes).
-import { useId, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { applyCompletion, type CompletionResult, complete, type Draft, type ExpressionPlace } from "./model";
 
-export function ExpressionInput({
-  id,
-  value,
-  onChange,
-  draft,
-  place,
-  multiline = false,
-  placeholder,
-  describedBy,
-  invalid,
-}: {
+export interface ExpressionInputProps {
   id: string;
   value: string;
   onChange: (value: string) => void;
@@ -23,7 +13,30 @@ export function ExpressionInput({
   placeholder?: string;
   describedBy?: string;
   invalid?: boolean;
-}) {
+}
+
+// CodeMirror with template highlighting, in the code editor's lazily loaded chunk; the plain field until it is in
+const TemplateEditor = lazy(() => import("./TemplateEditor"));
+
+export function ExpressionInput(props: ExpressionInputProps) {
+  return (
+    <Suspense fallback={<PlainExpressionInput {...props} />}>
+      <TemplateEditor {...props} />
+    </Suspense>
+  );
+}
+
+function PlainExpressionInput({
+  id,
+  value,
+  onChange,
+  draft,
+  place,
+  multiline = false,
+  placeholder,
+  describedBy,
+  invalid,
+}: ExpressionInputProps) {
   const [caret, setCaret] = useState<number | null>(null);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState(false);

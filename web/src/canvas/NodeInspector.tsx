@@ -168,7 +168,7 @@ export function NodeInspector({
         onRemoveEdge={onRemoveEdge}
       />
       <details className="policies" open={nodeProblems.some((p) => !/^(config|inputs|id)/.test(p.field))}>
-        <summary>Policies: retry, timeout, errors, for_each</summary>
+        <summary>Policies: retry, timeout, errors, for each</summary>
         <SchemaForm
           fields={policyFields(schema, info)}
           value={node as unknown as Obj}

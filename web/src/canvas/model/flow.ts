@@ -56,20 +56,23 @@ export class FlowCache {
 }
 
 const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 } as const;
+// a red that reads on the light and the dark canvas (a marker's colour is an attribute: no CSS variable)
+const ERROR_ARROW = { ...ARROW, color: "#d93a32" } as const;
 
 export function flowEdge(e: EdgeSpec, selected: boolean, invalid: boolean, extraClass = ""): Edge {
-  const label = [e.branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
+  const error = e.branch === "error";
+  // the error route leaves from the node's bottom handle and runs square below the normal edges, dashed red
+  const label = [error ? "on error" : e.branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
   return {
     id: edgeKey(e),
     source: e.source,
     target: e.target,
     sourceHandle: e.branch ?? null,
-    markerEnd: ARROW, // which way the data flows, at a glance
+    markerEnd: error ? ERROR_ARROW : ARROW, // which way the data flows, at a glance
     label: label || undefined,
     selected,
-    className: [invalid ? "invalid" : "", e.branch === "error" ? "error-branch" : "", extraClass]
-      .filter(Boolean)
-      .join(" "),
+    className: [invalid ? "invalid" : "", error ? "error-branch" : "", extraClass].filter(Boolean).join(" "),
     data: { spec: e },
+    ...(error ? { type: "smoothstep", pathOptions: { offset: 24, borderRadius: 8 } } : {}),
   };
 }

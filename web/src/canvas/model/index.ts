@@ -9,3 +9,4 @@ export * from "./kinds";
 export * from "./layout";
 export * from "./schema";
 export * from "./validation";
+export * from "./viewport";

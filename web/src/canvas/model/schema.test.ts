@@ -12,6 +12,8 @@ const schema: JsonSchema = {
         request_timeout: { anyOf: [{ type: "string", pattern: "(ms|s|m|h|d)" }, { type: "number" }] },
         body_mode: { $ref: "#/$defs/BodyMode", default: "json" },
         follow: { type: "boolean", title: "Follow Redirects" },
+        cpu_time: { type: "number", title: "CPU time" },
+        file: { anyOf: [{ type: "string" }, { type: "null" }], "x-lockgate-server-only": true },
       },
       required: ["url"],
     },
@@ -57,9 +59,16 @@ describe("kinds from the JSON Schema", () => {
     const http = nodeKinds(schema)[0];
     if (!http) throw new Error("no kind");
     const fields = Object.fromEntries(configFields(schema, http).map((f) => [f.name, f]));
-    expect(fields.body_mode).toMatchObject({ type: "enum", label: "Body Mode", options: ["json", "text"] });
+    expect(fields.body_mode).toMatchObject({ type: "enum", label: "Body mode", options: ["json", "text"] });
     expect(fields.follow?.label).toBe("Follow Redirects");
-    expect(fields.request_timeout?.label).toBe("Request Timeout");
+    expect(fields.cpu_time?.label).toBe("CPU time"); // the server's words for people
+    expect(fields.request_timeout?.label).toBe("Request timeout");
+  });
+
+  it("never offers a field only the server fills (a script's file path)", () => {
+    const http = nodeKinds(schema)[0];
+    if (!http) throw new Error("no kind");
+    expect(configFields(schema, http).map((f) => f.name)).not.toContain("file");
   });
 
   it("keeps the shared policies apart from basics and config", () => {

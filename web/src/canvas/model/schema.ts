@@ -25,6 +25,7 @@ export interface JsonSchema {
   discriminator?: { propertyName: string; mapping?: { [kind: string]: string } };
   "x-template"?: boolean;
   "x-lockgate-needs"?: unknown; // a node model's traits: read with readNeeds (kinds.ts)
+  "x-lockgate-server-only"?: boolean; // filled by the server (a script's `file` path): never offered here
 }
 
 export interface KindInfo {
@@ -114,16 +115,12 @@ function withoutNull(root: JsonSchema, schema: JsonSchema): [JsonSchema, boolean
   return [{ ...s, anyOf: rest }, nullable];
 }
 
-// A field's own title, else its name as Pydantic titles it: a referenced definition's title names its type
-// (ScriptInputMode), not the field.
+// A field's own title (the server writes them for people: "CPU time", "Memory (MB)"), else its name in sentence
+// case; a referenced definition's title names its type (ScriptInputMode), not the field, so it is not read.
 function labelOf(name: string, schema: JsonSchema): string {
-  return (
-    schema.title ??
-    name
-      .split("_")
-      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-      .join(" ")
-  );
+  if (schema.title) return schema.title;
+  const words = name.split("_").filter(Boolean).join(" ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function isDuration(s: JsonSchema): boolean {
@@ -180,7 +177,9 @@ export function fieldSpec(root: JsonSchema, name: string, schema: JsonSchema, re
 export function fieldsOf(root: JsonSchema, model: JsonSchema): FieldSpec[] {
   const m = resolve(root, model);
   const required = new Set(m.required ?? []);
-  return Object.entries(m.properties ?? {}).map(([name, s]) => fieldSpec(root, name, s, required.has(name)));
+  return Object.entries(m.properties ?? {})
+    .filter(([, s]) => !s["x-lockgate-server-only"])
+    .map(([name, s]) => fieldSpec(root, name, s, required.has(name)));
 }
 
 /** The node's own fields split for the inspector: config (kind-specific) and the shared policies. */

@@ -263,21 +263,22 @@ export function RunPage() {
         failedNodes={progress.data.nodes.filter((n) => (n.counts?.failed ?? 0) > 0).map((n) => n.node_id)}
         onPick={selectNode}
       />
+      {/* the graph keeps the page's width when a step's panel opens: narrowed, it would cut its last nodes */}
+      {draft ? (
+        <GraphView
+          draft={draft}
+          kinds={kinds}
+          extra={extra}
+          selected={selectedNode}
+          onSelect={selectNode}
+          label={`Graph of ${run.ref}, coloured by step status`}
+          height={360}
+        />
+      ) : (
+        <Loading />
+      )}
       <div className={`run-layout ${stepKey ? "with-panel" : ""}`}>
         <div className="run-main">
-          {draft ? (
-            <GraphView
-              draft={draft}
-              kinds={kinds}
-              extra={extra}
-              selected={selectedNode}
-              onSelect={selectNode}
-              label={`Graph of ${run.ref}, coloured by step status`}
-              height={360}
-            />
-          ) : (
-            <Loading />
-          )}
           <Tabs
             label="Run"
             active={tab}
