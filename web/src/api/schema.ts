@@ -4722,6 +4722,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             };
             /**
+             * Retry
              * @default {
              *       "max_attempts": 1,
              *       "initial_delay": "1s",
@@ -4734,29 +4735,33 @@ export interface components {
             retry?: components["schemas"]["RetryPolicy"];
             /** Timeout */
             timeout?: (string | number) | null;
-            /** Heartbeat Timeout */
+            /** Heartbeat timeout */
             heartbeat_timeout?: (string | number) | null;
             /**
-             * Max Lost Attempts
+             * Max lost attempts
              * @default 3
              */
             max_lost_attempts?: number;
-            /** @default fail */
+            /**
+             * On error
+             * @default fail
+             */
             on_error?: components["schemas"]["OnError"];
             /** @default all */
             join?: components["schemas"]["Join"];
-            /** For Each */
+            /** For each */
             for_each?: string | null;
-            /** Max Parallel */
+            /** Max parallel */
             max_parallel?: number | null;
-            /** Max Concurrent */
+            /** Max concurrent */
             max_concurrent?: number | null;
-            /** Concurrency Group */
+            /** Concurrency group */
             concurrency_group?: string | null;
-            /** Idempotency Key */
+            /** Idempotency key */
             idempotency_key?: string | null;
             /** Credentials */
             credentials?: string[];
+            /** Review */
             review?: components["schemas"]["ReviewPolicy"] | null;
             /** Queue */
             queue?: string | null;
@@ -4765,12 +4770,14 @@ export interface components {
              * @default false
              */
             start?: boolean;
+            /** Position */
             position?: components["schemas"]["Position"] | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "subpipeline";
+            /** Config */
             config: components["schemas"]["SubpipelineConfig"];
         };
         /**
