@@ -94,6 +94,11 @@ export function SubForm({
   );
 }
 
+/** The banner's headline over a list of problems: the API's detail joins the same messages, said once below. */
+export function problemCount(n: number): string {
+  return n === 1 ? "One thing to fix:" : `${n} things to fix:`;
+}
+
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
   const message =
@@ -101,7 +106,7 @@ export function ErrorNote({ error }: { error: unknown }) {
   const problems = error instanceof ApiError ? error.problems : [];
   return (
     <div className="error-note" role="alert">
-      <strong>{message}</strong>
+      <strong>{problems.length > 0 ? problemCount(problems.length) : message}</strong>
       {problems.length > 0 && (
         <ul>
           {problems.map((p) => (
