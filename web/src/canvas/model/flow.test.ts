@@ -20,4 +20,11 @@ describe("flowEdge", () => {
     expect(edge.markerEnd).toMatchObject({ type: MarkerType.ArrowClosed });
     expect(edge.markerEnd).not.toHaveProperty("color");
   });
+
+  it("leaves a valid branch's name to the handle it leaves from (three names on one node overlapped)", () => {
+    const edge = flowEdge({ source: "route", target: "approve", branch: "medium" }, false, false);
+    expect(edge.sourceHandle).toBe("medium");
+    expect(edge.label).toBeUndefined();
+    expect(flowEdge({ source: "r", target: "a", branch: "high", when: "x" }, false, false).label).toBe("when x");
+  });
 });

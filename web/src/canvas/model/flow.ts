@@ -62,7 +62,10 @@ const ERROR_ARROW = { ...ARROW, color: "#d93a32" } as const;
 export function flowEdge(e: EdgeSpec, selected: boolean, invalid: boolean, extraClass = ""): Edge {
   const error = e.branch === "error";
   // the error route leaves from the node's bottom handle and runs square below the normal edges, dashed red
-  const label = [error ? "on error" : e.branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
+  // a branch's name is on the handle the edge leaves from: said again on the edge, the names of three branches
+  // leaving one node overlap (an invalid edge keeps it, to say which branch is wrong)
+  const branch = error ? "on error" : invalid ? e.branch : undefined;
+  const label = [branch, e.when ? `when ${e.when}` : ""].filter(Boolean).join(" · ");
   return {
     id: edgeKey(e),
     source: e.source,
