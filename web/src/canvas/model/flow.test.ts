@@ -25,6 +25,8 @@ describe("flowEdge", () => {
     const edge = flowEdge({ source: "route", target: "approve", branch: "medium" }, false, false);
     expect(edge.sourceHandle).toBe("medium");
     expect(edge.label).toBeUndefined();
-    expect(flowEdge({ source: "r", target: "a", branch: "high", when: "x" }, false, false).label).toBe("when x");
+    expect(flowEdge({ source: "r", target: "a", branch: "high", when: "x" }, false, false).label).toBe(
+      "when x",
+    );
   });
 });
