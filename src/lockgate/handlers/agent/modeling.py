@@ -210,6 +210,20 @@ class LedgerModel(WrapperModel):
         cap = (settings or {}).get("max_tokens") or self.ledger.profile.max_tokens or 0
         await self.ledger.services.pace(self.ledger.profile, input_tokens + cap)
 
+    async def _admitted(self, input_tokens: int, settings: ModelSettings | None) -> Reservation:
+        """Room in the budgets, then a place in the rate: paced last, so the request leaves right after it.
+
+        The server's arrivals then keep the rate's spacing (the budget hold, a database write, used to come
+        between admission and sending), and a request the budgets refuse takes none of the rate.
+        """
+        reservation = await self._reserve(input_tokens, settings)
+        try:
+            await self._pace(input_tokens, settings)
+        except BaseException:  # cancelled while waiting for the rate (a sibling failed): nothing was sent
+            await asyncio.shield(self.ledger.services.release(reservation))
+            raise
+        return reservation
+
     async def _settle(self, reservation: Reservation, index: int, response: ModelResponse, sent: Sent) -> None:
         # shielded: a step cancelled while it records (a sibling failed) still records what it spent
         await asyncio.shield(self.ledger.services.settle(reservation, self.ledger.record(index, response, sent)))
@@ -239,8 +253,7 @@ class LedgerModel(WrapperModel):
             return response
         async with server_slot(ledger.profile):
             held_input = estimate_input_tokens(messages, model_request_parameters)
-            await self._pace(held_input, model_settings)
-            reservation = await self._reserve(held_input, model_settings)
+            reservation = await self._admitted(held_input, model_settings)
             index = await ledger.next_index()  # only requests the budgets admitted count
             settings = _settings_with(model_settings, reservation)
             sent = Sent(messages, model_request_parameters, held_input, settings.get("max_tokens"))
@@ -271,8 +284,7 @@ class LedgerModel(WrapperModel):
             return
         async with server_slot(ledger.profile):
             held_input = estimate_input_tokens(messages, model_request_parameters)
-            await self._pace(held_input, model_settings)
-            reservation = await self._reserve(held_input, model_settings)
+            reservation = await self._admitted(held_input, model_settings)
             index = await ledger.next_index()
             settings = _settings_with(model_settings, reservation)
             sent = Sent(messages, model_request_parameters, held_input, settings.get("max_tokens"))
