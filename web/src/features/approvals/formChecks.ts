@@ -23,6 +23,13 @@ function bounded(n: number | string, f: FormField, unit: string): string | null 
   return null;
 }
 
+function shownDay(iso: string): string {
+  const day = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(day.getTime())
+    ? iso
+    : new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(day);
+}
+
 function matches(pattern: string, text: string): boolean {
   try {
     return new RegExp(`^(?:${pattern})$`, "u").test(text);
@@ -53,7 +60,10 @@ function check(f: FormField, v: unknown): string | null {
       const day = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : null;
       if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text)
         return "must be a date (YYYY-MM-DD)";
-      return bounded(text, f, "");
+      // said as the date picker shows dates (the user's locale), not as the ISO text the form sends
+      if (f.min != null && text < String(f.min)) return `must be on or after ${shownDay(String(f.min))}`;
+      if (f.max != null && text > String(f.max)) return `must be on or before ${shownDay(String(f.max))}`;
+      return null;
     }
     case "json":
       if (typeof v === "string")
