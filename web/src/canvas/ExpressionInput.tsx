@@ -1,7 +1,8 @@
 // A text field that completes expressions: type `{{ ` and the names valid at this place are offered
 // (an ARIA combobox: arrows pick, Enter or Tab inserts, Escape closes).
-import { lazy, Suspense, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { applyCompletion, type CompletionResult, complete, type Draft, type ExpressionPlace } from "./model";
+import { lazy, Suspense, useLayoutEffect, useRef } from "react";
+import { CompletionList, useCompletions } from "./Completions";
+import { applyCompletion, type Draft, type ExpressionPlace } from "./model";
 
 export interface ExpressionInputProps {
   id: string;
@@ -37,9 +38,6 @@ function PlainExpressionInput({
   describedBy,
   invalid,
 }: ExpressionInputProps) {
-  const [caret, setCaret] = useState<number | null>(null);
-  const [active, setActive] = useState(0);
-  const [dismissed, setDismissed] = useState(false);
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const pendingCaret = useRef<number | null>(null);
   // after a completion is inserted the caret goes right after it, in the same commit as the new value
@@ -50,13 +48,11 @@ function PlainExpressionInput({
       pendingCaret.current = null;
     }
   }, [value]);
-  const listId = useId();
-  const result: CompletionResult | null = useMemo(
-    () => (caret === null || dismissed ? null : complete(draft, place, value, caret)),
-    [draft, place, value, caret, dismissed],
+  const { result, options, open, active, setActive, setCaret, setDismissed, listId } = useCompletions(
+    draft,
+    place,
+    value,
   );
-  const options = result?.options ?? [];
-  const open = options.length > 0;
 
   const accept = (index: number) => {
     const option = options[index];
@@ -113,27 +109,7 @@ function PlainExpressionInput({
   return (
     <div className="expr-wrap">
       {multiline ? <textarea rows={3} {...props} /> : <input type="text" {...props} />}
-      {open && (
-        <div className="completions" id={listId} role="listbox" aria-label="Completions">
-          {options.map((o, i) => (
-            <div
-              key={o.label}
-              id={`${listId}-${i}`}
-              role="option"
-              tabIndex={-1}
-              aria-selected={i === active}
-              className={i === active ? "active" : ""}
-              onMouseDown={(e) => {
-                e.preventDefault();
-                accept(i);
-              }}
-            >
-              <span className="completion-label">{o.label}</span>
-              <span className="completion-detail">{o.detail}</span>
-            </div>
-          ))}
-        </div>
-      )}
+      <CompletionList listId={listId} options={options} active={active} onPick={accept} />
     </div>
   );
 }

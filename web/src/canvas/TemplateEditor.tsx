@@ -5,9 +5,10 @@ import { HighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/
 import { Compartment, EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderText } from "@codemirror/view";
 import { tags } from "@lezer/highlight";
-import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
+import { CompletionList, useCompletions } from "./Completions";
 import type { ExpressionInputProps } from "./ExpressionInput";
-import { applyCompletion, type CompletionResult, complete } from "./model";
+import { applyCompletion } from "./model";
 import { jinja } from "./model/jinja";
 
 const language = StreamLanguage.define(jinja);
@@ -38,16 +39,11 @@ export default function TemplateEditor({
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const aria = useRef(new Compartment());
-  const [caret, setCaret] = useState<number | null>(null);
-  const [active, setActive] = useState(0);
-  const [dismissed, setDismissed] = useState(false);
-  const listId = useId();
-  const result: CompletionResult | null = useMemo(
-    () => (caret === null || dismissed ? null : complete(draft, place, value, caret)),
-    [draft, place, value, caret, dismissed],
+  const { result, options, open, active, setActive, setCaret, setDismissed, listId } = useCompletions(
+    draft,
+    place,
+    value,
   );
-  const options = result?.options ?? [];
-  const open = options.length > 0;
 
   const accept = (index: number) => {
     const option = options[index];
@@ -144,27 +140,7 @@ export default function TemplateEditor({
         ref={host}
         className={`template-editor ${multiline ? "multiline" : "single"} ${invalid ? "invalid" : ""}`}
       />
-      {open && (
-        <div className="completions" id={listId} role="listbox" aria-label="Completions">
-          {options.map((o, i) => (
-            <div
-              key={o.label}
-              id={`${listId}-${i}`}
-              role="option"
-              tabIndex={-1}
-              aria-selected={i === active}
-              className={i === active ? "active" : ""}
-              onMouseDown={(e) => {
-                e.preventDefault();
-                accept(i);
-              }}
-            >
-              <span className="completion-label">{o.label}</span>
-              <span className="completion-detail">{o.detail}</span>
-            </div>
-          ))}
-        </div>
-      )}
+      <CompletionList listId={listId} options={options} active={active} onPick={accept} />
     </div>
   );
 }
