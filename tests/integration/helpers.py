@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import inspect
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -258,6 +259,20 @@ def kill_tree(pid: int) -> list[int]:
         with contextlib.suppress(psutil.NoSuchProcess):
             child.kill()
     return [c.pid for c in children]
+
+
+def crash_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], what: str | Callable[[], str]) -> None:
+    """SIGKILL ``proc`` and its tree once ``ready()`` holds while it runs; back when every one of them is gone."""
+    try:
+        poll(lambda: proc.poll() is None and ready(), timeout=40, interval=0.02, what=what)
+        children = kill_tree(proc.pid)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    poll(lambda: not any(pid_alive(pid) for pid in children), timeout=10, what="the children to die")
 
 
 @contextlib.contextmanager

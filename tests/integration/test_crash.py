@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from tests.integration.helpers import (
     cli,
     contiguous_seqs,
-    kill_tree,
+    crash_when,
     pid_alive,
     poll,
     select_rows,
@@ -263,17 +263,7 @@ def test_resume_after_sigkill_loses_nothing_and_repeats_nothing_committed(
     file = write_pipeline(tmp_path, PIPELINE)
 
     proc = spawn_cli(home, database_url, "run", str(file), "-i", f"work={work}", "-q", log=tmp_path / "run.log")
-    try:
-        poll(lambda: proc.poll() is None and _ready(crash, work, database_url), timeout=40, interval=0.02,
-             what=lambda: _diagnosis(crash, tmp_path, database_url))  # fmt: skip
-        killed_children = kill_tree(proc.pid)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    poll(lambda: not any(pid_alive(pid) for pid in killed_children), timeout=10, what="the children to die")
+    crash_when(proc, lambda: _ready(crash, work, database_url), lambda: _diagnosis(crash, tmp_path, database_url))
 
     # What the database had committed when the process died, and what the scripts had done.
     committed = _statuses(database_url)

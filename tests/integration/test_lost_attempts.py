@@ -7,10 +7,9 @@ the step instead of dispatching a fourth.
 
 from __future__ import annotations
 
-import signal
 from typing import TYPE_CHECKING, Any
 
-from tests.integration.helpers import cli, kill_tree, pid_alive, poll, select_rows, spawn_cli, write_pipeline
+from tests.integration.helpers import cli, crash_when, select_rows, spawn_cli, write_pipeline
 
 from lockgate.store.tables import attempts, runs, steps
 
@@ -35,17 +34,7 @@ PIPELINE: dict[str, Any] = {
 
 
 def _crash_when_started(proc: subprocess.Popen[bytes], work: Path, attempt: int) -> None:
-    try:
-        poll(lambda: proc.poll() is None and (work / f"started-{attempt}").exists(), timeout=40,
-             what=f"attempt {attempt} to start")  # fmt: skip
-        children = kill_tree(proc.pid)
-        proc.wait(timeout=10)
-        poll(lambda: not any(pid_alive(c) for c in children), timeout=10, what="the children to die")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    crash_when(proc, lambda: (work / f"started-{attempt}").exists(), f"attempt {attempt} to start")
 
 
 def test_a_step_lost_three_times_fails_with_the_node_and_the_count(tmp_path: Path, database_url: str) -> None:

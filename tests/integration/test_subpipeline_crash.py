@@ -8,11 +8,10 @@ resuming the parent afterwards changes nothing: one child run, one success of th
 
 from __future__ import annotations
 
-import signal
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tests.integration.helpers import cli, kill_tree, pid_alive, poll, select_rows, spawn_cli, write_pipeline
+from tests.integration.helpers import cli, crash_when, select_rows, spawn_cli, write_pipeline
 
 from lockgate.spec.pipeline import PipelineSpec
 from lockgate.store import pipelines as pipeline_store
@@ -81,17 +80,7 @@ def test_a_child_finishing_while_the_parent_process_is_dead_advances_it_once(tmp
     _store_inner(database_url)
     file = write_pipeline(tmp_path, OUTER)
     proc = spawn_cli(home, database_url, "run", str(file), "-i", f"work={work}", "-q", log=tmp_path / "run.log")
-    try:
-        poll(lambda: proc.poll() is None and _child_running(work), timeout=40, interval=0.02,
-             what=lambda: (tmp_path / "run.log").read_text())  # fmt: skip
-        killed = kill_tree(proc.pid)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    poll(lambda: not any(pid_alive(pid) for pid in killed), timeout=10, what="the children to die")
+    crash_when(proc, lambda: _child_running(work), lambda: (tmp_path / "run.log").read_text())
     [parent] = _run_of(database_url, "outer")
     [child] = _run_of(database_url, "inner")
     assert (parent["status"], child["status"]) == ("running", "running")
